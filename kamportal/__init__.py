@@ -1,0 +1,235 @@
+"""KAM Portal: the key-account-management process as enforced, tracked work."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, redirect, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException
+
+from kamportal.config import HTMX_CDN_URL, HTMX_SRI, HTMX_VERSION, Config, config_from_env
+from kamportal.extensions import csrf, db, limiter, login_manager, migrate
+
+
+def create_app(config: type[Config] | None = None) -> Flask:
+    config = config or config_from_env()
+    config.check()
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config)
+    configure_logging(app)
+    configure_extensions(app)
+    configure_blueprints(app)
+    configure_security(app)
+    configure_errors(app)
+    configure_templates(app)
+    configure_cli(app)
+    configure_jobs(app)
+    return app
+
+
+def configure_logging(app: Flask) -> None:
+    if not app.debug and not app.testing:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        )
+
+
+def configure_extensions(app: Flask) -> None:
+    import kamportal.models  # noqa: F401  (every table registered before migrate looks)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    csrf.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    limiter.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to continue."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from kamportal.models import User
+
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.active else None
+
+    @login_manager.unauthorized_handler
+    def unauthorized() -> Response:
+        from kamportal.blueprints.web import is_htmx
+
+        login_url = url_for("auth.login", next=_safe_next(request.full_path))
+        if is_htmx() or request.headers.get("HX-Request") == "true":
+            response = Response("Please sign in.", status=401)
+            response.headers["HX-Redirect"] = login_url
+            return response
+        return redirect(login_url)
+
+
+def _safe_next(path: str) -> str | None:
+    path = path.rstrip("?")
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc or not path.startswith("/") or path.startswith("//"):
+        return None
+    return path
+
+
+def _migrations_dir():
+    from kamportal.config import ROOT
+
+    return ROOT / "migrations"
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_foreign_keys(dbapi_connection, connection_record) -> None:
+    # SQLite ignores foreign keys unless asked, per connection.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+
+def configure_blueprints(app: Flask) -> None:
+    from kamportal.blueprints.accounts import bp as accounts_bp
+    from kamportal.blueprints.auth import bp as auth_bp
+    from kamportal.blueprints.clients import bp as clients_bp
+    from kamportal.blueprints.home import bp as home_bp
+    from kamportal.blueprints.web import enforce_access
+
+    app.register_blueprint(home_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(clients_bp, url_prefix="/clients")
+    app.register_blueprint(accounts_bp, url_prefix="/admin")
+    app.before_request(enforce_access)
+
+
+def content_security_policy(app: Flask) -> str:
+    script_src = "'self'"
+    if app.config["HTMX_SOURCE"] == "cdn":
+        parts = urlsplit(HTMX_CDN_URL)
+        script_src += f" {parts.scheme}://{parts.netloc}"
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src {script_src}",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "connect-src 'self'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+            "object-src 'none'",
+        ]
+    )
+
+
+def configure_security(app: Flask) -> None:
+    csp = content_security_policy(app)
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault("Content-Security-Policy", csp)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
+        )
+        response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=31536000; includeSubDomains"
+            )
+        # Pages differ for HTMX and plain requests: keep caches from mixing them up.
+        response.vary.add("HX-Request")
+        if current_user and current_user.is_authenticated:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def configure_errors(app: Flask) -> None:
+    from kamportal.blueprints.web import fragment, is_htmx
+
+    def message_response(status: int, title: str, message: str) -> Response:
+        from flask import render_template
+
+        if is_htmx() or request.headers.get("HX-Request") == "true":
+            response = fragment("_message.html", status=status, title=title, message=message)
+            # Show it in the flash area, whatever the request aimed to swap.
+            response.headers["HX-Retarget"] = "#flashes"
+            response.headers["HX-Reswap"] = "beforeend"
+            return response
+        return Response(
+            render_template("error.html", status=status, title=title, message=message), status
+        )
+
+    @app.errorhandler(403)
+    def forbidden(error: HTTPException):
+        return message_response(403, "Not allowed", "You do not have access to this page.")
+
+    @app.errorhandler(404)
+    def not_found(error: HTTPException):
+        return message_response(404, "Not found", "There is nothing here, or not for you.")
+
+    @app.errorhandler(405)
+    def method_not_allowed(error: HTTPException):
+        return message_response(405, "Not allowed", "This action cannot be done that way.")
+
+    @app.errorhandler(429)
+    def too_many(error: HTTPException):
+        return message_response(
+            429, "Too many attempts", "Too many attempts. Wait a minute and try again."
+        )
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError):
+        if request.headers.get("HX-Request") == "true":
+            # The page is stale (new session or deploy): reload it rather than swap nothing.
+            response = Response(status=400)
+            response.headers["HX-Refresh"] = "true"
+            return response
+        return message_response(
+            400, "Page expired", "This page had expired. Go back, reload it and try again."
+        )
+
+
+def configure_templates(app: Flask) -> None:
+    from kamportal.blueprints import formatting
+
+    formatting.register(app)
+
+    @app.context_processor
+    def htmx_source() -> dict:
+        if app.config["HTMX_SOURCE"] == "local":
+            src = url_for("static", filename=f"vendor/htmx-{HTMX_VERSION}.min.js")
+            return {"htmx_script": {"src": src, "integrity": HTMX_SRI, "crossorigin": None}}
+        return {
+            "htmx_script": {"src": HTMX_CDN_URL, "integrity": HTMX_SRI, "crossorigin": "anonymous"}
+        }
+
+    @app.context_processor
+    def current_year() -> dict:
+        from kamportal.services import clock
+
+        now: datetime = clock.now()
+        return {"now_utc": now}
+
+
+def configure_cli(app: Flask) -> None:
+    from kamportal.cli import kam
+
+    app.cli.add_command(kam)
+
+
+def configure_jobs(app: Flask) -> None:
+    from kamportal.jobs import queue
+
+    queue.init_app(app)

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("accounts", __name__)
+
+from kamportal.blueprints.accounts import routes  # noqa: E402,F401

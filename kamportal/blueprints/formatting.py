@@ -1,0 +1,69 @@
+"""Jinja filters: instants in the reader's time zone, money, countries, ages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pycountry
+from babel.numbers import format_currency
+from flask import Flask
+from flask_login import current_user
+
+from kamportal.services import clock
+
+
+def viewer_zone() -> str:
+    if current_user and current_user.is_authenticated:
+        return current_user.timezone
+    return "UTC"
+
+
+def local(at: datetime | None, zone: str | None = None, fmt: str = "%d %b %Y %H:%M") -> str:
+    """`at` in `zone` (default: the reader's), with the zone's abbreviation."""
+    if at is None:
+        return "—"
+    shown = clock.in_zone(at, zone or viewer_zone())
+    return f"{shown.strftime(fmt)} {shown.tzname()}"
+
+
+def iso_local(at: datetime | None, zone: str | None = None) -> str:
+    if at is None:
+        return ""
+    return clock.in_zone(at, zone or viewer_zone()).isoformat()
+
+
+def day(value: date | None) -> str:
+    return value.strftime("%d %b %Y") if value else "—"
+
+
+def money(amount: Decimal | None, currency: str | None) -> str:
+    if amount is None or not currency:
+        return "—"
+    return format_currency(amount, currency, locale="en")
+
+
+def country_name(code: str | None) -> str:
+    if not code:
+        return "—"
+    country = pycountry.countries.get(alpha_2=code)
+    return country.name if country else code
+
+
+def ago(at: datetime | None) -> str:
+    """'today', '1 day ago', '12 days ago' (relative to the portal clock)."""
+    days = clock.days_since(at)
+    if days is None:
+        return "never"
+    if days <= 0:
+        return "today"
+    return "1 day ago" if days == 1 else f"{days} days ago"
+
+
+def register(app: Flask) -> None:
+    app.add_template_filter(local)
+    app.add_template_filter(iso_local)
+    app.add_template_filter(day)
+    app.add_template_filter(money)
+    app.add_template_filter(country_name)
+    app.add_template_filter(ago)

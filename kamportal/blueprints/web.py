@@ -1,0 +1,120 @@
+"""What every blueprint shares: access declarations, the page-or-fragment render helper,
+and the HTMX conventions (422 form errors, message fragments, out-of-band flashes)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Response, abort, current_app, get_flashed_messages, make_response, request
+from flask import render_template as flask_render
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from kamportal.errors import DomainError
+from kamportal.models import Role
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PUBLIC = "public"
+ANY_USER = "any-user"
+
+
+def allow(*roles: Role) -> Callable[[F], F]:
+    """Let users holding any of `roles` reach the view; object checks happen inside it."""
+    if not roles:
+        raise ValueError("allow() needs at least one role; use signed_in or public")
+
+    def mark(view: F) -> F:
+        view.kam_access = frozenset(roles)  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def signed_in(view: F) -> F:
+    """Any signed-in user (their own home and profile)."""
+    view.kam_access = ANY_USER  # type: ignore[attr-defined]
+    return view
+
+
+def public(view: F) -> F:
+    """No sign-in needed (the login page, health check)."""
+    view.kam_access = PUBLIC  # type: ignore[attr-defined]
+    return view
+
+
+def access_of(view: Callable[..., Any] | None) -> Any:
+    return getattr(view, "kam_access", None)
+
+
+def enforce_access() -> Response | None:
+    """before_request: deny by default. A view without a declaration answers 403."""
+    if request.endpoint is None:
+        return None  # 404/405 from routing
+    if request.endpoint == "static":
+        return None
+    view = current_app.view_functions.get(request.endpoint)
+    rule = access_of(view)
+    if rule == PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if rule == ANY_USER:
+        return None
+    if isinstance(rule, frozenset) and current_user.has_role(*rule):
+        return None
+    abort(403)
+
+
+def is_htmx() -> bool:
+    """A real HTMX swap. A history restore (cache miss) wants the whole page."""
+    return (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
+
+
+def render(page: str, partial: str | None = None, *, status: int = 200, **context: Any) -> Response:
+    """The whole page for a plain request; `partial` (plus flashes out of band) for HTMX."""
+    if partial and is_htmx():
+        body = flask_render(partial, **context) + flashes_oob()
+    else:
+        body = flask_render(page, **context)
+    return make_response(body, status)
+
+
+def fragment(template: str, *, status: int = 200, **context: Any) -> Response:
+    """A fragment for an HTMX request (with flashes out of band)."""
+    return make_response(flask_render(template, **context) + flashes_oob(), status)
+
+
+def flashes_oob() -> str:
+    messages = get_flashed_messages(with_categories=True)
+    if not messages:
+        return ""
+    return flask_render("_flashes.html", messages=messages, oob=True)
+
+
+def form_invalid(template: str, **context: Any) -> Response:
+    """Bad input: the form again with its field errors, status 422 (htmx swaps it)."""
+    return make_response(flask_render(template, **context), 422)
+
+
+def apply_domain_error(form: FlaskForm, error: DomainError) -> None:
+    """Put a service's refusal on the form field it concerns (or the form as a whole)."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def with_trigger(response: Response, event: str, detail: Any = True) -> Response:
+    """Tell the page what changed, so the lists listening `from:body` refresh."""
+    existing = response.headers.get("HX-Trigger")
+    events = json.loads(existing) if existing else {}
+    events[event] = detail
+    response.headers["HX-Trigger"] = json.dumps(events)
+    return response

@@ -1,0 +1,127 @@
+"""Settings, read from the environment (and from `.env` when present).
+
+Every setting is listed in the README's production section.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent.parent
+load_dotenv(ROOT / ".env")
+
+HTMX_VERSION = "2.0.11"
+HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
+HTMX_CDN_URL = f"https://cdn.jsdelivr.net/npm/htmx.org@{HTMX_VERSION}/dist/htmx.min.js"
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the app refuses to start."""
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _database_url() -> str:
+    url = os.environ.get("DATABASE_URL", f"sqlite:///{ROOT / 'instance' / 'kamportal.db'}")
+    # psycopg 3 is the driver; accept the common `postgres://` and `postgresql://` spellings.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    ENV_NAME = os.environ.get("KAM_ENV", "production")
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = _database_url()
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+
+    # Sessions: an intranet behind HTTPS. COOKIE_SECURE=false only for plain-http development.
+    SESSION_COOKIE_SECURE = _flag("COOKIE_SECURE", True)
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_NAME = "kam_session"
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_HOURS", "12")))
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # An intranet page stays open all day: the CSRF token lives as long as the session.
+    WTF_CSRF_TIME_LIMIT = None
+
+    RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+
+    # htmx: "cdn" (default) or "local" (the vendored copy, for air-gapped intranets).
+    HTMX_SOURCE = os.environ.get("HTMX_SOURCE", "cdn")
+
+    # Mail: MAIL_TRANSPORT is "smtp" or "console" (logs the message; development).
+    MAIL_TRANSPORT = os.environ.get("MAIL_TRANSPORT", "smtp")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "localhost")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "25"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME") or None
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD") or None
+    MAIL_USE_TLS = _flag("MAIL_USE_TLS", False)
+    MAIL_USE_SSL = _flag("MAIL_USE_SSL", False)
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", "20"))
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "KAM Portal <kam@localhost>")
+    # WhatsApp: "fake" records messages in-process; a provider adapter plugs in here.
+    WHATSAPP_TRANSPORT = os.environ.get("WHATSAPP_TRANSPORT", "fake")
+
+    CLIENTS_PER_PAGE = 25
+    TIMELINE_PER_PAGE = 20
+
+    @classmethod
+    def check(cls) -> None:
+        """Refuse to start with settings that would be unsafe in production."""
+        if not cls.SECRET_KEY:
+            raise ConfigError(
+                "SECRET_KEY is not set. Set SECRET_KEY in the environment (or in .env) to a long "
+                'random string, e.g. the output of: python3 -c "import secrets; '
+                'print(secrets.token_urlsafe(48))"'
+            )
+        if cls.HTMX_SOURCE not in {"cdn", "local"}:
+            raise ConfigError(f"HTMX_SOURCE must be 'cdn' or 'local', not {cls.HTMX_SOURCE!r}")
+
+
+class DevelopmentConfig(Config):
+    """`make demo`: SQLite, embedded queue, console mail, plain http on localhost."""
+
+    ENV_NAME = "development"
+    SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
+    SESSION_COOKIE_SECURE = _flag("COOKIE_SECURE", False)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    MAIL_TRANSPORT = os.environ.get("MAIL_TRANSPORT", "console")
+    HTMX_SOURCE = os.environ.get("HTMX_SOURCE", "local")
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    RATELIMIT_ENABLED = False
+    MAIL_TRANSPORT = "memory"
+    WHATSAPP_TRANSPORT = "fake"
+    HTMX_SOURCE = "local"
+    PASSWORD_HASH_CHEAP = True
+
+
+CONFIGS = {"production": Config, "development": DevelopmentConfig, "test": TestConfig}
+
+
+def config_from_env() -> type[Config]:
+    name = os.environ.get("KAM_ENV", "production")
+    if name not in CONFIGS:
+        raise ConfigError(f"KAM_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
+    return CONFIGS[name]

@@ -1,0 +1,125 @@
+"""Users, their roles, and teams."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, time
+
+from flask_login import UserMixin
+from sqlalchemy import Boolean, ForeignKey, String, Time, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kamportal.models.base import Base
+from kamportal.models.types import UTCDateTime
+
+
+class Role(enum.StrEnum):
+    ACM = "acm"
+    LEADER = "leader"
+    FINANCE = "finance"
+    PRODUCT = "product"
+    COMMERCIAL = "commercial"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.ACM: "Account manager",
+    Role.LEADER: "Team leader",
+    Role.FINANCE: "Finance",
+    Role.PRODUCT: "Product",
+    Role.COMMERCIAL: "Commercial",
+    Role.ADMIN: "Admin",
+}
+
+# ISO weekday numbers (Monday=1 ... Sunday=7), as `date.isoweekday()` gives them.
+WEEKDAY_NAMES = {1: "Mon", 2: "Tue", 3: "Wed", 4: "Thu", 5: "Fri", 6: "Sat", 7: "Sun"}
+WORKING_WEEKS = {
+    "sun-thu": (7, 1, 2, 3, 4),
+    "mon-fri": (1, 2, 3, 4, 5),
+}
+
+
+class Team(Base):
+    __tablename__ = "teams"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    leader_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", use_alter=True, ondelete="SET NULL"), index=True
+    )
+    country: Mapped[str] = mapped_column(String(2))
+    timezone: Mapped[str] = mapped_column(String(64))
+    # Comma-separated ISO weekday numbers, e.g. "7,1,2,3,4" for Sunday to Thursday.
+    working_days: Mapped[str] = mapped_column(String(20), default="1,2,3,4,5")
+    workday_starts: Mapped[time] = mapped_column(Time, default=time(9, 0))
+    workday_ends: Mapped[time] = mapped_column(Time, default=time(17, 0))
+    shared_mailbox: Mapped[str | None] = mapped_column(String(254))
+
+    leader: Mapped[User | None] = relationship(foreign_keys=[leader_id], post_update=True)
+    members: Mapped[list[User]] = relationship(
+        back_populates="team", foreign_keys="User.team_id", order_by="User.name"
+    )
+
+    @property
+    def working_weekdays(self) -> tuple[int, ...]:
+        return tuple(int(d) for d in self.working_days.split(",") if d)
+
+    @property
+    def working_week_label(self) -> str:
+        days = self.working_weekdays
+        if not days:
+            return "—"
+        return f"{WEEKDAY_NAMES[days[0]]}–{WEEKDAY_NAMES[days[-1]]}"
+
+    def __repr__(self) -> str:
+        return f"<Team {self.name}>"
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("teams.id", ondelete="SET NULL"), index=True
+    )
+    phone: Mapped[str | None] = mapped_column(String(32))
+    booking_link: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
+    role_rows: Mapped[list[UserRole]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"
+    )
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(Role(r.role) for r in self.role_rows)
+
+    def has_role(self, *roles: Role) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def __repr__(self) -> str:
+        return f"<User {self.email}>"
+
+
+class UserRole(Base):
+    __tablename__ = "user_roles"
+    __table_args__ = (UniqueConstraint("user_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(20), index=True)

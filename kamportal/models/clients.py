@@ -1,0 +1,115 @@
+"""Client stores and their contacts."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kamportal.models.accounts import User
+from kamportal.models.base import Base
+from kamportal.models.types import Money, MoneyAmount, UTCDateTime
+
+
+class LifecycleStatus(enum.StrEnum):
+    """A client's place in its life with us: onboarding → launching → live → at risk → churned."""
+
+    ONBOARDING = "onboarding"
+    LAUNCHING = "launching"
+    LIVE = "live"
+    AT_RISK = "at_risk"
+    CHURNED = "churned"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Plan(enum.StrEnum):
+    BUSINESS = "business"
+    PROFESSIONAL = "professional"
+    ULTIMATE = "ultimate"
+    ENTERPRISE = "enterprise"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Client(Base):
+    __tablename__ = "clients"
+    __table_args__ = (
+        Index("ix_clients_acm_status", "acm_id", "status"),
+        Index("ix_clients_store_name", "store_name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    store_name: Mapped[str] = mapped_column(String(200))
+    store_code: Mapped[str] = mapped_column(String(40), unique=True)
+    plan: Mapped[str] = mapped_column(String(20), index=True)
+    has_store_manager: Mapped[bool] = mapped_column(Boolean, default=False)
+    country: Mapped[str] = mapped_column(String(2), index=True)
+    timezone: Mapped[str] = mapped_column(String(64))
+    industry: Mapped[str | None] = mapped_column(String(120))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    status: Mapped[str] = mapped_column(String(20), index=True, default=LifecycleStatus.ONBOARDING)
+    acm_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    subscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    renewal_date: Mapped[date | None] = mapped_column(Date, index=True)
+    recurring_amount: Mapped[Decimal | None] = mapped_column(MoneyAmount)
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # The last answered call, held meeting or email sent (rule F1); kept by services/clients.py.
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    acm: Mapped[User | None] = relationship(foreign_keys=[acm_id])
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="client",
+        cascade="all, delete-orphan",
+        order_by="(Contact.is_primary.desc(), Contact.name)",
+    )
+
+    @property
+    def lifecycle(self) -> LifecycleStatus:
+        return LifecycleStatus(self.status)
+
+    @property
+    def plan_label(self) -> str:
+        return Plan(self.plan).label
+
+    @property
+    def recurring(self) -> Money | None:
+        if self.recurring_amount is None:
+            return None
+        return Money(self.recurring_amount, self.currency)
+
+    @property
+    def primary_contact(self) -> Contact | None:
+        return next((c for c in self.contacts if c.is_primary), None)
+
+    def __repr__(self) -> str:
+        return f"<Client {self.store_code}>"
+
+
+class Contact(Base):
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    # Phone numbers are stored in E.164 (+201001234567).
+    phone: Mapped[str | None] = mapped_column(String(32))
+    whatsapp: Mapped[str | None] = mapped_column(String(32))
+    role: Mapped[str | None] = mapped_column(String(120))
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_decision_maker: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    client: Mapped[Client] = relationship(back_populates="contacts")
+
+    def __repr__(self) -> str:
+        return f"<Contact {self.name}>"

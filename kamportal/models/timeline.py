@@ -1,0 +1,103 @@
+"""What happened to a client (the timeline, rule P6) and who changed what (the audit log)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kamportal.models.accounts import User
+from kamportal.models.base import Base
+from kamportal.models.messaging import OutboxMessage
+from kamportal.models.types import UTCDateTime
+
+
+class TimelineKind(enum.StrEnum):
+    CLIENT_CREATED = "client_created"
+    CLIENT_UPDATED = "client_updated"
+    CLIENT_REASSIGNED = "client_reassigned"
+    CONTACT_ADDED = "contact_added"
+    CONTACT_UPDATED = "contact_updated"
+    CALL = "call"
+    EMAIL_SENT = "email_sent"
+    EMAIL_RECEIVED = "email_received"
+    WHATSAPP_RECEIVED = "whatsapp_received"
+    WHATSAPP_SENT = "whatsapp_sent"
+    NOTE = "note"
+
+    @property
+    def label(self) -> str:
+        return TIMELINE_LABELS[self]
+
+
+TIMELINE_LABELS = {
+    TimelineKind.CLIENT_CREATED: "Client created",
+    TimelineKind.CLIENT_UPDATED: "Profile updated",
+    TimelineKind.CLIENT_REASSIGNED: "Reassigned",
+    TimelineKind.CONTACT_ADDED: "Contact added",
+    TimelineKind.CONTACT_UPDATED: "Contact updated",
+    TimelineKind.CALL: "Call",
+    TimelineKind.EMAIL_SENT: "Email sent",
+    TimelineKind.EMAIL_RECEIVED: "Email received",
+    TimelineKind.WHATSAPP_RECEIVED: "WhatsApp received",
+    TimelineKind.WHATSAPP_SENT: "WhatsApp sent",
+    TimelineKind.NOTE: "Note",
+}
+
+
+class TimelineEvent(Base):
+    __tablename__ = "timeline_events"
+    __table_args__ = (Index("ix_timeline_events_client_at", "client_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    summary: Mapped[str] = mapped_column(String(500))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A message sent through the outbox: its delivery status shows on the timeline.
+    outbox_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="SET NULL"), index=True
+    )
+
+    actor: Mapped[User | None] = relationship()
+    outbox_message: Mapped[OutboxMessage | None] = relationship()
+
+    @property
+    def label(self) -> str:
+        try:
+            return TimelineKind(self.kind).label
+        except ValueError:
+            return self.kind.replace("_", " ").capitalize()
+
+
+class AuditEvent(Base):
+    """Append-only: the ORM refuses updates and deletes, and the database does too (migration)."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(80))
+    object_type: Mapped[str] = mapped_column(String(40))
+    object_id: Mapped[int | None]
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    actor: Mapped[User | None] = relationship()
+
+
+class AuditLogIsAppendOnly(RuntimeError):
+    pass
+
+
+@event.listens_for(AuditEvent, "before_update")
+@event.listens_for(AuditEvent, "before_delete")
+def _refuse_audit_change(mapper, connection, target) -> None:
+    raise AuditLogIsAppendOnly("the audit log is append-only")

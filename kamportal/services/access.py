@@ -1,0 +1,92 @@
+"""Who may see and do what. Every route and list asks here; nothing else decides.
+
+Deny by default: a user sees a client only as its ACM, as the leader of the team its ACM
+belongs to, or as an admin. Finance, product and commercial see the records of their own
+queues (their pages come with their domains), never the client registry.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+
+from kamportal.extensions import db
+from kamportal.models import Client, Role, Team, User, UserRole
+
+# The roles that work in the client registry at all; object rules below narrow it further.
+CLIENT_REGISTRY_ROLES = (Role.ACM, Role.LEADER, Role.ADMIN)
+# The roles that may create a client.
+CLIENT_CREATOR_ROLES = (Role.ACM, Role.LEADER, Role.ADMIN)
+
+
+def led_team_ids(user: User) -> list[int]:
+    """The teams `user` leads."""
+    if not user.has_role(Role.LEADER):
+        return []
+    return list(db.session.scalars(select(Team.id).where(Team.leader_id == user.id)))
+
+
+def visible_clients_clause(user: User) -> ColumnElement[bool]:
+    """A WHERE clause for the clients `user` may see (lists use it, so they match the pages)."""
+    if user.has_role(Role.ADMIN):
+        return true()
+    conditions = []
+    if user.has_role(Role.ACM, Role.LEADER):
+        conditions.append(Client.acm_id == user.id)
+    team_ids = led_team_ids(user)
+    if team_ids:
+        conditions.append(Client.acm_id.in_(select(User.id).where(User.team_id.in_(team_ids))))
+    return or_(*conditions) if conditions else false()
+
+
+def leads_team_of(user: User, acm: User | None) -> bool:
+    return (
+        acm is not None
+        and acm.team_id is not None
+        and user.has_role(Role.LEADER)
+        and acm.team_id in led_team_ids(user)
+    )
+
+
+def can_see_client(user: User, client: Client) -> bool:
+    if user.has_role(Role.ADMIN):
+        return True
+    if client.acm_id is not None and client.acm_id == user.id:
+        return user.has_role(Role.ACM, Role.LEADER)
+    return leads_team_of(user, client.acm)
+
+
+def can_work_on_client(user: User, client: Client) -> bool:
+    """Edit the profile, manage contacts, log contact, email: whoever may see the client."""
+    return can_see_client(user, client)
+
+
+def can_reassign_client(user: User, client: Client) -> bool:
+    """Only the leader of the client's team, or an admin, moves a client to another ACM."""
+    return user.has_role(Role.ADMIN) or leads_team_of(user, client.acm)
+
+
+def can_create_client(user: User) -> bool:
+    return user.has_role(*CLIENT_CREATOR_ROLES)
+
+
+def assignable_acms(user: User) -> list[User]:
+    """The ACMs `user` may give a client to: admin any active ACM, a leader their team's,
+    an ACM only themselves."""
+    query = (
+        select(User)
+        .where(User.active.is_(True))
+        .where(User.role_rows.any(UserRole.role.in_([Role.ACM.value, Role.LEADER.value])))
+        .order_by(User.name)
+    )
+    if user.has_role(Role.ADMIN):
+        return list(db.session.scalars(query))
+    team_ids = led_team_ids(user)
+    if team_ids:
+        return list(db.session.scalars(query.where(User.team_id.in_(team_ids))))
+    if user.has_role(Role.ACM):
+        return [user]
+    return []
+
+
+def can_manage_accounts(user: User) -> bool:
+    return user.has_role(Role.ADMIN)

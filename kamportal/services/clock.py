@@ -1,0 +1,67 @@
+"""The portal's one source of time.
+
+Everything asks `now()` (aware UTC) instead of `datetime.now()`, so tests can freeze and
+move time at the boundaries of the timed rules (4 hours, 48 business hours, 30 days).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+_frozen_at: datetime | None = None
+
+
+def now() -> datetime:
+    """The current instant, timezone-aware UTC."""
+    if _frozen_at is not None:
+        return _frozen_at
+    return datetime.now(UTC)
+
+
+def freeze(at: datetime) -> None:
+    """Stop the clock at `at` (tests and demo data only)."""
+    global _frozen_at
+    if at.tzinfo is None:
+        raise ValueError("freeze() takes an aware datetime")
+    _frozen_at = at.astimezone(UTC)
+
+
+def advance(delta: timedelta) -> datetime:
+    """Move a frozen clock forward."""
+    if _frozen_at is None:
+        raise RuntimeError("advance() needs a frozen clock")
+    freeze(_frozen_at + delta)
+    return now()
+
+
+def unfreeze() -> None:
+    global _frozen_at
+    _frozen_at = None
+
+
+@lru_cache(maxsize=1)
+def timezone_names() -> tuple[str, ...]:
+    """Every IANA zone name, sorted, without the legacy aliases that confuse a picker."""
+    legacy = ("Etc/", "SystemV/", "US/", "posixrules", "Factory", "localtime")
+    return tuple(sorted(n for n in available_timezones() if not n.startswith(legacy)))
+
+
+def is_timezone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return name in available_timezones()
+
+
+def in_zone(at: datetime, zone: str) -> datetime:
+    """`at` as wall-clock time in `zone`."""
+    return at.astimezone(ZoneInfo(zone))
+
+
+def days_since(at: datetime | None) -> int | None:
+    if at is None:
+        return None
+    return (now() - at).days

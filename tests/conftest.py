@@ -1,0 +1,341 @@
+"""Fixtures for every test: the app on SQLite or PostgreSQL, the queue embedded or on Redis,
+callable factories, a controlled clock, a real SMTP server, signed-in clients.
+
+The database is whatever DATABASE_URL says (PostgreSQL in CI's second run), else a SQLite
+file per test copied from one migrated template. The queue is Redis when REDIS_URL is set,
+else the embedded in-process queue. With CI=true, a configured service that cannot be
+reached fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import shutil
+import socket
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from kamportal import create_app
+from kamportal.config import TestConfig
+from kamportal.extensions import db as _db
+from kamportal.models import Client, Contact, LifecycleStatus, Plan, Role, Team, User
+from kamportal.services import accounts, clock
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+DATABASE_URL = os.environ.get("DATABASE_URL")
+REDIS_URL = os.environ.get("REDIS_URL")
+PASSWORD = "correct horse battery"
+
+
+def service_missing(what: str) -> None:
+    """A service the run needs is not there: fail in CI, skip elsewhere."""
+    if IN_CI:
+        pytest.fail(f"{what} is required in CI (CI=true) but is not available")
+    pytest.skip(f"{what} not available")
+
+
+def _sqlalchemy_url(url: str) -> str:
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _upgrade(url: str) -> None:
+    class MigrateConfig(TestConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        REDIS_URL = None
+
+    from flask_migrate import upgrade
+
+    app = create_app(MigrateConfig)
+    with app.app_context():
+        upgrade()
+        _db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory) -> str:
+    """Migrate once per run: PostgreSQL from an empty schema, or a SQLite template file."""
+    if DATABASE_URL:
+        url = _sqlalchemy_url(DATABASE_URL)
+        engine = create_engine(url)
+        try:
+            with engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE"))
+                conn.execute(text("CREATE SCHEMA public"))
+        except Exception as error:
+            service_missing(f"PostgreSQL at DATABASE_URL ({error.__class__.__name__})")
+        finally:
+            engine.dispose()
+        _upgrade(url)
+        return url
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    _upgrade(f"sqlite:///{path}")
+    return str(path)
+
+
+def _test_config(database_template: str, tmp_path: Path, overrides: dict) -> type[TestConfig]:
+    if DATABASE_URL:
+        url = database_template
+    else:
+        target = tmp_path / "test.db"
+        shutil.copyfile(database_template, target)
+        url = f"sqlite:///{target}"
+
+    redis_url = REDIS_URL
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        REDIS_URL = redis_url
+
+    for name, value in overrides.items():
+        setattr(Config, name, value)
+    return Config
+
+
+class CSRFClient(FlaskClient):
+    """A test client that sends the CSRF token a browser would: read from a page once,
+    then sent on every unsafe request as the X-CSRFToken header (as htmx does)."""
+
+    csrf_token: str | None = None
+
+    def open(self, *args, **kwargs):
+        method = (kwargs.get("method") or "GET").upper()
+        if method not in {"GET", "HEAD", "OPTIONS"} and kwargs.pop("csrf", True):
+            if self.csrf_token is None:
+                page = super().open("/login", method="GET").get_data(as_text=True)
+                match = re.search(r'"X-CSRFToken": "([^"]+)"', page)
+                assert match, "no CSRF token on the login page"
+                self.csrf_token = match.group(1)
+            headers = dict(kwargs.pop("headers", None) or {})
+            headers.setdefault("X-CSRFToken", self.csrf_token)
+            kwargs["headers"] = headers
+        return super().open(*args, **kwargs)
+
+
+def _clean_postgres() -> None:
+    tables = ", ".join(t.name for t in _db.metadata.sorted_tables)
+    with _db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def app(database_template, tmp_path, request) -> Iterator[Flask]:
+    """The app; `@pytest.mark.config(NAME=value)` overrides settings for one test."""
+    marker = request.node.get_closest_marker("config")
+    overrides = marker.kwargs if marker else {}
+    app = create_app(_test_config(database_template, tmp_path, overrides))
+    app.test_client_class = CSRFClient
+    from kamportal.jobs import queue
+
+    if REDIS_URL:
+        try:
+            queue.backend(app).connection.flushdb()
+        except Exception as error:
+            service_missing(f"Redis at REDIS_URL ({error.__class__.__name__})")
+    with app.app_context():
+        yield app
+        _db.session.remove()
+        if DATABASE_URL:
+            _clean_postgres()
+        _db.engine.dispose()
+    if REDIS_URL:
+        queue.backend(app).connection.flushdb()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[Callable[..., datetime]]:
+    """Freeze the portal clock: `frozen_clock(datetime(...))`; `clock.advance` moves it."""
+
+    def freeze(at: datetime) -> datetime:
+        clock.freeze(at)
+        return clock.now()
+
+    freeze(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    yield freeze
+    clock.unfreeze()
+
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def make_team(db) -> Callable[..., Team]:
+    def make(**fields) -> Team:
+        n = next(_counter)
+        values = {
+            "name": f"Team {n}",
+            "country": "EG",
+            "timezone": "Africa/Cairo",
+            "working_days": "7,1,2,3,4",
+        }
+        values.update(fields)
+        team = Team(**values)
+        db.session.add(team)
+        db.session.commit()
+        return team
+
+    return make
+
+
+@pytest.fixture
+def make_user(db) -> Callable[..., User]:
+    def make(*roles: Role | str, team: Team | None = None, **fields) -> User:
+        n = next(_counter)
+        user = accounts.create_user(
+            email=fields.pop("email", f"user{n}@kam.test"),
+            name=fields.pop("name", f"User {n}"),
+            password=fields.pop("password", PASSWORD),
+            roles=[Role(r) for r in (roles or (Role.ACM,))],
+            team=team,
+            actor=None,
+            **fields,
+        )
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_client(db) -> Callable[..., Client]:
+    def make(acm: User | None = None, **fields) -> Client:
+        n = next(_counter)
+        now = clock.now()
+        values = {
+            "store_name": f"Store {n}",
+            "store_code": f"ST{n:05d}",
+            "plan": Plan.ENTERPRISE.value,
+            "country": "EG",
+            "timezone": "Africa/Cairo",
+            "language": "ar",
+            "status": LifecycleStatus.LIVE.value,
+            "acm": acm,
+            "currency": "EGP",
+            "recurring_amount": Decimal("12000.00"),
+            "created_at": now,
+            "updated_at": now,
+        }
+        values.update(fields)
+        client = Client(**values)
+        db.session.add(client)
+        db.session.commit()
+        return client
+
+    return make
+
+
+@pytest.fixture
+def make_contact(db) -> Callable[..., Contact]:
+    def make(client: Client, **fields) -> Contact:
+        n = next(_counter)
+        values = {
+            "name": f"Contact {n}",
+            "email": f"contact{n}@client.test",
+            "phone": "+201001234567",
+            "whatsapp": "+201001234567",
+            "is_primary": False,
+        }
+        values.update(fields)
+        contact = Contact(client=client, **values)
+        db.session.add(contact)
+        db.session.commit()
+        return contact
+
+    return make
+
+
+def sign_in(http: FlaskClient, user: User, password: str = PASSWORD):
+    response = http.post("/login", data={"email": user.email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+@pytest.fixture
+def login_as(app, make_user, make_team) -> Callable[..., FlaskClient]:
+    """`login_as(Role.LEADER)` or `login_as(user)`: a test client signed in as that user.
+
+    A role alone makes a user of that role in a fresh team (a leader leads it)."""
+
+    def login(who: Role | str | User, http: FlaskClient | None = None) -> FlaskClient:
+        if isinstance(who, User):
+            user = who
+        else:
+            role = Role(who)
+            team = make_team()
+            user = make_user(role, team=team)
+            if role is Role.LEADER:
+                team.leader = user
+                _db.session.commit()
+        http = http or app.test_client()
+        sign_in(http, user)
+        http.user = user  # type: ignore[attr-defined]
+        return http
+
+    return login
+
+
+@pytest.fixture
+def run_jobs(app) -> Callable[[], None]:
+    """Run every due job with a real RQ worker in burst mode (Redis or embedded)."""
+    from kamportal.jobs import queue
+
+    def run() -> None:
+        queue.run_worker_burst(app)
+
+    return run
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SMTPSink:
+    """A real SMTP server (aiosmtpd) on a free local port, keeping what it receives."""
+
+    def __init__(self) -> None:
+        from aiosmtpd.controller import Controller
+
+        self.messages: list[EmailMessage] = []
+        self.envelopes: list[tuple[str, list[str]]] = []
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server(app) -> Iterator[SMTPSink]:
+    sink = SMTPSink()
+    sink.controller.start()
+    app.config.update(MAIL_TRANSPORT="smtp", MAIL_SERVER="127.0.0.1", MAIL_PORT=sink.port)
+    app.extensions.pop("kam_email_transport", None)
+    yield sink
+    sink.controller.stop()

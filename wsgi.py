@@ -1,0 +1,3 @@
+from kamportal import create_app
+
+app = create_app()
