@@ -106,18 +106,27 @@ def _test_config(database_template: str, tmp_path: Path, overrides: dict) -> typ
 
 
 class CSRFClient(FlaskClient):
-    """A test client that sends the CSRF token a browser would: read from a page once,
-    then sent on every unsafe request as the X-CSRFToken header (as htmx does)."""
+    """A test client that behaves like a browser against a server.
+
+    Each request runs in its own app context, as in production: the test's long-lived
+    context would otherwise share `g` (the signed-in user, the CSRF token) and the
+    database session between requests and clients. It sends the CSRF token a browser
+    would: read from a page once, then sent as the X-CSRFToken header (as htmx does)."""
 
     csrf_token: str | None = None
 
     def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return self._open(*args, **kwargs)
+
+    def _open(self, *args, **kwargs):
         method = (kwargs.get("method") or "GET").upper()
         if method not in {"GET", "HEAD", "OPTIONS"} and kwargs.pop("csrf", True):
             if self.csrf_token is None:
-                page = super().open("/login", method="GET").get_data(as_text=True)
-                match = re.search(r'"X-CSRFToken": "([^"]+)"', page)
-                assert match, "no CSRF token on the login page"
+                # The start page when signed in, else the sign-in page it redirects to.
+                page = super().open("/", method="GET", follow_redirects=True)
+                match = re.search(r'"X-CSRFToken": "([^"]+)"', page.get_data(as_text=True))
+                assert match, "no CSRF token on the page"
                 self.csrf_token = match.group(1)
             headers = dict(kwargs.pop("headers", None) or {})
             headers.setdefault("X-CSRFToken", self.csrf_token)
@@ -205,7 +214,7 @@ def make_user(db) -> Callable[..., User]:
     def make(*roles: Role | str, team: Team | None = None, **fields) -> User:
         n = next(_counter)
         user = accounts.create_user(
-            email=fields.pop("email", f"user{n}@kam.test"),
+            email=fields.pop("email", f"user{n}@kam.example"),
             name=fields.pop("name", f"User {n}"),
             password=fields.pop("password", PASSWORD),
             roles=[Role(r) for r in (roles or (Role.ACM,))],
@@ -253,7 +262,7 @@ def make_contact(db) -> Callable[..., Contact]:
         n = next(_counter)
         values = {
             "name": f"Contact {n}",
-            "email": f"contact{n}@client.test",
+            "email": f"contact{n}@client.example",
             "phone": "+201001234567",
             "whatsapp": "+201001234567",
             "is_primary": False,

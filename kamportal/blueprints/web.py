@@ -76,12 +76,14 @@ def is_htmx() -> bool:
     )
 
 
-def render(page: str, partial: str | None = None, *, status: int = 200, **context: Any) -> Response:
+def render(
+    template: str, partial: str | None = None, /, *, status: int = 200, **context: Any
+) -> Response:
     """The whole page for a plain request; `partial` (plus flashes out of band) for HTMX."""
     if partial and is_htmx():
         body = flask_render(partial, **context) + flashes_oob()
     else:
-        body = flask_render(page, **context)
+        body = flask_render(template, **context)
     return make_response(body, status)
 
 
@@ -97,9 +99,16 @@ def flashes_oob() -> str:
     return flask_render("_flashes.html", messages=messages, oob=True)
 
 
-def form_invalid(template: str, **context: Any) -> Response:
-    """Bad input: the form again with its field errors, status 422 (htmx swaps it)."""
-    return make_response(flask_render(template, **context), 422)
+def form_invalid(template: str, *, retarget: str | None = None, **context: Any) -> Response:
+    """Bad input: the form again with its field errors, status 422 (htmx swaps it).
+
+    `retarget` points the swap at the form itself when the request aimed elsewhere
+    (a form whose success replaces a list)."""
+    response = make_response(flask_render(template, **context), 422)
+    if retarget and is_htmx():
+        response.headers["HX-Retarget"] = retarget
+        response.headers["HX-Reswap"] = "outerHTML"
+    return response
 
 
 def apply_domain_error(form: FlaskForm, error: DomainError) -> None:

@@ -4,7 +4,7 @@ from kamportal.models.accounts import ROLE_LABELS, WORKING_WEEKS, Role, Team, Us
 from kamportal.models.base import Base
 from kamportal.models.clients import Client, Contact, LifecycleStatus, Plan
 from kamportal.models.messaging import Channel, DeliveryStatus, OutboxMessage
-from kamportal.models.timeline import AuditEvent, TimelineEvent, TimelineKind
+from kamportal.models.timeline import AuditEvent, CallOutcome, TimelineEvent, TimelineKind
 from kamportal.models.types import Money, UTCDateTime
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "WORKING_WEEKS",
     "AuditEvent",
     "Base",
+    "CallOutcome",
     "Channel",
     "Client",
     "Contact",

@@ -48,6 +48,20 @@ TIMELINE_LABELS = {
 }
 
 
+class CallOutcome(enum.StrEnum):
+    """How a call went (rule G3)."""
+
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"
+    VOICEMAIL = "voicemail"
+
+    @property
+    def label(self) -> str:
+        return {"answered": "Answered", "no_answer": "No answer", "voicemail": "Voicemail"}[
+            self.value
+        ]
+
+
 class TimelineEvent(Base):
     __tablename__ = "timeline_events"
     __table_args__ = (Index("ix_timeline_events_client_at", "client_id", "at"),)

@@ -75,7 +75,8 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return str(value)
+        # Compare amounts, not their scale: 24000.000 from the database equals 24000.00.
+        return format(value.normalize(), "f")
     if hasattr(value, "value") and isinstance(value.value, str):  # enums
         return value.value
     return value

@@ -1,9 +1,505 @@
+"""Client list, client page, contacts, and contact logged from the client page."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_login import current_user
+
 from kamportal.blueprints.clients import bp
-from kamportal.blueprints.web import allow, render
-from kamportal.services.access import CLIENT_REGISTRY_ROLES
+from kamportal.blueprints.clients.forms import (
+    CallForm,
+    ClientForm,
+    ContactForm,
+    EmailContactForm,
+    EmailLogForm,
+    NoteForm,
+    ReassignForm,
+    WhatsAppForm,
+    WhatsAppReplyForm,
+)
+from kamportal.blueprints.web import (
+    allow,
+    apply_domain_error,
+    form_invalid,
+    fragment,
+    is_htmx,
+    render,
+    with_trigger,
+)
+from kamportal.errors import DomainError, NotAllowed, ValidationError
+from kamportal.extensions import db
+from kamportal.models import Client, Contact, LifecycleStatus, Plan, Role, User
+from kamportal.services import access, clients, clock, validation
+from kamportal.services.access import CLIENT_CREATOR_ROLES, CLIENT_REGISTRY_ROLES
+
+TIMELINE_CHANGED = "timeline-changed"
+
+
+def _client_or_404(client_id: int) -> Client:
+    """The client, if the signed-in user may see it; otherwise 404, never a name."""
+    client = clients.load_client(client_id)
+    if client is None or not access.can_see_client(current_user, client):
+        abort(404)
+    return client
+
+
+def _contact_or_404(client: Client, contact_id: int) -> Contact:
+    contact = clients.contact_of(client, contact_id)
+    if contact is None:
+        abort(404)
+    return contact
+
+
+def _contact_choices(client: Client, *, needs: str | None = None) -> list[tuple[int, str]]:
+    choices = [(0, "The client (no contact chosen)")] if needs is None else []
+    for contact in client.contacts:
+        value = getattr(contact, needs) if needs else None
+        if needs is None or value:
+            choices.append((contact.id, f"{contact.name}" + (f" ({value})" if value else "")))
+    return choices
+
+
+# --- The list ----------------------------------------------------------------------------
 
 
 @bp.route("/")
 @allow(*CLIENT_REGISTRY_ROLES)
 def index():
-    return render("home/index.html")
+    filters = clients.ClientFilters.from_args(request.args)
+    page = clients.search_clients(
+        current_user, filters, per_page=current_app.config["CLIENTS_PER_PAGE"]
+    )
+    return render(
+        "clients/index.html",
+        "clients/_table.html",
+        page=page,
+        filters=filters,
+        acms=access.assignable_acms(current_user),
+        statuses=list(LifecycleStatus),
+        plans=list(Plan),
+        countries=validation.country_choices(),
+        can_create=access.can_create_client(current_user),
+    )
+
+
+# --- Creating, editing, reassigning ------------------------------------------------------
+
+
+def _profile_from(form: ClientForm) -> clients.ClientProfile:
+    subscribed_at = None
+    if form.subscribed_on.data and clock.is_timezone(form.timezone.data or ""):
+        # A subscription date means the start of that day where the client is.
+        subscribed_at = datetime.combine(
+            form.subscribed_on.data, time(0), tzinfo=ZoneInfo(form.timezone.data)
+        )
+    return clients.ClientProfile(
+        store_name=form.store_name.data or "",
+        store_code=form.store_code.data or "",
+        plan=form.plan.data,
+        country=form.country.data or "",
+        timezone=form.timezone.data or "",
+        currency=form.currency.data or "",
+        language=form.language.data,
+        industry=form.industry.data,
+        has_store_manager=form.has_store_manager.data,
+        status=form.status.data,
+        subscribed_at=subscribed_at,
+        renewal_date=form.renewal_date.data,
+        recurring_amount=form.recurring_amount.data,
+    )
+
+
+def _acm_choices(form: ClientForm | ReassignForm) -> list[User]:
+    acms = access.assignable_acms(current_user)
+    form.acm.choices = [(u.id, f"{u.name}" + (f" · {u.team.name}" if u.team else "")) for u in acms]
+    return acms
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(*CLIENT_CREATOR_ROLES)
+def new():
+    form = ClientForm()
+    acms = _acm_choices(form)
+    if request.method == "GET":
+        form.acm.data = current_user.id if any(u.id == current_user.id for u in acms) else None
+        form.currency.data = "USD"
+    if form.validate_on_submit():
+        acm = next((u for u in acms if u.id == form.acm.data), None)
+        try:
+            client = clients.create_client(_profile_from(form), actor=current_user, acm=acm)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"{client.store_name} is registered.", "success")
+            return redirect(url_for("clients.show", client_id=client.id))
+    status = 422 if request.method == "POST" else 200
+    return render("clients/form.html", form=form, client=None, status=status)
+
+
+@bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def edit(client_id: int):
+    client = _client_or_404(client_id)
+    form = ClientForm(obj=client)
+    form.acm.choices = [(client.acm_id or 0, client.acm.name if client.acm else "—")]
+    if request.method == "GET" and client.subscribed_at:
+        form.subscribed_on.data = client.subscribed_at.astimezone(ZoneInfo(client.timezone)).date()
+    if form.validate_on_submit():
+        try:
+            changed = clients.update_client(client, _profile_from(form), actor=current_user)
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash("Saved." if changed else "Nothing changed.", "success")
+            return redirect(url_for("clients.show", client_id=client.id))
+    status = 422 if request.method == "POST" else 200
+    return render("clients/form.html", form=form, client=client, status=status)
+
+
+@bp.route("/<int:client_id>/reassign", methods=["GET", "POST"])
+@allow(Role.LEADER, Role.ADMIN)
+def reassign(client_id: int):
+    client = _client_or_404(client_id)
+    if not access.can_reassign_client(current_user, client):
+        abort(403)
+    form = ReassignForm()
+    acms = _acm_choices(form)
+    if form.validate_on_submit():
+        new_acm = next((u for u in acms if u.id == form.acm.data), None)
+        try:
+            if new_acm is None:
+                raise NotAllowed("Choose an account manager of the team.", field="acm")
+            clients.reassign_client(
+                client, actor=current_user, new_acm=new_acm, reason=form.reason.data
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"{client.store_name} now belongs to {new_acm.name}.", "success")
+            return redirect(url_for("clients.show", client_id=client.id))
+    status = 422 if request.method == "POST" else 200
+    return render("clients/reassign.html", form=form, client=client, status=status)
+
+
+# --- The client page ---------------------------------------------------------------------
+
+
+def _timeline_context(client: Client) -> dict:
+    page = clients.timeline_page(
+        client,
+        page=request.args.get("page", 1, type=int),
+        per_page=current_app.config["TIMELINE_PER_PAGE"],
+    )
+    return {"client": client, "timeline": page}
+
+
+def _log_forms(client: Client) -> dict:
+    call, email, whatsapp = CallForm(), EmailLogForm(), WhatsAppForm()
+    call.contact.choices = _contact_choices(client)
+    email.contact.choices = _contact_choices(client)
+    whatsapp.contact.choices = _contact_choices(client)
+    return {
+        "call_form": call,
+        "email_log_form": email,
+        "whatsapp_form": whatsapp,
+        "note_form": NoteForm(),
+    }
+
+
+@bp.route("/<int:client_id>")
+@allow(*CLIENT_REGISTRY_ROLES)
+def show(client_id: int):
+    client = _client_or_404(client_id)
+    return render(
+        "clients/show.html",
+        **_timeline_context(client),
+        **_log_forms(client),
+        can_reassign=access.can_reassign_client(current_user, client),
+    )
+
+
+@bp.route("/<int:client_id>/timeline")
+@allow(*CLIENT_REGISTRY_ROLES)
+def timeline(client_id: int):
+    client = _client_or_404(client_id)
+    if not is_htmx():
+        return redirect(url_for("clients.show", client_id=client.id, page=request.args.get("page")))
+    return fragment("clients/_timeline.html", **_timeline_context(client))
+
+
+# --- Contacts ----------------------------------------------------------------------------
+
+
+def _details_from(form: ContactForm) -> clients.ContactDetails:
+    return clients.ContactDetails(
+        name=form.name.data or "",
+        email=form.email.data,
+        phone=form.phone.data,
+        whatsapp=form.whatsapp.data,
+        role=form.role.data,
+        is_primary=form.is_primary.data,
+        is_decision_maker=form.is_decision_maker.data,
+    )
+
+
+def _contacts_saved(client: Client):
+    """After a contact is saved: the contact rows again, and the timeline told."""
+    db.session.refresh(client, ["contacts"])
+    if not is_htmx():
+        return redirect(url_for("clients.show", client_id=client.id))
+    response = fragment("clients/_contact_rows.html", client=client, clear_form=True)
+    return with_trigger(response, TIMELINE_CHANGED)
+
+
+@bp.route("/<int:client_id>/contacts/new")
+@allow(*CLIENT_REGISTRY_ROLES)
+def contact_new(client_id: int):
+    client = _client_or_404(client_id)
+    return render(
+        "clients/contact_page.html",
+        "clients/_contact_form.html",
+        client=client,
+        form=ContactForm(),
+        contact=None,
+    )
+
+
+@bp.route("/<int:client_id>/contacts", methods=["POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def contact_create(client_id: int):
+    client = _client_or_404(client_id)
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            clients.add_contact(client, _details_from(form), actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            return _contacts_saved(client)
+    template = "clients/_contact_form.html" if is_htmx() else "clients/contact_page.html"
+    return form_invalid(template, retarget="#contact-form", client=client, form=form, contact=None)
+
+
+@bp.route("/<int:client_id>/contacts/<int:contact_id>")
+@allow(*CLIENT_REGISTRY_ROLES)
+def contact_row(client_id: int, contact_id: int):
+    client = _client_or_404(client_id)
+    contact = _contact_or_404(client, contact_id)
+    if not is_htmx():
+        return redirect(url_for("clients.show", client_id=client.id))
+    return fragment("clients/_contact_row.html", client=client, contact=contact)
+
+
+@bp.route("/<int:client_id>/contacts/<int:contact_id>/edit")
+@allow(*CLIENT_REGISTRY_ROLES)
+def contact_edit(client_id: int, contact_id: int):
+    client = _client_or_404(client_id)
+    contact = _contact_or_404(client, contact_id)
+    form = ContactForm(obj=contact)
+    return render(
+        "clients/contact_page.html",
+        "clients/_contact_edit_row.html",
+        client=client,
+        contact=contact,
+        form=form,
+    )
+
+
+@bp.route("/<int:client_id>/contacts/<int:contact_id>", methods=["POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def contact_update(client_id: int, contact_id: int):
+    client = _client_or_404(client_id)
+    contact = _contact_or_404(client, contact_id)
+    form = ContactForm()
+    if form.validate_on_submit():
+        try:
+            clients.update_contact(contact, _details_from(form), actor=current_user)
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            return _contacts_saved(client)
+    template = "clients/_contact_edit_row.html" if is_htmx() else "clients/contact_page.html"
+    return form_invalid(
+        template, retarget=f"#contact-{contact.id}", client=client, contact=contact, form=form
+    )
+
+
+# --- Logging contact (G3, G6) ------------------------------------------------------------
+
+
+def _logged(client: Client, template: str, form_name: str, **extra):
+    """After a log form succeeds: a fresh form, and the timeline told to refresh."""
+    db.session.commit()
+    if not is_htmx():
+        flash("Recorded on the timeline.", "success")
+        return redirect(url_for("clients.show", client_id=client.id))
+    forms = _log_forms(client)
+    response = fragment(template, client=client, **{form_name: forms[form_name]}, **extra)
+    return with_trigger(response, TIMELINE_CHANGED)
+
+
+def _log_invalid(client: Client, template: str, form_name: str, form):
+    if not is_htmx():
+        return form_invalid(
+            "clients/show.html",
+            **_timeline_context(client),
+            **{**_log_forms(client), form_name: form},
+            can_reassign=access.can_reassign_client(current_user, client),
+        )
+    return form_invalid(template, client=client, **{form_name: form})
+
+
+@bp.route("/<int:client_id>/calls", methods=["POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def log_call(client_id: int):
+    """Rule G3: the outcome and notes of a call placed with the tel: link."""
+    client = _client_or_404(client_id)
+    form = CallForm()
+    form.contact.choices = _contact_choices(client)
+    if form.validate_on_submit():
+        clients.log_call(
+            client,
+            actor=current_user,
+            contact=clients.contact_of(client, form.contact.data),
+            outcome=form.outcome.data,
+            notes=form.notes.data or "",
+        )
+        return _logged(client, "clients/_call_form.html", "call_form")
+    return _log_invalid(client, "clients/_call_form.html", "call_form", form)
+
+
+@bp.route("/<int:client_id>/emails", methods=["POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def log_email(client_id: int):
+    client = _client_or_404(client_id)
+    form = EmailLogForm()
+    form.contact.choices = _contact_choices(client)
+    if form.validate_on_submit():
+        try:
+            clients.log_email(
+                client,
+                actor=current_user,
+                contact=clients.contact_of(client, form.contact.data),
+                direction=form.direction.data,
+                subject=form.subject.data,
+                notes=form.notes.data or "",
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            return _logged(client, "clients/_email_log_form.html", "email_log_form")
+    return _log_invalid(client, "clients/_email_log_form.html", "email_log_form", form)
+
+
+@bp.route("/<int:client_id>/whatsapp", methods=["POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def log_whatsapp(client_id: int):
+    """Rule G6: log a WhatsApp request, then offer the reply that redirects to email."""
+    client = _client_or_404(client_id)
+    form = WhatsAppForm()
+    form.contact.choices = _contact_choices(client)
+    if form.validate_on_submit():
+        contact = clients.contact_of(client, form.contact.data)
+        clients.log_whatsapp_request(
+            client, actor=current_user, contact=contact, message=form.message.data
+        )
+        offer = None
+        if contact is not None and contact.whatsapp:
+            offer = {
+                "contact": contact,
+                "preview": clients.whatsapp_redirect_preview(client, contact),
+                "form": WhatsAppReplyForm(contact=contact.id, key=uuid.uuid4().hex),
+            }
+        return _logged(client, "clients/_whatsapp_form.html", "whatsapp_form", offer=offer)
+    return _log_invalid(client, "clients/_whatsapp_form.html", "whatsapp_form", form)
+
+
+@bp.route("/<int:client_id>/whatsapp/reply", methods=["POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def whatsapp_reply(client_id: int):
+    """Rule G6: send the template reply that asks the client to use email."""
+    client = _client_or_404(client_id)
+    form = WhatsAppReplyForm()
+    contact = None
+    if form.validate_on_submit() and form.contact.data.isdigit():
+        contact = clients.contact_of(client, int(form.contact.data))
+    try:
+        if contact is None:
+            raise ValidationError("Choose the contact to answer.", field="contact")
+        clients.reply_to_whatsapp_with_email_redirect(
+            client, actor=current_user, contact=contact, key=f"wa-redirect-{form.key.data}"
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(f"Not sent: {error.message}", "error")
+        if not is_htmx():
+            return redirect(url_for("clients.show", client_id=client.id))
+        return fragment(
+            "clients/_whatsapp_form.html", client=client, status=422, **_log_forms(client)
+        )
+    flash(f"WhatsApp reply to {contact.name} queued.", "success")
+    return _logged(client, "clients/_whatsapp_form.html", "whatsapp_form", offer=None)
+
+
+@bp.route("/<int:client_id>/notes", methods=["POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def add_note(client_id: int):
+    client = _client_or_404(client_id)
+    form = NoteForm()
+    if form.validate_on_submit():
+        clients.add_note(client, actor=current_user, text=form.text.data)
+        return _logged(client, "clients/_note_form.html", "note_form")
+    return _log_invalid(client, "clients/_note_form.html", "note_form", form)
+
+
+@bp.route("/<int:client_id>/contacts/<int:contact_id>/email", methods=["GET", "POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def email_contact(client_id: int, contact_id: int):
+    """Email a contact through the outbox; G1 CCs are added by the outbox."""
+    client = _client_or_404(client_id)
+    contact = _contact_or_404(client, contact_id)
+    form = EmailContactForm()
+    if request.method == "GET":
+        form.key.data = uuid.uuid4().hex
+    if form.validate_on_submit():
+        try:
+            clients.email_contact(
+                client,
+                actor=current_user,
+                contact=contact,
+                subject=form.subject.data,
+                body=form.body.data,
+                key=f"contact-email-{form.key.data}",
+            )
+        except DomainError as error:
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(f"Email to {contact.name} queued; its status shows on the timeline.", "success")
+            if not is_htmx():
+                return redirect(url_for("clients.show", client_id=client.id))
+            return with_trigger(
+                fragment("clients/_email_sent.html", client=client, contact=contact),
+                TIMELINE_CHANGED,
+            )
+    if request.method == "POST":
+        template = "clients/_email_form.html" if is_htmx() else "clients/email_page.html"
+        return form_invalid(template, client=client, contact=contact, form=form)
+    return render(
+        "clients/email_page.html",
+        "clients/_email_form.html",
+        client=client,
+        contact=contact,
+        form=form,
+    )

@@ -1,0 +1,99 @@
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+
+from kamportal.models import CallOutcome, LifecycleStatus, Plan
+from kamportal.services import clock, validation
+from kamportal.services.clients import LANGUAGES
+
+
+class ClientForm(FlaskForm):
+    store_name = StringField("Store name", validators=[DataRequired(), Length(max=200)])
+    store_code = StringField("Store code", validators=[DataRequired(), Length(max=40)])
+    plan = SelectField("Plan", choices=[(p.value, p.label) for p in Plan])
+    has_store_manager = BooleanField("Plan includes an Online Store Manager")
+    status = SelectField("Lifecycle", choices=[(s.value, s.label) for s in LifecycleStatus])
+    acm = SelectField("Account manager", coerce=int, validate_choice=False)
+    country = SelectField("Country")
+    timezone = SelectField("Time zone")
+    industry = StringField("Industry", validators=[Optional(), Length(max=120)])
+    language = SelectField("Language", choices=list(LANGUAGES.items()))
+    subscribed_on = DateField("Subscribed on", validators=[Optional()])
+    renewal_date = DateField("Renewal date", validators=[Optional()])
+    recurring_amount = DecimalField(
+        "Recurring amount", places=None, validators=[Optional(), NumberRange(min=0)]
+    )
+    currency = SelectField("Currency")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.country.choices = [("", "Choose…"), *validation.country_choices()]
+        self.timezone.choices = [("", "Choose…"), *((z, z) for z in clock.timezone_names())]
+        self.currency.choices = validation.currency_choices()
+
+
+class ReassignForm(FlaskForm):
+    acm = SelectField("New account manager", coerce=int, validate_choice=False)
+    reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=500)])
+
+
+class ContactForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    role = StringField("Role", validators=[Optional(), Length(max=120)])
+    email = EmailField(
+        "Email", validators=[Optional(), Email("Not a valid email address."), Length(max=254)]
+    )
+    phone = StringField("Phone", validators=[Optional(), Length(max=32)])
+    whatsapp = StringField("WhatsApp", validators=[Optional(), Length(max=32)])
+    is_primary = BooleanField("Primary contact")
+    is_decision_maker = BooleanField("Decision maker")
+
+
+class CallForm(FlaskForm):
+    contact = SelectField("Contact", coerce=int, validate_choice=False)
+    outcome = RadioField(
+        "Outcome",
+        choices=[(o.value, o.label) for o in CallOutcome],
+        validators=[DataRequired("Choose how the call went.")],
+    )
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+
+
+class EmailLogForm(FlaskForm):
+    direction = RadioField(
+        "Direction", choices=[("sent", "Sent"), ("received", "Received")], default="sent"
+    )
+    contact = SelectField("Contact", coerce=int, validate_choice=False)
+    subject = StringField("Subject", validators=[DataRequired(), Length(max=300)])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+
+
+class WhatsAppForm(FlaskForm):
+    contact = SelectField("From", coerce=int, validate_choice=False)
+    message = TextAreaField("Message received", validators=[DataRequired(), Length(max=2000)])
+
+
+class WhatsAppReplyForm(FlaskForm):
+    contact = HiddenField(validators=[DataRequired()])
+    key = HiddenField(validators=[DataRequired(), Length(max=100)])
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField("Note", validators=[DataRequired(), Length(max=2000)])
+
+
+class EmailContactForm(FlaskForm):
+    subject = StringField("Subject", validators=[DataRequired(), Length(max=300)])
+    body = TextAreaField("Message", validators=[DataRequired(), Length(max=20000)])
+    # Generated with the form: a double submit queues one email.
+    key = HiddenField(validators=[DataRequired(), Length(max=100)])

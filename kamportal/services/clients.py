@@ -1,0 +1,608 @@
+"""The client registry: clients, contacts, and contact logged from the client page.
+
+Every change lands on the client's timeline (P6) and, for records, in the audit log.
+Who may do what is decided in services/access.py; these functions assume the caller
+checked it, except reassignment, which checks the leader rule itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from kamportal.errors import NotAllowed, ValidationError
+from kamportal.extensions import db
+from kamportal.messaging import outbox
+from kamportal.messaging.whatsapp import render_template as render_whatsapp
+from kamportal.models import (
+    CallOutcome,
+    Client,
+    Contact,
+    LifecycleStatus,
+    OutboxMessage,
+    Plan,
+    Team,
+    TimelineEvent,
+    TimelineKind,
+    User,
+)
+from kamportal.models.types import Money
+from kamportal.services import access, clock, timeline, validation
+
+PROFILE_FIELDS = (
+    "store_name",
+    "store_code",
+    "plan",
+    "has_store_manager",
+    "country",
+    "timezone",
+    "industry",
+    "language",
+    "status",
+    "subscribed_at",
+    "renewal_date",
+    "recurring_amount",
+    "currency",
+)
+CONTACT_FIELDS = ("name", "email", "phone", "whatsapp", "role", "is_primary", "is_decision_maker")
+LANGUAGES = {"ar": "Arabic", "en": "English", "fr": "French"}
+PLANS = frozenset(p.value for p in Plan)
+STATUSES = frozenset(s.value for s in LifecycleStatus)
+
+
+# --- The client list ---------------------------------------------------------------------
+
+SORTS = {
+    "name": Client.store_name,
+    "code": Client.store_code,
+    "status": Client.status,
+    "last_contact": Client.last_contact_at,
+    "renewal": Client.renewal_date,
+}
+
+
+@dataclass(frozen=True)
+class ClientFilters:
+    """What the client list is asked for; also the query string it pushes to the URL."""
+
+    q: str = ""
+    status: str = ""
+    acm_id: int | None = None
+    country: str = ""
+    plan: str = ""
+    sort: str = "name"
+    direction: str = "asc"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Any) -> ClientFilters:
+        def as_int(name: str, default: int | None) -> int | None:
+            try:
+                return int(args.get(name, ""))
+            except ValueError:
+                return default
+
+        sort = args.get("sort", "name")
+        direction = args.get("direction", "asc")
+        return cls(
+            q=args.get("q", "").strip()[:100],
+            status=args.get("status", "") if args.get("status") in STATUSES else "",
+            acm_id=as_int("acm", None),
+            country=args.get("country", "").strip().upper()[:2],
+            plan=args.get("plan", "") if args.get("plan") in PLANS else "",
+            sort=sort if sort in SORTS else "name",
+            direction=direction if direction in ("asc", "desc") else "asc",
+            page=max(as_int("page", 1) or 1, 1),
+        )
+
+    def args(self, **changes: Any) -> dict[str, Any]:
+        """The non-default parameters, with `changes` applied (links for sort and pages)."""
+        values = {
+            "q": self.q,
+            "status": self.status,
+            "acm": self.acm_id,
+            "country": self.country,
+            "plan": self.plan,
+            "sort": self.sort,
+            "direction": self.direction,
+            "page": self.page,
+        }
+        values.update(changes)
+        defaults = {"sort": "name", "direction": "asc", "page": 1}
+        return {k: v for k, v in values.items() if v not in (None, "") and defaults.get(k) != v}
+
+
+def client_list_query(viewer: User, filters: ClientFilters) -> Select[tuple[Client]]:
+    """The clients `viewer` may see, filtered and sorted (one query, ACMs joined)."""
+    query = (
+        select(Client).options(joinedload(Client.acm)).where(access.visible_clients_clause(viewer))
+    )
+    if filters.q:
+        pattern = f"%{filters.q}%"
+        query = query.where(
+            or_(
+                Client.store_name.ilike(pattern),
+                Client.store_code.ilike(pattern),
+                Client.contacts.any(
+                    or_(
+                        Contact.name.ilike(pattern),
+                        Contact.email.ilike(pattern),
+                        Contact.phone.ilike(pattern),
+                    )
+                ),
+            )
+        )
+    if filters.status:
+        query = query.where(Client.status == filters.status)
+    if filters.acm_id:
+        query = query.where(Client.acm_id == filters.acm_id)
+    if filters.country:
+        query = query.where(Client.country == filters.country)
+    if filters.plan:
+        query = query.where(Client.plan == filters.plan)
+    column = SORTS[filters.sort]
+    if filters.direction == "asc":
+        ordered = column.asc().nulls_first()
+    else:
+        ordered = column.desc().nulls_last()
+    return query.order_by(ordered, Client.id)
+
+
+def search_clients(viewer: User, filters: ClientFilters, *, per_page: int) -> Pagination:
+    return db.paginate(
+        client_list_query(viewer, filters), page=filters.page, per_page=per_page, error_out=False
+    )
+
+
+def load_client(client_id: int) -> Client | None:
+    """A client with what its page shows, loaded in a fixed number of queries."""
+    return db.session.scalar(
+        select(Client)
+        .where(Client.id == client_id)
+        .options(
+            joinedload(Client.acm).joinedload(User.team).joinedload(Team.leader),
+            selectinload(Client.contacts),
+        )
+    )
+
+
+def timeline_page(client: Client, *, page: int, per_page: int) -> Pagination:
+    """The client's timeline, newest first (P6)."""
+    query = (
+        select(TimelineEvent)
+        .where(TimelineEvent.client_id == client.id)
+        .options(selectinload(TimelineEvent.actor), selectinload(TimelineEvent.outbox_message))
+        .order_by(TimelineEvent.at.desc(), TimelineEvent.id.desc())
+    )
+    return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False)
+
+
+# --- Creating and editing clients --------------------------------------------------------
+
+
+@dataclass
+class ClientProfile:
+    """A client's editable fields, as the form gives them."""
+
+    store_name: str
+    store_code: str
+    plan: str
+    country: str
+    timezone: str
+    currency: str
+    language: str = "en"
+    industry: str | None = None
+    has_store_manager: bool = False
+    status: str = LifecycleStatus.ONBOARDING.value
+    subscribed_at: datetime | None = None
+    renewal_date: date | None = None
+    recurring_amount: Decimal | None = None
+
+
+def _clean_profile(profile: ClientProfile, *, client_id: int | None) -> dict[str, Any]:
+    store_code = profile.store_code.strip().upper()
+    if not store_code:
+        raise ValidationError("A store code is needed.", field="store_code")
+    taken = db.session.scalar(select(Client.id).where(func.upper(Client.store_code) == store_code))
+    if taken is not None and taken != client_id:
+        raise ValidationError(f"Store code {store_code} is already used.", field="store_code")
+    if profile.plan not in PLANS:
+        raise ValidationError("Choose a plan.", field="plan")
+    if profile.status not in STATUSES:
+        raise ValidationError("Choose a lifecycle status.", field="status")
+    if profile.language not in LANGUAGES:
+        raise ValidationError("Choose a language.", field="language")
+    currency = validation.currency_code(profile.currency)
+    amount = profile.recurring_amount
+    if amount is not None:
+        if amount < 0:
+            raise ValidationError(
+                "The recurring amount cannot be negative.", field="recurring_amount"
+            )
+        rounded = Money(amount, currency).amount
+        if rounded != amount:
+            raise ValidationError(
+                f"{currency} amounts have at most {max(-rounded.as_tuple().exponent, 0)} decimals.",
+                field="recurring_amount",
+            )
+    return {
+        "store_name": profile.store_name.strip(),
+        "store_code": store_code,
+        "plan": profile.plan,
+        "country": validation.country_code(profile.country),
+        "timezone": validation.timezone_name(profile.timezone),
+        "currency": currency,
+        "language": profile.language,
+        "industry": (profile.industry or "").strip() or None,
+        "has_store_manager": bool(profile.has_store_manager),
+        "status": profile.status,
+        "subscribed_at": profile.subscribed_at,
+        "renewal_date": profile.renewal_date,
+        "recurring_amount": amount,
+    }
+
+
+def _check_assignable(actor: User, acm: User | None) -> None:
+    if acm is None:
+        raise ValidationError("Choose the client's account manager.", field="acm")
+    if acm.id not in {u.id for u in access.assignable_acms(actor)}:
+        raise ValidationError("You cannot give a client to this account manager.", field="acm")
+
+
+def create_client(profile: ClientProfile, *, actor: User, acm: User | None) -> Client:
+    """Register a client with its ACM (P6: timeline and audit record it).
+
+    Raises ValidationError for a taken store code, an unknown zone, country or currency,
+    or an ACM the actor may not assign."""
+    values = _clean_profile(profile, client_id=None)
+    _check_assignable(actor, acm)
+    now = clock.now()
+    client = Client(**values, acm=acm, created_at=now, updated_at=now)
+    db.session.add(client)
+    db.session.flush()
+    timeline.record(
+        client,
+        TimelineKind.CLIENT_CREATED,
+        actor=actor,
+        summary=f"{client.store_name} ({client.store_code}) registered, ACM {acm.name}",
+    )
+    timeline.audit(actor, "client.create", client, after=timeline.snapshot(client, PROFILE_FIELDS))
+    return client
+
+
+def update_client(client: Client, profile: ClientProfile, *, actor: User) -> dict[str, tuple]:
+    """Change a client's profile; returns the changed fields (nothing recorded if none)."""
+    before = timeline.snapshot(client, PROFILE_FIELDS)
+    for name, value in _clean_profile(profile, client_id=client.id).items():
+        setattr(client, name, value)
+    after = timeline.snapshot(client, PROFILE_FIELDS)
+    changed = timeline.changes(before, after)
+    if changed:
+        client.updated_at = clock.now()
+        labels = ", ".join(name.replace("_", " ") for name in changed)
+        timeline.record(
+            client,
+            TimelineKind.CLIENT_UPDATED,
+            actor=actor,
+            summary=f"Profile updated: {labels}",
+            detail={"changes": {k: {"from": v[0], "to": v[1]} for k, v in changed.items()}},
+        )
+        timeline.audit(actor, "client.update", client, before=before, after=after)
+    return changed
+
+
+def reassign_client(client: Client, *, actor: User, new_acm: User, reason: str) -> None:
+    """Move a client to another ACM of the team (leader or admin only).
+
+    Raises NotAllowed if the actor does not lead the client's team, ValidationError if the
+    new ACM is not one the actor may assign, or is the current one."""
+    if not access.can_reassign_client(actor, client):
+        raise NotAllowed("Only the client's team leader or an admin can reassign it.")
+    _check_assignable(actor, new_acm)
+    if client.acm_id == new_acm.id:
+        raise ValidationError(f"{new_acm.name} already manages this client.", field="acm")
+    if not reason.strip():
+        raise ValidationError("Say why the client is reassigned.", field="reason")
+    previous = client.acm
+    client.acm = new_acm
+    client.updated_at = clock.now()
+    timeline.record(
+        client,
+        TimelineKind.CLIENT_REASSIGNED,
+        actor=actor,
+        summary=f"Reassigned from {previous.name if previous else 'nobody'} to {new_acm.name}",
+        detail={
+            "from_acm_id": previous.id if previous else None,
+            "to_acm_id": new_acm.id,
+            "reason": reason.strip(),
+        },
+    )
+    timeline.audit(
+        actor,
+        "client.reassign",
+        client,
+        before={"acm_id": previous.id if previous else None},
+        after={"acm_id": new_acm.id, "reason": reason.strip()},
+    )
+
+
+# --- Contacts ----------------------------------------------------------------------------
+
+
+@dataclass
+class ContactDetails:
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    whatsapp: str | None = None
+    role: str | None = None
+    is_primary: bool = False
+    is_decision_maker: bool = False
+
+
+def _clean_contact(client: Client, details: ContactDetails) -> dict[str, Any]:
+    name = details.name.strip()
+    if not name:
+        raise ValidationError("A contact needs a name.", field="name")
+    email = validation.email_address(details.email)
+    phone = validation.phone_number(details.phone, country=client.country, field="phone")
+    whatsapp = validation.phone_number(details.whatsapp, country=client.country, field="whatsapp")
+    if not (email or phone or whatsapp):
+        raise ValidationError("Give at least an email or a phone number.", field="email")
+    return {
+        "name": name,
+        "email": email,
+        "phone": phone,
+        "whatsapp": whatsapp,
+        "role": (details.role or "").strip() or None,
+        "is_primary": bool(details.is_primary),
+        "is_decision_maker": bool(details.is_decision_maker),
+    }
+
+
+def _make_only_primary(client: Client, contact: Contact, actor: User) -> None:
+    """One primary contact per client; a change of point of contact is recorded (P5)."""
+    previous = [c for c in client.contacts if c.is_primary and c is not contact]
+    for other in previous:
+        other.is_primary = False
+    if previous:
+        timeline.record(
+            client,
+            TimelineKind.CONTACT_UPDATED,
+            actor=actor,
+            summary=f"Point of contact changed from {previous[0].name} to {contact.name}",
+            detail={"from_contact_id": previous[0].id, "to_contact_id": contact.id},
+        )
+
+
+def add_contact(client: Client, details: ContactDetails, *, actor: User) -> Contact:
+    """Add a contact; phone numbers are stored in E.164, read in the client's country.
+
+    Raises ValidationError (with the field) for a malformed email or phone number."""
+    values = _clean_contact(client, details)
+    if not client.contacts:
+        values["is_primary"] = True
+    contact = Contact(client=client, **values)
+    db.session.add(contact)
+    db.session.flush()
+    if contact.is_primary:
+        _make_only_primary(client, contact, actor)
+    timeline.record(
+        client,
+        TimelineKind.CONTACT_ADDED,
+        actor=actor,
+        summary=f"Contact added: {contact.name}" + (f", {contact.role}" if contact.role else ""),
+        detail={"contact_id": contact.id},
+    )
+    timeline.audit(
+        actor, "contact.create", contact, after=timeline.snapshot(contact, CONTACT_FIELDS)
+    )
+    return contact
+
+
+def update_contact(contact: Contact, details: ContactDetails, *, actor: User) -> None:
+    client = contact.client
+    before = timeline.snapshot(contact, CONTACT_FIELDS)
+    values = _clean_contact(client, details)
+    was_primary = contact.is_primary
+    for name, value in values.items():
+        setattr(contact, name, value)
+    if contact.is_primary and not was_primary:
+        _make_only_primary(client, contact, actor)
+    after = timeline.snapshot(contact, CONTACT_FIELDS)
+    changed = timeline.changes(before, after)
+    if changed:
+        timeline.record(
+            client,
+            TimelineKind.CONTACT_UPDATED,
+            actor=actor,
+            summary=f"Contact updated: {contact.name} ({', '.join(changed)})",
+            detail={"contact_id": contact.id},
+        )
+        timeline.audit(actor, "contact.update", contact, before=before, after=after)
+
+
+def contact_of(client: Client, contact_id: int | None) -> Contact | None:
+    """One of `client`'s contacts (never another client's)."""
+    if contact_id is None:
+        return None
+    return next((c for c in client.contacts if c.id == contact_id), None)
+
+
+# --- Logging contact (G3, G6, F1) --------------------------------------------------------
+
+
+def _touched(client: Client, at: datetime) -> None:
+    """F1: an answered call, a held meeting or an email sent counts as contact."""
+    if client.last_contact_at is None or at > client.last_contact_at:
+        client.last_contact_at = at
+
+
+def log_call(
+    client: Client,
+    *,
+    actor: User,
+    contact: Contact | None,
+    outcome: CallOutcome,
+    notes: str = "",
+) -> TimelineEvent:
+    """Rule G3: a call placed from the portal, with its outcome and notes."""
+    outcome = CallOutcome(outcome)
+    at = clock.now()
+    who = contact.name if contact else "the client"
+    event = timeline.record(
+        client,
+        TimelineKind.CALL,
+        actor=actor,
+        summary=f"Call with {who}: {outcome.label}"
+        + (f". {notes.strip()}" if notes.strip() else ""),
+        detail={
+            "outcome": outcome.value,
+            "contact_id": contact.id if contact else None,
+            "phone": contact.phone if contact else None,
+            "notes": notes.strip(),
+        },
+        at=at,
+    )
+    if outcome is CallOutcome.ANSWERED:
+        _touched(client, at)
+    return event
+
+
+def log_email(
+    client: Client,
+    *,
+    actor: User,
+    contact: Contact | None,
+    direction: str,
+    subject: str,
+    notes: str = "",
+) -> TimelineEvent:
+    """An email sent or received outside the portal, recorded on the timeline."""
+    if direction not in ("sent", "received"):
+        raise ValidationError("Choose sent or received.", field="direction")
+    if not subject.strip():
+        raise ValidationError("Give the email's subject.", field="subject")
+    at = clock.now()
+    who = contact.name if contact else "the client"
+    sent = direction == "sent"
+    event = timeline.record(
+        client,
+        TimelineKind.EMAIL_SENT if sent else TimelineKind.EMAIL_RECEIVED,
+        actor=actor,
+        summary=f"Email {'to' if sent else 'from'} {who}: {subject.strip()}",
+        detail={"contact_id": contact.id if contact else None, "notes": notes.strip()},
+        at=at,
+    )
+    if sent:
+        _touched(client, at)
+    return event
+
+
+def log_whatsapp_request(
+    client: Client, *, actor: User, contact: Contact | None, message: str
+) -> TimelineEvent:
+    """Rule G6: a request that arrived by WhatsApp is logged, and must be answered."""
+    if not message.strip():
+        raise ValidationError("Paste or summarise the message.", field="message")
+    who = contact.name if contact else "the client"
+    return timeline.record(
+        client,
+        TimelineKind.WHATSAPP_RECEIVED,
+        actor=actor,
+        summary=f"WhatsApp from {who}: {message.strip()}",
+        detail={"contact_id": contact.id if contact else None, "message": message.strip()},
+    )
+
+
+def whatsapp_redirect_params(client: Client, contact: Contact) -> dict[str, str]:
+    acm_email = client.acm.email if client.acm else ""
+    return {"name": contact.name.split()[0], "acm_email": acm_email}
+
+
+def whatsapp_redirect_preview(client: Client, contact: Contact) -> str:
+    """The G6 template reply, as the client will read it."""
+    return render_whatsapp("redirect_to_email", whatsapp_redirect_params(client, contact))
+
+
+def reply_to_whatsapp_with_email_redirect(
+    client: Client, *, actor: User, contact: Contact, key: str
+) -> OutboxMessage:
+    """Rule G6: answer a WhatsApp request with the template that redirects to email."""
+    if not contact.whatsapp:
+        raise ValidationError(f"{contact.name} has no WhatsApp number.", field="contact")
+    message = outbox.queue_whatsapp(
+        key=key,
+        to=contact.whatsapp,
+        template="redirect_to_email",
+        params=whatsapp_redirect_params(client, contact),
+        client=client,
+        actor=actor,
+    )
+    if not _already_on_timeline(message):
+        timeline.record(
+            client,
+            TimelineKind.WHATSAPP_SENT,
+            actor=actor,
+            summary=f"WhatsApp reply to {contact.name}: please send requests by email (G6)",
+            detail={"contact_id": contact.id, "template": "redirect_to_email"},
+            outbox_message=message,
+        )
+    return message
+
+
+def add_note(client: Client, *, actor: User, text: str) -> TimelineEvent:
+    if not text.strip():
+        raise ValidationError("A note cannot be empty.", field="text")
+    return timeline.record(client, TimelineKind.NOTE, actor=actor, summary=text.strip())
+
+
+def email_contact(
+    client: Client, *, actor: User, contact: Contact, subject: str, body: str, key: str
+) -> OutboxMessage:
+    """Email a contact through the outbox (G1 CCs added there); on the timeline at once,
+    its delivery status shown as the job sends it. The same `key` sends once."""
+    if not contact.email:
+        raise ValidationError(f"{contact.name} has no email address.", field="contact")
+    if not subject.strip():
+        raise ValidationError("An email needs a subject.", field="subject")
+    if not body.strip():
+        raise ValidationError("An email needs a message.", field="body")
+    message = outbox.queue_client_email(
+        client,
+        key=key,
+        to=[contact.email],
+        subject=subject.strip(),
+        body=body.strip() + "\n",
+        actor=actor,
+    )
+    if not _already_on_timeline(message):
+        at = clock.now()
+        timeline.record(
+            client,
+            TimelineKind.EMAIL_SENT,
+            actor=actor,
+            summary=f"Email to {contact.name}: {subject.strip()}",
+            detail={"contact_id": contact.id},
+            outbox_message=message,
+            at=at,
+        )
+        _touched(client, at)
+    return message
+
+
+def _already_on_timeline(message: OutboxMessage) -> bool:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(TimelineEvent)
+            .where(TimelineEvent.outbox_message_id == message.id)
+        )
+        > 0
+    )

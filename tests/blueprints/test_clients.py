@@ -1,0 +1,489 @@
+"""Client list, client page, contacts and logged contact, over HTTP (HTMX included)."""
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from kamportal.models import (
+    Client,
+    Contact,
+    DeliveryStatus,
+    OutboxMessage,
+    Role,
+    TimelineEvent,
+    TimelineKind,
+)
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def cairo(make_team, make_user, db):
+    """A Cairo team: a leader and two ACMs."""
+    team = make_team(name="Cairo", shared_mailbox="cairo-kam@kam.example")
+    leader = make_user(Role.LEADER, team=team, name="Layla Leader")
+    team.leader = leader
+    db.session.commit()
+    acm = make_user(Role.ACM, team=team, name="Ahmed ACM")
+    other = make_user(Role.ACM, team=team, name="Omar ACM")
+    return team, leader, acm, other
+
+
+def count(db, model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+# --- The list ----------------------------------------------------------------------------
+
+
+def test_acm_sees_only_their_own_clients_in_the_list(login_as, cairo, make_client):
+    _, _, acm, other = cairo
+    make_client(acm=acm, store_name="Pyramid Spices")
+    make_client(acm=other, store_name="Sphinx Shoes")
+    page = login_as(acm).get("/clients/").get_data(as_text=True)
+    assert "Pyramid Spices" in page
+    assert "Sphinx Shoes" not in page
+
+
+def test_leader_sees_the_teams_clients_and_filters_by_acm(login_as, cairo, make_client):
+    _, leader, acm, other = cairo
+    make_client(acm=acm, store_name="Pyramid Spices")
+    make_client(acm=other, store_name="Sphinx Shoes")
+    http = login_as(leader)
+    page = http.get("/clients/").get_data(as_text=True)
+    assert "Pyramid Spices" in page and "Sphinx Shoes" in page
+    filtered = http.get(f"/clients/?acm={other.id}").get_data(as_text=True)
+    assert "Sphinx Shoes" in filtered and "Pyramid Spices" not in filtered
+
+
+def test_live_search_answers_htmx_with_the_table_partial_only(login_as, cairo, make_client):
+    _, _, acm, _ = cairo
+    make_client(acm=acm, store_name="Pyramid Spices")
+    make_client(acm=acm, store_name="Delta Dates")
+    response = login_as(acm).get("/clients/?q=delta", headers=HTMX)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<section id="client-table">')
+    assert "<html" not in body
+    assert "Delta Dates" in body and "Pyramid Spices" not in body
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_a_bookmarked_search_reloads_to_the_same_state(login_as, cairo, make_client):
+    _, _, acm, _ = cairo
+    make_client(acm=acm, store_name="Delta Dates", status="at_risk")
+    page = login_as(acm).get("/clients/?q=delta&status=at_risk&sort=code&direction=desc")
+    html = page.get_data(as_text=True)
+    assert "<html" in html
+    assert 'value="delta"' in html
+    assert re.search(r'<option value="at_risk" selected>', html)
+    assert "Delta Dates" in html
+    assert 'aria-sort="descending"' in html
+
+
+def test_history_restore_gets_the_whole_page(login_as, cairo):
+    _, _, acm, _ = cairo
+    response = login_as(acm).get(
+        "/clients/?q=x", headers={**HTMX, "HX-History-Restore-Request": "true"}
+    )
+    assert "<html" in response.get_data(as_text=True)
+
+
+def test_the_list_is_paged(app, login_as, cairo, make_client):
+    _, _, acm, _ = cairo
+    for n in range(30):
+        make_client(acm=acm, store_name=f"Store {n:02d}")
+    http = login_as(acm)
+    first = http.get("/clients/").get_data(as_text=True)
+    assert "30 clients" in first and "Page 1 of 2" in first
+    second = http.get("/clients/?page=2").get_data(as_text=True)
+    assert "Store 29" in second and "Store 00" not in second
+
+
+def test_finance_cannot_open_the_client_registry(login_as):
+    assert login_as(Role.FINANCE).get("/clients/").status_code == 403
+
+
+# --- The client page ---------------------------------------------------------------------
+
+
+def test_another_acms_client_is_not_found_and_its_name_never_shown(login_as, cairo, make_client):
+    _, _, acm, other = cairo
+    theirs = make_client(acm=other, store_name="Secret Store")
+    response = login_as(acm).get(f"/clients/{theirs.id}")
+    assert response.status_code == 404
+    assert "Secret Store" not in response.get_data(as_text=True)
+
+
+def test_htmx_request_for_a_hidden_client_gets_a_message_fragment(login_as, cairo, make_client):
+    _, _, acm, other = cairo
+    theirs = make_client(acm=other)
+    response = login_as(acm).get(f"/clients/{theirs.id}/timeline", headers=HTMX)
+    assert response.status_code == 404
+    assert response.headers["HX-Retarget"] == "#flashes"
+    assert "<html" not in response.get_data(as_text=True)
+
+
+def test_client_page_shows_profile_contacts_tel_links_and_last_contact(
+    login_as, cairo, make_client, make_contact
+):
+    _, _, acm, _ = cairo
+    client = make_client(acm=acm, store_name="Nile Threads")
+    make_contact(client, name="Sara Nabil", phone="+201001234567", is_primary=True)
+    page = login_as(acm).get(f"/clients/{client.id}").get_data(as_text=True)
+    assert "Nile Threads" in page and "Sara Nabil" in page
+    assert 'href="tel:+201001234567"' in page  # rule G3: click to call
+    assert "Last contact:" in page and "never" in page
+
+
+def test_timeline_is_newest_first_and_paged(login_as, cairo, make_client, db, frozen_clock):
+    from datetime import timedelta
+
+    from kamportal.services import clock, timeline
+
+    _, _, acm, _ = cairo
+    client = make_client(acm=acm)
+    for n in range(25):
+        clock.advance(timedelta(minutes=1))
+        timeline.record(client, TimelineKind.NOTE, actor=acm, summary=f"note number {n}")
+    db.session.commit()
+    http = login_as(acm)
+    first = http.get(f"/clients/{client.id}").get_data(as_text=True)
+    assert first.index("note number 24") < first.index("note number 5")
+    assert "note number 4" not in first
+    older = http.get(f"/clients/{client.id}/timeline?page=2", headers=HTMX).get_data(as_text=True)
+    assert "note number 4" in older and "note number 24" not in older
+
+
+# --- Contacts ----------------------------------------------------------------------------
+
+
+def test_adding_a_contact_with_a_bad_email_shows_the_error_and_saves_nothing(
+    login_as, cairo, make_client, db
+):
+    _, _, acm, _ = cairo
+    client = make_client(acm=acm)
+    response = login_as(acm).post(
+        f"/clients/{client.id}/contacts",
+        data={"name": "Sara", "email": "sara@", "phone": "+201001234567"},
+        headers=HTMX,
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="contact-form"' in body and "Not a valid email address" in body
+    assert response.headers["HX-Retarget"] == "#contact-form"
+    assert count(db, Contact) == 0
+    assert count(db, TimelineEvent) == 0
+
+
+def test_adding_a_contact_with_a_bad_phone_shows_the_error_and_saves_nothing(
+    login_as, cairo, make_client, db
+):
+    _, _, acm, _ = cairo
+    client = make_client(acm=acm)
+    response = login_as(acm).post(
+        f"/clients/{client.id}/contacts",
+        data={"name": "Sara", "email": "sara@nile.example", "phone": "123"},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    assert "phone number" in response.get_data(as_text=True)
+    assert count(db, Contact) == 0
+
+
+def test_adding_a_good_contact_returns_the_rows_and_refreshes_the_timeline(
+    login_as, cairo, make_client, db
+):
+    _, _, acm, _ = cairo
+    client = make_client(acm=acm, country="EG")
+    response = login_as(acm).post(
+        f"/clients/{client.id}/contacts",
+        data={"name": "Sara Nabil", "email": "sara@nile.example", "phone": "0100 123 4567"},
+        headers=HTMX,
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<tbody id="contact-rows"')
+    assert "Sara Nabil" in body and "+201001234567" in body
+    assert "timeline-changed" in response.headers["HX-Trigger"]
+    assert db.session.scalar(select(Contact.phone)) == "+201001234567"
+
+
+def test_editing_a_contact_inline_and_a_bad_edit_keeps_the_old_values(
+    login_as, cairo, make_client, make_contact, db
+):
+    _, _, acm, _ = cairo
+    client = make_client(acm=acm)
+    contact = make_contact(client, name="Sara", email="sara@nile.example")
+    http = login_as(acm)
+    form = http.get(f"/clients/{client.id}/contacts/{contact.id}/edit", headers=HTMX)
+    assert form.get_data(as_text=True).lstrip().startswith(f'<tr id="contact-{contact.id}">')
+    bad = http.post(
+        f"/clients/{client.id}/contacts/{contact.id}",
+        data={"name": "Sara", "email": "broken"},
+        headers=HTMX,
+    )
+    assert bad.status_code == 422
+    assert bad.headers["HX-Retarget"] == f"#contact-{contact.id}"
+    db.session.expire_all()
+    assert db.session.get(Contact, contact.id).email == "sara@nile.example"
+    good = http.post(
+        f"/clients/{client.id}/contacts/{contact.id}",
+        data={"name": "Sara N.", "email": "sara.n@nile.example", "role": "Owner"},
+        headers=HTMX,
+    )
+    assert good.status_code == 200 and "Sara N." in good.get_data(as_text=True)
+
+
+def test_contacts_work_without_javascript(login_as, cairo, make_client, db):
+    _, _, acm, _ = cairo
+    client = make_client(acm=acm)
+    http = login_as(acm)
+    assert "New contact" in http.get(f"/clients/{client.id}/contacts/new").get_data(as_text=True)
+    response = http.post(
+        f"/clients/{client.id}/contacts", data={"name": "Sara", "email": "sara@nile.example"}
+    )
+    assert response.status_code == 302
+    assert count(db, Contact) == 1
+
+
+def test_a_contact_of_another_client_cannot_be_edited_through_this_one(
+    login_as, cairo, make_client, make_contact
+):
+    _, _, acm, _ = cairo
+    mine = make_client(acm=acm)
+    other = make_client(acm=acm)
+    theirs = make_contact(other)
+    response = login_as(acm).post(
+        f"/clients/{mine.id}/contacts/{theirs.id}", data={"name": "X", "email": "x@y.example"}
+    )
+    assert response.status_code == 404
+
+
+# --- Logging contact ---------------------------------------------------------------------
+
+
+def test_logging_a_call_puts_it_on_the_timeline_G3(login_as, cairo, make_client, make_contact, db):
+    _, _, acm, _ = cairo
+    client = make_client(acm=acm)
+    contact = make_contact(client, name="Sara")
+    http = login_as(acm)
+    response = http.post(
+        f"/clients/{client.id}/calls",
+        data={"contact": contact.id, "outcome": "answered", "notes": "Wants a new banner"},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    assert 'id="call-form"' in response.get_data(as_text=True)
+    assert "timeline-changed" in response.headers["HX-Trigger"]
+    timeline = http.get(f"/clients/{client.id}/timeline", headers=HTMX).get_data(as_text=True)
+    assert "Call with Sara: Answered. Wants a new banner" in timeline
+    assert "today" in timeline  # last contact
+
+
+def test_logging_a_call_without_an_outcome_is_refused(login_as, cairo, make_client, db):
+    _, _, acm, _ = cairo
+    client = make_client(acm=acm)
+    response = login_as(acm).post(f"/clients/{client.id}/calls", data={"contact": 0}, headers=HTMX)
+    assert response.status_code == 422
+    assert "Choose how the call went." in response.get_data(as_text=True)
+    assert count(db, TimelineEvent) == 0
+
+
+def test_email_and_note_are_logged(login_as, cairo, make_client, db):
+    _, _, acm, _ = cairo
+    client = make_client(acm=acm)
+    http = login_as(acm)
+    http.post(
+        f"/clients/{client.id}/emails",
+        data={"direction": "received", "contact": 0, "subject": "Shipping rates"},
+        headers=HTMX,
+    )
+    http.post(f"/clients/{client.id}/notes", data={"text": "Prefers mornings"}, headers=HTMX)
+    kinds = set(db.session.scalars(select(TimelineEvent.kind)))
+    assert kinds == {TimelineKind.EMAIL_RECEIVED, TimelineKind.NOTE}
+
+
+def test_whatsapp_request_offers_the_email_redirect_reply_and_sends_it_G6(
+    app, login_as, cairo, make_client, make_contact, db, run_jobs
+):
+    _, _, acm, _ = cairo
+    client = make_client(acm=acm)
+    contact = make_contact(client, name="Omar Khaled", whatsapp="+201001112223")
+    http = login_as(acm)
+    offer = http.post(
+        f"/clients/{client.id}/whatsapp",
+        data={"contact": contact.id, "message": "Please change my logo"},
+        headers=HTMX,
+    ).get_data(as_text=True)
+    assert "WhatsApp is not an official channel" in offer
+    assert acm.email in offer
+    key = re.search(r'name="key" type="hidden" value="([0-9a-f]+)"', offer).group(1)
+    for _ in range(2):  # a double click sends once
+        http.post(
+            f"/clients/{client.id}/whatsapp/reply",
+            data={"contact": contact.id, "key": key},
+            headers=HTMX,
+        )
+    run_jobs()
+    from kamportal.messaging.whatsapp import whatsapp_adapter
+
+    sent = whatsapp_adapter(app).sent
+    assert [(m["to"], m["template"]) for m in sent] == [("+201001112223", "redirect_to_email")]
+    assert count(db, OutboxMessage) == 1
+
+
+def test_email_this_contact_is_delivered_by_a_real_worker_to_a_real_smtp_server_G1(
+    login_as, cairo, make_client, make_contact, db, run_jobs, smtp_server
+):
+    """The foundation's proof: page → outbox → RQ worker → SMTP → timeline shows it sent."""
+    _, leader, acm, _ = cairo
+    client = make_client(acm=acm, store_name="Nile Threads")
+    contact = make_contact(client, name="Sara", email="sara@nile.example")
+    http = login_as(acm)
+    form = http.get(f"/clients/{client.id}/contacts/{contact.id}/email", headers=HTMX)
+    key = re.search(r'name="key" type="hidden" value="([0-9a-f]+)"', form.get_data(as_text=True))
+    data = {"subject": "Your launch plan", "body": "Hello Sara,\nHere is the plan.", "key": key[1]}
+    response = http.post(
+        f"/clients/{client.id}/contacts/{contact.id}/email", data=data, headers=HTMX
+    )
+    assert response.status_code == 200
+    assert "queued" in response.get_data(as_text=True)
+    http.post(f"/clients/{client.id}/contacts/{contact.id}/email", data=data, headers=HTMX)
+
+    pending = http.get(f"/clients/{client.id}/timeline", headers=HTMX).get_data(as_text=True)
+    assert 'data-delivery="pending"' in pending and "every 3s" in pending
+
+    run_jobs()
+
+    assert len(smtp_server.messages) == 1
+    email = smtp_server.messages[0]
+    assert email["Subject"] == "Your launch plan"
+    assert email["To"] == "sara@nile.example"
+    assert set(email["Cc"].split(", ")) == {acm.email, leader.email, "cairo-kam@kam.example"}
+    assert "Here is the plan." in email.get_content()
+    timeline = http.get(f"/clients/{client.id}/timeline", headers=HTMX).get_data(as_text=True)
+    assert 'data-delivery="sent"' in timeline
+    assert "Email to Sara: Your launch plan" in timeline
+    assert db.session.scalar(select(OutboxMessage.status)) == DeliveryStatus.SENT
+
+
+def test_email_form_needs_a_subject_and_a_message(login_as, cairo, make_client, make_contact, db):
+    _, _, acm, _ = cairo
+    client = make_client(acm=acm)
+    contact = make_contact(client)
+    response = login_as(acm).post(
+        f"/clients/{client.id}/contacts/{contact.id}/email",
+        data={"subject": "", "body": "", "key": "abc"},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    assert count(db, OutboxMessage) == 0
+
+
+# --- Creating, editing and reassigning ---------------------------------------------------
+
+
+def client_form(**fields):
+    data = {
+        "store_name": "Nile Threads",
+        "store_code": "NILE01",
+        "plan": "enterprise",
+        "status": "onboarding",
+        "country": "EG",
+        "timezone": "Africa/Cairo",
+        "language": "ar",
+        "currency": "EGP",
+        "recurring_amount": "24000.00",
+        "renewal_date": "2027-01-15",
+        "subscribed_on": "2026-01-15",
+    }
+    data.update(fields)
+    return data
+
+
+def test_acm_registers_a_client_for_themselves(login_as, cairo, db):
+    _, _, acm, _ = cairo
+    http = login_as(acm)
+    response = http.post("/clients/new", data=client_form(acm=acm.id))
+    assert response.status_code == 302
+    client = db.session.scalar(select(Client))
+    assert client.acm_id == acm.id and client.store_code == "NILE01"
+    assert client.subscribed_at.isoformat() == "2026-01-14T22:00:00+00:00"  # Cairo midnight
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("timezone", "Mars/Olympus", "Not a valid choice"),
+        ("country", "ZZ", "Not a valid choice"),
+        ("currency", "ZZZ", "Not a valid choice"),
+    ],
+)
+def test_invalid_client_form_shows_the_error_and_saves_nothing(
+    login_as, cairo, db, field, value, message
+):
+    _, _, acm, _ = cairo
+    response = login_as(acm).post("/clients/new", data=client_form(acm=acm.id, **{field: value}))
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert count(db, Client) == 0
+
+
+def test_a_taken_store_code_is_refused_with_a_clear_message(login_as, cairo, make_client, db):
+    _, _, acm, _ = cairo
+    make_client(acm=acm, store_code="NILE01")
+    response = login_as(acm).post("/clients/new", data=client_form(acm=acm.id, store_code="nile01"))
+    assert response.status_code == 422
+    assert "Store code NILE01 is already used." in response.get_data(as_text=True)
+    assert count(db, Client) == 1
+
+
+def test_editing_a_client_records_the_change(login_as, cairo, make_client, db):
+    _, _, acm, _ = cairo
+    client = make_client(acm=acm, store_code="NILE01")
+    response = login_as(acm).post(
+        f"/clients/{client.id}/edit", data=client_form(industry="Fashion", status="live")
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Client, client.id).industry == "Fashion"
+    assert db.session.scalar(select(TimelineEvent.kind)) == TimelineKind.CLIENT_UPDATED
+
+
+def test_leader_reassigns_a_client_to_another_acm_of_the_team(login_as, cairo, make_client, db):
+    _, leader, acm, other = cairo
+    client = make_client(acm=acm)
+    http = login_as(leader)
+    assert "Reassign" in http.get(f"/clients/{client.id}").get_data(as_text=True)
+    response = http.post(
+        f"/clients/{client.id}/reassign", data={"acm": other.id, "reason": "Workload"}
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Client, client.id).acm_id == other.id
+
+
+def test_reassigning_needs_a_reason(login_as, cairo, make_client, db):
+    _, leader, acm, other = cairo
+    client = make_client(acm=acm)
+    response = login_as(leader).post(
+        f"/clients/{client.id}/reassign", data={"acm": other.id, "reason": ""}
+    )
+    assert response.status_code == 422
+    db.session.expire_all()
+    assert db.session.get(Client, client.id).acm_id == acm.id
+
+
+def test_an_acm_cannot_reassign_and_another_teams_leader_cannot_see(
+    login_as, cairo, make_client, make_team, make_user, db
+):
+    _, _, acm, other = cairo
+    client = make_client(acm=acm)
+    assert login_as(acm).get(f"/clients/{client.id}/reassign").status_code == 403
+    stranger = login_as(Role.LEADER)
+    response = stranger.post(
+        f"/clients/{client.id}/reassign", data={"acm": other.id, "reason": "x"}
+    )
+    assert response.status_code == 404

@@ -1,0 +1,315 @@
+"""The client registry's rules, without HTTP (P6 timeline and audit, G3, G6, F1, G1)."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from kamportal.errors import NotAllowed, ValidationError
+from kamportal.models import (
+    AuditEvent,
+    CallOutcome,
+    Channel,
+    Client,
+    OutboxMessage,
+    Role,
+    TimelineEvent,
+    TimelineKind,
+)
+from kamportal.services import access, clients, clock
+
+
+def profile(**fields) -> clients.ClientProfile:
+    values = {
+        "store_name": "Nile Threads",
+        "store_code": "nile01",
+        "plan": "enterprise",
+        "country": "EG",
+        "timezone": "Africa/Cairo",
+        "currency": "EGP",
+        "recurring_amount": Decimal("24000.00"),
+    }
+    values.update(fields)
+    return clients.ClientProfile(**values)
+
+
+def kinds(db, client) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(TimelineEvent.kind)
+            .where(TimelineEvent.client_id == client.id)
+            .order_by(TimelineEvent.id)
+        )
+    )
+
+
+@pytest.fixture
+def team_setup(make_team, make_user, db):
+    team = make_team(name="Cairo")
+    leader = make_user(Role.LEADER, team=team)
+    team.leader = leader
+    acm = make_user(Role.ACM, team=team)
+    other_acm = make_user(Role.ACM, team=team)
+    db.session.commit()
+    return team, leader, acm, other_acm
+
+
+def test_create_client_records_timeline_and_audit_P6(db, team_setup):
+    _, leader, acm, _ = team_setup
+    client = clients.create_client(profile(), actor=leader, acm=acm)
+    db.session.commit()
+    assert client.store_code == "NILE01"
+    assert kinds(db, client) == [TimelineKind.CLIENT_CREATED]
+    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "client.create"))
+    assert audit.actor_id == leader.id
+    assert audit.after["store_code"] == "NILE01"
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"timezone": "Cairo/Egypt"}, "timezone"),
+        ({"country": "XX"}, "country"),
+        ({"currency": "EUX"}, "currency"),
+        ({"recurring_amount": Decimal("10.123"), "currency": "USD"}, "recurring_amount"),
+        ({"recurring_amount": Decimal("-1")}, "recurring_amount"),
+    ],
+)
+def test_create_client_refuses_invalid_profile(db, team_setup, fields, field):
+    _, leader, acm, _ = team_setup
+    with pytest.raises(ValidationError) as error:
+        clients.create_client(profile(**fields), actor=leader, acm=acm)
+    assert error.value.field == field
+
+
+def test_three_decimal_currency_keeps_its_third_decimal(db, team_setup):
+    _, leader, acm, _ = team_setup
+    client = clients.create_client(
+        profile(currency="KWD", recurring_amount=Decimal("1500.125")), actor=leader, acm=acm
+    )
+    db.session.commit()
+    db.session.expire_all()
+    assert db.session.get(Client, client.id).recurring_amount == Decimal("1500.125")
+
+
+def test_store_code_is_unique_whatever_its_case(db, team_setup):
+    _, leader, acm, _ = team_setup
+    clients.create_client(profile(), actor=leader, acm=acm)
+    with pytest.raises(ValidationError, match="already used") as error:
+        clients.create_client(profile(store_code="NILE01"), actor=leader, acm=acm)
+    assert error.value.field == "store_code"
+
+
+def test_an_acm_can_only_create_clients_for_themselves(db, team_setup):
+    _, _, acm, other_acm = team_setup
+    with pytest.raises(ValidationError, match="cannot give"):
+        clients.create_client(profile(), actor=acm, acm=other_acm)
+    assert clients.create_client(profile(), actor=acm, acm=acm).acm_id == acm.id
+
+
+def test_update_client_records_only_what_changed(db, team_setup, make_client):
+    _, leader, acm, _ = team_setup
+    client = clients.create_client(profile(), actor=leader, acm=acm)
+    db.session.commit()
+    changed = clients.update_client(client, profile(industry="Fashion"), actor=acm)
+    db.session.commit()
+    assert set(changed) == {"industry"}
+    event = db.session.scalar(
+        select(TimelineEvent).where(TimelineEvent.kind == TimelineKind.CLIENT_UPDATED)
+    )
+    assert event.detail["changes"]["industry"] == {"from": None, "to": "Fashion"}
+    assert clients.update_client(client, profile(industry="Fashion"), actor=acm) == {}
+
+
+def test_leader_reassigns_within_the_team_recorded_on_timeline_and_audit(
+    db, team_setup, make_client
+):
+    _, leader, acm, other_acm = team_setup
+    client = make_client(acm=acm)
+    clients.reassign_client(client, actor=leader, new_acm=other_acm, reason="Workload")
+    db.session.commit()
+    assert client.acm_id == other_acm.id
+    event = db.session.scalar(
+        select(TimelineEvent).where(TimelineEvent.kind == TimelineKind.CLIENT_REASSIGNED)
+    )
+    assert event.detail == {"from_acm_id": acm.id, "to_acm_id": other_acm.id, "reason": "Workload"}
+    audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "client.reassign"))
+    assert audit.before == {"acm_id": acm.id}
+
+
+def test_acm_cannot_reassign_and_leader_cannot_move_to_another_team(
+    db, team_setup, make_client, make_team, make_user
+):
+    _, leader, acm, other_acm = team_setup
+    client = make_client(acm=acm)
+    with pytest.raises(NotAllowed):
+        clients.reassign_client(client, actor=acm, new_acm=other_acm, reason="x")
+    outsider = make_user(Role.ACM, team=make_team())
+    with pytest.raises(ValidationError):
+        clients.reassign_client(client, actor=leader, new_acm=outsider, reason="x")
+    assert client.acm_id == acm.id
+
+
+def test_contact_phone_is_stored_in_e164_read_in_the_clients_country(db, make_client, team_setup):
+    _, _, acm, _ = team_setup
+    client = make_client(acm=acm, country="EG")
+    contact = clients.add_contact(
+        client, clients.ContactDetails(name="Sara", phone="0100 123 4567"), actor=acm
+    )
+    assert contact.phone == "+201001234567"
+    assert contact.is_primary  # the first contact is the point of contact
+
+
+@pytest.mark.parametrize(
+    ("details", "field"),
+    [
+        ({"email": "not-an-email"}, "email"),
+        ({"phone": "12"}, "phone"),
+        ({"whatsapp": "+20 12"}, "whatsapp"),
+        ({}, "email"),
+    ],
+)
+def test_invalid_contact_details_are_refused(db, make_client, team_setup, details, field):
+    _, _, acm, _ = team_setup
+    client = make_client(acm=acm)
+    with pytest.raises(ValidationError) as error:
+        clients.add_contact(client, clients.ContactDetails(name="Sara", **details), actor=acm)
+    assert error.value.field == field
+
+
+def test_new_primary_contact_replaces_the_old_one_and_is_recorded_P5(
+    db, make_client, make_contact, team_setup
+):
+    _, _, acm, _ = team_setup
+    client = make_client(acm=acm)
+    first = make_contact(client, name="Old Point", is_primary=True)
+    new = clients.add_contact(
+        client,
+        clients.ContactDetails(name="New Point", email="new@client.example", is_primary=True),
+        actor=acm,
+    )
+    db.session.commit()
+    assert new.is_primary and not first.is_primary
+    summaries = [e.summary for e in db.session.scalars(select(TimelineEvent))]
+    assert "Point of contact changed from Old Point to New Point" in summaries
+
+
+def test_answered_call_counts_as_contact_but_unanswered_does_not_G3_F1(
+    db, make_client, make_contact, team_setup, frozen_clock
+):
+    _, _, acm, _ = team_setup
+    client = make_client(acm=acm)
+    contact = make_contact(client)
+    clients.log_call(client, actor=acm, contact=contact, outcome=CallOutcome.NO_ANSWER)
+    assert client.last_contact_at is None
+    clock.advance(timedelta(hours=1))
+    event = clients.log_call(
+        client, actor=acm, contact=contact, outcome=CallOutcome.ANSWERED, notes="All good"
+    )
+    db.session.commit()
+    assert client.last_contact_at == clock.now()
+    assert event.detail["outcome"] == "answered"
+    assert event.detail["phone"] == contact.phone
+    assert "All good" in event.summary
+
+
+def test_received_email_is_logged_but_is_not_our_contact_F1(db, make_client, team_setup):
+    _, _, acm, _ = team_setup
+    client = make_client(acm=acm)
+    clients.log_email(client, actor=acm, contact=None, direction="received", subject="Question")
+    assert client.last_contact_at is None
+    clients.log_email(client, actor=acm, contact=None, direction="sent", subject="Answer")
+    assert client.last_contact_at is not None
+    assert kinds(db, client) == [TimelineKind.EMAIL_RECEIVED, TimelineKind.EMAIL_SENT]
+
+
+def test_whatsapp_request_is_logged_and_answered_with_the_email_redirect_G6(
+    db, make_client, make_contact, team_setup
+):
+    _, _, acm, _ = team_setup
+    client = make_client(acm=acm)
+    contact = make_contact(client, name="Omar Khaled", whatsapp="+201001112223")
+    clients.log_whatsapp_request(client, actor=acm, contact=contact, message="Change my logo")
+    preview = clients.whatsapp_redirect_preview(client, contact)
+    assert "Omar" in preview and acm.email in preview
+    message = clients.reply_to_whatsapp_with_email_redirect(
+        client, actor=acm, contact=contact, key="wa-1"
+    )
+    again = clients.reply_to_whatsapp_with_email_redirect(
+        client, actor=acm, contact=contact, key="wa-1"
+    )
+    db.session.commit()
+    assert again.id == message.id
+    assert message.channel == Channel.WHATSAPP
+    assert message.template == "redirect_to_email"
+    assert kinds(db, client) == [TimelineKind.WHATSAPP_RECEIVED, TimelineKind.WHATSAPP_SENT]
+
+
+def test_emailing_a_contact_goes_through_the_outbox_with_g1_ccs_once_per_key(
+    db, make_client, make_contact, team_setup
+):
+    team, leader, acm, _ = team_setup
+    team.shared_mailbox = "cairo-kam@kam.example"
+    client = make_client(acm=acm)
+    contact = make_contact(client, email="owner@nile.example")
+    for _ in range(2):
+        clients.email_contact(
+            client, actor=acm, contact=contact, subject="Hello", body="Hi", key="k1"
+        )
+    db.session.commit()
+    messages = list(db.session.scalars(select(OutboxMessage)))
+    assert len(messages) == 1
+    assert messages[0].to_addrs == ["owner@nile.example"]
+    assert set(messages[0].cc_addrs) == {acm.email, leader.email, "cairo-kam@kam.example"}
+    assert kinds(db, client) == [TimelineKind.EMAIL_SENT]
+    assert client.last_contact_at is not None
+
+
+def test_client_list_shows_each_user_only_what_they_may_see(
+    db, team_setup, make_client, make_user, make_team
+):
+    _, leader, acm, other_acm = team_setup
+    mine = make_client(acm=acm, store_name="Mine")
+    teammate = make_client(acm=other_acm, store_name="Teammate's")
+    other_team_acm = make_user(Role.ACM, team=make_team())
+    elsewhere = make_client(acm=other_team_acm, store_name="Elsewhere")
+    admin = make_user(Role.ADMIN)
+    finance = make_user(Role.FINANCE)
+
+    def names(user):
+        query = clients.client_list_query(user, clients.ClientFilters())
+        return {c.store_name for c in db.session.scalars(query)}
+
+    assert names(acm) == {"Mine"}
+    assert names(leader) == {"Mine", "Teammate's"}
+    assert names(admin) == {"Mine", "Teammate's", "Elsewhere"}
+    assert names(finance) == set()
+    assert access.can_see_client(acm, mine) and not access.can_see_client(acm, teammate)
+    assert not access.can_see_client(leader, elsewhere)
+
+
+def test_client_search_matches_name_code_and_contact(db, team_setup, make_client, make_contact):
+    _, _, acm, _ = team_setup
+    a = make_client(acm=acm, store_name="Desert Rose", store_code="DR001")
+    b = make_client(acm=acm, store_name="Blue Lagoon", store_code="BL002")
+    make_contact(b, name="Yasmin Fahmy", email="yasmin@lagoon.example")
+
+    def found(q):
+        query = clients.client_list_query(acm, clients.ClientFilters(q=q))
+        return [c.id for c in db.session.scalars(query)]
+
+    assert found("desert") == [a.id]
+    assert found("bl00") == [b.id]
+    assert found("yasmin") == [b.id]
+    assert found("lagoon.example") == [b.id]
+    assert found("nothing-like-this") == []
+
+
+def test_client_filters_read_from_the_query_string_ignore_bad_values():
+    filters = clients.ClientFilters.from_args(
+        {"status": "bogus", "sort": "drop table", "page": "-3", "acm": "x", "plan": "ultimate"}
+    )
+    assert filters.status == "" and filters.sort == "name" and filters.page == 1
+    assert filters.acm_id is None and filters.plan == "ultimate"
+    assert filters.args(page=2) == {"plan": "ultimate", "page": 2}
