@@ -64,14 +64,16 @@ def configure_extensions(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def unauthorized() -> Response:
-        from kamportal.blueprints.web import is_htmx
-
-        login_url = url_for("auth.login", next=_safe_next(request.full_path))
-        if is_htmx() or request.headers.get("HX-Request") == "true":
+        if request.headers.get("HX-Request") == "true":
+            # Back to the page the user was on, not the fragment it asked for.
+            current = urlsplit(request.headers.get("HX-Current-URL", ""))
+            same_site = current.netloc in ("", request.host)
+            target = (current.path + (f"?{current.query}" if current.query else "")) or "/"
+            login_url = url_for("auth.login", next=_safe_next(target) if same_site else None)
             response = Response("Please sign in.", status=401)
             response.headers["HX-Redirect"] = login_url
             return response
-        return redirect(login_url)
+        return redirect(url_for("auth.login", next=_safe_next(request.full_path)))
 
 
 def _safe_next(path: str) -> str | None:
