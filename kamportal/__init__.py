@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import logging
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -12,6 +13,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kamportal.config import HTMX_CDN_URL, HTMX_SRI, HTMX_VERSION, Config, config_from_env
 from kamportal.extensions import csrf, db, limiter, login_manager, migrate
@@ -22,6 +24,9 @@ def create_app(config: type[Config] | None = None) -> Flask:
     config.check()
     app = Flask(__name__, instance_relative_config=False)
     app.config.from_object(config)
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     configure_logging(app)
     configure_extensions(app)
     configure_blueprints(app)
@@ -56,11 +61,16 @@ def configure_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
+    def load_user(session_id: str):
         from kamportal.models import User
 
+        user_id, _, token = session_id.partition(":")
+        if not user_id.isdigit() or not token:
+            return None
         user = db.session.get(User, int(user_id))
-        return user if user is not None and user.active else None
+        if user is None or not user.active:
+            return None
+        return user if hmac.compare_digest(user.session_token, token) else None
 
     @login_manager.unauthorized_handler
     def unauthorized() -> Response:

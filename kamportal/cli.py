@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import time
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
+from kamportal import demo
 from kamportal.errors import DomainError
 from kamportal.extensions import db
-from kamportal.models import Role
+from kamportal.models import Role, User
 
 
 @click.group()
@@ -49,6 +53,78 @@ def create_user_command(
         raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(f"Created {user.email} ({', '.join(sorted(roles))}).")
+
+
+@kam.command("seed-demo")
+@click.option(
+    "--clients",
+    "client_count",
+    default=demo.DEFAULT_CLIENTS,
+    show_default=True,
+    type=click.IntRange(min=0, max=demo.MAX_CLIENTS),
+    help="How many demo client stores.",
+)
+@click.option("--seed", default=demo.DEFAULT_SEED, show_default=True, type=int, help="Random seed.")
+@with_appcontext
+def seed_demo_command(client_count: int, seed: int) -> None:
+    """Create the demo teams, users and client portfolio. Running it again adds nothing."""
+    if current_app.config["ENV_NAME"] == "production":
+        raise click.ClickException(
+            "seed-demo creates users with a published password: it does not run with "
+            "KAM_ENV=production."
+        )
+    started = time.perf_counter()
+    report = demo.seed_demo(clients=client_count, seed=seed)
+    db.session.commit()
+    seconds = time.perf_counter() - started
+    if report.nothing_added:
+        click.echo("Demo data already in place: nothing added.")
+        return
+    click.echo(
+        f"Demo data added in {seconds:.1f} s: {report.teams} teams, {report.users} users, "
+        f"{report.clients} clients, {report.contacts} contacts, "
+        f"{report.events} timeline events."
+    )
+
+
+@kam.command("demo-logins")
+@with_appcontext
+def demo_logins_command() -> None:
+    """Print the demo users and their password (after `flask kam seed-demo`)."""
+    rows = demo.demo_logins()
+    present = set(
+        db.session.scalars(select(User.email).where(User.email.in_(r.email for r in rows)))
+    )
+    rows = [r for r in rows if r.email in present]
+    if not rows:
+        raise click.ClickException("No demo users yet: run `flask kam seed-demo` first.")
+    header = ("role", "name", "email", "team", "password")
+    table = [header, *((r.role, r.name, r.email, r.team, r.password) for r in rows)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    table.insert(1, tuple("-" * w for w in widths))
+    click.echo("Demo logins:")
+    for row in table:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        click.echo(("  " + "  ".join(cells)).rstrip())
+
+
+@kam.command("sweep")
+@with_appcontext
+def sweep_command() -> None:
+    """Run every periodic job once, now (what `rq cron kamportal.jobs.cron` runs on schedule)."""
+    from kamportal.jobs import cron, queue
+
+    for entry in cron.entries():
+        func = entry["func"]
+        result = func(*entry.get("args", ()), **entry.get("kwargs", {}))
+        click.echo(f"{func.__module__}.{func.__name__}: {result}")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if queue.backend(app).embedded:
+        # The embedded queue lives in this process: run what the sweeps queued before exiting.
+        queue.run_worker_burst(app)
+        click.echo("Ran the jobs they queued (embedded queue).")
+    else:
+        click.echo("Jobs they queued are on Redis for `rq worker`.")
 
 
 @kam.command("serve")

@@ -58,6 +58,9 @@ class Config:
     # An intranet page stays open all day: the CSRF token lives as long as the session.
     WTF_CSRF_TIME_LIMIT = None
 
+    # How many reverse proxies (the HTTPS terminator) sit in front of gunicorn: their
+    # X-Forwarded-For/-Proto/-Host are trusted, so throttling sees the user's address.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Iterable
+from datetime import time
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from kamportal.errors import ValidationError
 from kamportal.extensions import db
 from kamportal.models import Role, Team, User, UserRole
-from kamportal.services import clock, timeline
+from kamportal.models.accounts import WEEKDAY_NAMES, new_session_token
+from kamportal.services import clock, timeline, validation
 
 _STRONG = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 _CHEAP = PasswordHasher.from_parameters(profiles.CHEAPEST)  # tests only (PASSWORD_HASH_CHEAP)
@@ -20,6 +26,9 @@ _CHEAP = PasswordHasher.from_parameters(profiles.CHEAPEST)  # tests only (PASSWO
 _DUMMY_HASHES = {id(h): h.hash("not-a-real-password") for h in (_STRONG, _CHEAP)}
 
 MIN_PASSWORD_LENGTH = 10
+# The shape of an address only: intranet domains (corp.local) are fine, so no DNS-minded
+# validator that refuses special-use names.
+_EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def _hasher() -> PasswordHasher:
@@ -70,23 +79,27 @@ def create_user(
     phone: str | None = None,
     booking_link: str | None = None,
 ) -> User:
-    """Create a user with `roles`; the email must be free (case-insensitive)."""
-    email = normalize_email(email)
-    if db.session.scalar(select(func.count()).select_from(User).where(User.email == email)):
-        raise ValidationError("A user with this email already exists.", field="email")
+    """Create a user with `roles`; the email must be free (case-insensitive).
+
+    Raises ValidationError for a taken email, an empty name, no role, an unknown timezone,
+    a short password, or a bad phone number or booking link.
+    """
+    wanted = {Role(r) for r in roles}
+    email = _free_email(email)
+    _check_profile(name=name, roles=wanted, timezone=timezone)
     user = User(
         email=email,
         name=name.strip(),
         password_hash=hash_password(password),
         team=team,
         timezone=timezone,
-        phone=phone or None,
-        booking_link=booking_link or None,
+        phone=validation.phone_number(phone, country=team.country if team else None),
+        booking_link=_checked_link(booking_link),
         active=True,
         created_at=clock.now(),
     )
     db.session.add(user)
-    set_roles(user, roles)
+    set_roles(user, wanted)
     db.session.flush()
     timeline.audit(actor, "user.create", user, after=user_snapshot(user))
     return user
@@ -110,3 +123,343 @@ def user_snapshot(user: User) -> dict:
         "phone": user.phone,
         "booking_link": user.booking_link,
     }
+
+
+# --- Admin: users ---------------------------------------------------------------------------
+
+
+def list_users(
+    *,
+    role: Role | None = None,
+    team: Team | None = None,
+    no_team: bool = False,
+    active: bool | None = None,
+) -> list[User]:
+    """Users by name; optionally only those with `role`, in `team` (or none), active or not."""
+    query = select(User).options(selectinload(User.team)).order_by(User.name, User.id)
+    if role is not None:
+        query = query.where(User.role_rows.any(UserRole.role == role.value))
+    if no_team:
+        query = query.where(User.team_id.is_(None))
+    elif team is not None:
+        query = query.where(User.team_id == team.id)
+    if active is not None:
+        query = query.where(User.active.is_(active))
+    return list(db.session.scalars(query))
+
+
+def update_user(
+    user: User,
+    *,
+    actor: User | None,
+    name: str,
+    roles: Iterable[Role],
+    team: Team | None,
+    timezone: str,
+    phone: str | None,
+    booking_link: str | None,
+    email: str | None = None,
+) -> User:
+    """Change a user's profile, roles and team (`email=None` keeps the email).
+
+    Raises ValidationError for a taken email, an empty name, no role, an unknown timezone,
+    a bad phone or link, an admin dropping their own admin role, or dropping the leader role
+    of someone who still leads a team.
+    """
+    # Everything is checked before anything changes: a refusal leaves the user as it was.
+    before = user_snapshot(user)
+    wanted = {Role(r) for r in roles}
+    new_email = user.email if email is None else _free_email(email, exclude=user)
+    _check_profile(name=name, roles=wanted, timezone=timezone)
+    if actor is not None and actor.id == user.id and Role.ADMIN not in wanted:
+        # Otherwise the last admin could lock everyone out of these pages.
+        raise ValidationError("You cannot remove your own admin role.", field="roles")
+    if Role.LEADER in user.roles and Role.LEADER not in wanted:
+        _refuse_if_leading(user, "take the leader role away", field="roles")
+    new_phone = validation.phone_number(phone, country=team.country if team else None)
+    new_link = _checked_link(booking_link)
+    user.email = new_email
+    user.name = name.strip()
+    user.timezone = timezone
+    user.team = team
+    user.phone = new_phone
+    user.booking_link = new_link
+    set_roles(user, wanted)
+    db.session.flush()
+    after = user_snapshot(user)
+    if after != before:
+        timeline.audit(actor, "user.update", user, before=before, after=after)
+    return user
+
+
+def deactivate_user(user: User, *, actor: User | None) -> User:
+    """Stop `user` signing in; an open session ends on its next request (the user loader
+    refuses inactive users). Raises ValidationError for the actor themselves and for the
+    leader of a team (give the team another leader first: G1 copies the leader)."""
+    if actor is not None and actor.id == user.id:
+        raise ValidationError("You cannot deactivate your own account.")
+    if not user.active:
+        return user
+    _refuse_if_leading(user, "deactivate them")
+    before = user_snapshot(user)
+    user.active = False
+    user.session_token = new_session_token()
+    db.session.flush()
+    timeline.audit(actor, "user.deactivate", user, before=before, after=user_snapshot(user))
+    return user
+
+
+def activate_user(user: User, *, actor: User | None) -> User:
+    """Let a deactivated user sign in again (with their old password)."""
+    if user.active:
+        return user
+    before = user_snapshot(user)
+    user.active = True
+    db.session.flush()
+    timeline.audit(actor, "user.activate", user, before=before, after=user_snapshot(user))
+    return user
+
+
+def reset_password(user: User, *, actor: User | None, new_password: str) -> User:
+    """Give `user` a new password chosen by an admin; the old one stops working at once
+    and every open session of the user ends.
+
+    Raises ValidationError (field "password") for a password that is too short. The audit
+    event records that it happened, never the password or its hash.
+    """
+    user.password_hash = hash_password(new_password)
+    user.session_token = new_session_token()
+    db.session.flush()
+    timeline.audit(actor, "user.password_reset", user)
+    return user
+
+
+def _free_email(email: str, *, exclude: User | None = None) -> str:
+    email = normalize_email(email)
+    if not _EMAIL_SHAPE.match(email):
+        raise ValidationError("Not a valid email address.", field="email")
+    query = select(func.count()).select_from(User).where(User.email == email)
+    if exclude is not None:
+        query = query.where(User.id != exclude.id)
+    if db.session.scalar(query):
+        raise ValidationError("A user with this email already exists.", field="email")
+    return email
+
+
+def _check_profile(*, name: str, roles: set[Role], timezone: str) -> None:
+    if not name or not name.strip():
+        raise ValidationError("A name is required.", field="name")
+    if not roles:
+        raise ValidationError("Choose at least one role.", field="roles")
+    validation.timezone_name(timezone)
+
+
+def _checked_link(link: str | None) -> str | None:
+    link = (link or "").strip()
+    if not link:
+        return None
+    parts = urlsplit(link)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise ValidationError(
+            "A booking link is a web address starting with https://.", field="booking_link"
+        )
+    return link
+
+
+def _refuse_if_leading(user: User, doing: str, *, field: str | None = None) -> None:
+    led = list(db.session.scalars(select(Team.name).where(Team.leader_id == user.id)))
+    if led:
+        raise ValidationError(
+            f"{user.name} leads {', '.join(sorted(led))}: give the team another leader "
+            f"before you {doing}.",
+            field=field,
+        )
+
+
+# --- Admin: teams ---------------------------------------------------------------------------
+
+
+TEAM_FIELDS = (
+    "name",
+    "country",
+    "timezone",
+    "working_days",
+    "workday_starts",
+    "workday_ends",
+    "shared_mailbox",
+    "leader_id",
+)
+
+
+def team_snapshot(team: Team) -> dict:
+    return timeline.snapshot(team, TEAM_FIELDS)
+
+
+def list_teams() -> list[Team]:
+    query = select(Team).options(selectinload(Team.leader), selectinload(Team.members))
+    return list(db.session.scalars(query.order_by(Team.name)))
+
+
+def eligible_leaders() -> list[User]:
+    """The users a team may have as leader: active and holding the leader role."""
+    return list_users(role=Role.LEADER, active=True)
+
+
+def create_team(
+    *,
+    actor: User | None,
+    name: str,
+    country: str,
+    timezone: str,
+    working_days: Iterable[int],
+    workday_starts: time,
+    workday_ends: time,
+    shared_mailbox: str | None = None,
+    leader: User | None = None,
+) -> Team:
+    """Create a team with its working week, hours and country (business hours and holidays
+    follow them), its leader (CC'd on client email, G1) and shared mailbox.
+
+    Raises ValidationError: see `update_team`.
+    """
+    team = Team()
+    _apply_team(
+        team,
+        name=name,
+        country=country,
+        timezone=timezone,
+        working_days=working_days,
+        workday_starts=workday_starts,
+        workday_ends=workday_ends,
+        shared_mailbox=shared_mailbox,
+        leader=leader,
+    )
+    db.session.add(team)
+    db.session.flush()
+    timeline.audit(actor, "team.create", team, after=team_snapshot(team))
+    return team
+
+
+def update_team(
+    team: Team,
+    *,
+    actor: User | None,
+    name: str,
+    country: str,
+    timezone: str,
+    working_days: Iterable[int],
+    workday_starts: time,
+    workday_ends: time,
+    shared_mailbox: str | None = None,
+    leader: User | None = None,
+) -> Team:
+    """Change a team's name, calendar, mailbox or leader.
+
+    Raises ValidationError for a taken name (case-insensitive), an unknown country or time
+    zone, no working day, hours that do not start before they end, a malformed mailbox, or
+    a leader who is inactive or does not hold the leader role.
+    """
+    before = team_snapshot(team)
+    _apply_team(
+        team,
+        name=name,
+        country=country,
+        timezone=timezone,
+        working_days=working_days,
+        workday_starts=workday_starts,
+        workday_ends=workday_ends,
+        shared_mailbox=shared_mailbox,
+        leader=leader,
+    )
+    db.session.flush()
+    after = team_snapshot(team)
+    if after != before:
+        timeline.audit(actor, "team.update", team, before=before, after=after)
+    return team
+
+
+def week_order(days: Iterable[int]) -> tuple[int, ...]:
+    """ISO weekdays in the team's week order: the week starts after its longest break, so
+    Sunday to Thursday is (7, 1, 2, 3, 4) and Monday to Friday (1, 2, 3, 4, 5)."""
+    chosen = set(days)
+    if not chosen or len(chosen) == 7:
+        return tuple(sorted(chosen))
+
+    def gap_before(day: int) -> int:
+        gap, previous = 0, (day - 2) % 7 + 1
+        while previous not in chosen:
+            gap, previous = gap + 1, (previous - 2) % 7 + 1
+        return gap
+
+    starts = [d for d in sorted(chosen) if (d - 2) % 7 + 1 not in chosen]
+    first = max(starts, key=gap_before)
+    return tuple(d for d in ((first - 1 + i) % 7 + 1 for i in range(7)) if d in chosen)
+
+
+def describe_week(days: Iterable[int]) -> str:
+    """'Sun to Thu' with a dash for a run of days, else the days listed ('Sun, Tue, Thu')."""
+    ordered = week_order(days)
+    if not ordered:
+        return "—"
+    contiguous = all(b == a % 7 + 1 for a, b in itertools.pairwise(ordered))
+    if len(ordered) > 2 and contiguous:
+        return f"{WEEKDAY_NAMES[ordered[0]]}–{WEEKDAY_NAMES[ordered[-1]]}"
+    return ", ".join(WEEKDAY_NAMES[d] for d in ordered)
+
+
+def _apply_team(
+    team: Team,
+    *,
+    name: str,
+    country: str,
+    timezone: str,
+    working_days: Iterable[int],
+    workday_starts: time,
+    workday_ends: time,
+    shared_mailbox: str | None,
+    leader: User | None,
+) -> None:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError("A team needs a name.", field="name")
+    query = select(func.count()).select_from(Team).where(func.lower(Team.name) == name.lower())
+    if team.id is not None:
+        query = query.where(Team.id != team.id)
+    if db.session.scalar(query):
+        raise ValidationError("A team with this name already exists.", field="name")
+    country = validation.country_code(country)
+    timezone = validation.timezone_name(timezone)
+    days = {int(d) for d in working_days}
+    if not days:
+        raise ValidationError("Choose at least one working day.", field="working_days")
+    if not days <= set(WEEKDAY_NAMES):
+        raise ValidationError("Working days are ISO weekdays, 1 to 7.", field="working_days")
+    if workday_starts is None or workday_ends is None or workday_starts >= workday_ends:
+        raise ValidationError("The working day must start before it ends.", field="workday_ends")
+    shared_mailbox = _checked_mailbox(shared_mailbox)
+    if leader is not None and not (leader.active and leader.has_role(Role.LEADER)):
+        raise ValidationError(
+            f"{leader.name} cannot lead a team: a leader must be active and hold the "
+            "team leader role.",
+            field="leader",
+        )
+    # Everything is checked before anything changes: a refusal leaves the team as it was.
+    team.name = name
+    team.country = country
+    team.timezone = timezone
+    team.working_days = ",".join(str(d) for d in week_order(days))
+    team.workday_starts = workday_starts
+    team.workday_ends = workday_ends
+    team.shared_mailbox = shared_mailbox
+    team.leader = leader
+
+
+def _checked_mailbox(mailbox: str | None) -> str | None:
+    mailbox = normalize_email(mailbox or "")
+    if not mailbox:
+        return None
+    if not _EMAIL_SHAPE.match(mailbox):
+        raise ValidationError(
+            "The shared mailbox is not a valid email address.", field="shared_mailbox"
+        )
+    return mailbox

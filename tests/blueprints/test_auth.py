@@ -96,3 +96,18 @@ def test_an_htmx_post_with_a_stale_token_asks_the_page_to_reload(client, make_us
     )
     assert response.status_code == 400
     assert response.headers["HX-Refresh"] == "true"
+
+
+@pytest.mark.config(RATELIMIT_ENABLED=True, LOGIN_RATE_LIMIT="3 per minute", TRUSTED_PROXIES=1)
+def test_behind_the_proxy_throttling_counts_each_users_address(client, make_user):
+    user = make_user(Role.ACM)
+
+    def attempt(address: str) -> int:
+        return client.post(
+            "/login",
+            data={"email": user.email, "password": "nope"},
+            headers={"X-Forwarded-For": address},
+        ).status_code
+
+    assert [attempt("10.0.0.1") for _ in range(4)] == [401, 401, 401, 429]
+    assert attempt("10.0.0.2") == 401  # another user behind the same proxy is not blocked

@@ -62,13 +62,19 @@ def test_htmx_is_loaded_from_the_vendored_copy_and_configured_under_the_csp(
     # No console error and no CSP violation on either page: checked after every e2e test.
 
 
-def test_htmx_request_after_the_session_ended_goes_to_sign_in(page: Page, live_server, make_user):
-    sign_in(page, live_server, make_user(Role.ACM))
+def test_htmx_request_after_the_session_ended_goes_to_sign_in_then_back_to_the_page(
+    page: Page, live_server, make_user
+):
+    user = make_user(Role.ACM)
+    sign_in(page, live_server, user)
     page.context.clear_cookies()
     with page.expect_response(re.compile(r"/clients/$")) as answer:
         # Not awaited: the navigation that follows ends this page's script context.
         page.evaluate("() => { htmx.ajax('GET', '/clients/', '#flashes'); }")
     assert answer.value.status == 401
-    assert answer.value.headers["hx-redirect"] == "/login?next=/clients/"
-    expect(page).to_have_url(f"{live_server}/login?next=/clients/")
+    # Back to the page the user was on (the start page), not the fragment asked for.
+    assert answer.value.headers["hx-redirect"] == "/login?next=/"
+    expect(page).to_have_url(f"{live_server}/login?next=/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    sign_in(page, live_server, user)
+    expect(page).to_have_url(f"{live_server}/")

@@ -59,41 +59,49 @@ class ContactForm(FlaskForm):
     is_decision_maker = BooleanField("Decision maker")
 
 
+# The client page shows the log forms side by side: fields of the same name get their own
+# ids, so each label points at its own field (names, what the server reads, stay the same).
+
+
 class CallForm(FlaskForm):
-    contact = SelectField("Contact", coerce=int, validate_choice=False)
+    contact = SelectField("Contact", id="call-contact", coerce=int, validate_choice=False)
     outcome = RadioField(
         "Outcome",
         choices=[(o.value, o.label) for o in CallOutcome],
         validators=[DataRequired("Choose how the call went.")],
     )
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+    notes = TextAreaField("Notes", id="call-notes", validators=[Optional(), Length(max=2000)])
 
 
 class EmailLogForm(FlaskForm):
     direction = RadioField(
         "Direction", choices=[("sent", "Sent"), ("received", "Received")], default="sent"
     )
-    contact = SelectField("Contact", coerce=int, validate_choice=False)
-    subject = StringField("Subject", validators=[DataRequired(), Length(max=300)])
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+    contact = SelectField("Contact", id="email-log-contact", coerce=int, validate_choice=False)
+    subject = StringField(
+        "Subject", id="email-log-subject", validators=[DataRequired(), Length(max=300)]
+    )
+    notes = TextAreaField("Notes", id="email-log-notes", validators=[Optional(), Length(max=2000)])
 
 
 class WhatsAppForm(FlaskForm):
-    contact = SelectField("From", coerce=int, validate_choice=False)
-    message = TextAreaField("Message received", validators=[DataRequired(), Length(max=2000)])
+    contact = SelectField("From", id="whatsapp-contact", coerce=int, validate_choice=False)
+    message = TextAreaField(
+        "Message received", id="whatsapp-message", validators=[DataRequired(), Length(max=2000)]
+    )
 
 
 class WhatsAppReplyForm(FlaskForm):
-    contact = HiddenField(validators=[DataRequired()])
-    key = HiddenField(validators=[DataRequired(), Length(max=100)])
+    contact = HiddenField(id="whatsapp-reply-contact", validators=[DataRequired()])
+    key = HiddenField(id="whatsapp-reply-key", validators=[DataRequired(), Length(max=100)])
 
 
 class NoteForm(FlaskForm):
-    text = TextAreaField("Note", validators=[DataRequired(), Length(max=2000)])
+    text = TextAreaField("Note", id="note-text", validators=[DataRequired(), Length(max=2000)])
 
 
 class EmailContactForm(FlaskForm):
     subject = StringField("Subject", validators=[DataRequired(), Length(max=300)])
     body = TextAreaField("Message", validators=[DataRequired(), Length(max=20000)])
     # Generated with the form: a double submit queues one email.
-    key = HiddenField(validators=[DataRequired(), Length(max=100)])
+    key = HiddenField(id="email-key", validators=[DataRequired(), Length(max=100)])

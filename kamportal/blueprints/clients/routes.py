@@ -201,7 +201,10 @@ def _timeline_context(client: Client) -> dict:
 
 
 def _log_forms(client: Client) -> dict:
-    call, email, whatsapp = CallForm(), EmailLogForm(), WhatsAppForm()
+    """Empty log forms (never filled from the request: after a success, a fresh form)."""
+    call = CallForm(formdata=None)
+    email = EmailLogForm(formdata=None)
+    whatsapp = WhatsAppForm(formdata=None)
     call.contact.choices = _contact_choices(client)
     email.contact.choices = _contact_choices(client)
     whatsapp.contact.choices = _contact_choices(client)
@@ -209,7 +212,7 @@ def _log_forms(client: Client) -> dict:
         "call_form": call,
         "email_log_form": email,
         "whatsapp_form": whatsapp,
-        "note_form": NoteForm(),
+        "note_form": NoteForm(formdata=None),
     }
 
 
@@ -249,6 +252,16 @@ def _details_from(form: ContactForm) -> clients.ContactDetails:
     )
 
 
+def _contact_form(contact: Contact | None = None, **kwargs) -> ContactForm:
+    """A contact form with ids of its own: the new-contact form and rows being edited can be
+    open together on the client page, and each label must point at its own field."""
+    form = ContactForm(**kwargs)
+    prefix = f"contact-{contact.id}" if contact else "new-contact"
+    for f in form:
+        f.id = f.label.field_id = f"{prefix}-{f.name}"
+    return form
+
+
 def _contacts_saved(client: Client):
     """After a contact is saved: the contact rows again, and the timeline told."""
     db.session.refresh(client, ["contacts"])
@@ -266,7 +279,7 @@ def contact_new(client_id: int):
         "clients/contact_page.html",
         "clients/_contact_form.html",
         client=client,
-        form=ContactForm(),
+        form=_contact_form(),
         contact=None,
     )
 
@@ -275,7 +288,7 @@ def contact_new(client_id: int):
 @allow(*CLIENT_REGISTRY_ROLES)
 def contact_create(client_id: int):
     client = _client_or_404(client_id)
-    form = ContactForm()
+    form = _contact_form()
     if form.validate_on_submit():
         try:
             clients.add_contact(client, _details_from(form), actor=current_user)
@@ -304,7 +317,7 @@ def contact_row(client_id: int, contact_id: int):
 def contact_edit(client_id: int, contact_id: int):
     client = _client_or_404(client_id)
     contact = _contact_or_404(client, contact_id)
-    form = ContactForm(obj=contact)
+    form = _contact_form(contact, obj=contact)
     return render(
         "clients/contact_page.html",
         "clients/_contact_edit_row.html",
@@ -319,7 +332,7 @@ def contact_edit(client_id: int, contact_id: int):
 def contact_update(client_id: int, contact_id: int):
     client = _client_or_404(client_id)
     contact = _contact_or_404(client, contact_id)
-    form = ContactForm()
+    form = _contact_form(contact)
     if form.validate_on_submit():
         try:
             clients.update_contact(contact, _details_from(form), actor=current_user)
@@ -419,7 +432,7 @@ def log_whatsapp(client_id: int):
             offer = {
                 "contact": contact,
                 "preview": clients.whatsapp_redirect_preview(client, contact),
-                "form": WhatsAppReplyForm(contact=contact.id, key=uuid.uuid4().hex),
+                "form": WhatsAppReplyForm(formdata=None, contact=contact.id, key=uuid.uuid4().hex),
             }
         return _logged(client, "clients/_whatsapp_form.html", "whatsapp_form", offer=offer)
     return _log_invalid(client, "clients/_whatsapp_form.html", "whatsapp_form", form)

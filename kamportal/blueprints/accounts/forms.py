@@ -1,0 +1,221 @@
+"""Admin forms for users and teams. They check shape; the accounts service checks the rules."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TimeField,
+    URLField,
+)
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, StopValidation
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from kamportal.extensions import db
+from kamportal.models import WORKING_WEEKS, Role, Team, User
+from kamportal.models.accounts import WEEKDAY_NAMES
+from kamportal.services import accounts, clock, validation
+
+NO_TEAM = 0
+NO_LEADER = 0
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A group of checkboxes (roles, working days) instead of a multi-select box."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def at_least_one(message: str):
+    """Like DataRequired for a checkbox group, without the `required` flag that would put
+    `required` on every box (a browser would then demand them all)."""
+
+    def check(form: FlaskForm, field: SelectMultipleField) -> None:
+        if not field.data:
+            raise StopValidation(message)
+
+    return check
+
+
+def role_choices() -> list[SelectChoice]:
+    return [SelectChoice(role.value, role.label) for role in Role]
+
+
+def team_choices() -> list[SelectChoice]:
+    return [SelectChoice(NO_TEAM, "— No team —")] + [
+        SelectChoice(t.id, t.name) for t in accounts.list_teams()
+    ]
+
+
+def timezone_choices() -> list[SelectChoice]:
+    return [SelectChoice(name) for name in clock.timezone_names()]
+
+
+def country_choices() -> list[SelectChoice]:
+    return [SelectChoice("", "— Choose a country —")] + [
+        SelectChoice(code, name) for code, name in validation.country_choices()
+    ]
+
+
+class _ProfileFields(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    roles = MultiCheckboxField(
+        "Roles", choices=[], validators=[at_least_one("Choose at least one role.")]
+    )
+    team = SelectField("Team", coerce=int, choices=[])
+    # The service names a bad zone or country better than "Not a valid choice".
+    timezone = SelectField("Time zone", choices=[], default="UTC", validate_choice=False)
+    phone = StringField("Phone", validators=[Optional(), Length(max=32)])
+    booking_link = URLField("Booking link", validators=[Optional(), Length(max=500)])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.roles.choices = role_choices()
+        self.team.choices = team_choices()
+        self.timezone.choices = timezone_choices()
+
+    @property
+    def chosen_roles(self) -> list[Role]:
+        return [Role(r) for r in self.roles.data or []]
+
+    def chosen_team(self) -> Team | None:
+        return db.session.get(Team, self.team.data) if self.team.data else None
+
+    def profile(self) -> dict:
+        """The keyword arguments the accounts service takes."""
+        return {
+            "name": self.name.data,
+            "email": self.email.data,
+            "roles": self.chosen_roles,
+            "team": self.chosen_team(),
+            "timezone": self.timezone.data,
+            "phone": self.phone.data,
+            "booking_link": self.booking_link.data,
+        }
+
+
+class UserCreateForm(_ProfileFields):
+    password = PasswordField(
+        "Initial password",
+        validators=[DataRequired(), Length(min=accounts.MIN_PASSWORD_LENGTH, max=200)],
+    )
+
+
+class UserEditForm(_ProfileFields):
+    @classmethod
+    def for_user(cls, user: User) -> UserEditForm:
+        form = cls(obj=user)
+        if not form.is_submitted():
+            form.roles.data = sorted(r.value for r in user.roles)
+            form.team.data = user.team_id or NO_TEAM
+        return form
+
+
+class PasswordResetForm(FlaskForm):
+    password = PasswordField(
+        "New password",
+        validators=[DataRequired(), Length(min=accounts.MIN_PASSWORD_LENGTH, max=200)],
+    )
+    confirm = PasswordField(
+        "Repeat the new password",
+        validators=[DataRequired(), EqualTo("password", "The two passwords differ.")],
+    )
+
+
+class UserFilterForm(FlaskForm):
+    """The users list filters: read from the query string, no CSRF (a GET changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    role = SelectField("Role", choices=[], validators=[Optional()])
+    team = SelectField("Team", choices=[], validators=[Optional()])
+    status = SelectField(
+        "Status",
+        choices=[
+            SelectChoice("", "Active and inactive"),
+            SelectChoice("active", "Active"),
+            SelectChoice("inactive", "Inactive"),
+        ],
+        validators=[Optional()],
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.role.choices = [SelectChoice("", "Any role"), *role_choices()]
+        self.team.choices = [SelectChoice("", "Any team"), SelectChoice("none", "No team")] + [
+            SelectChoice(str(t.id), t.name) for t in accounts.list_teams()
+        ]
+
+    def criteria(self) -> dict:
+        """Keyword arguments for `accounts.list_users`; unknown values are ignored."""
+        valid = self.validate()
+        role = self.role.data if valid else ""
+        team = self.team.data if valid else ""
+        status = self.status.data if valid else ""
+        return {
+            "role": Role(role) if role else None,
+            "no_team": team == "none",
+            "team": db.session.get(Team, int(team)) if team and team != "none" else None,
+            "active": {"active": True, "inactive": False}.get(status or ""),
+        }
+
+
+class TeamForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    country = SelectField("Country", choices=[], validators=[DataRequired()], validate_choice=False)
+    timezone = SelectField(
+        "Time zone", choices=[], validators=[DataRequired()], validate_choice=False
+    )
+    working_days = MultiCheckboxField(
+        "Working days",
+        coerce=int,
+        choices=[SelectChoice(day, name) for day, name in WEEKDAY_NAMES.items()],
+        validators=[at_least_one("Choose at least one working day.")],
+        default=list(WORKING_WEEKS["mon-fri"]),
+    )
+    workday_starts = TimeField("Day starts", validators=[DataRequired()], default=time(9, 0))
+    workday_ends = TimeField("Day ends", validators=[DataRequired()], default=time(17, 0))
+    shared_mailbox = EmailField("Shared mailbox", validators=[Optional(), Length(max=254)])
+    leader = SelectField("Leader", coerce=int, choices=[])
+
+    def __init__(self, *args, current_leader: User | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.country.choices = country_choices()
+        self.timezone.choices = timezone_choices()
+        leaders = accounts.eligible_leaders()
+        if current_leader is not None and current_leader not in leaders:
+            leaders.append(current_leader)
+        self.leader.choices = [SelectChoice(NO_LEADER, "— No leader —")] + [
+            SelectChoice(u.id, u.name) for u in leaders
+        ]
+
+    @classmethod
+    def for_team(cls, team: Team) -> TeamForm:
+        form = cls(obj=team, current_leader=team.leader)
+        if not form.is_submitted():
+            form.working_days.data = list(team.working_weekdays)
+            form.leader.data = team.leader_id or NO_LEADER
+        return form
+
+    def settings(self) -> dict:
+        """The keyword arguments `accounts.create_team` / `update_team` take."""
+        return {
+            "name": self.name.data,
+            "country": self.country.data,
+            "timezone": self.timezone.data,
+            "working_days": self.working_days.data or [],
+            "workday_starts": self.workday_starts.data,
+            "workday_ends": self.workday_ends.data,
+            "shared_mailbox": self.shared_mailbox.data,
+            "leader": db.session.get(User, self.leader.data) if self.leader.data else None,
+        }

@@ -1,0 +1,1105 @@
+"""Demo data for `flask kam seed-demo`: three teams, their people and a believable portfolio.
+
+Deterministic (one seed), relative to the portal clock, and idempotent: teams are keyed on
+their name, users on their email and clients on their store code, so a second run adds
+nothing. Every address is on the reserved `.example` domain: no demo message can reach a
+real inbox, whatever mail transport is configured.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+from sqlalchemy import insert, select
+
+from kamportal.extensions import db
+from kamportal.models import (
+    AuditEvent,
+    CallOutcome,
+    Client,
+    Contact,
+    LifecycleStatus,
+    Money,
+    Plan,
+    Role,
+    Team,
+    TimelineEvent,
+    TimelineKind,
+    User,
+)
+from kamportal.services import accounts, clock, timeline
+from kamportal.services import clients as clients_service
+
+DEMO_PASSWORD = "kam-demo-2026"
+DEFAULT_CLIENTS = 300
+DEFAULT_SEED = 2026
+STAFF_DOMAIN = "kam.example"
+# How far back the timelines go: the day the team started working in the portal.
+HISTORY_DAYS = 120
+
+
+# --- The people -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str
+    role: Role
+    phone: str
+    timezone: str
+
+    @property
+    def booking_link(self) -> str | None:
+        if self.role not in (Role.ACM, Role.LEADER):
+            return None
+        return f"https://meetings.{STAFF_DOMAIN}/{self.email.partition('@')[0].replace('.', '-')}"
+
+
+@dataclass(frozen=True)
+class TeamSpec:
+    name: str
+    country: str
+    timezone: str
+    working_days: str
+    starts: time
+    ends: time
+    mailbox: str
+    leader: Person
+    acms: tuple[Person, ...]
+
+    @property
+    def weekdays(self) -> frozenset[int]:
+        return frozenset(int(d) for d in self.working_days.split(","))
+
+
+def _person(name: str, phone: str, role: Role, timezone: str, email: str | None = None) -> Person:
+    local = email or re.sub(r"[^a-z.]", "", name.lower().replace(" ", ".", 1).replace(" ", ""))
+    return Person(name, local if "@" in local else f"{local}@{STAFF_DOMAIN}", role, phone, timezone)
+
+
+def _team(
+    name: str,
+    country: str,
+    timezone: str,
+    working_days: str,
+    hours: tuple[int, int],
+    leader: tuple[str, str],
+    acms: list[tuple[str, str]],
+) -> TeamSpec:
+    return TeamSpec(
+        name=name,
+        country=country,
+        timezone=timezone,
+        working_days=working_days,
+        starts=time(hours[0]),
+        ends=time(hours[1]),
+        mailbox=f"{name.lower()}.team@{STAFF_DOMAIN}",
+        leader=_person(*leader, role=Role.LEADER, timezone=timezone),
+        acms=tuple(_person(*acm, role=Role.ACM, timezone=timezone) for acm in acms),
+    )
+
+
+TEAMS: tuple[TeamSpec, ...] = (
+    _team(
+        "Cairo",
+        "EG",
+        "Africa/Cairo",
+        "7,1,2,3,4",
+        (9, 17),
+        ("Mona Adel", "+201005839214"),
+        [
+            ("Ahmed Samir", "+201112847365"),
+            ("Nourhan Fathy", "+201223958471"),
+            ("Karim Mansour", "+201550274938"),
+            ("Salma Ezzat", "+201014762853"),
+        ],
+    ),
+    _team(
+        "Riyadh",
+        "SA",
+        "Asia/Riyadh",
+        "7,1,2,3,4",
+        (9, 17),
+        ("Faisal Al Qahtani", "+966501847263"),
+        [
+            ("Reem Al Harbi", "+966552938471"),
+            ("Abdullah Al Otaibi", "+966538274619"),
+            ("Lama Al Dossari", "+966567483920"),
+            ("Omar Bakr", "+966541739285"),
+        ],
+    ),
+    _team(
+        "Dubai",
+        "AE",
+        "Asia/Dubai",
+        "1,2,3,4,5",
+        (9, 18),
+        ("Rashid Al Mansoori", "+971501928374"),
+        [
+            ("Hessa Al Ketbi", "+971552837461"),
+            ("Yousef Haddad", "+971568374920"),
+            ("Priya Nair", "+971507364819"),
+            ("Daniel Brooks", "+971543829176"),
+        ],
+    ),
+)
+
+STAFF: tuple[Person, ...] = (
+    _person("Tarek Hamdy", "+201098374625", Role.ADMIN, "Africa/Cairo", email="admin"),
+    _person("Heba Soliman", "+201277364918", Role.FINANCE, "Africa/Cairo"),
+    _person("Dina Farouk", "+201148273659", Role.PRODUCT, "Africa/Cairo"),
+    _person("Hany Lotfy", "+971509283746", Role.COMMERCIAL, "Asia/Dubai"),
+)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    role: str
+    name: str
+    email: str
+    team: str
+    password: str
+
+
+def demo_logins() -> list[DemoLogin]:
+    """Every demo user, admin first, then each team (leader, ACMs), then the other roles."""
+    rows = [DemoLogin(STAFF[0].role.value, STAFF[0].name, STAFF[0].email, "—", DEMO_PASSWORD)]
+    for team in TEAMS:
+        for person in (team.leader, *team.acms):
+            rows.append(
+                DemoLogin(person.role.value, person.name, person.email, team.name, DEMO_PASSWORD)
+            )
+    rows += [DemoLogin(p.role.value, p.name, p.email, "—", DEMO_PASSWORD) for p in STAFF[1:]]
+    return rows
+
+
+# --- The markets the clients sell in ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Market:
+    country: str
+    weight: int
+    timezones: tuple[str, ...]
+    currency: str
+    usd_rate: Decimal  # demo rate, good enough for a believable price list
+    price_step: Decimal  # prices are round numbers in the local currency
+    arabic_share: float
+    team: str
+    names: str
+    phone_patterns: tuple[str, ...]  # '#' is a random digit; checked with phonenumbers
+
+
+# fmt: off
+MARKETS: tuple[Market, ...] = (
+    Market("EG", 28, ("Africa/Cairo",), "EGP", Decimal("49"), Decimal("50"), 0.7, "Cairo",
+           "egyptian", ("+2010########", "+2011########", "+2012########", "+2015########")),
+    Market("SA", 25, ("Asia/Riyadh",), "SAR", Decimal("3.75"), Decimal("5"), 0.65, "Riyadh",
+           "gulf", ("+9665########",)),
+    Market("AE", 18, ("Asia/Dubai",), "AED", Decimal("3.6725"), Decimal("5"), 0.45, "Dubai",
+           "gulf", ("+97150#######", "+97152#######", "+97155#######", "+97156#######")),
+    Market("KW", 8, ("Asia/Kuwait",), "KWD", Decimal("0.307"), Decimal("0.125"), 0.6, "Riyadh",
+           "gulf", ("+9655#######", "+9656#######", "+9669#######")),
+    Market("BH", 3, ("Asia/Bahrain",), "BHD", Decimal("0.376"), Decimal("0.125"), 0.6, "Riyadh",
+           "gulf", ("+9733#######",)),
+    Market("QA", 4, ("Asia/Qatar",), "QAR", Decimal("3.64"), Decimal("5"), 0.6, "Dubai",
+           "gulf", ("+9743#######", "+9745#######", "+9746#######", "+9747#######")),
+    Market("OM", 3, ("Asia/Muscat",), "OMR", Decimal("0.385"), Decimal("0.125"), 0.6, "Dubai",
+           "gulf", ("+9689#######",)),
+    Market("JO", 3, ("Asia/Amman",), "JOD", Decimal("0.709"), Decimal("0.125"), 0.6, "Dubai",
+           "levant", ("+96277#######", "+96278#######", "+96279#######")),
+    Market("GB", 4, ("Europe/London",), "USD", Decimal("1"), Decimal("10"), 0.15, "Dubai",
+           "western", ("+447#########",)),
+    Market("US", 4, ("America/New_York", "America/Chicago", "America/Los_Angeles"), "USD",
+           Decimal("1"), Decimal("10"), 0.1, "Dubai", "western", ("+121255501##",)),
+)
+
+NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "egyptian": (
+        ("Ahmed", "Mohamed", "Mahmoud", "Mostafa", "Omar", "Karim", "Youssef", "Hassan", "Tarek",
+         "Sherif", "Amr", "Khaled", "Mona", "Nour", "Yasmin", "Salma", "Dina", "Heba", "Rania",
+         "Mariam", "Aya", "Nada", "Farida", "Laila"),
+        ("Hassan", "Ibrahim", "El Sayed", "Abdel Rahman", "Farouk", "Mansour", "Naguib", "Shawky",
+         "Soliman", "Fahmy", "Zaki", "Ragab", "Gamal", "Hegazy", "Badawi", "Sabry", "Younis",
+         "El Masry"),
+    ),
+    "gulf": (
+        ("Abdullah", "Faisal", "Khalid", "Saud", "Turki", "Nasser", "Fahad", "Sultan", "Hamad",
+         "Rashid", "Majed", "Waleed", "Noura", "Maha", "Reem", "Lama", "Hessa", "Latifa",
+         "Shaikha", "Alanoud", "Sara", "Dana", "Munira", "Aisha"),
+        ("Al Qahtani", "Al Otaibi", "Al Harbi", "Al Shammari", "Al Dossari", "Al Mutairi",
+         "Al Ghamdi", "Al Zahrani", "Al Mansoori", "Al Nuaimi", "Al Ketbi", "Al Falasi",
+         "Al Suwaidi", "Al Ajmi", "Al Enezi", "Al Rashidi", "Al Kuwari", "Al Marri", "Al Balushi",
+         "Al Hinai"),
+    ),
+    "levant": (
+        ("Omar", "Zaid", "Rami", "Fadi", "Tareq", "Yazan", "Lina", "Dana", "Rana", "Hala", "Maya",
+         "Tala"),
+        ("Haddad", "Khoury", "Nasser", "Masri", "Odeh", "Saleh", "Qasem", "Hijazi", "Salameh",
+         "Shahin"),
+    ),
+    "western": (
+        ("Emma", "Oliver", "James", "Sarah", "Daniel", "Laura", "Thomas", "Sophie", "Michael",
+         "Hannah", "David", "Rachel", "Omar", "Layla"),
+        ("Carter", "Bennett", "Hughes", "Walker", "Shaw", "Patel", "Turner", "Mitchell", "Reid",
+         "Foster", "Khan", "Morgan", "Haddad"),
+    ),
+}
+
+INDUSTRIES: dict[str, tuple[str, ...]] = {
+    "Fashion & apparel": ("Threads", "Boutique", "Wear", "Closet", "Couture"),
+    "Beauty & cosmetics": ("Beauty", "Glow", "Cosmetics", "Skin Lab", "Care"),
+    "Perfumes & oud": ("Oud", "Scents", "Perfumes", "Bakhoor", "Attar"),
+    "Electronics": ("Tech", "Gadgets", "Electronics", "Mobile", "Digital"),
+    "Home & furniture": ("Home", "Furniture", "Living", "Decor", "Interiors"),
+    "Grocery & food": ("Market", "Pantry", "Foods", "Grocers", "Kitchen"),
+    "Coffee & sweets": ("Coffee", "Dates", "Roastery", "Sweets", "Bakery"),
+    "Jewellery & watches": ("Jewels", "Gold", "Watches", "Diamonds", "Silver"),
+    "Books & stationery": ("Books", "Library", "Stationery", "Pages", "Paper"),
+    "Toys & baby": ("Toys", "Kids", "Baby", "Playhouse", "Little Ones"),
+    "Sports & fitness": ("Sports", "Fitness", "Active", "Outdoors", "Gym Gear"),
+    "Health & pharmacy": ("Pharmacy", "Health", "Wellness", "Vitamins", "Care Plus"),
+    "Automotive": ("Auto Parts", "Motors", "Garage", "Tyres", "Car Care"),
+    "Pet supplies": ("Pets", "Paws", "Pet Shop", "Vet Supply", "Feathers"),
+    "Flowers & gifts": ("Flowers", "Gifts", "Blooms", "Roses", "Gift Box"),
+}
+
+STORE_PREFIXES = (
+    "Nile", "Sahara", "Red Sea", "Delta", "Zamalek", "Maadi", "Luxor", "Najd", "Hijaz",
+    "Diriyah", "Jumeirah", "Marina", "Corniche", "Gulf", "Oasis", "Desert Rose", "Golden",
+    "Silver Moon", "Al Noor", "Al Waha", "Baraka", "Layali", "Amwaj", "Sidra", "Yasmin", "Lotus",
+    "Falcon", "Palm", "Lulu", "Qamar", "Nakheel", "Sama", "Reef", "Rawda", "Zaytoun", "Mirage",
+    "Crescent", "Saffron", "Cedar", "Dana", "Hayat", "Bayan",
+)
+# fmt: on
+# A store name is a prefix and a noun of its industry: this many distinct demo clients.
+MAX_CLIENTS = len(STORE_PREFIXES) * sum(len(nouns) for nouns in INDUSTRIES.values())
+
+STATUS_WEIGHTS = {
+    LifecycleStatus.LIVE: 60,
+    LifecycleStatus.LAUNCHING: 12,
+    LifecycleStatus.ONBOARDING: 8,
+    LifecycleStatus.AT_RISK: 13,
+    LifecycleStatus.CHURNED: 7,
+}
+PLAN_WEIGHTS = {Plan.ENTERPRISE: 55, Plan.ULTIMATE: 25, Plan.PROFESSIONAL: 14, Plan.BUSINESS: 6}
+PLAN_PRICE_USD = {  # yearly
+    Plan.BUSINESS: Decimal(1188),
+    Plan.PROFESSIONAL: Decimal(2388),
+    Plan.ULTIMATE: Decimal(4788),
+}
+STORE_MANAGER_USD = Decimal(3600)
+
+PRIMARY_ROLES = ("Owner", "Founder & CEO", "Managing director", "General manager")
+OTHER_ROLES = (
+    "Co-founder",
+    "Marketing manager",
+    "Operations manager",
+    "E-commerce manager",
+    "Finance manager",
+)
+
+# --- What happens on a timeline --------------------------------------------------------------
+
+CALL_NOTES = {
+    LifecycleStatus.ONBOARDING: (
+        "Walked through the KYC questionnaire; the client prefers email for anything official.",
+        "Agreed the LMS roadmap: domain and SSL this week, branding next.",
+        "Client asked how many products fit in the LMS: confirmed 200, and 600 a year.",
+        "Collected the logo brief and the colours of the brand.",
+    ),
+    LifecycleStatus.LAUNCHING: (
+        "Domain linked and SSL active; waiting for the final logo files.",
+        "Products sheet received: about 140 of 200 products uploaded.",
+        "Test order passed for cards and cash on delivery; courier labels still failing.",
+        "Banners approved (6 of 7); categories done in Arabic and English.",
+        "Walked through the UAT checklist; launch date pencilled in.",
+        "Mail server linked; payment gateway documents still with the bank.",
+    ),
+    LifecycleStatus.LIVE: (
+        "Weekly follow-up: orders steady, no requests.",
+        "Orders down about 15% on last month; suggested Abandoned Cart and a coupon campaign.",
+        "Client asked about Sell on FB; sent the setup guide.",
+        "Planning the seasonal campaign: new banners due by Thursday.",
+        "GMV up since the Google Shopping feed went live.",
+        "Client wants a custom field at checkout; will send the SOW template.",
+        "Reviewed the monthly report together; the client is happy with conversion.",
+        "Suggested Advanced Reward Points to bring customers back.",
+        "Went through the product SEO keywords for the top 20 products.",
+    ),
+    LifecycleStatus.AT_RISK: (
+        "Client unhappy with courier delays; asked for another shipping integration.",
+        "Orders stalled for three weeks; agreed an action plan with the client.",
+        "Client is comparing other platforms; proposed a meeting with the team leader.",
+        "Renewal invoice not paid yet; referred the payment question to finance.",
+        "Client complained about slow pages; checking the installed apps.",
+    ),
+}
+NO_ANSWER_NOTES = ("No answer.", "No answer; the line was busy.", "No answer after two tries.")
+VOICEMAIL_NOTES = ("Left a voicemail asking for a suitable time to call.",)
+CLIENT_REQUESTS = (
+    "Question about shipping rates to the GCC",
+    "New banners for the weekend sale",
+    "Adding a new payment method",
+    "Bulk upload of the new collection",
+    "Copy of the last invoice",
+    "Store is slow on mobile",
+    "Changing the store's working hours message",
+    "Help with a refund for an order",
+)
+WHATSAPP_MESSAGES = (
+    "Can you call me? The checkout is not loading.",
+    "Please check the new banner I sent.",
+    "Is the store down? A customer complained.",
+    "When is our call this week?",
+)
+ACM_NOTES = {
+    LifecycleStatus.ONBOARDING: ("Client prefers Arabic material for onboarding.",),
+    LifecycleStatus.LAUNCHING: (
+        "LMS ticket updated with the latest screenshots.",
+        "Logo revision used (1 of 1 allowed by the contract).",
+    ),
+    LifecycleStatus.LIVE: (
+        "Store sales reviewed: best month this year.",
+        "Shared the e-commerce webinar recording with the client.",
+        "Suggested the Sales Booster app; client will think about it.",
+    ),
+    LifecycleStatus.AT_RISK: (
+        "Health check: orders falling, client slow to reply.",
+        "Discussed the account with the team leader.",
+    ),
+}
+AT_RISK_REASONS = (
+    "orders falling for a month",
+    "client unhappy with delivery partners",
+    "client comparing other platforms",
+    "renewal invoice overdue",
+)
+CHURN_REASONS = (
+    "moved to another platform",
+    "closed the online business",
+    "budget cut; did not renew",
+)
+
+
+# --- Seeding -----------------------------------------------------------------------------------
+
+
+@dataclass
+class SeedReport:
+    teams: int = 0
+    users: int = 0
+    clients: int = 0
+    contacts: int = 0
+    events: int = 0
+
+    @property
+    def nothing_added(self) -> bool:
+        return not (self.teams or self.users or self.clients or self.contacts or self.events)
+
+
+def seed_demo(*, clients: int = DEFAULT_CLIENTS, seed: int = DEFAULT_SEED) -> SeedReport:
+    """Add what is missing of the demo portfolio; flushes, the caller commits.
+
+    The first `clients` demo stores of `seed` are created unless their store code exists,
+    so running it again adds nothing and a larger `clients` adds only the extra stores.
+    """
+    now = clock.now()
+    report = SeedReport()
+    people = _seed_people(now, report)
+    _seed_clients(clients, seed, now, people, report)
+    db.session.flush()
+    return report
+
+
+@dataclass
+class _People:
+    by_email: dict[str, User]
+    teams: dict[str, TeamSpec] = field(default_factory=dict)
+
+    def acms(self, team: str) -> list[User]:
+        return [self.by_email[p.email] for p in self.teams[team].acms]
+
+    def leader(self, team: str) -> User:
+        return self.by_email[self.teams[team].leader.email]
+
+
+TEAM_FIELDS = (
+    "name",
+    "country",
+    "timezone",
+    "working_days",
+    "workday_starts",
+    "workday_ends",
+    "shared_mailbox",
+)
+
+
+def _seed_people(now: datetime, report: SeedReport) -> _People:
+    people = _People(by_email={})
+    password_hash: str | None = None
+
+    def get_or_create(person: Person, team: Team | None) -> User:
+        nonlocal password_hash
+        user = accounts.find_user_by_email(person.email)
+        if user is None:
+            # Every demo user has the same password: hash it once (argon2 costs ~0.15 s).
+            password_hash = password_hash or accounts.hash_password(DEMO_PASSWORD)
+            user = User(
+                email=accounts.normalize_email(person.email),
+                name=person.name,
+                password_hash=password_hash,
+                team=team,
+                timezone=person.timezone,
+                phone=person.phone,
+                booking_link=person.booking_link,
+                active=True,
+                created_at=now,
+            )
+            db.session.add(user)
+            accounts.set_roles(user, [person.role])
+            db.session.flush()
+            timeline.audit(None, "user.create", user, after=accounts.user_snapshot(user))
+            report.users += 1
+        people.by_email[person.email] = user
+        return user
+
+    for spec in TEAMS:
+        team = db.session.scalar(select(Team).where(Team.name == spec.name))
+        if team is None:
+            team = Team(
+                name=spec.name,
+                country=spec.country,
+                timezone=spec.timezone,
+                working_days=spec.working_days,
+                workday_starts=spec.starts,
+                workday_ends=spec.ends,
+                shared_mailbox=spec.mailbox,
+            )
+            db.session.add(team)
+            db.session.flush()
+            timeline.audit(None, "team.create", team, after=timeline.snapshot(team, TEAM_FIELDS))
+            report.teams += 1
+        people.teams[spec.name] = spec
+        leader = get_or_create(spec.leader, team)
+        if team.leader_id is None:
+            team.leader = leader
+        for acm in spec.acms:
+            get_or_create(acm, team)
+    for person in STAFF:
+        get_or_create(person, None)
+    return people
+
+
+def _store_names(seed: int) -> list[tuple[str, str]]:
+    """(industry, store name) pairs, unique, in the seed's order."""
+    names = [
+        (industry, f"{prefix} {noun}")
+        for industry, nouns in INDUSTRIES.items()
+        for prefix in STORE_PREFIXES
+        for noun in nouns
+    ]
+    random.Random(f"{seed}:stores").shuffle(names)
+    return names
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", text.lower())
+
+
+def _seed_clients(
+    count: int, seed: int, now: datetime, people: _People, report: SeedReport
+) -> None:
+    names = _store_names(seed)[:count]
+    codes = [f"{_slug(name)[:10].upper()}-{i + 1:03d}" for i, (_, name) in enumerate(names)]
+    existing: set[str] = set()
+    for start in range(0, len(codes), 500):
+        batch = codes[start : start + 500]
+        existing |= set(
+            db.session.scalars(select(Client.store_code).where(Client.store_code.in_(batch)))
+        )
+    golive = datetime.combine((now - timedelta(days=HISTORY_DAYS)).date(), time(7), UTC)
+
+    new: list[tuple[Client, list[_Event]]] = []
+    for i, ((industry, name), code) in enumerate(zip(names, codes, strict=True)):
+        if code in existing:
+            continue
+        rng = random.Random(f"{seed}:client:{i}")
+        client, events = _make_client(rng, i, industry, name, code, now, golive, people)
+        new.append((client, events))
+    if not new:
+        return
+
+    db.session.add_all(client for client, _ in new)
+    db.session.flush()
+    event_rows: list[dict[str, Any]] = []
+    audit_rows: list[dict[str, Any]] = []
+    for client, events in new:
+        event_rows += [e.row(client.id) for e in events]
+        audit_rows.append(
+            {
+                "actor_id": None,
+                "action": "client.create",
+                "object_type": "client",
+                "object_id": client.id,
+                "before": None,
+                "after": timeline.snapshot(client, clients_service.PROFILE_FIELDS)
+                | {"acm_id": client.acm_id, "source": "demo"},
+                "at": now,
+            }
+        )
+        report.contacts += len(client.contacts)
+    # render_nulls keeps every row's columns the same, so the rows go in as one batch.
+    db.session.execute(insert(TimelineEvent).execution_options(render_nulls=True), event_rows)
+    db.session.execute(insert(AuditEvent).execution_options(render_nulls=True), audit_rows)
+    report.clients += len(new)
+    report.events += len(event_rows)
+
+
+def _weighted(rng: random.Random, weights: dict) -> Any:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _phone(rng: random.Random, market: Market) -> str:
+    for _ in range(50):
+        pattern = rng.choice(market.phone_patterns)
+        number = "".join(str(rng.randrange(10)) if ch == "#" else ch for ch in pattern)
+        if phonenumbers.is_valid_number(phonenumbers.parse(number)):
+            return number
+    raise RuntimeError(f"no valid demo phone number for {market.country}")
+
+
+def _anniversary(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _amount(rng: random.Random, plan: Plan, store_manager: bool, market: Market) -> Decimal:
+    if plan is Plan.ENTERPRISE:
+        usd = Decimal(rng.randrange(8000, 20001, 500))
+    else:
+        usd = PLAN_PRICE_USD[plan] * Decimal(rng.randint(95, 110)) / 100
+    if store_manager:
+        usd += STORE_MANAGER_USD
+    steps = (usd * market.usd_rate / market.price_step).quantize(Decimal(1))
+    return Money(steps * market.price_step, market.currency).amount
+
+
+def _contacts(rng: random.Random, market: Market, domain: str) -> list[Contact]:
+    pool = market.names
+    if market.names == "western" and rng.random() < 0.25:
+        pool = rng.choice(("egyptian", "gulf", "levant"))
+    firsts, lasts = NAMES[pool]
+    contacts: list[Contact] = []
+    used: set[str] = set()
+    roles = rng.sample(OTHER_ROLES, k=rng.choices((0, 1, 2), weights=(35, 45, 20))[0])
+    for n, role in enumerate((rng.choice(PRIMARY_ROLES), *roles)):
+        first, last = rng.choice(firsts), rng.choice(lasts)
+        while f"{first} {last}" in used:
+            first, last = rng.choice(firsts), rng.choice(lasts)
+        used.add(f"{first} {last}")
+        phone = _phone(rng, market)
+        primary = n == 0
+        contacts.append(
+            Contact(
+                name=f"{first} {last}",
+                email=f"{_slug(first)}.{_slug(last)}@{domain}",
+                phone=phone,
+                whatsapp=phone if rng.random() < (0.85 if primary else 0.5) else None,
+                role=role,
+                is_primary=primary,
+                is_decision_maker=primary or role == "Co-founder" or rng.random() < 0.2,
+            )
+        )
+    return contacts
+
+
+def _make_client(
+    rng: random.Random,
+    index: int,
+    industry: str,
+    name: str,
+    code: str,
+    now: datetime,
+    golive: datetime,
+    people: _People,
+) -> tuple[Client, list[_Event]]:
+    market: Market = rng.choices(MARKETS, weights=[m.weight for m in MARKETS])[0]
+    status: LifecycleStatus = _weighted(rng, STATUS_WEIGHTS)
+    plan: Plan = _weighted(rng, PLAN_WEIGHTS)
+    store_manager = (plan is Plan.ENTERPRISE and rng.random() < 0.35) or (
+        plan is Plan.ULTIMATE and rng.random() < 0.15
+    )
+    today = now.date()
+    churned_at: datetime | None = None
+    if status is LifecycleStatus.ONBOARDING:
+        subscribed_at = now - timedelta(hours=rng.uniform(3, 14 * 24))
+        renewal = _anniversary(subscribed_at.date(), 1)
+    elif status is LifecycleStatus.LAUNCHING:
+        subscribed_at = now - timedelta(days=rng.uniform(18, 75))
+        renewal = _anniversary(subscribed_at.date(), 1)
+    elif status is LifecycleStatus.CHURNED:
+        # Churned at the renewal they did not pay: no renewal ahead any more.
+        lapsed = today - timedelta(days=rng.randint(15, 100))
+        subscribed_at = _at_hour(rng, _anniversary(lapsed, -rng.randint(1, 3)))
+        churned_at = _at_hour(rng, lapsed)
+        renewal = None
+    else:
+        soon = 0.25 if status is LifecycleStatus.AT_RISK else 0.12
+        ahead = rng.randint(1, 30) if rng.random() < soon else rng.randint(31, 365)
+        renewal = today + timedelta(days=ahead)
+        min_age = 90 if status is LifecycleStatus.LIVE else 180
+        years = 1
+        while _anniversary(renewal, -years) > today - timedelta(days=min_age):
+            years += 1
+        years += rng.choice((0, 0, 1, 2))
+        subscribed_at = _at_hour(rng, _anniversary(renewal, -years))
+
+    team = people.teams[market.team]
+    acm = rng.choice(people.acms(market.team))
+    is_new = subscribed_at > golive
+    created_at = (
+        min(subscribed_at + timedelta(hours=rng.uniform(0.5, 3)), now - timedelta(minutes=5))
+        if is_new
+        else golive + timedelta(seconds=index)
+    )
+    slug = _slug(name)
+    client = Client(
+        store_name=name,
+        store_code=code,
+        plan=plan.value,
+        has_store_manager=store_manager,
+        country=market.country,
+        timezone=rng.choice(market.timezones),
+        industry=industry,
+        language="ar" if rng.random() < market.arabic_share else "en",
+        status=status.value,
+        acm_id=acm.id,
+        subscribed_at=subscribed_at,
+        renewal_date=renewal,
+        recurring_amount=_amount(rng, plan, store_manager, market),
+        currency=market.currency,
+        created_at=created_at,
+        updated_at=created_at,
+        contacts=_contacts(rng, market, f"{slug}.example"),
+    )
+    story = _Story(
+        rng=rng,
+        client=client,
+        team=team,
+        acm=acm,
+        leader=people.leader(market.team),
+        now=now,
+        churned_at=churned_at,
+    )
+    others = [u for u in people.acms(market.team) if u is not acm]
+    if not is_new and rng.random() < 0.06:
+        story.reassign(rng.choice(others), golive + timedelta(days=rng.uniform(15, 60)))
+    events = story.tell(status, is_new)
+    client.last_contact_at = max((e.at for e in events if e.is_contact), default=None)
+    client.updated_at = max(
+        (e.at for e in events if e.kind.value.startswith("client_")), default=created_at
+    )
+    return client, events
+
+
+def _at_hour(rng: random.Random, day: date) -> datetime:
+    return datetime.combine(day, time(rng.randint(6, 15), rng.randrange(60)), UTC)
+
+
+@dataclass
+class _Event:
+    at: datetime
+    kind: TimelineKind
+    actor_id: int | None
+    summary: str
+    detail: dict[str, Any]
+    # Its id goes into `detail` once the contacts are flushed.
+    contact: Contact | None = None
+
+    @property
+    def is_contact(self) -> bool:
+        """What rule F1 counts as contact: an answered call or an email sent."""
+        if self.kind is TimelineKind.EMAIL_SENT:
+            return True
+        return self.kind is TimelineKind.CALL and self.detail.get("outcome") == "answered"
+
+    def row(self, client_id: int) -> dict[str, Any]:
+        detail = dict(self.detail)
+        if self.contact is not None:
+            detail["contact_id"] = self.contact.id
+        return {
+            "client_id": client_id,
+            "kind": self.kind.value,
+            "actor_id": self.actor_id,
+            "at": self.at,
+            "summary": self.summary[:500],
+            "detail": timeline.jsonable(detail),
+            "outbox_message_id": None,
+        }
+
+
+@dataclass
+class _Story:
+    """One client's timeline, in the shapes services/clients.py records: onboarding for a
+    new client, then a week of contact at a time."""
+
+    rng: random.Random
+    client: Client
+    team: TeamSpec
+    acm: User
+    leader: User
+    now: datetime
+    churned_at: datetime | None
+    previous_acm: User | None = None
+    reassigned_at: datetime | None = None
+    events: list[_Event] = field(default_factory=list)
+    phases: list[tuple[datetime, LifecycleStatus]] = field(default_factory=list)
+
+    def reassign(self, previous: User, at: datetime) -> None:
+        self.previous_acm = previous
+        self.reassigned_at = self.office_time(at)
+
+    # -- time ------------------------------------------------------------------------------
+
+    def office_time(self, after: datetime) -> datetime:
+        """The first moment at or after `after` inside the team's working week and hours,
+        plus a few minutes so it does not look scheduled."""
+        zone = ZoneInfo(self.team.timezone)
+        local = after.astimezone(zone)
+        day = local.date()
+        for _ in range(14):
+            opens = datetime.combine(day, self.team.starts, zone)
+            closes = datetime.combine(day, self.team.ends, zone) - timedelta(minutes=30)
+            if day.isoweekday() in self.team.weekdays and local < closes:
+                start = max(local, opens)
+                spare = int((closes - start).total_seconds() // 60)
+                moment = start + timedelta(minutes=self.rng.randint(0, min(spare, 90)))
+                return moment.astimezone(UTC)
+            day += timedelta(days=1)
+            local = datetime.combine(day, time(0), zone)
+        return after
+
+    def office_time_before(self, before: datetime) -> datetime:
+        """A moment inside the team's working week and hours, at or shortly before `before`."""
+        zone = ZoneInfo(self.team.timezone)
+        local = before.astimezone(zone)
+        day = local.date()
+        for _ in range(14):
+            opens = datetime.combine(day, self.team.starts, zone) + timedelta(minutes=15)
+            closes = min(datetime.combine(day, self.team.ends, zone), local)
+            if day.isoweekday() in self.team.weekdays and closes - opens >= timedelta(minutes=10):
+                spare = int((closes - opens).total_seconds() // 60)
+                return (opens + timedelta(minutes=self.rng.randint(0, spare))).astimezone(UTC)
+            day -= timedelta(days=1)
+        return before
+
+    def local_day(self, at: datetime) -> date:
+        return at.astimezone(ZoneInfo(self.team.timezone)).date()
+
+    def phase(self, at: datetime) -> LifecycleStatus:
+        current = self.phases[0][1]
+        for since, status in self.phases:
+            if since <= at:
+                current = status
+        return current
+
+    def owner(self, at: datetime) -> User:
+        if self.reassigned_at is not None and self.previous_acm is not None:
+            return self.previous_acm if at < self.reassigned_at else self.acm
+        return self.acm
+
+    # -- events ------------------------------------------------------------------------------
+
+    def add(
+        self,
+        at: datetime,
+        kind: TimelineKind,
+        actor: User | None,
+        summary: str,
+        detail: dict[str, Any] | None = None,
+        contact: Contact | None = None,
+    ) -> None:
+        actor_id = actor.id if actor else None
+        self.events.append(_Event(at, kind, actor_id, summary, detail or {}, contact))
+
+    def email_sent(self, at: datetime, contact: Contact, subject: str, rule: str = "") -> None:
+        actor = self.owner(at)
+        detail: dict[str, Any] = {
+            "subject": subject,
+            "to": [contact.email],
+            "cc": [actor.email, self.leader.email, self.team.mailbox],  # rule G1
+        }
+        if rule:
+            detail["rule"] = rule
+        summary = f"Email to {contact.name}: {subject}"
+        self.add(at, TimelineKind.EMAIL_SENT, actor, summary, detail, contact)
+
+    def email_received(self, at: datetime, contact: Contact, subject: str) -> None:
+        # Logged by the ACM who received it (services/clients.py, log_email).
+        summary = f"Email from {contact.name}: {subject}"
+        detail = {"subject": subject, "from": contact.email}
+        self.add(at, TimelineKind.EMAIL_RECEIVED, self.owner(at), summary, detail, contact)
+
+    def call(self, at: datetime, contact: Contact, outcome: CallOutcome, notes: str) -> None:
+        self.add(
+            at,
+            TimelineKind.CALL,
+            self.owner(at),
+            f"Call with {contact.name}: {outcome.label}. {notes}",
+            {"outcome": outcome.value, "phone": contact.phone, "notes": notes},
+            contact,
+        )
+
+    def whatsapp_sent(self, at: datetime, contact: Contact, template: str, rule: str) -> None:
+        ask = (
+            "please check your email"
+            if template == "check_your_email"
+            else ("please send requests by email")
+        )
+        self.add(
+            at,
+            TimelineKind.WHATSAPP_SENT,
+            self.owner(at),
+            f"WhatsApp to {contact.name}: {ask} ({rule})",
+            {"template": template, "to": contact.whatsapp},
+            contact,
+        )
+
+    def note(self, at: datetime, text: str, actor: User | None = None) -> None:
+        self.add(at, TimelineKind.NOTE, actor or self.owner(at), text)
+
+    def status_change(self, at: datetime, new: LifecycleStatus, reason: str = "") -> None:
+        old = self.phase(at)
+        self.phases.append((at, new))
+        detail: dict[str, Any] = {"changes": {"status": {"from": old.value, "to": new.value}}}
+        if reason:
+            detail["reason"] = reason
+        actor = self.leader if new is LifecycleStatus.CHURNED else self.owner(at)
+        because = f": {reason}" if reason else ""
+        summary = f"Status changed from {old.label} to {new.label}{because}"
+        self.add(at, TimelineKind.CLIENT_UPDATED, actor, summary, detail)
+
+    # -- the story ---------------------------------------------------------------------------
+
+    def tell(self, status: LifecycleStatus, is_new: bool) -> list[_Event]:
+        rng, client = self.rng, self.client
+        created = client.created_at
+        contacts = client.contacts
+        primary = contacts[0]
+        first_acm = self.owner(created)
+        self.phases = [(created, LifecycleStatus.ONBOARDING if is_new else LifecycleStatus.LIVE)]
+        how = "registered" if is_new else "imported"
+        self.add(
+            created,
+            TimelineKind.CLIENT_CREATED,
+            first_acm if is_new else None,
+            f"{client.store_name} ({client.store_code}) {how}, ACM {first_acm.name}",
+        )
+        for n, contact in enumerate(contacts):
+            self.add(
+                created + timedelta(seconds=n + 1),
+                TimelineKind.CONTACT_ADDED,
+                first_acm if is_new else None,
+                f"Contact added: {contact.name}" + (f" ({contact.role})" if contact.role else ""),
+                contact=contact,
+            )
+        if self.reassigned_at is not None and self.previous_acm is not None:
+            self.add(
+                self.reassigned_at,
+                TimelineKind.CLIENT_REASSIGNED,
+                self.leader,
+                f"Reassigned from {self.previous_acm.name} to {self.acm.name}",
+                {
+                    "from_acm_id": self.previous_acm.id,
+                    "to_acm_id": self.acm.id,
+                    "reason": "Portfolio rebalancing across the team",
+                },
+            )
+
+        end = self.churned_at or self.now
+        weekly_from = created
+        if is_new:
+            weekly_from = self.onboard(status, primary)
+        quiet_from = self.plan_phases(status)
+
+        # A week of contact at a time, counted back from the end so the latest is recent.
+        cursor = end - timedelta(days=rng.uniform(0.1, 4.5))
+        latest = True
+        not_before = weekly_from + timedelta(days=2)
+        while cursor > not_before:
+            self.week(cursor, contacts, quiet_from, latest=latest, not_before=not_before)
+            cursor -= timedelta(days=7)
+            latest = False
+
+        if status in (LifecycleStatus.LIVE, LifecycleStatus.AT_RISK):
+            self.renewal_reminder(primary, quiet_from)
+        if self.churned_at is not None:
+            self.note(
+                self.churned_at + timedelta(minutes=30),
+                f"Client did not renew ({rng.choice(CHURN_REASONS)}); recorded in the "
+                "complaint-handling process.",
+            )
+            end = self.churned_at + timedelta(hours=1)
+        last = min(end, self.now)
+        events = sorted((e for e in self.events if created <= e.at <= last), key=lambda e: e.at)
+        self.events = events
+        return events
+
+    def onboard(self, status: LifecycleStatus, primary: Contact) -> datetime:
+        """Welcome email within 48 business hours (O2), KYC (O1), onboarding meeting (O3)."""
+        rng, client = self.rng, self.client
+        welcome = self.office_time(client.created_at + timedelta(hours=rng.uniform(1, 20)))
+        self.email_sent(welcome, primary, f"Welcome to ExpandCart – {client.store_code}", "O2")
+        kyc = welcome + timedelta(minutes=rng.randint(10, 60))
+        self.email_sent(kyc, primary, "Your KYC questionnaire", "O1")
+        self.email_received(
+            kyc + timedelta(hours=rng.uniform(18, 72)), primary, "Re: Your KYC questionnaire"
+        )
+        meeting = self.office_time(welcome + timedelta(days=rng.uniform(2, 5)))
+        self.call(
+            meeting,
+            primary,
+            CallOutcome.ANSWERED,
+            "Onboarding meeting: agreed the LMS roadmap, a weekly call, and email as the "
+            "official channel.",
+        )
+        self.email_sent(
+            meeting + timedelta(minutes=rng.randint(30, 120)),
+            primary,
+            "Minutes of our onboarding meeting",
+            "G5",
+        )
+        if status is not LifecycleStatus.ONBOARDING:
+            self.status_change(
+                self.office_time(meeting + timedelta(days=rng.uniform(1, 3))),
+                LifecycleStatus.LAUNCHING,
+            )
+        if status not in (LifecycleStatus.ONBOARDING, LifecycleStatus.LAUNCHING):
+            launched = client.subscribed_at + timedelta(days=rng.uniform(40, 80))
+            self.status_change(self.office_time(launched), LifecycleStatus.LIVE)
+        return meeting
+
+    def plan_phases(self, status: LifecycleStatus) -> datetime | None:
+        """Status changes late in the story; returns when the ACM stopped calling, if they did."""
+        rng = self.rng
+        if status is LifecycleStatus.AT_RISK:
+            since = self.office_time(self.now - timedelta(days=rng.uniform(10, 60)))
+            self.status_change(since, LifecycleStatus.AT_RISK, rng.choice(AT_RISK_REASONS))
+            if rng.random() < 0.45:
+                return self.now - timedelta(days=rng.uniform(8, 30))
+        elif status is LifecycleStatus.CHURNED and self.churned_at is not None:
+            since = self.office_time(self.churned_at - timedelta(days=rng.uniform(20, 60)))
+            self.status_change(since, LifecycleStatus.AT_RISK, rng.choice(AT_RISK_REASONS))
+            self.status_change(self.churned_at, LifecycleStatus.CHURNED)
+        elif status is LifecycleStatus.LIVE and rng.random() < 0.12:
+            # Overdue for the weekly contact (rule F1): the list of overdue clients has work.
+            return self.now - timedelta(days=rng.uniform(8, 25))
+        return None
+
+    def week(
+        self,
+        until: datetime,
+        contacts: list[Contact],
+        quiet_from: datetime | None,
+        *,
+        latest: bool,
+        not_before: datetime,
+    ) -> None:
+        """The week that ends at `until`: the weekly call (F1) and what follows it (F2, G5),
+        the client's own emails and WhatsApp messages (G6), the ACM's notes."""
+        rng = self.rng
+        at = self.office_time_before(until)
+        start = until - timedelta(days=7)
+        phase = self.phase(at)
+        at_risk = phase is LifecycleStatus.AT_RISK
+        contactable = quiet_from is None or at < quiet_from
+        contact = contacts[0] if len(contacts) == 1 or rng.random() < 0.8 else rng.choice(contacts)
+        skipped = at < not_before or (not latest and rng.random() < (0.25 if at_risk else 0.05))
+
+        if contactable and not skipped:
+            weights = (45, 40, 15) if at_risk else (68, 22, 10)
+            outcome = rng.choices(list(CallOutcome), weights=weights)[0]
+            if outcome is CallOutcome.ANSWERED:
+                self.call(at, contact, outcome, rng.choice(CALL_NOTES[phase]))
+                if rng.random() < 0.35:  # minutes of a call with requests (G5)
+                    self.email_sent(
+                        at + timedelta(minutes=rng.randint(30, 150)),
+                        contact,
+                        f"Minutes of our call – {self.local_day(at):%d %b}",
+                        "G5",
+                    )
+            else:
+                notes = NO_ANSWER_NOTES if outcome is CallOutcome.NO_ANSWER else VOICEMAIL_NOTES
+                self.call(at, contact, outcome, rng.choice(notes))
+                # Rule F2: not answered → email; no reply at all → WhatsApp to check the email.
+                self.email_sent(
+                    at + timedelta(minutes=rng.randint(10, 60)),
+                    contact,
+                    "We tried to call you today",
+                    "F2",
+                )
+                reply = rng.random()
+                if reply < 0.55:
+                    self.email_received(
+                        at + timedelta(hours=rng.uniform(2, 26)),
+                        contact,
+                        "Re: We tried to call you today",
+                    )
+                elif reply < 0.85 and contact.whatsapp:
+                    nudge = self.office_time(at + timedelta(days=rng.uniform(1, 2)))
+                    self.whatsapp_sent(nudge, contact, "check_your_email", "F2")
+
+        if rng.random() < 0.12:
+            asked = start + timedelta(hours=rng.uniform(0, 120))
+            subject = rng.choice(CLIENT_REQUESTS)
+            self.email_received(asked, contact, subject)
+            answered = self.office_time(asked + timedelta(hours=rng.uniform(0.5, 4)))
+            if contactable and rng.random() < 0.85:
+                self.email_sent(answered, contact, f"Re: {subject}")
+        if contact.whatsapp and rng.random() < 0.06:
+            asked = start + timedelta(hours=rng.uniform(0, 120))
+            text = rng.choice(WHATSAPP_MESSAGES)
+            self.add(
+                asked,
+                TimelineKind.WHATSAPP_RECEIVED,
+                self.owner(asked),
+                f"WhatsApp from {contact.name}: {text}",
+                {"message": text},
+                contact,
+            )
+            if contactable:  # rule G6: answered, and the client is redirected to email
+                replied = asked + timedelta(minutes=rng.randint(5, 90))
+                self.whatsapp_sent(replied, contact, "redirect_to_email", "G6")
+        if rng.random() < 0.08:
+            self.note(
+                self.office_time(start + timedelta(days=rng.uniform(0, 5))),
+                rng.choice(ACM_NOTES[phase]),
+            )
+
+    def renewal_reminder(self, primary: Contact, quiet_from: datetime | None) -> None:
+        """Rule R2: the ACM confirms the renewal date and amount within the 30-day window."""
+        client, rng = self.client, self.rng
+        if client.renewal_date is None or quiet_from is not None:
+            return
+        days_left = (client.renewal_date - self.now.date()).days
+        if days_left > 30 or rng.random() < 0.4:
+            return
+        at = self.office_time(self.now - timedelta(days=rng.uniform(1, 6)))
+        amount = Money(client.recurring_amount, client.currency)
+        self.email_sent(
+            at,
+            primary,
+            f"Your ExpandCart renewal on {client.renewal_date:%d %b %Y}: {amount}",
+            "R2",
+        )

@@ -1,0 +1,187 @@
+"""Deny by default: every route, every role, and the anonymous visitor.
+
+The test walks `app.url_map`: a route added without a line in ACCESS fails the suite, so
+every new page comes with a decision about who may reach it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from kamportal.models import Role
+
+# Who is asking: the client's own ACM and team leader, the same roles elsewhere, the
+# other roles, an admin, and nobody signed in.
+VISITORS = (
+    "anonymous",
+    "acm",
+    "other_acm",
+    "leader",
+    "other_leader",
+    "finance",
+    "product",
+    "commercial",
+    "admin",
+)
+
+OK, FORBIDDEN, HIDDEN, LOGIN = "ok", "403", "404", "login"
+
+EVERYONE = dict.fromkeys(VISITORS, OK)
+SIGNED_IN = {**EVERYONE, "anonymous": LOGIN}
+REGISTRY = {
+    **SIGNED_IN,
+    "finance": FORBIDDEN,
+    "product": FORBIDDEN,
+    "commercial": FORBIDDEN,
+}
+# Pages of one client: its ACM, its team's leader and admins; others never learn it exists.
+CLIENT = {**REGISTRY, "other_acm": HIDDEN, "other_leader": HIDDEN}
+REASSIGN = {**CLIENT, "acm": FORBIDDEN, "other_acm": FORBIDDEN}
+ADMIN_ONLY = {**dict.fromkeys(VISITORS, FORBIDDEN), "anonymous": LOGIN, "admin": OK}
+
+ACCESS: dict[str, dict[str, str]] = {
+    "home.index": SIGNED_IN,
+    "home.health": EVERYONE,
+    "auth.login": EVERYONE,
+    "auth.logout": SIGNED_IN,
+    "clients.index": REGISTRY,
+    "clients.new": REGISTRY,
+    "clients.show": CLIENT,
+    "clients.edit": CLIENT,
+    "clients.reassign": REASSIGN,
+    "clients.timeline": CLIENT,
+    "clients.contact_new": CLIENT,
+    "clients.contact_create": CLIENT,
+    "clients.contact_row": CLIENT,
+    "clients.contact_edit": CLIENT,
+    "clients.contact_update": CLIENT,
+    "clients.log_call": CLIENT,
+    "clients.log_email": CLIENT,
+    "clients.log_whatsapp": CLIENT,
+    "clients.whatsapp_reply": CLIENT,
+    "clients.add_note": CLIENT,
+    "clients.email_contact": CLIENT,
+    "accounts.users": ADMIN_ONLY,
+    "accounts.new_user": ADMIN_ONLY,
+    "accounts.edit_user": ADMIN_ONLY,
+    "accounts.deactivate_user": ADMIN_ONLY,
+    "accounts.activate_user": ADMIN_ONLY,
+    "accounts.reset_password": ADMIN_ONLY,
+    "accounts.teams": ADMIN_ONLY,
+    "accounts.new_team": ADMIN_ONLY,
+    "accounts.edit_team": ADMIN_ONLY,
+}
+
+
+@dataclass
+class World:
+    clients: dict  # visitor name -> signed-in test client (None for anonymous)
+    ids: dict  # URL parameter -> value
+
+
+@pytest.fixture
+def world(app, make_team, make_user, make_client, make_contact, login_as, db) -> World:
+    team = make_team(name="Cairo")
+    leader = make_user(Role.LEADER, team=team)
+    team.leader = leader
+    acm = make_user(Role.ACM, team=team)
+    db.session.commit()
+    client = make_client(acm=acm)
+    contact = make_contact(client)
+    other_team = make_team(name="Dubai")
+    other_leader = make_user(Role.LEADER, team=other_team)
+    other_team.leader = other_leader
+    db.session.commit()
+    other_acm = make_user(Role.ACM, team=other_team)
+    # An account the admin routes act on, so no visitor acts on themselves.
+    spare = make_user(Role.ACM, team=team)
+    users = {
+        "acm": acm,
+        "other_acm": other_acm,
+        "leader": leader,
+        "other_leader": other_leader,
+        "finance": make_user(Role.FINANCE),
+        "product": make_user(Role.PRODUCT),
+        "commercial": make_user(Role.COMMERCIAL),
+        "admin": make_user(Role.ADMIN),
+    }
+    clients = {name: login_as(user) for name, user in users.items()}
+    clients["anonymous"] = app.test_client()
+    ids = {
+        "client_id": client.id,
+        "contact_id": contact.id,
+        "user_id": spare.id,
+        "team_id": other_team.id,
+    }
+    return World(clients, ids)
+
+
+def outcome(response) -> str:
+    # The sign-in redirect of an anonymous visitor names the page asked for.
+    if response.status_code == 302 and "/login?next=" in response.headers.get("Location", ""):
+        return LOGIN
+    if response.status_code in (403, 404):
+        return str(response.status_code)
+    assert response.status_code < 500, response.get_data(as_text=True)[:300]
+    return OK
+
+
+def routes(app):
+    return [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
+
+
+def test_every_route_has_an_access_decision(app):
+    endpoints = {rule.endpoint for rule in routes(app)}
+    assert endpoints - ACCESS.keys() == set(), "new routes need a line in ACCESS"
+    assert ACCESS.keys() - endpoints == set(), "ACCESS names routes that no longer exist"
+
+
+def test_every_route_answers_every_visitor_as_decided(app, world):
+    # Signing out ends the session the other checks use: it goes last.
+    rules = sorted(routes(app), key=lambda r: r.endpoint == "auth.logout")
+    failures = []
+    for rule in rules:
+        url = rule.build({k: world.ids[k] for k in rule.arguments})[1]
+        method = "GET" if "GET" in rule.methods else "POST"
+        for visitor in VISITORS:
+            http = world.clients[visitor]
+            response = http.open(url, method=method, data={})
+            got, expected = outcome(response), ACCESS[rule.endpoint][visitor]
+            if got != expected:
+                failures.append(f"{method} {url} as {visitor}: {got}, expected {expected}")
+    assert failures == [], "\n".join(failures)
+
+
+def test_a_view_without_a_decision_is_refused(app, login_as):
+    """Deny by default: a view registered without allow/signed_in/public answers 403."""
+    app.add_url_rule("/undecided", "undecided", lambda: "secret")
+    response = login_as(Role.ADMIN).get("/undecided")
+    assert response.status_code == 403
+    assert "secret" not in response.get_data(as_text=True)
+
+
+def test_anonymous_htmx_request_is_told_to_go_to_sign_in(client):
+    response = client.get("/clients/", headers={"HX-Request": "true"})
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"].startswith("/login")
+
+
+def test_pages_carry_the_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert "HX-Request" in response.headers["Vary"]
+
+
+def test_after_an_expired_session_htmx_returns_to_the_page_not_the_fragment(client):
+    response = client.get(
+        "/clients/3/timeline?page=2",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://localhost/clients/3?page=2"},
+    )
+    assert response.status_code == 401
+    assert response.headers["HX-Redirect"] == "/login?next=/clients/3?page%3D2"
