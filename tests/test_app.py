@@ -1,0 +1,86 @@
+"""Start-up settings: refusing an unsafe configuration, and where htmx comes from."""
+
+import base64
+import hashlib
+import subprocess
+import sys
+
+import pytest
+
+from kamportal import create_app
+from kamportal.config import (
+    HTMX_CDN_URL,
+    HTMX_SRI,
+    HTMX_VERSION,
+    ROOT,
+    Config,
+    ConfigError,
+    TestConfig,
+)
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    class NoSecret(Config):
+        SECRET_KEY = None
+
+    with pytest.raises(ConfigError, match="SECRET_KEY is not set"):
+        create_app(NoSecret)
+
+
+def test_wsgi_entry_point_exits_with_the_message_when_secret_key_is_missing():
+    # An empty SECRET_KEY also keeps a developer's .env from filling it in.
+    env = {"PATH": "/usr/bin:/bin", "KAM_ENV": "production", "DATABASE_URL": "sqlite://"}
+    env["SECRET_KEY"] = ""
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_the_vendored_htmx_file_matches_the_pinned_sri_hash():
+    vendored = ROOT / "kamportal" / "static" / "vendor" / f"htmx-{HTMX_VERSION}.min.js"
+    digest = base64.b64encode(hashlib.sha384(vendored.read_bytes()).digest()).decode()
+    assert f"sha384-{digest}" == HTMX_SRI
+
+
+def test_htmx_from_the_cdn_is_pinned_with_its_sri_hash_and_allowed_by_the_csp():
+    class CdnConfig(TestConfig):
+        HTMX_SOURCE = "cdn"
+        SQLALCHEMY_DATABASE_URI = "sqlite://"
+        REDIS_URL = None
+
+    app = create_app(CdnConfig)
+    response = app.test_client().get("/login")
+    page = response.get_data(as_text=True)
+    assert f'src="{HTMX_CDN_URL}" integrity="{HTMX_SRI}" crossorigin="anonymous"' in page
+    assert (
+        "script-src 'self' https://cdn.jsdelivr.net" in response.headers["Content-Security-Policy"]
+    )
+
+
+def test_htmx_local_serves_the_vendored_copy_and_the_csp_allows_only_self(client):
+    response = client.get("/login")
+    page = response.get_data(as_text=True)
+    assert f'src="/static/vendor/htmx-{HTMX_VERSION}.min.js" integrity="{HTMX_SRI}"' in page
+    assert "script-src 'self';" in response.headers["Content-Security-Policy"]
+    assert client.get(f"/static/vendor/htmx-{HTMX_VERSION}.min.js").status_code == 200
+
+
+def test_an_unknown_htmx_source_is_refused():
+    class Wrong(TestConfig):
+        HTMX_SOURCE = "somewhere"
+
+    with pytest.raises(ConfigError, match="HTMX_SOURCE"):
+        create_app(Wrong)
+
+
+def test_health_check_answers_without_sign_in(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
