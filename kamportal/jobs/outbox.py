@@ -2,35 +2,59 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 from rq import get_current_job
-from rq.job import Job
+from rq.job import JobStatus
 
+from kamportal.extensions import db
 from kamportal.jobs import queue
 from kamportal.messaging import outbox
 from kamportal.services import clock
 
+log = logging.getLogger(__name__)
+
 # A message younger than this may still be waiting for its after-commit enqueue.
 LOST_AFTER = timedelta(minutes=2)
+# A delivery job in one of these states will still deliver its message.
+_WILL_RUN = frozenset(
+    {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED}
+)
 
 
 @queue.job
-def deliver(message_id: int) -> str:
-    """Send outbox message `message_id` once; raises on failure so RQ retries it."""
+def deliver(message_id: int) -> str | None:
+    """Send outbox message `message_id` once (house style, Messages); returns its status.
+
+    Raises what the transport raised so that RQ retries; the last attempt leaves the
+    message failed and visible. A message already sent, or being sent, is not sent again.
+    """
     current = get_current_job()
     last_attempt = current is None or not current.retries_left
-    return outbox.deliver(message_id, last_attempt=last_attempt).value
+    status = outbox.deliver(message_id, last_attempt=last_attempt)
+    return None if status is None else status.value
 
 
 @queue.job
 def reconcile() -> int:
-    """Re-enqueue delivery for pending messages whose job Redis no longer has."""
-    connection = queue.get_queue().connection
+    """Put right what Redis lost or a dead worker left behind; returns how many were re-enqueued.
+
+    A pending message whose delivery job is gone, or ended without delivering it (its
+    retries spent while the database was down), is enqueued again. A message claimed by a
+    delivery that is no longer running is marked failed, for a person to check and retry:
+    nobody knows whether it went out. Idempotent; runs from cron (`jobs/cron.py`).
+    """
+    settled = clock.now() - LOST_AFTER
     requeued = 0
-    for message_id in outbox.pending_message_ids(created_before=clock.now() - LOST_AFTER):
+    for message_id in outbox.pending_message_ids(created_before=settled):
         job_id = outbox.delivery_job_id(message_id)
-        if not Job.exists(job_id, connection=connection):
+        if queue.job_status(job_id) not in _WILL_RUN:
             queue.enqueue(outbox.DELIVER_JOB, message_id, job_id=job_id)
             requeued += 1
+    for message_id, attempts in outbox.sending_messages(created_before=settled):
+        running = queue.job_status(outbox.delivery_job_id(message_id)) is JobStatus.STARTED
+        if not running and outbox.mark_interrupted(message_id, attempts=attempts):
+            log.warning("outbox message %s: delivery interrupted, marked failed", message_id)
+    db.session.commit()
     return requeued

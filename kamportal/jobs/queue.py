@@ -17,8 +17,8 @@ import logging
 import re
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 import fakeredis
@@ -26,21 +26,22 @@ from flask import Flask, current_app, has_app_context
 from redis import Redis
 from rq import Queue, Retry, SimpleWorker
 from rq.cron import CronScheduler
-from rq.exceptions import NoSuchJobError
-from rq.job import Job
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
-from rq.scheduler import RQScheduler
 from rq.timeouts import TimerDeathPenalty
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 log = logging.getLogger(__name__)
 
 QUEUE_NAME = "kamportal"
 # Transient failures (SMTP down, provider busy): retry with growing waits, then fail visibly.
 DEFAULT_RETRY = Retry(max=4, interval=[10, 60, 300, 900])
-_JOB_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+_JOB_ID = re.compile(r"[A-Za-z0-9_-]+")
 _PENDING_KEY = "kam_jobs_after_commit"
+# Statuses of a job that will still run (or is running): the others are history.
+_WAITING = frozenset({JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED})
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -60,6 +61,7 @@ class QueueBackend:
 
 
 def init_app(app: Flask) -> None:
+    """Give `app` its queue: Redis at REDIS_URL, else a fresh in-process (embedded) one."""
     url = app.config.get("REDIS_URL")
     if url:
         backend = QueueBackend(Redis.from_url(url), embedded=False)
@@ -77,9 +79,31 @@ def get_queue(app: Flask | None = None) -> Queue:
 
 
 def _check_job_id(job_id: str) -> str:
-    if not _JOB_ID.match(job_id):
+    if not _JOB_ID.fullmatch(job_id):
         raise ValueError(f"job id {job_id!r}: letters, digits, '-' and '_' only")
     return job_id
+
+
+def _run_at(at: datetime) -> datetime:
+    """`at` in UTC, rounded up to the second.
+
+    RQ reads a naive datetime as server-local time, so one is refused. It also stores the
+    schedule in whole seconds rounded down, which would run a job up to a second early.
+    """
+    if at.tzinfo is None or at.utcoffset() is None:
+        raise ValueError("enqueue at a naive datetime: RQ would read it as server-local time")
+    at = at.astimezone(UTC)
+    if at.microsecond:
+        at = at.replace(microsecond=0) + timedelta(seconds=1)
+    return at
+
+
+def job_status(job_id: str, *, app: Flask | None = None) -> JobStatus | None:
+    """What RQ knows of job `job_id` (queued, scheduled, started, finished, failed...), or None."""
+    try:
+        return Job.fetch(job_id, connection=get_queue(app).connection).get_status()
+    except (NoSuchJobError, InvalidJobOperation):
+        return None
 
 
 def enqueue(
@@ -90,71 +114,93 @@ def enqueue(
     retry: Retry | None = DEFAULT_RETRY,
     app: Flask | None = None,
 ) -> Job:
-    """Enqueue now, or at the aware instant `at`. The same `job_id` replaces a waiting job."""
-    queue = get_queue(app)
+    """Enqueue `func(*args)` now, or at the aware instant `at` (never earlier), as `job_id`.
+
+    A job of the same id still waiting is replaced (a reschedule); one running now is not
+    interrupted, so a job must re-read the database and return early when no longer wanted.
+    Raises ValueError for a job id with characters other than letters, digits, `-`, `_`,
+    or a naive `at`, before anything is changed.
+    """
     _check_job_id(job_id)
+    run_at = None if at is None else _run_at(at)
+    queue = get_queue(app)
     cancel(job_id, app=app)
     options: dict[str, Any] = {"job_id": job_id, "retry": retry, "failure_ttl": 30 * 86400}
-    if at is None:
+    if run_at is None:
         return queue.enqueue(func, *args, **options)
-    if at.tzinfo is None or at.utcoffset() is None:
-        raise ValueError("enqueue at a naive datetime: RQ would read it as server-local time")
-    return queue.enqueue_at(at, func, *args, **options)
+    return queue.enqueue_at(run_at, func, *args, **options)
 
 
 def cancel(job_id: str, *, app: Flask | None = None) -> bool:
-    """Withdraw a waiting or scheduled job; True if there was one."""
+    """Withdraw job `job_id` if it is still waiting (queued or scheduled); True if it was.
+
+    A running job is left alone (it re-reads the database and sees it is no longer wanted);
+    the record of a finished or failed one is deleted, so the id starts afresh.
+    """
     queue = get_queue(app)
     try:
         job = Job.fetch(job_id, connection=queue.connection)
-    except NoSuchJobError:
+        status = job.get_status()
+    except (NoSuchJobError, InvalidJobOperation):
         return False
-    if job.is_started:
-        return False  # running now: it re-reads the database and sees it is no longer wanted
+    if status is JobStatus.STARTED:
+        return False
     job.delete()
-    return True
+    return status in _WAITING
 
 
 def scheduled_at(job_id: str, *, app: Flask | None = None) -> datetime | None:
-    """When a scheduled job will be enqueued, or None if it is not scheduled."""
-    queue = get_queue(app)
+    """When scheduled job `job_id` will be enqueued (aware UTC), or None if not scheduled."""
     try:
-        job = Job.fetch(job_id, connection=queue.connection)
+        return ScheduledJobRegistry(queue=get_queue(app)).get_scheduled_time(job_id)
     except NoSuchJobError:
         return None
-    return ScheduledJobRegistry(queue=queue).get_scheduled_time(job)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _PendingJob:
     func: str | Callable[..., Any]
     args: tuple[Any, ...]
     job_id: str
     at: datetime | None
-    retry: Retry | None = field(default=DEFAULT_RETRY)
+    retry: Retry | None
+    # The savepoint it was registered in, if any: rolling that back withdraws it.
+    savepoint: SessionTransaction | None
 
 
 def enqueue_after_commit(
-    session: Session,
+    session: Session | scoped_session[Session],
     func: str | Callable[..., Any],
     *args: Any,
     job_id: str,
     at: datetime | None = None,
     retry: Retry | None = DEFAULT_RETRY,
 ) -> None:
-    """Enqueue once `session` commits; nothing is enqueued if it rolls back.
+    """Enqueue (as `enqueue`) once `session`'s transaction commits; nothing if it rolls back.
 
-    The job then always finds the rows it needs. If Redis is unreachable at that moment
-    the commit still stands and the reconciler sweep enqueues the job later.
+    The job then always finds the rows it needs. Only the outermost commit enqueues; a job
+    registered inside a savepoint that rolls back is dropped. If Redis is unreachable at
+    that moment the commit still stands and a reconciler sweep enqueues the job later.
+    Raises ValueError now, not at commit, for a bad job id or a naive `at`.
     """
     _check_job_id(job_id)
-    session.info.setdefault(_PENDING_KEY, {})[job_id] = _PendingJob(func, args, job_id, at, retry)
+    if at is not None:
+        _run_at(at)
+    if isinstance(session, scoped_session):
+        session = session()
+    pending = _PendingJob(func, args, job_id, at, retry, session.get_nested_transaction())
+    session.info.setdefault(_PENDING_KEY, []).append(pending)
 
 
 @event.listens_for(Session, "after_commit")
 def _enqueue_pending(session: Session) -> None:
-    pending: dict[str, _PendingJob] = session.info.pop(_PENDING_KEY, {})
-    for job in pending.values():
+    # after_commit also fires when a savepoint is released: the outer transaction may still
+    # roll back, so wait for the outermost commit.
+    if session.in_nested_transaction():
+        return
+    pending: list[_PendingJob] = session.info.pop(_PENDING_KEY, [])
+    # The last registration of an id wins, as a second `enqueue` would replace the first.
+    for job in {job.job_id: job for job in pending}.values():
         try:
             enqueue(job.func, *job.args, job_id=job.job_id, at=job.at, retry=job.retry)
         except Exception:
@@ -162,8 +208,26 @@ def _enqueue_pending(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _forget_pending(session: Session, previous_transaction) -> None:
-    session.info.pop(_PENDING_KEY, None)
+def _forget_savepoint_jobs(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending: list[_PendingJob] | None = session.info.get(_PENDING_KEY)
+    if previous_transaction.nested and pending:
+        pending[:] = [j for j in pending if not _within(j.savepoint, previous_transaction)]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction ended without its commit having enqueued them (rolled back
+    # or closed): forget them.
+    if transaction.parent is None:
+        session.info.pop(_PENDING_KEY, None)
+
+
+def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 # The app used by `rq worker` processes, created on first use from the environment.
@@ -202,35 +266,64 @@ def job(func: Callable[P, R]) -> Callable[P, R]:
     return run
 
 
-class EmbeddedWorker:
-    """Runs queued, scheduled and periodic jobs in a thread of the web process.
+class InProcessWorker(SimpleWorker):
+    """An RQ worker for bursts inside a host process: a web server's thread, tests, the CLI.
 
-    RQ's own scheduler runs in a child process, which cannot see an in-process Redis,
-    so one thread drives the scheduler, the cron entries and a SimpleWorker in turn.
+    Job timeouts use a timer instead of SIGALRM, and the host keeps its own SIGINT/SIGTERM
+    handlers: Python delivers signals to the main thread only, and handlers RQ installed
+    would outlive a burst and swallow the host's Ctrl+C. It does not listen for `rq`
+    commands: that needs a thread per burst, whose shutdown can cost a second.
+    """
+
+    death_penalty_class = TimerDeathPenalty
+
+    def _install_signal_handlers(self) -> None:
+        """Leave the host process's signal handlers alone."""
+
+    def subscribe(self) -> None:
+        """No command channel: a burst is over before a command could matter."""
+
+
+def _burst(app: Flask) -> None:
+    """Move due scheduled jobs onto the queue, then run the queue dry, in this thread.
+
+    In burst mode RQ's scheduler runs in-process (one pass), which also reaches an
+    in-process Redis; only a long-running worker starts it in a child process.
+    """
+    queue = get_queue(app)
+    worker = InProcessWorker([queue], connection=queue.connection)
+    with app.app_context():
+        worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
+
+
+class EmbeddedWorker:
+    """Runs queued, scheduled and periodic jobs in a thread of the web process (`make demo`).
+
+    RQ's own scheduler and cron run in child processes, which cannot see an in-process
+    Redis, so one thread drives the cron entries, a scheduler pass and a worker burst in
+    turn, every `poll_seconds`.
     """
 
     def __init__(self, app: Flask, *, poll_seconds: float = 0.5) -> None:
         self.app = app
         self.poll_seconds = poll_seconds
+        self._cron: CronScheduler | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> None:
-        """Move due scheduled jobs and cron entries onto the queue, then run the queue dry."""
-        conn = backend(self.app).connection
-        queue = get_queue(self.app)
-        scheduler = RQScheduler([queue], connection=conn)
-        scheduler.acquire_locks()
-        scheduler.enqueue_scheduled_jobs()
-        scheduler.release_locks()
+        """Enqueue due cron entries and scheduled jobs, then run every queued job."""
         if self._cron is not None:
             self._cron.enqueue_jobs()
-        worker = SimpleWorker([queue], connection=conn)
-        worker.death_penalty_class = TimerDeathPenalty
-        with self.app.app_context():
-            worker.work(burst=True, logging_level="WARNING")
+        _burst(self.app)
 
     def start(self, *, with_cron: bool = True) -> None:
+        """Start the thread; with `with_cron`, the sweeps of `jobs/cron.py` run too.
+
+        Raises RuntimeError if it is already running.
+        """
+        if self._thread is not None and self._thread.is_alive():
+            raise RuntimeError("the embedded worker is already running")
         self._cron = None
         if with_cron:
             from kamportal.jobs import cron
@@ -238,13 +331,19 @@ class EmbeddedWorker:
             self._cron = CronScheduler(connection=backend(self.app).connection)
             for entry in cron.entries():
                 self._cron.register(**entry)
+        self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="kam-embedded-worker", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10) -> None:
+        """Stop the thread after the job it is running, waiting up to `timeout` seconds."""
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -254,26 +353,25 @@ class EmbeddedWorker:
                 log.exception("embedded worker pass failed")
             self._stop.wait(self.poll_seconds)
 
-    _cron: CronScheduler | None = None
 
+def start_embedded_worker(app: Flask, *, poll_seconds: float = 0.5) -> EmbeddedWorker:
+    """Start the in-process worker (`make demo`); only for the embedded queue.
 
-def start_embedded_worker(app: Flask) -> EmbeddedWorker:
-    """Start the in-process worker (`make demo`); only for the embedded queue."""
+    Raises RuntimeError when REDIS_URL is set: `rq worker --with-scheduler` runs the jobs.
+    """
     current = backend(app)
     if not current.embedded:
         raise RuntimeError("REDIS_URL is set: run `rq worker --with-scheduler` instead")
-    worker = EmbeddedWorker(app)
+    worker = EmbeddedWorker(app, poll_seconds=poll_seconds)
     worker.start()
     current.worker = worker
     return worker
 
 
 def run_worker_burst(app: Flask) -> None:
-    """Run every job that is due now, on either backend, then return (tests, CLI)."""
-    if backend(app).embedded:
-        EmbeddedWorker(app).run_once()
-        return
-    queue = get_queue(app)
-    worker = SimpleWorker([queue], connection=queue.connection)
-    with app.app_context():
-        worker.work(burst=True, with_scheduler=True, logging_level="WARNING")
+    """Run every job that is due now, on either backend, then return (tests, CLI).
+
+    Scheduled jobs and retries whose time has come are enqueued first; ones not yet due
+    stay scheduled. Cron entries are not run: call the sweep itself.
+    """
+    _burst(app)

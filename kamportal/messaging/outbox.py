@@ -1,7 +1,9 @@
-"""The outbox: every message is a row written with the change that causes it, then
-delivered by a job (jobs/outbox.py) with retries. Sending twice never happens: a
-delivery claims its row before sending, and a claimed row is never sent again
-automatically.
+"""The outbox (house style, Messages): every message is a row written with the change that
+causes it, then delivered by a job (jobs/outbox.py) with retries, its status visible.
+
+Sending twice never happens: a delivery claims its row before sending, and a claimed row
+is never sent again automatically; a delivery cut short is marked failed for a person to
+check (`reconcile`).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import hashlib
 from collections.abc import Iterable
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -18,7 +20,7 @@ from sqlalchemy import select, update
 from kamportal.extensions import db
 from kamportal.jobs import queue
 from kamportal.messaging.transports import email_transport
-from kamportal.messaging.whatsapp import whatsapp_adapter
+from kamportal.messaging.whatsapp import render_template, whatsapp_adapter
 from kamportal.models import Channel, Client, DeliveryStatus, OutboxMessage, User
 from kamportal.services import clock
 
@@ -26,12 +28,13 @@ DELIVER_JOB = "kamportal.jobs.outbox.deliver"
 
 
 def delivery_job_id(message_id: int) -> str:
+    """The id of message `message_id`'s delivery job: one per message, so it is never doubled."""
     return f"outbox-{message_id}"
 
 
 def client_cc(client: Client) -> list[str]:
-    """Rule G1: every email to a client CCs the ACM's team leader and the team mailbox
-    (and the ACM, so replies-all reach them)."""
+    """The CCs of an email to `client` (rule G1): the ACM's team leader and the team's
+    shared mailbox when one is set, and the ACM, so that replies-all reach them."""
     cc: list[str] = []
     acm = client.acm
     if acm is not None:
@@ -56,14 +59,18 @@ def queue_email(
     cc: Iterable[str] = (),
     reply_to: str | None = None,
 ) -> OutboxMessage:
-    """Write an email to the outbox; it is delivered after the commit.
+    """Write an email to the outbox; its delivery job is enqueued after the commit.
 
-    `key` makes it idempotent: queueing the same key again returns the first message.
+    `key` makes it idempotent: queueing the same key again returns the first message and
+    enqueues nothing. Two transactions racing with one key cannot both commit: the second
+    flush (or commit) raises IntegrityError. Raises ValueError without a recipient.
     """
     existing = find_by_key(key)
     if existing is not None:
         return existing
     to_addrs = _unique(to)
+    if not to_addrs:
+        raise ValueError("an email needs at least one recipient")
     message = OutboxMessage(
         idempotency_key=key,
         channel=Channel.EMAIL.value,
@@ -73,7 +80,8 @@ def queue_email(
         reply_to=reply_to or (actor.email if actor else None),
         to_addrs=to_addrs,
         cc_addrs=[a for a in _unique(cc) if a not in to_addrs],
-        subject=subject,
+        # A header holds one line; a line break would make the message unsendable.
+        subject=" ".join(subject.split()),
         body=body,
         status=DeliveryStatus.PENDING.value,
         created_at=clock.now(),
@@ -90,7 +98,7 @@ def queue_client_email(
     body: str,
     actor: User | None,
 ) -> OutboxMessage:
-    """An email to a client, with the CCs rule G1 requires."""
+    """An email to `client` (as `queue_email`), CC'd as rule G1 requires, replies to the ACM."""
     return queue_email(
         key=key,
         to=to,
@@ -112,10 +120,15 @@ def queue_whatsapp(
     client: Client | None = None,
     actor: User | None = None,
 ) -> OutboxMessage:
-    """A WhatsApp template message through the outbox (rules G6, F2)."""
+    """A WhatsApp template message through the outbox (rules G6, F2), idempotent by `key`.
+
+    Providers take only approved templates: raises KeyError for an unknown template and
+    for parameters it lacks, here rather than at every delivery attempt.
+    """
     existing = find_by_key(key)
     if existing is not None:
         return existing
+    render_template(template, params)
     message = OutboxMessage(
         idempotency_key=key,
         channel=Channel.WHATSAPP.value,
@@ -133,6 +146,7 @@ def queue_whatsapp(
 
 
 def find_by_key(key: str) -> OutboxMessage | None:
+    """The message queued under idempotency key `key`, if any."""
     return db.session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
 
 
@@ -145,23 +159,29 @@ def _add(message: OutboxMessage) -> OutboxMessage:
     return message
 
 
-def retry(message: OutboxMessage) -> None:
-    """Send a failed message again (a person asked for it)."""
+def retry(message: OutboxMessage) -> bool:
+    """Send a failed message again, because a person asked for it; False if it had not failed.
+
+    It goes back to pending and a fresh delivery job, with its own retries, is enqueued
+    after the caller commits.
+    """
     if message.delivery_status is not DeliveryStatus.FAILED:
-        return
+        return False
     message.status = DeliveryStatus.PENDING.value
+    db.session.flush()
     queue.enqueue_after_commit(
         db.session, DELIVER_JOB, message.id, job_id=delivery_job_id(message.id)
     )
+    return True
 
 
-def deliver(message_id: int, *, last_attempt: bool) -> DeliveryStatus:
-    """Send one outbox message, at most once.
+def deliver(message_id: int, *, last_attempt: bool) -> DeliveryStatus | None:
+    """Send one outbox message, at most once; returns its status (None if it is gone).
 
     The row is claimed (pending → sending) and committed before anything is sent, so a
     second delivery of the same row finds it claimed and sends nothing. A failure puts
-    it back to pending for the next retry, or to failed after the last one; the
-    exception is raised again so the job queue records and retries it.
+    it back to pending for the next retry, or to failed after the last one, and raises
+    the transport's exception again so the job queue records and retries it. Commits.
     """
     claimed = db.session.execute(
         update(OutboxMessage)
@@ -172,7 +192,7 @@ def deliver(message_id: int, *, last_attempt: bool) -> DeliveryStatus:
     db.session.commit()
     message = db.session.get(OutboxMessage, message_id)
     if message is None:
-        return DeliveryStatus.FAILED
+        return None
     if not claimed:
         return message.delivery_status
     try:
@@ -204,6 +224,40 @@ def pending_message_ids(*, created_before: datetime) -> list[int]:
     )
 
 
+def sending_messages(*, created_before: datetime) -> list[tuple[int, int]]:
+    """(id, attempts) of claimed messages older than `created_before`: their delivery may
+    have been cut short."""
+    rows = db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.attempts)
+        .where(OutboxMessage.status == DeliveryStatus.SENDING.value)
+        .where(OutboxMessage.created_at < created_before)
+        .order_by(OutboxMessage.id)
+    )
+    return [(message_id, attempts) for message_id, attempts in rows]
+
+
+def mark_interrupted(message_id: int, *, attempts: int) -> bool:
+    """Fail a message whose delivery claimed it and never finished (worker killed, database
+    lost after sending); True if it was still in that state.
+
+    Nobody knows whether it went out, so it is not resent automatically: failed, it is
+    visible and a person decides (`retry`). `attempts` must match, so a delivery that
+    finishes meanwhile is never overwritten. The caller commits.
+    """
+    return bool(
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .where(OutboxMessage.status == DeliveryStatus.SENDING.value)
+            .where(OutboxMessage.attempts == attempts)
+            .values(
+                status=DeliveryStatus.FAILED.value,
+                last_error="Delivery was interrupted; check whether it arrived before retrying.",
+            )
+        ).rowcount
+    )
+
+
 def _send(message: OutboxMessage) -> str:
     if message.channel == Channel.WHATSAPP.value:
         return whatsapp_adapter().send_template(
@@ -215,6 +269,7 @@ def _send(message: OutboxMessage) -> str:
 
 
 def build_email(message: OutboxMessage) -> EmailMessage:
+    """The email of outbox message `message`, with the same Message-ID every time."""
     email = EmailMessage()
     email["From"] = message.sender or current_app.config["MAIL_DEFAULT_SENDER"]
     email["To"] = ", ".join(message.to_addrs)
@@ -223,12 +278,12 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     if message.reply_to:
         email["Reply-To"] = message.reply_to
     email["Subject"] = message.subject or ""
-    # A stable Message-ID: should a message ever be sent twice, mail clients show it once.
+    email["Date"] = format_datetime(clock.now())
+    # A stable Message-ID (not make_msgid, which adds the time and a random number): should
+    # a message ever be sent twice, mail clients show it once.
     digest = hashlib.sha256(message.idempotency_key.encode()).hexdigest()[:16]
     domain = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1].partition("@")[2]
-    email["Message-ID"] = make_msgid(
-        idstring=f"outbox{message.id}.{digest}", domain=domain or "kamportal"
-    )
+    email["Message-ID"] = f"<outbox-{message.id}.{digest}@{domain or 'kamportal'}>"
     email.set_content(message.body)
     return email
 

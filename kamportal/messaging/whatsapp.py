@@ -26,6 +26,8 @@ TEMPLATES: dict[str, str] = {
 
 
 def render_template(template: str, params: dict[str, Any]) -> str:
+    """The text of approved `template` with `params`; KeyError for an unknown template or
+    a missing parameter."""
     return TEMPLATES[template].format(**params)
 
 
@@ -51,6 +53,7 @@ class FakeWhatsApp:
 
 
 def whatsapp_adapter(app: Flask | None = None) -> WhatsAppAdapter:
+    """The app's WhatsApp adapter, chosen by WHATSAPP_TRANSPORT; RuntimeError if it has none."""
     app = app or current_app
     adapter = app.extensions.get("kam_whatsapp")
     if adapter is None:

@@ -1,0 +1,54 @@
+"""Job functions for the queue tests: importable by the worker, and leaving a trace.
+
+Each run appends `{"label", "at"}` to a list in the queue's own Redis (real or in-process),
+which the test reads back whichever thread or worker ran the job.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from flask import Flask
+from rq import get_current_job
+
+from kamportal.jobs import queue
+
+RAN_KEY = "kam-tests:ran"
+
+
+@queue.job
+def record(label: str) -> str:
+    """Note that the job labelled `label` ran, and when."""
+    _note(label)
+    return label
+
+
+@queue.job
+def cancel_itself() -> bool:
+    """Try to cancel the job that is running this, and note whether that withdrew it."""
+    current = get_current_job()
+    assert current is not None
+    withdrawn = queue.cancel(current.id)
+    _note(f"withdrawn={withdrawn}")
+    return withdrawn
+
+
+@queue.job
+def fail(reason: str) -> None:
+    """Always fails, as a job does whose database or provider is down."""
+    raise RuntimeError(reason)
+
+
+def _note(label: str) -> None:
+    entry = {"label": label, "at": time.time()}
+    queue.backend().connection.rpush(RAN_KEY, json.dumps(entry))
+
+
+def runs(app: Flask) -> list[dict]:
+    """Every run recorded so far, oldest first."""
+    return [json.loads(item) for item in queue.backend(app).connection.lrange(RAN_KEY, 0, -1)]
+
+
+def labels(app: Flask) -> list[str]:
+    return [run["label"] for run in runs(app)]
