@@ -432,17 +432,6 @@ class _People:
         return self.by_email[self.teams[team].leader.email]
 
 
-TEAM_FIELDS = (
-    "name",
-    "country",
-    "timezone",
-    "working_days",
-    "workday_starts",
-    "workday_ends",
-    "shared_mailbox",
-)
-
-
 def _seed_people(now: datetime, report: SeedReport) -> _People:
     people = _People(by_email={})
     password_hash: str | None = None
@@ -486,7 +475,7 @@ def _seed_people(now: datetime, report: SeedReport) -> _People:
             )
             db.session.add(team)
             db.session.flush()
-            timeline.audit(None, "team.create", team, after=timeline.snapshot(team, TEAM_FIELDS))
+            timeline.audit(None, "team.create", team, after=accounts.team_snapshot(team))
             report.teams += 1
         people.teams[spec.name] = spec
         leader = get_or_create(spec.leader, team)

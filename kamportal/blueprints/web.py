@@ -7,15 +7,27 @@ import json
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Response, abort, current_app, get_flashed_messages, make_response, request
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    get_flashed_messages,
+    make_response,
+    redirect,
+    request,
+    url_for,
+)
 from flask import render_template as flask_render
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from kamportal.errors import DomainError
+from kamportal.extensions import db
 from kamportal.models import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
 
 PUBLIC = "public"
 ANY_USER = "any-user"
@@ -109,6 +121,39 @@ def form_invalid(template: str, *, retarget: str | None = None, **context: Any) 
         response.headers["HX-Retarget"] = retarget
         response.headers["HX-Reswap"] = "outerHTML"
     return response
+
+
+def save_form(
+    form: FlaskForm,
+    save: Callable[[], T],
+    *,
+    template: str,
+    done: Callable[[T], Response],
+    **context: Any,
+) -> Response:
+    """The round trip of every create/edit page.
+
+    A valid submission calls `save` (one service call), commits and answers `done(result)`.
+    Bad input, or a service's refusal (DomainError), gives the form again with its errors
+    and status 422, nothing saved. A GET shows the form.
+    """
+    if form.validate_on_submit():
+        try:
+            result = save()
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            return done(result)
+    status = 422 if form.is_submitted() else 200
+    return render(template, status=status, form=form, **context)
+
+
+def saved(message: str, endpoint: str, **values: Any) -> Response:
+    """After a successful form post: a flash, and 303 to the page that shows the result."""
+    flash(message, "success")
+    return redirect(url_for(endpoint, **values), 303)
 
 
 def apply_domain_error(form: FlaskForm, error: DomainError) -> None:

@@ -16,11 +16,11 @@ from kamportal.blueprints.accounts.forms import (
 )
 from kamportal.blueprints.web import (
     allow,
-    apply_domain_error,
-    form_invalid,
     fragment,
     is_htmx,
     render,
+    save_form,
+    saved,
 )
 from kamportal.errors import DomainError
 from kamportal.extensions import db
@@ -45,18 +45,13 @@ def users():
 @allow(Role.ADMIN)
 def new_user():
     form = UserCreateForm()
-    if form.validate_on_submit():
-        try:
-            user = accounts.create_user(actor=_me(), password=form.password.data, **form.profile())
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{user.name} can now sign in as {user.email}.", "success")
-            return redirect(url_for("accounts.users"), 303)
-    if form.is_submitted():
-        return form_invalid("accounts/user_form.html", form=form, user=None)
-    return render("accounts/user_form.html", form=form, user=None)
+    return save_form(
+        form,
+        lambda: accounts.create_user(actor=_me(), password=form.password.data, **form.profile()),
+        template="accounts/user_form.html",
+        done=lambda user: saved(f"{user.name} can now sign in as {user.email}.", "accounts.users"),
+        user=None,
+    )
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -64,18 +59,13 @@ def new_user():
 def edit_user(user_id: int):
     user = db.get_or_404(User, user_id)
     form = UserEditForm.for_user(user)
-    if form.validate_on_submit():
-        try:
-            accounts.update_user(user, actor=_me(), **form.profile())
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{user.name} saved.", "success")
-            return redirect(url_for("accounts.users"), 303)
-    if form.is_submitted():
-        return form_invalid("accounts/user_form.html", form=form, user=user)
-    return render("accounts/user_form.html", form=form, user=user)
+    return save_form(
+        form,
+        lambda: accounts.update_user(user, actor=_me(), **form.profile()),
+        template="accounts/user_form.html",
+        done=lambda user: saved(f"{user.name} saved.", "accounts.users"),
+        user=user,
+    )
 
 
 @bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
@@ -114,18 +104,15 @@ def _user_changed(user: User, *, status: int = 200) -> Response:
 def reset_password(user_id: int):
     user = db.get_or_404(User, user_id)
     form = PasswordResetForm()
-    if form.validate_on_submit():
-        try:
-            accounts.reset_password(user, actor=_me(), new_password=form.password.data)
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{user.name}'s password is reset. Give it to them in person.", "success")
-            return redirect(url_for("accounts.users"), 303)
-    if form.is_submitted():
-        return form_invalid("accounts/password_form.html", form=form, user=user)
-    return render("accounts/password_form.html", form=form, user=user)
+    return save_form(
+        form,
+        lambda: accounts.reset_password(user, actor=_me(), new_password=form.password.data),
+        template="accounts/password_form.html",
+        done=lambda user: saved(
+            f"{user.name}'s password is reset. Give it to them in person.", "accounts.users"
+        ),
+        user=user,
+    )
 
 
 @bp.route("/teams")
@@ -138,18 +125,13 @@ def teams():
 @allow(Role.ADMIN)
 def new_team():
     form = TeamForm()
-    if form.validate_on_submit():
-        try:
-            team = accounts.create_team(actor=_me(), **form.settings())
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Team {team.name} created.", "success")
-            return redirect(url_for("accounts.teams"), 303)
-    if form.is_submitted():
-        return form_invalid("accounts/team_form.html", form=form, team=None)
-    return render("accounts/team_form.html", form=form, team=None)
+    return save_form(
+        form,
+        lambda: accounts.create_team(actor=_me(), **form.settings()),
+        template="accounts/team_form.html",
+        done=lambda team: saved(f"Team {team.name} created.", "accounts.teams"),
+        team=None,
+    )
 
 
 @bp.route("/teams/<int:team_id>/edit", methods=["GET", "POST"])
@@ -157,15 +139,10 @@ def new_team():
 def edit_team(team_id: int):
     team = db.get_or_404(Team, team_id)
     form = TeamForm.for_team(team)
-    if form.validate_on_submit():
-        try:
-            accounts.update_team(team, actor=_me(), **form.settings())
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"Team {team.name} saved.", "success")
-            return redirect(url_for("accounts.teams"), 303)
-    if form.is_submitted():
-        return form_invalid("accounts/team_form.html", form=form, team=team)
-    return render("accounts/team_form.html", form=form, team=team)
+    return save_form(
+        form,
+        lambda: accounts.update_team(team, actor=_me(), **form.settings()),
+        template="accounts/team_form.html",
+        done=lambda team: saved(f"Team {team.name} saved.", "accounts.teams"),
+        team=team,
+    )
