@@ -24,7 +24,7 @@ from flask_wtf import FlaskForm
 
 from kamportal.errors import DomainError
 from kamportal.extensions import db
-from kamportal.models import Role
+from kamportal.models import Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -78,6 +78,11 @@ def enforce_access() -> Response | None:
     if isinstance(rule, frozenset) and current_user.has_role(*rule):
         return None
     abort(403)
+
+
+def acting_user() -> User:
+    """The signed-in user as a model object: services record it as the actor."""
+    return current_user._get_current_object()  # type: ignore[attr-defined]
 
 
 def is_htmx() -> bool:

@@ -297,7 +297,7 @@ def update_client(client: Client, profile: ClientProfile, *, actor: User) -> dic
     return changed
 
 
-def reassign_client(client: Client, *, actor: User, new_acm: User, reason: str) -> None:
+def reassign_client(client: Client, *, actor: User, new_acm: User | None, reason: str) -> None:
     """Move a client to another ACM of the team (leader or admin only).
 
     Raises NotAllowed if the actor does not lead the client's team, ValidationError if the

@@ -407,7 +407,7 @@ def test_acm_registers_a_client_for_themselves(login_as, cairo, db):
     _, _, acm, _ = cairo
     http = login_as(acm)
     response = http.post("/clients/new", data=client_form(acm=acm.id))
-    assert response.status_code == 302
+    assert response.status_code == 303
     client = db.session.scalar(select(Client))
     assert client.acm_id == acm.id and client.store_code == "NILE01"
     assert client.subscribed_at.isoformat() == "2026-01-14T22:00:00+00:00"  # Cairo midnight
@@ -446,7 +446,7 @@ def test_editing_a_client_records_the_change(login_as, cairo, make_client, db):
     response = login_as(acm).post(
         f"/clients/{client.id}/edit", data=client_form(industry="Fashion", status="live")
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(Client, client.id).industry == "Fashion"
     assert db.session.scalar(select(TimelineEvent.kind)) == TimelineKind.CLIENT_UPDATED
@@ -460,7 +460,7 @@ def test_leader_reassigns_a_client_to_another_acm_of_the_team(login_as, cairo, m
     response = http.post(
         f"/clients/{client.id}/reassign", data={"acm": other.id, "reason": "Workload"}
     )
-    assert response.status_code == 302
+    assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(Client, client.id).acm_id == other.id
 

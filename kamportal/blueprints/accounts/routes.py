@@ -4,7 +4,6 @@ working calendar, shared mailbox). Every route here is for admins only."""
 from __future__ import annotations
 
 from flask import Response, flash, redirect, request, url_for
-from flask_login import current_user
 
 from kamportal.blueprints.accounts import bp
 from kamportal.blueprints.accounts.forms import (
@@ -15,6 +14,7 @@ from kamportal.blueprints.accounts.forms import (
     UserFilterForm,
 )
 from kamportal.blueprints.web import (
+    acting_user,
     allow,
     fragment,
     is_htmx,
@@ -26,11 +26,6 @@ from kamportal.errors import DomainError
 from kamportal.extensions import db
 from kamportal.models import Role, Team, User
 from kamportal.services import accounts
-
-
-def _me() -> User:
-    """The signed-in admin as a model object (services store it as the audit actor)."""
-    return current_user._get_current_object()  # type: ignore[attr-defined]
 
 
 @bp.route("/users")
@@ -47,7 +42,9 @@ def new_user():
     form = UserCreateForm()
     return save_form(
         form,
-        lambda: accounts.create_user(actor=_me(), password=form.password.data, **form.profile()),
+        lambda: accounts.create_user(
+            actor=acting_user(), password=form.password.data, **form.profile()
+        ),
         template="accounts/user_form.html",
         done=lambda user: saved(f"{user.name} can now sign in as {user.email}.", "accounts.users"),
         user=None,
@@ -61,7 +58,7 @@ def edit_user(user_id: int):
     form = UserEditForm.for_user(user)
     return save_form(
         form,
-        lambda: accounts.update_user(user, actor=_me(), **form.profile()),
+        lambda: accounts.update_user(user, actor=acting_user(), **form.profile()),
         template="accounts/user_form.html",
         done=lambda user: saved(f"{user.name} saved.", "accounts.users"),
         user=user,
@@ -73,7 +70,7 @@ def edit_user(user_id: int):
 def deactivate_user(user_id: int):
     user = db.get_or_404(User, user_id)
     try:
-        accounts.deactivate_user(user, actor=_me())
+        accounts.deactivate_user(user, actor=acting_user())
     except DomainError as error:
         flash(error.message, "error")
         return _user_changed(user, status=422)
@@ -86,7 +83,7 @@ def deactivate_user(user_id: int):
 @allow(Role.ADMIN)
 def activate_user(user_id: int):
     user = db.get_or_404(User, user_id)
-    accounts.activate_user(user, actor=_me())
+    accounts.activate_user(user, actor=acting_user())
     db.session.commit()
     flash(f"{user.name} can sign in again.", "success")
     return _user_changed(user)
@@ -106,7 +103,7 @@ def reset_password(user_id: int):
     form = PasswordResetForm()
     return save_form(
         form,
-        lambda: accounts.reset_password(user, actor=_me(), new_password=form.password.data),
+        lambda: accounts.reset_password(user, actor=acting_user(), new_password=form.password.data),
         template="accounts/password_form.html",
         done=lambda user: saved(
             f"{user.name}'s password is reset. Give it to them in person.", "accounts.users"
@@ -127,7 +124,7 @@ def new_team():
     form = TeamForm()
     return save_form(
         form,
-        lambda: accounts.create_team(actor=_me(), **form.settings()),
+        lambda: accounts.create_team(actor=acting_user(), **form.settings()),
         template="accounts/team_form.html",
         done=lambda team: saved(f"Team {team.name} created.", "accounts.teams"),
         team=None,
@@ -141,7 +138,7 @@ def edit_team(team_id: int):
     form = TeamForm.for_team(team)
     return save_form(
         form,
-        lambda: accounts.update_team(team, actor=_me(), **form.settings()),
+        lambda: accounts.update_team(team, actor=acting_user(), **form.settings()),
         template="accounts/team_form.html",
         done=lambda team: saved(f"Team {team.name} saved.", "accounts.teams"),
         team=team,

@@ -22,15 +22,18 @@ from kamportal.blueprints.clients.forms import (
     WhatsAppReplyForm,
 )
 from kamportal.blueprints.web import (
+    acting_user,
     allow,
     apply_domain_error,
     form_invalid,
     fragment,
     is_htmx,
     render,
+    save_form,
+    saved,
     with_trigger,
 )
-from kamportal.errors import DomainError, NotAllowed, ValidationError
+from kamportal.errors import DomainError, ValidationError
 from kamportal.extensions import db
 from kamportal.models import Client, Contact, LifecycleStatus, Plan, Role, User
 from kamportal.services import access, clients, clock, validation
@@ -119,26 +122,29 @@ def _acm_choices(form: ClientForm | ReassignForm) -> list[User]:
     return acms
 
 
+def _chosen(acms: list[User], user_id: int | None) -> User | None:
+    return next((u for u in acms if u.id == user_id), None)
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @allow(*CLIENT_CREATOR_ROLES)
 def new():
     form = ClientForm()
     acms = _acm_choices(form)
     if request.method == "GET":
-        form.acm.data = current_user.id if any(u.id == current_user.id for u in acms) else None
+        form.acm.data = current_user.id if _chosen(acms, current_user.id) else None
         form.currency.data = "USD"
-    if form.validate_on_submit():
-        acm = next((u for u in acms if u.id == form.acm.data), None)
-        try:
-            client = clients.create_client(_profile_from(form), actor=current_user, acm=acm)
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{client.store_name} is registered.", "success")
-            return redirect(url_for("clients.show", client_id=client.id))
-    status = 422 if request.method == "POST" else 200
-    return render("clients/form.html", form=form, client=None, status=status)
+    return save_form(
+        form,
+        lambda: clients.create_client(
+            _profile_from(form), actor=acting_user(), acm=_chosen(acms, form.acm.data)
+        ),
+        template="clients/form.html",
+        done=lambda client: saved(
+            f"{client.store_name} is registered.", "clients.show", client_id=client.id
+        ),
+        client=None,
+    )
 
 
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
@@ -149,17 +155,15 @@ def edit(client_id: int):
     form.acm.choices = [(client.acm_id or 0, client.acm.name if client.acm else "—")]
     if request.method == "GET" and client.subscribed_at:
         form.subscribed_on.data = client.subscribed_at.astimezone(ZoneInfo(client.timezone)).date()
-    if form.validate_on_submit():
-        try:
-            changed = clients.update_client(client, _profile_from(form), actor=current_user)
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash("Saved." if changed else "Nothing changed.", "success")
-            return redirect(url_for("clients.show", client_id=client.id))
-    status = 422 if request.method == "POST" else 200
-    return render("clients/form.html", form=form, client=client, status=status)
+    return save_form(
+        form,
+        lambda: clients.update_client(client, _profile_from(form), actor=acting_user()),
+        template="clients/form.html",
+        done=lambda changed: saved(
+            "Saved." if changed else "Nothing changed.", "clients.show", client_id=client.id
+        ),
+        client=client,
+    )
 
 
 @bp.route("/<int:client_id>/reassign", methods=["GET", "POST"])
@@ -170,22 +174,22 @@ def reassign(client_id: int):
         abort(403)
     form = ReassignForm()
     acms = _acm_choices(form)
-    if form.validate_on_submit():
-        new_acm = next((u for u in acms if u.id == form.acm.data), None)
-        try:
-            if new_acm is None:
-                raise NotAllowed("Choose an account manager of the team.", field="acm")
-            clients.reassign_client(
-                client, actor=current_user, new_acm=new_acm, reason=form.reason.data
-            )
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(f"{client.store_name} now belongs to {new_acm.name}.", "success")
-            return redirect(url_for("clients.show", client_id=client.id))
-    status = 422 if request.method == "POST" else 200
-    return render("clients/reassign.html", form=form, client=client, status=status)
+    return save_form(
+        form,
+        lambda: clients.reassign_client(
+            client,
+            actor=acting_user(),
+            new_acm=_chosen(acms, form.acm.data),
+            reason=form.reason.data,
+        ),
+        template="clients/reassign.html",
+        done=lambda _: saved(
+            f"{client.store_name} now belongs to {client.acm.name}.",
+            "clients.show",
+            client_id=client.id,
+        ),
+        client=client,
+    )
 
 
 # --- The client page ---------------------------------------------------------------------
@@ -262,12 +266,13 @@ def _contact_form(contact: Contact | None = None, **kwargs) -> ContactForm:
     return form
 
 
-def _contacts_saved(client: Client):
-    """After a contact is saved: the contact rows again, and the timeline told."""
+def _contacts_saved(client: Client, *, added: bool):
+    """After a contact is saved: the contact rows again, and the timeline told. Adding one
+    also closes the new-contact form; an edit leaves it (and what it holds) alone."""
     db.session.refresh(client, ["contacts"])
     if not is_htmx():
         return redirect(url_for("clients.show", client_id=client.id))
-    response = fragment("clients/_contact_rows.html", client=client, clear_form=True)
+    response = fragment("clients/_contact_rows.html", client=client, clear_form=added)
     return with_trigger(response, TIMELINE_CHANGED)
 
 
@@ -291,13 +296,13 @@ def contact_create(client_id: int):
     form = _contact_form()
     if form.validate_on_submit():
         try:
-            clients.add_contact(client, _details_from(form), actor=current_user)
+            clients.add_contact(client, _details_from(form), actor=acting_user())
         except DomainError as error:
             db.session.rollback()
             apply_domain_error(form, error)
         else:
             db.session.commit()
-            return _contacts_saved(client)
+            return _contacts_saved(client, added=True)
     template = "clients/_contact_form.html" if is_htmx() else "clients/contact_page.html"
     return form_invalid(template, retarget="#contact-form", client=client, form=form, contact=None)
 
@@ -335,13 +340,13 @@ def contact_update(client_id: int, contact_id: int):
     form = _contact_form(contact)
     if form.validate_on_submit():
         try:
-            clients.update_contact(contact, _details_from(form), actor=current_user)
+            clients.update_contact(contact, _details_from(form), actor=acting_user())
         except DomainError as error:
             db.session.rollback()
             apply_domain_error(form, error)
         else:
             db.session.commit()
-            return _contacts_saved(client)
+            return _contacts_saved(client, added=False)
     template = "clients/_contact_edit_row.html" if is_htmx() else "clients/contact_page.html"
     return form_invalid(
         template, retarget=f"#contact-{contact.id}", client=client, contact=contact, form=form
@@ -383,7 +388,7 @@ def log_call(client_id: int):
     if form.validate_on_submit():
         clients.log_call(
             client,
-            actor=current_user,
+            actor=acting_user(),
             contact=clients.contact_of(client, form.contact.data),
             outcome=form.outcome.data,
             notes=form.notes.data or "",
@@ -402,7 +407,7 @@ def log_email(client_id: int):
         try:
             clients.log_email(
                 client,
-                actor=current_user,
+                actor=acting_user(),
                 contact=clients.contact_of(client, form.contact.data),
                 direction=form.direction.data,
                 subject=form.subject.data,
@@ -425,7 +430,7 @@ def log_whatsapp(client_id: int):
     if form.validate_on_submit():
         contact = clients.contact_of(client, form.contact.data)
         clients.log_whatsapp_request(
-            client, actor=current_user, contact=contact, message=form.message.data
+            client, actor=acting_user(), contact=contact, message=form.message.data
         )
         offer = None
         if contact is not None and contact.whatsapp:
@@ -451,7 +456,7 @@ def whatsapp_reply(client_id: int):
         if contact is None:
             raise ValidationError("Choose the contact to answer.", field="contact")
         clients.reply_to_whatsapp_with_email_redirect(
-            client, actor=current_user, contact=contact, key=f"wa-redirect-{form.key.data}"
+            client, actor=acting_user(), contact=contact, key=f"wa-redirect-{form.key.data}"
         )
     except DomainError as error:
         db.session.rollback()
@@ -471,7 +476,7 @@ def add_note(client_id: int):
     client = _client_or_404(client_id)
     form = NoteForm()
     if form.validate_on_submit():
-        clients.add_note(client, actor=current_user, text=form.text.data)
+        clients.add_note(client, actor=acting_user(), text=form.text.data)
         return _logged(client, "clients/_note_form.html", "note_form")
     return _log_invalid(client, "clients/_note_form.html", "note_form", form)
 
@@ -489,7 +494,7 @@ def email_contact(client_id: int, contact_id: int):
         try:
             clients.email_contact(
                 client,
-                actor=current_user,
+                actor=acting_user(),
                 contact=contact,
                 subject=form.subject.data,
                 body=form.body.data,
@@ -499,9 +504,12 @@ def email_contact(client_id: int, contact_id: int):
             apply_domain_error(form, error)
         else:
             db.session.commit()
-            flash(f"Email to {contact.name} queued; its status shows on the timeline.", "success")
             if not is_htmx():
-                return redirect(url_for("clients.show", client_id=client.id))
+                return saved(
+                    f"Email to {contact.name} queued; its status shows on the timeline.",
+                    "clients.show",
+                    client_id=client.id,
+                )
             return with_trigger(
                 fragment("clients/_email_sent.html", client=client, contact=contact),
                 TIMELINE_CHANGED,
