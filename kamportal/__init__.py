@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from kamportal.config import HTMX_CDN_URL, HTMX_SRI, HTMX_VERSION, Config, config_from_env
 from kamportal.extensions import csrf, db, limiter, login_manager, migrate
+from kamportal.jobs import queue
 
 
 def create_app(config: type[Config] | None = None) -> Flask:
@@ -242,6 +243,9 @@ def configure_cli(app: Flask) -> None:
 
 
 def configure_jobs(app: Flask) -> None:
-    from kamportal.jobs import queue
-
     queue.init_app(app)
+
+
+# An `rq worker` process imports a job (kamportal.jobs....), which loads this package
+# first: the jobs build their app from here.
+queue.app_factory = create_app

@@ -135,12 +135,12 @@ def serve_command(host: str, port: int) -> None:
     """Serve the portal with the job worker in the same process (embedded queue)."""
     from werkzeug.serving import run_simple
 
-    from kamportal.jobs import queue
+    from kamportal.jobs import cron, queue
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if queue.backend(app).embedded:
-        queue.start_embedded_worker(app)
-        click.echo("Job worker: embedded (in this process).")
+        queue.start_embedded_worker(app, cron_entries=cron.entries())
+        click.echo("Job worker: embedded (in this process), periodic sweeps included.")
     else:
         click.echo("Job worker: REDIS_URL is set; run `rq worker --with-scheduler` beside this.")
     click.echo(f"KAM Portal on http://{host}:{port}")

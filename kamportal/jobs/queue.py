@@ -16,7 +16,7 @@ import functools
 import logging
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
@@ -230,7 +230,9 @@ def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction
     return False
 
 
-# The app used by `rq worker` processes, created on first use from the environment.
+# How an `rq worker` process builds its app: set by the package (kamportal/__init__.py),
+# which every job's import loads first. The app is created on the first job.
+app_factory: Callable[[], Flask] | None = None
 _worker_app: Flask | None = None
 
 
@@ -239,9 +241,9 @@ def _app_for_job() -> Flask:
     if has_app_context():
         return current_app._get_current_object()  # type: ignore[attr-defined]
     if _worker_app is None:
-        from kamportal import create_app
-
-        _worker_app = create_app()
+        if app_factory is None:
+            raise RuntimeError("no app factory: import kamportal before running its jobs")
+        _worker_app = app_factory()
     return _worker_app
 
 
@@ -317,19 +319,19 @@ class EmbeddedWorker:
             self._cron.enqueue_jobs()
         _burst(self.app)
 
-    def start(self, *, with_cron: bool = True) -> None:
-        """Start the thread; with `with_cron`, the sweeps of `jobs/cron.py` run too.
+    def start(self, *, cron_entries: Iterable[dict[str, Any]] = ()) -> None:
+        """Start the thread; the periodic sweeps `cron_entries` (as `jobs/cron.py` lists
+        them for `CronScheduler.register`) run too.
 
         Raises RuntimeError if it is already running.
         """
         if self._thread is not None and self._thread.is_alive():
             raise RuntimeError("the embedded worker is already running")
         self._cron = None
-        if with_cron:
-            from kamportal.jobs import cron
-
+        entries = list(cron_entries)
+        if entries:
             self._cron = CronScheduler(connection=backend(self.app).connection)
-            for entry in cron.entries():
+            for entry in entries:
                 self._cron.register(**entry)
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="kam-embedded-worker", daemon=True)
@@ -354,8 +356,11 @@ class EmbeddedWorker:
             self._stop.wait(self.poll_seconds)
 
 
-def start_embedded_worker(app: Flask, *, poll_seconds: float = 0.5) -> EmbeddedWorker:
-    """Start the in-process worker (`make demo`); only for the embedded queue.
+def start_embedded_worker(
+    app: Flask, *, cron_entries: Iterable[dict[str, Any]] = (), poll_seconds: float = 0.5
+) -> EmbeddedWorker:
+    """Start the in-process worker (`make demo`), with the periodic sweeps `cron_entries`;
+    only for the embedded queue.
 
     Raises RuntimeError when REDIS_URL is set: `rq worker --with-scheduler` runs the jobs.
     """
@@ -363,7 +368,7 @@ def start_embedded_worker(app: Flask, *, poll_seconds: float = 0.5) -> EmbeddedW
     if not current.embedded:
         raise RuntimeError("REDIS_URL is set: run `rq worker --with-scheduler` instead")
     worker = EmbeddedWorker(app, poll_seconds=poll_seconds)
-    worker.start()
+    worker.start(cron_entries=cron_entries)
     current.worker = worker
     return worker
 

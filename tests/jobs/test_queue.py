@@ -18,7 +18,7 @@ from flask import Flask
 from rq.job import JobStatus
 from rq.registry import FinishedJobRegistry, ScheduledJobRegistry
 
-from kamportal.jobs import queue
+from kamportal.jobs import cron, queue
 from kamportal.models import Team
 from tests.conftest import service_missing
 from tests.jobs import sample_jobs
@@ -85,7 +85,7 @@ def test_embedded_worker_thread_runs_jobs_and_sweeps_by_itself(app):
     """`make demo`'s worker thread runs an immediate job, a scheduled one and the cron
     sweeps without help, and stops when asked."""
     _use_queue(app, None)
-    worker = queue.start_embedded_worker(app, poll_seconds=0.1)
+    worker = queue.start_embedded_worker(app, cron_entries=cron.entries(), poll_seconds=0.1)
     try:
         assert worker.running
         at = datetime.now(UTC) + timedelta(seconds=1)
