@@ -18,10 +18,11 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, StopValidation
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from kamportal.blueprints.options import country_options, timezone_options
 from kamportal.extensions import db
 from kamportal.models import WORKING_WEEKS, Role, Team, User
 from kamportal.models.accounts import WEEKDAY_NAMES
-from kamportal.services import accounts, clock, validation
+from kamportal.services import accounts
 
 NO_TEAM = 0
 NO_LEADER = 0
@@ -55,16 +56,6 @@ def team_choices() -> list[SelectChoice]:
     ]
 
 
-def timezone_choices() -> list[SelectChoice]:
-    return [SelectChoice(name) for name in clock.timezone_names()]
-
-
-def country_choices() -> list[SelectChoice]:
-    return [SelectChoice("", "— Choose a country —")] + [
-        SelectChoice(code, name) for code, name in validation.country_choices()
-    ]
-
-
 class _ProfileFields(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
@@ -81,7 +72,7 @@ class _ProfileFields(FlaskForm):
         super().__init__(*args, **kwargs)
         self.roles.choices = role_choices()
         self.team.choices = team_choices()
-        self.timezone.choices = timezone_choices()
+        self.timezone.choices = timezone_options()
 
     @property
     def chosen_roles(self) -> list[Role]:
@@ -190,8 +181,8 @@ class TeamForm(FlaskForm):
 
     def __init__(self, *args, current_leader: User | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.country.choices = country_choices()
-        self.timezone.choices = timezone_choices()
+        self.country.choices = country_options()
+        self.timezone.choices = timezone_options()
         leaders = accounts.eligible_leaders()
         if current_leader is not None and current_leader not in leaders:
             leaders.append(current_leader)

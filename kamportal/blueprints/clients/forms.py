@@ -6,28 +6,34 @@ from wtforms import (
     EmailField,
     HiddenField,
     RadioField,
+    SelectChoice,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
+from kamportal.blueprints.options import (
+    country_options,
+    currency_options,
+    options,
+    timezone_options,
+)
 from kamportal.models import CallOutcome, LifecycleStatus, Plan
-from kamportal.services import clock, validation
 from kamportal.services.clients import LANGUAGES
 
 
 class ClientForm(FlaskForm):
     store_name = StringField("Store name", validators=[DataRequired(), Length(max=200)])
     store_code = StringField("Store code", validators=[DataRequired(), Length(max=40)])
-    plan = SelectField("Plan", choices=[(p.value, p.label) for p in Plan])
+    plan = SelectField("Plan", choices=options((p.value, p.label) for p in Plan))
     has_store_manager = BooleanField("Plan includes an Online Store Manager")
-    status = SelectField("Lifecycle", choices=[(s.value, s.label) for s in LifecycleStatus])
+    status = SelectField("Lifecycle", choices=options((s.value, s.label) for s in LifecycleStatus))
     acm = SelectField("Account manager", coerce=int, validate_choice=False)
     country = SelectField("Country")
     timezone = SelectField("Time zone")
     industry = StringField("Industry", validators=[Optional(), Length(max=120)])
-    language = SelectField("Language", choices=list(LANGUAGES.items()))
+    language = SelectField("Language", choices=options(LANGUAGES.items()))
     subscribed_on = DateField("Subscribed on", validators=[Optional()])
     renewal_date = DateField("Renewal date", validators=[Optional()])
     recurring_amount = DecimalField(
@@ -37,9 +43,9 @@ class ClientForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.country.choices = [("", "Choose…"), *validation.country_choices()]
-        self.timezone.choices = [("", "Choose…"), *((z, z) for z in clock.timezone_names())]
-        self.currency.choices = validation.currency_choices()
+        self.country.choices = country_options()
+        self.timezone.choices = [SelectChoice("", "— Choose a time zone —"), *timezone_options()]
+        self.currency.choices = currency_options()
 
 
 class ReassignForm(FlaskForm):
@@ -67,7 +73,7 @@ class CallForm(FlaskForm):
     contact = SelectField("Contact", id="call-contact", coerce=int, validate_choice=False)
     outcome = RadioField(
         "Outcome",
-        choices=[(o.value, o.label) for o in CallOutcome],
+        choices=options((o.value, o.label) for o in CallOutcome),
         validators=[DataRequired("Choose how the call went.")],
     )
     notes = TextAreaField("Notes", id="call-notes", validators=[Optional(), Length(max=2000)])
@@ -75,7 +81,7 @@ class CallForm(FlaskForm):
 
 class EmailLogForm(FlaskForm):
     direction = RadioField(
-        "Direction", choices=[("sent", "Sent"), ("received", "Received")], default="sent"
+        "Direction", choices=options([("sent", "Sent"), ("received", "Received")]), default="sent"
     )
     contact = SelectField("Contact", id="email-log-contact", coerce=int, validate_choice=False)
     subject = StringField(

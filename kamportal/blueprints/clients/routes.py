@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
+from wtforms import SelectChoice
 
 from kamportal.blueprints.clients import bp
 from kamportal.blueprints.clients.forms import (
@@ -21,6 +22,7 @@ from kamportal.blueprints.clients.forms import (
     WhatsAppForm,
     WhatsAppReplyForm,
 )
+from kamportal.blueprints.options import options
 from kamportal.blueprints.web import (
     acting_user,
     allow,
@@ -57,13 +59,10 @@ def _contact_or_404(client: Client, contact_id: int) -> Contact:
     return contact
 
 
-def _contact_choices(client: Client, *, needs: str | None = None) -> list[tuple[int, str]]:
-    choices = [(0, "The client (no contact chosen)")] if needs is None else []
-    for contact in client.contacts:
-        value = getattr(contact, needs) if needs else None
-        if needs is None or value:
-            choices.append((contact.id, f"{contact.name}" + (f" ({value})" if value else "")))
-    return choices
+def _contact_choices(client: Client) -> list[SelectChoice]:
+    return options(
+        [(0, "The client (no contact chosen)")] + [(c.id, c.name) for c in client.contacts]
+    )
 
 
 # --- The list ----------------------------------------------------------------------------
@@ -118,7 +117,9 @@ def _profile_from(form: ClientForm) -> clients.ClientProfile:
 
 def _acm_choices(form: ClientForm | ReassignForm) -> list[User]:
     acms = access.assignable_acms(current_user)
-    form.acm.choices = [(u.id, f"{u.name}" + (f" · {u.team.name}" if u.team else "")) for u in acms]
+    form.acm.choices = options(
+        (u.id, u.name + (f" · {u.team.name}" if u.team else "")) for u in acms
+    )
     return acms
 
 
@@ -152,7 +153,7 @@ def new():
 def edit(client_id: int):
     client = _client_or_404(client_id)
     form = ClientForm(obj=client)
-    form.acm.choices = [(client.acm_id or 0, client.acm.name if client.acm else "—")]
+    form.acm.choices = options([(client.acm_id or 0, client.acm.name if client.acm else "—")])
     if request.method == "GET" and client.subscribed_at:
         form.subscribed_on.data = client.subscribed_at.astimezone(ZoneInfo(client.timezone)).date()
     return save_form(
