@@ -69,13 +69,6 @@ class Team(Base):
     def working_weekdays(self) -> tuple[int, ...]:
         return tuple(int(d) for d in self.working_days.split(",") if d)
 
-    @property
-    def working_week_label(self) -> str:
-        days = self.working_weekdays
-        if not days:
-            return "—"
-        return f"{WEEKDAY_NAMES[days[0]]}–{WEEKDAY_NAMES[days[-1]]}"
-
     def __repr__(self) -> str:
         return f"<Team {self.name}>"
 

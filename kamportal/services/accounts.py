@@ -6,6 +6,7 @@ import itertools
 import re
 from collections.abc import Iterable
 from datetime import time
+from typing import NotRequired, TypedDict, Unpack
 from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher, profiles
@@ -305,54 +306,34 @@ def eligible_leaders() -> list[User]:
     return list_users(role=Role.LEADER, active=True)
 
 
-def create_team(
-    *,
-    actor: User | None,
-    name: str,
-    country: str,
-    timezone: str,
-    working_days: Iterable[int],
-    workday_starts: time,
-    workday_ends: time,
-    shared_mailbox: str | None = None,
-    leader: User | None = None,
-) -> Team:
+class TeamSettings(TypedDict):
+    """What an admin sets on a team (the team form, the CLI, demo data)."""
+
+    name: str
+    country: str
+    timezone: str
+    working_days: Iterable[int]
+    workday_starts: time
+    workday_ends: time
+    shared_mailbox: NotRequired[str | None]
+    leader: NotRequired[User | None]
+
+
+def create_team(*, actor: User | None, **settings: Unpack[TeamSettings]) -> Team:
     """Create a team with its working week, hours and country (business hours and holidays
     follow them), its leader (CC'd on client email, G1) and shared mailbox.
 
     Raises ValidationError: see `update_team`.
     """
     team = Team()
-    _apply_team(
-        team,
-        name=name,
-        country=country,
-        timezone=timezone,
-        working_days=working_days,
-        workday_starts=workday_starts,
-        workday_ends=workday_ends,
-        shared_mailbox=shared_mailbox,
-        leader=leader,
-    )
+    _apply_team(team, settings)
     db.session.add(team)
     db.session.flush()
     timeline.audit(actor, "team.create", team, after=team_snapshot(team))
     return team
 
 
-def update_team(
-    team: Team,
-    *,
-    actor: User | None,
-    name: str,
-    country: str,
-    timezone: str,
-    working_days: Iterable[int],
-    workday_starts: time,
-    workday_ends: time,
-    shared_mailbox: str | None = None,
-    leader: User | None = None,
-) -> Team:
+def update_team(team: Team, *, actor: User | None, **settings: Unpack[TeamSettings]) -> Team:
     """Change a team's name, calendar, mailbox or leader.
 
     Raises ValidationError for a taken name (case-insensitive), an unknown country or time
@@ -360,17 +341,7 @@ def update_team(
     a leader who is inactive or does not hold the leader role.
     """
     before = team_snapshot(team)
-    _apply_team(
-        team,
-        name=name,
-        country=country,
-        timezone=timezone,
-        working_days=working_days,
-        workday_starts=workday_starts,
-        workday_ends=workday_ends,
-        shared_mailbox=shared_mailbox,
-        leader=leader,
-    )
+    _apply_team(team, settings)
     db.session.flush()
     after = team_snapshot(team)
     if after != before:
@@ -407,18 +378,15 @@ def describe_week(days: Iterable[int]) -> str:
     return ", ".join(WEEKDAY_NAMES[d] for d in ordered)
 
 
-def _apply_team(
-    team: Team,
-    *,
-    name: str,
-    country: str,
-    timezone: str,
-    working_days: Iterable[int],
-    workday_starts: time,
-    workday_ends: time,
-    shared_mailbox: str | None,
-    leader: User | None,
-) -> None:
+def _apply_team(team: Team, settings: TeamSettings) -> None:
+    name = settings["name"]
+    country = settings["country"]
+    timezone = settings["timezone"]
+    working_days = settings["working_days"]
+    workday_starts = settings["workday_starts"]
+    workday_ends = settings["workday_ends"]
+    shared_mailbox = settings.get("shared_mailbox")
+    leader = settings.get("leader")
     name = (name or "").strip()
     if not name:
         raise ValidationError("A team needs a name.", field="name")
