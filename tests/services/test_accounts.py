@@ -281,7 +281,7 @@ def test_create_team_with_leader_sunday_to_thursday_hours_and_mailbox(db, admin,
     db.session.commit()
     assert team.leader == leader
     assert team.working_days == "7,1,2,3,4"  # stored in the team's week order
-    assert team.working_week_label == "Sun–Thu"
+    assert accounts.describe_week(team.working_weekdays) == "Sun–Thu"
     assert (team.workday_starts, team.workday_ends) == (time(8, 30), time(16, 30))
     assert team.shared_mailbox == "cairo-kam@kam.test"
     [event] = audit_events(db, "team.create", team)
