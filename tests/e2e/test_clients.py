@@ -191,6 +191,10 @@ def test_adding_and_editing_contacts_inline(
     )
     expect(form).to_have_count(0)
     expect(timeline).to_contain_text("Contact added — Contact added: Omar Khaled, Marketing")
+    # The new contact can be called, emailed or logged at once, without a reload.
+    for select in ("#call-contact", "#email-log-contact", "#whatsapp-contact"):
+        expect(page.locator(select).locator("option", has_text="Omar Khaled")).to_have_count(1)
+    page.locator("#call-contact").select_option(label="Omar Khaled")
     assert same_document(page)
 
     # Edit inline while a new contact is half typed: the row becomes a form, each label

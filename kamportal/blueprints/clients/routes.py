@@ -273,7 +273,9 @@ def _contacts_saved(client: Client, *, added: bool):
     db.session.refresh(client, ["contacts"])
     if not is_htmx():
         return redirect(url_for("clients.show", client_id=client.id))
-    response = fragment("clients/_contact_rows.html", client=client, clear_form=added)
+    response = fragment(
+        "clients/_contact_rows.html", client=client, clear_form=added, **_log_forms(client)
+    )
     return with_trigger(response, TIMELINE_CHANGED)
 
 
