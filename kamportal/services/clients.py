@@ -346,11 +346,17 @@ class ContactDetails:
     is_decision_maker: bool = False
 
 
-def _clean_contact(client: Client, details: ContactDetails) -> dict[str, Any]:
+def _clean_contact(
+    client: Client, details: ContactDetails, *, contact: Contact | None = None
+) -> dict[str, Any]:
     name = details.name.strip()
     if not name:
         raise ValidationError("A contact needs a name.", field="name")
     email = validation.email_address(details.email)
+    if email and any(
+        c.email and c.email.lower() == email.lower() and c is not contact for c in client.contacts
+    ):
+        raise ValidationError(f"{email} is already a contact of this client.", field="email")
     phone = validation.phone_number(details.phone, country=client.country, field="phone")
     whatsapp = validation.phone_number(details.whatsapp, country=client.country, field="whatsapp")
     if not (email or phone or whatsapp):
@@ -409,7 +415,7 @@ def add_contact(client: Client, details: ContactDetails, *, actor: User) -> Cont
 def update_contact(contact: Contact, details: ContactDetails, *, actor: User) -> None:
     client = contact.client
     before = timeline.snapshot(contact, CONTACT_FIELDS)
-    values = _clean_contact(client, details)
+    values = _clean_contact(client, details, contact=contact)
     was_primary = contact.is_primary
     for name, value in values.items():
         setattr(contact, name, value)

@@ -313,3 +313,19 @@ def test_client_filters_read_from_the_query_string_ignore_bad_values():
     assert filters.status == "" and filters.sort == "name" and filters.page == 1
     assert filters.acm_id is None and filters.plan == "ultimate"
     assert filters.args(page=2) == {"plan": "ultimate", "page": 2}
+
+
+def test_a_clients_contact_email_is_not_added_twice(db, make_client, make_contact, team_setup):
+    _, _, acm, _ = team_setup
+    client = make_client(acm=acm)
+    sara = make_contact(client, name="Sara", email="sara@nile.example")
+    with pytest.raises(ValidationError, match="already a contact") as error:
+        clients.add_contact(
+            client, clients.ContactDetails(name="Sara again", email="SARA@nile.example"), actor=acm
+        )
+    assert error.value.field == "email"
+    # Saving Sara herself with her own address is fine.
+    clients.update_contact(
+        sara, clients.ContactDetails(name="Sara N.", email="sara@nile.example"), actor=acm
+    )
+    assert sara.name == "Sara N."
