@@ -1,8 +1,27 @@
 """All models, imported here so that metadata and migrations see every table."""
 
-from kamportal.models.accounts import ROLE_LABELS, WORKING_WEEKS, Role, Team, User, UserRole
+from kamportal.models.accounts import (
+    ROLE_LABELS,
+    WORKING_WEEKS,
+    CalendarDay,
+    Role,
+    Team,
+    User,
+    UserRole,
+)
 from kamportal.models.base import Base
 from kamportal.models.clients import Client, Contact, LifecycleStatus, Plan
+from kamportal.models.followups import NoReplyLadder
+from kamportal.models.meetings import (
+    ActionItem,
+    ActionOwner,
+    Meeting,
+    MeetingStatus,
+    MeetingType,
+    Minutes,
+    MinutesStatus,
+    meeting_attendees,
+)
 from kamportal.models.messaging import Channel, DeliveryStatus, OutboxMessage
 from kamportal.models.timeline import AuditEvent, CallOutcome, TimelineEvent, TimelineKind
 from kamportal.models.types import Money, UTCDateTime
@@ -10,15 +29,24 @@ from kamportal.models.types import Money, UTCDateTime
 __all__ = [
     "ROLE_LABELS",
     "WORKING_WEEKS",
+    "ActionItem",
+    "ActionOwner",
     "AuditEvent",
     "Base",
+    "CalendarDay",
     "CallOutcome",
     "Channel",
     "Client",
     "Contact",
     "DeliveryStatus",
     "LifecycleStatus",
+    "Meeting",
+    "MeetingStatus",
+    "MeetingType",
+    "Minutes",
+    "MinutesStatus",
     "Money",
+    "NoReplyLadder",
     "OutboxMessage",
     "Plan",
     "Role",
@@ -28,4 +56,5 @@ __all__ = [
     "UTCDateTime",
     "User",
     "UserRole",
+    "meeting_attendees",
 ]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 import secrets
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, Time, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kamportal.models.base import Base
@@ -59,6 +59,12 @@ class Team(Base):
     workday_starts: Mapped[time] = mapped_column(Time, default=time(9, 0))
     workday_ends: Mapped[time] = mapped_column(Time, default=time(17, 0))
     shared_mailbox: Mapped[str | None] = mapped_column(String(254))
+    # F3: the meeting confirmation goes this many hours before the start (never under 4).
+    confirmation_lead_hours: Mapped[int] = mapped_column(Integer, default=24)
+    # F2: send the follow-up email after an unanswered call without asking the ACM.
+    followup_email_auto: Mapped[bool] = mapped_column(Boolean, default=False)
+    # F2: business hours without any reply before the WhatsApp "please check your email".
+    no_reply_whatsapp_after_hours: Mapped[int] = mapped_column(Integer, default=24)
 
     leader: Mapped[User | None] = relationship(foreign_keys=[leader_id], post_update=True)
     members: Mapped[list[User]] = relationship(
@@ -127,3 +133,20 @@ class UserRole(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(20), index=True)
+
+
+class CalendarDay(Base):
+    """A day an admin sets for a country's teams: a holiday added (`is_holiday`), or a
+    working day where the public-holiday list or the weekend says otherwise (a holiday
+    moved). Business hours follow these over the `holidays` package."""
+
+    __tablename__ = "calendar_days"
+    __table_args__ = (UniqueConstraint("country", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    country: Mapped[str] = mapped_column(String(2))
+    day: Mapped[date] = mapped_column(Date)
+    is_holiday: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(120))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

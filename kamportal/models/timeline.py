@@ -27,6 +27,20 @@ class TimelineKind(enum.StrEnum):
     WHATSAPP_RECEIVED = "whatsapp_received"
     WHATSAPP_SENT = "whatsapp_sent"
     NOTE = "note"
+    MEETING_SCHEDULED = "meeting_scheduled"
+    MEETING_RESCHEDULED = "meeting_rescheduled"
+    MEETING_CANCELLED = "meeting_cancelled"
+    MEETING_HELD = "meeting_held"
+    MEETING_NO_SHOW = "meeting_no_show"
+    MEETING_CONFIRMED = "meeting_confirmed"
+    SHORT_NOTICE = "short_notice"
+    MINUTES_SENT = "minutes_sent"
+    MINUTES_NO_REQUESTS = "minutes_no_requests"
+    ACTION_DONE = "action_done"
+    FOLLOWUP_OVERDUE = "followup_overdue"
+    FOLLOWUP_EMAIL = "followup_email"
+    FOLLOWUP_WHATSAPP = "followup_whatsapp"
+    LADDER_STOPPED = "ladder_stopped"
 
     @property
     def label(self) -> str:
@@ -45,6 +59,20 @@ TIMELINE_LABELS = {
     TimelineKind.WHATSAPP_RECEIVED: "WhatsApp received",
     TimelineKind.WHATSAPP_SENT: "WhatsApp sent",
     TimelineKind.NOTE: "Note",
+    TimelineKind.MEETING_SCHEDULED: "Meeting scheduled",
+    TimelineKind.MEETING_RESCHEDULED: "Meeting rescheduled",
+    TimelineKind.MEETING_CANCELLED: "Meeting cancelled",
+    TimelineKind.MEETING_HELD: "Meeting held",
+    TimelineKind.MEETING_NO_SHOW: "Meeting no-show",
+    TimelineKind.MEETING_CONFIRMED: "Meeting confirmation sent",
+    TimelineKind.SHORT_NOTICE: "Short-notice meeting",
+    TimelineKind.MINUTES_SENT: "Minutes sent",
+    TimelineKind.MINUTES_NO_REQUESTS: "Regular follow-up, no requests",
+    TimelineKind.ACTION_DONE: "Action item done",
+    TimelineKind.FOLLOWUP_OVERDUE: "Weekly follow-up overdue",
+    TimelineKind.FOLLOWUP_EMAIL: "Follow-up email after no answer",
+    TimelineKind.FOLLOWUP_WHATSAPP: "WhatsApp: please check your email",
+    TimelineKind.LADDER_STOPPED: "No-reply follow-up stopped",
 }
 
 
@@ -64,7 +92,10 @@ class CallOutcome(enum.StrEnum):
 
 class TimelineEvent(Base):
     __tablename__ = "timeline_events"
-    __table_args__ = (Index("ix_timeline_events_client_at", "client_id", "at"),)
+    __table_args__ = (
+        Index("ix_timeline_events_client_at", "client_id", "at"),
+        Index("ix_timeline_events_client_kind_at", "client_id", "kind", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
