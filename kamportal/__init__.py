@@ -114,13 +114,17 @@ def configure_blueprints(app: Flask) -> None:
     from kamportal.blueprints.accounts import bp as accounts_bp
     from kamportal.blueprints.auth import bp as auth_bp
     from kamportal.blueprints.clients import bp as clients_bp
+    from kamportal.blueprints.day import bp as day_bp
     from kamportal.blueprints.home import bp as home_bp
+    from kamportal.blueprints.meetings import bp as meetings_bp
     from kamportal.blueprints.web import enforce_access
 
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(clients_bp, url_prefix="/clients")
     app.register_blueprint(accounts_bp, url_prefix="/admin")
+    app.register_blueprint(meetings_bp)
+    app.register_blueprint(day_bp, url_prefix="/day")
     app.before_request(enforce_access)
 
 

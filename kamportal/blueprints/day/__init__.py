@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("day", __name__)
+
+from kamportal.blueprints.day import routes  # noqa: E402,F401

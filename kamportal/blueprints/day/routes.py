@@ -1,0 +1,3 @@
+"""The ACM's day: what is owed today, and since when."""
+
+from kamportal.blueprints.day import bp  # noqa: F401
