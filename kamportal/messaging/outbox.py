@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
@@ -23,6 +24,27 @@ from kamportal.messaging.transports import email_transport
 from kamportal.messaging.whatsapp import render_template, whatsapp_adapter
 from kamportal.models import Channel, Client, DeliveryStatus, OutboxMessage, User
 from kamportal.services import clock
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A text file sent with an email (an iCalendar invite, a CSV)."""
+
+    filename: str
+    content_type: str  # e.g. "text/calendar; method=REQUEST"
+    content: str
+
+    def __post_init__(self) -> None:
+        if not self.content_type.startswith("text/"):
+            raise ValueError("the outbox sends text attachments only")
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "filename": self.filename,
+            "content_type": self.content_type,
+            "content": self.content,
+        }
+
 
 DELIVER_JOB = "kamportal.jobs.outbox.deliver"
 
@@ -58,8 +80,10 @@ def queue_email(
     actor: User | None = None,
     cc: Iterable[str] = (),
     reply_to: str | None = None,
+    attachments: Iterable[Attachment] = (),
 ) -> OutboxMessage:
     """Write an email to the outbox; its delivery job is enqueued after the commit.
+    `attachments` (text files: an iCalendar invite) are kept with the row.
 
     `key` makes it idempotent: queueing the same key again returns the first message and
     enqueues nothing. Two transactions racing with one key cannot both commit: the second
@@ -83,6 +107,7 @@ def queue_email(
         # A header holds one line; a line break would make the message unsendable.
         subject=" ".join(subject.split()),
         body=body,
+        attachments=[a.as_dict() for a in attachments],
         status=DeliveryStatus.PENDING.value,
         created_at=clock.now(),
     )
@@ -97,6 +122,7 @@ def queue_client_email(
     subject: str,
     body: str,
     actor: User | None,
+    attachments: Iterable[Attachment] = (),
 ) -> OutboxMessage:
     """An email to `client` (as `queue_email`), CC'd as rule G1 requires, replies to the ACM."""
     return queue_email(
@@ -108,6 +134,7 @@ def queue_client_email(
         actor=actor,
         cc=client_cc(client),
         reply_to=client.acm.email if client.acm else None,
+        attachments=attachments,
     )
 
 
@@ -285,6 +312,15 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     domain = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1].partition("@")[2]
     email["Message-ID"] = f"<outbox-{message.id}.{digest}@{domain or 'kamportal'}>"
     email.set_content(message.body)
+    for attachment in message.attachments or []:
+        # Text attachments only: "text/calendar; method=REQUEST" -> subtype and parameters.
+        kind, *parameters = (part.strip() for part in attachment["content_type"].split(";"))
+        email.add_attachment(
+            attachment["content"],
+            subtype=kind.partition("/")[2],
+            filename=attachment["filename"],
+            params=dict(p.split("=", 1) for p in parameters if "=" in p),
+        )
     return email
 
 

@@ -46,6 +46,10 @@ class OutboxMessage(Base):
     cc_addrs: Mapped[list[str]] = mapped_column(JSON, default=list)
     subject: Mapped[str | None] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text, default="")
+    # Files sent with an email, kept with the row so a retry sends the same bytes:
+    # [{"filename": "invite.ics", "content_type": "text/calendar; method=REQUEST",
+    #   "content": "<text>"}]
+    attachments: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     # WhatsApp providers accept approved templates: a template name and its parameters.
     template: Mapped[str | None] = mapped_column(String(80))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

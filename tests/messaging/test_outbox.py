@@ -322,3 +322,30 @@ def test_whatsapp_outside_the_approved_templates_is_refused(app, db, account, te
         outbox.queue_whatsapp(key="wa-bad", to="+201001234567", template=template, params=params)
 
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_an_attachment_travels_with_the_row_and_arrives_at_the_smtp_server(
+    account, db, run_jobs, smtp_server
+):
+    """What F3's invites need: a text attachment kept on the outbox row and sent with it."""
+    invite = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n"
+    outbox.queue_client_email(
+        account.client,
+        key="with-invite",
+        to=[account.contact.email],
+        subject="Invite",
+        body="See the invite.",
+        actor=account.acm,
+        attachments=[outbox.Attachment("invite.ics", "text/calendar; method=REQUEST", invite)],
+    )
+    db.session.commit()
+    run_jobs()
+
+    (email,) = smtp_server.messages
+    (part,) = list(email.iter_attachments())
+    assert part.get_filename() == "invite.ics"
+    assert part.get_content_type() == "text/calendar"
+    assert part.get_param("method") == "REQUEST"
+    assert part.get_content().replace("\r\n", "\n") == invite.replace("\r\n", "\n")
+    with pytest.raises(ValueError, match="text attachments"):
+        outbox.Attachment("a.pdf", "application/pdf", "x")
