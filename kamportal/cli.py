@@ -83,7 +83,8 @@ def seed_demo_command(client_count: int, seed: int) -> None:
     click.echo(
         f"Demo data added in {seconds:.1f} s: {report.teams} teams, {report.users} users, "
         f"{report.clients} clients, {report.contacts} contacts, "
-        f"{report.events} timeline events."
+        f"{report.events} timeline events, {report.meetings} meetings, "
+        f"{report.minutes} minutes."
     )
 
 

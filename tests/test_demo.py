@@ -12,11 +12,14 @@ from sqlalchemy import func, select
 from kamportal import demo
 from kamportal.jobs import queue
 from kamportal.models import (
+    ActionItem,
     AuditEvent,
     Client,
     Contact,
     DeliveryStatus,
     LifecycleStatus,
+    Meeting,
+    Minutes,
     Money,
     OutboxMessage,
     Role,
@@ -112,10 +115,8 @@ def test_every_client_has_one_primary_decision_maker_reachable_at_its_domain(db,
             )
 
 
-def test_timelines_are_in_the_past_and_last_contact_is_the_latest_answered_call_or_email(
-    db, seeded
-):
-    """Rule F1 counts an answered call or an email sent as contact."""
+def test_timelines_are_in_the_past_and_last_contact_is_the_latest_call_meeting_or_email(db, seeded):
+    """Rule F1 counts an answered call, a held meeting or an email sent as contact."""
     now = clock.now()
     kinds = Counter(db.session.scalars(select(TimelineEvent.kind)))
     for kind in ("call", "email_sent", "email_received", "whatsapp_received", "note"):
@@ -134,7 +135,13 @@ def test_timelines_are_in_the_past_and_last_contact_is_the_latest_answered_call_
         )
         assert events, client.store_code
         assert all(e.at <= now and e.at >= client.created_at for e in events)
-        contacts = [
+        held = [
+            m.ends_at
+            for m in db.session.scalars(
+                select(Meeting).where(Meeting.client_id == client.id, Meeting.status == "held")
+            )
+        ]
+        contacts = held + [
             e.at
             for e in events
             if e.kind == TimelineKind.EMAIL_SENT.value
@@ -214,3 +221,19 @@ def test_sweep_requeues_a_pending_message_whose_job_was_lost(app, db):
         assert db.session.get(OutboxMessage, message.id).status == DeliveryStatus.SENT.value
     else:
         assert queue.get_queue().fetch_job(f"outbox-{message.id}") is not None
+
+
+def test_demo_has_meetings_past_and_future_with_minutes_owed_and_sent_G5_F3(db, seeded):
+    now = clock.now()
+    meetings = list(db.session.scalars(select(Meeting)))
+    assert seeded.meetings == len(meetings) > 0
+    held = [m for m in meetings if m.status == "held"]
+    upcoming = [m for m in meetings if m.status == "scheduled"]
+    assert held and upcoming
+    assert all(m.starts_at < now and m.recording_link for m in held)  # G2
+    assert all(m.starts_at > now for m in upcoming)
+    # F3: every upcoming meeting has its confirmation time, never later than 4 hours before.
+    assert all(m.starts_at - m.confirmation_due_at >= timedelta(hours=4) for m in upcoming)
+    statuses = Counter(db.session.scalars(select(Minutes.status)))
+    assert statuses["owed"] and statuses["sent"], statuses
+    assert db.session.scalar(select(func.count()).select_from(ActionItem)) > 0
