@@ -24,10 +24,12 @@ from flask_wtf import FlaskForm
 
 from kamportal.errors import DomainError
 from kamportal.extensions import db
-from kamportal.models import Role, User
+from kamportal.models import Client, Role, User
+from kamportal.services import access, clients
 
 F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
+R = TypeVar("R")
 
 PUBLIC = "public"
 ANY_USER = "any-user"
@@ -83,6 +85,23 @@ def enforce_access() -> Response | None:
 def acting_user() -> User:
     """The signed-in user as a model object: services record it as the actor."""
     return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def client_or_404(client_id: int) -> Client:
+    """The client with what its page shows, if the signed-in user may see it; otherwise
+    404, never its name."""
+    return of_visible_client(clients.load_client(client_id))
+
+
+def of_visible_client(record: R | None) -> R:
+    """`record` (a client, or one of its meetings, minutes, action items...) if the
+    signed-in user may see the client it belongs to; otherwise 404."""
+    if record is None:
+        abort(404)
+    client = record if isinstance(record, Client) else record.client
+    if not access.can_see_client(current_user, client):
+        abort(404)
+    return record
 
 
 def is_htmx() -> bool:

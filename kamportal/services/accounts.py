@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from kamportal.errors import ValidationError
+from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
 from kamportal.models import Role, Team, User, UserRole
 from kamportal.models.accounts import WEEKDAY_NAMES, new_session_token
@@ -289,7 +289,15 @@ TEAM_FIELDS = (
     "workday_ends",
     "shared_mailbox",
     "leader_id",
+    "confirmation_lead_hours",
+    "followup_email_auto",
+    "no_reply_whatsapp_after_hours",
 )
+
+# F3: a confirmation never goes later than this many hours before the meeting.
+MIN_CONFIRMATION_LEAD_HOURS = 4
+# Cadence settings beyond a fortnight are typing mistakes, not choices.
+MAX_CADENCE_HOURS = 336
 
 
 def team_snapshot(team: Team) -> dict:
@@ -317,6 +325,10 @@ class TeamSettings(TypedDict):
     workday_ends: time
     shared_mailbox: NotRequired[str | None]
     leader: NotRequired[User | None]
+    # The cadence (F2, F3); left out, a new team gets the defaults and an edit keeps them.
+    confirmation_lead_hours: NotRequired[int]
+    followup_email_auto: NotRequired[bool]
+    no_reply_whatsapp_after_hours: NotRequired[int]
 
 
 def create_team(*, actor: User | None, **settings: Unpack[TeamSettings]) -> Team:
@@ -337,8 +349,9 @@ def update_team(team: Team, *, actor: User | None, **settings: Unpack[TeamSettin
     """Change a team's name, calendar, mailbox or leader.
 
     Raises ValidationError for a taken name (case-insensitive), an unknown country or time
-    zone, no working day, hours that do not start before they end, a malformed mailbox, or
-    a leader who is inactive or does not hold the leader role.
+    zone, no working day, hours that do not start before they end, a malformed mailbox, a
+    leader who is inactive or does not hold the leader role, or a cadence out of range;
+    RuleViolation("F3") for a confirmation lead time under 4 hours.
     """
     before = team_snapshot(team)
     _apply_team(team, settings)
@@ -411,7 +424,10 @@ def _apply_team(team: Team, settings: TeamSettings) -> None:
             "team leader role.",
             field="leader",
         )
+    cadence = _checked_cadence(settings)
     # Everything is checked before anything changes: a refusal leaves the team as it was.
+    for attribute, value in cadence.items():
+        setattr(team, attribute, value)
     team.name = name
     team.country = country
     team.timezone = timezone
@@ -420,6 +436,42 @@ def _apply_team(team: Team, settings: TeamSettings) -> None:
     team.workday_ends = workday_ends
     team.shared_mailbox = shared_mailbox
     team.leader = leader
+
+
+def _checked_cadence(settings: TeamSettings) -> dict[str, int | bool]:
+    """The cadence settings given, checked: F3's lead time in whole hours, at least 4;
+    F2's business hours before the WhatsApp, at least 1."""
+    cadence: dict[str, int | bool] = {}
+    if "confirmation_lead_hours" in settings:
+        lead = _whole_hours(settings["confirmation_lead_hours"], "confirmation_lead_hours")
+        if lead < MIN_CONFIRMATION_LEAD_HOURS:
+            raise RuleViolation(
+                "F3",
+                "A meeting confirmation goes at least 4 hours before the meeting.",
+                field="confirmation_lead_hours",
+            )
+        cadence["confirmation_lead_hours"] = lead
+    if "followup_email_auto" in settings:
+        cadence["followup_email_auto"] = bool(settings["followup_email_auto"])
+    if "no_reply_whatsapp_after_hours" in settings:
+        wait = _whole_hours(
+            settings["no_reply_whatsapp_after_hours"], "no_reply_whatsapp_after_hours"
+        )
+        if wait < 1:
+            raise ValidationError(
+                "Wait at least 1 business hour before the WhatsApp reminder.",
+                field="no_reply_whatsapp_after_hours",
+            )
+        cadence["no_reply_whatsapp_after_hours"] = wait
+    return cadence
+
+
+def _whole_hours(value: object, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationError("Give a whole number of hours.", field=field)
+    if value > MAX_CADENCE_HOURS:
+        raise ValidationError(f"At most {MAX_CADENCE_HOURS} hours.", field=field)
+    return value
 
 
 def _checked_mailbox(mailbox: str | None) -> str | None:

@@ -33,7 +33,8 @@ from kamportal.models import (
     User,
 )
 from kamportal.models.types import Money
-from kamportal.services import access, clock, timeline, validation
+from kamportal.services import access, clock, followups, timeline, validation
+from kamportal.services import minutes as minutes_service
 
 PROFILE_FIELDS = (
     "store_name",
@@ -478,6 +479,12 @@ def log_call(
     )
     if outcome is CallOutcome.ANSWERED:
         _touched(client, at)
+        minutes_service.owe_for_call(client, event, owner=actor, at=at)  # G5
+    # F2: an unanswered call starts the no-reply ladder; an answered one is a reply.
+    if outcome is CallOutcome.NO_ANSWER:
+        followups.start_ladder(client, event, actor=actor)
+    elif outcome is CallOutcome.ANSWERED:
+        followups.stop_ladders_on_reply(client, at=at, reason="Call answered", actor=actor)
     return event
 
 
@@ -508,6 +515,8 @@ def log_email(
     )
     if sent:
         _touched(client, at)
+    else:
+        followups.stop_ladders_on_reply(client, at=at, reason="Email received", actor=actor)  # F2
     return event
 
 
@@ -518,13 +527,15 @@ def log_whatsapp_request(
     if not message.strip():
         raise ValidationError("Paste or summarise the message.", field="message")
     who = contact.name if contact else "the client"
-    return timeline.record(
+    event = timeline.record(
         client,
         TimelineKind.WHATSAPP_RECEIVED,
         actor=actor,
         summary=f"WhatsApp from {who}: {message.strip()}",
         detail={"contact_id": contact.id if contact else None, "message": message.strip()},
     )
+    followups.stop_ladders_on_reply(client, at=event.at, reason="WhatsApp received", actor=actor)
+    return event
 
 
 def whatsapp_redirect_params(client: Client, contact: Contact) -> dict[str, str]:

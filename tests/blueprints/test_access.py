@@ -7,10 +7,14 @@ every new page comes with a decision about who may reach it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import pytest
+from sqlalchemy import select
 
-from kamportal.models import Role
+from kamportal.models import ActionItem, CallOutcome, MeetingType, Minutes, NoReplyLadder, Role
+from kamportal.services import calendar, clock, meetings
+from kamportal.services import clients as client_records
 
 # Who is asking: the client's own ACM and team leader, the same roles elsewhere, the
 # other roles, an admin, and nobody signed in.
@@ -72,6 +76,24 @@ ACCESS: dict[str, dict[str, str]] = {
     "accounts.teams": ADMIN_ONLY,
     "accounts.new_team": ADMIN_ONLY,
     "accounts.edit_team": ADMIN_ONLY,
+    "accounts.calendar": ADMIN_ONLY,
+    "accounts.add_calendar_day": ADMIN_ONLY,
+    "accounts.remove_calendar_day": ADMIN_ONLY,
+    "day.index": REGISTRY,
+    "day.items": REGISTRY,
+    "followups.ladder_panel": CLIENT,
+    "followups.send_followup_email": CLIENT,
+    "meetings.client_meetings": CLIENT,
+    "meetings.new": CLIENT,
+    "meetings.preview": CLIENT,
+    "meetings.reschedule": CLIENT,
+    "meetings.cancel": CLIENT,
+    "meetings.held": CLIENT,
+    "meetings.no_show": CLIENT,
+    "meetings.minutes_form": CLIENT,
+    "meetings.minutes_no_requests": CLIENT,
+    "meetings.action_item_done": CLIENT,
+    "meetings.client_minutes_panel": CLIENT,
 }
 
 
@@ -109,11 +131,41 @@ def world(app, make_team, make_user, make_client, make_contact, login_as, db) ->
     }
     clients = {name: login_as(user) for name, user in users.items()}
     clients["anonymous"] = app.test_client()
+    # The client's records that routes act on: an unanswered call's no-reply ladder (F2),
+    # an answered call's owed minutes with an action item (G5), an admin calendar day.
+    client_records.log_call(client, actor=acm, contact=contact, outcome=CallOutcome.NO_ANSWER)
+    answered = client_records.log_call(
+        client, actor=acm, contact=contact, outcome=CallOutcome.ANSWERED
+    )
+    db.session.flush()
+    minutes = db.session.scalar(select(Minutes).where(Minutes.call_event_id == answered.id))
+    item = ActionItem(
+        minutes=minutes, client_id=client.id, description="x", owner="acm", due_on=date.today()
+    )
+    db.session.add(item)
+    day = calendar.set_calendar_day("EG", date(2030, 1, 2), is_holiday=True, name="x", actor=None)
+    meeting = meetings.schedule_meeting(
+        client,
+        actor=acm,
+        kind=MeetingType.WEEKLY,
+        starts_at=clock.now() + timedelta(days=3),
+        duration_minutes=30,
+        zoom_link="https://zoom.us/j/1234567890",
+        agenda="Weekly",
+        attendees=[contact],
+    )
+    db.session.commit()
     ids = {
         "client_id": client.id,
         "contact_id": contact.id,
         "user_id": spare.id,
         "team_id": other_team.id,
+        "ladder_id": db.session.scalar(select(NoReplyLadder.id)),
+        "minutes_id": minutes.id,
+        "item_id": item.id,
+        "day_id": day.id,
+        "meeting_id": meeting.id,
+        "section": "minutes",
     }
     return World(clients, ids)
 

@@ -58,6 +58,8 @@ def team_form(**overrides) -> dict:
         "workday_ends": "17:00",
         "shared_mailbox": "cairo-kam@kam.test",
         "leader": "0",
+        "confirmation_lead_hours": "24",
+        "no_reply_whatsapp_after_hours": "24",
     }
     data.update(overrides)
     return data
@@ -425,7 +427,7 @@ def admin_routes(app, user_id: int, team_id: int) -> list[tuple[str, str]]:
         for rule in app.url_map.iter_rules():
             if not rule.endpoint.startswith("accounts."):
                 continue
-            values = {"user_id": user_id, "team_id": team_id}
+            values = {"user_id": user_id, "team_id": team_id, "day_id": 1}
             url = rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]
             routes += [(m, url) for m in sorted(rule.methods - {"HEAD", "OPTIONS"})]
     return routes
@@ -447,6 +449,9 @@ def test_the_accounts_blueprint_has_the_routes_the_access_matrix_expects(app):
         ("accounts.teams", frozenset({"GET"})),
         ("accounts.new_team", frozenset({"GET", "POST"})),
         ("accounts.edit_team", frozenset({"GET", "POST"})),
+        ("accounts.calendar", frozenset({"GET"})),
+        ("accounts.add_calendar_day", frozenset({"POST"})),
+        ("accounts.remove_calendar_day", frozenset({"POST"})),
     }
 
 
@@ -495,6 +500,7 @@ def test_admin_pages_carry_no_inline_script_style_or_hx_on(admin_client, make_us
         "/admin/teams",
         "/admin/teams/new",
         f"/admin/teams/{team.id}/edit",
+        "/admin/calendar",
     ):
         response = admin_client.get(url)
         page = response.get_data(as_text=True)
@@ -513,3 +519,42 @@ def test_a_password_reset_ends_the_users_open_sessions(app, login_as, make_user,
     response = http.get("/")
     assert response.status_code == 302
     assert "/login" in response.headers["Location"]
+
+
+def test_admin_sets_the_team_cadence(admin_client, make_team, db):
+    """F2 and F3 settings on the team form."""
+    team = make_team(name="Gulf")
+    response = admin_client.post(
+        f"/admin/teams/{team.id}/edit",
+        data=team_form(
+            name="Gulf",
+            confirmation_lead_hours="6",
+            followup_email_auto="y",
+            no_reply_whatsapp_after_hours="8",
+        ),
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert (team.confirmation_lead_hours, team.no_reply_whatsapp_after_hours) == (6, 8)
+    assert team.followup_email_auto is True
+    page = admin_client.get(f"/admin/teams/{team.id}/edit").get_data(as_text=True)
+    assert "Meeting confirmation, hours before" in page
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"confirmation_lead_hours": "3"}, "at least 4 hours before the meeting"),
+        ({"no_reply_whatsapp_after_hours": "0"}, "Wait at least 1 business hour"),
+        ({"confirmation_lead_hours": "soon"}, "Not a valid integer value"),
+    ],
+)
+def test_bad_cadence_settings_are_refused_with_422(admin_client, make_team, db, changes, message):
+    team = make_team(name="Gulf")
+    response = admin_client.post(
+        f"/admin/teams/{team.id}/edit", data=team_form(name="Gulf", **changes)
+    )
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert (team.confirmation_lead_hours, team.no_reply_whatsapp_after_hours) == (24, 24)

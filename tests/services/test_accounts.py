@@ -6,7 +6,7 @@ from datetime import time
 import pytest
 from sqlalchemy import select
 
-from kamportal.errors import ValidationError
+from kamportal.errors import RuleViolation, ValidationError
 from kamportal.models import AuditEvent, Role, Team, User
 from kamportal.services import accounts
 from tests.conftest import PASSWORD
@@ -410,3 +410,59 @@ def test_services_leave_the_commit_to_the_caller(db, admin, make_user):
     )
     db.session.rollback()
     assert db.session.get(User, user.id).name == "Omar"
+
+
+# --- team cadence (F2, F3) ----------------------------------------------------------------
+
+
+def test_team_cadence_settings_are_saved_and_audited(db, admin):
+    team = accounts.create_team(actor=admin, **team_settings())
+    assert (team.confirmation_lead_hours, team.no_reply_whatsapp_after_hours) == (24, 24)
+    assert team.followup_email_auto is False
+    accounts.update_team(
+        team,
+        actor=admin,
+        **team_settings(
+            confirmation_lead_hours=4, followup_email_auto=True, no_reply_whatsapp_after_hours=1
+        ),
+    )
+    db.session.commit()
+    assert (team.confirmation_lead_hours, team.no_reply_whatsapp_after_hours) == (4, 1)
+    assert team.followup_email_auto is True
+    [event] = audit_events(db, "team.update", team)
+    assert event.before["confirmation_lead_hours"] == 24
+    assert event.after["followup_email_auto"] is True
+
+
+def test_an_edit_without_cadence_settings_keeps_them(db, admin):
+    team = accounts.create_team(
+        actor=admin, **team_settings(confirmation_lead_hours=48, followup_email_auto=True)
+    )
+    accounts.update_team(team, actor=admin, **team_settings(name="Renamed"))
+    assert (team.confirmation_lead_hours, team.followup_email_auto) == (48, True)
+
+
+def test_a_confirmation_lead_time_under_4_hours_breaks_f3(db, admin):
+    team = accounts.create_team(actor=admin, **team_settings())
+    with pytest.raises(RuleViolation) as refused:
+        accounts.update_team(
+            team, actor=admin, **team_settings(name="Renamed", confirmation_lead_hours=3)
+        )
+    assert (refused.value.rule, refused.value.field) == ("F3", "confirmation_lead_hours")
+    assert (team.name, team.confirmation_lead_hours) == ("Cairo Enterprise", 24)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"no_reply_whatsapp_after_hours": 0}, "no_reply_whatsapp_after_hours", "at least 1"),
+        ({"no_reply_whatsapp_after_hours": 1.5}, "no_reply_whatsapp_after_hours", "whole"),
+        ({"confirmation_lead_hours": "24"}, "confirmation_lead_hours", "whole"),
+        ({"confirmation_lead_hours": 10_000}, "confirmation_lead_hours", "At most"),
+    ],
+)
+def test_cadence_settings_out_of_range_are_refused(db, admin, changes, field, message):
+    team = accounts.create_team(actor=admin, **team_settings())
+    with pytest.raises(ValidationError, match=message) as refused:
+        accounts.update_team(team, actor=admin, **team_settings(**changes))
+    assert refused.value.field == field

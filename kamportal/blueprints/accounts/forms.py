@@ -6,7 +6,10 @@ from datetime import time
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
+    DateField,
     EmailField,
+    IntegerField,
     PasswordField,
     SelectChoice,
     SelectField,
@@ -15,7 +18,14 @@ from wtforms import (
     TimeField,
     URLField,
 )
-from wtforms.validators import DataRequired, EqualTo, Length, Optional, StopValidation
+from wtforms.validators import (
+    DataRequired,
+    EqualTo,
+    InputRequired,
+    Length,
+    Optional,
+    StopValidation,
+)
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from kamportal.blueprints.options import country_options, timezone_options
@@ -178,6 +188,16 @@ class TeamForm(FlaskForm):
     workday_ends = TimeField("Day ends", validators=[DataRequired()], default=time(17, 0))
     shared_mailbox = EmailField("Shared mailbox", validators=[Optional(), Length(max=254)])
     leader = SelectField("Leader", coerce=int, choices=[])
+    # The cadence (F2, F3): the service checks the ranges and names the rule.
+    confirmation_lead_hours = IntegerField(
+        "Meeting confirmation, hours before", validators=[InputRequired()], default=24
+    )
+    followup_email_auto = BooleanField("Send the follow-up email after an unanswered call")
+    no_reply_whatsapp_after_hours = IntegerField(
+        "WhatsApp reminder after, business hours without a reply",
+        validators=[InputRequired()],
+        default=24,
+    )
 
     def __init__(self, *args, current_leader: User | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -209,4 +229,23 @@ class TeamForm(FlaskForm):
             "workday_ends": self.workday_ends.data,
             "shared_mailbox": self.shared_mailbox.data,
             "leader": db.session.get(User, self.leader.data) if self.leader.data else None,
+            "confirmation_lead_hours": self.confirmation_lead_hours.data,
+            "followup_email_auto": bool(self.followup_email_auto.data),
+            "no_reply_whatsapp_after_hours": self.no_reply_whatsapp_after_hours.data,
         }
+
+
+class CalendarDayForm(FlaskForm):
+    """A day an admin sets for a country: a holiday, or a working day (a holiday moved)."""
+
+    country = StringField("Country", validators=[DataRequired(), Length(max=2)])
+    day = DateField("Day", validators=[DataRequired()])
+    name = StringField("What it is", validators=[DataRequired(), Length(max=120)])
+    kind = SelectField(
+        "Set it as",
+        choices=[
+            SelectChoice("holiday", "A holiday (no business hours)"),
+            SelectChoice("working", "A working day (e.g. a public holiday moved)"),
+        ],
+        default="holiday",
+    )

@@ -1,5 +1,6 @@
-"""Admin pages: users (create, roles, team, deactivate, reset password) and teams (leader,
-working calendar, shared mailbox). Every route here is for admins only."""
+"""Admin pages: users (create, roles, team, deactivate, reset password), teams (leader,
+working calendar, shared mailbox, cadence) and each country's holidays (the business
+calendar of F2, E2, O2). Every route here is for admins only."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from flask import Response, flash, redirect, request, url_for
 
 from kamportal.blueprints.accounts import bp
 from kamportal.blueprints.accounts.forms import (
+    CalendarDayForm,
     PasswordResetForm,
     TeamForm,
     UserCreateForm,
@@ -16,6 +18,7 @@ from kamportal.blueprints.accounts.forms import (
 from kamportal.blueprints.web import (
     acting_user,
     allow,
+    apply_domain_error,
     fragment,
     is_htmx,
     render,
@@ -24,8 +27,9 @@ from kamportal.blueprints.web import (
 )
 from kamportal.errors import DomainError
 from kamportal.extensions import db
-from kamportal.models import Role, Team, User
-from kamportal.services import accounts
+from kamportal.models import CalendarDay, Role, Team, User
+from kamportal.services import accounts, clock, validation
+from kamportal.services import calendar as business_calendar
 
 
 @bp.route("/users")
@@ -143,3 +147,87 @@ def edit_team(team_id: int):
         done=lambda team: saved(f"Team {team.name} saved.", "accounts.teams"),
         team=team,
     )
+
+
+# --- The business calendar of each country (F2, E2, O2) ----------------------------------------
+
+
+def _calendar_country(requested: str | None) -> str:
+    """The country asked for, else the first team's, else Egypt."""
+    try:
+        return validation.country_code(requested or "")
+    except DomainError:
+        teams = accounts.list_teams()
+        return teams[0].country if teams else "EG"
+
+
+def _calendar_context(country: str, form: CalendarDayForm | None = None) -> dict:
+    year = clock.now().year
+    if form is None:
+        form = CalendarDayForm(formdata=None, country=country)
+    return {
+        "country": country,
+        "years": (year, year + 1),
+        "entries": business_calendar.country_calendar(country, (year, year + 1)),
+        "countries": sorted({t.country for t in accounts.list_teams()} | {country}),
+        "form": form,
+    }
+
+
+def _calendar_panel(country: str, *, form: CalendarDayForm | None = None, status: int = 200):
+    """HTMX: the panel (form and days) in place. A plain post: back to the page (303), or
+    the page with the form's errors (422)."""
+    context = _calendar_context(country, form)
+    if is_htmx():
+        return fragment("accounts/_calendar_panel.html", status=status, **context)
+    if status == 200:
+        return redirect(url_for("accounts.calendar", country=country), 303)
+    return render("accounts/calendar.html", status=status, **context)
+
+
+@bp.route("/calendar")
+@allow(Role.ADMIN)
+def calendar():
+    """A country's public holidays for this year and next, merged with the admin's days."""
+    country = _calendar_country(request.args.get("country"))
+    return render(
+        "accounts/calendar.html", "accounts/_calendar_panel.html", **_calendar_context(country)
+    )
+
+
+@bp.route("/calendar/days", methods=["POST"])
+@allow(Role.ADMIN)
+def add_calendar_day():
+    """Add a holiday, or make a day a working day (moving a public holiday), for a country."""
+    form = CalendarDayForm()
+    country = _calendar_country(form.country.data)
+    if form.validate_on_submit():
+        try:
+            day = business_calendar.set_calendar_day(
+                form.country.data,
+                form.day.data,
+                is_holiday=form.kind.data == "holiday",
+                name=form.name.data,
+                actor=acting_user(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            what = "a holiday" if day.is_holiday else "a working day"
+            flash(f"{day.day:%a %d %b %Y} is now {what} in {day.country}.", "success")
+            return _calendar_panel(country)
+    return _calendar_panel(country, form=form, status=422)
+
+
+@bp.route("/calendar/days/<int:day_id>/delete", methods=["POST"])
+@allow(Role.ADMIN)
+def remove_calendar_day(day_id: int):
+    """Drop an admin's day: the public holidays and the weekend apply again."""
+    day = db.get_or_404(CalendarDay, day_id)
+    country = day.country
+    business_calendar.remove_calendar_day(day, actor=acting_user())
+    db.session.commit()
+    flash("The day follows the public calendar again.", "success")
+    return _calendar_panel(country)

@@ -27,6 +27,7 @@ from kamportal.blueprints.web import (
     acting_user,
     allow,
     apply_domain_error,
+    client_or_404,
     form_invalid,
     fragment,
     is_htmx,
@@ -42,14 +43,6 @@ from kamportal.services import access, clients, clock, validation
 from kamportal.services.access import CLIENT_CREATOR_ROLES, CLIENT_REGISTRY_ROLES
 
 TIMELINE_CHANGED = "timeline-changed"
-
-
-def _client_or_404(client_id: int) -> Client:
-    """The client, if the signed-in user may see it; otherwise 404, never a name."""
-    client = clients.load_client(client_id)
-    if client is None or not access.can_see_client(current_user, client):
-        abort(404)
-    return client
 
 
 def _contact_or_404(client: Client, contact_id: int) -> Contact:
@@ -151,7 +144,7 @@ def new():
 @bp.route("/<int:client_id>/edit", methods=["GET", "POST"])
 @allow(*CLIENT_REGISTRY_ROLES)
 def edit(client_id: int):
-    client = _client_or_404(client_id)
+    client = client_or_404(client_id)
     form = ClientForm(obj=client)
     form.acm.choices = options([(client.acm_id or 0, client.acm.name if client.acm else "—")])
     if request.method == "GET" and client.subscribed_at:
@@ -170,7 +163,7 @@ def edit(client_id: int):
 @bp.route("/<int:client_id>/reassign", methods=["GET", "POST"])
 @allow(Role.LEADER, Role.ADMIN)
 def reassign(client_id: int):
-    client = _client_or_404(client_id)
+    client = client_or_404(client_id)
     if not access.can_reassign_client(current_user, client):
         abort(403)
     form = ReassignForm()
@@ -224,7 +217,7 @@ def _log_forms(client: Client) -> dict:
 @bp.route("/<int:client_id>")
 @allow(*CLIENT_REGISTRY_ROLES)
 def show(client_id: int):
-    client = _client_or_404(client_id)
+    client = client_or_404(client_id)
     return render(
         "clients/show.html",
         **_timeline_context(client),
@@ -236,7 +229,7 @@ def show(client_id: int):
 @bp.route("/<int:client_id>/timeline")
 @allow(*CLIENT_REGISTRY_ROLES)
 def timeline(client_id: int):
-    client = _client_or_404(client_id)
+    client = client_or_404(client_id)
     if not is_htmx():
         return redirect(url_for("clients.show", client_id=client.id, page=request.args.get("page")))
     return fragment("clients/_timeline.html", **_timeline_context(client))
@@ -282,7 +275,7 @@ def _contacts_saved(client: Client, *, added: bool):
 @bp.route("/<int:client_id>/contacts/new")
 @allow(*CLIENT_REGISTRY_ROLES)
 def contact_new(client_id: int):
-    client = _client_or_404(client_id)
+    client = client_or_404(client_id)
     return render(
         "clients/contact_page.html",
         "clients/_contact_form.html",
@@ -295,7 +288,7 @@ def contact_new(client_id: int):
 @bp.route("/<int:client_id>/contacts", methods=["POST"])
 @allow(*CLIENT_REGISTRY_ROLES)
 def contact_create(client_id: int):
-    client = _client_or_404(client_id)
+    client = client_or_404(client_id)
     form = _contact_form()
     if form.validate_on_submit():
         try:
@@ -313,7 +306,7 @@ def contact_create(client_id: int):
 @bp.route("/<int:client_id>/contacts/<int:contact_id>")
 @allow(*CLIENT_REGISTRY_ROLES)
 def contact_row(client_id: int, contact_id: int):
-    client = _client_or_404(client_id)
+    client = client_or_404(client_id)
     contact = _contact_or_404(client, contact_id)
     if not is_htmx():
         return redirect(url_for("clients.show", client_id=client.id))
@@ -323,7 +316,7 @@ def contact_row(client_id: int, contact_id: int):
 @bp.route("/<int:client_id>/contacts/<int:contact_id>/edit")
 @allow(*CLIENT_REGISTRY_ROLES)
 def contact_edit(client_id: int, contact_id: int):
-    client = _client_or_404(client_id)
+    client = client_or_404(client_id)
     contact = _contact_or_404(client, contact_id)
     form = _contact_form(contact, obj=contact)
     return render(
@@ -338,7 +331,7 @@ def contact_edit(client_id: int, contact_id: int):
 @bp.route("/<int:client_id>/contacts/<int:contact_id>", methods=["POST"])
 @allow(*CLIENT_REGISTRY_ROLES)
 def contact_update(client_id: int, contact_id: int):
-    client = _client_or_404(client_id)
+    client = client_or_404(client_id)
     contact = _contact_or_404(client, contact_id)
     form = _contact_form(contact)
     if form.validate_on_submit():
@@ -385,7 +378,7 @@ def _log_invalid(client: Client, template: str, form_name: str, form):
 @allow(*CLIENT_REGISTRY_ROLES)
 def log_call(client_id: int):
     """Rule G3: the outcome and notes of a call placed with the tel: link."""
-    client = _client_or_404(client_id)
+    client = client_or_404(client_id)
     form = CallForm()
     form.contact.choices = _contact_choices(client)
     if form.validate_on_submit():
@@ -403,7 +396,7 @@ def log_call(client_id: int):
 @bp.route("/<int:client_id>/emails", methods=["POST"])
 @allow(*CLIENT_REGISTRY_ROLES)
 def log_email(client_id: int):
-    client = _client_or_404(client_id)
+    client = client_or_404(client_id)
     form = EmailLogForm()
     form.contact.choices = _contact_choices(client)
     if form.validate_on_submit():
@@ -427,7 +420,7 @@ def log_email(client_id: int):
 @allow(*CLIENT_REGISTRY_ROLES)
 def log_whatsapp(client_id: int):
     """Rule G6: log a WhatsApp request, then offer the reply that redirects to email."""
-    client = _client_or_404(client_id)
+    client = client_or_404(client_id)
     form = WhatsAppForm()
     form.contact.choices = _contact_choices(client)
     if form.validate_on_submit():
@@ -450,7 +443,7 @@ def log_whatsapp(client_id: int):
 @allow(*CLIENT_REGISTRY_ROLES)
 def whatsapp_reply(client_id: int):
     """Rule G6: send the template reply that asks the client to use email."""
-    client = _client_or_404(client_id)
+    client = client_or_404(client_id)
     form = WhatsAppReplyForm()
     contact = None
     if form.validate_on_submit() and form.contact.data.isdigit():
@@ -476,7 +469,7 @@ def whatsapp_reply(client_id: int):
 @bp.route("/<int:client_id>/notes", methods=["POST"])
 @allow(*CLIENT_REGISTRY_ROLES)
 def add_note(client_id: int):
-    client = _client_or_404(client_id)
+    client = client_or_404(client_id)
     form = NoteForm()
     if form.validate_on_submit():
         clients.add_note(client, actor=acting_user(), text=form.text.data)
@@ -488,7 +481,7 @@ def add_note(client_id: int):
 @allow(*CLIENT_REGISTRY_ROLES)
 def email_contact(client_id: int, contact_id: int):
     """Email a contact through the outbox; G1 CCs are added by the outbox."""
-    client = _client_or_404(client_id)
+    client = client_or_404(client_id)
     contact = _contact_or_404(client, contact_id)
     form = EmailContactForm()
     if request.method == "GET":

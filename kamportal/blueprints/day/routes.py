@@ -1,3 +1,58 @@
-"""The ACM's day: what is owed today, and since when."""
+"""The ACM's day: what is owed today, and since when (F1, F3, G5).
 
-from kamportal.blueprints.day import bp  # noqa: F401
+The page shows the signed-in user's own day; each section refreshes in place through its
+fragment when something changes on the page (`*-changed` events) and every minute.
+"""
+
+from flask import Response, abort
+
+from kamportal.blueprints.day import bp
+from kamportal.blueprints.web import acting_user, allow, fragment, is_htmx, render
+from kamportal.models import Role
+from kamportal.services import clock, day
+
+# What each section listens for, besides the minute tick.
+REFRESH_ON = {
+    "meetings": "meeting-changed from:body",
+    "confirmations": "meeting-changed from:body",
+    "minutes": "minutes-changed from:body, meeting-changed from:body",
+    "followups": "timeline-changed from:body, meeting-changed from:body",
+    "actions": "minutes-changed from:body",
+}
+
+
+def day_page() -> Response:
+    """The signed-in user's whole day (also the ACM's start page: home.index)."""
+    user = acting_user()
+    now = clock.now()
+    return render(
+        "day/day.html",
+        sections=day.day_of(user, now=now),
+        today=day.today_for(user, now),
+        refresh_on=REFRESH_ON,
+    )
+
+
+@bp.route("/")
+@allow(Role.ACM, Role.LEADER, Role.ADMIN)
+def index() -> Response:
+    """The signed-in user's day."""
+    return day_page()
+
+
+@bp.route("/items/<section>")
+@allow(Role.ACM, Role.LEADER, Role.ADMIN)
+def items(section: str) -> Response:
+    """One section of the day for HTMX to swap in place; the whole page otherwise."""
+    if section not in day.SECTIONS:
+        abort(404)
+    if not is_htmx():
+        return day_page()
+    user = acting_user()
+    now = clock.now()
+    return fragment(
+        "day/_section.html",
+        section=day.section(user, section, now=now),
+        today=day.today_for(user, now),
+        refresh_on=REFRESH_ON,
+    )

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("meetings", __name__)
 
-from kamportal.blueprints.meetings import routes  # noqa: E402,F401
+from kamportal.blueprints.meetings import minutes_routes, routes  # noqa: E402,F401

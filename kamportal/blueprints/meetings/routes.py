@@ -1,3 +1,310 @@
-"""Meetings (G2, F3) and minutes (G5, O3) of a client."""
+"""Meetings of a client (G2, F3); minutes are in minutes_routes.py."""
 
-from kamportal.blueprints.meetings import bp  # noqa: F401
+from __future__ import annotations
+
+import re
+from datetime import date, time
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from kamportal.blueprints.meetings import bp
+from kamportal.blueprints.meetings.forms import (
+    CancelForm,
+    HeldForm,
+    MeetingTimeForm,
+    NoShowForm,
+    ScheduleForm,
+)
+from kamportal.blueprints.web import (
+    acting_user,
+    allow,
+    apply_domain_error,
+    client_or_404,
+    form_invalid,
+    fragment,
+    is_htmx,
+    of_visible_client,
+    render,
+    with_trigger,
+)
+from kamportal.errors import DomainError, ValidationError
+from kamportal.extensions import db
+from kamportal.models import Client, Contact, Meeting, User
+from kamportal.services import access, clock, meetings
+
+# --- Meetings (G2, F3) -------------------------------------------------------------------
+# Scheduled from the client page; date and time typed in the client's zone, shown in the
+# ACM's while typing. Object access: whoever may see the client (404 otherwise).
+
+# The panel refreshes on "meetings-changed"; a change here returns the panel itself and
+# tells the timeline (and the minutes panel) to refresh.
+MEETING_TIMELINE_CHANGED = "timeline-changed"
+_PREFIX = re.compile(r"[a-z0-9-]{1,40}")
+
+
+@bp.app_template_global()
+def client_meetings_panel(client: Client) -> dict:
+    """The client page's meetings panel: upcoming and recent meetings with their
+    confirmation state (F3)."""
+    now = clock.now()
+    found = meetings.client_meetings(client, now=now)
+    return {
+        **found,
+        "now": now,
+        "states": {
+            m.id: meetings.confirmation_state(m, now=now)
+            for m in found["upcoming"] + found["recent"]
+        },
+    }
+
+
+def _acm_of(client: Client) -> User:
+    """Who runs the client's meetings: its ACM (the signed-in user when it has none)."""
+    return client.acm or current_user
+
+
+def _time_form(form_class: type[MeetingTimeForm], client: Client, prefix: str, **kwargs):
+    """A meeting form whose field ids carry `prefix`: the new-meeting form and reschedule
+    forms can be open together on the client page."""
+    form = form_class(**kwargs)
+    form.attendees.choices = [
+        SelectChoice(c.id, f"{c.name} <{c.email}>") for c in client.contacts if c.email
+    ]
+    for f in form:
+        f.id = f.label.field_id = f"{prefix}-{f.name}"
+    return form
+
+
+def _starts_at(form: MeetingTimeForm, client: Client):
+    return meetings.starts_at_from_local(form.date.data, form.time.data, client.timezone)
+
+
+def _attendees(form: MeetingTimeForm, client: Client) -> list[Contact]:
+    chosen = set(form.attendees.data or [])
+    return [c for c in client.contacts if c.id in chosen]
+
+
+def _changed(client: Client, message: str):
+    """After a change: the meetings panel again (HTMX), or back to the client page."""
+    flash(message, "success")
+    if not is_htmx():
+        return redirect(url_for("clients.show", client_id=client.id) + "#meetings-panel", 303)
+    response = fragment("meetings/_client_meetings.html", client=client)
+    response.headers["HX-Retarget"] = "#meetings-panel"
+    response.headers["HX-Reswap"] = "outerHTML"
+    return with_trigger(response, MEETING_TIMELINE_CHANGED)
+
+
+def _form_response(page: str, partial: str, form, **context):
+    """GET: the form (page or fragment); a refused POST: the same with errors, 422."""
+    if form.is_submitted():
+        return form_invalid(partial if is_htmx() else page, form=form, **context)
+    return render(page, partial, form=form, **context)
+
+
+@bp.route("/clients/<int:client_id>/meetings")
+@allow(*access.CLIENT_REGISTRY_ROLES)
+def client_meetings(client_id: int):
+    """The meetings panel, refreshed in place; a plain request goes to the client page."""
+    client = client_or_404(client_id)
+    if not is_htmx():
+        return redirect(url_for("clients.show", client_id=client.id) + "#meetings-panel")
+    return fragment("meetings/_client_meetings.html", client=client)
+
+
+@bp.route("/clients/<int:client_id>/meetings/new", methods=["GET", "POST"])
+@allow(*access.CLIENT_REGISTRY_ROLES)
+def new(client_id: int):
+    """Schedule a meeting (G2); F3 refuses under 4 hours' notice without a reason."""
+    client = client_or_404(client_id)
+    form = _time_form(ScheduleForm, client, "new-meeting")
+    if request.method == "GET":
+        form.attendees.data = [c.id for c in client.contacts if c.is_primary and c.email]
+    if form.validate_on_submit():
+        try:
+            meeting = meetings.schedule_meeting(
+                client,
+                actor=acting_user(),
+                kind=form.kind.data,
+                starts_at=_starts_at(form, client),
+                duration_minutes=form.duration_minutes.data,
+                zoom_link=form.zoom_link.data,
+                agenda=form.agenda.data or "",
+                attendees=_attendees(form, client),
+                short_notice_reason=form.short_notice_reason.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            when = clock.in_zone(meeting.starts_at, client.timezone)
+            return _changed(client, f"Meeting scheduled for {when:%a %d %b %H:%M} {when.tzname()}.")
+    return _form_response(
+        "meetings/form_page.html",
+        "meetings/_meeting_form.html",
+        form,
+        client=client,
+        meeting=None,
+        prefix="new-meeting",
+        preview=_form_preview(form, client, "new-meeting"),
+    )
+
+
+@bp.route("/clients/<int:client_id>/meetings/preview")
+@allow(*access.CLIENT_REGISTRY_ROLES)
+def preview(client_id: int):
+    """F3: the instant typed in the client's zone, shown in the ACM's (HTMX, while typing)."""
+    client = client_or_404(client_id)
+    prefix = request.args.get("for", "new-meeting")
+    if not _PREFIX.fullmatch(prefix):
+        abort(400)
+    return fragment(
+        "meetings/_time_preview.html",
+        client=client,
+        preview=_preview(client, prefix, request.args.get("date"), request.args.get("time")),
+    )
+
+
+def _form_preview(form: MeetingTimeForm, client: Client, prefix: str) -> dict:
+    day, at = form.date.data, form.time.data
+    return _preview(
+        client, prefix, day.isoformat() if day else None, at.isoformat() if at else None
+    )
+
+
+def _preview(client: Client, prefix: str, day: str | None, at: str | None) -> dict:
+    """What the time preview shows: the instant of `day` `at` in the client's zone."""
+    context = {
+        "client": client,
+        "prefix": prefix,
+        "acm": _acm_of(client),
+        "viewer": current_user,
+    }
+    try:
+        starts_at = meetings.starts_at_from_local(
+            date.fromisoformat(day or ""), time.fromisoformat(at or ""), client.timezone
+        )
+    except ValueError:
+        return {**context, "starts_at": None, "problem": None}
+    except ValidationError as error:
+        return {**context, "starts_at": None, "problem": error.message}
+    now = clock.now()
+    return {
+        **context,
+        "starts_at": starts_at,
+        "problem": "This time has passed." if starts_at <= now else None,
+        "short_notice": starts_at > now and meetings.is_short_notice(starts_at, now=now),
+    }
+
+
+@bp.route("/meetings/<int:meeting_id>/reschedule", methods=["GET", "POST"])
+@allow(*access.CLIENT_REGISTRY_ROLES)
+def reschedule(meeting_id: int):
+    """Move or change a meeting; its confirmation changes with it (F3)."""
+    meeting = of_visible_client(db.session.get(Meeting, meeting_id))
+    client = meeting.client
+    prefix = f"meeting-{meeting.id}"
+    form = _time_form(MeetingTimeForm, client, prefix)
+    if request.method == "GET":
+        local = clock.in_zone(meeting.starts_at, client.timezone)
+        form.date.data, form.time.data = local.date(), local.time().replace(tzinfo=None)
+        form.duration_minutes.data = meeting.duration_minutes
+        form.zoom_link.data = meeting.zoom_link
+        form.agenda.data = meeting.agenda
+        form.attendees.data = [c.id for c in meeting.attendees]
+    if form.validate_on_submit():
+        try:
+            meetings.reschedule_meeting(
+                meeting,
+                actor=acting_user(),
+                starts_at=_starts_at(form, client),
+                duration_minutes=form.duration_minutes.data,
+                zoom_link=form.zoom_link.data,
+                agenda=form.agenda.data or "",
+                attendees=_attendees(form, client),
+                short_notice_reason=form.short_notice_reason.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            return _changed(client, "Meeting changed; the attendees get the updated invite (F3).")
+    return _form_response(
+        "meetings/form_page.html",
+        "meetings/_meeting_form.html",
+        form,
+        client=client,
+        meeting=meeting,
+        prefix=prefix,
+        preview=_form_preview(form, client, prefix),
+    )
+
+
+def _meeting_action(meeting: Meeting, form, action: str, do):
+    """Cancel, held, no-show: the small form in the meeting's row, or its own page."""
+    client = meeting.client
+    for f in form:
+        f.id = f.label.field_id = f"meeting-{meeting.id}-{f.name}"
+    if form.validate_on_submit():
+        try:
+            message = do()
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            return _changed(client, message)
+    return _form_response(
+        "meetings/action_page.html",
+        "meetings/_action_form.html",
+        form,
+        client=client,
+        meeting=meeting,
+        action=action,
+    )
+
+
+@bp.route("/meetings/<int:meeting_id>/cancel", methods=["GET", "POST"])
+@allow(*access.CLIENT_REGISTRY_ROLES)
+def cancel(meeting_id: int):
+    """Cancel a meeting: its confirmation is withdrawn and a cancellation sent (F3)."""
+    meeting = of_visible_client(db.session.get(Meeting, meeting_id))
+    form = CancelForm()
+
+    def do() -> str:
+        meetings.cancel_meeting(meeting, actor=acting_user(), reason=form.reason.data)
+        return "Meeting cancelled; the attendees are told (F3)."
+
+    return _meeting_action(meeting, form, "cancel", do)
+
+
+@bp.route("/meetings/<int:meeting_id>/held", methods=["GET", "POST"])
+@allow(*access.CLIENT_REGISTRY_ROLES)
+def held(meeting_id: int):
+    """G2: the meeting took place, with its recording link; minutes are now owed (G5)."""
+    meeting = of_visible_client(db.session.get(Meeting, meeting_id))
+    form = HeldForm()
+
+    def do() -> str:
+        meetings.mark_held(meeting, actor=acting_user(), recording_link=form.recording_link.data)
+        return "Meeting marked held; its minutes are owed (G5)."
+
+    return _meeting_action(meeting, form, "held", do)
+
+
+@bp.route("/meetings/<int:meeting_id>/no-show", methods=["GET", "POST"])
+@allow(*access.CLIENT_REGISTRY_ROLES)
+def no_show(meeting_id: int):
+    """The client did not come."""
+    meeting = of_visible_client(db.session.get(Meeting, meeting_id))
+    form = NoShowForm()
+
+    def do() -> str:
+        meetings.mark_no_show(meeting, actor=acting_user())
+        return "Meeting marked a no-show."
+
+    return _meeting_action(meeting, form, "no_show", do)

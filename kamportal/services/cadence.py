@@ -1,0 +1,118 @@
+"""The weekly cadence (rule F1): every live client is contacted at least once a week.
+
+A client's week runs from its last contact (an answered call, a held meeting or an email
+sent: `Client.last_contact_at`, kept by services/clients.py). A live client never
+contacted is overdue at once. The lists answer "who needs a touch"; the sweep writes each
+lapse on the client's timeline once, however often it runs.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy.orm import joinedload
+
+from kamportal.extensions import db
+from kamportal.models import Client, LifecycleStatus, TimelineEvent, TimelineKind, User
+from kamportal.services import access, timeline
+
+WEEK = timedelta(days=7)
+# Two days' warning: enough to book a call or a meeting before the week runs out, even
+# when the last working day of the week falls in between.
+DUE_SOON = timedelta(days=2)
+
+
+def due_at(client: Client) -> datetime:
+    """When `client`'s week runs (or ran) out: overdue since then, or due by then (F1).
+
+    A client never contacted has owed a touch since the portal has known it."""
+    if client.last_contact_at is None:
+        return client.created_at
+    return client.last_contact_at + WEEK
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """Live clients with no contact for a week or more, or none ever (F1)."""
+    return and_(
+        Client.status == LifecycleStatus.LIVE.value,
+        or_(Client.last_contact_at.is_(None), Client.last_contact_at <= now - WEEK),
+    )
+
+
+def due_soon_clause(now: datetime) -> ColumnElement[bool]:
+    """Live clients whose week runs out within DUE_SOON (F1)."""
+    return and_(
+        Client.status == LifecycleStatus.LIVE.value,
+        Client.last_contact_at > now - WEEK,
+        Client.last_contact_at <= now - (WEEK - DUE_SOON),
+    )
+
+
+def overdue_clients(user: User, *, now: datetime) -> list[Client]:
+    """The live clients `user` may see that are overdue for their weekly contact (F1),
+    longest overdue first; `due_at(client)` says since when."""
+    query = (
+        select(Client)
+        .options(joinedload(Client.acm))
+        .where(overdue_clause(now), access.visible_clients_clause(user))
+        .order_by(Client.last_contact_at.asc().nulls_first(), Client.store_name)
+    )
+    return list(db.session.scalars(query))
+
+
+def due_soon_clients(user: User, *, now: datetime) -> list[Client]:
+    """The live clients `user` may see whose week runs out within DUE_SOON (F1), soonest
+    first; `due_at(client)` says by when."""
+    query = (
+        select(Client)
+        .options(joinedload(Client.acm))
+        .where(due_soon_clause(now), access.visible_clients_clause(user))
+        .order_by(Client.last_contact_at.asc(), Client.store_name)
+    )
+    return list(db.session.scalars(query))
+
+
+def _lapse_recorded() -> ColumnElement[bool]:
+    """The client already has a FOLLOWUP_OVERDUE event for its current lapse: one written
+    after its last contact (or any, for a client never contacted)."""
+    return exists().where(
+        TimelineEvent.client_id == Client.id,
+        TimelineEvent.kind == TimelineKind.FOLLOWUP_OVERDUE.value,
+        or_(Client.last_contact_at.is_(None), TimelineEvent.at > Client.last_contact_at),
+    )
+
+
+def record_overdue(now: datetime) -> int:
+    """The F1 sweep: write one FOLLOWUP_OVERDUE timeline event per lapse; returns how many.
+
+    Idempotent: a client whose current lapse is already on its timeline is skipped, so
+    running it daily (or twice a day) records a lapse once; a new contact followed by a
+    new lapse records again. Flushes; the caller commits."""
+    query = (
+        select(Client)
+        .where(overdue_clause(now), ~_lapse_recorded())
+        .order_by(Client.id)
+        .with_for_update(of=Client, skip_locked=True)
+    )
+    recorded = 0
+    for client in db.session.scalars(query):
+        since = due_at(client)
+        if client.last_contact_at is None:
+            summary = "Weekly follow-up overdue: never contacted (F1)"
+        else:
+            summary = (
+                f"Weekly follow-up overdue: no contact since "
+                f"{client.last_contact_at:%d %b %Y %H:%M} UTC (F1)"
+            )
+        timeline.record(
+            client,
+            TimelineKind.FOLLOWUP_OVERDUE,
+            actor=None,
+            summary=summary,
+            detail={"last_contact_at": client.last_contact_at, "overdue_since": since},
+            at=now,
+        )
+        recorded += 1
+    db.session.flush()
+    return recorded

@@ -1,0 +1,287 @@
+"""The ACM's day: what one user owes today, each item with its rule and since when.
+
+Plain data for the day page, built straight from the models: today's meetings in the
+user's time zone (F3), minutes owed (G5), clients overdue or due soon for their weekly
+contact (F1), action items due (G5), and confirmations that failed to send (F3). Each
+section is one or two queries with its rows eager-loaded, whatever the portfolio size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import joinedload
+
+from kamportal.extensions import db
+from kamportal.models import (
+    ActionItem,
+    Client,
+    DeliveryStatus,
+    Meeting,
+    MeetingStatus,
+    Minutes,
+    MinutesStatus,
+    OutboxMessage,
+    TimelineEvent,
+    TimelineKind,
+    User,
+)
+from kamportal.services import cadence, clock
+
+
+@dataclass(frozen=True)
+class DayItem:
+    """One thing on the day: the rule it comes from, the client, and since when it is owed
+    (`since` is an instant; `due_on` a date, for action items). `kind` names the item:
+    meeting, confirmation, minutes, overdue, due_soon or action."""
+
+    kind: str
+    rule: str
+    title: str
+    client: Client
+    since: datetime | None = None
+    due_on: date | None = None
+    note: str = ""
+    meeting: Meeting | None = None
+    # How long it has been owed ("3 days 2 h"), or how long is left for what is not yet due.
+    age: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    heading: str
+    items: list[DayItem] = field(default_factory=list)
+
+
+def span(delta: timedelta) -> str:
+    """A duration as people say it: "45 min", "5 h", "3 days 2 h"."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        unit = "day" if days == 1 else "days"
+        return f"{days} {unit} {hours} h" if hours else f"{days} {unit}"
+    return f"{hours} h" if hours else f"{minutes} min"
+
+
+def local_day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
+    """The UTC instants of `day`'s local midnight and the next, in `zone` (DST-aware)."""
+    tz = ZoneInfo(zone)
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    return clock.in_zone(start, "UTC"), clock.in_zone(end, "UTC")
+
+
+def today_for(user: User, now: datetime) -> date:
+    """The date it is for `user` at `now`, in their time zone."""
+    return clock.in_zone(now, user.timezone).date()
+
+
+def meetings_today(user: User, *, now: datetime) -> Section:
+    """The user's scheduled meetings starting between their local midnight and the next;
+    each names whether its confirmation (F3) went out."""
+    start, end = local_day_bounds(today_for(user, now), user.timezone)
+    query = (
+        select(Meeting)
+        .options(joinedload(Meeting.client))
+        .where(
+            Meeting.organizer_id == user.id,
+            Meeting.status == MeetingStatus.SCHEDULED.value,
+            Meeting.starts_at >= start,
+            Meeting.starts_at < end,
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+    items = []
+    for meeting in db.session.scalars(query):
+        confirmed = meeting.confirmed_sequence == meeting.sequence
+        items.append(
+            DayItem(
+                kind="meeting",
+                rule="F3",
+                title=meeting.meeting_type.label,
+                client=meeting.client,
+                since=meeting.starts_at,
+                note="Confirmation sent" if confirmed else "Confirmation not sent yet",
+                meeting=meeting,
+            )
+        )
+    return Section("meetings", "Today's meetings", items)
+
+
+def owed_minutes(user: User, *, now: datetime) -> Section:
+    """Minutes the user owes (G5), longest owed first."""
+    query = (
+        select(Minutes)
+        .options(joinedload(Minutes.client), joinedload(Minutes.meeting))
+        .where(Minutes.owner_id == user.id, Minutes.status == MinutesStatus.OWED.value)
+        .order_by(Minutes.owed_since, Minutes.id)
+    )
+    items = [
+        DayItem(
+            kind="minutes",
+            rule="G5",
+            title=(
+                f"Minutes of the {minutes.meeting.meeting_type.label.lower()} meeting"
+                if minutes.meeting is not None
+                else "Minutes of the call"
+            ),
+            client=minutes.client,
+            since=minutes.owed_since,
+            meeting=minutes.meeting,
+            age=span(now - minutes.owed_since),
+        )
+        for minutes in db.session.scalars(query)
+    ]
+    return Section("minutes", "Minutes owed", items)
+
+
+def followups(user: User, *, now: datetime) -> Section:
+    """The user's own live clients overdue for their weekly contact, then those due soon
+    (F1); one query for both."""
+    query = (
+        select(Client)
+        .where(
+            Client.acm_id == user.id,
+            or_(cadence.overdue_clause(now), cadence.due_soon_clause(now)),
+        )
+        .order_by(Client.last_contact_at.asc().nulls_first(), Client.store_name)
+    )
+    overdue, soon = [], []
+    for client in db.session.scalars(query):
+        since = cadence.due_at(client)
+        if since <= now:
+            overdue.append(
+                DayItem(
+                    "overdue",
+                    "F1",
+                    "Weekly contact overdue",
+                    client,
+                    since=since,
+                    age=span(now - since),
+                )
+            )
+        else:
+            soon.append(
+                DayItem(
+                    "due_soon",
+                    "F1",
+                    "Weekly contact due soon",
+                    client,
+                    since=since,
+                    age=span(since - now),
+                )
+            )
+    return Section("followups", "Weekly follow-ups", overdue + soon)
+
+
+def actions_due(user: User, *, now: datetime) -> Section:
+    """Action items agreed in minutes (G5), due by the user's today and not done, from the
+    user's minutes or on the user's clients."""
+    query = (
+        select(ActionItem)
+        .join(ActionItem.minutes)
+        .join(ActionItem.client)
+        .options(joinedload(ActionItem.client))
+        .where(
+            ActionItem.done_at.is_(None),
+            ActionItem.due_on <= today_for(user, now),
+            or_(Minutes.owner_id == user.id, Client.acm_id == user.id),
+        )
+        .order_by(ActionItem.due_on, ActionItem.id)
+    )
+    items = []
+    for action in db.session.scalars(query):
+        owner = action.action_owner.label
+        if action.owner_team:
+            owner = f"{owner}: {action.owner_team}"
+        items.append(
+            DayItem(
+                "action", "G5", action.description, action.client, due_on=action.due_on, note=owner
+            )
+        )
+    return Section("actions", "Action items due", items)
+
+
+def failed_confirmations(user: User, *, now: datetime) -> Section:
+    """The user's scheduled meetings whose confirmation (F3) did not go out: due and not
+    confirmed for the current sequence, or its email failed in the outbox.
+
+    The outbox side reads the MEETING_CONFIRMED timeline event that carries the message,
+    with the meeting's id and sequence in its detail: only the current version counts."""
+    unsent = (
+        select(Meeting)
+        .options(joinedload(Meeting.client))
+        .where(
+            Meeting.organizer_id == user.id,
+            Meeting.status == MeetingStatus.SCHEDULED.value,
+            Meeting.confirmation_due_at <= now,
+            or_(
+                Meeting.confirmed_sequence.is_(None),
+                Meeting.confirmed_sequence != Meeting.sequence,
+            ),
+        )
+    )
+    failed = (
+        select(Meeting, OutboxMessage.created_at)
+        .join(
+            TimelineEvent,
+            and_(
+                TimelineEvent.client_id == Meeting.client_id,
+                TimelineEvent.kind == TimelineKind.MEETING_CONFIRMED.value,
+                TimelineEvent.detail["meeting_id"].as_integer() == Meeting.id,
+                TimelineEvent.detail["sequence"].as_integer() == Meeting.sequence,
+            ),
+        )
+        .join(OutboxMessage, OutboxMessage.id == TimelineEvent.outbox_message_id)
+        .options(joinedload(Meeting.client))
+        .where(
+            Meeting.organizer_id == user.id,
+            Meeting.status == MeetingStatus.SCHEDULED.value,
+            OutboxMessage.status == DeliveryStatus.FAILED.value,
+        )
+    )
+    since: dict[int, tuple[Meeting, datetime, str]] = {}
+    for meeting in db.session.scalars(unsent):
+        since[meeting.id] = (meeting, meeting.confirmation_due_at, "Due and not sent")
+    for meeting, failed_at in db.session.execute(failed):
+        if meeting.id not in since:
+            since[meeting.id] = (meeting, failed_at, "The email failed to send")
+    items = [
+        DayItem(
+            "confirmation",
+            "F3",
+            f"Confirmation of the {meeting.meeting_type.label.lower()} meeting",
+            meeting.client,
+            since=at,
+            note=note,
+            meeting=meeting,
+            age=span(now - at),
+        )
+        for meeting, at, note in sorted(since.values(), key=lambda row: (row[1], row[0].id))
+    ]
+    return Section("confirmations", "Confirmations not sent", items)
+
+
+SECTIONS: dict[str, Callable[..., Section]] = {
+    "meetings": meetings_today,
+    "confirmations": failed_confirmations,
+    "minutes": owed_minutes,
+    "followups": followups,
+    "actions": actions_due,
+}
+
+
+def section(user: User, name: str, *, now: datetime) -> Section:
+    """One section of `user`'s day, by name (KeyError for an unknown one)."""
+    return SECTIONS[name](user, now=now)
+
+
+def day_of(user: User, *, now: datetime) -> list[Section]:
+    """Every section of `user`'s day, in page order."""
+    return [build(user, now=now) for build in SECTIONS.values()]

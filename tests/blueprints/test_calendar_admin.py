@@ -1,0 +1,106 @@
+"""The admin's business calendar per country (F2, E2, O2) through HTTP: public holidays of
+this year and next, adding a holiday, moving one (public holiday worked + new day off),
+removing a day, 422 on bad input, audited; admins only."""
+
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from kamportal.models import AuditEvent, CalendarDay, Role
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def admin_client(login_as):
+    return login_as(Role.ADMIN)
+
+
+def days(db) -> list[tuple[str, date, bool]]:
+    rows = db.session.execute(
+        select(CalendarDay.country, CalendarDay.day, CalendarDay.is_holiday).order_by(
+            CalendarDay.day
+        )
+    )
+    return [tuple(row) for row in rows]
+
+
+def test_the_page_lists_the_countrys_public_holidays_this_year_and_next(admin_client, frozen_clock):
+    page = admin_client.get("/admin/calendar?country=EG").get_data(as_text=True)
+    assert "Business calendar: Egypt" in page
+    assert "Wed 07 Jan 2026" in page and "Coptic Christmas Day" in page
+    assert "Thu 07 Jan 2027" in page
+    assert "Mark as working day" in page
+
+
+def test_an_admin_adds_a_holiday_and_it_is_audited(admin_client, frozen_clock, db):
+    response = admin_client.post(
+        "/admin/calendar/days",
+        data={"country": "EG", "day": "2026-11-24", "name": "Office closed", "kind": "holiday"},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert 'id="calendar-panel"' in body
+    assert "Office closed" in body and "Holiday added by an admin" in body
+    assert days(db) == [("EG", date(2026, 11, 24), True)]
+    [event] = db.session.scalars(select(AuditEvent).where(AuditEvent.object_type == "calendarday"))
+    assert (event.action, event.actor_id) == ("calendar.add_holiday", admin_client.user.id)
+
+
+def test_moving_a_public_holiday_marks_it_worked_and_adds_the_new_day(
+    admin_client, frozen_clock, db
+):
+    admin_client.post(
+        "/admin/calendar/days",
+        data={"country": "EG", "day": "2026-01-07", "name": "Coptic Christmas", "kind": "working"},
+    )
+    response = admin_client.post(
+        "/admin/calendar/days",
+        data={"country": "EG", "day": "2026-01-08", "name": "Coptic Christmas", "kind": "holiday"},
+    )
+    assert response.status_code == 303
+    assert days(db) == [("EG", date(2026, 1, 7), False), ("EG", date(2026, 1, 8), True)]
+    page = admin_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Working day (public holiday moved)" in page
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"day": "2026-01-07", "name": "Again", "kind": "holiday"}, "already a public holiday"),
+        ({"day": "", "name": "No day", "kind": "holiday"}, "This field is required"),
+        ({"day": "2026-11-24", "name": "", "kind": "holiday"}, "This field is required"),
+        ({"day": "2026-11-24", "name": "X", "country": "XX"}, "Choose a country"),
+    ],
+)
+def test_bad_days_are_refused_with_422(admin_client, frozen_clock, db, data, message):
+    response = admin_client.post(
+        "/admin/calendar/days", data={"country": "EG", **data}, headers=HTMX
+    )
+    assert response.status_code == 422
+    assert message in response.get_data(as_text=True)
+    assert days(db) == []
+
+
+def test_an_admin_removes_a_day(admin_client, frozen_clock, db):
+    admin_client.post(
+        "/admin/calendar/days",
+        data={"country": "SA", "day": "2026-11-24", "name": "Closed", "kind": "holiday"},
+    )
+    [day] = db.session.scalars(select(CalendarDay)).all()
+    response = admin_client.post(f"/admin/calendar/days/{day.id}/delete", headers=HTMX)
+    assert response.status_code == 200
+    assert "Closed" not in response.get_data(as_text=True)
+    assert days(db) == []
+    assert admin_client.post("/admin/calendar/days/999/delete").status_code == 404
+
+
+@pytest.mark.parametrize("role", [Role.ACM, Role.LEADER, Role.FINANCE])
+def test_only_admins_reach_the_calendar(login_as, frozen_clock, db, role):
+    http = login_as(role)
+    assert http.get("/admin/calendar").status_code == 403
+    data = {"country": "EG", "day": "2026-11-24", "name": "X", "kind": "holiday"}
+    assert http.post("/admin/calendar/days", data=data).status_code == 403
+    assert days(db) == []

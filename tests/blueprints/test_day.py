@@ -1,0 +1,436 @@
+"""The ACM's day (F1, F3, G5): each section lists the user's own items with the rule and
+since when; sections refresh as HTMX fragments; the page's query count does not grow with
+the portfolio; an ACM's start page is their day."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from kamportal.models import (
+    ActionItem,
+    DeliveryStatus,
+    Meeting,
+    MeetingStatus,
+    Minutes,
+    MinutesStatus,
+    OutboxMessage,
+    Role,
+    TimelineEvent,
+    TimelineKind,
+)
+from kamportal.services import clock
+from tests.blueprints.test_query_counts import counting_queries
+
+
+@pytest.fixture
+def make_meeting(db):
+    def make(client, organizer, starts_at: datetime, **fields) -> Meeting:
+        now = clock.now()
+        values = {
+            "kind": "weekly",
+            "zoom_link": "https://zoom.us/j/123456789",
+            "uid": f"{uuid.uuid4()}@kam.example",
+            "status": MeetingStatus.SCHEDULED.value,
+            "created_at": now,
+            "updated_at": now,
+        }
+        values.update(fields)
+        meeting = Meeting(client=client, organizer=organizer, starts_at=starts_at, **values)
+        db.session.add(meeting)
+        db.session.commit()
+        return meeting
+
+    return make
+
+
+@pytest.fixture
+def make_minutes(db):
+    def make(client, owner, owed_since: datetime, **fields) -> Minutes:
+        values = {"status": MinutesStatus.OWED.value}
+        values.update(fields)
+        minutes = Minutes(client=client, owner=owner, owed_since=owed_since, **values)
+        db.session.add(minutes)
+        db.session.commit()
+        return minutes
+
+    return make
+
+
+@pytest.fixture
+def make_action(db):
+    def make(minutes: Minutes, due_on: date, **fields) -> ActionItem:
+        values = {"description": "Send the banner sizes", "owner": "acm"}
+        values.update(fields)
+        action = ActionItem(minutes=minutes, client_id=minutes.client_id, due_on=due_on, **values)
+        db.session.add(action)
+        db.session.commit()
+        return action
+
+    return make
+
+
+def section_of(page: str, name: str) -> str:
+    match = re.search(rf'<section[^>]*id="day-{name}".*?</section>', page, re.S)
+    assert match, f"no section {name}"
+    return match.group(0)
+
+
+def items_of(page: str, name: str) -> list[str]:
+    return re.findall(r'<li class="day-item".*?</li>', section_of(page, name), re.S)
+
+
+@pytest.fixture
+def mona(make_team, make_user):
+    """An ACM in Cairo (UTC+2 in November); the frozen clock says 11:00 there."""
+    return make_user(Role.ACM, team=make_team(), name="Mona Adel", timezone="Africa/Cairo")
+
+
+def test_f3_todays_meetings_are_the_users_local_day_with_the_clients_time(
+    frozen_clock, mona, make_client, make_meeting, login_as
+):
+    now = clock.now()  # Mon 23 Nov 2026 09:00 UTC, 11:00 in Cairo
+    dubai = make_client(mona, store_name="Dubai Dates", timezone="Asia/Dubai")
+    make_meeting(dubai, mona, now + timedelta(hours=4), kind="qbr")  # 15:00 Cairo, 17:00 Dubai
+    make_meeting(dubai, mona, datetime.fromisoformat("2026-11-22T22:30:00+00:00"))  # 00:30 today
+    make_meeting(dubai, mona, datetime.fromisoformat("2026-11-23T22:00:00+00:00"))  # tomorrow
+    make_meeting(dubai, mona, datetime.fromisoformat("2026-11-22T21:59:00+00:00"))  # yesterday
+    make_meeting(dubai, mona, now + timedelta(hours=1), status=MeetingStatus.CANCELLED.value)
+
+    page = login_as(mona).get("/day/").get_data(as_text=True)
+
+    early, qbr = items_of(page, "meetings")
+    assert "00:30 EET your time" in early and "02:30 +04 client" in early
+    assert "Quarterly business review" in qbr
+    assert "15:00 EET your time" in qbr and "17:00 +04 client" in qbr
+    assert 'data-rule="F3"' in qbr and "Confirmation not sent yet" in qbr
+    assert f'href="/clients/{dubai.id}"' in qbr
+
+
+def test_g5_owed_minutes_show_how_long_they_are_owed(
+    frozen_clock, mona, make_client, make_meeting, make_minutes, login_as
+):
+    now = clock.now()
+    client = make_client(mona, store_name="Cairo Crafts")
+    held = make_meeting(client, mona, now - timedelta(days=3), status=MeetingStatus.HELD.value)
+    make_minutes(client, mona, now - timedelta(days=3, hours=2), meeting=held)
+    make_minutes(client, mona, now - timedelta(minutes=40))  # after an answered call
+    make_minutes(client, mona, now - timedelta(days=9), status=MinutesStatus.SENT.value)
+
+    page = login_as(mona).get("/day/").get_data(as_text=True)
+
+    meeting_minutes, call_minutes = items_of(page, "minutes")
+    assert 'data-rule="G5"' in meeting_minutes
+    assert "Minutes of the weekly follow-up meeting" in meeting_minutes
+    assert "owed since 20 Nov 2026 09:00 EET (3 days 2 h)" in meeting_minutes
+    assert "Minutes of the call" in call_minutes and "(40 min)" in call_minutes
+
+
+def test_f1_overdue_and_due_soon_clients_show_since_and_by_when(
+    frozen_clock, mona, make_client, login_as
+):
+    now = clock.now()
+    make_client(mona, store_name="Lapsed", last_contact_at=now - timedelta(days=9))
+    make_client(mona, store_name="Soon", last_contact_at=now - timedelta(days=6))
+    make_client(mona, store_name="Fine", last_contact_at=now - timedelta(days=4))
+    make_client(mona, store_name="Onboarding", status="onboarding", last_contact_at=None)
+
+    page = login_as(mona).get("/day/").get_data(as_text=True)
+
+    lapsed, soon = items_of(page, "followups")
+    assert 'data-rule="F1"' in lapsed and "Lapsed" in lapsed
+    assert "Overdue since 21 Nov 2026 11:00 EET (2 days)" in lapsed
+    assert "Soon" in soon and "Due by 24 Nov 2026 11:00 EET (in 1 day)" in soon
+    assert "Fine" not in page and "Onboarding" not in page
+
+
+def test_g5_action_items_due_by_today_and_not_done(
+    frozen_clock, mona, make_client, make_minutes, make_action, make_user, login_as
+):
+    now = clock.now()
+    today = date(2026, 11, 23)
+    client = make_client(mona)
+    minutes = make_minutes(client, mona, now - timedelta(days=5), status="sent")
+    make_action(minutes, today - timedelta(days=2), description="Upload the logo")
+    make_action(minutes, today, description="Agree the slides", owner="client")
+    make_action(minutes, today + timedelta(days=1), description="Not yet due")
+    make_action(minutes, today - timedelta(days=3), description="Already done", done_at=now)
+    # Minutes another ACM wrote on Mona's client still put the action on Mona's day.
+    colleague = make_user(Role.ACM)
+    theirs = make_minutes(client, colleague, now - timedelta(days=5), status="sent")
+    make_action(
+        theirs, today, description="Chase the invoice", owner="other_team", owner_team="Finance"
+    )
+
+    page = login_as(mona).get("/day/").get_data(as_text=True)
+
+    logo, slides, invoice = items_of(page, "actions")
+    assert 'data-rule="G5"' in logo and "Due 21 Nov 2026 (overdue)" in logo
+    assert "Agree the slides" in slides and "owner: Client" in slides
+    assert "(overdue)" not in slides
+    assert "owner: Another team: Finance" in invoice
+    assert "Not yet due" not in page and "Already done" not in page
+
+
+def test_f3_confirmations_due_and_unsent_or_failed_in_the_outbox(
+    frozen_clock, db, mona, make_client, make_meeting, login_as
+):
+    now = clock.now()
+    client = make_client(mona, store_name="Giza Goods")
+    unsent = make_meeting(
+        client,
+        mona,
+        now + timedelta(days=1),
+        sequence=1,
+        confirmed_sequence=0,
+        confirmation_due_at=now - timedelta(hours=1),
+    )  # rescheduled: the new time was never confirmed
+    failed = make_meeting(
+        client,
+        mona,
+        now + timedelta(days=2),
+        kind="onboarding",
+        sequence=0,
+        confirmed_sequence=0,
+        confirmation_due_at=now - timedelta(hours=3),
+    )
+    make_meeting(  # confirmed: nothing owed
+        client,
+        mona,
+        now + timedelta(days=3),
+        sequence=2,
+        confirmed_sequence=2,
+        confirmation_due_at=now - timedelta(hours=3),
+    )
+    make_meeting(  # not yet due
+        client, mona, now + timedelta(days=3), confirmation_due_at=now + timedelta(hours=1)
+    )
+    message = OutboxMessage(
+        idempotency_key=f"meeting-{failed.id}-confirm-0",
+        channel="email",
+        client_id=client.id,
+        to_addrs=["c@giza.example"],
+        subject="Confirmation",
+        body="b",
+        status=DeliveryStatus.FAILED.value,
+        created_at=now - timedelta(hours=3),
+    )
+    db.session.add(
+        TimelineEvent(
+            client_id=client.id,
+            kind=TimelineKind.MEETING_CONFIRMED.value,
+            at=message.created_at,
+            summary="Confirmation sent",
+            detail={"meeting_id": failed.id, "sequence": failed.sequence},
+            outbox_message=message,
+        )
+    )
+    db.session.commit()
+
+    page = login_as(mona).get("/day/").get_data(as_text=True)
+
+    onboarding, weekly = items_of(page, "confirmations")
+    assert 'data-rule="F3"' in onboarding and "The email failed to send" in onboarding
+    assert "Confirmation of the onboarding meeting" in onboarding
+    assert "owed since 23 Nov 2026 08:00 EET (3 h)" in onboarding
+    assert "Due and not sent" in weekly and "(1 h)" in weekly
+    assert unsent.client_id == failed.client_id
+
+
+def test_f3_a_failure_of_an_earlier_version_is_not_owed_once_the_new_one_is_confirmed(
+    frozen_clock, db, mona, make_client, make_meeting, login_as
+):
+    now = clock.now()
+    client = make_client(mona)
+    moved = make_meeting(
+        client,
+        mona,
+        now + timedelta(days=2),
+        sequence=1,
+        confirmed_sequence=1,
+        confirmation_due_at=now - timedelta(hours=2),
+    )
+    message = OutboxMessage(
+        idempotency_key=f"meeting-{moved.id}-confirm-0",
+        channel="email",
+        client_id=client.id,
+        to_addrs=["c@client.example"],
+        subject="Confirmation",
+        body="b",
+        status=DeliveryStatus.FAILED.value,
+        created_at=now - timedelta(days=1),
+    )
+    db.session.add(
+        TimelineEvent(
+            client_id=client.id,
+            kind=TimelineKind.MEETING_CONFIRMED.value,
+            at=message.created_at,
+            summary="Confirmation",
+            detail={"meeting_id": moved.id, "sequence": 0},
+            outbox_message=message,
+        )
+    )
+    db.session.commit()
+    page = login_as(mona).get("/day/").get_data(as_text=True)
+    assert items_of(page, "confirmations") == []
+
+
+def test_items_of_other_acms_are_never_on_the_day(
+    frozen_clock,
+    db,
+    make_team,
+    make_user,
+    make_client,
+    make_meeting,
+    make_minutes,
+    make_action,
+    login_as,
+):
+    now = clock.now()
+    team = make_team()
+    leader = make_user(Role.LEADER, team=team)
+    team.leader = leader
+    db.session.commit()
+    karim = make_user(Role.ACM, team=team)
+    theirs = make_client(karim, store_name="Karims Store", last_contact_at=now - timedelta(days=9))
+    make_meeting(theirs, karim, now + timedelta(hours=2), confirmation_due_at=now)
+    minutes = make_minutes(theirs, karim, now - timedelta(days=1))
+    make_action(minutes, date(2026, 11, 20), description="Karims action")
+
+    for user in (leader, make_user(Role.ACM, team=team), make_user(Role.ADMIN)):
+        page = login_as(user).get("/day/").get_data(as_text=True)
+        assert "Karims" not in page
+        assert 'class="day-item"' not in page
+    # Karim sees all four kinds on his own day.
+    page = login_as(karim).get("/day/").get_data(as_text=True)
+    for name in ("meetings", "minutes", "followups", "actions", "confirmations"):
+        assert len(items_of(page, name)) == 1, name
+
+
+def test_a_section_refreshes_as_an_htmx_fragment(frozen_clock, mona, make_client, login_as):
+    make_client(mona, store_name="Lapsed", last_contact_at=clock.now() - timedelta(days=9))
+    http = login_as(mona)
+
+    response = http.get("/day/items/followups", headers={"HX-Request": "true"})
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<section class="card day-section" id="day-followups"')
+    assert "<html" not in body and "Lapsed" in body
+    assert 'hx-trigger="timeline-changed from:body, meeting-changed from:body, every 60s"' in body
+    assert "HX-Request" in response.headers["Vary"]
+
+    minutes = http.get("/day/items/minutes", headers={"HX-Request": "true"})
+    assert 'hx-trigger="minutes-changed from:body, meeting-changed from:body, every 60s"' in (
+        minutes.get_data(as_text=True)
+    )
+    # Without HTMX (a reload, a history restore) the whole page.
+    assert "<html" in http.get("/day/items/followups").get_data(as_text=True)
+    assert http.get("/day/items/nope", headers={"HX-Request": "true"}).status_code == 404
+
+
+def test_the_page_polls_and_listens_for_changes_in_every_section(mona, login_as):
+    page = login_as(mona).get("/day/").get_data(as_text=True)
+    for name in ("meetings", "confirmations", "minutes", "followups", "actions"):
+        section = section_of(page, name)
+        assert f'hx-get="/day/items/{name}"' in section
+        assert "every 60s" in section and 'hx-swap="outerHTML"' in section
+
+
+@pytest.mark.parametrize("role", [Role.FINANCE, Role.PRODUCT, Role.COMMERCIAL])
+def test_roles_without_a_portfolio_have_no_day(role, login_as):
+    http = login_as(role)
+    assert http.get("/day/").status_code == 403
+    assert http.get("/day/items/minutes", headers={"HX-Request": "true"}).status_code == 403
+    page = http.get("/").get_data(as_text=True)
+    assert "Hello," in page and 'id="day-minutes"' not in page and "My day" not in page
+
+
+def test_an_acms_start_page_is_their_day(frozen_clock, mona, make_client, login_as):
+    make_client(mona, store_name="Lapsed", last_contact_at=clock.now() - timedelta(days=9))
+    http = login_as(mona)
+    response = http.get("/")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Hello, Mona Adel" in page and "Your day, Monday 23 November 2026" in page
+    assert "Lapsed" in section_of(page, "followups")
+    assert '<a href="/day/">My day</a>' in page
+
+
+@pytest.mark.parametrize("role", [Role.LEADER, Role.ADMIN])
+def test_leaders_and_admins_keep_the_start_page_and_reach_their_day_from_the_nav(role, login_as):
+    http = login_as(role)
+    start = http.get("/").get_data(as_text=True)
+    assert 'id="day-minutes"' not in start and '<a href="/day/">My day</a>' in start
+    assert http.get("/day/").status_code == 200
+
+
+def portfolio_with_items(db, acm, size, make_client, make_meeting, make_minutes, make_action):
+    now = clock.now()
+    for n in range(size):
+        client = make_client(acm, last_contact_at=now - timedelta(days=5 + n % 5))
+        meeting = make_meeting(
+            client,
+            acm,
+            now + timedelta(minutes=10 + n),
+            confirmation_due_at=now,
+        )
+        minutes = make_minutes(client, acm, now - timedelta(hours=n), meeting=None)
+        make_action(minutes, date(2026, 11, 23))
+        message = OutboxMessage(
+            idempotency_key=f"qc-day-{size}-{n}",
+            channel="email",
+            client_id=client.id,
+            to_addrs=["x@y.example"],
+            subject="s",
+            body="b",
+            status=DeliveryStatus.FAILED.value,
+            created_at=now,
+        )
+        db.session.add(
+            TimelineEvent(
+                client_id=client.id,
+                kind=TimelineKind.MEETING_CONFIRMED.value,
+                at=now,
+                summary="Confirmation",
+                detail={"meeting_id": meeting.id, "sequence": meeting.sequence},
+                outbox_message=message,
+            )
+        )
+    db.session.commit()
+
+
+def test_the_day_issues_the_same_queries_for_5_or_100_clients(
+    frozen_clock,
+    db,
+    make_team,
+    make_user,
+    make_client,
+    make_meeting,
+    make_minutes,
+    make_action,
+    login_as,
+):
+    counts = []
+    for size in (5, 100):
+        acm = make_user(Role.ACM, team=make_team(), timezone="Africa/Cairo")
+        portfolio_with_items(db, acm, size, make_client, make_meeting, make_minutes, make_action)
+        http = login_as(acm)
+        measured = {}
+        for url, headers in {
+            "/day/": {},
+            "/": {},
+            "/day/items/confirmations": {"HX-Request": "true"},
+        }.items():
+            with counting_queries(db.engine) as statements:
+                response = http.get(url, headers=headers)
+            assert response.status_code == 200
+            measured[url] = len(statements)
+        page = http.get("/day/").get_data(as_text=True)
+        for name in ("meetings", "minutes", "actions", "confirmations"):
+            assert len(items_of(page, name)) == size, name
+        counts.append(measured)
+    assert counts[0] == counts[1]
+    assert counts[1]["/day/"] <= 10, counts
