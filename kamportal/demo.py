@@ -560,6 +560,7 @@ def _seed_clients(
         report.contacts += len(client.contacts)
     for client, _ in new:
         event_rows += _seed_meetings(client, seed, now, people, report)
+    event_rows += _seed_todays_meetings([client for client, _ in new], now, report)
     # render_nulls keeps every row's columns the same, so the rows go in as one batch.
     db.session.execute(insert(TimelineEvent).execution_options(render_nulls=True), event_rows)
     db.session.execute(insert(AuditEvent).execution_options(render_nulls=True), audit_rows)
@@ -1201,6 +1202,51 @@ def _seed_meetings(
                 else MeetingType.WEEKLY
             )
             meeting(kind, starts_at)
+    db.session.flush()
+    return rows
+
+
+def _seed_todays_meetings(
+    clients: list[Client], now: datetime, report: SeedReport
+) -> list[dict[str, Any]]:
+    """Two meetings on each ACM's day, at 11:00 and 15:00 where the ACM is: the day page
+    shows them with the client's local time (one may already wait to be marked held)."""
+    rows: list[dict[str, Any]] = []
+    by_acm: dict[int, list[Client]] = {}
+    for client in clients:
+        if client.status in (LifecycleStatus.LIVE, LifecycleStatus.ONBOARDING):
+            by_acm.setdefault(client.acm_id, []).append(client)
+    for acm_id, theirs in by_acm.items():
+        acm = db.session.get(User, acm_id)
+        today = now.astimezone(ZoneInfo(acm.timezone)).date()
+        for client, hour in zip(theirs[:2], (11, 15), strict=False):
+            starts_at = datetime.combine(today, time(hour), ZoneInfo(acm.timezone)).astimezone(UTC)
+            created = max(starts_at - timedelta(days=3), client.created_at + timedelta(minutes=30))
+            if created >= now:
+                continue
+            due = max(starts_at - timedelta(hours=24), created)
+            contact = next((c for c in client.contacts if c.is_primary), client.contacts[0])
+            meeting = Meeting(
+                client_id=client.id,
+                organizer_id=acm.id,
+                kind=MeetingType.WEEKLY.value,
+                starts_at=starts_at,
+                duration_minutes=30,
+                zoom_link=f"https://zoom.us/j/{5550000000 + client.id}",
+                agenda=f"Weekly follow-up with {client.store_name}",
+                status=MeetingStatus.SCHEDULED.value,
+                uid=f"demo-today-{client.store_code.lower()}@kamportal",
+                sequence=0,
+                confirmation_due_at=due,
+                confirmed_sequence=0 if due <= now else None,
+                confirmed_at=due if due <= now else None,
+                created_at=created,
+                updated_at=created,
+                attendees=[contact],
+            )
+            db.session.add(meeting)
+            report.meetings += 1
+            rows.append(_row(client, TimelineKind.MEETING_SCHEDULED, acm, created, meeting))
     db.session.flush()
     return rows
 
