@@ -122,6 +122,7 @@ def test_scheduling_returns_the_panel_and_plans_the_confirmation(world, db):
     assert response.status_code == 200, response.get_data(as_text=True)
     assert response.headers["HX-Retarget"] == "#meetings-panel"
     assert "timeline-changed" in response.headers["HX-Trigger"]
+    assert "meeting-changed" in response.headers["HX-Trigger"]  # the ACM's day listens
     html = response.get_data(as_text=True)
     assert 'id="meetings-panel"' in html and "Wed 25 Nov 2026 14:30 EET" in html
     (meeting,) = _meetings(db)

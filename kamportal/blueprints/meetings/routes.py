@@ -38,9 +38,10 @@ from kamportal.services import access, clock, meetings
 # Scheduled from the client page; date and time typed in the client's zone, shown in the
 # ACM's while typing. Object access: whoever may see the client (404 otherwise).
 
-# The panel refreshes on "meetings-changed"; a change here returns the panel itself and
-# tells the timeline (and the minutes panel) to refresh.
-MEETING_TIMELINE_CHANGED = "timeline-changed"
+# A change here returns the panel itself and tells the rest of the page: the timeline and
+# the minutes panel ("timeline-changed"), and the ACM's day sections ("meeting-changed").
+MEETING_CHANGED = "meeting-changed"
+TIMELINE_CHANGED = "timeline-changed"
 _PREFIX = re.compile(r"[a-z0-9-]{1,40}")
 
 
@@ -94,7 +95,7 @@ def _changed(client: Client, message: str):
     response = fragment("meetings/_client_meetings.html", client=client)
     response.headers["HX-Retarget"] = "#meetings-panel"
     response.headers["HX-Reswap"] = "outerHTML"
-    return with_trigger(response, MEETING_TIMELINE_CHANGED)
+    return with_trigger(with_trigger(response, TIMELINE_CHANGED), MEETING_CHANGED)
 
 
 def _form_response(page: str, partial: str, form, **context):
