@@ -623,3 +623,16 @@ def _already_on_timeline(message: OutboxMessage) -> bool:
         )
         > 0
     )
+
+
+def retry_message(client: Client, message_id: int, *, actor: User) -> OutboxMessage:
+    """Send again a message to `client` whose delivery failed (a person asked for it).
+
+    Raises ValidationError if it is not this client's, or has not failed."""
+    message = db.session.get(OutboxMessage, message_id)
+    if message is None or message.client_id != client.id:
+        raise ValidationError("There is no such message for this client.")
+    if not outbox.retry(message):
+        raise ValidationError("Only a message that failed to send can be sent again.")
+    timeline.audit(actor, "outbox.retry", message, after={"status": message.status})
+    return message

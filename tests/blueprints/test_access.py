@@ -67,6 +67,7 @@ ACCESS: dict[str, dict[str, str]] = {
     "clients.whatsapp_reply": CLIENT,
     "clients.add_note": CLIENT,
     "clients.email_contact": CLIENT,
+    "clients.retry_message": CLIENT,
     "accounts.users": ADMIN_ONLY,
     "accounts.new_user": ADMIN_ONLY,
     "accounts.edit_user": ADMIN_ONLY,
@@ -166,6 +167,7 @@ def world(app, make_team, make_user, make_client, make_contact, login_as, db) ->
         "day_id": day.id,
         "meeting_id": meeting.id,
         "section": "minutes",
+        "message_id": 1,
     }
     return World(clients, ids)
 

@@ -487,3 +487,48 @@ def test_an_acm_cannot_reassign_and_another_teams_leader_cannot_see(
         f"/clients/{client.id}/reassign", data={"acm": other.id, "reason": "x"}
     )
     assert response.status_code == 404
+
+
+def test_a_message_that_failed_can_be_sent_again_from_the_timeline_and_arrives(
+    app, login_as, cairo, make_client, make_contact, db, run_jobs, smtp_server
+):
+    """Nothing is lost on failure: a failed email shows on the timeline with its error and
+    a "Send again" button, which queues it once more (G1 CCs kept)."""
+    from kamportal.services import clients
+
+    _, _, acm, _ = cairo
+    client = make_client(acm=acm)
+    contact = make_contact(client, email="sara@nile.example")
+    message = clients.email_contact(
+        client, actor=acm, contact=contact, subject="Plan", body="Hi", key="k-retry"
+    )
+    message.status, message.last_error = DeliveryStatus.FAILED.value, "SMTP: relay refused"
+    db.session.commit()
+    http = login_as(acm)
+    timeline = http.get(f"/clients/{client.id}/timeline", headers=HTMX).get_data(as_text=True)
+    assert "SMTP: relay refused" in timeline and "Send again" in timeline
+
+    response = http.post(f"/clients/{client.id}/messages/{message.id}/retry", headers=HTMX)
+    assert 'data-delivery="pending"' in response.get_data(as_text=True)
+    run_jobs()
+    assert len(smtp_server.messages) == 1
+    again = http.post(f"/clients/{client.id}/messages/{message.id}/retry", headers=HTMX)
+    assert "Only a message that failed" in again.get_data(as_text=True)
+
+
+def test_a_message_of_another_client_cannot_be_retried_through_this_one(
+    login_as, cairo, make_client, make_contact, db
+):
+    from kamportal.services import clients
+
+    _, _, acm, _ = cairo
+    mine, other = make_client(acm=acm), make_client(acm=acm)
+    message = clients.email_contact(
+        other, actor=acm, contact=make_contact(other), subject="S", body="B", key="k-other"
+    )
+    message.status = DeliveryStatus.FAILED.value
+    db.session.commit()
+    response = login_as(acm).post(f"/clients/{mine.id}/messages/{message.id}/retry", headers=HTMX)
+    assert "no such message" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(OutboxMessage, message.id).status == DeliveryStatus.FAILED

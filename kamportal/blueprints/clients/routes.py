@@ -520,3 +520,21 @@ def email_contact(client_id: int, contact_id: int):
         contact=contact,
         form=form,
     )
+
+
+@bp.route("/<int:client_id>/messages/<int:message_id>/retry", methods=["POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def retry_message(client_id: int, message_id: int):
+    """A message that failed to send, sent again by hand (nothing is lost on failure)."""
+    client = client_or_404(client_id)
+    try:
+        clients.retry_message(client, message_id, actor=acting_user())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash("The message is queued again; its status shows on the timeline.", "success")
+    if not is_htmx():
+        return redirect(url_for("clients.show", client_id=client.id))
+    return fragment("clients/_timeline.html", **_timeline_context(client))
