@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import contains_eager, joinedload
 
 from kamportal.extensions import db
 from kamportal.models import (
@@ -30,7 +30,7 @@ from kamportal.models import (
     TimelineKind,
     User,
 )
-from kamportal.services import cadence, clock
+from kamportal.services import access, cadence, clock
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,14 @@ def local_day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
     return clock.in_zone(start, "UTC"), clock.in_zone(end, "UTC")
 
 
+def _yours(user: User, person: ColumnElement[int | None]) -> ColumnElement[bool]:
+    """Items `user` runs (`person`) or on a client they manage, and never on a client they
+    may no longer see (one reassigned to another ACM): the day's own access rule."""
+    return and_(
+        or_(person == user.id, Client.acm_id == user.id), access.visible_clients_clause(user)
+    )
+
+
 def today_for(user: User, now: datetime) -> date:
     """The date it is for `user` at `now`, in their time zone."""
     return clock.in_zone(now, user.timezone).date()
@@ -88,9 +96,10 @@ def meetings_today(user: User, *, now: datetime) -> Section:
     start, end = local_day_bounds(today_for(user, now), user.timezone)
     query = (
         select(Meeting)
-        .options(joinedload(Meeting.client))
+        .join(Meeting.client)
+        .options(contains_eager(Meeting.client))
         .where(
-            Meeting.organizer_id == user.id,
+            _yours(user, Meeting.organizer_id),
             Meeting.status == MeetingStatus.SCHEDULED.value,
             Meeting.starts_at >= start,
             Meeting.starts_at < end,
@@ -118,8 +127,9 @@ def owed_minutes(user: User, *, now: datetime) -> Section:
     """Minutes the user owes (G5), longest owed first."""
     query = (
         select(Minutes)
-        .options(joinedload(Minutes.client), joinedload(Minutes.meeting))
-        .where(Minutes.owner_id == user.id, Minutes.status == MinutesStatus.OWED.value)
+        .join(Minutes.client)
+        .options(contains_eager(Minutes.client), joinedload(Minutes.meeting))
+        .where(_yours(user, Minutes.owner_id), Minutes.status == MinutesStatus.OWED.value)
         .order_by(Minutes.owed_since, Minutes.id)
     )
     items = [
@@ -191,7 +201,7 @@ def actions_due(user: User, *, now: datetime) -> Section:
         .where(
             ActionItem.done_at.is_(None),
             ActionItem.due_on <= today_for(user, now),
-            or_(Minutes.owner_id == user.id, Client.acm_id == user.id),
+            _yours(user, Minutes.owner_id),
         )
         .order_by(ActionItem.due_on, ActionItem.id)
     )
@@ -216,9 +226,10 @@ def failed_confirmations(user: User, *, now: datetime) -> Section:
     with the meeting's id and sequence in its detail: only the current version counts."""
     unsent = (
         select(Meeting)
-        .options(joinedload(Meeting.client))
+        .join(Meeting.client)
+        .options(contains_eager(Meeting.client))
         .where(
-            Meeting.organizer_id == user.id,
+            _yours(user, Meeting.organizer_id),
             Meeting.status == MeetingStatus.SCHEDULED.value,
             Meeting.confirmation_due_at <= now,
             or_(
@@ -239,9 +250,10 @@ def failed_confirmations(user: User, *, now: datetime) -> Section:
             ),
         )
         .join(OutboxMessage, OutboxMessage.id == TimelineEvent.outbox_message_id)
-        .options(joinedload(Meeting.client))
+        .join(Meeting.client)
+        .options(contains_eager(Meeting.client))
         .where(
-            Meeting.organizer_id == user.id,
+            _yours(user, Meeting.organizer_id),
             Meeting.status == MeetingStatus.SCHEDULED.value,
             OutboxMessage.status == DeliveryStatus.FAILED.value,
         )

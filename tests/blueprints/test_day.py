@@ -434,3 +434,41 @@ def test_the_day_issues_the_same_queries_for_5_or_100_clients(
         counts.append(measured)
     assert counts[0] == counts[1]
     assert counts[1]["/day/"] <= 10, counts
+
+
+def test_a_reassigned_clients_items_leave_the_old_acms_day_for_the_new_one(
+    frozen_clock,
+    db,
+    make_team,
+    make_user,
+    make_client,
+    make_meeting,
+    make_minutes,
+    make_action,
+    login_as,
+):
+    """An ACM sees only the clients assigned to them: once a leader moves a client, its
+    meetings, owed minutes, action items and unsent confirmations leave the old ACM's day
+    (whose links would 404) and show on the new ACM's."""
+    from kamportal.services import clients as clients_service
+
+    now = clock.now()
+    team = make_team()
+    leader = make_user(Role.LEADER, team=team)
+    team.leader = leader
+    db.session.commit()
+    mona = make_user(Role.ACM, team=team)
+    karim = make_user(Role.ACM, team=team)
+    moved = make_client(mona, store_name="Moved Store")
+    make_meeting(moved, mona, now + timedelta(hours=2), confirmation_due_at=now)
+    minutes = make_minutes(moved, mona, now - timedelta(days=1))
+    make_action(minutes, date(2026, 11, 20), description="Moved action")
+    clients_service.reassign_client(moved, actor=leader, new_acm=karim, reason="Workload")
+    db.session.commit()
+
+    page = login_as(mona).get("/day/").get_data(as_text=True)
+    assert "Moved" not in page
+    assert 'class="day-item"' not in page
+    page = login_as(karim).get("/day/").get_data(as_text=True)
+    for name in ("meetings", "minutes", "actions", "confirmations"):
+        assert len(items_of(page, name)) == 1, name
