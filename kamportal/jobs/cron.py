@@ -14,13 +14,15 @@ from kamportal.jobs.queue import QUEUE_NAME
 
 def entries() -> list[dict[str, Any]]:
     """Every periodic job, as keyword arguments for `CronScheduler.register`."""
-    from kamportal.jobs import cadence, followups, meetings, outbox
+    from kamportal.jobs import cadence, escalations, followups, meetings, outbox
 
     return [
         # Re-enqueue outbox messages whose delivery job Redis lost (e.g. enqueued while down).
         {"func": outbox.reconcile, "queue_name": QUEUE_NAME, "interval": 300},
         # F3: re-create meeting confirmations Redis lost; send ones due while no worker ran.
         {"func": meetings.reconcile_confirmations, "queue_name": QUEUE_NAME, "interval": 300},
+        # E2: re-create lost escalation step jobs; run steps that came due while none ran.
+        {"func": escalations.reconcile_escalations, "queue_name": QUEUE_NAME, "interval": 300},
         # F2: re-create lost WhatsApp steps of the no-reply ladder, send ones that came due.
         {"func": followups.reconcile_ladders, "queue_name": QUEUE_NAME, "interval": 300},
         # F1: record each client's weekly-contact lapse once; hourly, so it shows within

@@ -22,6 +22,11 @@ TEMPLATES: dict[str, str] = {
         "Hello {name}, we sent you an email and would love to hear from you. "
         "Could you please check your inbox when you have a moment?"
     ),
+    # E2: the escalation ladder's third step, after the "we tried to call you" email.
+    "reply_to_our_email": (
+        "Hello {name}, we tried to call you and sent you an email so we can help you. "
+        "Could you please reply to it with a time that suits you for a call?"
+    ),
 }
 
 

@@ -11,6 +11,19 @@ from kamportal.models.accounts import (
 )
 from kamportal.models.base import Base
 from kamportal.models.clients import Client, Contact, LifecycleStatus, Plan
+from kamportal.models.escalations import (
+    Complaint,
+    ComplaintKind,
+    ComplaintStatus,
+    ContactChannel,
+    Escalation,
+    EscalationStatus,
+    EscalationStep,
+    EscalationTrigger,
+    LadderStep,
+    ResolutionKind,
+    StepKind,
+)
 from kamportal.models.followups import NoReplyLadder
 from kamportal.models.meetings import (
     ActionItem,
@@ -37,8 +50,17 @@ __all__ = [
     "CallOutcome",
     "Channel",
     "Client",
+    "Complaint",
+    "ComplaintKind",
+    "ComplaintStatus",
     "Contact",
+    "ContactChannel",
     "DeliveryStatus",
+    "Escalation",
+    "EscalationStatus",
+    "EscalationStep",
+    "EscalationTrigger",
+    "LadderStep",
     "LifecycleStatus",
     "Meeting",
     "MeetingStatus",
@@ -49,7 +71,9 @@ __all__ = [
     "NoReplyLadder",
     "OutboxMessage",
     "Plan",
+    "ResolutionKind",
     "Role",
+    "StepKind",
     "Team",
     "TimelineEvent",
     "TimelineKind",

@@ -65,6 +65,10 @@ class Team(Base):
     followup_email_auto: Mapped[bool] = mapped_column(Boolean, default=False)
     # F2: business hours without any reply before the WhatsApp "please check your email".
     no_reply_whatsapp_after_hours: Mapped[int] = mapped_column(Integer, default=24)
+    # E2: business hours after the "we tried to call you" email before the WhatsApp step,
+    # and after the WhatsApp before the escalation goes to the leader.
+    escalation_whatsapp_after_hours: Mapped[int] = mapped_column(Integer, default=4)
+    escalation_leader_after_hours: Mapped[int] = mapped_column(Integer, default=8)
 
     leader: Mapped[User | None] = relationship(foreign_keys=[leader_id], post_update=True)
     members: Mapped[list[User]] = relationship(

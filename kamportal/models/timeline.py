@@ -41,6 +41,14 @@ class TimelineKind(enum.StrEnum):
     FOLLOWUP_EMAIL = "followup_email"
     FOLLOWUP_WHATSAPP = "followup_whatsapp"
     LADDER_STOPPED = "ladder_stopped"
+    ESCALATION_RAISED = "escalation_raised"
+    ESCALATION_STEP = "escalation_step"
+    ESCALATION_PAUSED = "escalation_paused"
+    ESCALATION_RESUMED = "escalation_resumed"
+    ESCALATION_TO_LEADER = "escalation_to_leader"
+    ESCALATION_RESOLVED = "escalation_resolved"
+    COMPLAINT_RECORDED = "complaint_recorded"
+    COMPLAINT_UPDATED = "complaint_updated"
 
     @property
     def label(self) -> str:
@@ -73,6 +81,14 @@ TIMELINE_LABELS = {
     TimelineKind.FOLLOWUP_EMAIL: "Follow-up email after no answer",
     TimelineKind.FOLLOWUP_WHATSAPP: "WhatsApp: please check your email",
     TimelineKind.LADDER_STOPPED: "No-reply follow-up stopped",
+    TimelineKind.ESCALATION_RAISED: "Escalation raised",
+    TimelineKind.ESCALATION_STEP: "Escalation step",
+    TimelineKind.ESCALATION_PAUSED: "Escalation paused: the client replied",
+    TimelineKind.ESCALATION_RESUMED: "Escalation ladder resumed",
+    TimelineKind.ESCALATION_TO_LEADER: "Escalation sent to the leader",
+    TimelineKind.ESCALATION_RESOLVED: "Escalation resolved",
+    TimelineKind.COMPLAINT_RECORDED: "Complaint recorded",
+    TimelineKind.COMPLAINT_UPDATED: "Complaint updated",
 }
 
 

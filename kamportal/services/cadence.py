@@ -32,6 +32,12 @@ def due_at(client: Client) -> datetime:
     return client.last_contact_at + WEEK
 
 
+def record_contact(client: Client, at: datetime) -> None:
+    """F1: an answered call, a held meeting or an email sent counts as contact."""
+    if client.last_contact_at is None or at > client.last_contact_at:
+        client.last_contact_at = at
+
+
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
     """Live clients with no contact for a week or more, or none ever (F1)."""
     return and_(

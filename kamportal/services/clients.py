@@ -33,7 +33,7 @@ from kamportal.models import (
     User,
 )
 from kamportal.models.types import Money
-from kamportal.services import access, clock, followups, timeline, validation
+from kamportal.services import access, cadence, clock, escalations, followups, timeline, validation
 from kamportal.services import minutes as minutes_service
 
 PROFILE_FIELDS = (
@@ -445,12 +445,6 @@ def contact_of(client: Client, contact_id: int | None) -> Contact | None:
 # --- Logging contact (G3, G6, F1) --------------------------------------------------------
 
 
-def _touched(client: Client, at: datetime) -> None:
-    """F1: an answered call, a held meeting or an email sent counts as contact."""
-    if client.last_contact_at is None or at > client.last_contact_at:
-        client.last_contact_at = at
-
-
 def log_call(
     client: Client,
     *,
@@ -458,8 +452,12 @@ def log_call(
     contact: Contact | None,
     outcome: CallOutcome,
     notes: str = "",
+    no_reply_ladder: bool = True,
 ) -> TimelineEvent:
-    """Rule G3: a call placed from the portal, with its outcome and notes."""
+    """Rule G3: a call placed from the portal, with its outcome and notes.
+
+    An unanswered call starts F2's no-reply ladder unless `no_reply_ladder` is False (an
+    escalation's call, which the escalation ladder follows up, E2)."""
     outcome = CallOutcome(outcome)
     at = clock.now()
     who = contact.name if contact else "the client"
@@ -478,13 +476,14 @@ def log_call(
         at=at,
     )
     if outcome is CallOutcome.ANSWERED:
-        _touched(client, at)
+        cadence.record_contact(client, at)
         minutes_service.owe_for_call(client, event, owner=actor, at=at)  # G5
     # F2: an unanswered call starts the no-reply ladder; an answered one is a reply.
-    if outcome is CallOutcome.NO_ANSWER:
+    if outcome is CallOutcome.NO_ANSWER and no_reply_ladder:
         followups.start_ladder(client, event, actor=actor)
     elif outcome is CallOutcome.ANSWERED:
         followups.stop_ladders_on_reply(client, at=at, reason="Call answered", actor=actor)
+        escalations.pause_on_client_reply(client, at=at, reason="Call answered", actor=actor)
     return event
 
 
@@ -514,9 +513,10 @@ def log_email(
         at=at,
     )
     if sent:
-        _touched(client, at)
+        cadence.record_contact(client, at)
     else:
         followups.stop_ladders_on_reply(client, at=at, reason="Email received", actor=actor)  # F2
+        escalations.pause_on_client_reply(client, at=at, reason="Email received", actor=actor)
     return event
 
 
@@ -535,6 +535,9 @@ def log_whatsapp_request(
         detail={"contact_id": contact.id if contact else None, "message": message.strip()},
     )
     followups.stop_ladders_on_reply(client, at=event.at, reason="WhatsApp received", actor=actor)
+    escalations.pause_on_client_reply(  # E2
+        client, at=event.at, reason="WhatsApp received", actor=actor
+    )
     return event
 
 
@@ -610,7 +613,7 @@ def email_contact(
             outbox_message=message,
             at=at,
         )
-        _touched(client, at)
+        cadence.record_contact(client, at)
     return message
 
 

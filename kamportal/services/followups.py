@@ -29,7 +29,7 @@ from kamportal.models import (
     TimelineKind,
     User,
 )
-from kamportal.services import calendar, clock, timeline
+from kamportal.services import cadence, calendar, clock, timeline
 
 WHATSAPP_JOB = "kamportal.jobs.followups.send_whatsapp"
 # A reply on any of these channels stops the ladder.
@@ -137,6 +137,7 @@ def send_followup_email(ladder: NoReplyLadder, *, actor: User | None) -> OutboxM
         body=body,
         actor=actor,
     )
+    cadence.record_contact(client, now)  # F1: an email sent counts as contact
     hours = _team_setting(client, "no_reply_whatsapp_after_hours", DEFAULT_WHATSAPP_AFTER_HOURS)
     ladder.email_message = message
     ladder.email_sent_at = now

@@ -28,7 +28,7 @@ from kamportal.jobs import queue
 from kamportal.messaging import outbox
 from kamportal.models import Client, Contact, OutboxMessage, TimelineEvent, TimelineKind, User
 from kamportal.models.meetings import Meeting, MeetingStatus, MeetingType
-from kamportal.services import clock, timeline
+from kamportal.services import cadence, clock, timeline
 
 # F3: the confirmation goes at least this long before the meeting; a meeting booked with
 # less notice needs a reason.
@@ -506,8 +506,7 @@ def mark_held(meeting: Meeting, *, actor: User, recording_link: str) -> Meeting:
         detail={"meeting_id": meeting.id, "recording_link": link},
         at=now,
     )
-    if client.last_contact_at is None or meeting.starts_at > client.last_contact_at:
-        client.last_contact_at = meeting.starts_at
+    cadence.record_contact(client, meeting.starts_at)
     minutes.owe_for_meeting(meeting, at=now)
     _audit(actor, "meeting.held", meeting, before=before)
     return meeting
@@ -591,7 +590,9 @@ def _previous_start(meeting: Meeting) -> dict | None:
         .where(TimelineEvent.kind == TimelineKind.MEETING_RESCHEDULED.value)
         .order_by(TimelineEvent.at, TimelineEvent.id)
     )
-    since = meeting.confirmed_sequence if meeting.confirmed_sequence is not None else -1
+    if meeting.confirmed_sequence is None:
+        return None  # nothing was told yet: the first email is a plain confirmation
+    since = meeting.confirmed_sequence
     for event in events:
         detail = event.detail or {}
         if (
@@ -644,7 +645,8 @@ def _queue_meeting_email(meeting: Meeting, *, kind: str, now: datetime) -> Outbo
         body = _render("emails/meeting_cancellation.txt", context)
         method = "CANCEL"
     else:
-        prefix = "Moved" if previous else ("Updated" if meeting.sequence else "Confirmed")
+        told = meeting.confirmed_sequence is not None
+        prefix = "Moved" if previous else ("Updated" if told else "Confirmed")
         subject = f"{prefix}: {meeting.meeting_type.label} meeting, {when}"
         body = _render("emails/meeting_confirmation.txt", context)
         method = "REQUEST"

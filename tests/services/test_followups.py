@@ -106,9 +106,12 @@ def test_without_the_team_setting_the_email_is_offered_not_sent(setup, db):
     ladder = followups.open_ladder(setup["client"])
     assert ladder is not None and ladder.email_message_id is None
     assert messages(db, Channel.EMAIL) == []
+    assert setup["client"].last_contact_at is None  # an unanswered call is not contact
     followups.send_followup_email(ladder, actor=setup["acm"])
     db.session.commit()
     assert len(messages(db, Channel.EMAIL)) == 1
+    # F1: an email sent counts as contact.
+    assert setup["client"].last_contact_at == clock.now()
     # A second click sends nothing more.
     followups.send_followup_email(ladder, actor=setup["acm"])
     db.session.commit()

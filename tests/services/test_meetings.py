@@ -277,10 +277,10 @@ def test_f3_reschedule_raises_sequence_and_replaces_the_confirmation(world, db):
     assert queue.scheduled_at(meetings.confirm_job_id(meeting.id, 1)) == starts
     (event,) = _events(db, TimelineKind.MEETING_RESCHEDULED)
     assert event.detail["changed"] == ["starts_at", "duration_minutes"]
+    # The client was never told the first time: the first email is a plain confirmation.
     message = meetings.queue_confirmation(meeting, sequence=1)
-    assert "Was: Thursday 26 November 2026, 11:00 EET" in message.body
-    assert "Now: Friday 27 November 2026, 11:00 EET" in message.body
-    assert message.subject.startswith("Moved:")
+    assert message.subject.startswith("Confirmed:")
+    assert "Was:" not in message.body and "have changed" not in message.body
     with pytest.raises(ValidationError, match="Nothing changed"):
         meetings.reschedule_meeting(
             meeting, actor=world.acm, starts_at=meeting.starts_at, duration_minutes=45
@@ -297,6 +297,10 @@ def test_f3_reschedule_of_a_confirmed_meeting_sends_the_update_at_once(world, db
     )
     db.session.commit()
     assert meeting.confirmation_due_at == NOW
+    update = meetings.queue_confirmation(meeting, sequence=1)
+    assert update.subject.startswith("Moved:")
+    assert "Was: Tuesday 24 November 2026, 07:00 EET" in update.body
+    assert "Now: Friday 27 November 2026, 11:00 EET" in update.body
 
 
 def test_f3_rescheduling_to_under_4_hours_needs_a_reason(world, db):

@@ -1,0 +1,827 @@
+"""Escalations (E1), their ladder (E2), the leader's decisions and complaints (E3).
+
+E1: an escalation is raised when the client asks for the ACM's manager, asks to change
+the ACM, or refuses to deal with the ACM; one is open per client at a time.
+E2: the ACM calls (logged, G3) → no answer: the "we tried to call you" email goes at once
+(G1 CCs) → no reply for the team's business hours: a WhatsApp asking the client to reply
+to the email → no reply for the team's business hours (or the ACM cannot solve it): the
+leader, the final step. The timed steps run from `jobs/escalations.py`; a client reply
+logged on the timeline pauses the ladder for the ACM to act; resolving stops it.
+E3: the leader (or an admin) decides: resolved, reassign the client, or take it over.
+Complaints, cancellations and refunds are recorded for the complaint-handling queue and
+never run through the ladder.
+
+Every step keeps its proof as an `EscalationStep`: the call's timeline event, the outbox
+message (its delivery status and provider id are on it), who moved it and when.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from kamportal.errors import NotAllowed, RuleViolation, ValidationError
+from kamportal.extensions import db
+from kamportal.jobs import queue
+from kamportal.messaging import outbox
+from kamportal.models import (
+    CallOutcome,
+    Client,
+    Complaint,
+    ComplaintKind,
+    ComplaintStatus,
+    Contact,
+    ContactChannel,
+    Escalation,
+    EscalationStatus,
+    EscalationStep,
+    EscalationTrigger,
+    LadderStep,
+    OutboxMessage,
+    ResolutionKind,
+    StepKind,
+    TimelineEvent,
+    TimelineKind,
+    User,
+)
+from kamportal.services import access, calendar, clock, followups, timeline
+
+STEP_JOB = "kamportal.jobs.escalations.run_step"
+# The waits of a client whose ACM has no team (the Team columns' defaults).
+DEFAULT_WAITS = {LadderStep.WHATSAPP: 4, LadderStep.LEADER: 8}
+_WAIT_SETTINGS = {
+    LadderStep.WHATSAPP: "escalation_whatsapp_after_hours",
+    LadderStep.LEADER: "escalation_leader_after_hours",
+}
+DECISIONS = ("resolved", "reassign", "take_over")
+ESCALATION_FIELDS = (
+    "status",
+    "current_step",
+    "step_due_at",
+    "waiting_for_leader",
+    "paused_at",
+    "resolution",
+    "resolution_note",
+)
+
+
+def step_job_id(escalation_id: int, step: LadderStep | str) -> str:
+    """One job per escalation and timed step, so a reconciler can find and re-create it."""
+    return f"escalation-{escalation_id}-{LadderStep(step).value}"
+
+
+def _choice(enum_type, value, *, field: str, message: str):
+    try:
+        return enum_type(value)
+    except ValueError:
+        raise ValidationError(message, field=field) from None
+
+
+def _text(value: str | None, *, field: str, message: str) -> str:
+    cleaned = (value or "").strip()
+    if not cleaned:
+        raise ValidationError(message, field=field)
+    return cleaned
+
+
+def _check_works_on(actor: User, client: Client) -> None:
+    if not access.can_work_on_client(actor, client):
+        raise NotAllowed("You do not work on this client.")
+
+
+def _add_step(
+    escalation: Escalation,
+    kind: StepKind,
+    *,
+    actor: User | None,
+    at: datetime,
+    note: str | None = None,
+    call_event: TimelineEvent | None = None,
+    message: OutboxMessage | None = None,
+) -> EscalationStep:
+    step = EscalationStep(
+        escalation=escalation,
+        step=kind.value,
+        at=at,
+        actor=actor,
+        call_event=call_event,
+        outbox_message=message,
+        note=note,
+    )
+    db.session.add(step)
+    return step
+
+
+def _contact_with(client: Client, attribute: str) -> Contact | None:
+    """The primary contact if it has `attribute` (email, whatsapp), else the first that has."""
+    ordered = sorted(client.contacts, key=lambda c: (not c.is_primary, c.id))
+    return next((c for c in ordered if getattr(c, attribute)), None)
+
+
+def _render(name: str, **context) -> str:
+    # No request context here (a job may send it): the template alone.
+    return current_app.jinja_env.get_template(f"emails/{name}").render(**context)
+
+
+def _wait_hours(client: Client, step: LadderStep) -> int:
+    team = client.acm.team if client.acm is not None else None
+    if team is None:
+        return DEFAULT_WAITS[step]
+    return getattr(team, _WAIT_SETTINGS[step])
+
+
+def _start_wait(escalation: Escalation, *, at: datetime) -> None:
+    """Start the wait before the next timed step, in business hours (E2), and schedule its
+    job after the commit."""
+    following = escalation.step.following
+    assert following in _WAIT_SETTINGS, f"no timed step after {escalation.step}"
+    hours = _wait_hours(escalation.client, following)
+    escalation.step_due_at = calendar.calendar_for_client(escalation.client).add_business_hours(
+        at, hours
+    )
+    db.session.flush()
+    queue.enqueue_after_commit(
+        db.session,
+        STEP_JOB,
+        escalation.id,
+        following.value,
+        job_id=step_job_id(escalation.id, following),
+        at=escalation.step_due_at,
+    )
+
+
+def _move_to(escalation: Escalation, step: LadderStep, *, at: datetime) -> None:
+    escalation.current_step = step.value
+    escalation.step_started_at = at
+    escalation.step_due_at = None
+    escalation.paused_at = None
+
+
+# --- Reading ---------------------------------------------------------------------------------
+
+
+def open_escalation(client: Client) -> Escalation | None:
+    """The client's open escalation, if any (E1: at most one)."""
+    return db.session.scalar(
+        select(Escalation)
+        .where(Escalation.client_id == client.id)
+        .where(Escalation.status == EscalationStatus.OPEN.value)
+    )
+
+
+def escalation_queue(viewer: User) -> list[Escalation]:
+    """The open escalations of the clients `viewer` may see: those waiting for the leader's
+    decision first, then the oldest (E3, the leader's queue)."""
+    return list(
+        db.session.scalars(
+            select(Escalation)
+            .join(Escalation.client)
+            .where(Escalation.status == EscalationStatus.OPEN.value)
+            .where(access.visible_clients_clause(viewer))
+            .options(joinedload(Escalation.client).joinedload(Client.acm))
+            .order_by(Escalation.waiting_for_leader.desc(), Escalation.raised_at, Escalation.id)
+        )
+    )
+
+
+def complaint_queue(viewer: User, *, status: str | None = None) -> list[Complaint]:
+    """The complaints, cancellations and refunds of the clients `viewer` may see (E3),
+    oldest first; closed ones only when asked for by `status`."""
+    query = (
+        select(Complaint)
+        .join(Complaint.client)
+        .where(access.visible_clients_clause(viewer))
+        .options(joinedload(Complaint.client))
+        .order_by(Complaint.raised_at, Complaint.id)
+    )
+    if status:
+        query = query.where(Complaint.status == status)
+    else:
+        query = query.where(Complaint.status != ComplaintStatus.CLOSED.value)
+    return list(db.session.scalars(query))
+
+
+# --- Raising (E1) ------------------------------------------------------------------------------
+
+
+def raise_escalation(
+    client: Client, *, actor: User, trigger: str, said: str, channel: str
+) -> Escalation:
+    """E1: record that the client asked for the ACM's manager, asked to change the ACM, or
+    refuses the ACM; the ladder starts at the call step (the ACM calls, G3).
+
+    One open escalation per client: raising another adds what the client said to the open
+    one, as a note, and returns it. Raises NotAllowed for someone who does not work on the
+    client, ValidationError for an unknown trigger or channel or nothing said.
+    """
+    _check_works_on(actor, client)
+    trigger = _choice(
+        EscalationTrigger, trigger, field="trigger", message="Choose what the client asked."
+    )
+    channel = _choice(ContactChannel, channel, field="channel", message="Choose the channel.")
+    said = _text(said, field="said", message="Write what the client said.")
+    now = clock.now()
+    existing = open_escalation(client)
+    if existing is not None:
+        note = f"{trigger.label} ({channel.label}): {said}"
+        _add_step(existing, StepKind.NOTE, actor=actor, at=now, note=note)
+        timeline.record(
+            client,
+            TimelineKind.ESCALATION_RAISED,
+            actor=actor,
+            summary=f"Escalation #{existing.id}, the client again: {note}",
+            detail={"escalation_id": existing.id, "trigger": trigger, "channel": channel},
+            at=now,
+        )
+        timeline.audit(actor, "escalation.add", existing, after={"note": note})
+        db.session.flush()
+        return existing
+    escalation = Escalation(
+        client=client,
+        raised_by=actor,
+        raised_at=now,
+        trigger=trigger.value,
+        said=said,
+        channel=channel.value,
+        status=EscalationStatus.OPEN.value,
+        current_step=LadderStep.CALL.value,
+        step_started_at=now,
+        waiting_for_leader=False,
+    )
+    db.session.add(escalation)
+    _add_step(escalation, StepKind.RAISED, actor=actor, at=now, note=said)
+    db.session.flush()
+    timeline.record(
+        client,
+        TimelineKind.ESCALATION_RAISED,
+        actor=actor,
+        summary=f"Escalation #{escalation.id} raised: {trigger.label} ({channel.label}): {said}",
+        detail={"escalation_id": escalation.id, "trigger": trigger, "channel": channel},
+        at=now,
+    )
+    timeline.audit(
+        actor,
+        "escalation.raise",
+        escalation,
+        after=timeline.snapshot(escalation, ("client_id", "trigger", "channel", "said")),
+    )
+    return escalation
+
+
+# --- The ladder (E2) ---------------------------------------------------------------------------
+
+
+def log_escalation_call(
+    escalation: Escalation,
+    *,
+    actor: User,
+    outcome: str,
+    notes: str = "",
+    contact: Contact | None = None,
+) -> TimelineEvent:
+    """E2 step 1 (G3): the ACM's call, logged through services/clients.log_call; its
+    timeline event is kept as the step's proof.
+
+    Answered: the ACM may resolve (a reply pauses a ladder under way). Not answered at the
+    call step: the "we tried to call you" email goes at once through the outbox (G1 CCs)
+    and the WhatsApp step is scheduled after the team's wait in business hours. Not
+    answered on a paused ladder: the ladder resumes, its wait counted afresh.
+    Raises RuleViolation("E2") for a resolved escalation, or when the email is due and no
+    contact has an email address; NotAllowed for someone who does not work on the client.
+    """
+    from kamportal.services import clients  # clients calls back into this module
+
+    if not escalation.is_open:
+        raise RuleViolation("E2", "This escalation is resolved.")
+    client = escalation.client
+    _check_works_on(actor, client)
+    outcome = _choice(CallOutcome, outcome, field="outcome", message="Choose the call's outcome.")
+    answered = outcome is CallOutcome.ANSWERED
+    sends_email = not answered and escalation.step is LadderStep.CALL
+    if sends_email and _contact_with(client, "email") is None:
+        raise RuleViolation("E2", "No contact of this client has an email address: add one.")
+    contact = contact or client.primary_contact
+    # The escalation ladder follows up this call, not F2's no-reply ladder.
+    event = clients.log_call(
+        client, actor=actor, contact=contact, outcome=outcome, notes=notes, no_reply_ladder=False
+    )
+    db.session.flush()
+    _add_step(
+        escalation, StepKind.CALL, actor=actor, at=event.at, call_event=event, note=notes.strip()
+    )
+    if sends_email:
+        _send_email_step(escalation, actor=actor, at=event.at)
+    elif not answered and escalation.paused_at is not None and not escalation.waiting_for_leader:
+        resume_ladder(escalation, actor=actor, note="Called again, no answer")
+    db.session.flush()
+    return event
+
+
+def _send_email_step(escalation: Escalation, *, actor: User | None, at: datetime) -> None:
+    """E2 step 2: "we tried to call you, please give us a suitable time" (G1 CCs)."""
+    client = escalation.client
+    contact = _contact_with(client, "email")
+    acm = client.acm
+    message = outbox.queue_client_email(
+        client,
+        key=f"escalation-{escalation.id}-email",
+        to=[contact.email],
+        subject=f"We tried to call you – {client.store_code}",
+        body=_render(
+            "escalation_we_tried_to_call.txt",
+            client=client,
+            contact=contact,
+            acm=acm,
+            team=acm.team if acm else None,
+        ),
+        actor=actor,
+    )
+    _move_to(escalation, LadderStep.EMAIL, at=at)
+    _add_step(escalation, StepKind.EMAIL, actor=actor, at=at, message=message)
+    _start_wait(escalation, at=at)
+    timeline.record(
+        client,
+        TimelineKind.ESCALATION_STEP,
+        actor=actor,
+        summary=f"Escalation #{escalation.id}: we tried to call you, email to {contact.name} "
+        f"(E2); WhatsApp step due {escalation.step_due_at:%Y-%m-%d %H:%M} UTC",
+        detail={"escalation_id": escalation.id, "step": LadderStep.EMAIL, "contact_id": contact.id},
+        outbox_message=message,
+        at=at,
+    )
+    # One ladder talks to the client: a no-reply ladder (F2) under way gives way to it.
+    followups.stop_ladders_on_reply(
+        client, at=at, reason=f"escalation #{escalation.id} follows up instead (E2)", actor=actor
+    )
+
+
+def run_due_step(escalation_id: int, step: str) -> str:
+    """E2: run timed step `step` ("whatsapp" or "leader") if it is still wanted and due.
+
+    Nothing is done for an escalation that is gone, resolved, paused, with the leader
+    already, moved on by hand, whose step is done, or not due yet. Returns what happened
+    ("done" or why nothing was). Running it twice acts once. The caller commits.
+    """
+    step = LadderStep(step)
+    # Locked (PostgreSQL) so a resolve or a hand-made move waits for this decision or comes
+    # first and is seen; SQLite serialises writers anyway.
+    escalation = db.session.get(Escalation, escalation_id, with_for_update=True)
+    if escalation is None:
+        return "gone"
+    if not escalation.is_open:
+        return "resolved"
+    order = list(LadderStep)
+    if order.index(escalation.step) >= order.index(step):
+        return "already done"
+    if escalation.step.following is not step:
+        return "not reached"
+    if escalation.paused_at is not None:
+        return "paused"
+    now = clock.now()
+    if escalation.step_due_at is None or now < escalation.step_due_at:
+        return "not due"
+    if step is LadderStep.WHATSAPP:
+        _send_whatsapp_step(escalation, at=now)
+    else:
+        _to_leader(
+            escalation,
+            actor=None,
+            at=now,
+            note="No reply to the call, the email or the WhatsApp",
+        )
+    db.session.flush()
+    return "done"
+
+
+def _send_whatsapp_step(escalation: Escalation, *, at: datetime) -> None:
+    """E2 step 3: a WhatsApp template asking the client to reply to the email."""
+    client = escalation.client
+    contact = _contact_with(client, "whatsapp")
+    message = None
+    if contact is not None:
+        message = outbox.queue_whatsapp(
+            key=f"escalation-{escalation.id}-whatsapp",
+            to=contact.whatsapp,
+            template="reply_to_our_email",
+            params={"name": contact.name.split()[0]},
+            client=client,
+            actor=None,
+        )
+        summary = f"WhatsApp to {contact.name}: please reply to our email (E2)"
+    else:
+        summary = "No contact has a WhatsApp number: the WhatsApp step was skipped (E2)"
+    _move_to(escalation, LadderStep.WHATSAPP, at=at)
+    _add_step(
+        escalation,
+        StepKind.WHATSAPP,
+        actor=None,
+        at=at,
+        message=message,
+        note=None if contact else summary,
+    )
+    _start_wait(escalation, at=at)
+    timeline.record(
+        client,
+        TimelineKind.ESCALATION_STEP,
+        actor=None,
+        summary=f"Escalation #{escalation.id}: {summary}",
+        detail={
+            "escalation_id": escalation.id,
+            "step": LadderStep.WHATSAPP,
+            "template": "reply_to_our_email",
+        },
+        outbox_message=message,
+        at=at,
+    )
+
+
+def _to_leader(escalation: Escalation, *, actor: User | None, at: datetime, note: str) -> None:
+    """E2 step 4, the final one: the leader is notified by email and decides (E3)."""
+    client = escalation.client
+    before = timeline.snapshot(escalation, ESCALATION_FIELDS)
+    _move_to(escalation, LadderStep.LEADER, at=at)
+    escalation.waiting_for_leader = True
+    team = client.acm.team if client.acm is not None else None
+    leader = team.leader if team is not None else None
+    message = None
+    if leader is not None:
+        message = outbox.queue_email(
+            key=f"escalation-{escalation.id}-leader",
+            to=[leader.email],
+            cc=[client.acm.email],
+            subject=f"Escalation for your decision – {client.store_code}",
+            body=_render(
+                "escalation_to_leader.txt",
+                client=client,
+                escalation=escalation,
+                leader=leader,
+                acm=client.acm,
+                note=note,
+            ),
+            client=client,
+            actor=actor,
+            reply_to=client.acm.email,
+        )
+    _add_step(escalation, StepKind.LEADER, actor=actor, at=at, message=message, note=note)
+    who = leader.name if leader else "the team leader (the team has none: an admin decides)"
+    timeline.record(
+        client,
+        TimelineKind.ESCALATION_TO_LEADER,
+        actor=actor,
+        summary=f"Escalation #{escalation.id} sent to {who}: {note}",
+        detail={"escalation_id": escalation.id, "step": LadderStep.LEADER},
+        outbox_message=message,
+        at=at,
+    )
+    timeline.audit(
+        actor,
+        "escalation.to_leader",
+        escalation,
+        before=before,
+        after=timeline.snapshot(escalation, ESCALATION_FIELDS),
+    )
+
+
+def advance_to_leader(escalation: Escalation, *, actor: User, note: str) -> None:
+    """E2: the ACM cannot solve it: straight to the leader, whatever the step; the
+    scheduled steps then find it moved on and do nothing.
+
+    Raises RuleViolation("E2") if it is resolved or with the leader already, NotAllowed for
+    someone who does not work on the client, ValidationError without a note.
+    """
+    if not escalation.is_open:
+        raise RuleViolation("E2", "This escalation is resolved.")
+    if escalation.waiting_for_leader:
+        raise RuleViolation("E2", "This escalation is with the leader already.")
+    _check_works_on(actor, escalation.client)
+    note = _text(note, field="note", message="Say why the leader must take it.")
+    _to_leader(escalation, actor=actor, at=clock.now(), note=note)
+    db.session.flush()
+
+
+def pause_on_client_reply(
+    client: Client, *, at: datetime, reason: str, actor: User | None = None
+) -> Escalation | None:
+    """E2: a reply from the client (an email or WhatsApp received, an answered call) pauses
+    the ladder under way for the ACM to act; returns the paused escalation, if any.
+
+    Only a ladder waiting on a timed step (after the email or the WhatsApp) pauses: at the
+    call step the ACM acts anyway, and with the leader the ladder is over.
+    """
+    escalation = open_escalation(client)
+    if (
+        escalation is None
+        or escalation.paused_at is not None
+        or escalation.waiting_for_leader
+        or escalation.step not in (LadderStep.EMAIL, LadderStep.WHATSAPP)
+    ):
+        return None
+    escalation.paused_at = at
+    _add_step(escalation, StepKind.PAUSED, actor=actor, at=at, note=reason)
+    timeline.record(
+        client,
+        TimelineKind.ESCALATION_PAUSED,
+        actor=actor,
+        summary=f"Escalation #{escalation.id} paused, the client replied ({reason}): "
+        "the ACM acts next",
+        detail={"escalation_id": escalation.id, "step": escalation.current_step},
+        at=at,
+    )
+    db.session.flush()
+    return escalation
+
+
+def resume_ladder(escalation: Escalation, *, actor: User, note: str) -> None:
+    """E2: restart a paused ladder at its step, the wait counted afresh from now.
+
+    Raises RuleViolation("E2") if it is resolved or not paused.
+    """
+    if not escalation.is_open or escalation.paused_at is None:
+        raise RuleViolation("E2", "Only a paused escalation can resume.")
+    _check_works_on(actor, escalation.client)
+    now = clock.now()
+    escalation.paused_at = None
+    escalation.step_started_at = now
+    _add_step(escalation, StepKind.RESUMED, actor=actor, at=now, note=note)
+    _start_wait(escalation, at=now)
+    timeline.record(
+        escalation.client,
+        TimelineKind.ESCALATION_RESUMED,
+        actor=actor,
+        summary=f"Escalation #{escalation.id} resumed: {note}; next step due "
+        f"{escalation.step_due_at:%Y-%m-%d %H:%M} UTC",
+        detail={"escalation_id": escalation.id, "step": escalation.current_step},
+        at=now,
+    )
+
+
+# --- Ending it (E2, E3) ------------------------------------------------------------------------
+
+
+def _close(
+    escalation: Escalation,
+    *,
+    actor: User,
+    kind: ResolutionKind,
+    note: str,
+    action: str,
+    message: OutboxMessage | None = None,
+) -> None:
+    before = timeline.snapshot(escalation, ESCALATION_FIELDS)
+    now = clock.now()
+    escalation.status = EscalationStatus.RESOLVED.value
+    escalation.resolved_at = now
+    escalation.resolved_by = actor
+    escalation.resolution = kind.value
+    escalation.resolution_note = note
+    escalation.step_due_at = None
+    escalation.waiting_for_leader = False
+    _add_step(escalation, StepKind.RESOLVED, actor=actor, at=now, note=note, message=message)
+    timeline.record(
+        escalation.client,
+        TimelineKind.ESCALATION_RESOLVED,
+        actor=actor,
+        summary=f"Escalation #{escalation.id}: {kind.label} by {actor.name}: {note}",
+        detail={"escalation_id": escalation.id, "resolution": kind},
+        outbox_message=message,
+        at=now,
+    )
+    timeline.audit(
+        actor,
+        action,
+        escalation,
+        before=before,
+        after=timeline.snapshot(escalation, ESCALATION_FIELDS),
+    )
+    db.session.flush()
+
+
+def resolve(escalation: Escalation, *, actor: User, note: str) -> None:
+    """E2: the ACM (or the leader) solved it with the client: the ladder stops (the
+    scheduled steps find it resolved and do nothing).
+
+    Raises RuleViolation("E2") if already resolved, NotAllowed for someone who does not
+    work on the client, ValidationError without a note.
+    """
+    if not escalation.is_open:
+        raise RuleViolation("E2", "This escalation is resolved already.")
+    _check_works_on(actor, escalation.client)
+    note = _text(note, field="note", message="Say how it was solved.")
+    _close(
+        escalation,
+        actor=actor,
+        kind=ResolutionKind.RESOLVED,
+        note=note,
+        action="escalation.resolve",
+    )
+
+
+def decide(
+    escalation: Escalation,
+    *,
+    leader: User,
+    decision: str,
+    note: str,
+    new_acm: User | None = None,
+) -> None:
+    """E3: the leader's decision: resolved, reassign the client to another ACM of the team
+    (`new_acm`), or take it over (the client goes to the team's leader). Reassigning goes
+    through services/clients.reassign_client, as the foundation's does. The note goes to
+    the client through the outbox (G1 CCs); on a reassignment both ACMs are told.
+
+    Only the leader of the client's team, or an admin, decides: NotAllowed otherwise.
+    Raises RuleViolation("E3") if it is resolved already, ValidationError for an unknown
+    decision, no note, or an ACM that cannot take the client.
+    """
+    from kamportal.services import clients  # clients calls back into this module
+
+    client = escalation.client
+    if not access.can_reassign_client(leader, client):
+        raise NotAllowed("Only the client's team leader or an admin decides an escalation.")
+    if not escalation.is_open:
+        raise RuleViolation("E3", "This escalation is resolved already.")
+    if decision not in DECISIONS:
+        raise ValidationError("Choose resolved, reassign or take over.", field="decision")
+    note = _text(note, field="note", message="Write the note to the client.")
+    previous_acm = client.acm
+    if decision == "resolved":
+        kind = ResolutionKind.RESOLVED
+    else:
+        if decision == "take_over":
+            team = previous_acm.team if previous_acm is not None else None
+            new_acm = team.leader if team is not None else None
+            if new_acm is None:
+                raise ValidationError("The client's team has no leader to take it over.")
+            kind = ResolutionKind.TAKEN_OVER
+        else:
+            kind = ResolutionKind.REASSIGNED
+        clients.reassign_client(
+            client,
+            actor=leader,
+            new_acm=new_acm,
+            reason=f"Escalation #{escalation.id} ({kind.label.lower()}): {note}",
+        )
+        db.session.flush()
+        _tell_acms(escalation, previous=previous_acm, new=new_acm, actor=leader, note=note)
+    message = _tell_client(escalation, kind=kind, actor=leader, note=note)
+    _close(
+        escalation,
+        actor=leader,
+        kind=kind,
+        note=note,
+        action="escalation.decide",
+        message=message,
+    )
+
+
+def _tell_client(
+    escalation: Escalation, *, kind: ResolutionKind, actor: User, note: str
+) -> OutboxMessage | None:
+    """The leader's note to the client (E3), with G1 CCs; None if no contact has an email
+    (the decision still stands; the timeline shows no message)."""
+    client = escalation.client
+    contact = _contact_with(client, "email")
+    if contact is None:
+        return None
+    return outbox.queue_client_email(
+        client,
+        key=f"escalation-{escalation.id}-decision",
+        to=[contact.email],
+        subject=f"About your request – {client.store_code}",
+        body=_render(
+            "escalation_decision.txt",
+            client=client,
+            contact=contact,
+            kind=kind.value,
+            acm=client.acm,
+            leader=actor,
+            note=note,
+        ),
+        actor=actor,
+    )
+
+
+def _tell_acms(
+    escalation: Escalation, *, previous: User | None, new: User, actor: User, note: str
+) -> OutboxMessage:
+    """E3: both ACMs learn that the client moved (an internal email, no client CCs)."""
+    client = escalation.client
+    return outbox.queue_email(
+        key=f"escalation-{escalation.id}-handover",
+        to=[u.email for u in (previous, new) if u is not None],
+        subject=f"{client.store_name} ({client.store_code}) now managed by {new.name}",
+        body=_render(
+            "escalation_handover.txt",
+            client=client,
+            escalation=escalation,
+            previous=previous,
+            new=new,
+            leader=actor,
+            note=note,
+        ),
+        client=client,
+        actor=actor,
+    )
+
+
+# --- Complaints (E3) ---------------------------------------------------------------------------
+
+COMPLAINT_FIELDS = ("client_id", "kind", "channel", "said", "status", "note")
+
+
+def record_complaint(
+    client: Client, *, actor: User, kind: str, said: str, channel: str
+) -> Complaint:
+    """E3: a complaint, cancellation or refund request goes to the complaint-handling queue,
+    recorded, and not through the escalation ladder.
+
+    Raises NotAllowed for someone who does not work on the client, ValidationError for an
+    unknown kind or channel or nothing said.
+    """
+    _check_works_on(actor, client)
+    kind = _choice(
+        ComplaintKind, kind, field="kind", message="Choose complaint, cancellation or refund."
+    )
+    channel = _choice(ContactChannel, channel, field="channel", message="Choose the channel.")
+    said = _text(said, field="said", message="Write what the client said.")
+    now = clock.now()
+    complaint = Complaint(
+        client=client,
+        kind=kind.value,
+        said=said,
+        channel=channel.value,
+        raised_by=actor,
+        raised_at=now,
+        status=ComplaintStatus.OPEN.value,
+    )
+    db.session.add(complaint)
+    db.session.flush()
+    timeline.record(
+        client,
+        TimelineKind.COMPLAINT_RECORDED,
+        actor=actor,
+        summary=f"{kind.label} #{complaint.id} recorded for complaint handling "
+        f"({channel.label}): {said}",
+        detail={"complaint_id": complaint.id, "kind": kind},
+        at=now,
+    )
+    timeline.audit(
+        actor, "complaint.record", complaint, after=timeline.snapshot(complaint, COMPLAINT_FIELDS)
+    )
+    return complaint
+
+
+def update_complaint(complaint: Complaint, *, actor: User, status: str, note: str = "") -> None:
+    """E3: move a complaint along the queue (open → in progress → closed), with a note.
+
+    Raises NotAllowed for someone who does not work on the client, ValidationError for an
+    unknown status or closing without a note.
+    """
+    _check_works_on(actor, complaint.client)
+    status = _choice(ComplaintStatus, status, field="status", message="Choose a status.")
+    note = (note or "").strip()
+    if status is ComplaintStatus.CLOSED and not note:
+        raise ValidationError("Say how it was closed.", field="note")
+    before = timeline.snapshot(complaint, COMPLAINT_FIELDS)
+    now = clock.now()
+    complaint.status = status.value
+    complaint.closed_at = now if status is ComplaintStatus.CLOSED else None
+    if note:
+        complaint.note = note
+    timeline.record(
+        complaint.client,
+        TimelineKind.COMPLAINT_UPDATED,
+        actor=actor,
+        summary=f"{ComplaintKind(complaint.kind).label} #{complaint.id}: {status.label}"
+        + (f": {note}" if note else ""),
+        detail={"complaint_id": complaint.id, "status": status},
+        at=now,
+    )
+    timeline.audit(
+        actor,
+        "complaint.update",
+        complaint,
+        before=before,
+        after=timeline.snapshot(complaint, COMPLAINT_FIELDS),
+    )
+    db.session.flush()
+
+
+# --- The reconciler's view -----------------------------------------------------------------
+
+
+def steps_to_reconcile() -> list[tuple[int, LadderStep, datetime]]:
+    """(id, next timed step, due time) of the open, unpaused escalations waiting on one."""
+    rows = db.session.execute(
+        select(Escalation.id, Escalation.current_step, Escalation.step_due_at)
+        .where(Escalation.status == EscalationStatus.OPEN.value)
+        .where(Escalation.paused_at.is_(None))
+        .where(Escalation.waiting_for_leader.is_(False))
+        .where(Escalation.step_due_at.is_not(None))
+        .where(Escalation.current_step.in_([LadderStep.EMAIL.value, LadderStep.WHATSAPP.value]))
+        .order_by(Escalation.step_due_at)
+    )
+    return [(eid, LadderStep(step).following, due) for eid, step, due in rows]
