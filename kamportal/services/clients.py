@@ -25,6 +25,10 @@ from kamportal.models import (
     Client,
     Contact,
     LifecycleStatus,
+    Meeting,
+    MeetingStatus,
+    Minutes,
+    MinutesStatus,
     OutboxMessage,
     Plan,
     Team,
@@ -299,7 +303,9 @@ def update_client(client: Client, profile: ClientProfile, *, actor: User) -> dic
 
 
 def reassign_client(client: Client, *, actor: User, new_acm: User | None, reason: str) -> None:
-    """Move a client to another ACM of the team (leader or admin only).
+    """Move a client to another ACM of the team (leader or admin only). Its open work
+    follows: upcoming meetings (their confirmations then show the new ACM, F3) and owed
+    minutes (G5).
 
     Raises NotAllowed if the actor does not lead the client's team, ValidationError if the
     new ACM is not one the actor may assign, or is the current one."""
@@ -313,15 +319,23 @@ def reassign_client(client: Client, *, actor: User, new_acm: User | None, reason
     previous = client.acm
     client.acm = new_acm
     client.updated_at = clock.now()
+    moved = _hand_over_open_work(client, new_acm)
     timeline.record(
         client,
         TimelineKind.CLIENT_REASSIGNED,
         actor=actor,
-        summary=f"Reassigned from {previous.name if previous else 'nobody'} to {new_acm.name}",
+        summary=f"Reassigned from {previous.name if previous else 'nobody'} to {new_acm.name}"
+        + (
+            f"; {moved['meetings']} upcoming meeting(s) and {moved['minutes']} owed minutes"
+            " moved too"
+            if any(moved.values())
+            else ""
+        ),
         detail={
             "from_acm_id": previous.id if previous else None,
             "to_acm_id": new_acm.id,
             "reason": reason.strip(),
+            "moved": moved,
         },
     )
     timeline.audit(
@@ -331,6 +345,28 @@ def reassign_client(client: Client, *, actor: User, new_acm: User | None, reason
         before={"acm_id": previous.id if previous else None},
         after={"acm_id": new_acm.id, "reason": reason.strip()},
     )
+
+
+def _hand_over_open_work(client: Client, new_acm: User) -> dict[str, int]:
+    upcoming = list(
+        db.session.scalars(
+            select(Meeting).where(
+                Meeting.client_id == client.id, Meeting.status == MeetingStatus.SCHEDULED.value
+            )
+        )
+    )
+    owed = list(
+        db.session.scalars(
+            select(Minutes).where(
+                Minutes.client_id == client.id, Minutes.status == MinutesStatus.OWED.value
+            )
+        )
+    )
+    for meeting in upcoming:
+        meeting.organizer_id = new_acm.id
+    for minutes in owed:
+        minutes.owner_id = new_acm.id
+    return {"meetings": len(upcoming), "minutes": len(owed)}
 
 
 # --- Contacts ----------------------------------------------------------------------------

@@ -133,7 +133,12 @@ def test_leader_reassigns_within_the_team_recorded_on_timeline_and_audit(
     event = db.session.scalar(
         select(TimelineEvent).where(TimelineEvent.kind == TimelineKind.CLIENT_REASSIGNED)
     )
-    assert event.detail == {"from_acm_id": acm.id, "to_acm_id": other_acm.id, "reason": "Workload"}
+    assert event.detail == {
+        "from_acm_id": acm.id,
+        "to_acm_id": other_acm.id,
+        "reason": "Workload",
+        "moved": {"meetings": 0, "minutes": 0},
+    }
     audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "client.reassign"))
     assert audit.before == {"acm_id": acm.id}
 
@@ -329,3 +334,38 @@ def test_a_clients_contact_email_is_not_added_twice(db, make_client, make_contac
         sara, clients.ContactDetails(name="Sara N.", email="sara@nile.example"), actor=acm
     )
     assert sara.name == "Sara N."
+
+
+def test_reassignment_moves_upcoming_meetings_and_owed_minutes_to_the_new_acm_F3_G5(
+    db, team_setup, make_client, make_contact, frozen_clock
+):
+    from kamportal.models import Meeting, MeetingType, Minutes
+    from kamportal.services import meetings
+
+    _, leader, acm, other_acm = team_setup
+    client = make_client(acm=acm)
+    contact = make_contact(client)
+    upcoming = meetings.schedule_meeting(
+        client,
+        actor=acm,
+        kind=MeetingType.WEEKLY,
+        starts_at=clock.now() + timedelta(days=2),
+        duration_minutes=30,
+        zoom_link="https://zoom.us/j/1234567890",
+        agenda="Weekly",
+        attendees=[contact],
+    )
+    answered = clients.log_call(client, actor=acm, contact=contact, outcome=CallOutcome.ANSWERED)
+    db.session.commit()
+
+    clients.reassign_client(client, actor=leader, new_acm=other_acm, reason="Workload")
+    db.session.commit()
+
+    assert db.session.get(Meeting, upcoming.id).organizer_id == other_acm.id
+    owed = db.session.scalar(select(Minutes).where(Minutes.call_event_id == answered.id))
+    assert owed.owner_id == other_acm.id
+    event = db.session.scalar(
+        select(TimelineEvent).where(TimelineEvent.kind == TimelineKind.CLIENT_REASSIGNED)
+    )
+    assert event.detail["moved"] == {"meetings": 1, "minutes": 1}
+    assert "1 upcoming meeting(s) and 1 owed minutes moved too" in event.summary
