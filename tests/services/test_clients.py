@@ -186,6 +186,7 @@ def test_invalid_contact_details_are_refused(db, make_client, team_setup, detail
 def test_new_primary_contact_replaces_the_old_one_and_is_recorded_P5(
     db, make_client, make_contact, team_setup
 ):
+    """Rule P5: a change of the client's point of contact is recorded on the timeline."""
     _, _, acm, _ = team_setup
     client = make_client(acm=acm)
     first = make_contact(client, name="Old Point", is_primary=True)
