@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -112,6 +113,12 @@ def queue_email(
         created_at=clock.now(),
     )
     return _add(message)
+
+
+def render_email(name: str, **context: Any) -> str:
+    """The body of an email from `templates/emails/<name>`. Only the template and its
+    context: a job has no request, and an email needs nothing of the web pages."""
+    return current_app.jinja_env.get_template(f"emails/{name}").render(**context)
 
 
 def queue_client_email(

@@ -91,6 +91,15 @@ class Client(Base):
     def primary_contact(self) -> Contact | None:
         return next((c for c in self.contacts if c.is_primary), None)
 
+    def reachable_contact(
+        self, attribute: str, *, preferred: Contact | None = None
+    ) -> Contact | None:
+        """Whom to reach by `attribute` ("email", "whatsapp"): `preferred` (the contact just
+        called) if they have it, else the primary contact, else any contact that has it."""
+        candidates = [preferred] if preferred is not None else []
+        candidates += sorted(self.contacts, key=lambda c: (not c.is_primary, c.id))
+        return next((c for c in candidates if getattr(c, attribute)), None)
+
     def __repr__(self) -> str:
         return f"<Client {self.store_code}>"
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -113,17 +112,6 @@ def _add_step(
     )
     db.session.add(step)
     return step
-
-
-def _contact_with(client: Client, attribute: str) -> Contact | None:
-    """The primary contact if it has `attribute` (email, whatsapp), else the first that has."""
-    ordered = sorted(client.contacts, key=lambda c: (not c.is_primary, c.id))
-    return next((c for c in ordered if getattr(c, attribute)), None)
-
-
-def _render(name: str, **context) -> str:
-    # No request context here (a job may send it): the template alone.
-    return current_app.jinja_env.get_template(f"emails/{name}").render(**context)
 
 
 def _wait_hours(client: Client, step: LadderStep) -> int:
@@ -301,7 +289,7 @@ def log_escalation_call(
     outcome = _choice(CallOutcome, outcome, field="outcome", message="Choose the call's outcome.")
     answered = outcome is CallOutcome.ANSWERED
     sends_email = not answered and escalation.step is LadderStep.CALL
-    if sends_email and _contact_with(client, "email") is None:
+    if sends_email and client.reachable_contact("email") is None:
         raise RuleViolation("E2", "No contact of this client has an email address: add one.")
     contact = contact or client.primary_contact
     # The escalation ladder follows up this call, not F2's no-reply ladder.
@@ -323,14 +311,14 @@ def log_escalation_call(
 def _send_email_step(escalation: Escalation, *, actor: User | None, at: datetime) -> None:
     """E2 step 2: "we tried to call you, please give us a suitable time" (G1 CCs)."""
     client = escalation.client
-    contact = _contact_with(client, "email")
+    contact = client.reachable_contact("email")
     acm = client.acm
     message = outbox.queue_client_email(
         client,
         key=f"escalation-{escalation.id}-email",
         to=[contact.email],
         subject=f"We tried to call you – {client.store_code}",
-        body=_render(
+        body=outbox.render_email(
             "escalation_we_tried_to_call.txt",
             client=client,
             contact=contact,
@@ -399,7 +387,7 @@ def run_due_step(escalation_id: int, step: str) -> str:
 def _send_whatsapp_step(escalation: Escalation, *, at: datetime) -> None:
     """E2 step 3: a WhatsApp template asking the client to reply to the email."""
     client = escalation.client
-    contact = _contact_with(client, "whatsapp")
+    contact = client.reachable_contact("whatsapp")
     message = None
     if contact is not None:
         message = outbox.queue_whatsapp(
@@ -453,7 +441,7 @@ def _to_leader(escalation: Escalation, *, actor: User | None, at: datetime, note
             to=[leader.email],
             cc=[client.acm.email],
             subject=f"Escalation for your decision – {client.store_code}",
-            body=_render(
+            body=outbox.render_email(
                 "escalation_to_leader.txt",
                 client=client,
                 escalation=escalation,
@@ -683,7 +671,7 @@ def _tell_client(
     """The leader's note to the client (E3), with G1 CCs; None if no contact has an email
     (the decision still stands; the timeline shows no message)."""
     client = escalation.client
-    contact = _contact_with(client, "email")
+    contact = client.reachable_contact("email")
     if contact is None:
         return None
     return outbox.queue_client_email(
@@ -691,7 +679,7 @@ def _tell_client(
         key=f"escalation-{escalation.id}-decision",
         to=[contact.email],
         subject=f"About your request – {client.store_code}",
-        body=_render(
+        body=outbox.render_email(
             "escalation_decision.txt",
             client=client,
             contact=contact,
@@ -713,7 +701,7 @@ def _tell_acms(
         key=f"escalation-{escalation.id}-handover",
         to=[u.email for u in (previous, new) if u is not None],
         subject=f"{client.store_name} ({client.store_code}) now managed by {new.name}",
-        body=_render(
+        body=outbox.render_email(
             "escalation_handover.txt",
             client=client,
             escalation=escalation,

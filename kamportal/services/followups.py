@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -89,19 +88,12 @@ def start_ladder(client: Client, call_event: TimelineEvent, *, actor: User) -> N
     return ladder
 
 
-def _first(contacts: list[Contact], preferred: Contact | None, attribute: str) -> Contact | None:
-    """The called contact if it has `attribute`, else the primary contact, else any."""
-    candidates = [preferred] if preferred is not None else []
-    candidates += sorted(contacts, key=lambda c: (not c.is_primary, c.id))
-    return next((c for c in candidates if getattr(c, attribute)), None)
-
-
 def email_recipient(ladder: NoReplyLadder) -> Contact | None:
-    return _first(ladder.client.contacts, ladder.contact, "email")
+    return ladder.client.reachable_contact("email", preferred=ladder.contact)
 
 
 def whatsapp_recipient(ladder: NoReplyLadder) -> Contact | None:
-    return _first(ladder.client.contacts, ladder.contact, "whatsapp")
+    return ladder.client.reachable_contact("whatsapp", preferred=ladder.contact)
 
 
 def send_followup_email(ladder: NoReplyLadder, *, actor: User | None) -> OutboxMessage:
@@ -120,8 +112,8 @@ def send_followup_email(ladder: NoReplyLadder, *, actor: User | None) -> OutboxM
     if contact is None:
         raise RuleViolation("F2", "No contact of this client has an email address: add one.")
     acm = client.acm
-    # No request context here (a job may send it): the template alone, no context processors.
-    body = current_app.jinja_env.get_template("emails/followup_no_answer.txt").render(
+    body = outbox.render_email(
+        "followup_no_answer.txt",
         client=client,
         contact=contact,
         acm=acm,

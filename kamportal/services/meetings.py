@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -642,13 +641,13 @@ def _queue_meeting_email(meeting: Meeting, *, kind: str, now: datetime) -> Outbo
     when = f"{local:%a %d %b %Y %H:%M} {local.tzname()}"
     if kind == "cancel":
         subject = f"Cancelled: {meeting.meeting_type.label} meeting, {when}"
-        body = _render("emails/meeting_cancellation.txt", context)
+        body = outbox.render_email("meeting_cancellation.txt", **context)
         method = "CANCEL"
     else:
         told = meeting.confirmed_sequence is not None
         prefix = "Moved" if previous else ("Updated" if told else "Confirmed")
         subject = f"{prefix}: {meeting.meeting_type.label} meeting, {when}"
-        body = _render("emails/meeting_confirmation.txt", context)
+        body = outbox.render_email("meeting_confirmation.txt", **context)
         method = "REQUEST"
     attachment = outbox.Attachment(
         filename="invite.ics" if method == "REQUEST" else "cancel.ics",
@@ -664,11 +663,6 @@ def _queue_meeting_email(meeting: Meeting, *, kind: str, now: datetime) -> Outbo
         actor=acm,
         attachments=[attachment],
     )
-
-
-def _render(template: str, context: dict) -> str:
-    # The bare environment: a job has no request, and emails need no page context.
-    return current_app.jinja_env.get_template(template).render(**context)
 
 
 def invitation(meeting: Meeting, *, method: str, now: datetime) -> str:

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask import current_app
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -220,8 +219,8 @@ def send_minutes(
         )
     minutes.agreed_points = "\n".join(points)
     subject = f"Minutes: {subject_of(minutes)}"
-    # The email's own template, without the web pages' context (no request in a job).
-    body = current_app.jinja_env.get_template("emails/minutes.txt").render(
+    body = outbox.render_email(
+        "minutes.txt",
         minutes=minutes,
         client=minutes.client,
         points=points,
