@@ -30,7 +30,7 @@ from kamportal.models import (
     TimelineKind,
     User,
 )
-from kamportal.services import access, cadence, clock
+from kamportal.services import access, cadence, clock, meetings
 
 
 @dataclass(frozen=True)
@@ -230,12 +230,8 @@ def failed_confirmations(user: User, *, now: datetime) -> Section:
         .options(contains_eager(Meeting.client))
         .where(
             _yours(user, Meeting.organizer_id),
-            Meeting.status == MeetingStatus.SCHEDULED.value,
+            meetings.unconfirmed_clause(),
             Meeting.confirmation_due_at <= now,
-            or_(
-                Meeting.confirmed_sequence.is_(None),
-                Meeting.confirmed_sequence != Meeting.sequence,
-            ),
         )
     )
     failed = (

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import joinedload
 
 from kamportal.errors import RuleViolation, ValidationError
@@ -703,18 +703,22 @@ def invitation(meeting: Meeting, *, method: str, now: datetime) -> str:
 # --- Reconciling (F3) ----------------------------------------------------------------------
 
 
+def unconfirmed_clause() -> ColumnElement[bool]:
+    """Rule F3 in SQL: a scheduled meeting whose current version was not confirmed (the
+    reconciler and the ACM's day ask the same question)."""
+    return and_(
+        Meeting.status == MeetingStatus.SCHEDULED.value,
+        Meeting.confirmation_due_at.is_not(None),
+        or_(Meeting.confirmed_sequence.is_(None), Meeting.confirmed_sequence != Meeting.sequence),
+    )
+
+
 def confirmations_owed(*, now: datetime) -> list[Meeting]:
     """Scheduled meetings still ahead whose current version is not confirmed yet."""
     return list(
         db.session.scalars(
             select(Meeting)
-            .where(Meeting.status == MeetingStatus.SCHEDULED.value)
-            .where(Meeting.confirmation_due_at.is_not(None))
-            .where(Meeting.starts_at > now)
-            .where(
-                (Meeting.confirmed_sequence.is_(None))
-                | (Meeting.confirmed_sequence != Meeting.sequence)
-            )
+            .where(unconfirmed_clause(), Meeting.starts_at > now)
             .order_by(Meeting.confirmation_due_at)
         )
     )
