@@ -292,6 +292,8 @@ TEAM_FIELDS = (
     "confirmation_lead_hours",
     "followup_email_auto",
     "no_reply_whatsapp_after_hours",
+    "escalation_whatsapp_after_hours",
+    "escalation_leader_after_hours",
 )
 
 # F3: a confirmation never goes later than this many hours before the meeting.
@@ -325,10 +327,12 @@ class TeamSettings(TypedDict):
     workday_ends: time
     shared_mailbox: NotRequired[str | None]
     leader: NotRequired[User | None]
-    # The cadence (F2, F3); left out, a new team gets the defaults and an edit keeps them.
+    # The cadence (F2, F3, E2); left out, a new team gets the defaults and an edit keeps them.
     confirmation_lead_hours: NotRequired[int]
     followup_email_auto: NotRequired[bool]
     no_reply_whatsapp_after_hours: NotRequired[int]
+    escalation_whatsapp_after_hours: NotRequired[int]
+    escalation_leader_after_hours: NotRequired[int]
 
 
 def create_team(*, actor: User | None, **settings: Unpack[TeamSettings]) -> Team:
@@ -438,9 +442,22 @@ def _apply_team(team: Team, settings: TeamSettings) -> None:
     team.leader = leader
 
 
+# The waits in business hours, each at least 1, with what a shorter one is told.
+WAITS_OF_AT_LEAST_AN_HOUR = {
+    # F2
+    "no_reply_whatsapp_after_hours": "Wait at least 1 business hour before the WhatsApp reminder.",
+    # E2
+    "escalation_whatsapp_after_hours": "Wait at least 1 business hour after the email before "
+    "the escalation WhatsApp (E2).",
+    "escalation_leader_after_hours": "Wait at least 1 business hour after the WhatsApp before "
+    "the escalation goes to the team leader (E2).",
+}
+
+
 def _checked_cadence(settings: TeamSettings) -> dict[str, int | bool]:
     """The cadence settings given, checked: F3's lead time in whole hours, at least 4;
-    F2's business hours before the WhatsApp, at least 1."""
+    F2's business hours before the WhatsApp and E2's waits of the escalation ladder, at least
+    1 each; every wait at most `MAX_CADENCE_HOURS`."""
     cadence: dict[str, int | bool] = {}
     if "confirmation_lead_hours" in settings:
         lead = _whole_hours(settings["confirmation_lead_hours"], "confirmation_lead_hours")
@@ -453,16 +470,12 @@ def _checked_cadence(settings: TeamSettings) -> dict[str, int | bool]:
         cadence["confirmation_lead_hours"] = lead
     if "followup_email_auto" in settings:
         cadence["followup_email_auto"] = bool(settings["followup_email_auto"])
-    if "no_reply_whatsapp_after_hours" in settings:
-        wait = _whole_hours(
-            settings["no_reply_whatsapp_after_hours"], "no_reply_whatsapp_after_hours"
-        )
-        if wait < 1:
-            raise ValidationError(
-                "Wait at least 1 business hour before the WhatsApp reminder.",
-                field="no_reply_whatsapp_after_hours",
-            )
-        cadence["no_reply_whatsapp_after_hours"] = wait
+    for name, too_short in WAITS_OF_AT_LEAST_AN_HOUR.items():
+        if name in settings:
+            wait = _whole_hours(settings[name], name)
+            if wait < 1:
+                raise ValidationError(too_short, field=name)
+            cadence[name] = wait
     return cadence
 
 

@@ -60,9 +60,26 @@ def team_form(**overrides) -> dict:
         "leader": "0",
         "confirmation_lead_hours": "24",
         "no_reply_whatsapp_after_hours": "24",
+        "escalation_whatsapp_after_hours": "4",
+        "escalation_leader_after_hours": "8",
     }
     data.update(overrides)
     return data
+
+
+def input_value(page: str, name: str) -> str | None:
+    """The value an <input> shows back to the admin."""
+    tag = re.search(rf'<input[^>]*\bname="{name}"[^>]*>', page)
+    assert tag, name
+    value = re.search(r'\bvalue="([^"]*)"', tag.group(0))
+    return value.group(1) if value else None
+
+
+def field_errors(page: str, name: str) -> list[str]:
+    """The errors shown under one field of a form."""
+    block = re.search(rf'<div class="field[^"]*" id="field-{name}">(.*?)</div>', page, re.S)
+    assert block, name
+    return re.findall(r'<small class="error" role="alert">(.*?)</small>', block.group(1))
 
 
 # --- users --------------------------------------------------------------------------------
@@ -558,3 +575,103 @@ def test_bad_cadence_settings_are_refused_with_422(admin_client, make_team, db, 
     assert message in response.get_data(as_text=True)
     db.session.expire_all()
     assert (team.confirmation_lead_hours, team.no_reply_whatsapp_after_hours) == (24, 24)
+
+
+E2_WAITS = ("escalation_whatsapp_after_hours", "escalation_leader_after_hours")
+
+
+def test_a_new_team_is_offered_the_e2_waits_of_4_and_8_business_hours(admin_client, db):
+    page = admin_client.get("/admin/teams/new").get_data(as_text=True)
+    shown = {name: input_value(page, name) for name in E2_WAITS}
+    assert shown == {"escalation_whatsapp_after_hours": "4", "escalation_leader_after_hours": "8"}
+    assert "we tried to call you" in page
+    assert "goes to the team leader" in page
+
+    response = admin_client.post("/admin/teams/new", data=team_form(**shown))
+    assert response.status_code == 303
+    team = db.session.scalar(select(Team).where(Team.name == "Cairo Enterprise"))
+    assert (team.escalation_whatsapp_after_hours, team.escalation_leader_after_hours) == (4, 8)
+
+
+def test_admin_sets_the_escalation_waits_and_sees_them_on_the_form_e2(admin_client, make_team, db):
+    """E2: business hours before the WhatsApp step, then before the leader."""
+    team = make_team(name="Gulf")
+    response = admin_client.post(
+        f"/admin/teams/{team.id}/edit",
+        data=team_form(
+            name="Gulf", escalation_whatsapp_after_hours="2", escalation_leader_after_hours="16"
+        ),
+    )
+    assert response.status_code == 303
+    db.session.expire_all()
+    assert (team.escalation_whatsapp_after_hours, team.escalation_leader_after_hours) == (2, 16)
+    event = db.session.scalars(
+        select(AuditEvent).where(
+            AuditEvent.action == "team.update", AuditEvent.object_id == team.id
+        )
+    ).one()
+    assert event.actor_id == admin_client.user.id
+    assert [event.before[name] for name in E2_WAITS] == [4, 8]
+    assert [event.after[name] for name in E2_WAITS] == [2, 16]
+
+    page = admin_client.get(f"/admin/teams/{team.id}/edit").get_data(as_text=True)
+    assert [input_value(page, name) for name in E2_WAITS] == ["2", "16"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        (
+            "escalation_whatsapp_after_hours",
+            "0",
+            "Wait at least 1 business hour after the email before the escalation WhatsApp (E2).",
+        ),
+        (
+            "escalation_whatsapp_after_hours",
+            "-3",
+            "Wait at least 1 business hour after the email before the escalation WhatsApp (E2).",
+        ),
+        ("escalation_whatsapp_after_hours", "soon", "Not a valid integer value."),
+        ("escalation_whatsapp_after_hours", "", "This field is required."),
+        ("escalation_whatsapp_after_hours", None, "This field is required."),
+        (
+            "escalation_leader_after_hours",
+            "0",
+            "Wait at least 1 business hour after the WhatsApp before the escalation goes to "
+            "the team leader (E2).",
+        ),
+        (
+            "escalation_leader_after_hours",
+            "-8",
+            "Wait at least 1 business hour after the WhatsApp before the escalation goes to "
+            "the team leader (E2).",
+        ),
+        ("escalation_leader_after_hours", "2.5", "Not a valid integer value."),
+        ("escalation_leader_after_hours", "337", "At most 336 hours."),
+        ("escalation_leader_after_hours", None, "This field is required."),
+    ],
+)
+def test_a_bad_escalation_wait_is_refused_on_its_field_with_422_and_nothing_changes(
+    admin_client, make_team, db, field, value, message
+):
+    """E2: the form comes back with the error under the wait concerned; the team is as it was."""
+    team = make_team(
+        name="Gulf", escalation_whatsapp_after_hours=3, escalation_leader_after_hours=6
+    )
+    before = accounts.team_snapshot(team)
+    data = team_form(
+        name="Gulf Renamed", escalation_whatsapp_after_hours="5", escalation_leader_after_hours="10"
+    )
+    if value is None:
+        del data[field]
+    else:
+        data[field] = value
+    response = admin_client.post(f"/admin/teams/{team.id}/edit", data=data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert message in field_errors(page, field)
+    [other] = [name for name in E2_WAITS if name != field]
+    assert field_errors(page, other) == []
+    db.session.expire_all()
+    assert accounts.team_snapshot(team) == before
+    assert audit_actions(db, team) == []

@@ -466,3 +466,75 @@ def test_cadence_settings_out_of_range_are_refused(db, admin, changes, field, me
     with pytest.raises(ValidationError, match=message) as refused:
         accounts.update_team(team, actor=admin, **team_settings(**changes))
     assert refused.value.field == field
+
+
+# --- team escalation waits (E2) -----------------------------------------------------------
+
+
+def test_a_new_team_waits_4_then_8_business_hours_on_the_escalation_ladder_e2(db, admin):
+    team = accounts.create_team(actor=admin, **team_settings())
+    db.session.commit()
+    assert (team.escalation_whatsapp_after_hours, team.escalation_leader_after_hours) == (4, 8)
+    [event] = audit_events(db, "team.create", team)
+    assert event.after["escalation_whatsapp_after_hours"] == 4
+    assert event.after["escalation_leader_after_hours"] == 8
+
+
+def test_the_escalation_waits_are_saved_and_audited_before_and_after_e2(db, admin):
+    team = accounts.create_team(actor=admin, **team_settings())
+    accounts.update_team(
+        team,
+        actor=admin,
+        **team_settings(escalation_whatsapp_after_hours=2, escalation_leader_after_hours=16),
+    )
+    db.session.commit()
+    db.session.expire_all()
+    assert (team.escalation_whatsapp_after_hours, team.escalation_leader_after_hours) == (2, 16)
+    [event] = audit_events(db, "team.update", team)
+    assert event.actor_id == admin.id
+    assert (
+        event.before["escalation_whatsapp_after_hours"],
+        event.before["escalation_leader_after_hours"],
+    ) == (4, 8)
+    assert (
+        event.after["escalation_whatsapp_after_hours"],
+        event.after["escalation_leader_after_hours"],
+    ) == (2, 16)
+
+
+def test_an_edit_without_the_escalation_waits_keeps_them_e2(db, admin):
+    team = accounts.create_team(
+        actor=admin,
+        **team_settings(escalation_whatsapp_after_hours=1, escalation_leader_after_hours=336),
+    )
+    accounts.update_team(team, actor=admin, **team_settings(name="Renamed"))
+    assert team.name == "Renamed"
+    assert (team.escalation_whatsapp_after_hours, team.escalation_leader_after_hours) == (1, 336)
+
+
+@pytest.mark.parametrize(
+    "field", ["escalation_whatsapp_after_hours", "escalation_leader_after_hours"]
+)
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (0, r"at least 1 business hour .*\(E2\)"),
+        (-4, r"at least 1 business hour .*\(E2\)"),
+        (1.5, "whole number of hours"),
+        ("8", "whole number of hours"),
+        (None, "whole number of hours"),
+        (True, "whole number of hours"),
+        (337, "At most 336 hours"),
+    ],
+)
+def test_an_escalation_wait_out_of_range_is_refused_and_nothing_changes_e2(
+    db, admin, field, value, message
+):
+    team = accounts.create_team(actor=admin, **team_settings())
+    db.session.commit()
+    with pytest.raises(ValidationError, match=message) as refused:
+        accounts.update_team(team, actor=admin, **team_settings(name="Renamed", **{field: value}))
+    assert refused.value.field == field
+    assert team.name == "Cairo Enterprise"
+    assert (team.escalation_whatsapp_after_hours, team.escalation_leader_after_hours) == (4, 8)
+    assert audit_events(db, "team.update", team) == []

@@ -188,7 +188,7 @@ class TeamForm(FlaskForm):
     workday_ends = TimeField("Day ends", validators=[DataRequired()], default=time(17, 0))
     shared_mailbox = EmailField("Shared mailbox", validators=[Optional(), Length(max=254)])
     leader = SelectField("Leader", coerce=int, choices=[])
-    # The cadence (F2, F3): the service checks the ranges and names the rule.
+    # The cadence (F2, F3, E2): the service checks the ranges and names the rule.
     confirmation_lead_hours = IntegerField(
         "Meeting confirmation, hours before", validators=[InputRequired()], default=24
     )
@@ -197,6 +197,16 @@ class TeamForm(FlaskForm):
         "WhatsApp reminder after, business hours without a reply",
         validators=[InputRequired()],
         default=24,
+    )
+    escalation_whatsapp_after_hours = IntegerField(
+        "Escalation: WhatsApp after, business hours without a reply",
+        validators=[InputRequired()],
+        default=4,
+    )
+    escalation_leader_after_hours = IntegerField(
+        "Escalation: to the leader after, business hours without a reply",
+        validators=[InputRequired()],
+        default=8,
     )
 
     def __init__(self, *args, current_leader: User | None = None, **kwargs) -> None:
@@ -232,6 +242,8 @@ class TeamForm(FlaskForm):
             "confirmation_lead_hours": self.confirmation_lead_hours.data,
             "followup_email_auto": bool(self.followup_email_auto.data),
             "no_reply_whatsapp_after_hours": self.no_reply_whatsapp_after_hours.data,
+            "escalation_whatsapp_after_hours": self.escalation_whatsapp_after_hours.data,
+            "escalation_leader_after_hours": self.escalation_leader_after_hours.data,
         }
 
 
