@@ -115,6 +115,7 @@ def configure_blueprints(app: Flask) -> None:
     from kamportal.blueprints.auth import bp as auth_bp
     from kamportal.blueprints.clients import bp as clients_bp
     from kamportal.blueprints.day import bp as day_bp
+    from kamportal.blueprints.escalations import bp as escalations_bp
     from kamportal.blueprints.followups import bp as followups_bp
     from kamportal.blueprints.home import bp as home_bp
     from kamportal.blueprints.meetings import bp as meetings_bp
@@ -127,6 +128,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(meetings_bp)
     app.register_blueprint(day_bp, url_prefix="/day")
     app.register_blueprint(followups_bp)
+    app.register_blueprint(escalations_bp)
     app.before_request(enforce_access)
 
 

@@ -60,6 +60,16 @@ def ago(at: datetime | None) -> str:
     return "1 day ago" if days == 1 else f"{days} days ago"
 
 
+def hours(value: float | None) -> str:
+    """A number of (business) hours as people say it: "45 min", "3 h", "26 h 30 min"."""
+    if value is None:
+        return "—"
+    whole, minutes = divmod(max(round(value * 60), 0), 60)
+    if not whole:
+        return f"{minutes} min"
+    return f"{whole} h {minutes} min" if minutes else f"{whole} h"
+
+
 def register(app: Flask) -> None:
     app.add_template_filter(local)
     app.add_template_filter(iso_local)
@@ -67,3 +77,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(money)
     app.add_template_filter(country_name)
     app.add_template_filter(ago)
+    app.add_template_filter(hours)

@@ -147,15 +147,37 @@ def form_invalid(template: str, *, retarget: str | None = None, **context: Any) 
     return response
 
 
+def form_response(page: str, partial: str, form: FlaskForm, **context: Any) -> Response:
+    """A form opened in place: GET shows it (the page, or `partial` for HTMX); a refused
+    POST shows the same with its errors, status 422."""
+    if form.is_submitted():
+        return form_invalid(partial if is_htmx() else page, form=form, **context)
+    return render(page, partial, form=form, **context)
+
+
+FormT = TypeVar("FormT", bound=FlaskForm)
+
+
+def prefixed(form: FormT, prefix: str) -> FormT:
+    """Give `form`'s fields ids of their own (`prefix-name`), so forms with fields of the
+    same name can share a page and each label points at its own field; the names, which
+    the server reads, stay the same."""
+    for f in form:
+        f.id = f.label.field_id = f"{prefix}-{f.name}"
+    return form
+
+
 def save_form(
     form: FlaskForm,
     save: Callable[[], T],
     *,
     template: str,
     done: Callable[[T], Response],
+    partial: str | None = None,
     **context: Any,
 ) -> Response:
-    """The round trip of every create/edit page.
+    """The round trip of every create/edit page (and of a form opened in place: `partial`
+    is what an HTMX request gets instead of the page).
 
     A valid submission calls `save` (one service call), commits and answers `done(result)`.
     Bad input, or a service's refusal (DomainError), gives the form again with its errors
@@ -171,7 +193,7 @@ def save_form(
             db.session.commit()
             return done(result)
     status = 422 if form.is_submitted() else 200
-    return render(template, status=status, form=form, **context)
+    return render(template, partial, status=status, form=form, **context)
 
 
 def saved(message: str, endpoint: str, **values: Any) -> Response:

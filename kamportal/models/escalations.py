@@ -170,6 +170,18 @@ class Escalation(Base):
     def step(self) -> LadderStep:
         return LadderStep(self.current_step)
 
+    @property
+    def escalation_trigger(self) -> EscalationTrigger:
+        return EscalationTrigger(self.trigger)
+
+    @property
+    def contact_channel(self) -> ContactChannel:
+        return ContactChannel(self.channel)
+
+    @property
+    def resolution_kind(self) -> ResolutionKind | None:
+        return ResolutionKind(self.resolution) if self.resolution else None
+
     def __repr__(self) -> str:
         return f"<Escalation {self.id} {self.status} {self.current_step}>"
 
@@ -245,6 +257,18 @@ class Complaint(Base):
 
     client: Mapped[Client] = relationship()
     raised_by: Mapped[User | None] = relationship()
+
+    @property
+    def complaint_kind(self) -> ComplaintKind:
+        return ComplaintKind(self.kind)
+
+    @property
+    def complaint_status(self) -> ComplaintStatus:
+        return ComplaintStatus(self.status)
+
+    @property
+    def contact_channel(self) -> ContactChannel:
+        return ContactChannel(self.channel)
 
     def __repr__(self) -> str:
         return f"<Complaint {self.id} {self.kind} {self.status}>"

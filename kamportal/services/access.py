@@ -65,6 +65,12 @@ def can_reassign_client(user: User, client: Client) -> bool:
     return user.has_role(Role.ADMIN) or leads_team_of(user, client.acm)
 
 
+def can_decide_escalation(user: User, client: Client) -> bool:
+    """E3: the leader of the client's team (or an admin) decides its escalations, as they
+    are the ones who may move the client to another ACM."""
+    return can_reassign_client(user, client)
+
+
 def can_create_client(user: User) -> bool:
     return user.has_role(*CLIENT_CREATOR_ROLES)
 

@@ -214,6 +214,21 @@ def calendar_for_client(client: Client) -> BusinessCalendar:
     )
 
 
+class CalendarCache:
+    """`calendar_for_client` for many clients at once (a queue, a list): one calendar, and
+    one query for its admin days, per team rather than per client."""
+
+    def __init__(self) -> None:
+        self._known: dict[tuple, BusinessCalendar] = {}
+
+    def __call__(self, client: Client) -> BusinessCalendar:
+        team = client.acm.team if client.acm is not None else None
+        key = ("team", team.id) if team is not None else ("client", client.timezone, client.country)
+        if key not in self._known:
+            self._known[key] = calendar_for_client(client)
+        return self._known[key]
+
+
 # --- Admin: the days of a country -------------------------------------------------------------
 
 

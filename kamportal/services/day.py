@@ -1,8 +1,9 @@
 """The ACM's day: what one user owes today, each item with its rule and since when.
 
 Plain data for the day page, built straight from the models: today's meetings in the
-user's time zone (F3), minutes owed (G5), clients overdue or due soon for their weekly
-contact (F1), action items due (G5), and confirmations that failed to send (F3). Each
+user's time zone (F3), escalations where the user acts next (E2, E3), minutes owed (G5),
+clients overdue or due soon for their weekly contact (F1), action items due (G5), and
+confirmations that failed to send (F3). Each
 section is one or two queries with its rows eager-loaded, whatever the portfolio size.
 """
 
@@ -21,6 +22,9 @@ from kamportal.models import (
     ActionItem,
     Client,
     DeliveryStatus,
+    Escalation,
+    EscalationStatus,
+    LadderStep,
     Meeting,
     MeetingStatus,
     Minutes,
@@ -37,7 +41,7 @@ from kamportal.services import access, cadence, clock, meetings
 class DayItem:
     """One thing on the day: the rule it comes from, the client, and since when it is owed
     (`since` is an instant; `due_on` a date, for action items). `kind` names the item:
-    meeting, confirmation, minutes, overdue, due_soon or action."""
+    meeting, confirmation, escalation, minutes, overdue, due_soon or action."""
 
     kind: str
     rule: str
@@ -47,6 +51,7 @@ class DayItem:
     due_on: date | None = None
     note: str = ""
     meeting: Meeting | None = None
+    escalation: Escalation | None = None
     # How long it has been owed ("3 days 2 h"), or how long is left for what is not yet due.
     age: str = ""
 
@@ -121,6 +126,57 @@ def meetings_today(user: User, *, now: datetime) -> Section:
             )
         )
     return Section("meetings", "Today's meetings", items)
+
+
+def escalations_to_act_on(user: User, *, now: datetime) -> Section:
+    """Open escalations where `user` acts next: as the client's ACM, at the call step or
+    once a client reply paused the ladder (E2); as the team's leader, those waiting for
+    their decision (E3). The leader's first, then the longest waiting."""
+    acm_acts = and_(
+        Client.acm_id == user.id,
+        Escalation.waiting_for_leader.is_(False),
+        or_(Escalation.current_step == LadderStep.CALL.value, Escalation.paused_at.is_not(None)),
+    )
+    conditions = [acm_acts]
+    team_ids = access.led_team_ids(user)
+    if team_ids:
+        team_acms = select(User.id).where(User.team_id.in_(team_ids))
+        conditions.append(
+            and_(Escalation.waiting_for_leader.is_(True), Client.acm_id.in_(team_acms))
+        )
+    query = (
+        select(Escalation)
+        .join(Escalation.client)
+        .options(contains_eager(Escalation.client))
+        .where(
+            Escalation.status == EscalationStatus.OPEN.value,
+            or_(*conditions),
+            access.visible_clients_clause(user),
+        )
+        .order_by(Escalation.waiting_for_leader.desc(), Escalation.step_started_at)
+    )
+    items = []
+    for escalation in db.session.scalars(query):
+        if escalation.waiting_for_leader:
+            rule, title, since = "E3", "Escalation waiting for your decision", None
+        elif escalation.paused_at is not None:
+            rule, title, since = "E2", "Escalation paused: the client replied", escalation.paused_at
+        else:
+            rule, title, since = "E2", "Escalation: call the client", None
+        since = since or escalation.step_started_at
+        items.append(
+            DayItem(
+                "escalation",
+                rule,
+                title,
+                escalation.client,
+                since=since,
+                note=escalation.escalation_trigger.label,
+                escalation=escalation,
+                age=span(now - since),
+            )
+        )
+    return Section("escalations", "Escalations", items)
 
 
 def owed_minutes(user: User, *, now: datetime) -> Section:
@@ -277,6 +333,7 @@ def failed_confirmations(user: User, *, now: datetime) -> Section:
 
 
 SECTIONS: dict[str, Callable[..., Section]] = {
+    "escalations": escalations_to_act_on,
     "meetings": meetings_today,
     "confirmations": failed_confirmations,
     "minutes": owed_minutes,

@@ -17,10 +17,11 @@ message (its delivery status and provider id are on it), who moved it and when.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from kamportal.errors import NotAllowed, RuleViolation, ValidationError
 from kamportal.extensions import db
@@ -55,7 +56,12 @@ _WAIT_SETTINGS = {
     LadderStep.WHATSAPP: "escalation_whatsapp_after_hours",
     LadderStep.LEADER: "escalation_leader_after_hours",
 }
-DECISIONS = ("resolved", "reassign", "take_over")
+# E3: the leader's decisions, with how the decision form names them.
+DECISIONS = {
+    "resolved": "Resolved: the note goes to the client",
+    "reassign": "Reassign the client to another ACM of the team",
+    "take_over": "I take the client over",
+}
 ESCALATION_FIELDS = (
     "status",
     "current_step",
@@ -175,6 +181,128 @@ def escalation_queue(viewer: User) -> list[Escalation]:
     )
 
 
+def resolved_escalations(viewer: User, *, limit: int = 50) -> list[Escalation]:
+    """The escalations of the clients `viewer` may see that ended, the latest first."""
+    return list(
+        db.session.scalars(
+            select(Escalation)
+            .join(Escalation.client)
+            .where(Escalation.status == EscalationStatus.RESOLVED.value)
+            .where(access.visible_clients_clause(viewer))
+            .options(
+                joinedload(Escalation.client).joinedload(Client.acm),
+                joinedload(Escalation.resolved_by),
+            )
+            .order_by(Escalation.resolved_at.desc(), Escalation.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where an escalation stands at `now`, in its team's business hours (E2, E3): its age,
+    and what comes next: a timed step (`next_step`, due `due_at`, `hours_left` business
+    hours away), the ACM (the call step, or paused by a client reply), or the leader."""
+
+    escalation: Escalation
+    age_hours: float
+    waiting_on: str  # "acm", "client" (a timed step runs if no reply), "leader", "nobody"
+    next_step: LadderStep | None = None
+    due_at: datetime | None = None
+    hours_left: float | None = None
+
+
+def standing(
+    escalation: Escalation, *, now: datetime, calendar_of: calendar.CalendarCache | None = None
+) -> Standing:
+    """Where `escalation` stands at `now`; `calendar_of` shares team calendars across a list."""
+    business = (calendar_of or calendar.CalendarCache())(escalation.client)
+    ended = escalation.resolved_at if not escalation.is_open else None
+    age = business.business_hours_between(escalation.raised_at, ended or now)
+    if not escalation.is_open:
+        return Standing(escalation, age, "nobody")
+    if escalation.waiting_for_leader:
+        return Standing(escalation, age, "leader")
+    if escalation.paused_at is not None or escalation.step_due_at is None:
+        return Standing(escalation, age, "acm")
+    return Standing(
+        escalation,
+        age,
+        "client",
+        next_step=escalation.step.following,
+        due_at=escalation.step_due_at,
+        hours_left=business.business_hours_between(now, escalation.step_due_at),
+    )
+
+
+def queue_standings(viewer: User, *, now: datetime) -> list[Standing]:
+    """The leader's queue (E3) with each escalation's age and time left in business hours;
+    one calendar per team, whatever the number of escalations."""
+    calendar_of = calendar.CalendarCache()
+    return [standing(e, now=now, calendar_of=calendar_of) for e in escalation_queue(viewer)]
+
+
+@dataclass(frozen=True)
+class Rung:
+    """One step of the ladder as the escalation page shows it, with its proofs: the call
+    logs, the outbox messages, who moved it and when (E2).
+
+    `state`: "done", "current", "skipped" (passed by hand, never run) or "ahead"."""
+
+    step: LadderStep
+    state: str
+    proofs: list[EscalationStep]
+
+
+def ladder(escalation: Escalation) -> list[Rung]:
+    """The four steps of `escalation`'s ladder, in order, each with its proofs."""
+    order = list(LadderStep)
+    reached = order.index(escalation.step)
+    rungs = []
+    for index, step in enumerate(order):
+        proofs = [s for s in escalation.steps if s.step == step.value]
+        if index == reached and escalation.is_open:
+            state = "current"
+        elif index <= reached:
+            state = "done" if proofs or index == reached else "skipped"
+        else:
+            state = "ahead"
+        rungs.append(Rung(step, state, proofs))
+    return rungs
+
+
+def load_escalation(escalation_id: int) -> Escalation | None:
+    """An escalation with what its page shows: the client, its ACM and team, and every
+    step with its actor, call and outbox message."""
+    return db.session.scalar(
+        select(Escalation)
+        .where(Escalation.id == escalation_id)
+        .options(
+            joinedload(Escalation.client).joinedload(Client.acm),
+            joinedload(Escalation.raised_by),
+            joinedload(Escalation.resolved_by),
+            selectinload(Escalation.steps).options(
+                joinedload(EscalationStep.actor),
+                joinedload(EscalationStep.call_event),
+                joinedload(EscalationStep.outbox_message),
+            ),
+        )
+    )
+
+
+def client_complaints(client: Client) -> list[Complaint]:
+    """The client's complaints, cancellations and refunds still being handled (E3)."""
+    return list(
+        db.session.scalars(
+            select(Complaint)
+            .where(Complaint.client_id == client.id)
+            .where(Complaint.status != ComplaintStatus.CLOSED.value)
+            .order_by(Complaint.raised_at, Complaint.id)
+        )
+    )
+
+
 def complaint_queue(viewer: User, *, status: str | None = None) -> list[Complaint]:
     """The complaints, cancellations and refunds of the clients `viewer` may see (E3),
     oldest first; closed ones only when asked for by `status`."""
@@ -182,7 +310,9 @@ def complaint_queue(viewer: User, *, status: str | None = None) -> list[Complain
         select(Complaint)
         .join(Complaint.client)
         .where(access.visible_clients_clause(viewer))
-        .options(joinedload(Complaint.client))
+        .options(
+            joinedload(Complaint.client).joinedload(Client.acm), joinedload(Complaint.raised_by)
+        )
         .order_by(Complaint.raised_at, Complaint.id)
     )
     if status:
@@ -589,14 +719,18 @@ def _close(
 
 def resolve(escalation: Escalation, *, actor: User, note: str) -> None:
     """E2: the ACM (or the leader) solved it with the client: the ladder stops (the
-    scheduled steps find it resolved and do nothing).
+    scheduled steps find it resolved and do nothing). Once it is with the leader, only the
+    leader (or an admin) ends it (E3).
 
-    Raises RuleViolation("E2") if already resolved, NotAllowed for someone who does not
+    Raises RuleViolation("E2") if already resolved, RuleViolation("E3") for the ACM once
+    it waits for the leader's decision, NotAllowed for someone who does not
     work on the client, ValidationError without a note.
     """
     if not escalation.is_open:
         raise RuleViolation("E2", "This escalation is resolved already.")
     _check_works_on(actor, escalation.client)
+    if escalation.waiting_for_leader and not access.can_decide_escalation(actor, escalation.client):
+        raise RuleViolation("E3", "This escalation waits for the team leader's decision.")
     note = _text(note, field="note", message="Say how it was solved.")
     _close(
         escalation,
@@ -627,7 +761,7 @@ def decide(
     from kamportal.services import clients  # clients calls back into this module
 
     client = escalation.client
-    if not access.can_reassign_client(leader, client):
+    if not access.can_decide_escalation(leader, client):
         raise NotAllowed("Only the client's team leader or an admin decides an escalation.")
     if not escalation.is_open:
         raise RuleViolation("E3", "This escalation is resolved already.")
@@ -646,6 +780,8 @@ def decide(
             kind = ResolutionKind.TAKEN_OVER
         else:
             kind = ResolutionKind.REASSIGNED
+            if new_acm is not None and new_acm not in reassignment_choices(leader, client):
+                raise ValidationError("Choose another ACM of the client's team.", field="acm")
         clients.reassign_client(
             client,
             actor=leader,
@@ -663,6 +799,17 @@ def decide(
         action="escalation.decide",
         message=message,
     )
+
+
+def reassignment_choices(leader: User, client: Client) -> list[User]:
+    """E3: the ACMs of the client's team that `leader` may give the client to, its current
+    ACM aside."""
+    team_id = client.acm.team_id if client.acm is not None else None
+    return [
+        user
+        for user in access.assignable_acms(leader)
+        if user.id != client.acm_id and (team_id is None or user.team_id == team_id)
+    ]
 
 
 def _tell_client(

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from kamportal.models import ActionItem, CallOutcome, MeetingType, Minutes, NoReplyLadder, Role
-from kamportal.services import calendar, clock, meetings
+from kamportal.services import calendar, clock, escalations, meetings
 from kamportal.services import clients as client_records
 
 # Who is asking: the client's own ACM and team leader, the same roles elsewhere, the
@@ -95,6 +95,18 @@ ACCESS: dict[str, dict[str, str]] = {
     "meetings.minutes_no_requests": CLIENT,
     "meetings.action_item_done": CLIENT,
     "meetings.client_minutes_panel": CLIENT,
+    "escalations.client_panel": CLIENT,
+    "escalations.raise_escalation": CLIENT,
+    "escalations.record_complaint": CLIENT,
+    "escalations.show": CLIENT,
+    "escalations.ladder_panel": CLIENT,
+    "escalations.log_call": CLIENT,
+    "escalations.note_action": CLIENT,
+    # E3: only the client's team leader or an admin decides.
+    "escalations.decide": REASSIGN,
+    "escalations.index": REGISTRY,
+    "escalations.complaints": REGISTRY,
+    "escalations.update_complaint": CLIENT,
 }
 
 
@@ -155,6 +167,12 @@ def world(app, make_team, make_user, make_client, make_contact, login_as, db) ->
         agenda="Weekly",
         attendees=[contact],
     )
+    escalation = escalations.raise_escalation(
+        client, actor=acm, trigger="asked_for_manager", said="x", channel="call"
+    )
+    complaint = escalations.record_complaint(
+        client, actor=acm, kind="refund", said="x", channel="email"
+    )
     db.session.commit()
     ids = {
         "client_id": client.id,
@@ -168,6 +186,9 @@ def world(app, make_team, make_user, make_client, make_contact, login_as, db) ->
         "meeting_id": meeting.id,
         "section": "minutes",
         "message_id": 1,
+        "escalation_id": escalation.id,
+        "complaint_id": complaint.id,
+        "action": "resolve",
     }
     return World(clients, ids)
 

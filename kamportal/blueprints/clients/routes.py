@@ -31,6 +31,7 @@ from kamportal.blueprints.web import (
     form_invalid,
     fragment,
     is_htmx,
+    prefixed,
     render,
     save_form,
     saved,
@@ -254,10 +255,7 @@ def _contact_form(contact: Contact | None = None, **kwargs) -> ContactForm:
     """A contact form with ids of its own: the new-contact form and rows being edited can be
     open together on the client page, and each label must point at its own field."""
     form = ContactForm(**kwargs)
-    prefix = f"contact-{contact.id}" if contact else "new-contact"
-    for f in form:
-        f.id = f.label.field_id = f"{prefix}-{f.name}"
-    return form
+    return prefixed(form, f"contact-{contact.id}" if contact else "new-contact")
 
 
 def _contacts_saved(client: Client, *, added: bool):

@@ -22,11 +22,11 @@ from kamportal.blueprints.web import (
     allow,
     apply_domain_error,
     client_or_404,
-    form_invalid,
+    form_response,
     fragment,
     is_htmx,
     of_visible_client,
-    render,
+    prefixed,
     with_trigger,
 )
 from kamportal.errors import DomainError, ValidationError
@@ -73,9 +73,7 @@ def _time_form(form_class: type[MeetingTimeForm], client: Client, prefix: str, *
     form.attendees.choices = [
         SelectChoice(c.id, f"{c.name} <{c.email}>") for c in client.contacts if c.email
     ]
-    for f in form:
-        f.id = f.label.field_id = f"{prefix}-{f.name}"
-    return form
+    return prefixed(form, prefix)
 
 
 def _starts_at(form: MeetingTimeForm, client: Client):
@@ -96,13 +94,6 @@ def _changed(client: Client, message: str):
     response.headers["HX-Retarget"] = "#meetings-panel"
     response.headers["HX-Reswap"] = "outerHTML"
     return with_trigger(with_trigger(response, TIMELINE_CHANGED), MEETING_CHANGED)
-
-
-def _form_response(page: str, partial: str, form, **context):
-    """GET: the form (page or fragment); a refused POST: the same with errors, 422."""
-    if form.is_submitted():
-        return form_invalid(partial if is_htmx() else page, form=form, **context)
-    return render(page, partial, form=form, **context)
 
 
 @bp.route("/clients/<int:client_id>/meetings")
@@ -143,7 +134,7 @@ def new(client_id: int):
             db.session.commit()
             when = clock.in_zone(meeting.starts_at, client.timezone)
             return _changed(client, f"Meeting scheduled for {when:%a %d %b %H:%M} {when.tzname()}.")
-    return _form_response(
+    return form_response(
         "meetings/form_page.html",
         "meetings/_meeting_form.html",
         form,
@@ -234,7 +225,7 @@ def reschedule(meeting_id: int):
         else:
             db.session.commit()
             return _changed(client, "Meeting changed; the attendees get the updated invite (F3).")
-    return _form_response(
+    return form_response(
         "meetings/form_page.html",
         "meetings/_meeting_form.html",
         form,
@@ -248,8 +239,7 @@ def reschedule(meeting_id: int):
 def _meeting_action(meeting: Meeting, form, action: str, do):
     """Cancel, held, no-show: the small form in the meeting's row, or its own page."""
     client = meeting.client
-    for f in form:
-        f.id = f.label.field_id = f"meeting-{meeting.id}-{f.name}"
+    prefixed(form, f"meeting-{meeting.id}")
     if form.validate_on_submit():
         try:
             message = do()
@@ -259,7 +249,7 @@ def _meeting_action(meeting: Meeting, form, action: str, do):
         else:
             db.session.commit()
             return _changed(client, message)
-    return _form_response(
+    return form_response(
         "meetings/action_page.html",
         "meetings/_action_form.html",
         form,

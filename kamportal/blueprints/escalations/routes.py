@@ -1,0 +1,448 @@
+"""Escalations (E1, E2, E3) and the complaint-handling queue (E3).
+
+Raised from the client page. The escalation page shows the ladder with each step's proof
+and the time left on the current step, and holds the ACM's actions (log the call, resolve,
+send to the leader, resume) and the leader's decision. The queue lists the open
+escalations of the clients the user may see, those waiting for a decision first.
+
+Object access: whoever may see the client (404 otherwise); the decision: the client's team
+leader or an admin (403 for the others who see it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from kamportal.blueprints.escalations import bp
+from kamportal.blueprints.escalations.forms import (
+    ComplaintForm,
+    ComplaintUpdateForm,
+    DecisionForm,
+    EscalationCallForm,
+    NoteForm,
+    RaiseForm,
+)
+from kamportal.blueprints.options import options
+from kamportal.blueprints.web import (
+    acting_user,
+    allow,
+    apply_domain_error,
+    client_or_404,
+    form_invalid,
+    fragment,
+    is_htmx,
+    of_visible_client,
+    prefixed,
+    render,
+    save_form,
+    with_trigger,
+)
+from kamportal.errors import DomainError
+from kamportal.extensions import db
+from kamportal.models import Client, Complaint, ComplaintStatus, Escalation, Role
+from kamportal.services import access, clients, clock, escalations
+from kamportal.services.access import CLIENT_REGISTRY_ROLES
+
+# A change here tells the page: the ladder and the client's panel refresh on
+# "escalation-changed", the timeline on "timeline-changed".
+ESCALATION_CHANGED = "escalation-changed"
+TIMELINE_CHANGED = "timeline-changed"
+COMPLAINT_TABS = {
+    "": "Being handled",
+    ComplaintStatus.OPEN.value: ComplaintStatus.OPEN.label,
+    ComplaintStatus.IN_PROGRESS.value: ComplaintStatus.IN_PROGRESS.label,
+    ComplaintStatus.CLOSED.value: ComplaintStatus.CLOSED.label,
+}
+
+
+def _escalation_or_404(escalation_id: int) -> Escalation:
+    return of_visible_client(escalations.load_escalation(escalation_id))
+
+
+def _changed(response: Response) -> Response:
+    return with_trigger(with_trigger(response, ESCALATION_CHANGED), TIMELINE_CHANGED)
+
+
+# --- On the client page (E1, E3) ---------------------------------------------------------
+
+
+@bp.app_template_global()
+def client_escalation_panel(client: Client) -> dict[str, Any]:
+    """The client page's escalation panel: the open escalation and where it stands, and
+    the complaints still being handled."""
+    escalation = escalations.open_escalation(client)
+    return {
+        "escalation": escalation,
+        "standing": escalations.standing(escalation, now=clock.now()) if escalation else None,
+        "complaints": escalations.client_complaints(client),
+    }
+
+
+@bp.route("/clients/<int:client_id>/escalation-panel")
+@allow(*CLIENT_REGISTRY_ROLES)
+def client_panel(client_id: int):
+    """The panel alone, refreshed in place; a plain request goes to the client page."""
+    client = client_or_404(client_id)
+    if not is_htmx():
+        return redirect(url_for("clients.show", client_id=client.id) + "#escalation-panel")
+    return fragment("escalations/_client_panel.html", client=client)
+
+
+def _client_form(
+    client: Client,
+    form: FlaskForm,
+    kind: str,
+    save: Callable[[], Any],
+    done: Callable[[Any], tuple[str, str]],
+) -> Response:
+    """Raise an escalation or record a complaint from the client page: the form opens in
+    the panel; once saved, the panel again (HTMX) or `done`'s page, with its message."""
+
+    def saved(result: Any) -> Response:
+        message, location = done(result)
+        flash(message, "success")
+        if not is_htmx():
+            return redirect(location, 303)
+        response = fragment("escalations/_client_panel.html", client=client)
+        response.headers["HX-Retarget"] = "#escalation-panel"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return _changed(response)
+
+    return save_form(
+        prefixed(form, kind),
+        save,
+        template="escalations/client_form_page.html",
+        partial="escalations/_client_form.html",
+        done=saved,
+        client=client,
+        kind=kind,
+    )
+
+
+@bp.route("/clients/<int:client_id>/escalations/new", methods=["GET", "POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def raise_escalation(client_id: int):
+    """E1: the client asked for the ACM's manager, to change the ACM, or refuses the ACM.
+    A client with an open escalation: what it said now is added to that one."""
+    client = client_or_404(client_id)
+    form = RaiseForm()
+    already = escalations.open_escalation(client)
+
+    def done(escalation: Escalation) -> tuple[str, str]:
+        if already is not None:
+            message = f"Added to the open escalation #{escalation.id}."
+        else:
+            message = f"Escalation #{escalation.id} raised: call the client now (E2)."
+        return message, url_for("escalations.show", escalation_id=escalation.id)
+
+    return _client_form(
+        client,
+        form,
+        "escalation",
+        lambda: escalations.raise_escalation(
+            client,
+            actor=acting_user(),
+            trigger=form.trigger.data,
+            said=form.said.data,
+            channel=form.channel.data,
+        ),
+        done,
+    )
+
+
+@bp.route("/clients/<int:client_id>/complaints/new", methods=["GET", "POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def record_complaint(client_id: int):
+    """E3: a complaint, cancellation or refund request goes to the complaint-handling
+    queue, not up the ladder."""
+    client = client_or_404(client_id)
+    form = ComplaintForm()
+
+    def done(complaint: Complaint) -> tuple[str, str]:
+        kind = complaint.complaint_kind.label
+        return (
+            f"{kind} #{complaint.id} recorded for complaint handling.",
+            url_for("clients.show", client_id=client.id) + "#escalation-panel",
+        )
+
+    return _client_form(
+        client,
+        form,
+        "complaint",
+        lambda: escalations.record_complaint(
+            client,
+            actor=acting_user(),
+            kind=form.kind.data,
+            said=form.said.data,
+            channel=form.channel.data,
+        ),
+        done,
+    )
+
+
+# --- The escalation page (E2, E3) --------------------------------------------------------
+
+
+def _action_forms(escalation: Escalation, given: dict[str, FlaskForm]) -> dict[str, FlaskForm]:
+    """The forms of the escalation page: the one just refused (`given`) keeps what was
+    typed and its errors; the others are empty."""
+    client = escalation.client
+    forms: dict[str, FlaskForm] = {
+        "call_form": EscalationCallForm(formdata=None),
+        "resolve_form": NoteForm(formdata=None),
+        "leader_form": NoteForm(formdata=None),
+        "resume_form": NoteForm(formdata=None),
+        "decision_form": DecisionForm(formdata=None),
+        **given,
+    }
+    forms["call_form"].contact.choices = options(
+        [(0, "The client (no contact chosen)")] + [(c.id, c.name) for c in client.contacts]
+    )
+    if not forms["call_form"].contact.data and client.primary_contact is not None:
+        forms["call_form"].contact.data = client.primary_contact.id
+    forms["decision_form"].acm.choices = options(
+        (u.id, u.name) for u in escalations.reassignment_choices(current_user, client)
+    )
+    for name, form in forms.items():
+        prefixed(form, name.removesuffix("_form"))
+    return forms
+
+
+def _page(escalation: Escalation, **given: FlaskForm) -> dict[str, Any]:
+    client = escalation.client
+    now = clock.now()
+    return {
+        "escalation": escalation,
+        "client": client,
+        "standing": escalations.standing(escalation, now=now),
+        "ladder": escalations.ladder(escalation),
+        "can_act": escalation.is_open and access.can_work_on_client(current_user, client),
+        "can_decide": escalation.is_open and access.can_decide_escalation(current_user, client),
+        **_action_forms(escalation, given),
+    }
+
+
+@bp.route("/escalations/<int:escalation_id>")
+@allow(*CLIENT_REGISTRY_ROLES)
+def show(escalation_id: int):
+    escalation = _escalation_or_404(escalation_id)
+    return render("escalations/show.html", **_page(escalation))
+
+
+@bp.route("/escalations/<int:escalation_id>/ladder")
+@allow(*CLIENT_REGISTRY_ROLES)
+def ladder_panel(escalation_id: int):
+    """The ladder with its proofs and the time left, refreshed in place (a delivery
+    status changes, a scheduled step runs); a plain request gets the whole page."""
+    escalation = _escalation_or_404(escalation_id)
+    if not is_htmx():
+        return redirect(url_for("escalations.show", escalation_id=escalation.id))
+    return fragment("escalations/_ladder.html", **_page(escalation))
+
+
+def _act(
+    escalation: Escalation, name: str, form: FlaskForm, act: Callable[[], Any], message: str
+) -> Response:
+    """One action of the escalation page. Done: the actions again (HTMX), the ladder and
+    the timeline told. Refused: the actions with this form's field errors, or the refusal
+    on top (the escalation moved on meanwhile and the form may be gone), 422, nothing
+    saved."""
+    prefixed(form, name.removesuffix("_form"))
+    refused = None
+    if form.validate_on_submit():
+        try:
+            act()
+        except DomainError as error:
+            db.session.rollback()
+            if error.field and hasattr(form, error.field):
+                apply_domain_error(form, error)
+            else:
+                refused = error.message
+        else:
+            db.session.commit()
+            flash(message, "success")
+            if not is_htmx():
+                return redirect(url_for("escalations.show", escalation_id=escalation.id), 303)
+            fresh = escalations.load_escalation(escalation.id)
+            return _changed(fragment("escalations/_actions.html", **_page(fresh)))
+    context = {**_page(escalation, **{name: form}), "refused": refused}
+    if is_htmx():
+        return form_invalid("escalations/_actions.html", **context)
+    return form_invalid("escalations/show.html", **context)
+
+
+@bp.route("/escalations/<int:escalation_id>/call", methods=["POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def log_call(escalation_id: int):
+    """E2 step 1 (G3): the ACM's call. Not answered: the "we tried to call you" email goes
+    at once and the WhatsApp step is scheduled."""
+    escalation = _escalation_or_404(escalation_id)
+    form = EscalationCallForm()
+    form.contact.choices = []
+
+    def act() -> None:
+        escalations.log_escalation_call(
+            escalation,
+            actor=acting_user(),
+            outcome=form.outcome.data,
+            notes=form.notes.data or "",
+            contact=clients.contact_of(escalation.client, form.contact.data),
+        )
+
+    return _act(escalation, "call_form", form, act, "Call logged (E2).")
+
+
+# The actions that take a note (E2): the service, the form's name on the page, and what
+# the user is told once it is done.
+NOTE_ACTIONS: dict[str, tuple[Callable[..., None], str, str]] = {
+    # Solved with the client: the ladder stops.
+    "resolve": (escalations.resolve, "resolve_form", "Escalation resolved; the ladder stopped."),
+    # The ACM cannot solve it: straight to the leader, the final step.
+    "to-leader": (
+        escalations.advance_to_leader,
+        "leader_form",
+        "Sent to the team leader, who is told by email (E2).",
+    ),
+    # The client replied but it is not solved: the ladder goes on, its wait afresh.
+    "resume": (escalations.resume_ladder, "resume_form", "The ladder goes on (E2)."),
+}
+
+
+@bp.route(
+    '/escalations/<int:escalation_id>/<any(resolve, "to-leader", resume):action>', methods=["POST"]
+)
+@allow(*CLIENT_REGISTRY_ROLES)
+def note_action(escalation_id: int, action: str):
+    """E2: resolve, send to the leader, or resume a paused ladder, with a note."""
+    escalation = _escalation_or_404(escalation_id)
+    service, form_name, message = NOTE_ACTIONS[action]
+    form = NoteForm()
+    return _act(
+        escalation,
+        form_name,
+        form,
+        lambda: service(escalation, actor=acting_user(), note=form.note.data),
+        message,
+    )
+
+
+@bp.route("/escalations/<int:escalation_id>/decide", methods=["POST"])
+@allow(Role.LEADER, Role.ADMIN)
+def decide(escalation_id: int):
+    """E3: the leader's decision: resolved, reassign the client, or take it over."""
+    escalation = _escalation_or_404(escalation_id)
+    if not access.can_decide_escalation(current_user, escalation.client):
+        abort(403)
+    form = DecisionForm()
+    form.acm.choices = []
+
+    def act() -> None:
+        chosen = form.acm.data if form.decision.data == "reassign" else None
+        new_acm = next(
+            (
+                u
+                for u in escalations.reassignment_choices(current_user, escalation.client)
+                if u.id == chosen
+            ),
+            None,
+        )
+        escalations.decide(
+            escalation,
+            leader=acting_user(),
+            decision=form.decision.data,
+            note=form.note.data,
+            new_acm=new_acm,
+        )
+
+    return _act(escalation, "decision_form", form, act, "Decision recorded; the client is told.")
+
+
+# --- The leader's queue (E3) -------------------------------------------------------------
+
+
+def _queue_context() -> dict[str, Any]:
+    show_resolved = request.args.get("show") == "resolved"
+    now = clock.now()
+    return {
+        "show_resolved": show_resolved,
+        "standings": [] if show_resolved else escalations.queue_standings(current_user, now=now),
+        "resolved": escalations.resolved_escalations(current_user) if show_resolved else [],
+    }
+
+
+@bp.route("/escalations/")
+@allow(*CLIENT_REGISTRY_ROLES)
+def index():
+    """The open escalations of the clients the user may see, those waiting for the
+    leader's decision first, each with its age and time left in business hours; or the
+    latest resolved ones (`?show=resolved`)."""
+    return render("escalations/index.html", "escalations/_queue.html", **_queue_context())
+
+
+# --- The complaint-handling queue (E3) ---------------------------------------------------
+
+
+def _complaint_form(complaint: Complaint, formdata: Any = None) -> ComplaintUpdateForm:
+    form = ComplaintUpdateForm(formdata=formdata, status=complaint.status)
+    return prefixed(form, f"complaint-{complaint.id}")
+
+
+@bp.route("/complaints/")
+@allow(*CLIENT_REGISTRY_ROLES)
+def complaints():
+    """Complaints, cancellations and refunds of the clients the user may see, oldest
+    first; by default those still being handled."""
+    status = request.args.get("status", "")
+    if status not in COMPLAINT_TABS:
+        status = ""
+    found = escalations.complaint_queue(current_user, status=status or None)
+    return render(
+        "escalations/complaints.html",
+        "escalations/_complaints.html",
+        complaints=found,
+        forms={c.id: _complaint_form(c) for c in found},
+        tab=status,
+        tabs=COMPLAINT_TABS,
+    )
+
+
+@bp.route("/complaints/<int:complaint_id>", methods=["POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def update_complaint(complaint_id: int):
+    """E3: move a complaint along (open → in progress → closed), with a note."""
+    complaint = of_visible_client(db.session.get(Complaint, complaint_id))
+    form = _complaint_form(complaint, formdata=request.form)
+    if form.validate_on_submit():
+        try:
+            escalations.update_complaint(
+                complaint, actor=acting_user(), status=form.status.data, note=form.note.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                f"{complaint.complaint_kind.label} #{complaint.id}: {form.status.data}.", "success"
+            )
+            if not is_htmx():
+                return redirect(url_for("escalations.complaints"), 303)
+            return fragment(
+                "escalations/_complaint_row.html",
+                complaint=complaint,
+                form=_complaint_form(complaint),
+            )
+    if is_htmx():
+        return form_invalid("escalations/_complaint_row.html", complaint=complaint, form=form)
+    return form_invalid(
+        "escalations/complaints.html",
+        complaints=[complaint],
+        forms={complaint.id: form},
+        tab="",
+        tabs=COMPLAINT_TABS,
+    )
