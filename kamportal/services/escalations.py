@@ -802,13 +802,14 @@ def decide(
 
 
 def reassignment_choices(leader: User, client: Client) -> list[User]:
-    """E3: the ACMs of the client's team that `leader` may give the client to, its current
-    ACM aside."""
+    """E3: the ACMs of the client's team that `leader` may give the client to: neither its
+    current ACM nor the leader (taking it over is a decision of its own)."""
     team_id = client.acm.team_id if client.acm is not None else None
     return [
         user
         for user in access.assignable_acms(leader)
-        if user.id != client.acm_id and (team_id is None or user.team_id == team_id)
+        if user.id not in (client.acm_id, leader.id)
+        and (team_id is None or user.team_id == team_id)
     ]
 
 

@@ -495,3 +495,87 @@ def test_the_leaders_queue_shows_those_waiting_for_a_decision_first(
     db.session.commit()
     assert escalations.escalation_queue(setup["leader"]) == [later, first]
     assert escalations.escalation_queue(setup["other_acm"]) == []
+
+
+def test_once_with_the_leader_only_the_leader_ends_it(setup, db):
+    """E3: the ACM sent it up (or the ladder did); resolving is the leader's now."""
+    escalation = at_email_step(setup, db)
+    escalations.advance_to_leader(escalation, actor=setup["acm"], note="I cannot solve it.")
+    db.session.commit()
+    with pytest.raises(RuleViolation) as refused:
+        escalations.resolve(escalation, actor=setup["acm"], note="Sorted after all.")
+    assert refused.value.rule == "E3"
+    assert escalation.is_open
+    escalations.resolve(escalation, actor=setup["leader"], note="Spoke to him myself.")
+    db.session.commit()
+    assert escalation.resolved_by == setup["leader"]
+
+
+def test_a_reassignment_stays_within_the_clients_team(setup, db, make_team, make_user):
+    """E3: another ACM of the team; an admin choosing one of another team is refused too."""
+    escalation = at_email_step(setup, db)
+    stranger = make_user(Role.ACM, team=make_team(), name="Sara Stranger")
+    admin = make_user(Role.ADMIN)
+    assert escalations.reassignment_choices(setup["leader"], setup["client"]) == [
+        setup["other_acm"]
+    ]
+    assert stranger not in escalations.reassignment_choices(admin, setup["client"])
+    for who in (setup["leader"], admin):
+        with pytest.raises(ValidationError) as refused:
+            escalations.decide(
+                escalation, leader=who, decision="reassign", note="x", new_acm=stranger
+            )
+        assert refused.value.field == "acm"
+    assert setup["client"].acm == setup["acm"] and escalation.is_open
+
+
+def test_where_it_stands_counts_business_hours_to_the_boundary(setup, db):
+    """The queue's age and the page's time left, on the team's calendar: the weekend does
+    not count, and at the due instant nothing is left."""
+    escalation = raise_one(setup, db)
+    at_call = escalations.standing(escalation, now=THURSDAY_AFTERNOON + timedelta(hours=1))
+    assert (at_call.waiting_on, at_call.age_hours, at_call.hours_left) == ("acm", 1.0, None)
+
+    escalations.log_escalation_call(escalation, actor=setup["acm"], outcome="no_answer")
+    db.session.commit()
+    friday = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    waiting = escalations.standing(escalation, now=friday)
+    assert waiting.waiting_on == "client" and waiting.next_step is LadderStep.WHATSAPP
+    assert (waiting.age_hours, waiting.hours_left) == (2.0, 2.0)  # Friday is off
+    a_minute_before = escalations.standing(escalation, now=WHATSAPP_DUE - timedelta(minutes=1))
+    assert a_minute_before.hours_left == pytest.approx(1 / 60)
+    assert escalations.standing(escalation, now=WHATSAPP_DUE).hours_left == 0.0
+
+    clients.log_email(
+        setup["client"],
+        actor=setup["acm"],
+        contact=setup["contact"],
+        direction="received",
+        subject="Call me on Sunday",
+    )
+    db.session.commit()
+    paused = escalations.standing(escalation, now=WHATSAPP_DUE)
+    assert paused.waiting_on == "acm" and paused.hours_left is None
+
+
+def test_the_ladder_shows_each_step_done_current_skipped_or_ahead(setup, db):
+    escalation = raise_one(setup, db)
+    states = [(r.step.value, r.state) for r in escalations.ladder(escalation)]
+    assert states == [
+        ("call", "current"),
+        ("email", "ahead"),
+        ("whatsapp", "ahead"),
+        ("leader", "ahead"),
+    ]
+    escalations.log_escalation_call(escalation, actor=setup["acm"], outcome="no_answer")
+    escalations.advance_to_leader(escalation, actor=setup["acm"], note="No way forward.")
+    rungs = escalations.ladder(escalation)
+    assert [r.state for r in rungs] == ["done", "done", "skipped", "current"]
+    assert rungs[1].proofs[0].outbox_message is not None  # the email's proof
+    escalations.decide(escalation, leader=setup["leader"], decision="resolved", note="Done.")
+    assert [r.state for r in escalations.ladder(escalation)] == [
+        "done",
+        "done",
+        "skipped",
+        "done",
+    ]

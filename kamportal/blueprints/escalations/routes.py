@@ -206,7 +206,8 @@ def _action_forms(escalation: Escalation, given: dict[str, FlaskForm]) -> dict[s
     if not forms["call_form"].contact.data and client.primary_contact is not None:
         forms["call_form"].contact.data = client.primary_contact.id
     forms["decision_form"].acm.choices = options(
-        (u.id, u.name) for u in escalations.reassignment_choices(current_user, client)
+        [(0, "— Choose an ACM of the team —")]
+        + [(u.id, u.name) for u in escalations.reassignment_choices(current_user, client)]
     )
     for name, form in forms.items():
         prefixed(form, name.removesuffix("_form"))
