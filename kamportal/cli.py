@@ -84,7 +84,8 @@ def seed_demo_command(client_count: int, seed: int) -> None:
         f"Demo data added in {seconds:.1f} s: {report.teams} teams, {report.users} users, "
         f"{report.clients} clients, {report.contacts} contacts, "
         f"{report.events} timeline events, {report.meetings} meetings, "
-        f"{report.minutes} minutes."
+        f"{report.minutes} minutes, {report.escalations} escalations, "
+        f"{report.complaints} complaints."
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -16,26 +16,47 @@ from kamportal.models import (
     ActionItem,
     AuditEvent,
     Client,
+    Complaint,
+    ComplaintStatus,
     Contact,
     DeliveryStatus,
+    Escalation,
+    EscalationStatus,
+    EscalationStep,
     LifecycleStatus,
     Meeting,
     Minutes,
     Money,
     OutboxMessage,
+    ResolutionKind,
     Role,
+    StepKind,
     Team,
     TimelineEvent,
     TimelineKind,
     User,
 )
-from kamportal.services import accounts, clock
+from kamportal.services import accounts, clock, escalations
 
 CLIENTS = 30
+# Enough stores for every demo ACM to have clients for all their escalations.
+PORTFOLIO = 60
 
 
 def table_counts(db) -> dict[str, int]:
-    models = (Team, User, Client, Contact, TimelineEvent, AuditEvent)
+    models = (
+        Team,
+        User,
+        Client,
+        Contact,
+        TimelineEvent,
+        AuditEvent,
+        Minutes,
+        Escalation,
+        EscalationStep,
+        Complaint,
+        OutboxMessage,
+    )
     return {m.__tablename__: db.session.scalar(select(func.count()).select_from(m)) for m in models}
 
 
@@ -86,9 +107,19 @@ def test_clients_span_statuses_time_zones_currencies_and_plans(db, seeded):
     assert len({c.plan for c in clients}) >= 2
     assert {c.language for c in clients} == {"ar", "en"}
     acms = {u.id for u in db.session.scalars(select(User)) if u.has_role(Role.ACM)}
+    taken_over = set(
+        db.session.scalars(
+            select(Escalation.client_id).where(
+                Escalation.resolution == ResolutionKind.TAKEN_OVER.value
+            )
+        )
+    )
     now = clock.now()
     for client in clients:
-        assert client.acm_id in acms
+        # A leader manages the clients they took over (E3); ACMs manage all the others.
+        assert client.acm_id in acms or (
+            client.id in taken_over and client.acm.team.leader_id == client.acm_id
+        )
         assert client.subscribed_at < now
         assert client.subscribed_at.tzinfo is not None
         assert client.recurring_amount > 0
@@ -245,3 +276,226 @@ def test_demo_has_meetings_past_and_future_with_minutes_owed_and_sent_G5_F3(db, 
     statuses = Counter(db.session.scalars(select(Minutes.status)))
     assert statuses["owed"] and statuses["sent"], statuses
     assert db.session.scalar(select(func.count()).select_from(ActionItem)) > 0
+
+
+# --- Escalations and complaints (E1, E2, E3) ---------------------------------------------------
+
+
+@pytest.fixture
+def portfolio(db, frozen_clock):
+    report = demo.seed_demo(clients=PORTFOLIO)
+    db.session.commit()
+    return report
+
+
+def standing(escalation: Escalation) -> str:
+    """Where an open escalation stands, as its ACM and leader see it."""
+    if escalation.waiting_for_leader:
+        return "leader"
+    if escalation.paused_at is not None:
+        return "paused"
+    return escalation.current_step
+
+
+def proofs(escalation: Escalation, kind: StepKind) -> list[EscalationStep]:
+    return [s for s in escalation.steps if s.kind is kind]
+
+
+def sent(message: OutboxMessage | None, channel: str) -> bool:
+    return (
+        message is not None
+        and message.channel == channel
+        and message.delivery_status is DeliveryStatus.SENT
+        and message.created_at <= message.sent_at <= clock.now()
+        and bool(message.provider_message_id)
+    )
+
+
+def events_of(db, escalation: Escalation, kind: TimelineKind) -> list[TimelineEvent]:
+    return list(
+        db.session.scalars(
+            select(TimelineEvent)
+            .where(TimelineEvent.client_id == escalation.client_id)
+            .where(TimelineEvent.kind == kind.value)
+        )
+    )
+
+
+def escalations_by(db, status: EscalationStatus) -> list[Escalation]:
+    return list(db.session.scalars(select(Escalation).where(Escalation.status == status.value)))
+
+
+def test_open_escalations_stand_at_every_step_of_the_ladder_with_their_proofs_E2(db, portfolio):
+    now = clock.now()
+    open_ones = escalations_by(db, EscalationStatus.OPEN)
+    by_standing: dict[str, list[Escalation]] = {}
+    for escalation in open_ones:
+        by_standing.setdefault(standing(escalation), []).append(escalation)
+    assert set(by_standing) == {"call", "email", "whatsapp", "paused", "leader"}
+
+    for escalation in open_ones:
+        assert escalation.said and escalation.raised_at <= now
+        assert proofs(escalation, StepKind.RAISED)
+        assert all(step.at <= now for step in escalation.steps)
+        assert any(
+            event.detail["escalation_id"] == escalation.id
+            for event in events_of(db, escalation, TimelineKind.ESCALATION_RAISED)
+        )
+    for escalation in by_standing["call"]:  # just raised: the ACM must call
+        assert not proofs(escalation, StepKind.CALL) and escalation.step_due_at is None
+    for escalation in by_standing["email"] + by_standing["whatsapp"]:
+        (call,) = proofs(escalation, StepKind.CALL)
+        assert call.call_event.detail["outcome"] == "no_answer"
+        (email,) = proofs(escalation, StepKind.EMAIL)
+        assert sent(email.outbox_message, "email")
+        assert email.outbox_message.subject.startswith("We tried to call you")
+        assert email.outbox_message.to_addrs == [escalation.client.reachable_contact("email").email]
+        # The next step is still ahead, and its job waits for it.
+        assert escalation.step_due_at > now
+        job = escalations.step_job_id(escalation.id, escalation.step.following)
+        assert abs(queue.scheduled_at(job) - escalation.step_due_at) <= timedelta(seconds=1)
+    for escalation in by_standing["whatsapp"]:
+        (whatsapp,) = proofs(escalation, StepKind.WHATSAPP)
+        assert sent(whatsapp.outbox_message, "whatsapp")
+        assert whatsapp.at >= proofs(escalation, StepKind.EMAIL)[0].at
+    replies = {TimelineKind.EMAIL_RECEIVED.value, TimelineKind.WHATSAPP_RECEIVED.value}
+    for escalation in by_standing["paused"]:
+        assert proofs(escalation, StepKind.PAUSED)
+        reply = db.session.scalar(
+            select(TimelineEvent)
+            .where(TimelineEvent.client_id == escalation.client_id)
+            .where(TimelineEvent.at == escalation.paused_at)
+            .where(TimelineEvent.kind.in_(replies))
+        )
+        assert reply is not None
+    assert {e.current_step for e in by_standing["paused"]} == {"email", "whatsapp"}
+    for escalation in by_standing["leader"]:
+        (to_leader,) = proofs(escalation, StepKind.LEADER)
+        assert sent(to_leader.outbox_message, "email")
+        assert to_leader.outbox_message.to_addrs == [escalation.client.acm.team.leader.email]
+        assert escalation.step_due_at is None
+
+
+def test_ended_escalations_show_every_way_one_ends_E3(db, portfolio):
+    now = clock.now()
+    ended = escalations_by(db, EscalationStatus.RESOLVED)
+    assert {e.resolution for e in ended} == {k.value for k in ResolutionKind}
+    resolvers = {(e.resolution, e.resolved_by.has_role(Role.LEADER)) for e in ended}
+    assert ("resolved", False) in resolvers  # by the ACM, with the client
+    assert ("resolved", True) in resolvers  # by the leader's decision
+    for escalation in ended:
+        assert escalation.resolved_at <= now and escalation.resolution_note
+        assert escalation.step_due_at is None and not escalation.waiting_for_leader
+        assert escalation.steps[-1].kind is StepKind.RESOLVED
+        team = escalation.raised_by.team
+        if escalation.resolved_by.has_role(Role.LEADER):
+            assert escalation.resolved_by == team.leader
+            assert proofs(escalation, StepKind.LEADER)
+            assert sent(proofs(escalation, StepKind.RESOLVED)[0].outbox_message, "email")
+        if escalation.resolution == ResolutionKind.RESOLVED:
+            assert escalation.client.acm == escalation.raised_by
+        else:  # the client moved, on its timeline
+            moves = events_of(db, escalation, TimelineKind.CLIENT_REASSIGNED)
+            assert escalation.resolved_at in {event.at for event in moves}
+        if escalation.resolution == ResolutionKind.REASSIGNED:
+            assert escalation.client.acm not in (escalation.raised_by, team.leader)
+            assert escalation.client.acm.team == team
+        elif escalation.resolution == ResolutionKind.TAKEN_OVER:
+            assert escalation.client.acm == team.leader
+        actions = set(
+            db.session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.object_type == "escalation")
+                .where(AuditEvent.object_id == escalation.id)
+            )
+        )
+        assert "escalation.raise" in actions
+        assert actions & {"escalation.resolve", "escalation.decide"}
+
+
+def test_every_acm_sees_an_open_escalation_and_every_leader_one_to_decide_E3(db, portfolio):
+    for login in demo.demo_logins():
+        user = accounts.find_user_by_email(login.email)
+        if login.role == Role.ACM:
+            assert any(e.client.acm == user for e in escalations.escalation_queue(user)), login
+        elif login.role == Role.LEADER:
+            queue_ = escalations.escalation_queue(user)
+            assert queue_ and queue_[0].waiting_for_leader, login
+
+
+def test_complaints_cancellations_and_refunds_are_queued_in_every_status_E3(db, portfolio):
+    complaints = list(db.session.scalars(select(Complaint)))
+    assert {c.status for c in complaints} == {s.value for s in ComplaintStatus}
+    assert len({c.kind for c in complaints}) == 3
+    assert len({c.client.acm.team_id for c in complaints}) == 3
+    for complaint in complaints:
+        assert complaint.said and complaint.raised_at <= clock.now()
+        if complaint.status == ComplaintStatus.OPEN:
+            assert complaint.note is None
+        else:
+            assert complaint.note
+        assert (complaint.closed_at is not None) == (complaint.status == ComplaintStatus.CLOSED)
+    for leader in db.session.scalars(select(User).join(Team, Team.leader_id == User.id)):
+        waiting = escalations.complaint_queue(leader)
+        assert waiting and all(c.status != ComplaintStatus.CLOSED for c in waiting)
+
+
+def test_seeding_escalations_twice_adds_nothing(db, portfolio):
+    assert (portfolio.escalations, portfolio.complaints) == (
+        db.session.scalar(select(func.count()).select_from(Escalation)),
+        db.session.scalar(select(func.count()).select_from(Complaint)),
+    )
+    before = table_counts(db)
+    again = demo.seed_demo(clients=PORTFOLIO)
+    db.session.commit()
+    assert again.nothing_added
+    assert table_counts(db) == before
+
+
+def test_with_the_running_clock_the_worker_sends_nothing_again_and_steps_wait_their_time_E2(
+    app, db, run_jobs
+):
+    started = datetime.now(UTC)
+    demo.seed_demo(clients=PORTFOLIO)
+    db.session.commit()
+    # The clock runs again, as it did before seeding.
+    assert started <= clock.now() <= datetime.now(UTC)
+
+    def state() -> tuple[dict, dict]:
+        db.session.expire_all()
+        ladder = {
+            e.id: (e.status, e.current_step, e.paused_at, e.waiting_for_leader, e.step_due_at)
+            for e in db.session.scalars(select(Escalation))
+        }
+        messages = {
+            m.id: (m.status, m.attempts, m.sent_at)
+            for m in db.session.scalars(select(OutboxMessage))
+        }
+        return ladder, messages
+
+    before = state()
+    assert before[1] and all(status == "sent" for status, _, _ in before[1].values())
+    run_jobs()
+    assert state() == before
+    waiting = [
+        e
+        for e in escalations_by(db, EscalationStatus.OPEN)
+        if e.step_due_at is not None and e.paused_at is None
+    ]
+    assert {e.current_step for e in waiting} == {"email", "whatsapp"}
+    for escalation in waiting:
+        assert escalation.step_due_at > started
+        job = escalations.step_job_id(escalation.id, escalation.step.following)
+        assert abs(queue.scheduled_at(job) - escalation.step_due_at) <= timedelta(seconds=1)
+
+
+def test_a_failed_seed_puts_the_portal_clock_back(db, frozen_clock, monkeypatch):
+    frozen = clock.now()
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(escalations, "record_complaint", fail)
+    with pytest.raises(RuntimeError):
+        demo.seed_demo(clients=PORTFOLIO)
+    assert clock.now() == frozen

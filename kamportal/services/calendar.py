@@ -142,6 +142,25 @@ class BusinessCalendar:
             remaining -= closes - begin
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def subtract_business_hours(self, end: datetime, hours: float) -> datetime:
+        """The instant `hours` business hours before `end`, to the second: the reverse of
+        `add_business_hours` (the demo replays past ladders with it)."""
+        if hours < 0:
+            raise ValueError("business hours to subtract cannot be negative")
+        end = _utc(end)
+        remaining = timedelta(hours=hours)
+        day = end.astimezone(ZoneInfo(self.zone)).date()
+        for offset in range(_SEARCH_DAYS):
+            window = self.opening_hours(day - timedelta(days=offset))
+            if window is None or window[0] >= end:
+                continue
+            opens, closes = window
+            last = min(closes, end)
+            if remaining <= last - opens:
+                return (last - remaining).replace(microsecond=0)
+            remaining -= last - opens
+        raise ValueError("this calendar has no business day within three years")
+
     def business_hours_between(self, start: datetime, end: datetime) -> float:
         """How many business hours lie between `start` and `end` (0 if `end` is not later)."""
         start, end = _utc(start), _utc(end)

@@ -28,6 +28,11 @@ def freeze(at: datetime) -> None:
     _frozen_at = at.astimezone(UTC)
 
 
+def frozen_at() -> datetime | None:
+    """Where the clock is frozen, or None while it runs (to put it back after a replay)."""
+    return _frozen_at
+
+
 def advance(delta: timedelta) -> datetime:
     """Move a frozen clock forward."""
     if _frozen_at is None:

@@ -56,6 +56,21 @@ def test_a_wait_from_thursday_afternoon_in_a_sun_thu_team_resumes_on_sunday():
     assert cal.business_hours_between(thursday, cairo(2026, 11, 22, 12, 0)) == 4.0
 
 
+def test_subtracting_business_hours_walks_back_over_the_weekend():
+    """The reverse of adding: Sunday 12:00 - 4 business hours = Thursday 16:00."""
+    cal = sun_thu_cairo()
+    sunday = cairo(2026, 11, 22, 12, 0)
+    assert cal.subtract_business_hours(sunday, 4) == cairo(2026, 11, 19, 16, 0)
+    # From outside working time it counts back from the last closing.
+    saturday = cairo(2026, 11, 21, 20, 0)
+    assert cal.subtract_business_hours(saturday, 1) == cairo(2026, 11, 19, 16, 0)
+    for hours in (0.5, 8, 13, 48):
+        start = cal.subtract_business_hours(sunday, hours)
+        assert cal.add_business_hours(start, hours) == sunday
+    with pytest.raises(ValueError):
+        cal.subtract_business_hours(sunday, -1)
+
+
 def test_a_friday_evening_start_counts_from_the_next_opening():
     cal = sun_thu_cairo()
     friday_evening = cairo(2026, 11, 20, 19, 30)
