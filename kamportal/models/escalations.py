@@ -94,7 +94,7 @@ class StepKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        return "WhatsApp" if self is StepKind.WHATSAPP else self.value.capitalize()
 
 
 class ResolutionKind(enum.StrEnum):
