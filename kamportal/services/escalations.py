@@ -789,7 +789,17 @@ def decide(
             reason=f"Escalation #{escalation.id} ({kind.label.lower()}): {note}",
         )
         db.session.flush()
-        _tell_acms(escalation, previous=previous_acm, new=new_acm, actor=leader, note=note)
+        handover = _tell_acms(
+            escalation, previous=previous_acm, new=new_acm, actor=leader, note=note
+        )
+        _add_step(
+            escalation,
+            StepKind.NOTE,
+            actor=leader,
+            at=clock.now(),
+            message=handover,
+            note=f"{kind.label}: {new_acm.name} manages the client now; both ACMs are told.",
+        )
     message = _tell_client(escalation, kind=kind, actor=leader, note=note)
     _close(
         escalation,

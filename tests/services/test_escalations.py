@@ -466,6 +466,8 @@ def test_reassigning_moves_the_client_and_everyone_is_told(setup, db):
     assert audit_actions(db)[-1] == "escalation.decide"
     handover, to_client = messages(db, Channel.EMAIL)[-2:]
     assert set(handover.to_addrs) == {"mona@kam.test", "omar@kam.test"}
+    told = escalation.steps[-2]  # the hand-over's proof, before the resolution
+    assert told.step == "note" and told.outbox_message_id == handover.id
     assert to_client.to_addrs == ["karim@store.example"]
     assert "Omar Farid" in to_client.body and "omar@kam.test" in to_client.cc_addrs
 
