@@ -79,6 +79,13 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "KAM Portal <kam@localhost>")
     # WhatsApp: "fake" records messages in-process; a provider adapter plugs in here.
     WHATSAPP_TRANSPORT = os.environ.get("WHATSAPP_TRANSPORT", "fake")
+    # Billing (R3): "portal" numbers invoices itself; "whmcs" creates them in WHMCS through
+    # its API (an API credential's identifier and secret, made in WHMCS's admin area).
+    BILLING_ADAPTER = os.environ.get("BILLING_ADAPTER", "portal")
+    WHMCS_URL = os.environ.get("WHMCS_URL") or None
+    WHMCS_IDENTIFIER = os.environ.get("WHMCS_IDENTIFIER") or None
+    WHMCS_SECRET = os.environ.get("WHMCS_SECRET") or None
+    WHMCS_TIMEOUT = float(os.environ.get("WHMCS_TIMEOUT", "15"))
 
     CLIENTS_PER_PAGE = 25
     TIMELINE_PER_PAGE = 20
@@ -116,6 +123,11 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = False
     MAIL_TRANSPORT = "memory"
     WHATSAPP_TRANSPORT = "fake"
+    # A developer's .env must never point the tests at a real WHMCS.
+    BILLING_ADAPTER = "portal"
+    WHMCS_URL = None
+    WHMCS_IDENTIFIER = None
+    WHMCS_SECRET = None
     HTMX_SOURCE = "local"
     PASSWORD_HASH_CHEAP = True
 

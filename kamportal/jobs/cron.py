@@ -14,7 +14,7 @@ from kamportal.jobs.queue import QUEUE_NAME
 
 def entries() -> list[dict[str, Any]]:
     """Every periodic job, as keyword arguments for `CronScheduler.register`."""
-    from kamportal.jobs import cadence, escalations, followups, meetings, outbox
+    from kamportal.jobs import cadence, escalations, followups, meetings, outbox, renewals
 
     return [
         # Re-enqueue outbox messages whose delivery job Redis lost (e.g. enqueued while down).
@@ -28,6 +28,13 @@ def entries() -> list[dict[str, Any]]:
         # F1: record each client's weekly-contact lapse once; hourly, so it shows within
         # the hour (the sweep never records the same lapse twice).
         {"func": cadence.sweep_overdue, "queue_name": QUEUE_NAME, "cron": "0 * * * *"},
+        # R1: open the renewals due within 30 days; hourly, so a client created or moved
+        # today is on its ACM's list within the hour (once per term, whatever the runs).
+        {"func": renewals.open_due_renewals, "queue_name": QUEUE_NAME, "cron": "10 * * * *"},
+        # R4: remind clients of unpaid invoices at their team's interval.
+        {"func": renewals.send_invoice_reminders, "queue_name": QUEUE_NAME, "cron": "20 * * * *"},
+        # R7: flag wire transfers unconfirmed 4 days after they were reported, once each.
+        {"func": renewals.flag_late_wire_transfers, "queue_name": QUEUE_NAME, "cron": "30 * * * *"},
     ]
 
 

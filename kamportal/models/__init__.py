@@ -36,6 +36,21 @@ from kamportal.models.meetings import (
     meeting_attendees,
 )
 from kamportal.models.messaging import Channel, DeliveryStatus, OutboxMessage
+from kamportal.models.renewals import (
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LineKind,
+    Payment,
+    PaymentIssue,
+    PaymentIssueStatus,
+    PaymentMethod,
+    PaymentStatus,
+    Quotation,
+    QuotationStatus,
+    Renewal,
+    RenewalStage,
+)
 from kamportal.models.timeline import AuditEvent, CallOutcome, TimelineEvent, TimelineKind
 from kamportal.models.types import Money, UTCDateTime
 
@@ -60,8 +75,12 @@ __all__ = [
     "EscalationStatus",
     "EscalationStep",
     "EscalationTrigger",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceStatus",
     "LadderStep",
     "LifecycleStatus",
+    "LineKind",
     "Meeting",
     "MeetingStatus",
     "MeetingType",
@@ -70,7 +89,16 @@ __all__ = [
     "Money",
     "NoReplyLadder",
     "OutboxMessage",
+    "Payment",
+    "PaymentIssue",
+    "PaymentIssueStatus",
+    "PaymentMethod",
+    "PaymentStatus",
     "Plan",
+    "Quotation",
+    "QuotationStatus",
+    "Renewal",
+    "RenewalStage",
     "ResolutionKind",
     "Role",
     "StepKind",

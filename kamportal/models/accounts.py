@@ -69,6 +69,8 @@ class Team(Base):
     # and after the WhatsApp before the escalation goes to the leader.
     escalation_whatsapp_after_hours: Mapped[int] = mapped_column(Integer, default=4)
     escalation_leader_after_hours: Mapped[int] = mapped_column(Integer, default=8)
+    # R4: days between reminders of an unpaid invoice.
+    invoice_reminder_days: Mapped[int] = mapped_column(Integer, default=3)
 
     leader: Mapped[User | None] = relationship(foreign_keys=[leader_id], post_update=True)
     members: Mapped[list[User]] = relationship(

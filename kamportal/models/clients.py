@@ -61,6 +61,8 @@ class Client(Base):
     renewal_date: Mapped[date | None] = mapped_column(Date, index=True)
     recurring_amount: Mapped[Decimal | None] = mapped_column(MoneyAmount)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # R3: the client's account in the billing system (WHMCS's user id), when it has one.
+    billing_account_id: Mapped[str | None] = mapped_column(String(40))
     # The last answered call, held meeting or email sent (rule F1); kept by services/clients.py.
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)

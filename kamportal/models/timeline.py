@@ -49,6 +49,22 @@ class TimelineKind(enum.StrEnum):
     ESCALATION_RESOLVED = "escalation_resolved"
     COMPLAINT_RECORDED = "complaint_recorded"
     COMPLAINT_UPDATED = "complaint_updated"
+    RENEWAL_OPENED = "renewal_opened"
+    RENEWAL_NOTIFIED = "renewal_notified"
+    RENEWAL_CONFIRMED = "renewal_confirmed"
+    RENEWAL_LOST = "renewal_lost"
+    RENEWAL_PAID = "renewal_paid"
+    INVOICE_ISSUED = "invoice_issued"
+    INVOICE_REMINDER = "invoice_reminder"
+    INVOICE_PAID = "invoice_paid"
+    INVOICE_SPLIT = "invoice_split"
+    PAYMENT_REPORTED = "payment_reported"
+    PAYMENT_CONFIRMED = "payment_confirmed"
+    PAYMENT_FLAGGED = "payment_flagged"
+    PAYMENT_ISSUE = "payment_issue"
+    PAYMENT_ISSUE_RESOLVED = "payment_issue_resolved"
+    DISCOUNT_REQUESTED = "discount_requested"
+    DISCOUNT_DECIDED = "discount_decided"
 
     @property
     def label(self) -> str:
@@ -89,6 +105,22 @@ TIMELINE_LABELS = {
     TimelineKind.ESCALATION_RESOLVED: "Escalation resolved",
     TimelineKind.COMPLAINT_RECORDED: "Complaint recorded",
     TimelineKind.COMPLAINT_UPDATED: "Complaint updated",
+    TimelineKind.RENEWAL_OPENED: "Renewal due",
+    TimelineKind.RENEWAL_NOTIFIED: "Renewal notice sent",
+    TimelineKind.RENEWAL_CONFIRMED: "Renewal confirmed",
+    TimelineKind.RENEWAL_LOST: "Renewal lost",
+    TimelineKind.RENEWAL_PAID: "Renewal paid",
+    TimelineKind.INVOICE_ISSUED: "Invoice issued",
+    TimelineKind.INVOICE_REMINDER: "Invoice reminder",
+    TimelineKind.INVOICE_PAID: "Invoice paid",
+    TimelineKind.INVOICE_SPLIT: "Invoice split into installments",
+    TimelineKind.PAYMENT_REPORTED: "Wire transfer reported",
+    TimelineKind.PAYMENT_CONFIRMED: "Payment confirmed",
+    TimelineKind.PAYMENT_FLAGGED: "Wire transfer not confirmed after 4 days",
+    TimelineKind.PAYMENT_ISSUE: "Payment issue handed to finance",
+    TimelineKind.PAYMENT_ISSUE_RESOLVED: "Payment issue resolved",
+    TimelineKind.DISCOUNT_REQUESTED: "Discount requested",
+    TimelineKind.DISCOUNT_DECIDED: "Discount decided",
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, false, or_, select, true
 
+from kamportal.errors import NotAllowed
 from kamportal.extensions import db
 from kamportal.models import Client, Role, Team, User, UserRole
 
@@ -16,6 +17,10 @@ from kamportal.models import Client, Role, Team, User, UserRole
 CLIENT_REGISTRY_ROLES = (Role.ACM, Role.LEADER, Role.ADMIN)
 # The roles that may create a client.
 CLIENT_CREATOR_ROLES = (Role.ACM, Role.LEADER, Role.ADMIN)
+# Finance's queue: wire transfers to confirm, payments at the premises, payment issues (R5-R7).
+FINANCE_ROLES = (Role.FINANCE, Role.ADMIN)
+# Who approves a discount on an invoice (R9).
+DISCOUNT_ROLES = (Role.COMMERCIAL, Role.ADMIN)
 
 
 def led_team_ids(user: User) -> list[int]:
@@ -60,6 +65,12 @@ def can_work_on_client(user: User, client: Client) -> bool:
     return can_see_client(user, client)
 
 
+def check_works_on(user: User, client: Client) -> None:
+    """For the services: NotAllowed unless `user` works on `client`."""
+    if not can_work_on_client(user, client):
+        raise NotAllowed("You do not work on this client.")
+
+
 def can_reassign_client(user: User, client: Client) -> bool:
     """Only the leader of the client's team, or an admin, moves a client to another ACM."""
     return user.has_role(Role.ADMIN) or leads_team_of(user, client.acm)
@@ -69,6 +80,34 @@ def can_decide_escalation(user: User, client: Client) -> bool:
     """E3: the leader of the client's team (or an admin) decides its escalations, as they
     are the ones who may move the client to another ACM."""
     return can_reassign_client(user, client)
+
+
+def sees_every_invoice(user: User) -> bool:
+    """Finance (and admins) work on every client's invoices and payments (R5-R7)."""
+    return user.has_role(*FINANCE_ROLES)
+
+
+def visible_invoices_clause(user: User) -> ColumnElement[bool]:
+    """A WHERE clause (on a query joined to Client) for the invoices `user` may see: every
+    one for finance and admins, the clients they may see for everyone else."""
+    return true() if sees_every_invoice(user) else visible_clients_clause(user)
+
+
+def can_see_invoices_of(user: User, client: Client) -> bool:
+    return sees_every_invoice(user) or can_see_client(user, client)
+
+
+def check_handles_payments(user: User) -> None:
+    """For the services: only finance (or an admin) confirms and records payments (R6, R7)
+    and agrees a new payment channel (R5)."""
+    if not user.has_role(*FINANCE_ROLES):
+        raise NotAllowed("Only finance confirms and records payments.")
+
+
+def check_decides_discounts(user: User) -> None:
+    """For the services: only commercial (or an admin) approves a discount (R9)."""
+    if not user.has_role(*DISCOUNT_ROLES):
+        raise NotAllowed("Only commercial approves a discount.")
 
 
 def can_create_client(user: User) -> bool:

@@ -294,12 +294,15 @@ TEAM_FIELDS = (
     "no_reply_whatsapp_after_hours",
     "escalation_whatsapp_after_hours",
     "escalation_leader_after_hours",
+    "invoice_reminder_days",
 )
 
 # F3: a confirmation never goes later than this many hours before the meeting.
 MIN_CONFIRMATION_LEAD_HOURS = 4
 # Cadence settings beyond a fortnight are typing mistakes, not choices.
 MAX_CADENCE_HOURS = 336
+# R4: an unpaid invoice's reminders go every this many days, within these bounds.
+REMINDER_DAYS = range(1, 31)
 
 
 def team_snapshot(team: Team) -> dict:
@@ -333,6 +336,7 @@ class TeamSettings(TypedDict):
     no_reply_whatsapp_after_hours: NotRequired[int]
     escalation_whatsapp_after_hours: NotRequired[int]
     escalation_leader_after_hours: NotRequired[int]
+    invoice_reminder_days: NotRequired[int]
 
 
 def create_team(*, actor: User | None, **settings: Unpack[TeamSettings]) -> Team:
@@ -476,6 +480,14 @@ def _checked_cadence(settings: TeamSettings) -> dict[str, int | bool]:
             if wait < 1:
                 raise ValidationError(too_short, field=name)
             cadence[name] = wait
+    if "invoice_reminder_days" in settings:
+        days = settings["invoice_reminder_days"]
+        if isinstance(days, bool) or not isinstance(days, int) or days not in REMINDER_DAYS:
+            raise ValidationError(
+                "Remind every 1 to 30 days until the invoice is paid (R4).",
+                field="invoice_reminder_days",
+            )
+        cadence["invoice_reminder_days"] = days
     return cadence
 
 

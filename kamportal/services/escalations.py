@@ -47,7 +47,7 @@ from kamportal.models import (
     TimelineKind,
     User,
 )
-from kamportal.services import access, calendar, clock, followups, timeline
+from kamportal.services import access, calendar, clock, followups, timeline, validation
 
 STEP_JOB = "kamportal.jobs.escalations.run_step"
 # The waits of a client whose ACM has no team (the Team columns' defaults).
@@ -76,25 +76,6 @@ ESCALATION_FIELDS = (
 def step_job_id(escalation_id: int, step: LadderStep | str) -> str:
     """One job per escalation and timed step, so a reconciler can find and re-create it."""
     return f"escalation-{escalation_id}-{LadderStep(step).value}"
-
-
-def _choice(enum_type, value, *, field: str, message: str):
-    try:
-        return enum_type(value)
-    except ValueError:
-        raise ValidationError(message, field=field) from None
-
-
-def _text(value: str | None, *, field: str, message: str) -> str:
-    cleaned = (value or "").strip()
-    if not cleaned:
-        raise ValidationError(message, field=field)
-    return cleaned
-
-
-def _check_works_on(actor: User, client: Client) -> None:
-    if not access.can_work_on_client(actor, client):
-        raise NotAllowed("You do not work on this client.")
 
 
 def _add_step(
@@ -335,12 +316,14 @@ def raise_escalation(
     one, as a note, and returns it. Raises NotAllowed for someone who does not work on the
     client, ValidationError for an unknown trigger or channel or nothing said.
     """
-    _check_works_on(actor, client)
-    trigger = _choice(
+    access.check_works_on(actor, client)
+    trigger = validation.choice(
         EscalationTrigger, trigger, field="trigger", message="Choose what the client asked."
     )
-    channel = _choice(ContactChannel, channel, field="channel", message="Choose the channel.")
-    said = _text(said, field="said", message="Write what the client said.")
+    channel = validation.choice(
+        ContactChannel, channel, field="channel", message="Choose the channel."
+    )
+    said = validation.required_text(said, field="said", message="Write what the client said.")
     now = clock.now()
     existing = open_escalation(client)
     if existing is not None:
@@ -415,8 +398,10 @@ def log_escalation_call(
     if not escalation.is_open:
         raise RuleViolation("E2", "This escalation is resolved.")
     client = escalation.client
-    _check_works_on(actor, client)
-    outcome = _choice(CallOutcome, outcome, field="outcome", message="Choose the call's outcome.")
+    access.check_works_on(actor, client)
+    outcome = validation.choice(
+        CallOutcome, outcome, field="outcome", message="Choose the call's outcome."
+    )
     answered = outcome is CallOutcome.ANSWERED
     sends_email = not answered and escalation.step is LadderStep.CALL
     if sends_email and client.reachable_contact("email") is None:
@@ -614,8 +599,8 @@ def advance_to_leader(escalation: Escalation, *, actor: User, note: str) -> None
         raise RuleViolation("E2", "This escalation is resolved.")
     if escalation.waiting_for_leader:
         raise RuleViolation("E2", "This escalation is with the leader already.")
-    _check_works_on(actor, escalation.client)
-    note = _text(note, field="note", message="Say why the leader must take it.")
+    access.check_works_on(actor, escalation.client)
+    note = validation.required_text(note, field="note", message="Say why the leader must take it.")
     _to_leader(escalation, actor=actor, at=clock.now(), note=note)
     db.session.flush()
 
@@ -659,7 +644,7 @@ def resume_ladder(escalation: Escalation, *, actor: User, note: str) -> None:
     """
     if not escalation.is_open or escalation.paused_at is None:
         raise RuleViolation("E2", "Only a paused escalation can resume.")
-    _check_works_on(actor, escalation.client)
+    access.check_works_on(actor, escalation.client)
     now = clock.now()
     escalation.paused_at = None
     escalation.step_started_at = now
@@ -728,10 +713,10 @@ def resolve(escalation: Escalation, *, actor: User, note: str) -> None:
     """
     if not escalation.is_open:
         raise RuleViolation("E2", "This escalation is resolved already.")
-    _check_works_on(actor, escalation.client)
+    access.check_works_on(actor, escalation.client)
     if escalation.waiting_for_leader and not access.can_decide_escalation(actor, escalation.client):
         raise RuleViolation("E3", "This escalation waits for the team leader's decision.")
-    note = _text(note, field="note", message="Say how it was solved.")
+    note = validation.required_text(note, field="note", message="Say how it was solved.")
     _close(
         escalation,
         actor=actor,
@@ -767,7 +752,7 @@ def decide(
         raise RuleViolation("E3", "This escalation is resolved already.")
     if decision not in DECISIONS:
         raise ValidationError("Choose resolved, reassign or take over.", field="decision")
-    note = _text(note, field="note", message="Write the note to the client.")
+    note = validation.required_text(note, field="note", message="Write the note to the client.")
     previous_acm = client.acm
     if decision == "resolved":
         kind = ResolutionKind.RESOLVED
@@ -887,12 +872,14 @@ def record_complaint(
     Raises NotAllowed for someone who does not work on the client, ValidationError for an
     unknown kind or channel or nothing said.
     """
-    _check_works_on(actor, client)
-    kind = _choice(
+    access.check_works_on(actor, client)
+    kind = validation.choice(
         ComplaintKind, kind, field="kind", message="Choose complaint, cancellation or refund."
     )
-    channel = _choice(ContactChannel, channel, field="channel", message="Choose the channel.")
-    said = _text(said, field="said", message="Write what the client said.")
+    channel = validation.choice(
+        ContactChannel, channel, field="channel", message="Choose the channel."
+    )
+    said = validation.required_text(said, field="said", message="Write what the client said.")
     now = clock.now()
     complaint = Complaint(
         client=client,
@@ -926,8 +913,8 @@ def update_complaint(complaint: Complaint, *, actor: User, status: str, note: st
     Raises NotAllowed for someone who does not work on the client, ValidationError for an
     unknown status or closing without a note.
     """
-    _check_works_on(actor, complaint.client)
-    status = _choice(ComplaintStatus, status, field="status", message="Choose a status.")
+    access.check_works_on(actor, complaint.client)
+    status = validation.choice(ComplaintStatus, status, field="status", message="Choose a status.")
     note = (note or "").strip()
     if status is ComplaintStatus.CLOSED and not note:
         raise ValidationError("Say how it was closed.", field="note")

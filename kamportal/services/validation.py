@@ -1,13 +1,57 @@
-"""Checks shared by every domain: emails, phone numbers, countries, currencies, zones."""
+"""Checks shared by every domain: emails, phone numbers, countries, currencies, zones,
+choices, required text and amounts of money."""
 
 from __future__ import annotations
+
+import enum
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from typing import TypeVar
 
 import phonenumbers
 import pycountry
 from email_validator import EmailNotValidError, validate_email
 
 from kamportal.errors import ValidationError
+from kamportal.models.types import minor_unit
 from kamportal.services import clock
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def choice(enum_type: type[E], value: object, *, field: str, message: str) -> E:
+    """`value` as a member of `enum_type`; refuses anything else with `message`."""
+    try:
+        return enum_type(value)
+    except ValueError:
+        raise ValidationError(message, field=field) from None
+
+
+def required_text(value: str | None, *, field: str, message: str) -> str:
+    """`value` stripped; refuses a blank one with `message`."""
+    cleaned = (value or "").strip()
+    if not cleaned:
+        raise ValidationError(message, field=field)
+    return cleaned
+
+
+def amount_of(value: object, currency: str, *, field: str, positive: bool = True) -> Decimal:
+    """An amount of `currency` as a Decimal at the currency's minor unit (never a float);
+    refuses what is not a number, a float, more decimals than the currency has, and (when
+    `positive`) zero or less."""
+    if isinstance(value, float) or value is None or isinstance(value, bool):
+        raise ValidationError("Give an amount.", field=field)
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValidationError("Give an amount, e.g. 1250.50.", field=field) from None
+    unit = minor_unit(currency)
+    if not amount.is_finite() or amount != amount.quantize(unit, rounding=ROUND_HALF_EVEN):
+        raise ValidationError(
+            f"{currency} amounts have at most {-unit.as_tuple().exponent} decimals.", field=field
+        )
+    if positive and amount <= 0:
+        raise ValidationError("The amount must be more than zero.", field=field)
+    return amount.quantize(unit)
 
 
 def email_address(value: str | None, *, field: str = "email") -> str | None:

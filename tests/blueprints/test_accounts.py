@@ -62,6 +62,7 @@ def team_form(**overrides) -> dict:
         "no_reply_whatsapp_after_hours": "24",
         "escalation_whatsapp_after_hours": "4",
         "escalation_leader_after_hours": "8",
+        "invoice_reminder_days": "3",
     }
     data.update(overrides)
     return data

@@ -538,3 +538,22 @@ def test_an_escalation_wait_out_of_range_is_refused_and_nothing_changes_e2(
     assert team.name == "Cairo Enterprise"
     assert (team.escalation_whatsapp_after_hours, team.escalation_leader_after_hours) == (4, 8)
     assert audit_events(db, "team.update", team) == []
+
+
+def test_the_invoice_reminder_interval_is_set_per_team_r4(db, admin):
+    team = accounts.create_team(actor=admin, **team_settings())
+    assert team.invoice_reminder_days == 3
+    accounts.update_team(team, actor=admin, **team_settings(invoice_reminder_days=7))
+    assert team.invoice_reminder_days == 7
+    [event] = audit_events(db, "team.update", team)
+    assert (event.before["invoice_reminder_days"], event.after["invoice_reminder_days"]) == (3, 7)
+
+
+@pytest.mark.parametrize("value", [0, 31, -1, 2.5, "3", None, True])
+def test_an_invoice_reminder_interval_out_of_range_is_refused_r4(db, admin, value):
+    team = accounts.create_team(actor=admin, **team_settings())
+    db.session.commit()
+    with pytest.raises(ValidationError, match=r"1 to 30 days .*\(R4\)") as refused:
+        accounts.update_team(team, actor=admin, **team_settings(invoice_reminder_days=value))
+    assert refused.value.field == "invoice_reminder_days"
+    assert team.invoice_reminder_days == 3

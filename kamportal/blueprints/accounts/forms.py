@@ -188,7 +188,7 @@ class TeamForm(FlaskForm):
     workday_ends = TimeField("Day ends", validators=[DataRequired()], default=time(17, 0))
     shared_mailbox = EmailField("Shared mailbox", validators=[Optional(), Length(max=254)])
     leader = SelectField("Leader", coerce=int, choices=[])
-    # The cadence (F2, F3, E2): the service checks the ranges and names the rule.
+    # The cadence (F2, F3, E2, R4): the service checks the ranges and names the rule.
     confirmation_lead_hours = IntegerField(
         "Meeting confirmation, hours before", validators=[InputRequired()], default=24
     )
@@ -207,6 +207,9 @@ class TeamForm(FlaskForm):
         "Escalation: to the leader after, business hours without a reply",
         validators=[InputRequired()],
         default=8,
+    )
+    invoice_reminder_days = IntegerField(
+        "Invoice reminders, every … days", validators=[InputRequired()], default=3
     )
 
     def __init__(self, *args, current_leader: User | None = None, **kwargs) -> None:
@@ -244,6 +247,7 @@ class TeamForm(FlaskForm):
             "no_reply_whatsapp_after_hours": self.no_reply_whatsapp_after_hours.data,
             "escalation_whatsapp_after_hours": self.escalation_whatsapp_after_hours.data,
             "escalation_leader_after_hours": self.escalation_leader_after_hours.data,
+            "invoice_reminder_days": self.invoice_reminder_days.data,
         }
 
 

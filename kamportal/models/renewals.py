@@ -1,0 +1,379 @@
+"""Renewals, invoices and payments (R1-R10).
+
+A client's subscription is its renewal date, recurring amount and currency (on `Client`).
+Each term that comes due opens one `Renewal` (R1); its `Invoice` comes from the billing
+system (R3), with lines for the renewal, customization fees and an approved discount
+(R8, R9); `Payment`s settle it (online, wire transfer, at the premises: R5-R7); a plan of
+installment invoices may replace it (R10).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kamportal.models.accounts import User
+from kamportal.models.base import Base
+from kamportal.models.clients import Client
+from kamportal.models.messaging import OutboxMessage
+from kamportal.models.types import Money, MoneyAmount, UTCDateTime
+
+
+class RenewalStage(enum.StrEnum):
+    """Where a renewal stands (R1-R4): due → client notified → date and amount confirmed
+    → invoiced → paid, or lost (with a reason)."""
+
+    DUE = "due"
+    NOTIFIED = "notified"
+    CONFIRMED = "confirmed"
+    INVOICED = "invoiced"
+    PAID = "paid"
+    LOST = "lost"
+
+    @property
+    def label(self) -> str:
+        return {
+            "due": "Due",
+            "notified": "Client notified",
+            "confirmed": "Date and amount confirmed",
+            "invoiced": "Invoiced",
+            "paid": "Paid",
+            "lost": "Lost",
+        }[self.value]
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (RenewalStage.PAID, RenewalStage.LOST)
+
+
+class Renewal(Base):
+    """One term of a client's subscription coming due (R1): opened once per term, 30 days
+    ahead, and followed until paid (R4) or lost."""
+
+    __tablename__ = "renewals"
+    __table_args__ = (
+        # Once per term: the sweep may run any number of times.
+        UniqueConstraint("client_id", "due_on", name="uq_renewals_client_term"),
+        Index("ix_renewals_stage_due", "stage", "due_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    # The subscription's renewal date for this term.
+    due_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(MoneyAmount)
+    currency: Mapped[str] = mapped_column(String(3))
+    stage: Mapped[str] = mapped_column(String(20), default=RenewalStage.DUE.value)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    notice_message_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="SET NULL")
+    )
+    # R2: the date and amount the client confirmed.
+    agreed_on: Mapped[date | None] = mapped_column(Date)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id", ondelete="SET NULL"))
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lost_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lost_reason: Mapped[str | None] = mapped_column(Text)
+
+    client: Mapped[Client] = relationship()
+    notice_message: Mapped[OutboxMessage | None] = relationship()
+    confirmed_by: Mapped[User | None] = relationship()
+    invoice: Mapped[Invoice | None] = relationship(foreign_keys=[invoice_id])
+
+    @property
+    def renewal_stage(self) -> RenewalStage:
+        return RenewalStage(self.stage)
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+    def __repr__(self) -> str:
+        return f"<Renewal {self.id} {self.due_on} {self.stage}>"
+
+
+class InvoiceStatus(enum.StrEnum):
+    UNPAID = "unpaid"
+    PAID = "paid"
+    # Replaced by a plan of installment invoices (R10).
+    SPLIT = "split"
+    CANCELLED = "cancelled"
+
+    @property
+    def label(self) -> str:
+        return {
+            "unpaid": "Unpaid",
+            "paid": "Paid",
+            "split": "Split into installments",
+            "cancelled": "Cancelled",
+        }[self.value]
+
+
+class PaymentMethod(enum.StrEnum):
+    """How the client pays (R5-R7, R10)."""
+
+    ONLINE = "online"
+    WIRE = "wire"
+    PREMISES = "premises"
+    INSTALLMENTS = "installments"
+
+    @property
+    def label(self) -> str:
+        return {
+            "online": "Online",
+            "wire": "Wire transfer",
+            "premises": "At the premises",
+            "installments": "Installments",
+        }[self.value]
+
+
+class Invoice(Base):
+    """An invoice from the billing system (R3): a number, lines, total, currency, due date
+    and status. An installment invoice (R10) has the invoice it splits as its parent."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        Index("ix_invoices_status_due", "status", "due_on"),
+        Index("ix_invoices_client_status", "client_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Set by the billing adapter once the row exists (the portal numbers from its id).
+    number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
+    installment_no: Mapped[int | None] = mapped_column(Integer)
+    installment_count: Mapped[int | None] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    total: Mapped[Decimal] = mapped_column(MoneyAmount)
+    issued_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default=InvoiceStatus.UNPAID.value)
+    # How the client said they will pay; online unless told otherwise.
+    method: Mapped[str] = mapped_column(String(20), default=PaymentMethod.ONLINE.value)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    billing_system: Mapped[str] = mapped_column(String(20), default="portal")
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    # R4: reminders sent while it stays unpaid.
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)
+    last_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    client: Mapped[Client] = relationship()
+    issued_by: Mapped[User | None] = relationship()
+    parent: Mapped[Invoice | None] = relationship(remote_side=[id], back_populates="installments")
+    installments: Mapped[list[Invoice]] = relationship(
+        back_populates="parent", order_by="Invoice.installment_no"
+    )
+    lines: Mapped[list[InvoiceLine]] = relationship(
+        back_populates="invoice", cascade="all, delete-orphan", order_by="InvoiceLine.position"
+    )
+    payments: Mapped[list[Payment]] = relationship(
+        back_populates="invoice", order_by="Payment.reported_at"
+    )
+
+    @property
+    def invoice_status(self) -> InvoiceStatus:
+        return InvoiceStatus(self.status)
+
+    @property
+    def payment_method(self) -> PaymentMethod:
+        return PaymentMethod(self.method)
+
+    @property
+    def money(self) -> Money:
+        return Money(self.total, self.currency)
+
+    @property
+    def label(self) -> str:
+        if self.installment_no:
+            return f"{self.number} (installment {self.installment_no} of {self.installment_count})"
+        return self.number or f"#{self.id}"
+
+    def __repr__(self) -> str:
+        return f"<Invoice {self.number or self.id} {self.status}>"
+
+
+class LineKind(enum.StrEnum):
+    RENEWAL = "renewal"
+    CUSTOMIZATION = "customization"
+    # R9: only from an approved quotation.
+    DISCOUNT = "discount"
+    INSTALLMENT = "installment"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class InvoiceLine(Base):
+    __tablename__ = "invoice_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str] = mapped_column(String(300))
+    # Signed: a discount line is negative.
+    amount: Mapped[Decimal] = mapped_column(MoneyAmount)
+    quotation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("quotations.id", ondelete="SET NULL")
+    )
+
+    invoice: Mapped[Invoice] = relationship(back_populates="lines")
+    quotation: Mapped[Quotation | None] = relationship()
+
+    @property
+    def line_kind(self) -> LineKind:
+        return LineKind(self.kind)
+
+
+class QuotationStatus(enum.StrEnum):
+    REQUESTED = "requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class Quotation(Base):
+    """R9: a discount on a renewal or on customization fees, approved by commercial before
+    it may appear on an invoice; used once."""
+
+    __tablename__ = "quotations"
+    __table_args__ = (Index("ix_quotations_status_requested", "status", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    description: Mapped[str] = mapped_column(String(300))
+    discount: Mapped[Decimal] = mapped_column(MoneyAmount)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20), default=QuotationStatus.REQUESTED.value)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    used_on_invoice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invoices.id", ondelete="SET NULL")
+    )
+
+    client: Mapped[Client] = relationship()
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+    @property
+    def quotation_status(self) -> QuotationStatus:
+        return QuotationStatus(self.status)
+
+    @property
+    def money(self) -> Money:
+        return Money(self.discount, self.currency)
+
+
+class PaymentStatus(enum.StrEnum):
+    # R7: the ACM says the client sent a wire transfer; finance has not seen it yet.
+    REPORTED = "reported"
+    CONFIRMED = "confirmed"
+
+    @property
+    def label(self) -> str:
+        return "Waiting for finance" if self is PaymentStatus.REPORTED else "Confirmed"
+
+
+class Payment(Base):
+    """Money received against an invoice: online, a wire transfer (reported by the ACM,
+    confirmed by finance, R7) or at the premises (recorded by finance with its receipt,
+    R6)."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        Index("ix_payments_method_status_reported", "method", "status", "reported_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
+    method: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[Decimal] = mapped_column(MoneyAmount)
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(20))
+    # The bank's or gateway's reference; for a payment at the premises, the receipt given.
+    reference: Mapped[str | None] = mapped_column(String(120))
+    receipt_number: Mapped[str | None] = mapped_column(String(60))
+    note: Mapped[str | None] = mapped_column(Text)
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # R7: still unconfirmed 4 days after it was reported; finance and the ACM were told.
+    flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    invoice: Mapped[Invoice] = relationship(back_populates="payments")
+    reported_by: Mapped[User | None] = relationship(foreign_keys=[reported_by_id])
+    confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
+
+    @property
+    def payment_method(self) -> PaymentMethod:
+        return PaymentMethod(self.method)
+
+    @property
+    def payment_status(self) -> PaymentStatus:
+        return PaymentStatus(self.status)
+
+    @property
+    def money(self) -> Money:
+        return Money(self.amount, self.currency)
+
+
+class PaymentIssueStatus(enum.StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+
+class PaymentIssue(Base):
+    """R5: the client cannot pay as invoiced; the ACM hands it to finance, who agree a new
+    payment channel."""
+
+    __tablename__ = "payment_issues"
+    __table_args__ = (Index("ix_payment_issues_status_raised", "status", "raised_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
+    note: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=PaymentIssueStatus.OPEN.value)
+    raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    new_method: Mapped[str | None] = mapped_column(String(20))
+    resolution_note: Mapped[str | None] = mapped_column(Text)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    invoice: Mapped[Invoice] = relationship()
+    raised_by: Mapped[User | None] = relationship(foreign_keys=[raised_by_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+
+    @property
+    def issue_status(self) -> PaymentIssueStatus:
+        return PaymentIssueStatus(self.status)

@@ -1,0 +1,90 @@
+"""The renewal sweeps on a real RQ worker (Redis or the embedded queue), as cron runs
+them: the R1 sweep opens a term once, the R4 reminder and the R7 flag reach a real SMTP
+server, each once however often the sweeps run."""
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from kamportal.jobs import cron, queue
+from kamportal.jobs import renewals as renewal_jobs
+from kamportal.models import Renewal, Role
+from kamportal.services import renewals
+from kamportal.services.renewals import Fee
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def world(make_team, make_user, make_client, make_contact, db, frozen_clock):
+    frozen_clock(NOW)
+    team = make_team(invoice_reminder_days=2)
+    leader = make_user(Role.LEADER, team=team, email="leader@kam.test")
+    team.leader = leader
+    acm = make_user(Role.ACM, team=team, email="mona@kam.test")
+    make_user(Role.FINANCE, email="finance@kam.test")
+    client = make_client(
+        acm=acm, renewal_date=NOW.date() + timedelta(days=30), recurring_amount=Decimal("900")
+    )
+    make_contact(client, email="karim@store.example", is_primary=True)
+    db.session.commit()
+    return {"acm": acm, "client": client}
+
+
+def sweep(run_jobs) -> None:
+    for func in (
+        renewal_jobs.open_due_renewals,
+        renewal_jobs.send_invoice_reminders,
+        renewal_jobs.flag_late_wire_transfers,
+    ):
+        queue.enqueue(func, job_id=f"test-{func.__name__.replace('_', '-')}")
+    run_jobs()
+
+
+def test_the_sweeps_are_on_cron():
+    funcs = {entry["func"] for entry in cron.entries()}
+    assert {
+        renewal_jobs.open_due_renewals,
+        renewal_jobs.send_invoice_reminders,
+        renewal_jobs.flag_late_wire_transfers,
+    } <= funcs
+
+
+def test_the_sweeps_open_remind_and_flag_once_each(
+    app, db, world, frozen_clock, run_jobs, smtp_server
+):
+    sweep(run_jobs)
+    sweep(run_jobs)
+    db.session.expire_all()
+    [renewal] = db.session.scalars(select(Renewal)).all()  # R1: once per term
+
+    invoice = renewals.issue_invoice(
+        world["client"], actor=world["acm"], fees=[Fee("Banner", "150.00")], due_on=NOW.date()
+    )
+    db.session.commit()
+    run_jobs()  # the invoice email
+    assert [m["Subject"] for m in smtp_server.messages] == [
+        f"Invoice {invoice.number} – {world['client'].store_code}"
+    ]
+
+    frozen_clock(NOW + timedelta(days=2))
+    sweep(run_jobs)
+    sweep(run_jobs)
+    reminders = [m for m in smtp_server.messages if m["Subject"].startswith("Reminder:")]
+    assert len(reminders) == 1  # R4: once per interval
+    assert reminders[0]["To"] == "karim@store.example"
+    assert "leader@kam.test" in reminders[0]["Cc"]
+
+    renewals.report_wire_transfer(invoice, actor=world["acm"], amount="150")
+    db.session.commit()
+    frozen_clock(NOW + timedelta(days=6))
+    sweep(run_jobs)
+    sweep(run_jobs)
+    flagged = [m for m in smtp_server.messages if "not confirmed after 4 days" in m["Subject"]]
+    assert len(flagged) == 1  # R7: once
+    assert set(flagged[0]["To"].split(", ")) == {"finance@kam.test", "mona@kam.test"}
+    # A wire waiting for finance is not chased with reminders.
+    assert len([m for m in smtp_server.messages if m["Subject"].startswith("Reminder:")]) == 1
+    assert renewal.due_on == NOW.date() + timedelta(days=30)
