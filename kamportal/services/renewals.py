@@ -128,13 +128,11 @@ def _check_open(renewal: Renewal, *stages: RenewalStage) -> None:
         )
 
 
-def _renewal_changed(
+def _on_timeline(
     renewal: Renewal,
     kind: TimelineKind,
     *,
-    actor: User,
-    action: str,
-    before: dict,
+    actor: User | None,
     summary: str,
     message: OutboxMessage | None = None,
 ) -> None:
@@ -146,10 +144,6 @@ def _renewal_changed(
         detail={"renewal_id": renewal.id},
         outbox_message=message,
     )
-    timeline.audit(
-        actor, action, renewal, before=before, after=timeline.snapshot(renewal, RENEWAL_FIELDS)
-    )
-    db.session.flush()
 
 
 def notify_client(renewal: Renewal, *, actor: User) -> OutboxMessage:
@@ -164,7 +158,6 @@ def notify_client(renewal: Renewal, *, actor: User) -> OutboxMessage:
     contact = client.reachable_contact("email")
     if contact is None:
         raise RuleViolation("R2", "No contact of this client has an email address: add one.")
-    before = timeline.snapshot(renewal, RENEWAL_FIELDS)
     message = outbox.queue_client_email(
         client,
         key=f"renewal-{renewal.id}-notice",
@@ -175,19 +168,19 @@ def notify_client(renewal: Renewal, *, actor: User) -> OutboxMessage:
         ),
         actor=actor,
     )
-    renewal.stage = RenewalStage.NOTIFIED.value
-    renewal.notified_at = clock.now()
-    renewal.notice_message = message
-    _renewal_changed(
+    with timeline.audited(actor, "renewal.notify", renewal, RENEWAL_FIELDS):
+        renewal.stage = RenewalStage.NOTIFIED.value
+        renewal.notified_at = clock.now()
+        renewal.notice_message = message
+    _on_timeline(
         renewal,
         TimelineKind.RENEWAL_NOTIFIED,
         actor=actor,
-        action="renewal.notify",
-        before=before,
         summary=f"Renewal notice to {contact.name}: {renewal.money} on "
         f"{renewal.due_on:%d %b %Y} (R2)",
         message=message,
     )
+    db.session.flush()
     return message
 
 
@@ -204,21 +197,20 @@ def confirm_renewal(
     if agreed_on is None:
         raise ValidationError("Give the renewal date the client confirmed.", field="agreed_on")
     amount = validation.amount_of(amount, renewal.currency, field="amount")
-    before = timeline.snapshot(renewal, RENEWAL_FIELDS)
-    renewal.agreed_on = agreed_on
-    renewal.amount = amount
-    renewal.stage = RenewalStage.CONFIRMED.value
-    renewal.confirmed_at = clock.now()
-    renewal.confirmed_by = actor
+    with timeline.audited(actor, "renewal.confirm", renewal, RENEWAL_FIELDS):
+        renewal.agreed_on = agreed_on
+        renewal.amount = amount
+        renewal.stage = RenewalStage.CONFIRMED.value
+        renewal.confirmed_at = clock.now()
+        renewal.confirmed_by = actor
     renewal.client.recurring_amount = amount
-    _renewal_changed(
+    _on_timeline(
         renewal,
         TimelineKind.RENEWAL_CONFIRMED,
         actor=actor,
-        action="renewal.confirm",
-        before=before,
         summary=f"Renewal confirmed by the client: {renewal.money} on {agreed_on:%d %b %Y} (R2)",
     )
+    db.session.flush()
 
 
 def mark_lost(renewal: Renewal, *, actor: User, reason: str) -> None:
@@ -235,18 +227,17 @@ def mark_lost(renewal: Renewal, *, actor: User, reason: str) -> None:
         RenewalStage.INVOICED,
     )
     reason = validation.required_text(reason, field="reason", message="Say why it is lost.")
-    before = timeline.snapshot(renewal, RENEWAL_FIELDS)
-    renewal.stage = RenewalStage.LOST.value
-    renewal.lost_at = clock.now()
-    renewal.lost_reason = reason
-    _renewal_changed(
+    with timeline.audited(actor, "renewal.lose", renewal, RENEWAL_FIELDS):
+        renewal.stage = RenewalStage.LOST.value
+        renewal.lost_at = clock.now()
+        renewal.lost_reason = reason
+    _on_timeline(
         renewal,
         TimelineKind.RENEWAL_LOST,
         actor=actor,
-        action="renewal.lose",
-        before=before,
         summary=f"Renewal of {renewal.due_on:%d %b %Y} lost: {reason}",
     )
+    db.session.flush()
 
 
 # --- R9: discounts from an approved quotation -------------------------------------------------
@@ -419,16 +410,9 @@ def issue_invoice(
     if quotation is not None:
         quotation.used_on_invoice_id = invoice.id
     if renewal is not None:
-        before = timeline.snapshot(renewal, RENEWAL_FIELDS)
-        renewal.stage = RenewalStage.INVOICED.value
-        renewal.invoice = invoice
-        timeline.audit(
-            actor,
-            "renewal.invoice",
-            renewal,
-            before=before,
-            after=timeline.snapshot(renewal, RENEWAL_FIELDS),
-        )
+        with timeline.audited(actor, "renewal.invoice", renewal, RENEWAL_FIELDS):
+            renewal.stage = RenewalStage.INVOICED.value
+            renewal.invoice = invoice
     db.session.flush()
     return invoice
 
@@ -459,7 +443,7 @@ def _new_invoice(
         issued_on=now.date(),
         due_on=due_on,
         status=InvoiceStatus.UNPAID.value,
-        method=parent.method if parent is not None else PaymentMethod.ONLINE.value,
+        method=PaymentMethod.ONLINE.value,
         issued_at=now,
         issued_by=actor,
         billing_system=adapter.name,
@@ -578,9 +562,9 @@ def split_into_installments(
     if due_dates and due_dates[0] < today:
         raise ValidationError("An installment cannot fall due in the past.", field="due_dates")
     amounts = installment_amounts(invoice.total, invoice.currency, len(due_dates))
-    before = timeline.snapshot(invoice, INVOICE_FIELDS)
-    invoice.status = InvoiceStatus.SPLIT.value
-    invoice.method = PaymentMethod.INSTALLMENTS.value
+    with timeline.audited(actor, "invoice.split", invoice, INVOICE_FIELDS):
+        invoice.status = InvoiceStatus.SPLIT.value
+        invoice.method = PaymentMethod.INSTALLMENTS.value
     plan = [
         _new_invoice(
             invoice.client,
@@ -600,8 +584,6 @@ def split_into_installments(
         )
         for n, (due_on, amount) in enumerate(zip(due_dates, amounts, strict=True), start=1)
     ]
-    for installment in plan:
-        installment.method = PaymentMethod.ONLINE.value
     timeline.record(
         invoice.client,
         TimelineKind.INVOICE_SPLIT,
@@ -609,13 +591,6 @@ def split_into_installments(
         summary=f"Invoice {invoice.number} ({invoice.money}) split into {len(plan)} "
         "installments: " + ", ".join(f"{i.money} due {i.due_on:%d %b %Y}" for i in plan) + " (R10)",
         detail={"invoice_id": invoice.id, "installments": [i.id for i in plan]},
-    )
-    timeline.audit(
-        actor,
-        "invoice.split",
-        invoice,
-        before=before,
-        after=timeline.snapshot(invoice, INVOICE_FIELDS),
     )
     db.session.flush()
     return plan
@@ -707,10 +682,10 @@ def confirm_payment(payment: Payment, *, actor: User) -> None:
     access.check_handles_payments(actor)
     if payment.payment_status is PaymentStatus.CONFIRMED:
         raise RuleViolation("R7", "This payment is confirmed already.")
-    before = timeline.snapshot(payment, PAYMENT_FIELDS)
-    payment.status = PaymentStatus.CONFIRMED.value
-    payment.confirmed_by = actor
-    payment.confirmed_at = clock.now()
+    with timeline.audited(actor, "payment.confirm", payment, PAYMENT_FIELDS):
+        payment.status = PaymentStatus.CONFIRMED.value
+        payment.confirmed_by = actor
+        payment.confirmed_at = clock.now()
     invoice = payment.invoice
     timeline.record(
         invoice.client,
@@ -719,13 +694,6 @@ def confirm_payment(payment: Payment, *, actor: User) -> None:
         summary=f"{payment.payment_method.label} of {payment.money} confirmed by finance "
         f"for invoice {invoice.label}",
         detail={"invoice_id": invoice.id, "payment_id": payment.id},
-    )
-    timeline.audit(
-        actor,
-        "payment.confirm",
-        payment,
-        before=before,
-        after=timeline.snapshot(payment, PAYMENT_FIELDS),
     )
     _settle(invoice, actor=actor)
 
@@ -846,9 +814,9 @@ def _settle(invoice: Invoice, *, actor: User | None) -> None:
 
 def _mark_paid(invoice: Invoice, *, actor: User | None) -> None:
     now = clock.now()
-    before = timeline.snapshot(invoice, INVOICE_FIELDS)
-    invoice.status = InvoiceStatus.PAID.value
-    invoice.paid_at = now
+    with timeline.audited(actor, "invoice.paid", invoice, INVOICE_FIELDS):
+        invoice.status = InvoiceStatus.PAID.value
+        invoice.paid_at = now
     timeline.record(
         invoice.client,
         TimelineKind.INVOICE_PAID,
@@ -857,37 +825,21 @@ def _mark_paid(invoice: Invoice, *, actor: User | None) -> None:
         detail={"invoice_id": invoice.id},
         at=now,
     )
-    timeline.audit(
-        actor,
-        "invoice.paid",
-        invoice,
-        before=before,
-        after=timeline.snapshot(invoice, INVOICE_FIELDS),
-    )
     renewal = db.session.scalar(select(Renewal).where(Renewal.invoice_id == invoice.id))
     if renewal is None:
         return
-    before = timeline.snapshot(renewal, RENEWAL_FIELDS)
-    renewal.stage = RenewalStage.PAID.value
-    renewal.paid_at = now
+    with timeline.audited(actor, "renewal.paid", renewal, RENEWAL_FIELDS):
+        renewal.stage = RenewalStage.PAID.value
+        renewal.paid_at = now
     client = renewal.client
     if client.renewal_date == renewal.due_on:
         client.renewal_date = _term_after(renewal.due_on)
-    timeline.record(
-        client,
+    _on_timeline(
+        renewal,
         TimelineKind.RENEWAL_PAID,
         actor=actor,
         summary=f"Renewal of {renewal.due_on:%d %b %Y} paid; next renewal "
         f"{client.renewal_date:%d %b %Y}",
-        detail={"renewal_id": renewal.id},
-        at=now,
-    )
-    timeline.audit(
-        actor,
-        "renewal.paid",
-        renewal,
-        before=before,
-        after=timeline.snapshot(renewal, RENEWAL_FIELDS),
     )
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -55,6 +57,16 @@ def audit(
     )
     db.session.add(event)
     return event
+
+
+@contextmanager
+def audited(
+    actor: User | None, action: str, obj: Any, fields: tuple[str, ...] | list[str]
+) -> Iterator[None]:
+    """Audit what the block changes on `obj`: `fields` before it and after it."""
+    before = snapshot(obj, fields)
+    yield
+    audit(actor, action, obj, before=before, after=snapshot(obj, fields))
 
 
 def snapshot(obj: Any, fields: tuple[str, ...] | list[str]) -> dict[str, Any]:
