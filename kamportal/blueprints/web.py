@@ -21,6 +21,7 @@ from flask import (
 from flask import render_template as flask_render
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from wtforms import Field
 
 from kamportal.errors import DomainError
 from kamportal.extensions import db
@@ -205,7 +206,7 @@ def saved(message: str, endpoint: str, **values: Any) -> Response:
 def apply_domain_error(form: FlaskForm, error: DomainError) -> None:
     """Put a service's refusal on the form field it concerns (or the form as a whole)."""
     field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
+    if isinstance(field, Field):
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)

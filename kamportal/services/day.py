@@ -1,9 +1,10 @@
 """The ACM's day: what one user owes today, each item with its rule and since when.
 
 Plain data for the day page, built straight from the models: today's meetings in the
-user's time zone (F3), escalations where the user acts next (E2, E3), minutes owed (G5),
-clients overdue or due soon for their weekly contact (F1), action items due (G5), and
-confirmations that failed to send (F3). Each
+user's time zone (F3), escalations where the user acts next (E2, E3), renewals waiting
+for the ACM and invoices past due (R1-R4), minutes owed (G5), clients overdue or due soon
+for their weekly contact (F1), action items due (G5), and confirmations that failed to
+send (F3). Each
 section is one or two queries with its rows eager-loaded, whatever the portfolio size.
 """
 
@@ -24,12 +25,16 @@ from kamportal.models import (
     DeliveryStatus,
     Escalation,
     EscalationStatus,
+    Invoice,
+    InvoiceStatus,
     LadderStep,
     Meeting,
     MeetingStatus,
     Minutes,
     MinutesStatus,
     OutboxMessage,
+    Renewal,
+    RenewalStage,
     TimelineEvent,
     TimelineKind,
     User,
@@ -41,7 +46,8 @@ from kamportal.services import access, cadence, clock, meetings
 class DayItem:
     """One thing on the day: the rule it comes from, the client, and since when it is owed
     (`since` is an instant; `due_on` a date, for action items). `kind` names the item:
-    meeting, confirmation, escalation, minutes, overdue, due_soon or action."""
+    meeting, confirmation, escalation, renewal, invoice, minutes, overdue, due_soon or
+    action."""
 
     kind: str
     rule: str
@@ -177,6 +183,70 @@ def escalations_to_act_on(user: User, *, now: datetime) -> Section:
             )
         )
     return Section("escalations", "Escalations", items)
+
+
+# What the ACM does next on a renewal (R2, R3), by stage: the rule, the item, since when.
+_RENEWAL_NEXT = {
+    RenewalStage.DUE.value: ("R2", "Renewal due: notify the client", "opened_at"),
+    RenewalStage.NOTIFIED.value: ("R2", "Renewal: record the client's confirmation", "notified_at"),
+    RenewalStage.CONFIRMED.value: ("R3", "Renewal confirmed: create the invoice", "confirmed_at"),
+}
+
+
+def renewals_owed(user: User, *, now: datetime) -> Section:
+    """The user's clients' renewals waiting for the ACM (R1-R3: notify, confirm, invoice),
+    soonest due first, then their unpaid invoices past due (R4)."""
+    found = db.session.scalars(
+        select(Renewal)
+        .join(Renewal.client)
+        .options(contains_eager(Renewal.client))
+        .where(
+            Client.acm_id == user.id,
+            access.visible_clients_clause(user),
+            Renewal.stage.in_(list(_RENEWAL_NEXT)),
+        )
+        .order_by(Renewal.due_on, Renewal.id)
+    )
+    items = []
+    for renewal in found:
+        rule, title, since_field = _RENEWAL_NEXT[renewal.stage]
+        since = getattr(renewal, since_field) or renewal.opened_at
+        items.append(
+            DayItem(
+                "renewal",
+                rule,
+                title,
+                renewal.client,
+                since=since,
+                due_on=renewal.due_on,
+                note=str(renewal.money),
+            )
+        )
+    today = today_for(user, now)
+    late = db.session.scalars(
+        select(Invoice)
+        .join(Invoice.client)
+        .options(contains_eager(Invoice.client))
+        .where(
+            Client.acm_id == user.id,
+            access.visible_clients_clause(user),
+            Invoice.status == InvoiceStatus.UNPAID.value,
+            Invoice.due_on < today,
+        )
+        .order_by(Invoice.due_on, Invoice.id)
+    )
+    for invoice in late:
+        items.append(
+            DayItem(
+                "invoice",
+                "R4",
+                f"Invoice {invoice.label} unpaid",
+                invoice.client,
+                due_on=invoice.due_on,
+                note=str(invoice.money),
+            )
+        )
+    return Section("renewals", "Renewals and unpaid invoices", items)
 
 
 def owed_minutes(user: User, *, now: datetime) -> Section:
@@ -335,6 +405,7 @@ def failed_confirmations(user: User, *, now: datetime) -> Section:
 SECTIONS: dict[str, Callable[..., Section]] = {
     "escalations": escalations_to_act_on,
     "meetings": meetings_today,
+    "renewals": renewals_owed,
     "confirmations": failed_confirmations,
     "minutes": owed_minutes,
     "followups": followups,

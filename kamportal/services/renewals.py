@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from sqlalchemy import and_, exists, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from kamportal.billing import BillingAdapter, InvoiceDraft, InvoiceLineDraft, billing_adapter
 from kamportal.errors import RuleViolation, ValidationError
@@ -673,20 +673,25 @@ def report_wire_transfer(
     return payment
 
 
-def confirm_payment(payment: Payment, *, actor: User) -> None:
+def confirm_payment(
+    payment: Payment, *, actor: User, adapter: BillingAdapter | None = None
+) -> None:
     """R7: finance saw the wire transfer arrive; the invoice is paid once its confirmed
     payments cover it.
 
     Raises NotAllowed for anyone but finance (or an admin), RuleViolation("R7") if it is
-    confirmed already."""
+    confirmed already or its invoice was paid another way; BillingError when WHMCS refuses
+    the payment."""
     access.check_handles_payments(actor)
     if payment.payment_status is PaymentStatus.CONFIRMED:
         raise RuleViolation("R7", "This payment is confirmed already.")
+    _check_payable(payment.invoice, "R7")
     with timeline.audited(actor, "payment.confirm", payment, PAYMENT_FIELDS):
         payment.status = PaymentStatus.CONFIRMED.value
         payment.confirmed_by = actor
         payment.confirmed_at = clock.now()
     invoice = payment.invoice
+    _tell_billing(payment, adapter=adapter)
     timeline.record(
         invoice.client,
         TimelineKind.PAYMENT_CONFIRMED,
@@ -699,7 +704,12 @@ def confirm_payment(payment: Payment, *, actor: User) -> None:
 
 
 def record_premises_payment(
-    invoice: Invoice, *, actor: User, amount: object, receipt_number: str
+    invoice: Invoice,
+    *,
+    actor: User,
+    amount: object,
+    receipt_number: str,
+    adapter: BillingAdapter | None = None,
 ) -> Payment:
     """R6: the client paid at the premises; finance records the amount and the receipt
     number given.
@@ -721,6 +731,7 @@ def record_premises_payment(
         receipt_number=receipt,
     )
     invoice.method = PaymentMethod.PREMISES.value
+    _tell_billing(payment, adapter=adapter)
     timeline.record(
         invoice.client,
         TimelineKind.PAYMENT_CONFIRMED,
@@ -757,14 +768,8 @@ def record_online_payment(
         status=PaymentStatus.CONFIRMED,
         reference=(reference or "").strip() or None,
     )
-    if actor is not None and invoice.external_id:
-        (adapter or billing_adapter()).add_payment(
-            invoice.external_id,
-            amount=due,
-            transaction_id=payment.reference or f"kam-payment-{payment.id}",
-            gateway="banktransfer",
-            paid_on=clock.now().date(),
-        )
+    if actor is not None:  # found paid in the billing system: it knows already
+        _tell_billing(payment, adapter=adapter)
     timeline.record(
         invoice.client,
         TimelineKind.PAYMENT_CONFIRMED,
@@ -787,6 +792,32 @@ def sync_with_billing(invoice: Invoice, *, adapter: BillingAdapter | None = None
         return False
     record_online_payment(invoice, actor=None, reference=f"billing:{invoice.external_id}")
     return True
+
+
+# The billing system's name for how a payment recorded in the portal came in (WHMCS wants
+# the system name of one of its payment gateways; "mailin" is its offline payment).
+BILLING_GATEWAYS = {
+    PaymentMethod.WIRE: "banktransfer",
+    PaymentMethod.PREMISES: "mailin",
+    PaymentMethod.ONLINE: "mailin",
+}
+
+
+def _tell_billing(payment: Payment, *, adapter: BillingAdapter | None) -> None:
+    """A payment confirmed in the portal on an invoice the billing system holds (WHMCS) is
+    added there too, so it stops chasing the client. The portal's own invoices have
+    nothing to tell."""
+    invoice = payment.invoice
+    if not invoice.external_id:
+        return
+    reference = payment.reference or payment.receipt_number
+    (adapter or billing_adapter()).add_payment(
+        invoice.external_id,
+        amount=Money(payment.amount, payment.currency).amount,
+        transaction_id=f"kam-{payment.id}" + (f" {reference}" if reference else ""),
+        gateway=BILLING_GATEWAYS[payment.payment_method],
+        paid_on=clock.now().date(),
+    )
 
 
 def _confirmed_total(invoice: Invoice) -> Decimal:
@@ -1049,6 +1080,63 @@ def open_renewals(viewer: User) -> list[Renewal]:
     )
 
 
+@dataclass(frozen=True)
+class ClientBilling:
+    """The client page's renewal panel: the renewal under way, the latest invoices (with
+    their payments and open payment issues), the discounts asked of commercial."""
+
+    renewal: Renewal | None
+    invoices: list[Invoice]
+    open_issues: dict[int, PaymentIssue]  # by invoice id
+    quotations: list[Quotation]
+
+    @property
+    def usable_discounts(self) -> list[Quotation]:
+        """R9: approved and not on an invoice yet."""
+        return [
+            q
+            for q in self.quotations
+            if q.quotation_status is QuotationStatus.APPROVED and q.used_on_invoice_id is None
+        ]
+
+
+def client_billing(client: Client, *, invoices: int = 10) -> ClientBilling:
+    renewal = db.session.scalar(
+        select(Renewal)
+        .where(Renewal.client_id == client.id)
+        .where(Renewal.stage.not_in([RenewalStage.PAID.value, RenewalStage.LOST.value]))
+        .order_by(Renewal.due_on)
+        .limit(1)
+    )
+    latest = list(
+        db.session.scalars(
+            select(Invoice)
+            .where(Invoice.client_id == client.id)
+            .options(selectinload(Invoice.payments), selectinload(Invoice.lines))
+            .order_by(Invoice.issued_at.desc(), Invoice.id.desc())
+            .limit(invoices)
+        )
+    )
+    issues = (
+        db.session.scalars(
+            select(PaymentIssue)
+            .where(PaymentIssue.invoice_id.in_([i.id for i in latest]))
+            .where(PaymentIssue.status == PaymentIssueStatus.OPEN.value)
+        )
+        if latest
+        else []
+    )
+    quotations = list(
+        db.session.scalars(
+            select(Quotation)
+            .where(Quotation.client_id == client.id)
+            .order_by(Quotation.requested_at.desc(), Quotation.id.desc())
+            .limit(10)
+        )
+    )
+    return ClientBilling(renewal, latest, {i.invoice_id: i for i in issues}, quotations)
+
+
 def unpaid_invoices(viewer: User) -> list[Invoice]:
     """R4: unpaid invoices `viewer` may see (finance: all), the longest due first."""
     return list(
@@ -1146,13 +1234,14 @@ def forecast(viewer: User, *, today: date) -> list[ForecastRow]:
         select(Renewal, Client)
         .join(Renewal.client)
         .where(Renewal.due_on >= today, Renewal.due_on <= horizon)
-        .where(Renewal.stage != RenewalStage.LOST.value)
         .where(access.visible_invoices_clause(viewer))
         .options(joinedload(Client.acm))
     )
     seen = set()
     for renewal, client in opened:
         seen.add((client.id, renewal.due_on))
+        if renewal.renewal_stage is RenewalStage.LOST:
+            continue
         terms.append(
             (
                 _team_name(client),
@@ -1196,3 +1285,30 @@ def forecast(viewer: User, *, today: date) -> list[ForecastRow]:
 def _team_name(client: Client) -> str:
     team = client.acm.team if client.acm is not None else None
     return team.name if team is not None else "No team"
+
+
+def discount_queue(*, recent: int = 50) -> tuple[list[Quotation], list[Quotation]]:
+    """R9, commercial's queue: the discounts waiting for a decision, the longest waiting
+    first, and the `recent` latest decided, the newest first."""
+    requested = list(
+        db.session.scalars(
+            select(Quotation)
+            .where(Quotation.status == QuotationStatus.REQUESTED.value)
+            .options(joinedload(Quotation.client), joinedload(Quotation.requested_by))
+            .order_by(Quotation.requested_at, Quotation.id)
+        )
+    )
+    decided = list(
+        db.session.scalars(
+            select(Quotation)
+            .where(Quotation.status != QuotationStatus.REQUESTED.value)
+            .options(
+                joinedload(Quotation.client),
+                joinedload(Quotation.requested_by),
+                joinedload(Quotation.decided_by),
+            )
+            .order_by(Quotation.decided_at.desc(), Quotation.id.desc())
+            .limit(recent)
+        )
+    )
+    return requested, decided

@@ -16,6 +16,8 @@ from kamportal.models.types import minor_unit
 from kamportal.services import clock
 
 E = TypeVar("E", bound=enum.Enum)
+# What a money column (Numeric(14, 3)) holds: 11 digits before the decimal point.
+LARGEST_AMOUNT = Decimal(10) ** 11
 
 
 def choice(enum_type: type[E], value: object, *, field: str, message: str) -> E:
@@ -51,6 +53,8 @@ def amount_of(value: object, currency: str, *, field: str, positive: bool = True
         )
     if positive and amount <= 0:
         raise ValidationError("The amount must be more than zero.", field=field)
+    if abs(amount) >= LARGEST_AMOUNT:
+        raise ValidationError("That amount is too large.", field=field)
     return amount.quantize(unit)
 
 

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from kamportal.models import ActionItem, CallOutcome, MeetingType, Minutes, NoReplyLadder, Role
-from kamportal.services import calendar, clock, escalations, meetings
+from kamportal.services import calendar, clock, escalations, meetings, renewals
 from kamportal.services import clients as client_records
 
 # Who is asking: the client's own ACM and team leader, the same roles elsewhere, the
@@ -44,6 +44,11 @@ REGISTRY = {
 CLIENT = {**REGISTRY, "other_acm": HIDDEN, "other_leader": HIDDEN}
 REASSIGN = {**CLIENT, "acm": FORBIDDEN, "other_acm": FORBIDDEN}
 ADMIN_ONLY = {**dict.fromkeys(VISITORS, FORBIDDEN), "anonymous": LOGIN, "admin": OK}
+# Finance's queue (R5-R7, R10) and commercial's discounts (R9): their role and admins.
+FINANCE = {**ADMIN_ONLY, "finance": OK}
+COMMERCIAL = {**ADMIN_ONLY, "commercial": OK}
+# The renewal forecast: whoever follows renewals; the service narrows what each sees.
+FORECAST = {**SIGNED_IN, "product": FORBIDDEN, "commercial": FORBIDDEN}
 
 ACCESS: dict[str, dict[str, str]] = {
     "home.index": SIGNED_IN,
@@ -107,6 +112,24 @@ ACCESS: dict[str, dict[str, str]] = {
     "escalations.index": REGISTRY,
     "escalations.complaints": REGISTRY,
     "escalations.update_complaint": CLIENT,
+    "renewals.client_panel": CLIENT,
+    "renewals.notify": CLIENT,
+    "renewals.confirm": CLIENT,
+    "renewals.invoice": CLIENT,
+    "renewals.lost": CLIENT,
+    "renewals.request_discount": CLIENT,
+    "renewals.report_wire": CLIENT,
+    "renewals.payment_issue": CLIENT,
+    "renewals.installments": CLIENT,
+    "renewals.index": REGISTRY,
+    "renewals.finance_queue": FINANCE,
+    "renewals.confirm_payment": FINANCE,
+    "renewals.record_premises_payment": FINANCE,
+    "renewals.resolve_payment_issue": FINANCE,
+    "renewals.mark_paid_online": FINANCE,
+    "renewals.discounts": COMMERCIAL,
+    "renewals.decide_discount": COMMERCIAL,
+    "renewals.forecast": FORECAST,
 }
 
 
@@ -173,6 +196,15 @@ def world(app, make_team, make_user, make_client, make_contact, login_as, db) ->
     complaint = escalations.record_complaint(
         client, actor=acm, kind="refund", said="x", channel="email"
     )
+    client.renewal_date = date.today() + timedelta(days=10)
+    [renewal] = renewals.open_due_renewals(today=date.today())
+    renewals.confirm_renewal(renewal, actor=acm, agreed_on=renewal.due_on, amount="100")
+    invoice = renewals.issue_invoice(client, actor=acm, renewal=renewal, due_on=renewal.due_on)
+    # Finance's and commercial's work on it: a wire to confirm (R7), a payment issue (R5),
+    # a discount to decide (R9).
+    payment = renewals.report_wire_transfer(invoice, actor=acm, amount="100")
+    issue = renewals.raise_payment_issue(invoice, actor=acm, note="x")
+    quotation = renewals.request_discount(client, actor=acm, description="x", discount="10")
     db.session.commit()
     ids = {
         "client_id": client.id,
@@ -189,6 +221,11 @@ def world(app, make_team, make_user, make_client, make_contact, login_as, db) ->
         "escalation_id": escalation.id,
         "complaint_id": complaint.id,
         "action": "resolve",
+        "renewal_id": renewal.id,
+        "invoice_id": invoice.id,
+        "payment_id": payment.id,
+        "issue_id": issue.id,
+        "quotation_id": quotation.id,
     }
     return World(clients, ids)
 

@@ -433,7 +433,7 @@ def test_the_day_issues_the_same_queries_for_5_or_100_clients(
             assert len(items_of(page, name)) == size, name
         counts.append(measured)
     assert counts[0] == counts[1]
-    assert counts[1]["/day/"] <= 10, counts
+    assert counts[1]["/day/"] <= 12, counts  # one or two statements a section
 
 
 def test_a_reassigned_clients_items_leave_the_old_acms_day_for_the_new_one(

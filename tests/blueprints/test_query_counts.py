@@ -116,4 +116,5 @@ def test_client_list_and_page_query_counts_do_not_grow_with_the_portfolio(querie
     small = queries_for(10)
     large = queries_for(200)
     assert small == large
-    assert max(large.values()) <= 16, large  # the client page: 15 with its escalation panel
+    # The client page: its panels (escalation, renewal, meetings, minutes...) one or two each.
+    assert max(large.values()) <= 22, large

@@ -12,10 +12,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from kamportal.billing import BillingError
 from kamportal.errors import NotAllowed, RuleViolation, ValidationError
 from kamportal.models import (
     AuditEvent,
     Channel,
+    Invoice,
     InvoiceStatus,
     OutboxMessage,
     PaymentMethod,
@@ -27,6 +29,7 @@ from kamportal.models import (
 )
 from kamportal.services import clock, renewals
 from kamportal.services.renewals import Fee
+from tests.billing.conftest import whmcs_server  # noqa: F401 (a fixture)
 
 # Monday 23 Nov 2026, 09:00 UTC (the frozen clock's default).
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -544,3 +547,62 @@ def test_the_forecast_splits_confirmed_from_at_risk_per_team_and_currency(world,
     # An ACM's forecast holds only their clients.
     mine = {(r.team, r.currency) for r in renewals.forecast(world["acm"], today=TODAY)}
     assert mine == {("Cairo", "EGP"), ("Cairo", "USD")}
+
+
+def test_a_wire_is_not_confirmed_on_an_invoice_paid_another_way(world, db):
+    """R7: the client paid at the premises meanwhile; the wire cannot pay it twice."""
+    _, invoice = invoiced(world, db)
+    wire = renewals.report_wire_transfer(invoice, actor=world["acm"], amount="12000")
+    renewals.record_premises_payment(
+        invoice, actor=world["finance"], amount="12000", receipt_number="CAI-1"
+    )
+    with pytest.raises(RuleViolation) as refused:
+        renewals.confirm_payment(wire, actor=world["finance"])
+    assert refused.value.rule == "R7"
+    assert wire.payment_status.value == "reported"
+
+
+@pytest.mark.parametrize("amount", ["100000000000", "250000000000.50"])
+def test_an_amount_too_large_for_the_books_is_refused(world, db, amount):
+    renewal = opened(db)
+    with pytest.raises(ValidationError, match="too large"):
+        renewals.confirm_renewal(renewal, actor=world["acm"], agreed_on=TODAY, amount=amount)
+
+
+def test_on_whmcs_the_invoice_is_created_there_and_payments_are_added_to_it(
+    world,
+    db,
+    whmcs_server,  # noqa: F811
+):
+    """R3 through WHMCS: WHMCS numbers and emails the invoice (no portal email); a wire
+    finance confirms (R7) is added to it, so WHMCS stops chasing the client. A refusal
+    from WHMCS leaves nothing written."""
+    world["client"].billing_account_id = "7"
+    renewal = confirmed(world, db)
+    emails_before = len(emails(db))
+    invoice = renewals.issue_invoice(
+        world["client"], actor=world["acm"], renewal=renewal, due_on=renewal.due_on
+    )
+    db.session.commit()
+    assert invoice.billing_system == "whmcs" and invoice.external_id
+    created = whmcs_server.last("CreateInvoice")
+    assert created["userid"] == "7" and created["itemamount1"] == "12000.00"
+    assert len(emails(db)) == emails_before  # WHMCS sends it
+
+    wire = renewals.report_wire_transfer(
+        invoice, actor=world["acm"], amount="12000", reference="CIB 1"
+    )
+    renewals.confirm_payment(wire, actor=world["finance"])
+    db.session.commit()
+    added = whmcs_server.last("AddInvoicePayment")
+    assert added["invoiceid"] == invoice.external_id and added["gateway"] == "banktransfer"
+    assert added["amount"] == "12000.00" and "CIB 1" in added["transid"]
+    assert invoice.invoice_status is InvoiceStatus.PAID
+
+    whmcs_server.misbehave("error", action="CreateInvoice", message="Client ID Not Found")
+    with pytest.raises(BillingError, match="Client ID Not Found"):
+        renewals.issue_invoice(
+            world["client"], actor=world["acm"], fees=[Fee("Banner", "100")], due_on=TODAY
+        )
+    db.session.rollback()
+    assert db.session.scalars(select(Invoice)).all() == [invoice]

@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("renewals", __name__)
+
+from kamportal.blueprints.renewals import finance_routes, routes  # noqa: E402,F401

@@ -1,0 +1,367 @@
+"""Finance's queue (R5-R7, R10), commercial's discounts (R9) and the renewal forecast.
+
+Finance lands on what waits for them: wire transfers to confirm (flagged ones first),
+payments at the premises to record, payment issues to settle, installments due within a
+week or overdue. Commercial lands on the discounts to decide. Each row acts in place: done,
+the row is swapped (HTMX) or the page comes back (303); refused, the row again with its
+errors, status 422, nothing saved.
+
+Access: finance and admins on finance's queue, commercial and admins on the discounts
+(the services check the same roles again); the forecast for everyone who follows
+renewals, narrowed by the service to the clients each may see.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from flask import Response, flash, redirect, request, url_for
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+
+from kamportal.blueprints.renewals import bp
+from kamportal.blueprints.renewals.finance_forms import (
+    DiscountDecisionForm,
+    PremisesPaymentForm,
+    ResolveIssueForm,
+)
+from kamportal.blueprints.web import (
+    acting_user,
+    allow,
+    apply_domain_error,
+    form_invalid,
+    fragment,
+    is_htmx,
+    prefixed,
+    render,
+    with_trigger,
+)
+from kamportal.errors import DomainError
+from kamportal.extensions import db
+from kamportal.models import (
+    Invoice,
+    InvoiceStatus,
+    Money,
+    Payment,
+    PaymentIssue,
+    PaymentStatus,
+    Quotation,
+    Role,
+)
+from kamportal.services import clock, renewals
+from kamportal.services.access import DISCOUNT_ROLES, FINANCE_ROLES
+
+FORECAST_ROLES = (Role.ACM, Role.LEADER, Role.FINANCE, Role.ADMIN)
+# A payment issue resolved moves its invoice into (or out of) the premises list, which
+# listens for this event and refreshes.
+CHANNEL_CHANGED = "payment-channel-changed"
+
+
+# --- Finance's queue (R5, R6, R7, R10) -------------------------------------------------------
+
+
+def _amounts_due(invoices: list[Invoice]) -> dict[int, Decimal]:
+    """What each invoice still owes (its total less the payments confirmed on it), read
+    in one query for the whole list: the queue does not load the invoices' payments."""
+    received: dict[int, Decimal] = defaultdict(Decimal)
+    if invoices:
+        rows = db.session.execute(
+            select(Payment.invoice_id, Payment.amount)
+            .where(Payment.invoice_id.in_({i.id for i in invoices}))
+            .where(Payment.status == PaymentStatus.CONFIRMED.value)
+        )
+        for invoice_id, amount in rows:
+            received[invoice_id] += amount
+    return {i.id: Money(i.total - received[i.id], i.currency).amount for i in invoices}
+
+
+def _premises_form(invoice: Invoice, due: Decimal) -> PremisesPaymentForm:
+    # Usually the client pays what is due: the amount is filled in, finance corrects it.
+    form = PremisesPaymentForm(formdata=None, amount=str(due) if due > 0 else "")
+    return prefixed(form, f"premises-{invoice.id}")
+
+
+def _issue_form(issue: PaymentIssue) -> ResolveIssueForm:
+    return prefixed(ResolveIssueForm(formdata=None), f"issue-{issue.id}")
+
+
+def _queue_context(refused: tuple[str, Any, FlaskForm] | None = None) -> dict[str, Any]:
+    """Finance's queue with a form in each row. `refused` is (section, record, form) of
+    a form sent without JavaScript and refused: its row shows that form with its errors,
+    even if the record left the queue meanwhile."""
+    now = clock.now()
+    queue = renewals.finance_queue(today=now.date())
+    premises, issues = list(queue.premises), list(queue.issues)
+    if refused is not None:
+        section, record, _ = refused
+        rows = premises if section == "premises" else issues
+        if record not in rows:
+            rows.insert(0, record)
+    due = _amounts_due(premises + queue.installments)
+    forms = {
+        "premises": {i.id: _premises_form(i, due[i.id]) for i in premises},
+        "issue": {i.id: _issue_form(i) for i in issues},
+    }
+    if refused is not None:
+        section, record, form = refused
+        forms[section][record.id] = form
+    return {
+        "now": now,
+        "today": now.date(),
+        "wires": queue.wires,
+        "premises": premises,
+        "issues": issues,
+        "installments": queue.installments,
+        "due": due,
+        "premises_forms": forms["premises"],
+        "issue_forms": forms["issue"],
+    }
+
+
+def _row_context(**context: Any) -> dict[str, Any]:
+    now = clock.now()
+    return {"now": now, "today": now.date(), "refused": None, "recorded": None, **context}
+
+
+@bp.route("/finance/")
+@allow(*FINANCE_ROLES)
+def finance_queue():
+    """Finance's landing page: wire transfers to confirm (R7), payments at the premises
+    to record (R6), payment issues (R5), installments due within a week or overdue
+    (R10)."""
+    return render("finance/queue.html", **_queue_context())
+
+
+def _one_click(
+    act: Callable[[], Any],
+    *,
+    message: Callable[[], str],
+    template: str,
+    row: Callable[[], dict[str, Any]],
+) -> Response:
+    """A one-click action of the queue: done, its row swapped in place (or the queue
+    again, 303); refused (done meanwhile, or the billing system said no), the row with
+    the refusal, 422, nothing saved. `row` gives the row's context once it is over."""
+    try:
+        act()
+    except DomainError as error:
+        db.session.rollback()
+        refused = error.message
+    else:
+        db.session.commit()
+        refused = None
+        flash(message(), "success")
+    if not is_htmx():
+        if refused:
+            flash(refused, "error")
+        return redirect(url_for("renewals.finance_queue"), 303)
+    return fragment(
+        template, status=422 if refused else 200, **_row_context(refused=refused, **row())
+    )
+
+
+def _settled(invoice: Invoice) -> str:
+    if invoice.invoice_status is InvoiceStatus.PAID:
+        return f"invoice {invoice.label} is paid."
+    due = Money(_amounts_due([invoice])[invoice.id], invoice.currency)
+    return f"invoice {invoice.label} still owes {due}."
+
+
+@bp.route("/finance/payments/<int:payment_id>/confirm", methods=["POST"])
+@allow(*FINANCE_ROLES)
+def confirm_payment(payment_id: int):
+    """R7: finance saw the wire transfer arrive; the invoice is paid once covered."""
+    payment = db.get_or_404(Payment, payment_id)
+    invoice = payment.invoice
+    return _one_click(
+        lambda: renewals.confirm_payment(payment, actor=acting_user()),
+        message=lambda: f"Wire transfer of {payment.money} confirmed; {_settled(invoice)}",
+        template="finance/_wire_row.html",
+        row=lambda: {"payment": payment, "due": _amounts_due([invoice])},
+    )
+
+
+@bp.route("/finance/invoices/<int:invoice_id>/paid-online", methods=["POST"])
+@allow(*FINANCE_ROLES)
+def mark_paid_online(invoice_id: int):
+    """R10: finance saw an installment paid online; what is due is recorded (and added in
+    WHMCS for its invoices)."""
+    invoice = db.get_or_404(Invoice, invoice_id)
+    return _one_click(
+        lambda: renewals.record_online_payment(invoice, actor=acting_user()),
+        message=lambda: f"Invoice {invoice.label} marked paid online.",
+        template="finance/_installment_row.html",
+        row=lambda: {"invoice": invoice, "due": _amounts_due([invoice])},
+    )
+
+
+def _refused_row(
+    section: str, record: Any, form: FlaskForm, template: str, **context: Any
+) -> Response:
+    """Bad input, or the service's refusal: the row with the form's errors (HTMX) or the
+    queue with that row's errors; 422 either way."""
+    if is_htmx():
+        return form_invalid(template, **_row_context(form=form, **context))
+    return form_invalid("finance/queue.html", **_queue_context(refused=(section, record, form)))
+
+
+@bp.route("/finance/invoices/<int:invoice_id>/premises", methods=["POST"])
+@allow(*FINANCE_ROLES)
+def record_premises_payment(invoice_id: int):
+    """R6: the client paid at the premises; finance records the amount and the receipt."""
+    invoice = db.get_or_404(Invoice, invoice_id)
+    form = prefixed(PremisesPaymentForm(), f"premises-{invoice.id}")
+    if form.validate_on_submit():
+        try:
+            payment = renewals.record_premises_payment(
+                invoice,
+                actor=acting_user(),
+                amount=form.amount.data,
+                receipt_number=form.receipt_number.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                f"Recorded {payment.money} at the premises, receipt {payment.receipt_number}; "
+                + _settled(invoice),
+                "success",
+            )
+            if not is_htmx():
+                return redirect(url_for("renewals.finance_queue"), 303)
+            due = _amounts_due([invoice])
+            return fragment(
+                "finance/_premises_row.html",
+                **_row_context(
+                    invoice=invoice,
+                    due=due,
+                    form=_premises_form(invoice, due[invoice.id]),
+                    recorded=payment,
+                ),
+            )
+    return _refused_row(
+        "premises",
+        invoice,
+        form,
+        "finance/_premises_row.html",
+        invoice=invoice,
+        due=_amounts_due([invoice]),
+    )
+
+
+@bp.route("/finance/issues/<int:issue_id>/resolve", methods=["POST"])
+@allow(*FINANCE_ROLES)
+def resolve_payment_issue(issue_id: int):
+    """R5: finance agreed a new payment channel with the client."""
+    issue = db.get_or_404(PaymentIssue, issue_id)
+    form = prefixed(ResolveIssueForm(), f"issue-{issue.id}")
+    if form.validate_on_submit():
+        try:
+            renewals.resolve_payment_issue(
+                issue, actor=acting_user(), new_method=form.new_method.data, note=form.note.data
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                f"Payment issue on invoice {issue.invoice.label} resolved: "
+                f"{issue.invoice.payment_method.label}.",
+                "success",
+            )
+            if not is_htmx():
+                return redirect(url_for("renewals.finance_queue"), 303)
+            row = fragment("finance/_issue_row.html", **_row_context(issue=issue, form=form))
+            return with_trigger(row, CHANNEL_CHANGED)
+    return _refused_row("issue", issue, form, "finance/_issue_row.html", issue=issue)
+
+
+# --- Commercial's discounts (R9) -----------------------------------------------------------
+
+
+def _decision_form(quotation: Quotation, formdata: Any = None) -> DiscountDecisionForm:
+    return prefixed(DiscountDecisionForm(formdata=formdata), f"quotation-{quotation.id}")
+
+
+def _discounts_context(refused: tuple[Quotation, FlaskForm] | None = None) -> dict[str, Any]:
+    requested, decided = renewals.discount_queue()
+    forms = {q.id: _decision_form(q) for q in requested}
+    if refused is not None:
+        quotation, form = refused
+        if quotation not in requested:
+            requested.insert(0, quotation)
+        forms[quotation.id] = form
+    return {"requested": requested, "decided": decided, "forms": forms}
+
+
+@bp.route("/discounts/")
+@allow(*DISCOUNT_ROLES)
+def discounts():
+    """R9: the discounts the ACMs asked for, to approve or reject; the latest decided."""
+    return render("finance/discounts.html", **_discounts_context())
+
+
+@bp.route("/discounts/<int:quotation_id>", methods=["POST"])
+@allow(*DISCOUNT_ROLES)
+def decide_discount(quotation_id: int):
+    """R9: approve a discount in one click, or reject it with a note."""
+    quotation = db.get_or_404(Quotation, quotation_id)
+    form = _decision_form(quotation, formdata=request.form)
+    if form.validate_on_submit():
+        try:
+            renewals.decide_discount(
+                quotation,
+                actor=acting_user(),
+                approve=form.decision.data == "approve",
+                note=form.note.data or "",
+            )
+        except DomainError as error:
+            db.session.rollback()
+            apply_domain_error(form, error)
+        else:
+            db.session.commit()
+            flash(
+                f"Discount of {quotation.money} for {quotation.client.store_name} "
+                f"{quotation.quotation_status.label.lower()}.",
+                "success",
+            )
+            if not is_htmx():
+                return redirect(url_for("renewals.discounts"), 303)
+            return fragment("finance/_quotation_row.html", quotation=quotation, form=form)
+    if is_htmx():
+        return form_invalid("finance/_quotation_row.html", quotation=quotation, form=form)
+    return form_invalid("finance/discounts.html", **_discounts_context(refused=(quotation, form)))
+
+
+# --- The renewal forecast ----------------------------------------------------------------
+
+
+@bp.route("/renewals/forecast")
+@allow(*FORECAST_ROLES)
+def forecast():
+    """What falls due in the next 30, 60 and 90 days, per team and currency: confirmed
+    against at risk, over the clients the user may see (finance and admins: all)."""
+    today = clock.now().date()
+    rows = renewals.forecast(acting_user(), today=today)
+    horizons = {days: [r for r in rows if r.days == days] for days in renewals.FORECAST_HORIZONS}
+    return render(
+        "finance/forecast.html",
+        today=today,
+        horizons=horizons,
+        all_teams={days: _per_currency(found) for days, found in horizons.items()},
+    )
+
+
+def _per_currency(rows: list[renewals.ForecastRow]) -> list[tuple[str, Decimal, Decimal]]:
+    """One horizon's rows summed over the teams, per currency (never across currencies)."""
+    totals: dict[str, list[Decimal]] = {}
+    for row in rows:
+        confirmed, at_risk = totals.setdefault(row.currency, [Decimal(0), Decimal(0)])
+        totals[row.currency] = [confirmed + row.confirmed, at_risk + row.at_risk]
+    return [(currency, c, r) for currency, (c, r) in sorted(totals.items())]

@@ -1,0 +1,323 @@
+"""Renewals and invoices on the ACM's side (R1-R5, R7-R10): the client page's renewal
+panel and its actions, and the list of renewals and unpaid invoices.
+
+Each action's form opens in the panel (GET) and is sent from there (POST); once done the
+panel is swapped again and the timeline told. Object access: whoever may see the client
+(404 otherwise); the services refuse the rest (finance's and commercial's decisions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from flask import Response, flash, redirect, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from kamportal.blueprints.options import options
+from kamportal.blueprints.renewals import bp
+from kamportal.blueprints.renewals.forms import (
+    ConfirmForm,
+    DiscountForm,
+    InstallmentsForm,
+    InvoiceForm,
+    LostForm,
+    NoticeForm,
+    PaymentIssueForm,
+    WireForm,
+)
+from kamportal.blueprints.web import (
+    acting_user,
+    allow,
+    client_or_404,
+    fragment,
+    is_htmx,
+    of_visible_client,
+    prefixed,
+    render,
+    save_form,
+    with_trigger,
+)
+from kamportal.extensions import db
+from kamportal.models import Client, Invoice, Renewal
+from kamportal.services import clock, renewals
+from kamportal.services.access import CLIENT_REGISTRY_ROLES
+from kamportal.services.renewals import Fee
+
+TIMELINE_CHANGED = "timeline-changed"
+RENEWAL_CHANGED = "renewal-changed"
+
+
+@bp.app_template_global()
+def client_renewal_panel(client: Client) -> renewals.ClientBilling:
+    """The client page's renewal panel (R1-R10)."""
+    return renewals.client_billing(client)
+
+
+@bp.route("/clients/<int:client_id>/renewal-panel")
+@allow(*CLIENT_REGISTRY_ROLES)
+def client_panel(client_id: int):
+    """The panel alone, refreshed in place; a plain request goes to the client page."""
+    client = client_or_404(client_id)
+    if not is_htmx():
+        return redirect(url_for("clients.show", client_id=client.id) + "#renewal-panel")
+    return fragment("renewals/_client_panel.html", client=client)
+
+
+def _panel_action(
+    client: Client,
+    form: FlaskForm,
+    *,
+    name: str,
+    title: str,
+    submit: str,
+    save: Callable[[], Any],
+    message: str,
+    hint: str = "",
+) -> Response:
+    """An action of the renewal panel: its form opens in the panel's slot; done, the panel
+    again (HTMX) or the client page, with `message`; refused, the form with its errors."""
+
+    def done(_: Any) -> Response:
+        flash(message, "success")
+        if not is_htmx():
+            return redirect(url_for("clients.show", client_id=client.id) + "#renewal-panel", 303)
+        response = fragment("renewals/_client_panel.html", client=client)
+        response.headers["HX-Retarget"] = "#renewal-panel"
+        response.headers["HX-Reswap"] = "outerHTML"
+        return with_trigger(with_trigger(response, TIMELINE_CHANGED), RENEWAL_CHANGED)
+
+    return save_form(
+        prefixed(form, name),
+        save,
+        template="renewals/form_page.html",
+        partial="renewals/_form.html",
+        done=done,
+        client=client,
+        name=name,
+        title=title,
+        submit=submit,
+        hint=hint,
+    )
+
+
+def _renewal_or_404(renewal_id: int) -> Renewal:
+    return of_visible_client(db.session.get(Renewal, renewal_id))
+
+
+def _invoice_or_404(invoice_id: int) -> Invoice:
+    return of_visible_client(db.session.get(Invoice, invoice_id))
+
+
+# --- The renewal (R2, R3, R8, R9) --------------------------------------------------------
+
+
+@bp.route("/renewals/<int:renewal_id>/notice", methods=["GET", "POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def notify(renewal_id: int):
+    """R2: email the client the renewal date and amount."""
+    renewal = _renewal_or_404(renewal_id)
+    return _panel_action(
+        renewal.client,
+        NoticeForm(),
+        name="notice",
+        title=f"Tell the client: renewal on {renewal.due_on:%d %b %Y}, {renewal.money}",
+        submit="Send the renewal notice",
+        hint="An email with the date and the amount; the team leader in CC (R2, G1).",
+        save=lambda: renewals.notify_client(renewal, actor=acting_user()),
+        message="Renewal notice queued; its status shows on the timeline.",
+    )
+
+
+@bp.route("/renewals/<int:renewal_id>/confirm", methods=["GET", "POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def confirm(renewal_id: int):
+    """R2: the client confirmed the date and the recurring amount."""
+    renewal = _renewal_or_404(renewal_id)
+    form = ConfirmForm()
+    if not form.is_submitted():
+        form.agreed_on.data = renewal.agreed_on or renewal.due_on
+        form.amount.data = str(renewal.money.amount)
+    return _panel_action(
+        renewal.client,
+        form,
+        name="confirm",
+        title="The client confirmed",
+        submit="Record the confirmation",
+        hint=f"In {renewal.currency}. A new amount stays for the next terms.",
+        save=lambda: renewals.confirm_renewal(
+            renewal, actor=acting_user(), agreed_on=form.agreed_on.data, amount=form.amount.data
+        ),
+        message="Renewal confirmed: the invoice can be created.",
+    )
+
+
+@bp.route("/renewals/<int:renewal_id>/invoice", methods=["GET", "POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def invoice(renewal_id: int):
+    """R3: the renewal's invoice, with customization fees (R8) and an approved discount
+    (R9), through the billing system."""
+    renewal = _renewal_or_404(renewal_id)
+    client = renewal.client
+    form = InvoiceForm()
+    usable = renewals.client_billing(client).usable_discounts
+    form.quotation.choices = options(
+        [(0, "No discount")] + [(q.id, f"{q.description}: −{q.money}") for q in usable]
+    )
+    if not form.is_submitted():
+        form.due_on.data = renewal.agreed_on or renewal.due_on
+
+    def save() -> Invoice:
+        chosen = next((q for q in usable if q.id == form.quotation.data), None)
+        return renewals.issue_invoice(
+            client,
+            actor=acting_user(),
+            renewal=renewal,
+            due_on=form.due_on.data,
+            fees=[Fee(description, amount) for description, amount in form.fee_rows()],
+            quotation=chosen,
+        )
+
+    return _panel_action(
+        client,
+        form,
+        name="invoice",
+        title=f"Invoice the renewal: {renewal.money}",
+        submit="Create the invoice",
+        hint="Customization fees paid with the renewal go on the same invoice (R8).",
+        save=save,
+        message="Invoice created and sent to the client.",
+    )
+
+
+@bp.route("/renewals/<int:renewal_id>/lost", methods=["GET", "POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def lost(renewal_id: int):
+    """The client will not renew."""
+    renewal = _renewal_or_404(renewal_id)
+    form = LostForm()
+    return _panel_action(
+        renewal.client,
+        form,
+        name="lost",
+        title="The client will not renew",
+        submit="Mark the renewal lost",
+        save=lambda: renewals.mark_lost(renewal, actor=acting_user(), reason=form.reason.data),
+        message="Renewal marked lost.",
+    )
+
+
+@bp.route("/clients/<int:client_id>/discounts/new", methods=["GET", "POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def request_discount(client_id: int):
+    """R9: ask commercial to approve a discount."""
+    client = client_or_404(client_id)
+    form = DiscountForm()
+    return _panel_action(
+        client,
+        form,
+        name="discount",
+        title="Ask commercial for a discount",
+        submit="Ask for approval",
+        hint=f"In {client.currency}. Once approved it can go on an invoice, once (R9).",
+        save=lambda: renewals.request_discount(
+            client,
+            actor=acting_user(),
+            description=form.description.data,
+            discount=form.discount.data,
+        ),
+        message="Discount asked of commercial.",
+    )
+
+
+# --- An invoice (R5, R7, R10) ------------------------------------------------------------
+
+
+@bp.route("/invoices/<int:invoice_id>/wire", methods=["GET", "POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def report_wire(invoice_id: int):
+    """R7: the client says it sent a wire transfer; finance confirms it."""
+    invoice = _invoice_or_404(invoice_id)
+    form = WireForm()
+    if not form.is_submitted():
+        form.amount.data = str(invoice.money.amount)
+    return _panel_action(
+        invoice.client,
+        form,
+        name=f"wire-{invoice.id}",
+        title=f"Wire transfer for invoice {invoice.label}",
+        submit="Report the wire transfer",
+        hint="Finance confirms it when it arrives; it is flagged if not within 4 days (R7).",
+        save=lambda: renewals.report_wire_transfer(
+            invoice,
+            actor=acting_user(),
+            amount=form.amount.data,
+            reference=form.reference.data or "",
+            note=form.note.data or "",
+        ),
+        message="Wire transfer reported to finance.",
+    )
+
+
+@bp.route("/invoices/<int:invoice_id>/payment-issue", methods=["GET", "POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def payment_issue(invoice_id: int):
+    """R5: the client cannot pay as invoiced: finance agrees a new channel."""
+    invoice = _invoice_or_404(invoice_id)
+    form = PaymentIssueForm()
+    return _panel_action(
+        invoice.client,
+        form,
+        name=f"issue-{invoice.id}",
+        title=f"Payment issue on invoice {invoice.label}",
+        submit="Hand it to finance",
+        save=lambda: renewals.raise_payment_issue(
+            invoice, actor=acting_user(), note=form.note.data
+        ),
+        message="Payment issue handed to finance.",
+    )
+
+
+@bp.route("/invoices/<int:invoice_id>/installments", methods=["GET", "POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def installments(invoice_id: int):
+    """R10: split the invoice into installment invoices that sum exactly to it."""
+    invoice = _invoice_or_404(invoice_id)
+    form = InstallmentsForm()
+    if not form.is_submitted():
+        form.first_due_on.data = max(invoice.due_on, clock.now().date())
+
+    def save() -> list[Invoice]:
+        first, every = form.first_due_on.data, form.every_days.data
+        dates = [first + timedelta(days=every * n) for n in range(form.count.data)]
+        return renewals.split_into_installments(invoice, actor=acting_user(), due_dates=dates)
+
+    return _panel_action(
+        invoice.client,
+        form,
+        name=f"installments-{invoice.id}",
+        title=f"Installments for invoice {invoice.label}: {invoice.money}",
+        submit="Create the installment invoices",
+        hint="Equal parts at the currency's smallest unit; any remainder on the first (R10).",
+        save=save,
+        message="Installment invoices created; each is followed until paid.",
+    )
+
+
+# --- The list (R1, R4) -------------------------------------------------------------------
+
+
+@bp.route("/renewals/")
+@allow(*CLIENT_REGISTRY_ROLES)
+def index():
+    """R1 and R4: the renewals to see through and the unpaid invoices of the clients the
+    user may see, soonest first."""
+    today = clock.now().date()
+    return render(
+        "renewals/index.html",
+        renewals=renewals.open_renewals(current_user),
+        invoices=renewals.unpaid_invoices(current_user),
+        today=today,
+    )

@@ -1,0 +1,642 @@
+"""Finance's queue, commercial's discounts and the renewal forecast through HTTP: wire
+transfers confirmed in one click (R7), payments at the premises recorded with their
+receipt (R6), payment issues settled on a new channel (R5), installments due or overdue
+marked paid (R10), discounts approved or rejected (R9), and the forecast per team and
+currency. Each action swaps its row in place; refused input gets the row again with its
+errors (422) and changes nothing; the other roles get 403."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from kamportal.models import (
+    AuditEvent,
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentIssue,
+    PaymentStatus,
+    Quotation,
+    QuotationStatus,
+    RenewalStage,
+    Role,
+)
+from kamportal.services import clock, renewals
+from kamportal.services.renewals import Fee
+from tests.blueprints.test_query_counts import counting_queries
+from tests.services import test_renewals
+from tests.services.test_renewals import NOW, TODAY, invoiced
+
+# The service tests' world: Monday 23 Nov 2026, 09:00 UTC. Mona Adel (ACM, team Cairo, led
+# by Layla Nour) looks after Nile Crafts (NILE01, 12000 EGP a year, due in 20 days); Heba
+# Finance; Hany Commercial; Omar, an ACM of team Dubai.
+world = test_renewals.world
+
+HTMX = {"HX-Request": "true"}
+SECTIONS = ("wires", "premises", "issues", "installments")
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def section(page: str, element_id: str) -> str:
+    start = page.index(f'id="{element_id}"')
+    return page[start : page.find("</section>", start)]
+
+
+def row(html: str, element_id: str) -> str:
+    start = html.index(f'id="{element_id}"')
+    return html[start : html.find("</tr>", start)]
+
+
+def field_errors(html: str, field_id: str) -> str:
+    start = html.index(f'id="field-{field_id}"')
+    return html[start : html.find("</div>", start)]
+
+
+def row_ids(page: str, kind: str) -> list[int]:
+    return [int(n) for n in re.findall(rf'<tr id="{kind}-(\d+)"', page)]
+
+
+def count(db, model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def audit_actions(db) -> list[str]:
+    return list(db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+
+
+def fresh(db, model, ident):
+    db.session.expire_all()
+    return db.session.get(model, ident)
+
+
+def fee_invoice(world, db, make_client, *, store: str, amount: str = "900", acm=None) -> Invoice:
+    """An invoice of customization fees for a new client of `acm` (Mona by default)."""
+    acm = acm or world["acm"]
+    client = make_client(acm=acm, store_name=store)
+    invoice = renewals.issue_invoice(
+        client, actor=acm, fees=[Fee("Custom banner", amount)], due_on=TODAY + timedelta(days=9)
+    )
+    db.session.commit()
+    return invoice
+
+
+def wire(world, db, invoice: Invoice, amount: str = "12000.00") -> Payment:
+    payment = renewals.report_wire_transfer(
+        invoice, actor=invoice.client.acm, amount=amount, reference="CIB 778812"
+    )
+    db.session.commit()
+    return payment
+
+
+def at_premises(world, db, invoice: Invoice) -> Invoice:
+    """R5: the client said it will pay at the premises; finance agreed."""
+    issue = renewals.raise_payment_issue(invoice, actor=invoice.client.acm, note="Cash only.")
+    renewals.resolve_payment_issue(issue, actor=world["finance"], new_method="premises")
+    db.session.commit()
+    return invoice
+
+
+# --- Finance's queue ----------------------------------------------------------------------
+
+
+def test_finance_lands_on_four_sections_that_say_when_they_are_empty(world, login_as):
+    response = login_as(world["finance"]).get("/finance/")
+    assert response.status_code == 200
+    page = text_of(response)
+    for name in SECTIONS:
+        assert "Nothing here." in section(page, name)
+    assert "Wire transfers waiting for confirmation" in page
+    assert "Installments due within a week, and overdue" in page
+
+
+def test_wires_show_client_amount_reporter_and_age_the_flagged_first(
+    world, db, login_as, make_client, frozen_clock
+):
+    """R7: flagged once unconfirmed 4 days after the report, and listed first."""
+    _, first = invoiced(world, db)
+    older = wire(world, db, first)
+    clock.advance(timedelta(days=2))
+    newer = wire(world, db, fee_invoice(world, db, make_client, store="Delta Dates"), "900")
+    frozen_clock(NOW + timedelta(days=5))
+    renewals.flag_late_wire_transfers(now=clock.now())
+    db.session.commit()
+
+    page = text_of(login_as(world["finance"]).get("/finance/"))
+    assert row_ids(page, "wire") == [older.id, newer.id]
+    flagged = row(page, f"wire-{older.id}")
+    for shown in ("Nile Crafts", "NILE01", first.number, "EGP12,000.00", "Mona Adel", "5 days"):
+        assert shown in flagged
+    assert "Flagged: not confirmed after 4 days" in flagged
+    recent = row(page, f"wire-{newer.id}")
+    assert "Delta Dates" in recent and "EGP900.00" in recent and "3 days" in recent
+    assert "Flagged" not in recent
+    assert "Confirm received" in recent
+
+
+def test_confirm_received_swaps_the_row_and_the_invoice_is_paid(world, db, login_as):
+    """R7: one click; the row shows who confirmed, and that the invoice is paid."""
+    renewal, invoice = invoiced(world, db)
+    payment = wire(world, db, invoice)
+    http = login_as(world["finance"])
+    response = http.post(f"/finance/payments/{payment.id}/confirm", headers=HTMX)
+
+    assert response.status_code == 200
+    html = text_of(response)
+    assert html.lstrip().startswith(f'<tr id="wire-{payment.id}"') and "<html" not in html
+    assert "Confirmed" in html and "by Heba Finance" in html and "Invoice paid" in html
+    assert "Confirm received" not in html
+    assert f"confirmed; invoice {invoice.number} is paid." in html  # the flash, out of band
+    assert fresh(db, Invoice, invoice.id).invoice_status is InvoiceStatus.PAID
+    assert renewal.renewal_stage is RenewalStage.PAID
+    confirmation = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "payment.confirm")
+    ).one()
+    assert confirmation.actor_id == world["finance"].id and confirmation.object_id == payment.id
+    assert "Nothing here." in section(text_of(http.get("/finance/")), "wires")
+
+    again = http.post(f"/finance/payments/{payment.id}/confirm", headers=HTMX)
+    assert again.status_code == 422
+    assert "This payment is confirmed already." in row(text_of(again), f"wire-{payment.id}")
+    assert audit_actions(db).count("payment.confirm") == 1
+
+
+def test_a_wire_short_of_the_invoice_leaves_it_owing_the_rest(world, db, login_as):
+    _, invoice = invoiced(world, db)
+    payment = wire(world, db, invoice, amount="5000")
+    response = login_as(world["finance"]).post(
+        f"/finance/payments/{payment.id}/confirm", headers=HTMX
+    )
+    assert "The invoice still owes EGP7,000.00." in text_of(response)
+    assert fresh(db, Invoice, invoice.id).invoice_status is InvoiceStatus.UNPAID
+
+
+def test_without_javascript_confirming_comes_back_to_the_queue(world, db, login_as):
+    _, invoice = invoiced(world, db)
+    payment = wire(world, db, invoice)
+    http = login_as(world["finance"])
+    response = http.post(f"/finance/payments/{payment.id}/confirm")
+    assert response.status_code == 303 and response.headers["Location"] == "/finance/"
+    page = text_of(http.get("/finance/"))
+    assert f"Wire transfer of EGP12,000.00 confirmed; invoice {invoice.number} is paid." in page
+    assert fresh(db, Payment, payment.id).payment_status is PaymentStatus.CONFIRMED
+
+
+def test_a_payment_at_the_premises_is_recorded_in_place_until_paid(world, db, login_as):
+    """R6: amount and receipt; a part payment leaves the rest due, prefilled."""
+    invoice = at_premises(world, db, invoiced(world, db)[1])
+    http = login_as(world["finance"])
+    listed = row(text_of(http.get("/finance/")), f"premises-{invoice.id}")
+    assert "Nile Crafts" in listed and "EGP12,000.00" in listed and 'value="12000.00"' in listed
+
+    url = f"/finance/invoices/{invoice.id}/premises"
+    part = http.post(url, data={"amount": "5000", "receipt_number": "CAI-0091"}, headers=HTMX)
+    assert part.status_code == 200
+    html = text_of(part)
+    assert html.lstrip().startswith(f'<tr id="premises-{invoice.id}"') and "<html" not in html
+    assert "Recorded EGP5,000.00, receipt CAI-0091, by Heba Finance" in html
+    assert "EGP7,000.00" in html and 'value="7000.00"' in html
+    assert fresh(db, Invoice, invoice.id).invoice_status is InvoiceStatus.UNPAID
+
+    rest = http.post(url, data={"amount": "7000.00", "receipt_number": "CAI-0092"}, headers=HTMX)
+    html = text_of(rest)
+    assert "receipt CAI-0092" in html and "Invoice paid" in html
+    assert "Record the payment" not in html
+    assert fresh(db, Invoice, invoice.id).invoice_status is InvoiceStatus.PAID
+    receipts = db.session.scalars(select(Payment.receipt_number).order_by(Payment.id)).all()
+    assert receipts == ["CAI-0091", "CAI-0092"]
+    assert "Nothing here." in section(text_of(http.get("/finance/")), "premises")
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"amount": "12000", "receipt_number": "  "}, "receipt_number", "Give the receipt number"),
+        ({"amount": "12,000", "receipt_number": "R-1"}, "amount", "Give an amount, e.g. 1250.50."),
+        ({"amount": "", "receipt_number": "R-1"}, "amount", "Give an amount"),
+        ({"amount": "100.005", "receipt_number": "R-1"}, "amount", "at most 2 decimals"),
+        ({"amount": "0", "receipt_number": "R-1"}, "amount", "more than zero"),
+        ({"amount": "10", "receipt_number": "R" * 61}, "receipt_number", "60 characters"),
+    ],
+)
+def test_a_refused_payment_at_the_premises_shows_why_and_saves_nothing(
+    world, db, login_as, data, field, message
+):
+    invoice = at_premises(world, db, invoiced(world, db)[1])
+    audit_before = len(audit_actions(db))
+    response = login_as(world["finance"]).post(
+        f"/finance/invoices/{invoice.id}/premises", data=data, headers=HTMX
+    )
+    assert response.status_code == 422
+    html = text_of(response)
+    assert html.lstrip().startswith(f'<tr id="premises-{invoice.id}"')
+    assert message in field_errors(html, f"premises-{invoice.id}-{field}")
+    assert count(db, Payment) == 0
+    assert fresh(db, Invoice, invoice.id).invoice_status is InvoiceStatus.UNPAID
+    assert len(audit_actions(db)) == audit_before
+
+
+def test_without_javascript_a_refused_payment_shows_the_queue_with_the_rows_error(
+    world, db, login_as
+):
+    invoice = at_premises(world, db, invoiced(world, db)[1])
+    response = login_as(world["finance"]).post(
+        f"/finance/invoices/{invoice.id}/premises", data={"amount": "12000", "receipt_number": ""}
+    )
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "<html" in page and 'id="wires"' in page
+    assert "Give the receipt number handed over." in row(page, f"premises-{invoice.id}")
+    assert count(db, Payment) == 0
+
+
+def test_a_payment_issue_is_settled_on_the_channel_finance_agreed(world, db, login_as):
+    """R5: the ACM's note shows; finance picks the channel; the premises list refreshes."""
+    _, invoice = invoiced(world, db)
+    issue = renewals.raise_payment_issue(
+        invoice, actor=world["acm"], note="Card declined twice; wants to pay in cash."
+    )
+    db.session.commit()
+    http = login_as(world["finance"])
+    listed = row(text_of(http.get("/finance/")), f"issue-{issue.id}")
+    assert "Card declined twice; wants to pay in cash." in listed and "Mona Adel" in listed
+
+    url = f"/finance/issues/{issue.id}/resolve"
+    for channel, message in [
+        ("", "Choose the payment channel agreed."),
+        ("installments", "Installments are a plan the ACM makes (R10)"),
+    ]:
+        refused = http.post(url, data={"new_method": channel}, headers=HTMX)
+        assert refused.status_code == 422
+        assert message in field_errors(text_of(refused), f"issue-{issue.id}-new_method")
+        assert fresh(db, PaymentIssue, issue.id).status == "open"
+
+    done = http.post(
+        url, data={"new_method": "premises", "note": "Cairo office, Sunday."}, headers=HTMX
+    )
+    assert done.status_code == 200
+    html = text_of(done)
+    assert html.lstrip().startswith(f'<tr id="issue-{issue.id}"')
+    assert "Resolved" in html and "At the premises" in html and "Cairo office, Sunday." in html
+    assert "payment-channel-changed" in json.loads(done.headers["HX-Trigger"])
+    assert fresh(db, Invoice, invoice.id).method == "premises"
+    page = text_of(http.get("/finance/"))
+    assert "Nothing here." in section(page, "issues")
+    assert row_ids(section(page, "premises"), "premises") == [invoice.id]
+
+
+def test_installments_due_within_a_week_or_overdue_are_marked_paid_online(
+    world, db, login_as, frozen_clock
+):
+    """R10: the installment due in 5 days shows, later ones not yet; once past its date it
+    is overdue. Marked paid online in one click."""
+    _, invoice = invoiced(world, db)
+    plan = renewals.split_into_installments(
+        invoice, actor=world["acm"], due_dates=[TODAY + timedelta(days=d) for d in (5, 40, 70)]
+    )
+    db.session.commit()
+    http = login_as(world["finance"])
+    page = text_of(http.get("/finance/"))
+    assert row_ids(page, "installment") == [plan[0].id]
+    assert "Overdue" not in section(page, "installments")
+
+    frozen_clock(NOW + timedelta(days=36))
+    page = text_of(http.get("/finance/"))
+    assert row_ids(page, "installment") == [plan[0].id, plan[1].id]
+    late = row(page, f"installment-{plan[0].id}")
+    assert "Overdue" in late and "EGP4,000.00" in late and "(installment 1 of 3)" in late
+    assert "Overdue" not in row(page, f"installment-{plan[1].id}")
+
+    response = http.post(f"/finance/invoices/{plan[0].id}/paid-online", headers=HTMX)
+    assert response.status_code == 200
+    html = text_of(response)
+    assert html.lstrip().startswith(f'<tr id="installment-{plan[0].id}"')
+    assert "Paid" in html and "Mark paid online" not in html and "Overdue" not in html
+    [payment] = fresh(db, Invoice, plan[0].id).payments
+    assert payment.method == "online" and payment.amount == Decimal("4000.00")
+    assert fresh(db, Invoice, plan[0].id).invoice_status is InvoiceStatus.PAID
+    assert fresh(db, Invoice, invoice.id).invoice_status is InvoiceStatus.SPLIT  # 2 to go
+
+    again = http.post(f"/finance/invoices/{plan[0].id}/paid-online", headers=HTMX)
+    assert again.status_code == 422
+    assert "This invoice is paid: nothing to pay on it." in text_of(again)
+    assert count(db, Payment) == 1
+
+
+@pytest.fixture
+def finance_work(world, db, make_client):
+    """One of each: a wire to confirm, an invoice at the premises, an open issue, an
+    installment due in 3 days; and a discount asked of commercial."""
+    _, invoice = invoiced(world, db)
+    payment = wire(world, db, invoice)
+    premises = at_premises(
+        world, db, fee_invoice(world, db, make_client, store="Delta Dates", amount="500")
+    )
+    disputed = fee_invoice(world, db, make_client, store="Sinai Spices", amount="700")
+    issue = renewals.raise_payment_issue(disputed, actor=world["acm"], note="No card.")
+    split = fee_invoice(world, db, make_client, store="Aswan Art", amount="800")
+    plan = renewals.split_into_installments(
+        split, actor=world["acm"], due_dates=[TODAY + timedelta(days=3), TODAY + timedelta(40)]
+    )
+    quotation = renewals.request_discount(
+        world["client"], actor=world["acm"], description="Loyalty", discount="1200"
+    )
+    db.session.commit()
+    return {
+        "payment": payment,
+        "premises": premises,
+        "issue": issue,
+        "installment": plan[0],
+        "quotation": quotation,
+    }
+
+
+@pytest.mark.parametrize("who", ["acm", "leader", "commercial"])
+def test_only_finance_acts_on_finance_work(world, db, login_as, finance_work, who):
+    """R5-R7, R10: an ACM, a leader or commercial posting to finance's actions gets 403,
+    HTMX or not, and nothing changes."""
+    work = finance_work
+    http = login_as(world[who])
+    audit_before = len(audit_actions(db))
+    assert http.get("/finance/").status_code == 403
+    posts = [
+        (f"/finance/payments/{work['payment'].id}/confirm", {}),
+        (
+            f"/finance/invoices/{work['premises'].id}/premises",
+            {"amount": "500", "receipt_number": "R-1"},
+        ),
+        (f"/finance/issues/{work['issue'].id}/resolve", {"new_method": "wire"}),
+        (f"/finance/invoices/{work['installment'].id}/paid-online", {}),
+    ]
+    for url, data in posts:
+        for headers in ({}, HTMX):
+            assert http.post(url, data=data, headers=headers).status_code == 403, url
+    db.session.expire_all()
+    assert db.session.get(Payment, work["payment"].id).payment_status is PaymentStatus.REPORTED
+    assert count(db, Payment) == 1
+    assert db.session.get(PaymentIssue, work["issue"].id).status == "open"
+    assert db.session.get(Invoice, work["issue"].invoice_id).method == "online"
+    for key in ("premises", "installment"):
+        assert db.session.get(Invoice, work[key].id).invoice_status is InvoiceStatus.UNPAID
+    assert len(audit_actions(db)) == audit_before
+
+
+def test_the_queue_issues_the_same_queries_for_3_or_15_items_a_section(
+    world, db, login_as, make_client, make_user
+):
+    """Each row on its own client and ACM; some wires flagged, some premises part-paid."""
+    http = login_as(world["finance"])
+    added = [0]
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            i = added[0] = added[0] + 1
+            stores = [
+                fee_invoice(
+                    world,
+                    db,
+                    make_client,
+                    store=f"{kind} {i:02d}",
+                    acm=make_user(Role.ACM, team=world["team"], name=f"ACM {kind} {i}"),
+                )
+                for kind in SECTIONS
+            ]
+            payment = wire(world, db, stores[0], amount="900")
+            if i % 3 == 0:
+                payment.flagged_at = clock.now()
+            at_premises(world, db, stores[1])
+            if i % 2 == 0:
+                renewals.record_premises_payment(
+                    stores[1], actor=world["finance"], amount="100", receipt_number=f"R{i}"
+                )
+            renewals.raise_payment_issue(stores[2], actor=stores[2].client.acm, note=f"#{i}")
+            renewals.split_into_installments(
+                stores[3],
+                actor=stores[3].client.acm,
+                due_dates=[TODAY + timedelta(days=2), TODAY + timedelta(days=40)],
+            )
+            db.session.commit()
+
+    def measure(expected: int) -> int:
+        with counting_queries(db.engine) as statements:
+            response = http.get("/finance/")
+        assert response.status_code == 200
+        page = text_of(response)
+        for kind in ("wire", "premises", "issue", "installment"):
+            assert len(row_ids(page, kind)) == expected, kind
+        return len(statements)
+
+    add(3)
+    few = measure(3)
+    add(12)
+    assert measure(15) == few
+
+
+# --- Commercial's discounts (R9) ------------------------------------------------------------
+
+
+def ask(world, db, description: str, discount: str) -> Quotation:
+    quotation = renewals.request_discount(
+        world["client"], actor=world["acm"], description=description, discount=discount
+    )
+    db.session.commit()
+    return quotation
+
+
+def test_commercial_approves_in_one_click_and_rejects_with_a_note(world, db, login_as):
+    """R9: a rejection without a note is refused (422) and changes nothing."""
+    loyalty = ask(world, db, "Loyalty, 3rd year", "1200")
+    clock.advance(timedelta(hours=1))
+    greedy = ask(world, db, "Asked for 50%", "6000")
+    http = login_as(world["commercial"])
+    page = text_of(http.get("/discounts/"))
+    assert row_ids(section(page, "requested-discounts"), "quotation") == [loyalty.id, greedy.id]
+    listed = row(page, f"quotation-{loyalty.id}")
+    for shown in ("Nile Crafts", "Loyalty, 3rd year", "EGP1,200.00", "Mona Adel"):
+        assert shown in listed
+    assert "Nothing here." in section(page, "decided-discounts")
+
+    approved = http.post(
+        f"/discounts/{loyalty.id}", data={"decision": "approve", "note": ""}, headers=HTMX
+    )
+    assert approved.status_code == 200
+    html = text_of(approved)
+    assert html.lstrip().startswith(f'<tr id="quotation-{loyalty.id}"') and "<html" not in html
+    assert "Approved" in html and "by Hany Commercial" in html and "Reject" not in html
+    assert fresh(db, Quotation, loyalty.id).quotation_status is QuotationStatus.APPROVED
+
+    refused = http.post(
+        f"/discounts/{greedy.id}", data={"decision": "reject", "note": " "}, headers=HTMX
+    )
+    assert refused.status_code == 422
+    html = text_of(refused)
+    assert "Say why the discount is rejected." in field_errors(html, f"quotation-{greedy.id}-note")
+    assert fresh(db, Quotation, greedy.id).quotation_status is QuotationStatus.REQUESTED
+    undecided = http.post(f"/discounts/{greedy.id}", data={"note": "x"}, headers=HTMX)
+    assert undecided.status_code == 422
+    assert "Approve or reject the discount." in text_of(undecided)
+
+    rejected = http.post(
+        f"/discounts/{greedy.id}",
+        data={"decision": "reject", "note": "Above policy."},
+        headers=HTMX,
+    )
+    assert rejected.status_code == 200
+    assert "Rejected" in text_of(rejected) and "Above policy." in text_of(rejected)
+    quotation = fresh(db, Quotation, greedy.id)
+    assert quotation.quotation_status is QuotationStatus.REJECTED
+    assert quotation.decided_by_id == world["commercial"].id
+
+    page = text_of(http.get("/discounts/"))
+    assert "Nothing here." in section(page, "requested-discounts")
+    assert row_ids(section(page, "decided-discounts"), "decided") == [greedy.id, loyalty.id]
+
+
+def test_without_javascript_a_decision_comes_back_to_the_discounts(world, db, login_as):
+    quotation = ask(world, db, "Loyalty", "1200")
+    http = login_as(world["commercial"])
+    refused = http.post(f"/discounts/{quotation.id}", data={"decision": "reject"})
+    assert refused.status_code == 422
+    page = text_of(refused)
+    assert "<html" in page and "Say why" in row(page, f"quotation-{quotation.id}")
+    response = http.post(f"/discounts/{quotation.id}", data={"decision": "approve"})
+    assert response.status_code == 303 and response.headers["Location"] == "/discounts/"
+    assert "Discount of EGP1,200.00 for Nile Crafts approved." in text_of(http.get("/discounts/"))
+
+
+@pytest.mark.parametrize("who", ["acm", "leader", "finance"])
+def test_only_commercial_decides_discounts(world, db, login_as, who):
+    quotation = ask(world, db, "Loyalty", "1200")
+    http = login_as(world[who])
+    assert http.get("/discounts/").status_code == 403
+    for headers in ({}, HTMX):
+        response = http.post(
+            f"/discounts/{quotation.id}", data={"decision": "approve"}, headers=headers
+        )
+        assert response.status_code == 403
+    assert fresh(db, Quotation, quotation.id).quotation_status is QuotationStatus.REQUESTED
+
+
+# --- The forecast ---------------------------------------------------------------------------
+
+
+def forecast_rows(page: str, days: int) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(team, currency) -> (confirmed, at risk, total) of one horizon; team "" is the
+    all-teams line."""
+    table = section(page, f"forecast-{days}")
+    found = {}
+    for team, currency, cells in re.findall(
+        r'<tr data-team="([^"]*)" data-currency="(\w+)">(.*?)</tr>', table, re.S
+    ):
+        values = re.findall(r'<t[dh] class="num">([^<]*)</t[dh]>', cells)
+        found[(team, currency)] = tuple(values)
+    return found
+
+
+@pytest.fixture
+def portfolio(world, db, make_client):
+    """Confirmed: Nile Crafts 12000 EGP in 20 days. At risk: 2000 EGP in 10 days (opened,
+    not confirmed), 1500 USD in 45 days (not opened yet), and Omar's (team Dubai) 900 USD
+    in 80 days."""
+    renewal = renewals.open_due_renewals(today=TODAY)[0]
+    renewals.confirm_renewal(renewal, actor=world["acm"], agreed_on=renewal.due_on, amount="12000")
+    for acm, days, amount, currency in [
+        (world["acm"], 10, "2000", "EGP"),
+        (world["acm"], 45, "1500", "USD"),
+        (world["other_acm"], 80, "900", "USD"),
+    ]:
+        make_client(
+            acm=acm,
+            renewal_date=TODAY + timedelta(days=days),
+            recurring_amount=Decimal(amount),
+            currency=currency,
+        )
+    renewals.open_due_renewals(today=TODAY)
+    db.session.commit()
+
+
+def test_the_forecast_totals_confirmed_and_at_risk_per_team_and_currency(
+    world, login_as, portfolio
+):
+    response = login_as(world["finance"]).get("/renewals/forecast")
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "Confirmed" in page and "At risk" in page and "not confirmed yet" in page
+    assert forecast_rows(page, 30) == {
+        ("Cairo", "EGP"): ("EGP12,000.00", "EGP2,000.00", "EGP14,000.00"),
+    }
+    assert forecast_rows(page, 60) == {
+        ("Cairo", "EGP"): ("EGP12,000.00", "EGP2,000.00", "EGP14,000.00"),
+        ("Cairo", "USD"): ("$0.00", "$1,500.00", "$1,500.00"),
+    }
+    assert forecast_rows(page, 90) == {
+        ("Cairo", "EGP"): ("EGP12,000.00", "EGP2,000.00", "EGP14,000.00"),
+        ("Cairo", "USD"): ("$0.00", "$1,500.00", "$1,500.00"),
+        ("Dubai", "USD"): ("$0.00", "$900.00", "$900.00"),
+        ("", "EGP"): ("EGP12,000.00", "EGP2,000.00", "EGP14,000.00"),
+        ("", "USD"): ("$0.00", "$2,400.00", "$2,400.00"),
+    }
+
+
+def test_a_lost_renewal_is_left_out_of_the_forecast(world, db, login_as, portfolio, make_client):
+    client = make_client(
+        acm=world["acm"], renewal_date=TODAY + timedelta(days=15), recurring_amount=Decimal(5000)
+    )
+    [renewal] = renewals.open_due_renewals(today=TODAY)
+    assert renewal.client_id == client.id
+    renewals.mark_lost(renewal, actor=world["acm"], reason="Closing the store.")
+    db.session.commit()
+    page = text_of(login_as(world["finance"]).get("/renewals/forecast"))
+    assert forecast_rows(page, 30)[("Cairo", "EGP")] == (
+        "EGP12,000.00",
+        "EGP2,000.00",
+        "EGP14,000.00",
+    )
+
+
+def test_an_acm_forecasts_only_their_clients(world, login_as, portfolio):
+    page = text_of(login_as(world["acm"]).get("/renewals/forecast"))
+    assert set(forecast_rows(page, 90)) == {("Cairo", "EGP"), ("Cairo", "USD")}
+    other = text_of(login_as(world["other_acm"]).get("/renewals/forecast"))
+    assert forecast_rows(other, 30) == {}
+    assert "Nothing here." in section(other, "forecast-30")
+    assert forecast_rows(other, 90) == {("Dubai", "USD"): ("$0.00", "$900.00", "$900.00")}
+
+
+def test_product_and_commercial_have_no_forecast(world, login_as):
+    assert login_as(Role.PRODUCT).get("/renewals/forecast").status_code == 403
+    assert login_as(world["commercial"]).get("/renewals/forecast").status_code == 403
+
+
+# --- Where to find them ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("who", "links", "not_links"),
+    [
+        ("finance", ["/finance/", "/renewals/forecast"], ["/discounts/"]),
+        ("commercial", ["/discounts/"], ["/finance/", "/renewals/forecast"]),
+        ("leader", ["/renewals/forecast"], ["/finance/", "/discounts/"]),
+    ],
+)
+def test_each_role_finds_its_queue_from_the_start_page(world, login_as, who, links, not_links):
+    page = text_of(login_as(world[who]).get("/"))
+    for link in links:
+        assert f'href="{link}"' in page
+    for link in not_links:
+        assert f'href="{link}"' not in page
+
+
+def test_an_admin_finds_every_queue_in_the_menu(world, login_as):
+    page = text_of(login_as(Role.ADMIN).get("/"))
+    nav = page[page.index('class="mainnav"') : page.index("</nav>")]
+    for link in ("/finance/", "/discounts/", "/renewals/forecast"):
+        assert f'href="{link}"' in nav

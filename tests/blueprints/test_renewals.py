@@ -1,0 +1,251 @@
+"""The ACM's side of renewals through HTTP (R1-R5, R7-R10): the client page's renewal
+panel, each action's form opened in it and sent from it (the panel swapped again), bad
+input answered with the form and its errors (422) and nothing changed, and the list of
+renewals and unpaid invoices."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from kamportal.models import Invoice, InvoiceStatus, OutboxMessage, Quotation
+from kamportal.services import renewals
+from tests.services.test_renewals import NOW, TODAY, confirmed, invoiced, opened, world  # noqa: F401
+
+HTMX = {"HX-Request": "true"}
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def panel_of(page: str) -> str:
+    start = page.index('id="renewal-panel"')
+    return page[start : page.index("</section>", start)]
+
+
+def swapped_panel(response) -> str:
+    assert response.status_code == 200, text(response)[:500]
+    assert response.headers["HX-Retarget"] == "#renewal-panel"
+    assert "timeline-changed" in json.loads(response.headers["HX-Trigger"])
+    return text(response)
+
+
+def test_the_panel_shows_the_subscription_and_the_renewal_under_way(
+    world,  # noqa: F811
+    db,
+    login_as,
+):
+    http = login_as(world["acm"])
+    client_page = f"/clients/{world['client'].id}"
+    panel = panel_of(text(http.get(client_page)))
+    assert "EGP12,000.00 a term" in panel
+    assert "No renewal under way" in panel
+    opened(db)
+    panel = panel_of(text(http.get(client_page)))
+    assert "Renewal of" in panel and "Notify the client" in panel
+    assert 'data-stage="due"' in panel
+
+
+def test_notify_confirm_and_invoice_from_the_panel(world, db, login_as):  # noqa: F811
+    """R2 then R3 with R8: each form opens in the panel and the panel follows."""
+    renewal = opened(db)
+    http = login_as(world["acm"])
+    form = text(http.get(f"/renewals/{renewal.id}/notice", headers=HTMX))
+    assert 'id="renewal-notice-form"' in form and "<html" not in form
+    panel = swapped_panel(http.post(f"/renewals/{renewal.id}/notice", headers=HTMX))
+    assert 'data-stage="notified"' in panel and "Notice sent" in panel
+    [notice] = db.session.scalars(select(OutboxMessage)).all()
+    assert notice.to_addrs == ["karim@nile.example"]
+
+    refused = http.post(
+        f"/renewals/{renewal.id}/confirm",
+        data={"agreed_on": renewal.due_on.isoformat(), "amount": "12000.555"},
+        headers=HTMX,
+    )
+    assert refused.status_code == 422
+    assert "EGP amounts have at most 2 decimals." in text(refused)
+    db.session.expire_all()
+    assert db.session.get(type(renewal), renewal.id).stage == "notified"
+
+    swapped_panel(
+        http.post(
+            f"/renewals/{renewal.id}/confirm",
+            data={"agreed_on": renewal.due_on.isoformat(), "amount": "12500"},
+            headers=HTMX,
+        )
+    )
+    panel = swapped_panel(
+        http.post(
+            f"/renewals/{renewal.id}/invoice",
+            data={
+                "due_on": renewal.due_on.isoformat(),
+                "fee_1": "Custom checkout page",
+                "fee_1_amount": "3000",
+                "quotation": "0",
+            },
+            headers=HTMX,
+        )
+    )
+    invoice = db.session.scalars(select(Invoice)).one()
+    assert invoice.total == Decimal("15500.00")
+    assert invoice.number in panel and "EGP15,500.00" in panel
+    assert 'data-stage="invoiced"' in panel
+
+
+def test_a_fee_without_an_amount_is_refused_with_nothing_invoiced(world, db, login_as):  # noqa: F811
+    renewal = confirmed(world, db)
+    response = login_as(world["acm"]).post(
+        f"/renewals/{renewal.id}/invoice",
+        data={"due_on": renewal.due_on.isoformat(), "fee_1": "Banner", "quotation": "0"},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    assert "Give an amount" in text(response)
+    assert db.session.scalars(select(Invoice)).all() == []
+
+
+def test_only_an_approved_discount_is_offered_on_the_invoice(world, db, login_as):  # noqa: F811
+    """R9: requested from the panel; once commercial approves it, the invoice form
+    offers it."""
+    renewal = confirmed(world, db)
+    http = login_as(world["acm"])
+    panel = swapped_panel(
+        http.post(
+            f"/clients/{world['client'].id}/discounts/new",
+            data={"description": "Loyalty", "discount": "1000"},
+            headers=HTMX,
+        )
+    )
+    assert "Loyalty: −EGP1,000.00" in panel and "Requested" in panel
+    form = text(http.get(f"/renewals/{renewal.id}/invoice", headers=HTMX))
+    assert "Loyalty" not in form
+    quotation = db.session.scalars(select(Quotation)).one()
+    renewals.decide_discount(quotation, actor=world["commercial"], approve=True)
+    db.session.commit()
+    form = text(http.get(f"/renewals/{renewal.id}/invoice", headers=HTMX))
+    assert f'value="{quotation.id}"' in form and "Loyalty: −EGP1,000.00" in form
+    swapped_panel(
+        http.post(
+            f"/renewals/{renewal.id}/invoice",
+            data={"due_on": renewal.due_on.isoformat(), "quotation": str(quotation.id)},
+            headers=HTMX,
+        )
+    )
+    assert db.session.scalars(select(Invoice)).one().total == Decimal("11000.00")
+
+
+def test_a_wire_and_a_payment_issue_are_handed_to_finance(world, db, login_as):  # noqa: F811
+    """R7 and R5 from the invoice's row; the ACM sees the status, finance decides."""
+    _, invoice = invoiced(world, db)
+    http = login_as(world["acm"])
+    panel = swapped_panel(
+        http.post(
+            f"/invoices/{invoice.id}/wire",
+            data={"amount": "12000.00", "reference": "CIB 7781"},
+            headers=HTMX,
+        )
+    )
+    assert "Wire transfer EGP12,000.00: Waiting for finance" in panel
+    panel = swapped_panel(
+        http.post(
+            f"/invoices/{invoice.id}/payment-issue",
+            data={"note": "The bank rejected the transfer."},
+            headers=HTMX,
+        )
+    )
+    assert "Payment issue with finance" in panel
+    assert len(renewals.finance_queue(today=TODAY).issues) == 1
+
+
+def test_an_invoice_is_split_into_installments_from_the_panel(world, db, login_as):  # noqa: F811
+    """R10: 3 installments 30 days apart, summing exactly to the invoice."""
+    _, invoice = invoiced(world, db)
+    http = login_as(world["acm"])
+    refused = http.post(
+        f"/invoices/{invoice.id}/installments",
+        data={"count": "1", "first_due_on": TODAY.isoformat(), "every_days": "30"},
+        headers=HTMX,
+    )
+    assert refused.status_code == 422 and "From 2 to 12." in text(refused)
+    panel = swapped_panel(
+        http.post(
+            f"/invoices/{invoice.id}/installments",
+            data={"count": "3", "first_due_on": TODAY.isoformat(), "every_days": "30"},
+            headers=HTMX,
+        )
+    )
+    plan = db.session.scalars(select(Invoice).where(Invoice.parent_id == invoice.id)).all()
+    assert [i.due_on for i in plan] == [TODAY + timedelta(days=d) for d in (0, 30, 60)]
+    assert sum(i.total for i in plan) == invoice.total
+    assert "installment 3 of 3" in panel and "Split into installments" in panel
+    db.session.expire_all()
+    assert db.session.get(Invoice, invoice.id).invoice_status is InvoiceStatus.SPLIT
+
+
+def test_someone_elses_client_is_hidden_and_other_roles_refused(world, db, login_as):  # noqa: F811
+    renewal, invoice = invoiced(world, db)
+    stranger = login_as(world["other_acm"])
+    for url in (
+        f"/renewals/{renewal.id}/notice",
+        f"/renewals/{renewal.id}/lost",
+        f"/invoices/{invoice.id}/wire",
+        f"/clients/{world['client'].id}/renewal-panel",
+    ):
+        assert stranger.get(url, headers=HTMX).status_code == 404
+    assert login_as(world["finance"]).get(f"/invoices/{invoice.id}/wire").status_code == 403
+    assert "Nile Crafts" not in text(stranger.get("/renewals/"))
+
+
+def test_the_list_shows_renewals_to_see_through_and_unpaid_invoices(
+    world,  # noqa: F811
+    db,
+    login_as,
+    make_client,
+):
+    _, invoice = invoiced(world, db)
+    other = make_client(
+        acm=world["acm"], store_name="Delta Dates", renewal_date=TODAY + timedelta(days=3)
+    )
+    renewals.open_due_renewals(today=TODAY)
+    db.session.commit()
+    page = text(login_as(world["acm"]).get("/renewals/"))
+    renewals_table = page[page.index('id="open-renewals"') : page.index('id="unpaid-invoices"')]
+    assert "Delta Dates" in renewals_table and "in 3 d" in renewals_table
+    assert "Nile Crafts" in renewals_table and "Invoiced" in renewals_table
+    invoices_table = page[page.index('id="unpaid-invoices"') :]
+    assert invoice.number in invoices_table and other.store_name not in invoices_table
+
+
+def test_the_leader_sees_the_teams_renewals(world, db, login_as):  # noqa: F811
+    opened(db)
+    assert "Nile Crafts" in text(login_as(world["leader"]).get("/renewals/"))
+
+
+def test_the_acms_day_shows_the_renewal_steps_and_invoices_past_due(
+    world,  # noqa: F811
+    db,
+    login_as,
+    frozen_clock,
+):
+    """R1-R4 on the day: the next step of each renewal, then invoices past due."""
+    renewal = opened(db)
+    http = login_as(world["acm"])
+    day = text(http.get("/day/items/renewals", headers=HTMX))
+    assert "Renewal due: notify the client" in day and "Nile Crafts" in day
+    renewals.notify_client(renewal, actor=world["acm"])
+    renewals.confirm_renewal(renewal, actor=world["acm"], agreed_on=TODAY, amount="12000")
+    invoice = renewals.issue_invoice(
+        world["client"], actor=world["acm"], renewal=renewal, due_on=TODAY + timedelta(days=2)
+    )
+    db.session.commit()
+    assert "Nothing here." in text(http.get("/day/items/renewals", headers=HTMX))
+    frozen_clock(NOW + timedelta(days=3))
+    day = text(http.get("/day/items/renewals", headers=HTMX))
+    assert f"Invoice {invoice.number} unpaid" in day and "(overdue)" in day
+    assert "Nothing here." in text(
+        login_as(world["other_acm"]).get("/day/items/renewals", headers=HTMX)
+    )
