@@ -1,0 +1,92 @@
+"""Renewals in a real browser (R1-R3, R7), HTMX swaps included: an ACM takes a renewal
+from due to invoiced (notice, confirmation, invoice) and reports the client's wire
+transfer; finance confirms it in place on its queue; the ACM's panel shows it paid and
+the subscription on its next term."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Browser, Page, expect
+
+from tests.e2e.conftest import sign_in
+from tests.e2e.test_clients import SWAP, labels_pointing_elsewhere, mark_document, same_document
+from tests.services.test_renewals import opened, world  # noqa: F401 (a fixture)
+
+
+def test_an_acm_invoices_a_renewal_and_finance_confirms_the_wire_R1_R2_R3_R7(
+    db,
+    page: Page,
+    browser: Browser,
+    live_server,
+    world,  # noqa: F811
+    run_jobs,
+    smtp_server,
+):
+    renewal = opened(db)
+    client = world["client"]
+    panel = page.locator("#renewal-panel")
+
+    sign_in(page, live_server, world["acm"])
+    page.goto(f"/clients/{client.id}")
+    page.wait_for_load_state("load")
+    mark_document(page)
+    expect(panel.locator(f"#renewal-{renewal.id}")).to_have_attribute("data-stage", "due")
+
+    # R2: the notice, then the confirmation (a wrong amount first).
+    panel.get_by_role("link", name="Notify the client").click()
+    panel.get_by_role("button", name="Send the renewal notice").click()
+    expect(panel.locator(f"#renewal-{renewal.id}")).to_have_attribute(
+        "data-stage", "notified", timeout=SWAP
+    )
+    panel.get_by_role("link", name="Record the confirmation").click()
+    form = page.locator("#renewal-confirm-form")
+    assert labels_pointing_elsewhere(page) == []
+    form.get_by_label("Recurring amount").fill("12500.555")
+    form.get_by_role("button", name="Record the confirmation").click()
+    expect(form.get_by_text("EGP amounts have at most 2 decimals.")).to_be_visible(timeout=SWAP)
+    form.get_by_label("Recurring amount").fill("12500")
+    form.get_by_role("button", name="Record the confirmation").click()
+    expect(panel.locator(f"#renewal-{renewal.id}")).to_have_attribute(
+        "data-stage", "confirmed", timeout=SWAP
+    )
+
+    # R3 and R8: the invoice, with a customization fee on it.
+    panel.get_by_role("link", name="Create the invoice").click()
+    form = page.locator("#renewal-invoice-form")
+    form.get_by_label("Customization fee", exact=True).fill("Custom checkout page")
+    form.get_by_label("Its amount").first.fill("3000")
+    form.get_by_role("button", name="Create the invoice").click()
+    invoice_row = panel.locator("table.invoices tbody tr").first
+    expect(invoice_row).to_contain_text("EGP15,500.00", timeout=SWAP)
+    expect(invoice_row).to_have_attribute("data-status", "unpaid")
+
+    # R7: the client says it sent a wire transfer.
+    invoice_row.get_by_role("link", name="Wire sent").click()
+    form = page.locator("form[id^=renewal-wire-]")
+    form.get_by_label("Bank reference").fill("CIB 778812")
+    form.get_by_role("button", name="Report the wire transfer").click()
+    expect(invoice_row).to_contain_text("Waiting for finance", timeout=SWAP)
+    assert same_document(page), "the renewal's steps reloaded the page"
+    run_jobs()
+    subjects = [m["Subject"] for m in smtp_server.messages]
+    assert subjects[0] == f"Your subscription renewal on {renewal.due_on:%d %B %Y} – NILE01"
+    assert subjects[1].startswith("Invoice INV-") and subjects[1].endswith("– NILE01")
+
+    # Finance confirms it in place, in a browser of its own.
+    finance = browser.new_context(base_url=live_server).new_page()
+    sign_in(finance, live_server, world["finance"])
+    finance.get_by_role("navigation", name="Main").get_by_role("link", name="Finance").click()
+    finance.wait_for_load_state("load")
+    mark_document(finance)
+    wire = finance.locator("#wires tbody tr").first
+    expect(wire).to_contain_text("Nile Crafts")
+    wire.get_by_role("button", name="Confirm received").click()
+    expect(wire).to_have_attribute("data-status", "confirmed", timeout=SWAP)
+    assert same_document(finance)
+    finance.context.close()
+
+    # The ACM sees it paid, and the subscription on its next term.
+    page.reload()
+    expect(invoice_row).to_have_attribute("data-status", "paid")
+    expect(panel).to_contain_text("No renewal under way")
+    next_term = renewal.due_on.replace(year=renewal.due_on.year + 1)
+    expect(page.locator("#subscription")).to_contain_text(next_term.strftime("%d %b %Y"))
