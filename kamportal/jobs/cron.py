@@ -35,6 +35,8 @@ def entries() -> list[dict[str, Any]]:
         {"func": renewals.send_invoice_reminders, "queue_name": QUEUE_NAME, "cron": "20 * * * *"},
         # R7: flag wire transfers unconfirmed 4 days after they were reported, once each.
         {"func": renewals.flag_late_wire_transfers, "queue_name": QUEUE_NAME, "cron": "30 * * * *"},
+        # R3/R4: invoices paid online in the billing system (WHMCS) are recorded as paid.
+        {"func": renewals.sync_with_billing, "queue_name": QUEUE_NAME, "cron": "40 * * * *"},
     ]
 
 

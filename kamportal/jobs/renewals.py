@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
+from kamportal.billing import BillingError
 from kamportal.extensions import db
 from kamportal.jobs import queue
+from kamportal.models import Invoice
 from kamportal.services import clock, renewals
+
+log = logging.getLogger(__name__)
 
 
 @queue.job
@@ -32,3 +38,24 @@ def flag_late_wire_transfers() -> int:
     flagged = renewals.flag_late_wire_transfers(now=clock.now())
     db.session.commit()
     return len(flagged)
+
+
+@queue.job
+def sync_with_billing() -> int:
+    """R3/R4: ask the billing system (WHMCS) about each unpaid invoice it holds and record
+    the ones the client paid online there. One invoice the billing system cannot answer
+    for does not hold back the others; the sweep still fails at the end, so it is seen
+    and retried. Returns how many were found paid."""
+    paid, failed = 0, []
+    for invoice_id in renewals.invoices_held_by_billing():
+        try:
+            if renewals.sync_with_billing(db.session.get(Invoice, invoice_id)):
+                paid += 1
+            db.session.commit()
+        except BillingError as error:
+            db.session.rollback()
+            log.warning("invoice %s: the billing system did not answer: %s", invoice_id, error)
+            failed.append(invoice_id)
+    if failed:
+        raise RuntimeError(f"invoices {failed}: the billing system did not answer")
+    return paid

@@ -820,6 +820,18 @@ def _tell_billing(payment: Payment, *, adapter: BillingAdapter | None) -> None:
     )
 
 
+def invoices_held_by_billing() -> list[int]:
+    """The unpaid invoices the billing system holds (WHMCS), for the sync sweep."""
+    return list(
+        db.session.scalars(
+            select(Invoice.id)
+            .where(Invoice.status == InvoiceStatus.UNPAID.value)
+            .where(Invoice.external_id.is_not(None))
+            .order_by(Invoice.id)
+        )
+    )
+
+
 def _confirmed_total(invoice: Invoice) -> Decimal:
     return sum(
         (p.amount for p in invoice.payments if p.payment_status is PaymentStatus.CONFIRMED),

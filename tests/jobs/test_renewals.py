@@ -8,11 +8,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from kamportal.billing import billing_adapter
 from kamportal.jobs import cron, queue
 from kamportal.jobs import renewals as renewal_jobs
 from kamportal.models import Renewal, Role
 from kamportal.services import renewals
 from kamportal.services.renewals import Fee
+from tests.billing.conftest import whmcs_server  # noqa: F401 (a fixture)
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -49,6 +51,7 @@ def test_the_sweeps_are_on_cron():
         renewal_jobs.open_due_renewals,
         renewal_jobs.send_invoice_reminders,
         renewal_jobs.flag_late_wire_transfers,
+        renewal_jobs.sync_with_billing,
     } <= funcs
 
 
@@ -88,3 +91,39 @@ def test_the_sweeps_open_remind_and_flag_once_each(
     # A wire waiting for finance is not chased with reminders.
     assert len([m for m in smtp_server.messages if m["Subject"].startswith("Reminder:")]) == 1
     assert renewal.due_on == NOW.date() + timedelta(days=30)
+
+
+def test_an_invoice_paid_in_whmcs_is_recorded_paid_by_the_sync(
+    app,
+    db,
+    world,
+    run_jobs,
+    whmcs_server,  # noqa: F811
+):
+    """R3/R4: the client paid online in WHMCS; the hourly sync records it and the renewal
+    is paid. A WHMCS that does not answer fails the sweep (seen, retried) and changes
+    nothing."""
+    world["client"].billing_account_id = "7"
+    db.session.commit()
+    invoice = renewals.issue_invoice(
+        world["client"], actor=world["acm"], fees=[Fee("Banner", "150.00")], due_on=NOW.date()
+    )
+    db.session.commit()
+    whmcs_server.misbehave("http500", action="GetInvoice")
+    with pytest.raises(RuntimeError, match="did not answer"):
+        renewal_jobs.sync_with_billing()
+    assert invoice.status == "unpaid"
+    assert renewal_jobs.sync_with_billing() == 0  # still unpaid in WHMCS
+    # The client pays in WHMCS, online.
+    billing_adapter(app).add_payment(
+        invoice.external_id,
+        amount=Decimal("150.00"),
+        transaction_id="paypal-123",
+        gateway="paypal",
+        paid_on=NOW.date(),
+    )
+    queue.enqueue(renewal_jobs.sync_with_billing, job_id="test-sync")
+    run_jobs()
+    db.session.expire_all()
+    assert db.session.get(type(invoice), invoice.id).status == "paid"
+    assert renewal_jobs.sync_with_billing() == 0
