@@ -85,7 +85,7 @@ def seed_demo_command(client_count: int, seed: int) -> None:
         f"{report.clients} clients, {report.contacts} contacts, "
         f"{report.events} timeline events, {report.meetings} meetings, "
         f"{report.minutes} minutes, {report.escalations} escalations, "
-        f"{report.complaints} complaints."
+        f"{report.complaints} complaints, {report.renewals} renewals, {report.invoices} invoices."
     )
 
 

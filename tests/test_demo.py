@@ -23,11 +23,23 @@ from kamportal.models import (
     Escalation,
     EscalationStatus,
     EscalationStep,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
     LifecycleStatus,
     Meeting,
     Minutes,
     Money,
     OutboxMessage,
+    Payment,
+    PaymentIssue,
+    PaymentIssueStatus,
+    PaymentMethod,
+    PaymentStatus,
+    Quotation,
+    QuotationStatus,
+    Renewal,
+    RenewalStage,
     ResolutionKind,
     Role,
     StepKind,
@@ -36,7 +48,7 @@ from kamportal.models import (
     TimelineKind,
     User,
 )
-from kamportal.services import accounts, clock, escalations
+from kamportal.services import accounts, clock, escalations, renewals
 
 CLIENTS = 30
 # Enough stores for every demo ACM to have clients for all their escalations.
@@ -56,6 +68,12 @@ def table_counts(db) -> dict[str, int]:
         EscalationStep,
         Complaint,
         OutboxMessage,
+        Renewal,
+        Invoice,
+        InvoiceLine,
+        Quotation,
+        Payment,
+        PaymentIssue,
     )
     return {m.__tablename__: db.session.scalar(select(func.count()).select_from(m)) for m in models}
 
@@ -115,6 +133,12 @@ def test_clients_span_statuses_time_zones_currencies_and_plans(db, seeded):
         )
     )
     now = clock.now()
+    # A renewal date already passed is still on its ACM's list: that term's renewal is open.
+    followed = {
+        (renewal.client_id, renewal.due_on)
+        for renewal in db.session.scalars(select(Renewal))
+        if renewal.renewal_stage.is_open
+    }
     for client in clients:
         # A leader manages the clients they took over (E3); ACMs manage all the others.
         assert client.acm_id in acms or (
@@ -128,7 +152,7 @@ def test_clients_span_statuses_time_zones_currencies_and_plans(db, seeded):
         if client.lifecycle is LifecycleStatus.CHURNED:
             assert client.renewal_date is None
         else:
-            assert client.renewal_date > now.date() - timedelta(days=1)
+            assert client.renewal_date >= now.date() or (client.id, client.renewal_date) in followed
 
 
 def test_every_client_has_one_primary_decision_maker_reachable_at_its_domain(db, seeded):
@@ -203,6 +227,7 @@ def test_cli_seeds_once_and_prints_every_demo_login(app, db):
     result = runner.invoke(args=["kam", "seed-demo", "--clients", "10"])
     assert result.exit_code == 0, result.output
     assert "10 clients" in result.output
+    assert " renewals, " in result.output and " invoices." in result.output
     counts = table_counts(db)
 
     result = runner.invoke(args=["kam", "seed-demo", "--clients", "10"])
@@ -460,6 +485,10 @@ def test_with_the_running_clock_the_worker_sends_nothing_again_and_steps_wait_th
     db.session.commit()
     # The clock runs again, as it did before seeding.
     assert started <= clock.now() <= datetime.now(UTC)
+    # Whatever the replays did happened before the real now.
+    for column in (TimelineEvent.at, AuditEvent.at, Renewal.opened_at, Payment.reported_at):
+        latest = db.session.scalar(select(func.max(column)))
+        assert latest is not None and latest <= datetime.now(UTC), column
 
     def state() -> tuple[dict, dict]:
         db.session.expire_all()
@@ -499,3 +528,277 @@ def test_a_failed_seed_puts_the_portal_clock_back(db, frozen_clock, monkeypatch)
     with pytest.raises(RuntimeError):
         demo.seed_demo(clients=PORTFOLIO)
     assert clock.now() == frozen
+
+
+# --- Renewals, invoices and payments (R1-R10) --------------------------------------------------
+
+
+def renewals_at(db, stage: RenewalStage) -> list[Renewal]:
+    return list(db.session.scalars(select(Renewal).where(Renewal.stage == stage.value)))
+
+
+def events_about(db, client_id: int, kind: TimelineKind, **detail) -> list[TimelineEvent]:
+    """The client's timeline events of `kind` whose detail has the values given."""
+    return [
+        event
+        for event in db.session.scalars(
+            select(TimelineEvent)
+            .where(TimelineEvent.client_id == client_id)
+            .where(TimelineEvent.kind == kind.value)
+            .order_by(TimelineEvent.at, TimelineEvent.id)
+        )
+        if all(event.detail.get(key) == value for key, value in detail.items())
+    ]
+
+
+def audited(db, action: str, obj) -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == action)
+            .where(AuditEvent.object_type == type(obj).__name__.lower())
+            .where(AuditEvent.object_id == obj.id)
+        )
+    )
+
+
+def emailed_to_client(message: OutboxMessage | None, client: Client) -> bool:
+    return sent(message, "email") and message.to_addrs == [client.reachable_contact("email").email]
+
+
+def test_renewals_stand_at_every_stage_each_opened_by_the_sweep_within_30_days_R1_R2(db, portfolio):
+    now = clock.now()
+    all_renewals = list(db.session.scalars(select(Renewal)))
+    assert portfolio.renewals == len(all_renewals)
+    assert {r.stage for r in all_renewals} == {stage.value for stage in RenewalStage}
+    for renewal in all_renewals:
+        # R1: opened by the sweep (no one), once the renewal date came within 30 days.
+        assert renewal.due_on - timedelta(days=30) <= renewal.opened_at.date()
+        assert renewal.opened_at <= now
+        (opened,) = audited(db, "renewal.open", renewal)
+        assert opened.actor_id is None
+        assert events_about(
+            db, renewal.client_id, TimelineKind.RENEWAL_OPENED, renewal_id=renewal.id
+        )
+        events = events_about(db, renewal.client_id, TimelineKind.RENEWAL_NOTIFIED)
+        assert all(opened.at <= event.at <= now for event in events)
+    for renewal in renewals_at(db, RenewalStage.DUE):  # nothing done yet
+        assert renewal.notice_message is None and renewal.confirmed_at is None
+    for renewal in db.session.scalars(
+        select(Renewal).where(Renewal.stage != RenewalStage.DUE.value)
+    ):
+        # R2: every renewal the ACM took up began with the notice to the client.
+        assert renewal.opened_at < renewal.notified_at <= now
+        assert emailed_to_client(renewal.notice_message, renewal.client)
+        (notified,) = events_about(
+            db, renewal.client_id, TimelineKind.RENEWAL_NOTIFIED, renewal_id=renewal.id
+        )
+        assert notified.outbox_message == renewal.notice_message
+    confirmed = [
+        r
+        for r in all_renewals
+        if r.renewal_stage in (RenewalStage.CONFIRMED, RenewalStage.INVOICED, RenewalStage.PAID)
+    ]
+    assert renewals_at(db, RenewalStage.CONFIRMED)
+    for renewal in confirmed:
+        assert renewal.notified_at < renewal.confirmed_at <= now
+        assert renewal.confirmed_by == renewal.client.acm and renewal.agreed_on
+    # R2: some clients confirmed another amount than their subscription's.
+    changes = [audited(db, "renewal.confirm", renewal)[0] for renewal in confirmed]
+    assert any(a.before["amount"] != a.after["amount"] for a in changes)
+    assert any(a.before["amount"] == a.after["amount"] for a in changes)
+
+
+def test_paid_renewals_move_to_the_next_term_and_lost_ones_say_why(db, portfolio):
+    now = clock.now()
+    paid = renewals_at(db, RenewalStage.PAID)
+    assert len(paid) >= 2
+    for renewal in paid:
+        assert renewal.invoice.invoice_status is InvoiceStatus.PAID
+        assert renewal.invoice.paid_at == renewal.paid_at <= now
+        client = renewal.client
+        assert client.renewal_date == renewal.due_on.replace(year=renewal.due_on.year + 1)
+        assert client.recurring_amount == renewal.amount
+        assert events_about(db, client.id, TimelineKind.RENEWAL_PAID, renewal_id=renewal.id)
+    lost = renewals_at(db, RenewalStage.LOST)
+    assert lost
+    for renewal in lost:
+        assert renewal.lost_reason and renewal.lost_at <= now
+        assert renewal.invoice is None
+        (event,) = events_about(
+            db, renewal.client_id, TimelineKind.RENEWAL_LOST, renewal_id=renewal.id
+        )
+        assert renewal.lost_reason in event.summary
+
+
+def test_invoices_carry_fees_and_approved_discounts_and_are_reminded_until_paid_R3_R4_R8_R9(
+    db, portfolio
+):
+    now = clock.now()
+    invoices = list(db.session.scalars(select(Invoice)))
+    assert portfolio.invoices == len(invoices)
+    for invoice in invoices:
+        assert invoice.number and invoice.issued_at <= now
+        assert invoice.total == sum(line.amount for line in invoice.lines) > 0
+        assert Money(invoice.total, invoice.currency).amount == invoice.total
+        # R3: the portal's own invoice, emailed to the client.
+        (issued,) = events_about(
+            db, invoice.client_id, TimelineKind.INVOICE_ISSUED, invoice_id=invoice.id
+        )
+        assert emailed_to_client(issued.outbox_message, invoice.client)
+    kinds = [{line.kind for line in invoice.lines} for invoice in invoices]
+    assert {"renewal", "customization"} in kinds  # R8: one invoice with both
+
+    quotations = list(db.session.scalars(select(Quotation)))
+    assert {q.status for q in quotations} == {s.value for s in QuotationStatus}
+    for quotation in quotations:
+        assert quotation.requested_by == quotation.client.acm
+        if quotation.quotation_status is QuotationStatus.REQUESTED:
+            assert quotation.decided_at is None and quotation.used_on_invoice_id is None
+            continue
+        assert quotation.decided_by.has_role(Role.COMMERCIAL)
+        assert quotation.requested_at < quotation.decided_at <= now
+        if quotation.quotation_status is QuotationStatus.REJECTED:
+            assert quotation.decision_note and quotation.used_on_invoice_id is None
+    # R9: the approved discount shows on the invoice, less the quotation's amount.
+    discounted = [
+        (invoice, line) for invoice in invoices for line in invoice.lines if line.kind == "discount"
+    ]
+    assert discounted
+    for invoice, line in discounted:
+        assert line.quotation.quotation_status is QuotationStatus.APPROVED
+        assert line.amount == -line.quotation.discount
+        assert line.quotation.used_on_invoice_id == invoice.id
+
+    # R4: unpaid invoices are reminded at the team's interval, none once paid.
+    renewal_invoices = [invoice for invoice in invoices if invoice.parent_id is None]
+    unpaid = [i for i in renewal_invoices if i.invoice_status is InvoiceStatus.UNPAID]
+    assert any(i.reminders_sent for i in unpaid) and not all(i.reminders_sent for i in unpaid)
+    for invoice in invoices:
+        reminders = events_about(
+            db, invoice.client_id, TimelineKind.INVOICE_REMINDER, invoice_id=invoice.id
+        )
+        assert len(reminders) == invoice.reminders_sent
+        interval = timedelta(days=invoice.client.acm.team.invoice_reminder_days)
+        since = invoice.issued_at
+        for reminder in reminders:
+            assert reminder.at - since >= interval
+            assert emailed_to_client(reminder.outbox_message, invoice.client)
+            since = reminder.at
+        if invoice.paid_at is not None:
+            assert all(reminder.at < invoice.paid_at for reminder in reminders)
+
+
+def test_wire_transfers_wait_four_days_then_are_flagged_once_to_finance_and_the_acm_R7(
+    db, portfolio
+):
+    now = clock.now()
+    wires = list(
+        db.session.scalars(select(Payment).where(Payment.method == PaymentMethod.WIRE.value))
+    )
+    reported = [w for w in wires if w.payment_status is PaymentStatus.REPORTED]
+    waiting = [w for w in reported if w.flagged_at is None]
+    flagged = [w for w in wires if w.flagged_at is not None]
+    confirmed = [w for w in wires if w.payment_status is PaymentStatus.CONFIRMED]
+    assert waiting and confirmed
+    assert len([w for w in flagged if w in reported]) >= 2  # finance still has to see them
+    finance = {u.email for u in db.session.scalars(select(User)) if u.has_role(Role.FINANCE)}
+    for wire in wires:
+        assert wire.reported_by == wire.invoice.client.acm and wire.reference
+        assert wire.amount == wire.invoice.total and wire.reported_at <= now
+    for wire in waiting:
+        assert now - wire.reported_at < timedelta(days=4)
+        assert not events_about(
+            db, wire.invoice.client_id, TimelineKind.PAYMENT_FLAGGED, payment_id=wire.id
+        )
+    for wire in flagged:
+        assert wire.reported_at + timedelta(days=4) <= wire.flagged_at <= now
+        assert wire.confirmed_at is None or wire.confirmed_at > wire.flagged_at
+        (flag,) = events_about(
+            db, wire.invoice.client_id, TimelineKind.PAYMENT_FLAGGED, payment_id=wire.id
+        )
+        assert sent(flag.outbox_message, "email")
+        assert set(flag.outbox_message.to_addrs) == finance | {wire.invoice.client.acm.email}
+        # R4: a wire waiting for finance is not chased with reminders.
+        reminders = events_about(
+            db, wire.invoice.client_id, TimelineKind.INVOICE_REMINDER, invoice_id=wire.invoice_id
+        )
+        assert all(reminder.at < wire.reported_at for reminder in reminders)
+    for wire in confirmed:
+        assert wire.confirmed_by.has_role(Role.FINANCE)
+        assert wire.reported_at < wire.confirmed_at <= now
+        assert wire.invoice.invoice_status is InvoiceStatus.PAID
+
+
+def test_payments_at_the_premises_and_payment_issues_go_through_finance_R5_R6(db, portfolio):
+    now = clock.now()
+    at_premises = list(
+        db.session.scalars(select(Payment).where(Payment.method == PaymentMethod.PREMISES.value))
+    )
+    assert at_premises
+    for payment in at_premises:
+        assert payment.receipt_number and payment.confirmed_by.has_role(Role.FINANCE)
+        assert payment.confirmed_at <= now
+        assert payment.invoice.invoice_status is InvoiceStatus.PAID
+        assert payment.amount == payment.invoice.total
+    # Finance's to record: the client said it pays at the premises.
+    assert db.session.scalar(
+        select(Invoice)
+        .where(Invoice.status == InvoiceStatus.UNPAID.value)
+        .where(Invoice.method == PaymentMethod.PREMISES.value)
+    )
+    issues = list(db.session.scalars(select(PaymentIssue)))
+    assert {i.status for i in issues} == {s.value for s in PaymentIssueStatus}
+    for issue in issues:
+        assert issue.note and issue.raised_by == issue.invoice.client.acm
+        assert issue.raised_at <= now
+        if issue.issue_status is PaymentIssueStatus.RESOLVED:
+            assert issue.resolved_by.has_role(Role.FINANCE)
+            assert issue.raised_at < issue.resolved_at <= now
+            assert issue.new_method and issue.invoice.method == issue.new_method
+        else:
+            assert issue.invoice.invoice_status is InvoiceStatus.UNPAID
+
+
+def test_an_installment_plan_sums_exactly_to_its_invoice_first_paid_one_overdue_R10(db, portfolio):
+    today = clock.now().date()
+    (split,) = db.session.scalars(
+        select(Invoice).where(Invoice.status == InvoiceStatus.SPLIT.value)
+    )
+    plan = split.installments
+    assert len(plan) >= 3
+    assert sum(installment.total for installment in plan) == split.total
+    assert {installment.currency for installment in plan} == {split.currency}
+    assert [i.installment_no for i in plan] == list(range(1, len(plan) + 1))
+    first, *rest = plan
+    assert first.invoice_status is InvoiceStatus.PAID
+    assert all(i.invoice_status is InvoiceStatus.UNPAID for i in rest)
+    assert any(i.due_on < today for i in rest)  # overdue
+    assert rest[-1].due_on > today  # still ahead
+    renewal = db.session.scalar(select(Renewal).where(Renewal.invoice_id == split.id))
+    assert renewal.renewal_stage is RenewalStage.INVOICED  # until every installment is paid
+
+
+def test_finance_has_work_in_every_section_of_its_queue(db, portfolio):
+    queue_ = renewals.finance_queue(today=clock.now().date())
+    assert queue_.wires and queue_.premises and queue_.issues and queue_.installments
+    # Flagged wires come first (R7).
+    flags = [wire.flagged_at is not None for wire in queue_.wires]
+    assert flags[0] and flags == sorted(flags, reverse=True)
+
+
+def test_every_acm_has_renewals_and_every_team_several_stages(db, portfolio):
+    stages: dict[str, set[str]] = {}
+    for renewal in db.session.scalars(select(Renewal)):
+        stages.setdefault(renewal.client.acm.team.name, set()).add(renewal.stage)
+    assert set(stages) == {"Cairo", "Riyadh", "Dubai"}
+    assert all(len(team_stages) >= 4 for team_stages in stages.values()), stages
+    for login in demo.demo_logins():
+        if login.role == Role.ACM:
+            user = accounts.find_user_by_email(login.email)
+            assert db.session.scalar(
+                select(func.count())
+                .select_from(Renewal)
+                .join(Renewal.client)
+                .where(Client.acm_id == user.id)
+            ), login

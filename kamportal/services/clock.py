@@ -53,12 +53,17 @@ def timezone_names() -> tuple[str, ...]:
     return tuple(sorted(n for n in available_timezones() if not n.startswith(legacy)))
 
 
+@lru_cache(maxsize=1)
+def _known_zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
 def is_timezone(name: str) -> bool:
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return False
-    return name in available_timezones()
+    return name in _known_zones()
 
 
 def in_zone(at: datetime, zone: str) -> datetime:

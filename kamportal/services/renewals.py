@@ -1030,26 +1030,36 @@ def _reminder_days(client: Client) -> int:
 
 def send_invoice_reminders(*, now: datetime) -> list[Invoice]:
     """R4, a sweep: every unpaid invoice gets a reminder email each time the team's
-    interval has passed since it was issued or last reminded, until it is paid. A wire
-    transfer waiting for finance is not chased. Idempotent within an interval (one
-    message key per reminder). Returns the invoices reminded."""
+    interval has passed since it was issued or last reminded, until it is paid; the first
+    no earlier than one interval before it falls due (an installment due in three months
+    waits). Not chased: a wire transfer waiting for finance, a payment issue finance has.
+    Idempotent within an interval (one message key per reminder). Returns the invoices
+    reminded."""
     waiting_wire = exists().where(
         and_(
             Payment.invoice_id == Invoice.id,
             Payment.status == PaymentStatus.REPORTED.value,
         )
     )
+    with_finance = exists().where(
+        and_(
+            PaymentIssue.invoice_id == Invoice.id,
+            PaymentIssue.status == PaymentIssueStatus.OPEN.value,
+        )
+    )
     candidates = db.session.scalars(
         select(Invoice)
         .where(Invoice.status == InvoiceStatus.UNPAID.value)
         .where(~waiting_wire)
+        .where(~with_finance)
         .options(joinedload(Invoice.client).joinedload(Client.acm))
         .order_by(Invoice.due_on, Invoice.id)
     )
     reminded = []
     for invoice in candidates:
+        interval = timedelta(days=_reminder_days(invoice.client))
         since = invoice.last_reminder_at or invoice.issued_at
-        if now - since < timedelta(days=_reminder_days(invoice.client)):
+        if now - since < interval or invoice.due_on > (now + interval).date():
             continue
         invoice.reminders_sent += 1
         invoice.last_reminder_at = now

@@ -461,7 +461,11 @@ def test_an_invoice_splits_into_installments_each_followed_until_paid(world, db)
 
 
 def test_reminders_go_at_the_teams_interval_until_paid(world, db):
-    _, invoice = invoiced(world, db)
+    renewal = confirmed(world, db)
+    invoice = renewals.issue_invoice(
+        world["client"], actor=world["acm"], renewal=renewal, due_on=TODAY + timedelta(days=4)
+    )
+    db.session.commit()
     issued = invoice.issued_at
     assert renewals.send_invoice_reminders(now=issued + timedelta(days=3, minutes=-1)) == []
     assert renewals.send_invoice_reminders(now=issued + timedelta(days=3)) == [invoice]
@@ -606,3 +610,18 @@ def test_on_whmcs_the_invoice_is_created_there_and_payments_are_added_to_it(
         )
     db.session.rollback()
     assert db.session.scalars(select(Invoice)).all() == [invoice]
+
+
+def test_no_reminder_before_the_last_interval_ahead_of_the_due_date_r4(world, db):
+    """R4: an invoice due in 20 days is first reminded 3 days (the interval) before."""
+    _, invoice = invoiced(world, db)  # due in 20 days
+    assert renewals.send_invoice_reminders(now=NOW + timedelta(days=16)) == []
+    assert renewals.send_invoice_reminders(now=NOW + timedelta(days=17)) == [invoice]
+
+
+def test_an_invoice_finance_has_a_payment_issue_for_is_not_chased_r4_r5(world, db):
+    _, invoice = invoiced(world, db)
+    issue = renewals.raise_payment_issue(invoice, actor=world["acm"], note="Card refused.")
+    assert renewals.send_invoice_reminders(now=NOW + timedelta(days=25)) == []
+    renewals.resolve_payment_issue(issue, actor=world["finance"], new_method="wire")
+    assert renewals.send_invoice_reminders(now=NOW + timedelta(days=25)) == [invoice]
