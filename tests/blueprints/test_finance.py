@@ -640,3 +640,11 @@ def test_an_admin_finds_every_queue_in_the_menu(world, login_as):
     nav = page[page.index('class="mainnav"') : page.index("</nav>")]
     for link in ("/finance/", "/discounts/", "/renewals/forecast"):
         assert f'href="{link}"' in nav
+
+
+@pytest.mark.parametrize(("who", "heading"), [("finance", "Finance"), ("commercial", "Discounts")])
+def test_finance_and_commercial_land_on_their_queue(world, login_as, who, heading):
+    """The start page of finance is its queue (R5-R7, R10), of commercial the discounts
+    to decide (R9), as the ACM's is their day."""
+    page = text_of(login_as(world[who]).get("/"))
+    assert f"<h1>{heading} " in page

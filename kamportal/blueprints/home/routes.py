@@ -3,6 +3,7 @@ from sqlalchemy import text
 
 from kamportal.blueprints.day.routes import day_page
 from kamportal.blueprints.home import bp
+from kamportal.blueprints.renewals.finance_routes import discounts, finance_queue
 from kamportal.blueprints.web import acting_user, public, render, signed_in
 from kamportal.extensions import db
 from kamportal.models import Role
@@ -11,13 +12,19 @@ from kamportal.models import Role
 @bp.route("/")
 @signed_in
 def index():
-    """The signed-in user's start page: for an ACM, their day (F1, F3, G5); for others,
-    who they are and where their work is.
+    """The signed-in user's start page: for an ACM, their day (F1, F3, G5); for finance,
+    its queue (R5-R7, R10); for commercial, the discounts to decide (R9); for others, who
+    they are and where their work is.
 
     The ACM's day is served here rather than redirected to /day/, so the address a
     signed-in ACM lands on stays "/" (sign-in, `next=/` and bookmarks keep working)."""
-    if acting_user().has_role(Role.ACM):
+    user = acting_user()
+    if user.has_role(Role.ACM):
         return day_page()
+    if user.has_role(Role.FINANCE):
+        return finance_queue()
+    if user.has_role(Role.COMMERCIAL):
+        return discounts()
     return render("home/index.html")
 
 
