@@ -1,4 +1,5 @@
-"""Time the client list, search and client page on a large generated portfolio.
+"""Time the client pages, the day, the escalation queue, renewals and finance's queue on
+a large generated portfolio.
 
 Run: python -m bench.client_pages --clients 5000 [--requests 30]
 See bench/README.md.
@@ -141,7 +142,13 @@ def main() -> None:
                 "sort by last contact, page 3": "/clients/?sort=last_contact&direction=desc&page=3",
                 "client page": f"/clients/{client_id}",
                 "timeline page 2 (htmx)": f"/clients/{client_id}/timeline?page=2",
+                "the day": "/day/",
+                "escalation queue": "/escalations/",
+                "renewals and unpaid invoices": "/renewals/",
+                "renewal forecast": "/renewals/forecast",
             }
+            if who == "admin":
+                pages["finance's queue"] = "/finance/"
             for name, path in pages.items():
                 headers = {"HX-Request": "true"} if "htmx" in name else {}
 
