@@ -195,7 +195,8 @@ _RENEWAL_NEXT = {
 
 def renewals_owed(user: User, *, now: datetime) -> Section:
     """The user's clients' renewals waiting for the ACM (R1-R3: notify, confirm, invoice),
-    soonest due first, then their unpaid invoices past due (R4)."""
+    soonest due first, then their unpaid invoices with their age (R4: followed until
+    paid), the longest due first."""
     found = db.session.scalars(
         select(Renewal)
         .join(Renewal.client)
@@ -222,8 +223,7 @@ def renewals_owed(user: User, *, now: datetime) -> Section:
                 note=str(renewal.money),
             )
         )
-    today = today_for(user, now)
-    late = db.session.scalars(
+    unpaid = db.session.scalars(
         select(Invoice)
         .join(Invoice.client)
         .options(contains_eager(Invoice.client))
@@ -231,19 +231,20 @@ def renewals_owed(user: User, *, now: datetime) -> Section:
             Client.acm_id == user.id,
             access.visible_clients_clause(user),
             Invoice.status == InvoiceStatus.UNPAID.value,
-            Invoice.due_on < today,
         )
         .order_by(Invoice.due_on, Invoice.id)
     )
-    for invoice in late:
+    for invoice in unpaid:
         items.append(
             DayItem(
                 "invoice",
                 "R4",
                 f"Invoice {invoice.label} unpaid",
                 invoice.client,
+                since=invoice.issued_at,
                 due_on=invoice.due_on,
                 note=str(invoice.money),
+                age=span(now - invoice.issued_at),
             )
         )
     return Section("renewals", "Renewals and unpaid invoices", items)

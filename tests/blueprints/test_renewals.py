@@ -225,13 +225,14 @@ def test_the_leader_sees_the_teams_renewals(world, db, login_as):  # noqa: F811
     assert "Nile Crafts" in text(login_as(world["leader"]).get("/renewals/"))
 
 
-def test_the_acms_day_shows_the_renewal_steps_and_invoices_past_due(
+def test_the_acms_day_shows_the_renewal_steps_and_unpaid_invoices_with_their_age(
     world,  # noqa: F811
     db,
     login_as,
     frozen_clock,
 ):
-    """R1-R4 on the day: the next step of each renewal, then invoices past due."""
+    """R1-R4 on the day: the next step of each renewal, then each unpaid invoice with its
+    age, marked overdue once past its due date; gone once paid."""
     renewal = opened(db)
     http = login_as(world["acm"])
     day = text(http.get("/day/items/renewals", headers=HTMX))
@@ -242,10 +243,15 @@ def test_the_acms_day_shows_the_renewal_steps_and_invoices_past_due(
         world["client"], actor=world["acm"], renewal=renewal, due_on=TODAY + timedelta(days=2)
     )
     db.session.commit()
-    assert "Nothing here." in text(http.get("/day/items/renewals", headers=HTMX))
+    frozen_clock(NOW + timedelta(days=1))
+    day = text(http.get("/day/items/renewals", headers=HTMX))
+    assert f"Invoice {invoice.number} unpaid" in day and "issued 1 day ago" in day
+    assert "(overdue)" not in day and "Renewal due" not in day
     frozen_clock(NOW + timedelta(days=3))
     day = text(http.get("/day/items/renewals", headers=HTMX))
-    assert f"Invoice {invoice.number} unpaid" in day and "(overdue)" in day
-    assert "Nothing here." in text(
-        login_as(world["other_acm"]).get("/day/items/renewals", headers=HTMX)
-    )
+    assert "issued 3 days ago" in day and "(overdue)" in day
+    other_day = text(login_as(world["other_acm"]).get("/day/items/renewals", headers=HTMX))
+    assert "Nothing here." in other_day
+    renewals.record_online_payment(invoice, actor=world["finance"])
+    db.session.commit()
+    assert "Nothing here." in text(http.get("/day/items/renewals", headers=HTMX))
