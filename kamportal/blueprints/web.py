@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
 from flask import (
     Response,
@@ -105,6 +106,14 @@ def of_visible_client(record: R | None) -> R:
     return record
 
 
+def panel_response(client: Client, template: str, anchor: str) -> Response:
+    """One panel of the client page alone, as it refreshes itself in place; a plain request
+    (a history restore) gets the client page, at the panel."""
+    if not is_htmx():
+        return redirect(url_for("clients.show", client_id=client.id) + f"#{anchor}")
+    return fragment(template, client=client)
+
+
 def is_htmx() -> bool:
     """A real HTMX swap. A history restore (cache miss) wants the whole page."""
     return (
@@ -168,6 +177,29 @@ def prefixed(form: FormT, prefix: str) -> FormT:
     return form
 
 
+@dataclass(frozen=True)
+class Saved(Generic[T]):
+    """What `submit` saved: the service's result."""
+
+    result: T
+
+
+def submit(form: FlaskForm, save: Callable[[], T]) -> Saved[T] | None:
+    """Send a posted form to its service: valid input calls `save` (one service call) and
+    commits; bad input, or the service's refusal (DomainError, put on the form's field or
+    the form), rolls back and gives None, nothing saved. A GET gives None too."""
+    if not form.validate_on_submit():
+        return None
+    try:
+        result = save()
+    except DomainError as error:
+        db.session.rollback()
+        apply_domain_error(form, error)
+        return None
+    db.session.commit()
+    return Saved(result)
+
+
 def save_form(
     form: FlaskForm,
     save: Callable[[], T],
@@ -184,15 +216,8 @@ def save_form(
     Bad input, or a service's refusal (DomainError), gives the form again with its errors
     and status 422, nothing saved. A GET shows the form.
     """
-    if form.validate_on_submit():
-        try:
-            result = save()
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            return done(result)
+    if (done_with := submit(form, save)) is not None:
+        return done(done_with.result)
     status = 422 if form.is_submitted() else 200
     return render(template, partial, status=status, form=form, **context)
 

@@ -62,7 +62,7 @@ def test_the_client_page_offers_the_followup_after_an_unanswered_call(
     assert "Send the follow-up email" in page
     plain = http.get(f"/clients/{client_with_contact.id}/followups/ladder")
     assert plain.status_code == 302
-    assert plain.headers["Location"].endswith(f"/clients/{client_with_contact.id}")
+    assert plain.headers["Location"].endswith(f"/clients/{client_with_contact.id}#no-reply-ladder")
 
 
 def test_sending_the_followup_queues_the_email_and_tells_the_timeline(

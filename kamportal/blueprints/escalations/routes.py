@@ -37,6 +37,7 @@ from kamportal.blueprints.web import (
     fragment,
     is_htmx,
     of_visible_client,
+    panel_response,
     prefixed,
     render,
     save_form,
@@ -87,10 +88,9 @@ def client_escalation_panel(client: Client) -> dict[str, Any]:
 @allow(*CLIENT_REGISTRY_ROLES)
 def client_panel(client_id: int):
     """The panel alone, refreshed in place; a plain request goes to the client page."""
-    client = client_or_404(client_id)
-    if not is_htmx():
-        return redirect(url_for("clients.show", client_id=client.id) + "#escalation-panel")
-    return fragment("escalations/_client_panel.html", client=client)
+    return panel_response(
+        client_or_404(client_id), "escalations/_client_panel.html", "escalation-panel"
+    )
 
 
 def _client_form(

@@ -11,6 +11,7 @@ from kamportal.blueprints.web import (
     client_or_404,
     fragment,
     is_htmx,
+    panel_response,
     with_trigger,
 )
 from kamportal.errors import DomainError
@@ -33,10 +34,9 @@ def ladder_helpers() -> dict:
 def ladder_panel(client_id: int):
     """The F2 panel alone: it refreshes itself when the timeline changes. A plain request
     (a history restore) gets the client page, where the panel is."""
-    client = client_or_404(client_id)
-    if not is_htmx():
-        return redirect(url_for("clients.show", client_id=client.id))
-    return fragment("followups/_client_ladder.html", client=client)
+    return panel_response(
+        client_or_404(client_id), "followups/_client_ladder.html", "no-reply-ladder"
+    )
 
 
 @bp.route("/clients/<int:client_id>/followups/<int:ladder_id>/email", methods=["POST"])

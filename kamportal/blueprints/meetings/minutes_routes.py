@@ -3,17 +3,18 @@ items shown until done."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
-from flask_login import current_user
+from flask import flash, redirect, url_for
 
 from kamportal.blueprints.meetings import bp
 from kamportal.blueprints.meetings.minutes_forms import MinutesForm
 from kamportal.blueprints.web import (
     acting_user,
     allow,
+    client_or_404,
     fragment,
     is_htmx,
     of_visible_client,
+    panel_response,
     render,
     saved,
     with_trigger,
@@ -21,7 +22,6 @@ from kamportal.blueprints.web import (
 from kamportal.errors import DomainError
 from kamportal.extensions import db
 from kamportal.models import ActionItem, Client, Minutes
-from kamportal.services import access
 from kamportal.services import minutes as minutes_service
 from kamportal.services.access import CLIENT_REGISTRY_ROLES
 
@@ -177,9 +177,6 @@ def action_item_done(item_id: int):
 @allow(*CLIENT_REGISTRY_ROLES)
 def client_minutes_panel(client_id: int):
     """The client page's minutes panel, refreshed when the timeline changes (a call logged)."""
-    client = db.session.get(Client, client_id)
-    if client is None or not access.can_see_client(current_user, client):
-        abort(404)
-    if not is_htmx():
-        return redirect(url_for("clients.show", client_id=client.id))
-    return fragment("meetings/_client_minutes.html", client=client)
+    return panel_response(
+        client_or_404(client_id), "meetings/_client_minutes.html", "client-minutes"
+    )

@@ -26,6 +26,7 @@ from kamportal.blueprints.web import (
     fragment,
     is_htmx,
     of_visible_client,
+    panel_response,
     prefixed,
     with_trigger,
 )
@@ -100,10 +101,9 @@ def _changed(client: Client, message: str):
 @allow(*access.CLIENT_REGISTRY_ROLES)
 def client_meetings(client_id: int):
     """The meetings panel, refreshed in place; a plain request goes to the client page."""
-    client = client_or_404(client_id)
-    if not is_htmx():
-        return redirect(url_for("clients.show", client_id=client.id) + "#meetings-panel")
-    return fragment("meetings/_client_meetings.html", client=client)
+    return panel_response(
+        client_or_404(client_id), "meetings/_client_meetings.html", "meetings-panel"
+    )
 
 
 @bp.route("/clients/<int:client_id>/meetings/new", methods=["GET", "POST"])

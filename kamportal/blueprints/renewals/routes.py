@@ -35,6 +35,7 @@ from kamportal.blueprints.web import (
     fragment,
     is_htmx,
     of_visible_client,
+    panel_response,
     prefixed,
     render,
     save_form,
@@ -60,10 +61,7 @@ def client_renewal_panel(client: Client) -> renewals.ClientBilling:
 @allow(*CLIENT_REGISTRY_ROLES)
 def client_panel(client_id: int):
     """The panel alone, refreshed in place; a plain request goes to the client page."""
-    client = client_or_404(client_id)
-    if not is_htmx():
-        return redirect(url_for("clients.show", client_id=client.id) + "#renewal-panel")
-    return fragment("renewals/_client_panel.html", client=client)
+    return panel_response(client_or_404(client_id), "renewals/_client_panel.html", "renewal-panel")
 
 
 def _panel_action(
