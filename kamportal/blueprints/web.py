@@ -114,6 +114,29 @@ def panel_response(client: Client, template: str, anchor: str) -> Response:
     return fragment(template, client=client)
 
 
+def panel_changed(
+    client: Client,
+    template: str,
+    anchor: str,
+    message: str,
+    *events: str,
+    location: str | None = None,
+) -> Response:
+    """After a change made from a client page's panel: the panel again in its place
+    (HTMX), the page told of `events`; without HTMX, 303 to `location` (default: the
+    client page, at the panel). `message` is flashed either way."""
+    flash(message, "success")
+    if not is_htmx():
+        default = url_for("clients.show", client_id=client.id) + f"#{anchor}"
+        return redirect(location or default, 303)
+    response = fragment(template, client=client)
+    response.headers["HX-Retarget"] = f"#{anchor}"
+    response.headers["HX-Reswap"] = "outerHTML"
+    for event in events:
+        with_trigger(response, event)
+    return response
+
+
 def is_htmx() -> bool:
     """A real HTMX swap. A history restore (cache miss) wants the whole page."""
     return (

@@ -832,6 +832,21 @@ def invoices_held_by_billing() -> list[int]:
     )
 
 
+def amounts_due(invoices: list[Invoice]) -> dict[int, Decimal]:
+    """What each invoice still owes (its total less the payments confirmed on it), by
+    invoice id, in one query for a whole list (whose payments are not loaded)."""
+    received: dict[int, Decimal] = dict.fromkeys((i.id for i in invoices), Decimal(0))
+    if invoices:
+        rows = db.session.execute(
+            select(Payment.invoice_id, Payment.amount)
+            .where(Payment.invoice_id.in_(list(received)))
+            .where(Payment.status == PaymentStatus.CONFIRMED.value)
+        )
+        for invoice_id, amount in rows:
+            received[invoice_id] += amount
+    return {i.id: Money(i.total - received[i.id], i.currency).amount for i in invoices}
+
+
 def _confirmed_total(invoice: Invoice) -> Decimal:
     return sum(
         (p.amount for p in invoice.payments if p.payment_status is PaymentStatus.CONFIRMED),

@@ -31,19 +31,19 @@ from kamportal.blueprints.options import options
 from kamportal.blueprints.web import (
     acting_user,
     allow,
-    apply_domain_error,
     client_or_404,
     form_invalid,
     fragment,
     is_htmx,
     of_visible_client,
+    panel_changed,
     panel_response,
     prefixed,
     render,
     save_form,
+    submit,
     with_trigger,
 )
-from kamportal.errors import DomainError
 from kamportal.extensions import db
 from kamportal.models import Client, Complaint, ComplaintStatus, Escalation, Role
 from kamportal.services import access, clients, clock, escalations
@@ -105,13 +105,15 @@ def _client_form(
 
     def saved(result: Any) -> Response:
         message, location = done(result)
-        flash(message, "success")
-        if not is_htmx():
-            return redirect(location, 303)
-        response = fragment("escalations/_client_panel.html", client=client)
-        response.headers["HX-Retarget"] = "#escalation-panel"
-        response.headers["HX-Reswap"] = "outerHTML"
-        return _changed(response)
+        return panel_changed(
+            client,
+            "escalations/_client_panel.html",
+            "escalation-panel",
+            message,
+            ESCALATION_CHANGED,
+            TIMELINE_CHANGED,
+            location=location,
+        )
 
     return save_form(
         prefixed(form, kind),
@@ -254,23 +256,13 @@ def _act(
     on top (the escalation moved on meanwhile and the form may be gone), 422, nothing
     saved."""
     prefixed(form, name.removesuffix("_form"))
-    refused = None
-    if form.validate_on_submit():
-        try:
-            act()
-        except DomainError as error:
-            db.session.rollback()
-            if error.field and hasattr(form, error.field):
-                apply_domain_error(form, error)
-            else:
-                refused = error.message
-        else:
-            db.session.commit()
-            flash(message, "success")
-            if not is_htmx():
-                return redirect(url_for("escalations.show", escalation_id=escalation.id), 303)
-            fresh = escalations.load_escalation(escalation.id)
-            return _changed(fragment("escalations/_actions.html", **_page(fresh)))
+    if submit(form, act) is not None:
+        flash(message, "success")
+        if not is_htmx():
+            return redirect(url_for("escalations.show", escalation_id=escalation.id), 303)
+        fresh = escalations.load_escalation(escalation.id)
+        return _changed(fragment("escalations/_actions.html", **_page(fresh)))
+    refused = form.form_errors[0] if form.form_errors else None
     context = {**_page(escalation, **{name: form}), "refused": refused}
     if is_htmx():
         return form_invalid("escalations/_actions.html", **context)
@@ -418,26 +410,22 @@ def update_complaint(complaint_id: int):
     """E3: move a complaint along (open → in progress → closed), with a note."""
     complaint = of_visible_client(db.session.get(Complaint, complaint_id))
     form = _complaint_form(complaint, formdata=request.form)
-    if form.validate_on_submit():
-        try:
-            escalations.update_complaint(
-                complaint, actor=acting_user(), status=form.status.data, note=form.note.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(
-                f"{complaint.complaint_kind.label} #{complaint.id}: {form.status.data}.", "success"
-            )
-            if not is_htmx():
-                return redirect(url_for("escalations.complaints"), 303)
-            return fragment(
-                "escalations/_complaint_row.html",
-                complaint=complaint,
-                form=_complaint_form(complaint),
-            )
+    changed = submit(
+        form,
+        lambda: escalations.update_complaint(
+            complaint, actor=acting_user(), status=form.status.data, note=form.note.data
+        ),
+    )
+    if changed is not None:
+        kind, status = complaint.complaint_kind.label, complaint.complaint_status.label
+        flash(f"{kind} #{complaint.id}: {status.lower()}.", "success")
+        if not is_htmx():
+            return redirect(url_for("escalations.complaints"), 303)
+        return fragment(
+            "escalations/_complaint_row.html",
+            complaint=complaint,
+            form=_complaint_form(complaint),
+        )
     if is_htmx():
         return form_invalid("escalations/_complaint_row.html", complaint=complaint, form=form)
     return form_invalid(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, time
 
-from flask import abort, flash, redirect, request, url_for
+from flask import abort, request
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -24,11 +24,10 @@ from kamportal.blueprints.web import (
     client_or_404,
     form_response,
     fragment,
-    is_htmx,
     of_visible_client,
+    panel_changed,
     panel_response,
     prefixed,
-    with_trigger,
 )
 from kamportal.errors import DomainError, ValidationError
 from kamportal.extensions import db
@@ -88,13 +87,14 @@ def _attendees(form: MeetingTimeForm, client: Client) -> list[Contact]:
 
 def _changed(client: Client, message: str):
     """After a change: the meetings panel again (HTMX), or back to the client page."""
-    flash(message, "success")
-    if not is_htmx():
-        return redirect(url_for("clients.show", client_id=client.id) + "#meetings-panel", 303)
-    response = fragment("meetings/_client_meetings.html", client=client)
-    response.headers["HX-Retarget"] = "#meetings-panel"
-    response.headers["HX-Reswap"] = "outerHTML"
-    return with_trigger(with_trigger(response, TIMELINE_CHANGED), MEETING_CHANGED)
+    return panel_changed(
+        client,
+        "meetings/_client_meetings.html",
+        "meetings-panel",
+        message,
+        TIMELINE_CHANGED,
+        MEETING_CHANGED,
+    )
 
 
 @bp.route("/clients/<int:client_id>/meetings")

@@ -13,14 +13,12 @@ renewals, narrowed by the service to the clients each may see.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from flask import Response, flash, redirect, request, url_for
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 
 from kamportal.blueprints.renewals import bp
 from kamportal.blueprints.renewals.finance_forms import (
@@ -31,12 +29,12 @@ from kamportal.blueprints.renewals.finance_forms import (
 from kamportal.blueprints.web import (
     acting_user,
     allow,
-    apply_domain_error,
     form_invalid,
     fragment,
     is_htmx,
     prefixed,
     render,
+    submit,
     with_trigger,
 )
 from kamportal.errors import DomainError
@@ -47,7 +45,6 @@ from kamportal.models import (
     Money,
     Payment,
     PaymentIssue,
-    PaymentStatus,
     Quotation,
     Role,
 )
@@ -61,21 +58,6 @@ CHANNEL_CHANGED = "payment-channel-changed"
 
 
 # --- Finance's queue (R5, R6, R7, R10) -------------------------------------------------------
-
-
-def _amounts_due(invoices: list[Invoice]) -> dict[int, Decimal]:
-    """What each invoice still owes (its total less the payments confirmed on it), read
-    in one query for the whole list: the queue does not load the invoices' payments."""
-    received: dict[int, Decimal] = defaultdict(Decimal)
-    if invoices:
-        rows = db.session.execute(
-            select(Payment.invoice_id, Payment.amount)
-            .where(Payment.invoice_id.in_({i.id for i in invoices}))
-            .where(Payment.status == PaymentStatus.CONFIRMED.value)
-        )
-        for invoice_id, amount in rows:
-            received[invoice_id] += amount
-    return {i.id: Money(i.total - received[i.id], i.currency).amount for i in invoices}
 
 
 def _premises_form(invoice: Invoice, due: Decimal) -> PremisesPaymentForm:
@@ -100,7 +82,7 @@ def _queue_context(refused: tuple[str, Any, FlaskForm] | None = None) -> dict[st
         rows = premises if section == "premises" else issues
         if record not in rows:
             rows.insert(0, record)
-    due = _amounts_due(premises + queue.installments)
+    due = renewals.amounts_due(premises + queue.installments)
     forms = {
         "premises": {i.id: _premises_form(i, due[i.id]) for i in premises},
         "issue": {i.id: _issue_form(i) for i in issues},
@@ -166,7 +148,7 @@ def _one_click(
 def _settled(invoice: Invoice) -> str:
     if invoice.invoice_status is InvoiceStatus.PAID:
         return f"invoice {invoice.label} is paid."
-    due = Money(_amounts_due([invoice])[invoice.id], invoice.currency)
+    due = Money(renewals.amounts_due([invoice])[invoice.id], invoice.currency)
     return f"invoice {invoice.label} still owes {due}."
 
 
@@ -180,7 +162,7 @@ def confirm_payment(payment_id: int):
         lambda: renewals.confirm_payment(payment, actor=acting_user()),
         message=lambda: f"Wire transfer of {payment.money} confirmed; {_settled(invoice)}",
         template="finance/_wire_row.html",
-        row=lambda: {"payment": payment, "due": _amounts_due([invoice])},
+        row=lambda: {"payment": payment, "due": renewals.amounts_due([invoice])},
     )
 
 
@@ -194,7 +176,7 @@ def mark_paid_online(invoice_id: int):
         lambda: renewals.record_online_payment(invoice, actor=acting_user()),
         message=lambda: f"Invoice {invoice.label} marked paid online.",
         template="finance/_installment_row.html",
-        row=lambda: {"invoice": invoice, "due": _amounts_due([invoice])},
+        row=lambda: {"invoice": invoice, "due": renewals.amounts_due([invoice])},
     )
 
 
@@ -214,43 +196,41 @@ def record_premises_payment(invoice_id: int):
     """R6: the client paid at the premises; finance records the amount and the receipt."""
     invoice = db.get_or_404(Invoice, invoice_id)
     form = prefixed(PremisesPaymentForm(), f"premises-{invoice.id}")
-    if form.validate_on_submit():
-        try:
-            payment = renewals.record_premises_payment(
-                invoice,
-                actor=acting_user(),
-                amount=form.amount.data,
-                receipt_number=form.receipt_number.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(
-                f"Recorded {payment.money} at the premises, receipt {payment.receipt_number}; "
-                + _settled(invoice),
-                "success",
-            )
-            if not is_htmx():
-                return redirect(url_for("renewals.finance_queue"), 303)
-            due = _amounts_due([invoice])
-            return fragment(
-                "finance/_premises_row.html",
-                **_row_context(
-                    invoice=invoice,
-                    due=due,
-                    form=_premises_form(invoice, due[invoice.id]),
-                    recorded=payment,
-                ),
-            )
+    recorded = submit(
+        form,
+        lambda: renewals.record_premises_payment(
+            invoice,
+            actor=acting_user(),
+            amount=form.amount.data,
+            receipt_number=form.receipt_number.data,
+        ),
+    )
+    if recorded is not None:
+        payment = recorded.result
+        flash(
+            f"Recorded {payment.money} at the premises, receipt {payment.receipt_number}; "
+            + _settled(invoice),
+            "success",
+        )
+        if not is_htmx():
+            return redirect(url_for("renewals.finance_queue"), 303)
+        due = renewals.amounts_due([invoice])
+        return fragment(
+            "finance/_premises_row.html",
+            **_row_context(
+                invoice=invoice,
+                due=due,
+                form=_premises_form(invoice, due[invoice.id]),
+                recorded=payment,
+            ),
+        )
     return _refused_row(
         "premises",
         invoice,
         form,
         "finance/_premises_row.html",
         invoice=invoice,
-        due=_amounts_due([invoice]),
+        due=renewals.amounts_due([invoice]),
     )
 
 
@@ -260,25 +240,22 @@ def resolve_payment_issue(issue_id: int):
     """R5: finance agreed a new payment channel with the client."""
     issue = db.get_or_404(PaymentIssue, issue_id)
     form = prefixed(ResolveIssueForm(), f"issue-{issue.id}")
-    if form.validate_on_submit():
-        try:
-            renewals.resolve_payment_issue(
-                issue, actor=acting_user(), new_method=form.new_method.data, note=form.note.data
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(
-                f"Payment issue on invoice {issue.invoice.label} resolved: "
-                f"{issue.invoice.payment_method.label}.",
-                "success",
-            )
-            if not is_htmx():
-                return redirect(url_for("renewals.finance_queue"), 303)
-            row = fragment("finance/_issue_row.html", **_row_context(issue=issue, form=form))
-            return with_trigger(row, CHANNEL_CHANGED)
+    resolved = submit(
+        form,
+        lambda: renewals.resolve_payment_issue(
+            issue, actor=acting_user(), new_method=form.new_method.data, note=form.note.data
+        ),
+    )
+    if resolved is not None:
+        flash(
+            f"Payment issue on invoice {issue.invoice.label} resolved: "
+            f"{issue.invoice.payment_method.label}.",
+            "success",
+        )
+        if not is_htmx():
+            return redirect(url_for("renewals.finance_queue"), 303)
+        row = fragment("finance/_issue_row.html", **_row_context(issue=issue, form=form))
+        return with_trigger(row, CHANNEL_CHANGED)
     return _refused_row("issue", issue, form, "finance/_issue_row.html", issue=issue)
 
 
@@ -313,27 +290,24 @@ def decide_discount(quotation_id: int):
     """R9: approve a discount in one click, or reject it with a note."""
     quotation = db.get_or_404(Quotation, quotation_id)
     form = _decision_form(quotation, formdata=request.form)
-    if form.validate_on_submit():
-        try:
-            renewals.decide_discount(
-                quotation,
-                actor=acting_user(),
-                approve=form.decision.data == "approve",
-                note=form.note.data or "",
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            flash(
-                f"Discount of {quotation.money} for {quotation.client.store_name} "
-                f"{quotation.quotation_status.label.lower()}.",
-                "success",
-            )
-            if not is_htmx():
-                return redirect(url_for("renewals.discounts"), 303)
-            return fragment("finance/_quotation_row.html", quotation=quotation, form=form)
+    decided = submit(
+        form,
+        lambda: renewals.decide_discount(
+            quotation,
+            actor=acting_user(),
+            approve=form.decision.data == "approve",
+            note=form.note.data or "",
+        ),
+    )
+    if decided is not None:
+        flash(
+            f"Discount of {quotation.money} for {quotation.client.store_name} "
+            f"{quotation.quotation_status.label.lower()}.",
+            "success",
+        )
+        if not is_htmx():
+            return redirect(url_for("renewals.discounts"), 303)
+        return fragment("finance/_quotation_row.html", quotation=quotation, form=form)
     if is_htmx():
         return form_invalid("finance/_quotation_row.html", quotation=quotation, form=form)
     return form_invalid("finance/discounts.html", **_discounts_context(refused=(quotation, form)))

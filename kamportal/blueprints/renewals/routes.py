@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from flask import Response, flash, redirect, url_for
+from flask import Response
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -32,14 +32,12 @@ from kamportal.blueprints.web import (
     acting_user,
     allow,
     client_or_404,
-    fragment,
-    is_htmx,
     of_visible_client,
+    panel_changed,
     panel_response,
     prefixed,
     render,
     save_form,
-    with_trigger,
 )
 from kamportal.extensions import db
 from kamportal.models import Client, Invoice, Renewal
@@ -78,21 +76,19 @@ def _panel_action(
     """An action of the renewal panel: its form opens in the panel's slot; done, the panel
     again (HTMX) or the client page, with `message`; refused, the form with its errors."""
 
-    def done(_: Any) -> Response:
-        flash(message, "success")
-        if not is_htmx():
-            return redirect(url_for("clients.show", client_id=client.id) + "#renewal-panel", 303)
-        response = fragment("renewals/_client_panel.html", client=client)
-        response.headers["HX-Retarget"] = "#renewal-panel"
-        response.headers["HX-Reswap"] = "outerHTML"
-        return with_trigger(with_trigger(response, TIMELINE_CHANGED), RENEWAL_CHANGED)
-
     return save_form(
         prefixed(form, name),
         save,
         template="renewals/form_page.html",
         partial="renewals/_form.html",
-        done=done,
+        done=lambda _: panel_changed(
+            client,
+            "renewals/_client_panel.html",
+            "renewal-panel",
+            message,
+            TIMELINE_CHANGED,
+            RENEWAL_CHANGED,
+        ),
         client=client,
         name=name,
         title=title,
