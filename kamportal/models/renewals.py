@@ -49,6 +49,20 @@ class RenewalStage(enum.StrEnum):
     def is_open(self) -> bool:
         return self not in (RenewalStage.PAID, RenewalStage.LOST)
 
+    # What the ACM may do at each stage (R2, R3): the services refuse the rest, and the
+    # client page offers only these.
+    @property
+    def may_notify(self) -> bool:
+        return self in (RenewalStage.DUE, RenewalStage.NOTIFIED)
+
+    @property
+    def may_confirm(self) -> bool:
+        return self in (RenewalStage.DUE, RenewalStage.NOTIFIED, RenewalStage.CONFIRMED)
+
+    @property
+    def may_invoice(self) -> bool:
+        return self is RenewalStage.CONFIRMED
+
 
 class Renewal(Base):
     """One term of a client's subscription coming due (R1): opened once per term, 30 days

@@ -121,8 +121,8 @@ def open_due_renewals(*, today: date) -> list[Renewal]:
     return opened
 
 
-def _check_open(renewal: Renewal, *stages: RenewalStage) -> None:
-    if renewal.renewal_stage not in stages:
+def _check_stage(renewal: Renewal, allowed: bool) -> None:
+    if not allowed:
         raise RuleViolation(
             "R2", f"This renewal is {renewal.renewal_stage.label.lower()}: it cannot do that now."
         )
@@ -154,7 +154,7 @@ def notify_client(renewal: Renewal, *, actor: User) -> OutboxMessage:
     for a renewal past that stage or a client without an email address."""
     client = renewal.client
     access.check_works_on(actor, client)
-    _check_open(renewal, RenewalStage.DUE, RenewalStage.NOTIFIED)
+    _check_stage(renewal, renewal.renewal_stage.may_notify)
     contact = client.reachable_contact("email")
     if contact is None:
         raise RuleViolation("R2", "No contact of this client has an email address: add one.")
@@ -193,7 +193,7 @@ def confirm_renewal(
     Raises NotAllowed, RuleViolation("R2") once invoiced, paid or lost, ValidationError
     without a date or with an amount that is not a positive amount of its currency."""
     access.check_works_on(actor, renewal.client)
-    _check_open(renewal, RenewalStage.DUE, RenewalStage.NOTIFIED, RenewalStage.CONFIRMED)
+    _check_stage(renewal, renewal.renewal_stage.may_confirm)
     if agreed_on is None:
         raise ValidationError("Give the renewal date the client confirmed.", field="agreed_on")
     amount = validation.amount_of(amount, renewal.currency, field="amount")
@@ -219,13 +219,7 @@ def mark_lost(renewal: Renewal, *, actor: User, reason: str) -> None:
     Raises NotAllowed, RuleViolation("R2") once paid or lost, ValidationError without a
     reason."""
     access.check_works_on(actor, renewal.client)
-    _check_open(
-        renewal,
-        RenewalStage.DUE,
-        RenewalStage.NOTIFIED,
-        RenewalStage.CONFIRMED,
-        RenewalStage.INVOICED,
-    )
+    _check_stage(renewal, renewal.renewal_stage.is_open)
     reason = validation.required_text(reason, field="reason", message="Say why it is lost.")
     with timeline.audited(actor, "renewal.lose", renewal, RENEWAL_FIELDS):
         renewal.stage = RenewalStage.LOST.value
@@ -366,7 +360,7 @@ def issue_invoice(
     if renewal is not None:
         if renewal.client_id != client.id:
             raise ValidationError("This renewal is another client's.", field="renewal")
-        if renewal.renewal_stage is not RenewalStage.CONFIRMED:
+        if not renewal.renewal_stage.may_invoice:
             raise RuleViolation(
                 "R3", "Confirm the renewal date and amount with the client first (R2)."
             )
@@ -690,17 +684,13 @@ def confirm_payment(
         payment.status = PaymentStatus.CONFIRMED.value
         payment.confirmed_by = actor
         payment.confirmed_at = clock.now()
-    invoice = payment.invoice
-    _tell_billing(payment, adapter=adapter)
-    timeline.record(
-        invoice.client,
-        TimelineKind.PAYMENT_CONFIRMED,
+    _received(
+        payment,
         actor=actor,
         summary=f"{payment.payment_method.label} of {payment.money} confirmed by finance "
-        f"for invoice {invoice.label}",
-        detail={"invoice_id": invoice.id, "payment_id": payment.id},
+        f"for invoice {payment.invoice.label}",
+        adapter=adapter,
     )
-    _settle(invoice, actor=actor)
 
 
 def record_premises_payment(
@@ -731,16 +721,13 @@ def record_premises_payment(
         receipt_number=receipt,
     )
     invoice.method = PaymentMethod.PREMISES.value
-    _tell_billing(payment, adapter=adapter)
-    timeline.record(
-        invoice.client,
-        TimelineKind.PAYMENT_CONFIRMED,
+    _received(
+        payment,
         actor=actor,
         summary=f"Paid at the premises: {payment.money}, receipt {receipt}, invoice "
         f"{invoice.label} (R6)",
-        detail={"invoice_id": invoice.id, "payment_id": payment.id},
+        adapter=adapter,
     )
-    _settle(invoice, actor=actor)
     return payment
 
 
@@ -768,16 +755,14 @@ def record_online_payment(
         status=PaymentStatus.CONFIRMED,
         reference=(reference or "").strip() or None,
     )
-    if actor is not None:  # found paid in the billing system: it knows already
-        _tell_billing(payment, adapter=adapter)
-    timeline.record(
-        invoice.client,
-        TimelineKind.PAYMENT_CONFIRMED,
+    _received(
+        payment,
         actor=actor,
         summary=f"Paid online: {payment.money} for invoice {invoice.label}",
-        detail={"invoice_id": invoice.id, "payment_id": payment.id},
+        adapter=adapter,
+        # Found paid in the billing system (no actor): it knows already.
+        tell_billing=actor is not None,
     )
-    _settle(invoice, actor=actor)
     return payment
 
 
@@ -801,6 +786,29 @@ BILLING_GATEWAYS = {
     PaymentMethod.PREMISES: "mailin",
     PaymentMethod.ONLINE: "mailin",
 }
+
+
+def _received(
+    payment: Payment,
+    *,
+    actor: User | None,
+    summary: str,
+    adapter: BillingAdapter | None,
+    tell_billing: bool = True,
+) -> None:
+    """A confirmed payment takes effect: the billing system is told (WHMCS), the timeline
+    says so, and the invoice is settled once its confirmed payments cover it."""
+    if tell_billing:
+        _tell_billing(payment, adapter=adapter)
+    invoice = payment.invoice
+    timeline.record(
+        invoice.client,
+        TimelineKind.PAYMENT_CONFIRMED,
+        actor=actor,
+        summary=summary,
+        detail={"invoice_id": invoice.id, "payment_id": payment.id},
+    )
+    _settle(invoice, actor=actor)
 
 
 def _tell_billing(payment: Payment, *, adapter: BillingAdapter | None) -> None:
