@@ -87,6 +87,14 @@ class Config:
     WHMCS_SECRET = os.environ.get("WHMCS_SECRET") or None
     WHMCS_TIMEOUT = float(os.environ.get("WHMCS_TIMEOUT", "15"))
 
+    # O2: where clients write out of the ACM's working hours (named in the welcome email).
+    SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@expandcart.com")
+    # O1: the address clients open the KYC link at (the portal's public address), and how
+    # many days a KYC link works.
+    PUBLIC_URL = os.environ.get("PUBLIC_URL") or None
+    KYC_LINK_DAYS = int(os.environ.get("KYC_LINK_DAYS", "14"))
+    KYC_RATE_LIMIT = os.environ.get("KYC_RATE_LIMIT", "60 per minute")
+
     CLIENTS_PER_PAGE = 25
     TIMELINE_PER_PAGE = 20
 

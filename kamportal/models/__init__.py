@@ -36,6 +36,15 @@ from kamportal.models.meetings import (
     meeting_attendees,
 )
 from kamportal.models.messaging import Channel, DeliveryStatus, OutboxMessage
+from kamportal.models.onboarding import (
+    ChecklistItem,
+    ContractException,
+    ContractUsage,
+    KycQuestionnaire,
+    KycStatus,
+    UsageKind,
+    WelcomeEmail,
+)
 from kamportal.models.renewals import (
     Invoice,
     InvoiceLine,
@@ -64,12 +73,15 @@ __all__ = [
     "CalendarDay",
     "CallOutcome",
     "Channel",
+    "ChecklistItem",
     "Client",
     "Complaint",
     "ComplaintKind",
     "ComplaintStatus",
     "Contact",
     "ContactChannel",
+    "ContractException",
+    "ContractUsage",
     "DeliveryStatus",
     "Escalation",
     "EscalationStatus",
@@ -78,6 +90,8 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
+    "KycQuestionnaire",
+    "KycStatus",
     "LadderStep",
     "LifecycleStatus",
     "LineKind",
@@ -106,7 +120,9 @@ __all__ = [
     "TimelineEvent",
     "TimelineKind",
     "UTCDateTime",
+    "UsageKind",
     "User",
     "UserRole",
+    "WelcomeEmail",
     "meeting_attendees",
 ]

@@ -65,6 +65,9 @@ class Client(Base):
     billing_account_id: Mapped[str | None] = mapped_column(String(40))
     # The last answered call, held meeting or email sent (rule F1); kept by services/clients.py.
     last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # L1: the launch (LMS) started (onboarding → launching); L5: the store went live.
+    lms_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -65,6 +65,15 @@ class TimelineKind(enum.StrEnum):
     PAYMENT_ISSUE_RESOLVED = "payment_issue_resolved"
     DISCOUNT_REQUESTED = "discount_requested"
     DISCOUNT_DECIDED = "discount_decided"
+    WELCOME_EMAIL_SENT = "welcome_email_sent"
+    KYC_LINK_SENT = "kyc_link_sent"
+    KYC_LINK_REVOKED = "kyc_link_revoked"
+    KYC_SUBMITTED = "kyc_submitted"
+    CHECKLIST_ITEM = "checklist_item"
+    LMS_STARTED = "lms_started"
+    STORE_LAUNCHED = "store_launched"
+    CONTRACT_USAGE = "contract_usage"
+    CONTRACT_EXCEPTION = "contract_exception"
 
     @property
     def label(self) -> str:
@@ -121,6 +130,15 @@ TIMELINE_LABELS = {
     TimelineKind.PAYMENT_ISSUE_RESOLVED: "Payment issue resolved",
     TimelineKind.DISCOUNT_REQUESTED: "Discount requested",
     TimelineKind.DISCOUNT_DECIDED: "Discount decided",
+    TimelineKind.WELCOME_EMAIL_SENT: "Welcome email sent",
+    TimelineKind.KYC_LINK_SENT: "KYC link sent",
+    TimelineKind.KYC_LINK_REVOKED: "KYC link revoked",
+    TimelineKind.KYC_SUBMITTED: "KYC questionnaire submitted",
+    TimelineKind.CHECKLIST_ITEM: "Launch checklist",
+    TimelineKind.LMS_STARTED: "Launch (LMS) started",
+    TimelineKind.STORE_LAUNCHED: "Store launched",
+    TimelineKind.CONTRACT_USAGE: "Contract usage recorded",
+    TimelineKind.CONTRACT_EXCEPTION: "Contract exception agreed",
 }
 
 

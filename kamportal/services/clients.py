@@ -37,7 +37,16 @@ from kamportal.models import (
     User,
 )
 from kamportal.models.types import Money
-from kamportal.services import access, cadence, clock, escalations, followups, timeline, validation
+from kamportal.services import (
+    access,
+    cadence,
+    clock,
+    escalations,
+    followups,
+    onboarding,
+    timeline,
+    validation,
+)
 from kamportal.services import minutes as minutes_service
 
 PROFILE_FIELDS = (
@@ -278,13 +287,16 @@ def create_client(profile: ClientProfile, *, actor: User, acm: User | None) -> C
         summary=f"{client.store_name} ({client.store_code}) registered, ACM {acm.name}",
     )
     timeline.audit(actor, "client.create", client, after=timeline.snapshot(client, PROFILE_FIELDS))
+    onboarding.client_registered(client)
     return client
 
 
 def update_client(client: Client, profile: ClientProfile, *, actor: User) -> dict[str, tuple]:
     """Change a client's profile; returns the changed fields (nothing recorded if none)."""
     before = timeline.snapshot(client, PROFILE_FIELDS)
-    for name, value in _clean_profile(profile, client_id=client.id).items():
+    values = _clean_profile(profile, client_id=client.id)
+    onboarding.check_status_change(client, values["status"])
+    for name, value in values.items():
         setattr(client, name, value)
     after = timeline.snapshot(client, PROFILE_FIELDS)
     changed = timeline.changes(before, after)
@@ -299,6 +311,7 @@ def update_client(client: Client, profile: ClientProfile, *, actor: User) -> dic
             detail={"changes": {k: {"from": v[0], "to": v[1]} for k, v in changed.items()}},
         )
         timeline.audit(actor, "client.update", client, before=before, after=after)
+        onboarding.plan_changed(client, previous_plan=before["plan"])
     return changed
 
 

@@ -1,0 +1,237 @@
+"""The KYC questionnaire (O1): the link the client fills it in through, and its answers.
+
+The link carries a token signed with the app's secret that names one questionnaire and
+its current nonce; nothing else. It works without a login until it expires (KYC_LINK_DAYS
+after it was sent, on the portal's clock), is revoked or replaced (the nonce changes),
+or the answers are submitted. The ACM may also fill the answers in during a call.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import current_app, has_request_context, request
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+
+from kamportal.errors import DomainError, ValidationError
+from kamportal.extensions import db
+from kamportal.messaging import outbox
+from kamportal.models import Client, KycQuestionnaire, OutboxMessage, TimelineKind, User
+from kamportal.services import access, clock, timeline
+from kamportal.services.kyc_questions import (
+    CHOICE,
+    KYC_SECTIONS,
+    MAX_ANSWER_LENGTH,
+    QUESTIONS,
+)
+
+TOKEN_SALT = "kyc-link"
+
+
+class LinkRefused(DomainError):
+    """A KYC link that does not open the form; `reason` is altered, revoked, expired or
+    submitted, and the page says which, naming nothing of the client."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+def questionnaire_of(client: Client) -> KycQuestionnaire | None:
+    return db.session.scalar(
+        select(KycQuestionnaire).where(KycQuestionnaire.client_id == client.id)
+    )
+
+
+def _questionnaire(client: Client) -> KycQuestionnaire:
+    found = questionnaire_of(client)
+    if found is None:
+        found = KycQuestionnaire(client_id=client.id, answers={})
+        db.session.add(found)
+        db.session.flush()
+    return found
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_SALT)
+
+
+def token_for(questionnaire: KycQuestionnaire) -> str:
+    if questionnaire.link_nonce is None:
+        raise ValueError("the questionnaire has no live link")
+    return _serializer().dumps({"q": questionnaire.id, "n": questionnaire.link_nonce})
+
+
+def public_url(endpoint: str, **values: Any) -> str:
+    """An absolute address of the portal for an email: under PUBLIC_URL when set, else
+    the address of the current request."""
+    base = current_app.config.get("PUBLIC_URL")
+    if not base and has_request_context():
+        base = request.url_root
+    if not base:
+        raise RuntimeError("Set PUBLIC_URL: emails link to the portal's public address.")
+    parts = urlsplit(base)
+    adapter = current_app.url_map.bind(
+        parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme or "https"
+    )
+    return adapter.build(endpoint, values, force_external=True)
+
+
+def link_for(questionnaire: KycQuestionnaire) -> str:
+    return public_url("onboarding.kyc_form", token=token_for(questionnaire))
+
+
+def send_link(client: Client, *, actor: User) -> OutboxMessage:
+    """Email the client a new KYC link (O1; G1 CCs). Any earlier link stops working.
+
+    Raises RuleViolation once the answers are submitted, ValidationError without a
+    contact email."""
+    access.check_works_on(actor, client)
+    questionnaire = _questionnaire(client)
+    if questionnaire.submitted_at is not None:
+        raise ValidationError("The client has submitted the questionnaire already.")
+    contact = client.reachable_contact("email")
+    if contact is None:
+        raise ValidationError("Add the client's contact with an email address first.")
+    now = clock.now()
+    questionnaire.link_nonce = secrets.token_urlsafe(12)
+    questionnaire.link_sent_at = now
+    questionnaire.link_sent_to = contact.email
+    questionnaire.link_sent_by_id = actor.id
+    questionnaire.link_expires_at = now + timedelta(days=current_app.config["KYC_LINK_DAYS"])
+    questionnaire.link_revoked_at = None
+    message = outbox.queue_client_email(
+        client,
+        key=f"kyc:{client.id}:{questionnaire.link_nonce}",
+        to=[contact.email],
+        subject=f"A few questions about {client.store_name} – {client.store_code}",
+        body=outbox.render_email(
+            "kyc_link.txt",
+            client=client,
+            contact=contact,
+            acm=client.acm,
+            link=link_for(questionnaire),
+            expires_at=clock.in_zone(questionnaire.link_expires_at, client.timezone),
+        ),
+        actor=actor,
+    )
+    timeline.record(
+        client,
+        TimelineKind.KYC_LINK_SENT,
+        actor=actor,
+        summary=f"KYC questionnaire link sent to {contact.name} ({contact.email}), "
+        f"valid until {questionnaire.link_expires_at:%d %b %Y}",
+        detail={"contact_id": contact.id, "expires_at": questionnaire.link_expires_at},
+        outbox_message=message,
+    )
+    return message
+
+
+def revoke_link(client: Client, *, actor: User) -> None:
+    """The link stops working at once (O1). Raises ValidationError without a live link."""
+    access.check_works_on(actor, client)
+    questionnaire = questionnaire_of(client)
+    if questionnaire is None or questionnaire.link_nonce is None:
+        raise ValidationError("There is no KYC link to revoke.")
+    questionnaire.link_nonce = None
+    questionnaire.link_revoked_at = clock.now()
+    timeline.record(
+        client, TimelineKind.KYC_LINK_REVOKED, actor=actor, summary="KYC questionnaire link revoked"
+    )
+    db.session.flush()
+
+
+def open_link(token: str) -> KycQuestionnaire:
+    """The questionnaire a client's link opens. Raises LinkRefused for a token that was
+    altered, a link revoked or replaced by a newer one, expired, or already used."""
+    try:
+        payload = _serializer().loads(token)
+        questionnaire_id, nonce = int(payload["q"]), str(payload["n"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        raise LinkRefused(
+            "altered", "This link is not valid. Please use the link exactly as it was emailed."
+        ) from None
+    questionnaire = db.session.get(KycQuestionnaire, questionnaire_id)
+    if questionnaire is not None and questionnaire.submitted_at is not None:
+        raise LinkRefused("submitted", "Thank you: this questionnaire has been submitted already.")
+    if questionnaire is None or questionnaire.link_nonce != nonce:
+        raise LinkRefused(
+            "revoked",
+            "This link no longer works: it was withdrawn or replaced by a newer one. "
+            "Please use the latest link your account manager sent you.",
+        )
+    if questionnaire.link_expires_at is None or clock.now() >= questionnaire.link_expires_at:
+        raise LinkRefused(
+            "expired",
+            "This link has expired. Please ask your account manager for a new one.",
+        )
+    return questionnaire
+
+
+def clean_answers(raw: dict[str, Any], *, submitting: bool) -> dict[str, str]:
+    """The answers keyed as the questionnaire's data says: unknown keys dropped, a choice
+    only among its choices, text within the length. Submitting needs every question that
+    is not optional."""
+    answers: dict[str, str] = {}
+    for key, question in QUESTIONS.items():
+        value = str(raw.get(key) or "").strip()
+        if len(value) > MAX_ANSWER_LENGTH:
+            raise ValidationError(
+                f"An answer has at most {MAX_ANSWER_LENGTH} characters.", field=key
+            )
+        if value and question.kind == CHOICE and value not in question.choices:
+            raise ValidationError("Choose one of the answers offered.", field=key)
+        if value:
+            answers[key] = value
+    if submitting:
+        for section in KYC_SECTIONS:
+            for question in section.questions:
+                if not question.optional and question.key not in answers:
+                    raise ValidationError("Please answer this question.", field=question.key)
+    return answers
+
+
+def save_answers(
+    questionnaire: KycQuestionnaire,
+    raw: dict[str, Any],
+    *,
+    actor: User | None,
+    submit: bool = False,
+) -> KycQuestionnaire:
+    """Save the answers (the client through the link, `actor` None; or the ACM during a
+    call), and submit them when `submit`. Nothing is saved when an answer is refused."""
+    client = questionnaire.client
+    if actor is not None:
+        access.check_works_on(actor, client)
+    elif questionnaire.submitted_at is not None:
+        raise ValidationError("This questionnaire has been submitted already.")
+    answers = clean_answers(raw, submitting=submit)
+    now = clock.now()
+    questionnaire.answers = answers
+    questionnaire.updated_at = now
+    questionnaire.updated_by_id = actor.id if actor else None
+    if submit and questionnaire.submitted_at is None:
+        questionnaire.submitted_at = now
+        questionnaire.submitted_by_id = actor.id if actor else None
+        questionnaire.link_nonce = None  # the link is used: it opens nothing any more
+        who = f"by {actor.name} during a call" if actor else "by the client through the link"
+        timeline.record(
+            client,
+            TimelineKind.KYC_SUBMITTED,
+            actor=actor,
+            summary=f"KYC questionnaire submitted {who}",
+            detail={"answered": len(answers)},
+        )
+    db.session.flush()
+    return questionnaire
+
+
+def answers_for_acm(
+    client: Client, raw: dict[str, Any], *, actor: User, submit: bool = False
+) -> KycQuestionnaire:
+    """The ACM fills the questionnaire in during a call (O1)."""
+    return save_answers(_questionnaire(client), raw, actor=actor, submit=submit)

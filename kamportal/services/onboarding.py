@@ -1,0 +1,512 @@
+"""Onboarding and store launch: the welcome email (O2), the launch checklists (L1, L3-L5)
+and the lifecycle onboarding → launching → live.
+
+The KYC questionnaire (O1) is services/kyc.py; the contract limits (L2) are
+services/contract_limits.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlparse
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from kamportal.errors import NotAllowed, RuleViolation, ValidationError
+from kamportal.extensions import db
+from kamportal.messaging import outbox
+from kamportal.models import (
+    ChecklistItem,
+    Client,
+    LifecycleStatus,
+    OutboxMessage,
+    Plan,
+    TimelineKind,
+    User,
+    WelcomeEmail,
+)
+from kamportal.models.accounts import WEEKDAY_NAMES
+from kamportal.services import access, cadence, clock, timeline, validation
+from kamportal.services.calendar import BusinessCalendar, calendar_for_client
+from kamportal.services.launch_checklists import (
+    CHECKLISTS,
+    LMS,
+    UAT,
+    ChecklistDefinition,
+    definition_of,
+)
+
+# O2: the welcome email is due this many business hours after the Enterprise subscription.
+WELCOME_BUSINESS_HOURS = 48
+IN_LAUNCH = (LifecycleStatus.ONBOARDING.value, LifecycleStatus.LAUNCHING.value)
+MAX_EVIDENCE_LINKS = 10
+MAX_NOTE_LENGTH = 2000
+
+# --- The welcome email (O2) -------------------------------------------------------------
+
+
+def welcome_due_at(subscribed_at: datetime, calendar: BusinessCalendar) -> datetime:
+    """O2: 48 business hours on the team's calendar after the subscription."""
+    return calendar.add_business_hours(subscribed_at, WELCOME_BUSINESS_HOURS)
+
+
+def welcome_of(client: Client) -> WelcomeEmail | None:
+    return db.session.scalar(select(WelcomeEmail).where(WelcomeEmail.client_id == client.id))
+
+
+def owe_welcome(client: Client, *, subscribed_at: datetime) -> WelcomeEmail | None:
+    """Open the welcome email a client on the Enterprise plan is owed (O2), once per
+    client; None for another plan."""
+    if client.plan != Plan.ENTERPRISE.value:
+        return None
+    existing = welcome_of(client)
+    if existing is not None:
+        return existing
+    welcome = WelcomeEmail(
+        client_id=client.id,
+        subscribed_at=subscribed_at,
+        due_at=welcome_due_at(subscribed_at, calendar_for_client(client)),
+    )
+    db.session.add(welcome)
+    db.session.flush()
+    return welcome
+
+
+@dataclass(frozen=True)
+class WelcomeStanding:
+    """Where an owed welcome email stands: business hours left before it is due
+    (negative once overdue)."""
+
+    welcome: WelcomeEmail
+    hours_left: float
+
+    @property
+    def sent(self) -> bool:
+        return self.welcome.sent_at is not None
+
+    @property
+    def overdue(self) -> bool:
+        return not self.sent and self.hours_left <= 0
+
+    @property
+    def hours_text(self) -> str:
+        hours = abs(self.hours_left)
+        shown = f"{hours:.0f}" if hours >= 1 or hours == 0 else f"{hours:.1f}"
+        unit = "business hour" if shown == "1" else "business hours"
+        return f"{shown} {unit} past" if self.overdue else f"{shown} {unit} left"
+
+
+def welcome_standing(
+    welcome: WelcomeEmail, calendar: BusinessCalendar, *, now: datetime
+) -> WelcomeStanding:
+    if now >= welcome.due_at:
+        return WelcomeStanding(welcome, -calendar.business_hours_between(welcome.due_at, now))
+    return WelcomeStanding(welcome, calendar.business_hours_between(now, welcome.due_at))
+
+
+def welcome_subject(client: Client) -> str:
+    return f"Welcome to ExpandCart – {client.store_code}"
+
+
+@dataclass(frozen=True)
+class WelcomeDraft:
+    to: str | None
+    subject: str
+    body: str
+
+
+def working_hours_text(calendar: BusinessCalendar) -> str:
+    """The team's week and hours as the client reads them (Sun-Thu, 09:00-17:00, zone)."""
+    days = [d for d in (7, 1, 2, 3, 4, 5, 6) if d in calendar.working_weekdays]
+    week = f"{WEEKDAY_NAMES[days[0]]}–{WEEKDAY_NAMES[days[-1]]}" if days else "by appointment"
+    hours = f"{calendar.opens:%H:%M}–{calendar.closes:%H:%M}"
+    return f"{week}, {hours} ({calendar.zone}), except public holidays"
+
+
+def draft_welcome(client: Client) -> WelcomeDraft:
+    """The welcome email as the portal composes it (O2), for the ACM to review: every item
+    of the rule, from the ACM's profile, the team's calendar and the LMS checklist."""
+    acm = client.acm
+    contact = client.reachable_contact("email")
+    body = outbox.render_email(
+        "welcome.txt",
+        client=client,
+        contact=contact,
+        acm=acm,
+        working_hours=working_hours_text(calendar_for_client(client)),
+        support_email=current_app.config["SUPPORT_EMAIL"],
+        roadmap=LMS.items,
+    )
+    return WelcomeDraft(
+        to=contact.email if contact else None, subject=welcome_subject(client), body=body
+    )
+
+
+def send_welcome(client: Client, *, actor: User, body: str) -> OutboxMessage:
+    """The ACM sends the reviewed welcome email (O2): subject as the rule says, to the
+    client's contact, ACM and leader in CC (G1). Sent once per client: the outbox key
+    and the row both refuse a second one.
+
+    Raises RuleViolation if it went out already or the ACM has no booking link (the email
+    gives it), ValidationError without a contact email or with the booking link removed."""
+    access.check_works_on(actor, client)
+    welcome = welcome_of(client) or owe_welcome(
+        client, subscribed_at=client.subscribed_at or clock.now()
+    )
+    if welcome is not None and welcome.sent_at is not None:
+        raise RuleViolation(
+            "O2", f"The welcome email went out on {welcome.sent_at:%d %b %Y}; it is sent once."
+        )
+    acm = client.acm
+    if acm is None or not acm.booking_link:
+        raise RuleViolation(
+            "O2",
+            "The welcome email gives the ACM's booking link, and "
+            f"{acm.name if acm else 'the client'} has none: ask an admin to add it to the "
+            "ACM's profile.",
+        )
+    text = validation.required_text(body, field="body", message="The email needs a message.")
+    if acm.booking_link not in text:
+        raise ValidationError(
+            f"Keep the booking link ({acm.booking_link}) in the email (O2).", field="body"
+        )
+    contact = client.reachable_contact("email")
+    if contact is None:
+        raise ValidationError("Add the client's contact with an email address first.", field="body")
+    message = outbox.queue_client_email(
+        client,
+        key=f"welcome:{client.id}",
+        to=[contact.email],
+        subject=welcome_subject(client),
+        body=text + "\n",
+        actor=actor,
+    )
+    now = clock.now()
+    if welcome is None:  # a client on another plan may be welcomed too, without a clock
+        welcome = WelcomeEmail(client_id=client.id, subscribed_at=now, due_at=now)
+        db.session.add(welcome)
+    welcome.sent_at = now
+    welcome.sent_by_id = actor.id
+    welcome.outbox_message_id = message.id
+    timeline.record(
+        client,
+        TimelineKind.WELCOME_EMAIL_SENT,
+        actor=actor,
+        summary=f"Welcome email to {contact.name} ({contact.email})",
+        detail={"contact_id": contact.id, "due_at": welcome.due_at},
+        outbox_message=message,
+    )
+    cadence.record_contact(client, now)
+    db.session.flush()
+    return message
+
+
+# --- Lifecycle --------------------------------------------------------------------------------
+
+
+def client_registered(client: Client) -> None:
+    """A new client's onboarding starts: its welcome email is owed on the Enterprise plan
+    (from the subscription, else now) and it gets its launch checklists. A store that
+    comes to the portal already live launched before it: neither applies."""
+    if client.status not in IN_LAUNCH:
+        return
+    owe_welcome(client, subscribed_at=client.subscribed_at or clock.now())
+    instantiate_checklists(client)
+
+
+def plan_changed(client: Client, *, previous_plan: str) -> None:
+    """A client moved to the Enterprise plan: its welcome email is owed from now (O2)."""
+    if (
+        client.plan == Plan.ENTERPRISE.value
+        and previous_plan != Plan.ENTERPRISE.value
+        and client.status != LifecycleStatus.CHURNED.value
+    ):
+        owe_welcome(client, subscribed_at=clock.now())
+
+
+def check_status_change(client: Client, new_status: str) -> None:
+    """L5: the profile form cannot mark a store live; the launch does, from the UAT
+    checklist (or a leader's override)."""
+    if new_status == LifecycleStatus.LIVE.value and client.status in IN_LAUNCH:
+        raise RuleViolation(
+            "L5",
+            "A store goes live from its launch checklist: complete the UAT checklist and "
+            "launch it there, or ask the team leader to override.",
+            field="status",
+        )
+
+
+def start_lms(client: Client, *, actor: User | None) -> bool:
+    """Onboarding → launching: the LMS service started (L1). False if it had already."""
+    if client.status != LifecycleStatus.ONBOARDING.value:
+        return False
+    now = clock.now()
+    client.status = LifecycleStatus.LAUNCHING.value
+    client.lms_started_at = now
+    client.updated_at = now
+    timeline.record(
+        client, TimelineKind.LMS_STARTED, actor=actor, summary="Launch (LMS service) started"
+    )
+    timeline.audit(
+        actor,
+        "client.lms_start",
+        client,
+        before={"status": LifecycleStatus.ONBOARDING.value},
+        after={"status": client.status},
+    )
+    return True
+
+
+def uat_missing(client: Client) -> list[str]:
+    """The UAT items not ticked yet (L5), in the checklist's order."""
+    done = set(
+        db.session.scalars(
+            select(ChecklistItem.item_key).where(
+                ChecklistItem.client_id == client.id,
+                ChecklistItem.checklist == UAT.key,
+                ChecklistItem.done_at.is_not(None),
+            )
+        )
+    )
+    return [item.text for item in UAT.items if item.key not in done]
+
+
+def launch(client: Client, *, actor: User, override_reason: str | None = None) -> None:
+    """L5: mark the store launched (live). Only with the UAT checklist complete, test
+    payments disabled included; otherwise the client's team leader (or an admin) may
+    override with a reason, recorded on the timeline and in the audit log.
+
+    Raises RuleViolation if the store is not being launched or the UAT is incomplete
+    without an override, NotAllowed if someone else overrides, ValidationError without
+    a reason."""
+    access.check_works_on(actor, client)
+    if client.status not in IN_LAUNCH:
+        raise RuleViolation("L5", f"The store is {client.lifecycle.label.lower()}, not launching.")
+    missing = uat_missing(client)
+    reason = (override_reason or "").strip()
+    if missing and override_reason is None:
+        raise RuleViolation(
+            "L5",
+            f"The UAT checklist is not complete: {len(missing)} item(s) open, "
+            f"first “{missing[0]}”. Complete it, or ask the team leader to override.",
+        )
+    if missing:
+        if not access.can_reassign_client(actor, client):
+            raise NotAllowed(
+                "Only the client's team leader can launch a store before its UAT is complete."
+            )
+        if not reason:
+            raise ValidationError(
+                "Say why the store launches before its UAT is complete.", field="reason"
+            )
+    now = clock.now()
+    with timeline.audited(
+        actor,
+        "client.launch_override" if missing else "client.launch",
+        client,
+        ("status", "launched_at"),
+    ):
+        client.status = LifecycleStatus.LIVE.value
+        client.launched_at = now
+        client.updated_at = now
+    if missing:
+        summary = f"Store launched by leader override: {reason}"
+    else:
+        summary = "Store launched: UAT checklist complete"
+    timeline.record(
+        client,
+        TimelineKind.STORE_LAUNCHED,
+        actor=actor,
+        summary=summary,
+        detail={"override_reason": reason or None, "uat_open": missing},
+    )
+
+
+# --- The launch checklists (L1, L3, L4, L5) -------------------------------------------------
+
+
+def instantiate_checklists(client: Client) -> int:
+    """Give `client` its copy of every checklist item it lacks; returns how many were
+    added (none the second time)."""
+    have = set(
+        db.session.execute(
+            select(ChecklistItem.checklist, ChecklistItem.item_key).where(
+                ChecklistItem.client_id == client.id
+            )
+        ).tuples()
+    )
+    added = 0
+    for definition in CHECKLISTS.values():
+        for position, item in enumerate(definition.items):
+            if (definition.key, item.key) in have:
+                continue
+            db.session.add(
+                ChecklistItem(
+                    client_id=client.id,
+                    checklist=definition.key,
+                    item_key=item.key,
+                    position=position,
+                    section=item.section or None,
+                    text=item.text,
+                    evidence=[],
+                )
+            )
+            added += 1
+    if added:
+        db.session.flush()
+    return added
+
+
+@dataclass(frozen=True)
+class ChecklistView:
+    definition: ChecklistDefinition
+    items: list[ChecklistItem]
+
+    @property
+    def done(self) -> int:
+        return sum(1 for i in self.items if i.done)
+
+    @property
+    def total(self) -> int:
+        return len(self.items)
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.done == self.total
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+def checklists_of(client: Client, *, only: str | None = None) -> list[ChecklistView]:
+    """The client's checklists in the process's order, items in order (one query)."""
+    query = (
+        select(ChecklistItem)
+        .where(ChecklistItem.client_id == client.id)
+        .options(selectinload(ChecklistItem.done_by))
+        .order_by(ChecklistItem.position, ChecklistItem.id)
+    )
+    if only is not None:
+        query = query.where(ChecklistItem.checklist == only)
+    rows = list(db.session.scalars(query))
+    views = []
+    for definition in CHECKLISTS.values():
+        if only is not None and definition.key != only:
+            continue
+        views.append(ChecklistView(definition, [r for r in rows if r.checklist == definition.key]))
+    return views
+
+
+@dataclass(frozen=True)
+class Progress:
+    definition: ChecklistDefinition
+    done: int
+    total: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+def progress_of(client: Client) -> list[Progress]:
+    """Each checklist's items done and total, for the client page (one query)."""
+    counts = {
+        checklist: (done or 0, total)
+        for checklist, done, total in db.session.execute(
+            select(
+                ChecklistItem.checklist,
+                func.count(ChecklistItem.done_at),
+                func.count(ChecklistItem.id),
+            )
+            .where(ChecklistItem.client_id == client.id)
+            .group_by(ChecklistItem.checklist)
+        ).tuples()
+    }
+    return [Progress(d, *counts.get(d.key, (0, 0))) for d in CHECKLISTS.values()]
+
+
+def checklist_item(client: Client, checklist: str, item_key: str) -> ChecklistItem | None:
+    return db.session.scalar(
+        select(ChecklistItem).where(
+            ChecklistItem.client_id == client.id,
+            ChecklistItem.checklist == checklist,
+            ChecklistItem.item_key == item_key,
+        )
+    )
+
+
+def evidence_links(lines: Iterable[str]) -> list[str]:
+    """Evidence as links (emails in the archive, screenshots, tickets): http(s) only."""
+    links = [line.strip() for line in lines if line.strip()]
+    if len(links) > MAX_EVIDENCE_LINKS:
+        raise ValidationError(
+            f"At most {MAX_EVIDENCE_LINKS} evidence links per item.", field="evidence"
+        )
+    for link in links:
+        parsed = urlparse(link)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc or len(link) > 500:
+            raise ValidationError(
+                f"“{link[:60]}” is not a web address (https://…).", field="evidence"
+            )
+    return links
+
+
+def update_item(
+    client: Client,
+    checklist: str,
+    item_key: str,
+    *,
+    actor: User,
+    done: bool | None = None,
+    note: str | None = None,
+    evidence: list[str] | None = None,
+) -> ChecklistItem:
+    """Tick or untick an item, or change its note and evidence (None leaves a part as it
+    is). Ticking an LMS step starts the launch (onboarding → launching, L1).
+
+    Raises NotAllowed for someone not on the client, ValidationError for an unknown item,
+    a note too long or evidence that is not links."""
+    access.check_works_on(actor, client)
+    item = checklist_item(client, checklist, item_key)
+    if item is None:
+        if definition_of(checklist, item_key) is None:
+            raise ValidationError("There is no such checklist item.", field="item")
+        instantiate_checklists(client)
+        item = checklist_item(client, checklist, item_key)
+    if note is not None and len(note) > MAX_NOTE_LENGTH:
+        raise ValidationError(f"A note has at most {MAX_NOTE_LENGTH} characters.", field="note")
+    links = evidence_links(evidence) if evidence is not None else None
+    now = clock.now()
+    changes = []
+    if done is True and item.done_at is None:
+        item.done_at, item.done_by_id = now, actor.id
+        changes.append("ticked")
+    elif done is False and item.done_at is not None:
+        item.done_at, item.done_by_id = None, None
+        changes.append("unticked")
+    if note is not None and (note.strip() or None) != item.note:
+        item.note = note.strip() or None
+        changes.append("note")
+    if links is not None and links != list(item.evidence or []):
+        item.evidence = links
+        changes.append("evidence")
+    if not changes:
+        return item
+    item.updated_at, item.updated_by_id = now, actor.id
+    title = CHECKLISTS[checklist].title
+    timeline.record(
+        client,
+        TimelineKind.CHECKLIST_ITEM,
+        actor=actor,
+        summary=f"{title}: “{item.text}” {', '.join(changes)}",
+        detail={"checklist": checklist, "item": item_key, "changes": changes},
+    )
+    if checklist == LMS.key and done:
+        start_lms(client, actor=actor)
+    db.session.flush()
+    return item
