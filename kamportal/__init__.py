@@ -119,6 +119,7 @@ def configure_blueprints(app: Flask) -> None:
     from kamportal.blueprints.followups import bp as followups_bp
     from kamportal.blueprints.home import bp as home_bp
     from kamportal.blueprints.meetings import bp as meetings_bp
+    from kamportal.blueprints.onboarding import bp as onboarding_bp
     from kamportal.blueprints.renewals import bp as renewals_bp
     from kamportal.blueprints.web import enforce_access
 
@@ -131,6 +132,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(followups_bp)
     app.register_blueprint(escalations_bp)
     app.register_blueprint(renewals_bp)
+    app.register_blueprint(onboarding_bp)
     app.before_request(enforce_access)
 
 

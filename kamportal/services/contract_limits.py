@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from kamportal.errors import NotAllowed, RuleViolation, ValidationError
 from kamportal.extensions import db
@@ -263,11 +264,12 @@ def grant_exception(
 
 
 def usage_of(client: Client, *, limit: int = 20) -> list[ContractUsage]:
-    """The latest deliveries recorded for `client`, newest first."""
+    """The latest deliveries recorded for `client`, newest first, with who recorded them."""
     return list(
         db.session.scalars(
             select(ContractUsage)
             .where(ContractUsage.client_id == client.id)
+            .options(selectinload(ContractUsage.recorded_by))
             .order_by(ContractUsage.recorded_at.desc(), ContractUsage.id.desc())
             .limit(limit)
         )

@@ -1,11 +1,11 @@
 """The ACM's day: what one user owes today, each item with its rule and since when.
 
 Plain data for the day page, built straight from the models: today's meetings in the
-user's time zone (F3), escalations where the user acts next (E2, E3), renewals waiting
-for the ACM and invoices past due (R1-R4), minutes owed (G5), clients overdue or due soon
-for their weekly contact (F1), action items due (G5), and confirmations that failed to
-send (F3). Each
-section is one or two queries with its rows eager-loaded, whatever the portfolio size.
+user's time zone (F3), escalations where the user acts next (E2, E3), welcome emails owed
+(O2), renewals waiting for the ACM and invoices past due (R1-R4), minutes owed (G5),
+clients overdue or due soon for their weekly contact (F1), action items due (G5), and
+confirmations that failed to send (F3). Each section is one or two queries with its rows
+eager-loaded, whatever the portfolio size.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from kamportal.models import (
     Invoice,
     InvoiceStatus,
     LadderStep,
+    LifecycleStatus,
     Meeting,
     MeetingStatus,
     Minutes,
@@ -38,8 +39,10 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
     User,
+    WelcomeEmail,
 )
-from kamportal.services import access, cadence, clock, meetings
+from kamportal.services import access, cadence, clock, meetings, onboarding
+from kamportal.services.calendar import CalendarCache
 
 
 @dataclass(frozen=True)
@@ -250,6 +253,46 @@ def renewals_owed(user: User, *, now: datetime) -> Section:
     return Section("renewals", "Renewals and unpaid invoices", items)
 
 
+def welcome_emails_owed(user: User, *, now: datetime) -> Section:
+    """Welcome emails not sent yet (O2): the user's clients', and as a team's leader the
+    team's, soonest due first, each with the business hours left or past on the team's
+    calendar."""
+    conditions = [Client.acm_id == user.id]
+    team_ids = access.led_team_ids(user)
+    if team_ids:
+        conditions.append(Client.acm_id.in_(select(User.id).where(User.team_id.in_(team_ids))))
+    query = (
+        select(WelcomeEmail)
+        .join(WelcomeEmail.client)
+        .options(contains_eager(WelcomeEmail.client).joinedload(Client.acm).joinedload(User.team))
+        .where(
+            WelcomeEmail.sent_at.is_(None),
+            Client.status != LifecycleStatus.CHURNED.value,
+            or_(*conditions),
+            access.visible_clients_clause(user),
+        )
+        .order_by(WelcomeEmail.due_at, WelcomeEmail.id)
+    )
+    calendars = CalendarCache()
+    items = []
+    for welcome in db.session.scalars(query):
+        client = welcome.client
+        standing = onboarding.welcome_standing(welcome, calendars(client), now=now)
+        others = client.acm is not None and client.acm_id != user.id
+        items.append(
+            DayItem(
+                "welcome",
+                "O2",
+                "Welcome email overdue" if standing.overdue else "Welcome email due",
+                client,
+                since=welcome.due_at,
+                note=f"ACM {client.acm.name}" if others else "",
+                age=standing.hours_text,
+            )
+        )
+    return Section("welcome", "Welcome emails", items)
+
+
 def owed_minutes(user: User, *, now: datetime) -> Section:
     """Minutes the user owes (G5), longest owed first."""
     query = (
@@ -405,6 +448,7 @@ def failed_confirmations(user: User, *, now: datetime) -> Section:
 
 SECTIONS: dict[str, Callable[..., Section]] = {
     "escalations": escalations_to_act_on,
+    "welcome": welcome_emails_owed,
     "meetings": meetings_today,
     "renewals": renewals_owed,
     "confirmations": failed_confirmations,

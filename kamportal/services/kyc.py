@@ -88,8 +88,7 @@ def link_for(questionnaire: KycQuestionnaire) -> str:
 def send_link(client: Client, *, actor: User) -> OutboxMessage:
     """Email the client a new KYC link (O1; G1 CCs). Any earlier link stops working.
 
-    Raises RuleViolation once the answers are submitted, ValidationError without a
-    contact email."""
+    Raises ValidationError once the answers are submitted or without a contact email."""
     access.check_works_on(actor, client)
     questionnaire = _questionnaire(client)
     if questionnaire.submitted_at is not None:

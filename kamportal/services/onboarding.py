@@ -22,6 +22,7 @@ from kamportal.messaging import outbox
 from kamportal.models import (
     ChecklistItem,
     Client,
+    KycQuestionnaire,
     LifecycleStatus,
     OutboxMessage,
     Plan,
@@ -29,8 +30,7 @@ from kamportal.models import (
     User,
     WelcomeEmail,
 )
-from kamportal.models.accounts import WEEKDAY_NAMES
-from kamportal.services import access, cadence, clock, timeline, validation
+from kamportal.services import access, accounts, cadence, clock, kyc, timeline, validation
 from kamportal.services.calendar import BusinessCalendar, calendar_for_client
 from kamportal.services.launch_checklists import (
     CHECKLISTS,
@@ -95,8 +95,9 @@ class WelcomeStanding:
     @property
     def hours_text(self) -> str:
         hours = abs(self.hours_left)
-        shown = f"{hours:.0f}" if hours >= 1 or hours == 0 else f"{hours:.1f}"
-        unit = "business hour" if shown == "1" else "business hours"
+        # Whole hours, rounded down; the last part-hour says so rather than "0".
+        shown = "under 1" if 0 < hours < 1 else str(int(hours))
+        unit = "business hour" if shown in ("1", "under 1") else "business hours"
         return f"{shown} {unit} past" if self.overdue else f"{shown} {unit} left"
 
 
@@ -121,8 +122,9 @@ class WelcomeDraft:
 
 def working_hours_text(calendar: BusinessCalendar) -> str:
     """The team's week and hours as the client reads them (Sun-Thu, 09:00-17:00, zone)."""
-    days = [d for d in (7, 1, 2, 3, 4, 5, 6) if d in calendar.working_weekdays]
-    week = f"{WEEKDAY_NAMES[days[0]]}–{WEEKDAY_NAMES[days[-1]]}" if days else "by appointment"
+    # The week starts after its longest break (Sat-Thu, not Sun-Sat), as the team page says.
+    days = calendar.working_weekdays
+    week = accounts.describe_week(days) if days else "by appointment"
     hours = f"{calendar.opens:%H:%M}–{calendar.closes:%H:%M}"
     return f"{week}, {hours} ({calendar.zone}), except public holidays"
 
@@ -304,15 +306,20 @@ def launch(client: Client, *, actor: User, override_reason: str | None = None) -
                 "Say why the store launches before its UAT is complete.", field="reason"
             )
     now = clock.now()
-    with timeline.audited(
+    before = timeline.snapshot(client, ("status", "launched_at"))
+    client.status = LifecycleStatus.LIVE.value
+    client.launched_at = now
+    client.updated_at = now
+    after = timeline.snapshot(client, ("status", "launched_at"))
+    if missing:  # the override's reason belongs in the append-only log too
+        after |= {"override_reason": reason, "uat_open": missing}
+    timeline.audit(
         actor,
         "client.launch_override" if missing else "client.launch",
         client,
-        ("status", "launched_at"),
-    ):
-        client.status = LifecycleStatus.LIVE.value
-        client.launched_at = now
-        client.updated_at = now
+        before=before,
+        after=after,
+    )
     if missing:
         summary = f"Store launched by leader override: {reason}"
     else:
@@ -510,3 +517,28 @@ def update_item(
         start_lms(client, actor=actor)
     db.session.flush()
     return item
+
+
+# --- The client page ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OnboardingPanel:
+    """What the client page shows of the onboarding: the welcome email and where it
+    stands, and each launch checklist's progress."""
+
+    welcome: WelcomeStanding | None
+    questionnaire: KycQuestionnaire | None
+    progress: list[Progress]
+
+
+def onboarding_panel(client: Client, *, now: datetime) -> OnboardingPanel:
+    welcome = welcome_of(client)
+    standing = (
+        welcome_standing(welcome, calendar_for_client(client), now=now)
+        if welcome is not None and welcome.sent_at is None
+        else None
+    )
+    if welcome is not None and standing is None:
+        standing = WelcomeStanding(welcome, 0.0)
+    return OnboardingPanel(standing, kyc.questionnaire_of(client), progress_of(client))

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from kamportal.models import ActionItem, CallOutcome, MeetingType, Minutes, NoReplyLadder, Role
-from kamportal.services import calendar, clock, escalations, meetings, renewals
+from kamportal.services import calendar, clock, escalations, kyc, meetings, onboarding, renewals
 from kamportal.services import clients as client_records
 
 # Who is asking: the client's own ACM and team leader, the same roles elsewhere, the
@@ -130,6 +130,21 @@ ACCESS: dict[str, dict[str, str]] = {
     "renewals.discounts": COMMERCIAL,
     "renewals.decide_discount": COMMERCIAL,
     "renewals.forecast": FORECAST,
+    "onboarding.client_panel": CLIENT,
+    "onboarding.welcome": CLIENT,
+    # O1: the client's own link, no sign-in; the signed token decides what it opens.
+    "onboarding.kyc_form": EVERYONE,
+    "onboarding.kyc_answers": CLIENT,
+    "onboarding.kyc_send_link": CLIENT,
+    "onboarding.kyc_revoke": CLIENT,
+    "onboarding.launch": CLIENT,
+    "onboarding.item": CLIENT,
+    "onboarding.tick_item": CLIENT,
+    "onboarding.item_details": CLIENT,
+    "onboarding.go_live": CLIENT,
+    "onboarding.record_usage": CLIENT,
+    # L2: an agreed exception is the client's team leader's (or an admin's) to record.
+    "onboarding.grant_exception": {**CLIENT, "acm": FORBIDDEN},
 }
 
 
@@ -141,6 +156,7 @@ class World:
 
 @pytest.fixture
 def world(app, make_team, make_user, make_client, make_contact, login_as, db) -> World:
+    app.config["PUBLIC_URL"] = "http://localhost"
     team = make_team(name="Cairo")
     leader = make_user(Role.LEADER, team=team)
     team.leader = leader
@@ -205,6 +221,9 @@ def world(app, make_team, make_user, make_client, make_contact, login_as, db) ->
     payment = renewals.report_wire_transfer(invoice, actor=acm, amount="100")
     issue = renewals.raise_payment_issue(invoice, actor=acm, note="x")
     quotation = renewals.request_discount(client, actor=acm, description="x", discount="10")
+    # The launch checklists and a KYC link the client's routes act on (O1, L1-L5).
+    onboarding.instantiate_checklists(client)
+    kyc.send_link(client, actor=acm)
     db.session.commit()
     ids = {
         "client_id": client.id,
@@ -226,6 +245,9 @@ def world(app, make_team, make_user, make_client, make_contact, login_as, db) ->
         "payment_id": payment.id,
         "issue_id": issue.id,
         "quotation_id": quotation.id,
+        "checklist": "lms",
+        "item_key": "domain-ssl",
+        "token": kyc.token_for(kyc.questionnaire_of(client)),
     }
     return World(clients, ids)
 

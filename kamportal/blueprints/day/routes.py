@@ -1,4 +1,4 @@
-"""The ACM's day: what is owed today, and since when (E2, E3, F1, F3, G5, R1-R4).
+"""The ACM's day: what is owed today, and since when (E2, E3, F1, F3, G5, O2, R1-R4).
 
 The page shows the signed-in user's own day; each section refreshes in place through its
 fragment when something changes on the page (`*-changed` events) and every minute.
@@ -14,6 +14,7 @@ from kamportal.services import clock, day
 # What each section listens for, besides the minute tick.
 REFRESH_ON = {
     "escalations": "escalation-changed from:body, timeline-changed from:body",
+    "welcome": "timeline-changed from:body",
     "renewals": "renewal-changed from:body",
     "meetings": "meeting-changed from:body",
     "confirmations": "meeting-changed from:body",

@@ -1,0 +1,246 @@
+"""The KYC questionnaire (O1): the client's form behind the emailed link, and the ACM's
+page for a client (status, the link, the answers, filling them in during a call).
+
+The client's page needs no login: the token in the address is the only key, so its
+responses are never cached nor sent on as a Referer, and a refused link says why without
+naming anything of the client. The ACM's pages: whoever may see the client (404
+otherwise); the service refuses the rest (no contact email, already submitted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, current_app, flash, redirect, request, url_for
+
+from kamportal.blueprints.onboarding import bp
+from kamportal.blueprints.onboarding.kyc_forms import LinkForm, answers_form, saved_form
+from kamportal.blueprints.web import (
+    acting_user,
+    allow,
+    client_or_404,
+    form_invalid,
+    fragment,
+    is_htmx,
+    public,
+    render,
+    submit,
+    with_trigger,
+)
+from kamportal.extensions import limiter
+from kamportal.models import Client, KycQuestionnaire, KycStatus
+from kamportal.services import kyc
+from kamportal.services.access import CLIENT_REGISTRY_ROLES
+from kamportal.services.kyc_questions import KYC_SECTIONS, Question, QuestionSection
+
+TIMELINE_CHANGED = "timeline-changed"
+KYC_CHANGED = "kyc-changed"
+# An altered token names nothing that exists; a link that did exist is gone for good.
+REFUSED_STATUS = {"altered": 404, "revoked": 410, "expired": 410, "submitted": 410}
+REFUSED_TITLE = {
+    "altered": "This link is not valid",
+    "revoked": "This link no longer works",
+    "expired": "This link has expired",
+    "submitted": "Already submitted",
+}
+
+
+# --- What the templates ask ------------------------------------------------------------
+
+
+@bp.app_template_global()
+def kyc_status(questionnaire: KycQuestionnaire | None) -> KycStatus:
+    return questionnaire.status if questionnaire is not None else KycStatus.NOT_SENT
+
+
+@bp.app_template_global()
+def kyc_questionnaire(client: Client) -> KycQuestionnaire | None:
+    return kyc.questionnaire_of(client)
+
+
+@bp.app_template_global()
+def kyc_sections() -> tuple[QuestionSection, ...]:
+    return KYC_SECTIONS
+
+
+@bp.app_template_global()
+def kyc_answer_sections(
+    questionnaire: KycQuestionnaire | None,
+) -> list[tuple[QuestionSection, list[tuple[Question, str]]]]:
+    """Each section's questions with the answer given ("" when none), in the
+    questionnaire's order."""
+    answers = (questionnaire.answers or {}) if questionnaire is not None else {}
+    return [
+        (section, [(q, str(answers.get(q.key) or "")) for q in section.questions])
+        for section in KYC_SECTIONS
+    ]
+
+
+@bp.app_template_global()
+def kyc_answered(questionnaire: KycQuestionnaire | None) -> list[tuple[Question, str]]:
+    """The questions answered so far, with their answers, in the questionnaire's order."""
+    return [(q, a) for _, rows in kyc_answer_sections(questionnaire) for q, a in rows if a]
+
+
+# --- The client's form, through the link ----------------------------------------------
+
+
+def _kyc_limit() -> str:
+    return current_app.config["KYC_RATE_LIMIT"]
+
+
+@bp.after_request
+def _keep_the_link_private(response: Response) -> Response:
+    """The token in the address opens the client's answers: no cache keeps the page, no
+    Referer carries the address to another site, no search engine lists it. Error pages
+    of this address (429, an expired CSRF token) included."""
+    if request.endpoint == "onboarding.kyc_form":
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def _whole_page(response: Response) -> Response:
+    """An answer that replaces the page's content, not just the form (HTMX)."""
+    if is_htmx():
+        response.headers["HX-Retarget"] = "#kyc-page"
+        response.headers["HX-Reswap"] = "outerHTML"
+    return response
+
+
+def _refused(refused: kyc.LinkRefused) -> Response:
+    """The link opens nothing: why, alone on the page (a form left open is replaced)."""
+    return _whole_page(
+        render(
+            "onboarding/kyc_refused.html",
+            "onboarding/_kyc_refused.html",
+            status=REFUSED_STATUS.get(refused.reason, 410),
+            reason=refused.reason,
+            title=REFUSED_TITLE.get(refused.reason, "This link does not work"),
+            message=refused.message,
+        )
+    )
+
+
+@bp.route("/kyc/<token>", methods=["GET", "POST"])
+@limiter.limit(_kyc_limit)
+@public
+def kyc_form(token: str):
+    """O1: the client answers the questionnaire without a login, saves and comes back
+    while the link works, then submits; the answers are stored on the client."""
+    try:
+        questionnaire = kyc.open_link(token)
+    except kyc.LinkRefused as refused:
+        return _refused(refused)
+    form = answers_form(questionnaire.answers)
+    context: dict[str, Any] = {"questionnaire": questionnaire, "client": questionnaire.client}
+    saved = submit(
+        form,
+        lambda: kyc.save_answers(questionnaire, form.answers(), actor=None, submit=form.submitting),
+    )
+    if saved is not None and form.submitting:
+        return _whole_page(
+            render("onboarding/kyc_thanks.html", "onboarding/_kyc_thanks.html", **context)
+        )
+    if saved is not None:
+        if not is_htmx():
+            flash("Saved. Use the same link to come back and go on.", "success")
+            return redirect(url_for("onboarding.kyc_form", token=token), 303)
+        return fragment(
+            "onboarding/_kyc_client_form.html",
+            **context,
+            form=saved_form(questionnaire.answers),
+            saved=True,
+        )
+    if not form.is_submitted():
+        return render("onboarding/kyc_form.html", **context, form=form)
+    if not is_htmx():
+        return form_invalid("onboarding/kyc_form.html", **context, form=form)
+    response = form_invalid("onboarding/_kyc_client_form.html", **context, form=form)
+    # Each message is by its question; the form's top lists them: show it.
+    response.headers["HX-Reswap"] = "outerHTML show:top"
+    return response
+
+
+# --- The ACM's page for a client --------------------------------------------------------
+
+
+def _workspace(client: Client, **context: Any) -> dict[str, Any]:
+    questionnaire = kyc.questionnaire_of(client)
+    context.setdefault("form", saved_form(questionnaire.answers if questionnaire else {}))
+    return {"client": client, "questionnaire": questionnaire, **context}
+
+
+@bp.route("/clients/<int:client_id>/kyc", methods=["GET", "POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def kyc_answers(client_id: int):
+    """O1 on the ACM's side: where the questionnaire stands, the link, the answers; and
+    the form to fill them in during a call (save, or submit for the client)."""
+    client = client_or_404(client_id)
+    questionnaire = kyc.questionnaire_of(client)
+    form = answers_form(questionnaire.answers if questionnaire else {})
+    saved = submit(
+        form,
+        lambda: kyc.answers_for_acm(
+            client, form.answers(), actor=acting_user(), submit=form.submitting
+        ),
+    )
+    if saved is not None:
+        submitted = form.submitting and saved.result.submitted_at is not None
+        flash("KYC answers submitted." if submitted else "KYC answers saved.", "success")
+        if not is_htmx():
+            return redirect(url_for("onboarding.kyc_answers", client_id=client.id), 303)
+        # Mid-call the form stays open for the next answers; once submitted it folds away.
+        context = _workspace(client, editing=not submitted)
+        response = fragment("onboarding/_kyc_workspace.html", **context)
+        return with_trigger(with_trigger(response, TIMELINE_CHANGED), KYC_CHANGED)
+    context = _workspace(client, form=form, editing=form.is_submitted())
+    if form.is_submitted():
+        return form_invalid(
+            "onboarding/_kyc_workspace.html" if is_htmx() else "onboarding/kyc_answers.html",
+            **context,
+        )
+    return render("onboarding/kyc_answers.html", "onboarding/_kyc_workspace.html", **context)
+
+
+def _link_action(client: Client, act: Callable[[], Any], message: str) -> Response:
+    """Send or revoke the client's link. Done: the status again (HTMX) with the timeline
+    told, or back to the KYC page; refused: the status with the refusal, 422."""
+    form = LinkForm()
+    if submit(form, act) is not None:
+        flash(message, "success")
+        if not is_htmx():
+            return redirect(url_for("onboarding.kyc_answers", client_id=client.id), 303)
+        response = fragment("onboarding/_kyc_status.html", **_workspace(client))
+        return with_trigger(with_trigger(response, TIMELINE_CHANGED), KYC_CHANGED)
+    refused = "; ".join(form.form_errors) or "This could not be done; reload the page."
+    if is_htmx():
+        return form_invalid("onboarding/_kyc_status.html", **_workspace(client), refused=refused)
+    return form_invalid("onboarding/kyc_answers.html", **_workspace(client), refused=refused)
+
+
+@bp.route("/clients/<int:client_id>/kyc/link", methods=["POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def kyc_send_link(client_id: int):
+    """O1: email the client a new link to the questionnaire (the team leader in CC, G1);
+    an earlier link stops working."""
+    client = client_or_404(client_id)
+    return _link_action(
+        client,
+        lambda: kyc.send_link(client, actor=acting_user()),
+        "KYC link emailed to the client; its delivery shows on the timeline.",
+    )
+
+
+@bp.route("/clients/<int:client_id>/kyc/revoke", methods=["POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def kyc_revoke(client_id: int):
+    """O1: the client's link stops working at once."""
+    client = client_or_404(client_id)
+    return _link_action(
+        client,
+        lambda: kyc.revoke_link(client, actor=acting_user()),
+        "KYC link revoked: it no longer opens the questionnaire.",
+    )

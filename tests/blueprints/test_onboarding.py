@@ -1,0 +1,206 @@
+"""The welcome email through HTTP (O2) and the client page's onboarding panel: the ACM
+reviews the composed email and sends it once; due and overdue welcome emails show on the
+ACM's day and the leader's, with the business hours left or past."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from kamportal.models import LifecycleStatus, OutboxMessage, Plan, Role, WelcomeEmail
+from kamportal.services import clients as client_records
+from tests.blueprints.test_query_counts import counting_queries
+
+HTMX = {"HX-Request": "true"}
+# Monday 23 November 2026, 11:00 in Cairo: a working day of a Sun-Thu team (9:00-17:00).
+MONDAY_11_CAIRO = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def team(db, make_team, make_user):
+    team = make_team(name="Cairo KAM", working_days="7,1,2,3,4")
+    leader = make_user(Role.LEADER, team=team, name="Layla Leader", email="layla@kam.example")
+    team.leader = leader
+    acm = make_user(
+        Role.ACM,
+        team=team,
+        name="Omar Acm",
+        email="omar@kam.example",
+        booking_link="https://meetings.example.com/omar",
+        timezone="Africa/Cairo",
+    )
+    db.session.commit()
+    return {"team": team, "leader": leader, "acm": acm}
+
+
+def enterprise_client(db, acm, make_contact, *, code="NEW001", subscribed_at=None):
+    """An Enterprise client registered through the service: its onboarding starts (O2)."""
+    client = client_records.create_client(
+        client_records.ClientProfile(
+            store_name=f"Store {code}",
+            store_code=code,
+            plan=Plan.ENTERPRISE.value,
+            country="EG",
+            timezone="Africa/Cairo",
+            currency="EGP",
+            status=LifecycleStatus.ONBOARDING.value,
+            subscribed_at=subscribed_at,
+        ),
+        actor=acm,
+        acm=acm,
+    )
+    db.session.commit()
+    make_contact(client, name="Sara Client", email=f"sara@{code.lower()}.example", is_primary=True)
+    return client
+
+
+def day_items(page: str, section: str) -> str:
+    start = page.index(f'id="day-{section}"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_o2_the_welcome_email_is_due_on_the_acms_day_with_business_hours_left(
+    frozen_clock, db, team, make_contact, login_as
+):
+    frozen_clock(MONDAY_11_CAIRO)
+    client = enterprise_client(db, team["acm"], make_contact)
+    http = login_as(team["acm"])
+    welcome = day_items(text(http.get("/day/")), "welcome")
+    assert client.store_name in welcome
+    assert "Welcome email due" in welcome and "48 business hours left" in welcome
+
+    # Monday 11:00 + 48 business hours: Mon 6 h, Tue-Thu 24 h, Sun 8 h, Mon 8 h, Tue 2 h.
+    due = db.session.scalar(select(WelcomeEmail.due_at))
+    assert due == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # Tuesday 11:00 in Cairo
+    frozen_clock(due - timedelta(hours=1))
+    welcome = day_items(text(http.get("/day/")), "welcome")
+    assert "Welcome email due" in welcome and "1 business hour left" in welcome
+    frozen_clock(due)
+    assert "Welcome email overdue" in day_items(text(http.get("/day/")), "welcome")
+    # Tuesday 1 December 16:00 Cairo: 5 business hours past.
+    frozen_clock(due + timedelta(hours=5))
+    welcome = day_items(text(http.get("/day/")), "welcome")
+    assert "Welcome email overdue" in welcome and "5 business hours past" in welcome
+
+
+def test_o2_the_leader_sees_the_teams_welcome_emails_owed_with_the_acm(
+    frozen_clock, db, team, make_contact, login_as
+):
+    frozen_clock(MONDAY_11_CAIRO)
+    client = enterprise_client(db, team["acm"], make_contact)
+    welcome = day_items(text(login_as(team["leader"]).get("/day/")), "welcome")
+    assert client.store_name in welcome and "ACM Omar Acm" in welcome
+    # Another team's leader does not.
+    assert client.store_name not in text(login_as(Role.LEADER).get("/day/"))
+
+
+def test_o2_the_acm_reviews_the_composed_email_and_sends_it_once(
+    frozen_clock, db, team, make_contact, login_as
+):
+    frozen_clock(MONDAY_11_CAIRO)
+    client = enterprise_client(db, team["acm"], make_contact)
+    http = login_as(team["acm"])
+    form = text(http.get(f"/clients/{client.id}/welcome"))
+    assert "Welcome to ExpandCart – NEW001" in form
+    assert "sara@new001.example" in form
+    assert "omar@kam.example" in form and "layla@kam.example" in form  # CC (G1)
+    assert "https://meetings.example.com/omar" in form  # the booking link, in the body
+
+    body = "Hello Sara, welcome. Book here: https://meetings.example.com/omar"
+    response = http.post(f"/clients/{client.id}/welcome", data={"body": body}, headers=HTMX)
+    assert response.status_code == 200, text(response)[:500]
+    assert response.headers["HX-Retarget"] == "#onboarding-panel"
+    assert "timeline-changed" in json.loads(response.headers["HX-Trigger"])
+    assert 'data-welcome="sent"' in text(response)
+    message = db.session.scalar(select(OutboxMessage))
+    assert message.subject == "Welcome to ExpandCart – NEW001"
+    assert message.to_addrs == ["sara@new001.example"]
+    assert {"omar@kam.example", "layla@kam.example"} <= set(message.cc_addrs)
+    assert client.store_name not in day_items(text(http.get("/day/")), "welcome")
+
+    again = http.post(f"/clients/{client.id}/welcome", data={"body": body}, headers=HTMX)
+    assert again.status_code == 422
+    assert "it is sent once" in text(again)
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 1
+
+
+def test_o2_a_refused_welcome_email_says_why_and_sends_nothing(
+    frozen_clock, db, team, make_contact, login_as
+):
+    frozen_clock(MONDAY_11_CAIRO)
+    client = enterprise_client(db, team["acm"], make_contact)
+    http = login_as(team["acm"])
+    # The booking link removed from the body.
+    response = http.post(
+        f"/clients/{client.id}/welcome", data={"body": "Hello, welcome."}, headers=HTMX
+    )
+    assert response.status_code == 422
+    assert "Keep the booking link" in text(response) and "<html" not in text(response)
+    # An empty body.
+    response = http.post(f"/clients/{client.id}/welcome", data={"body": " "}, headers=HTMX)
+    assert response.status_code == 422 and "The email needs a message." in text(response)
+    # The ACM has no booking link.
+    team["acm"].booking_link = None
+    db.session.commit()
+    response = http.post(
+        f"/clients/{client.id}/welcome", data={"body": "Hello, welcome."}, headers=HTMX
+    )
+    assert response.status_code == 422 and "booking link" in text(response)
+    assert db.session.scalar(select(func.count(OutboxMessage.id))) == 0
+    assert db.session.scalar(select(WelcomeEmail.sent_at)) is None
+
+
+def test_the_onboarding_panel_leads_the_page_of_a_client_being_launched(
+    frozen_clock, db, team, make_contact, make_client, login_as
+):
+    frozen_clock(MONDAY_11_CAIRO)
+    client = enterprise_client(db, team["acm"], make_contact)
+    http = login_as(team["acm"])
+    page = text(http.get(f"/clients/{client.id}"))
+    assert page.index('id="onboarding-panel"') < page.index('id="contacts-panel"')
+    assert 'data-lifecycle="onboarding"' in page
+    assert 'data-welcome="due"' in page and "Review and send" in page
+    # A live client's page keeps the panel, lower down, with nothing owed.
+    live = make_client(acm=team["acm"])
+    page = text(http.get(f"/clients/{live.id}"))
+    assert page.index('id="contacts-panel"') < page.index('id="onboarding-panel"')
+    assert 'data-welcome="none"' in page
+
+    panel = http.get(f"/clients/{client.id}/onboarding-panel", headers=HTMX)
+    assert panel.status_code == 200 and "<html" not in text(panel)
+    assert 'id="onboarding-status"' in text(panel)
+
+
+def test_other_acms_never_see_a_clients_welcome_email(
+    frozen_clock, db, team, make_contact, login_as
+):
+    frozen_clock(MONDAY_11_CAIRO)
+    client = enterprise_client(db, team["acm"], make_contact)
+    stranger = login_as(Role.ACM)
+    assert stranger.get(f"/clients/{client.id}/welcome").status_code == 404
+    assert stranger.post(f"/clients/{client.id}/welcome", data={"body": "x"}).status_code == 404
+    assert client.store_name not in text(stranger.get("/day/"))
+
+
+def test_the_welcome_section_issues_the_same_queries_for_3_or_30_clients(
+    frozen_clock, db, team, make_contact, login_as
+):
+    frozen_clock(MONDAY_11_CAIRO)
+    counts = []
+    for size in (3, 30):
+        for n in range(size):
+            enterprise_client(db, team["acm"], make_contact, code=f"Q{size}-{n}")
+        http = login_as(team["leader"])
+        with counting_queries(db.engine) as statements:
+            response = http.get("/day/items/welcome", headers=HTMX)
+        assert response.status_code == 200
+        assert text(response).count('data-rule="O2"') >= size
+        counts.append(len(statements))
+    assert counts[0] == counts[1], counts
