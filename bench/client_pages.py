@@ -125,6 +125,13 @@ def main() -> None:
                 .order_by(Client.last_contact_at.desc())
                 .limit(1)
             )
+            # A store being launched: its checklists and contract limits (L1-L5).
+            launching_id = db.session.scalar(
+                select(Client.id)
+                .where(Client.acm_id == acm.id, Client.status == "launching")
+                .order_by(Client.id)
+                .limit(1)
+            )
             db.session.remove()
 
         print(
@@ -147,6 +154,10 @@ def main() -> None:
                 "renewals and unpaid invoices": "/renewals/",
                 "renewal forecast": "/renewals/forecast",
             }
+            if launching_id is not None:
+                pages["launch checklists"] = f"/clients/{launching_id}/launch"
+                pages["KYC answers"] = f"/clients/{launching_id}/kyc"
+                pages["launching client's page"] = f"/clients/{launching_id}"
             if who == "admin":
                 pages["finance's queue"] = "/finance/"
             for name, path in pages.items():

@@ -714,3 +714,24 @@ def test_a_store_with_no_uat_item_ticked_names_the_first_open_item_L5(world, db)
         onboarding.launch(client, actor=world["acm"])
     assert f"{len(UAT.items)} item(s) open" in refused.value.message
     assert UAT.items[0].text in refused.value.message
+
+
+def test_l1_a_launch_started_from_the_profile_form_records_when(
+    frozen_clock, db, make_team, make_user
+):
+    """L1: moving a client to launching by hand dates the launch like a first LMS tick."""
+    frozen_clock(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    acm = make_user(Role.ACM, team=make_team())
+    profile = clients.ClientProfile(
+        store_name="Hand Set",
+        store_code="HAND01",
+        plan=Plan.BUSINESS.value,
+        country="EG",
+        timezone="Africa/Cairo",
+        currency="EGP",
+    )
+    client = clients.create_client(profile, actor=acm, acm=acm)
+    profile.status = LifecycleStatus.LAUNCHING.value
+    clients.update_client(client, profile, actor=acm)
+    assert client.status == "launching"
+    assert client.lms_started_at == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
