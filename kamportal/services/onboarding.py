@@ -303,7 +303,7 @@ def launch(client: Client, *, actor: User, override_reason: str | None = None) -
             )
         if not reason:
             raise ValidationError(
-                "Say why the store launches before its UAT is complete.", field="reason"
+                "Say why the store launches before its UAT is complete.", field="override_reason"
             )
     now = clock.now()
     before = timeline.snapshot(client, ("status", "launched_at"))

@@ -686,7 +686,7 @@ def test_only_the_leader_overrides_and_only_with_a_reason_L5(world, db):
     for blank in ("", "   "):
         with pytest.raises(ValidationError) as refused:
             onboarding.launch(client, actor=world["leader"], override_reason=blank)
-        assert refused.value.field == "reason"
+        assert refused.value.field == "override_reason"
     assert_not_launched(db, client)
     assert not db.session.scalars(
         select(AuditEvent).where(AuditEvent.action.like("client.launch%"))
