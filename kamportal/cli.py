@@ -62,7 +62,8 @@ def create_user_command(
     default=demo.DEFAULT_CLIENTS,
     show_default=True,
     type=click.IntRange(min=0, max=demo.MAX_CLIENTS),
-    help="How many demo client stores.",
+    help="How many demo client stores, besides the launch stories' (one at each stage of "
+    "the onboarding).",
 )
 @click.option("--seed", default=demo.DEFAULT_SEED, show_default=True, type=int, help="Random seed.")
 @with_appcontext
@@ -86,6 +87,12 @@ def seed_demo_command(client_count: int, seed: int) -> None:
         f"{report.events} timeline events, {report.meetings} meetings, "
         f"{report.minutes} minutes, {report.escalations} escalations, "
         f"{report.complaints} complaints, {report.renewals} renewals, {report.invoices} invoices."
+    )
+    click.echo(
+        f"Onboarding: {report.welcome_sent} welcome emails sent and {report.welcome_owed} owed, "
+        f"{report.kyc_links} KYC links sent and {report.kyc_submitted} questionnaires "
+        f"submitted, {report.checklist_ticks} checklist items ticked, "
+        f"{report.launched} stores launched."
     )
 
 

@@ -5,11 +5,13 @@ their name, users on their email and clients on their store code, so a second ru
 nothing. Every address is on the reserved `.example` domain: no demo message can reach a
 real inbox, whatever mail transport is configured.
 
-Escalations and complaints (E1-E3), and renewals with their invoices and payments (R1-R10),
-are replayed through the real services with the portal clock at past instants, so each
-keeps the proofs real use leaves; an escalation or a complaint is keyed on its ACM and what
-the client said, a renewal story on its ACM and its client. Demo invoices are the portal's
-own, whatever billing system is configured.
+Escalations and complaints (E1-E3), renewals with their invoices and payments (R1-R10),
+and onboarding and launches (O1, O2, L1-L5) are replayed through the real services with the
+portal clock at past instants, so each keeps the proofs real use leaves; an escalation or a
+complaint is keyed on its ACM and what the client said, a renewal story on its ACM and its
+client. A new store's onboarding is replayed with the store; the launch stories (a client at
+each stage of the onboarding) are clients of their own, keyed on their store code. Demo
+invoices are the portal's own, whatever billing system is configured.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import phonenumbers
+from flask import current_app
 from sqlalchemy import ColumnElement, event, exists, insert, or_, select
 
 from kamportal.billing.portal import PortalBilling
@@ -49,6 +52,7 @@ from kamportal.models import (
     EscalationTrigger,
     Invoice,
     InvoiceStatus,
+    KycQuestionnaire,
     LadderStep,
     LifecycleStatus,
     Meeting,
@@ -69,13 +73,34 @@ from kamportal.models import (
     Team,
     TimelineEvent,
     TimelineKind,
+    UsageKind,
     User,
+    WelcomeEmail,
 )
-from kamportal.services import accounts, clock, escalations, renewals, timeline
+from kamportal.services import (
+    accounts,
+    clock,
+    contract_limits,
+    escalations,
+    kyc,
+    onboarding,
+    renewals,
+    timeline,
+)
 from kamportal.services import clients as clients_service
 from kamportal.services import minutes as minutes_service
 from kamportal.services.calendar import BusinessCalendar, calendar_for
-from kamportal.services.clients import ClientProfile
+from kamportal.services.clients import ClientProfile, ContactDetails
+from kamportal.services.kyc_questions import CHOICE, QUESTIONS
+from kamportal.services.launch_checklists import (
+    CHECKLISTS,
+    FOUNDATION,
+    GOOGLE_SHOPPING,
+    LMS,
+    PRE_LAUNCH,
+    TEST_PAYMENTS_DISABLED,
+    UAT,
+)
 from kamportal.services.renewals import Fee
 
 DEMO_PASSWORD = "kam-demo-2026"
@@ -321,8 +346,6 @@ STORE_PREFIXES = (
     "Crescent", "Saffron", "Cedar", "Dana", "Hayat", "Bayan",
 )
 # fmt: on
-# A store name is a prefix and a noun of its industry: this many distinct demo clients.
-MAX_CLIENTS = len(STORE_PREFIXES) * sum(len(nouns) for nouns in INDUSTRIES.values())
 
 STATUS_WEIGHTS = {
     LifecycleStatus.LIVE: 60,
@@ -447,6 +470,14 @@ class SeedReport:
     complaints: int = 0
     renewals: int = 0
     invoices: int = 0
+    # Onboarding and launch (O1, O2, L1-L5): welcome emails sent and still owed, KYC links
+    # sent and questionnaires submitted, checklist items ticked, stores launched.
+    welcome_sent: int = 0
+    welcome_owed: int = 0
+    kyc_links: int = 0
+    kyc_submitted: int = 0
+    checklist_ticks: int = 0
+    launched: int = 0
 
     @property
     def nothing_added(self) -> bool:
@@ -458,19 +489,24 @@ def seed_demo(*, clients: int = DEFAULT_CLIENTS, seed: int = DEFAULT_SEED) -> Se
 
     The first `clients` demo stores of `seed` are created unless their store code exists,
     so running it again adds nothing and a larger `clients` adds only the extra stores.
-    Then each ACM's escalations and complaints that are missing, on their clients, and
-    their renewal stories with the sweeps that ran meanwhile (R1, R4, R7). The portal
-    clock is as it was afterwards, even when seeding fails.
+    A new store's onboarding and launch are replayed with it (O1, O2, L1-L5). Then each
+    ACM's escalations and complaints that are missing, on their clients, their renewal
+    stories with the sweeps that ran meanwhile (R1, R4, R7), and the launch stories'
+    clients that are missing (LAUNCH_STORIES: one at each stage of the onboarding). The
+    portal clock is as it was afterwards, even when seeding fails.
     """
     now = clock.now()
     report = SeedReport()
-    people = _seed_people(now, report)
-    _seed_clients(clients, seed, now, people, report)
-    db.session.flush()
-    _seed_escalations(seed, now, people, report)
-    db.session.flush()
-    _seed_renewals(seed, now, people, report)
-    db.session.flush()
+    with _public_url():
+        people = _seed_people(now, report)
+        _seed_clients(clients, seed, now, people, report)
+        db.session.flush()
+        _seed_escalations(seed, now, people, report)
+        db.session.flush()
+        _seed_renewals(seed, now, people, report)
+        db.session.flush()
+        _seed_launch_stories(seed, now, people, report)
+        db.session.flush()
     return report
 
 
@@ -558,11 +594,16 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
+def _store_code(name: str, index: int) -> str:
+    """The store code of the seed order's `index`-th store name."""
+    return f"{_slug(name)[:10].upper()}-{index + 1:03d}"
+
+
 def _seed_clients(
     count: int, seed: int, now: datetime, people: _People, report: SeedReport
 ) -> None:
-    names = _store_names(seed)[:count]
-    codes = [f"{_slug(name)[:10].upper()}-{i + 1:03d}" for i, (_, name) in enumerate(names)]
+    names = _store_names(seed)[: min(count, MAX_CLIENTS)]  # the last names are the stories'
+    codes = [_store_code(name, i) for i, (_, name) in enumerate(names)]
     existing: set[str] = set()
     for start in range(0, len(codes), 500):
         batch = codes[start : start + 500]
@@ -571,21 +612,20 @@ def _seed_clients(
         )
     golive = datetime.combine((now - timedelta(days=HISTORY_DAYS)).date(), time(7), UTC)
 
-    new: list[tuple[Client, list[_Event]]] = []
+    new: list[tuple[Client, list[_Event], _Onboarding | None]] = []
     for i, ((industry, name), code) in enumerate(zip(names, codes, strict=True)):
         if code in existing:
             continue
         rng = random.Random(f"{seed}:client:{i}")
-        client, events = _make_client(rng, i, industry, name, code, now, golive, people)
-        new.append((client, events))
+        new.append(_make_client(rng, i, industry, name, code, now, golive, people))
     if not new:
         return
 
-    db.session.add_all(client for client, _ in new)
+    db.session.add_all(client for client, _, _ in new)
     db.session.flush()
     event_rows: list[dict[str, Any]] = []
     audit_rows: list[dict[str, Any]] = []
-    for client, events in new:
+    for client, events, _ in new:
         event_rows += [e.row(client.id) for e in events]
         audit_rows.append(
             {
@@ -600,9 +640,13 @@ def _seed_clients(
             }
         )
         report.contacts += len(client.contacts)
-    for client, _ in new:
+    _replay_onboardings(
+        [(client, plan) for client, _, plan in new if plan is not None], seed, now, people, report
+    )
+    for client, _, _ in new:
         event_rows += _seed_meetings(client, seed, now, people, report)
-    event_rows += _seed_todays_meetings([client for client, _ in new], now, report)
+    db.session.flush()
+    event_rows += _seed_todays_meetings([client for client, _, _ in new], now, report)
     # render_nulls keeps every row's columns the same, so the rows go in as one batch.
     db.session.execute(insert(TimelineEvent).execution_options(render_nulls=True), event_rows)
     db.session.execute(insert(AuditEvent).execution_options(render_nulls=True), audit_rows)
@@ -684,7 +728,7 @@ def _make_client(
     now: datetime,
     golive: datetime,
     people: _People,
-) -> tuple[Client, list[_Event]]:
+) -> tuple[Client, list[_Event], _Onboarding | None]:
     market: Market = rng.choices(MARKETS, weights=[m.weight for m in MARKETS])[0]
     status: LifecycleStatus = _weighted(rng, STATUS_WEIGHTS)
     plan: Plan = _weighted(rng, PLAN_WEIGHTS)
@@ -709,7 +753,9 @@ def _make_client(
         soon = 0.25 if status is LifecycleStatus.AT_RISK else 0.12
         ahead = rng.randint(1, 30) if rng.random() < soon else rng.randint(31, 365)
         renewal = today + timedelta(days=ahead)
-        min_age = 90 if status is LifecycleStatus.LIVE else 180
+        # A live store came to the portal live, imported with its history: the launches
+        # of the portal's months are the launch stories' (LAUNCH_STORIES).
+        min_age = HISTORY_DAYS + 1 if status is LifecycleStatus.LIVE else 180
         years = 1
         while _anniversary(renewal, -years) > today - timedelta(days=min_age):
             years += 1
@@ -734,7 +780,8 @@ def _make_client(
         timezone=rng.choice(market.timezones),
         industry=industry,
         language="ar" if rng.random() < market.arabic_share else "en",
-        status=status.value,
+        # A new client starts onboarding; the launch moves it on (`_replay_onboarding`).
+        status=(LifecycleStatus.ONBOARDING if is_new else status).value,
         acm_id=acm.id,
         subscribed_at=subscribed_at,
         renewal_date=renewal,
@@ -761,11 +808,30 @@ def _make_client(
     client.updated_at = max(
         (e.at for e in events if e.kind.value.startswith("client_")), default=created_at
     )
-    return client, events
+    return client, events, story.onboarding
 
 
 def _at_hour(rng: random.Random, day: date) -> datetime:
     return datetime.combine(day, time(rng.randint(6, 15), rng.randrange(60)), UTC)
+
+
+def _office_time(rng: random.Random, team: TeamSpec, after: datetime) -> datetime:
+    """The first moment at or after `after` inside the team's working week and hours,
+    plus a few minutes so it does not look scheduled."""
+    zone = ZoneInfo(team.timezone)
+    local = after.astimezone(zone)
+    day = local.date()
+    for _ in range(14):
+        opens = datetime.combine(day, team.starts, zone)
+        closes = datetime.combine(day, team.ends, zone) - timedelta(minutes=30)
+        if day.isoweekday() in team.weekdays and local < closes:
+            start = max(local, opens)
+            spare = int((closes - start).total_seconds() // 60)
+            moment = start + timedelta(minutes=rng.randint(0, min(spare, 90)))
+            return moment.astimezone(UTC)
+        day += timedelta(days=1)
+        local = datetime.combine(day, time(0), zone)
+    return after
 
 
 @dataclass
@@ -816,6 +882,7 @@ class _Story:
     reassigned_at: datetime | None = None
     events: list[_Event] = field(default_factory=list)
     phases: list[tuple[datetime, LifecycleStatus]] = field(default_factory=list)
+    onboarding: _Onboarding | None = None
 
     def reassign(self, previous: User, at: datetime) -> None:
         self.previous_acm = previous
@@ -824,22 +891,7 @@ class _Story:
     # -- time ------------------------------------------------------------------------------
 
     def office_time(self, after: datetime) -> datetime:
-        """The first moment at or after `after` inside the team's working week and hours,
-        plus a few minutes so it does not look scheduled."""
-        zone = ZoneInfo(self.team.timezone)
-        local = after.astimezone(zone)
-        day = local.date()
-        for _ in range(14):
-            opens = datetime.combine(day, self.team.starts, zone)
-            closes = datetime.combine(day, self.team.ends, zone) - timedelta(minutes=30)
-            if day.isoweekday() in self.team.weekdays and local < closes:
-                start = max(local, opens)
-                spare = int((closes - start).total_seconds() // 60)
-                moment = start + timedelta(minutes=self.rng.randint(0, min(spare, 90)))
-                return moment.astimezone(UTC)
-            day += timedelta(days=1)
-            local = datetime.combine(day, time(0), zone)
-        return after
+        return _office_time(self.rng, self.team, after)
 
     def office_time_before(self, before: datetime) -> datetime:
         """A moment inside the team's working week and hours, at or shortly before `before`."""
@@ -1006,15 +1058,13 @@ class _Story:
         return events
 
     def onboard(self, status: LifecycleStatus, primary: Contact) -> datetime:
-        """Welcome email within 48 business hours (O2), KYC (O1), onboarding meeting (O3)."""
+        """Welcome email within 48 business hours (O2), KYC (O1), onboarding meeting (O3)
+        and the launch (L1). The onboarding meeting is told here; the rest is replayed
+        through the services once the client exists (`_Onboarding`)."""
         rng, client = self.rng, self.client
         welcome = self.office_time(client.created_at + timedelta(hours=rng.uniform(1, 20)))
-        self.email_sent(welcome, primary, f"Welcome to ExpandCart – {client.store_code}", "O2")
         kyc = welcome + timedelta(minutes=rng.randint(10, 60))
-        self.email_sent(kyc, primary, "Your KYC questionnaire", "O1")
-        self.email_received(
-            kyc + timedelta(hours=rng.uniform(18, 72)), primary, "Re: Your KYC questionnaire"
-        )
+        answered = kyc + timedelta(hours=rng.uniform(18, 72))
         meeting = self.office_time(welcome + timedelta(days=rng.uniform(2, 5)))
         self.call(
             meeting,
@@ -1029,14 +1079,10 @@ class _Story:
             "Minutes of our onboarding meeting",
             "G5",
         )
+        plan = self.onboarding = _Onboarding(status, welcome, kyc, answered, meeting)
         if status is not LifecycleStatus.ONBOARDING:
-            self.status_change(
-                self.office_time(meeting + timedelta(days=rng.uniform(1, 3))),
-                LifecycleStatus.LAUNCHING,
-            )
-        if status not in (LifecycleStatus.ONBOARDING, LifecycleStatus.LAUNCHING):
-            launched = client.subscribed_at + timedelta(days=rng.uniform(40, 80))
-            self.status_change(self.office_time(launched), LifecycleStatus.LIVE)
+            plan.lms_at = self.office_time(meeting + timedelta(days=rng.uniform(1, 3)))
+            self.phases.append((plan.lms_at, LifecycleStatus.LAUNCHING))
         return meeting
 
     def plan_phases(self, status: LifecycleStatus) -> datetime | None:
@@ -1230,7 +1276,6 @@ def _seed_meetings(
                 else MeetingType.WEEKLY
             )
             meeting(kind, starts_at)
-    db.session.flush()
     return rows
 
 
@@ -1685,12 +1730,13 @@ def _seed_escalations(seed: int, now: datetime, people: _People, report: SeedRep
     Messages of the past look delivered, as the delivery job would have left them (their
     jobs then find them sent and send nothing).
     """
+    launch_codes = [code for _, _, _, code in _launch_story_clients(seed)]
     with _replaying_the_past() as added:
         for spec in TEAMS:
             acms = people.acms(spec.name)
             plans = zip(acms, DEMO_ESCALATIONS[spec.name], DEMO_COMPLAINTS[spec.name], strict=True)
             for index, (acm, stories, complaints) in enumerate(plans):
-                candidates = _story_clients(acm)
+                candidates = _story_clients(acm, launch_codes)
                 for story in stories:
                     _tell_escalation(
                         story,
@@ -1748,13 +1794,16 @@ def _acm_clients(
     )
 
 
-def _story_clients(acm: User) -> list[Client]:
+def _story_clients(acm: User, launch_codes: list[str]) -> list[Client]:
     """The ACM's clients with no escalation, no complaint and no renewal yet, at-risk ones
-    first (a renewal story's client is left to it, so its ACM stays the same)."""
+    first (a renewal story's client is left to it, so its ACM stays the same). A launch
+    story's client (its store code in `launch_codes`) is left to its story too, so a second
+    run finds what the first did."""
     told = or_(
         exists().where(Escalation.client_id == Client.id),
         exists().where(Complaint.client_id == Client.id),
         exists().where(Renewal.client_id == Client.id),
+        Client.store_code.in_(launch_codes),
     )
     return _acm_clients(acm, _STORY_STATUSES, without=told)
 
@@ -2473,3 +2522,882 @@ class _RenewalTale:
                 f"by {clock.now():%Y-%m-%d %H:%M}"
             )
         return renewal
+
+
+# --- Onboarding and launch (O1, O2, L1-L5) ----------------------------------------------------
+
+# The demo server's address (`flask kam serve`, which `make demo` runs): the KYC links of the
+# demo's emails open the questionnaire there (O1), unless PUBLIC_URL says otherwise.
+DEMO_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
+@contextmanager
+def _public_url() -> Iterator[None]:
+    """KYC links are built on PUBLIC_URL, and seeding has no request to take the portal's
+    address from: the demo server's stands in while seeding, unless one is set."""
+    config = current_app.config
+    previous = config.get("PUBLIC_URL")
+    if previous:
+        yield
+        return
+    config["PUBLIC_URL"] = DEMO_PUBLIC_URL
+    try:
+        yield
+    finally:
+        config["PUBLIC_URL"] = previous
+
+
+@dataclass
+class _Onboarding:
+    """A new store's onboarding as its story tells it, replayed through the services once
+    the store exists (`_replay_onboarding`): the status it reached (onboarding or
+    launching: a live store came to the portal live), when the welcome email (O2) and the
+    KYC link (O1) went, when the client answered, when the onboarding meeting was (O3) and
+    when the launch started (L1)."""
+
+    status: LifecycleStatus
+    welcome_at: datetime
+    kyc_at: datetime
+    answered_at: datetime
+    meeting_at: datetime
+    lms_at: datetime | None = None
+
+
+# The KYC answers (O1) of demo clients, plausible for their market and industry.
+COUNTRY_NAMES = {
+    "EG": "Egypt", "SA": "Saudi Arabia", "AE": "the UAE", "KW": "Kuwait", "BH": "Bahrain",
+    "QA": "Qatar", "OM": "Oman", "JO": "Jordan", "GB": "the UK", "US": "the US",
+}  # fmt: skip
+CITIES = {
+    "EG": ("Cairo", "Alexandria", "Giza", "Mansoura"),
+    "SA": ("Riyadh", "Jeddah", "Dammam", "Khobar"),
+    "AE": ("Dubai", "Abu Dhabi", "Sharjah"),
+    "KW": ("Kuwait City", "Hawalli"),
+    "BH": ("Manama",),
+    "QA": ("Doha",),
+    "OM": ("Muscat",),
+    "JO": ("Amman", "Irbid"),
+    "GB": ("London", "Manchester"),
+    "US": ("New York", "Chicago", "Los Angeles"),
+}
+SELLING_AREAS = (
+    "{country} first, then the rest of the GCC",
+    "{country} only for now",
+    "The main cities of {country}; shipping abroad next year",
+    "{country} and the neighbouring countries",
+)
+TARGET_CUSTOMERS = (
+    "Women aged 25 to 45 who shop on their phones.",
+    "Young families in the big cities who want delivery the next day.",
+    "Gift buyers for Ramadan, Eid and weddings.",
+    "Customers of our shops who ask to order online.",
+    "Professionals who compare prices and read reviews before buying.",
+)
+MAIN_PRODUCTS = {
+    "Fashion & apparel": "Abayas, modest dresses and everyday wear, in seasonal collections.",
+    "Beauty & cosmetics": "Skin care, make-up and hair care, local and imported brands.",
+    "Perfumes & oud": "Oud, bakhoor and our own perfume blends, with gift sets.",
+    "Electronics": "Phones, accessories, headphones and smart-home devices.",
+    "Home & furniture": "Sofas, dining sets, rugs and home decor.",
+    "Grocery & food": "Fresh groceries, pantry staples and imported specialities.",
+    "Coffee & sweets": "Specialty coffee beans, dates and sweets boxes.",
+    "Jewellery & watches": "Gold and silver jewellery and watches, made to order.",
+    "Books & stationery": "Arabic and English books, school and office supplies.",
+    "Toys & baby": "Toys, baby care products and nursery furniture.",
+    "Sports & fitness": "Gym equipment, sportswear and supplements.",
+    "Health & pharmacy": "Vitamins, personal care and over-the-counter products.",
+    "Automotive": "Spare parts, tyres and car-care products.",
+    "Pet supplies": "Pet food, accessories and grooming products.",
+    "Flowers & gifts": "Fresh flowers, gift boxes and same-day delivery bouquets.",
+}
+SPECIAL_REQUIREMENTS = (
+    "Cash on delivery is a must: most of our customers pay that way.",
+    "Prices must show VAT.",
+    "Every product in Arabic and English.",
+    "Delivery slots for fresh products.",
+)
+
+
+def _kyc_answers(rng: random.Random, client: Client) -> dict[str, str]:
+    """The client's answers to every question of the KYC questionnaire (O1), in its order."""
+    country = COUNTRY_NAMES.get(client.country, client.country)
+    texts = {
+        "location": f"{rng.choice(CITIES.get(client.country, ('the capital',)))}, {country}",
+        "area_of_interest": _sentence(rng.choice(SELLING_AREAS).format(country=country)),
+        "industry": client.industry or "Retail",
+        "target_customers": rng.choice(TARGET_CUSTOMERS),
+        "main_products": MAIN_PRODUCTS.get(client.industry or "", "A range of products."),
+    }
+    if rng.random() < 0.5:
+        texts["special_requirements"] = rng.choice(SPECIAL_REQUIREMENTS)
+    answers: dict[str, str] = {}
+    for key, question in QUESTIONS.items():
+        if question.kind == CHOICE:
+            answers[key] = rng.choice(question.choices)
+        elif key in texts:
+            answers[key] = texts[key]
+        elif not question.optional:
+            answers[key] = "To be discussed at the onboarding meeting."
+    return answers
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _first(answers: dict[str, str], share: float) -> dict[str, str]:
+    """The first `share` of the answers: a form left half-done."""
+    return dict(list(answers.items())[: max(1, round(len(answers) * share))])
+
+
+def _send_welcome(client: Client, acm: User) -> None:
+    """O2: the ACM sends the welcome email as the portal drafts it."""
+    onboarding.send_welcome(client, actor=acm, body=onboarding.draft_welcome(client).body)
+
+
+def _client_answers(client: Client, answers: dict[str, str], *, submit: bool) -> None:
+    """O1: the client opens the emailed link (still working) and saves, or submits, answers."""
+    link = kyc.questionnaire_of(client)
+    questionnaire = kyc.open_link(kyc.token_for(link))
+    kyc.save_answers(questionnaire, answers, actor=None, submit=submit)
+
+
+# When each launch checklist is worked on, as shares of the launch (L1, L3-L5): the LMS steps
+# first, the marketing accounts alongside, Google Shopping once products are in, the
+# pre-launch checks after the LMS steps, the UAT last.
+LAUNCH_WINDOWS: dict[str, tuple[float, float]] = {
+    LMS.key: (0.0, 0.7),
+    FOUNDATION.key: (0.05, 0.8),
+    GOOGLE_SHOPPING.key: (0.45, 0.95),
+    PRE_LAUNCH.key: (0.7, 0.9),
+    UAT.key: (0.9, 1.0),
+}
+# L2: what an LMS step delivers, counted against the contract as the step is done.
+LMS_DELIVERIES = {
+    "logo-slogan": UsageKind.LOGO,
+    "banners-sliders": UsageKind.SLIDES,
+    "products": UsageKind.PRODUCTS,
+    "categories": UsageKind.CATEGORIES,
+}
+# L1: what the ACM writes on an item as they tick it, with its evidence ({drive}: the
+# client's LMS folder, {mail}: the email archive, {ticket}: the LMS ticket, {domain}: the
+# store's). All on the reserved .example domain.
+CHECKLIST_NOTES: dict[tuple[str, str], tuple[str, tuple[str, ...]]] = {
+    (LMS.key, "domain-ssl"): (
+        "Domain www.{domain} linked; SSL certificate active.",
+        ("https://www.{domain}/", "{ticket}"),
+    ),
+    (LMS.key, "template"): (
+        "The client chose the template on our call, out of three we shortlisted.",
+        ("{drive}/template-shortlist.pdf",),
+    ),
+    (LMS.key, "branding"): (
+        "Colours and final layout approved by the client by email.",
+        ("{mail}/branding-approval",),
+    ),
+    (LMS.key, "logo-slogan"): (
+        "Logo and slogan approved; the one change the contract allows is still unused.",
+        ("{drive}/logo-final.png",),
+    ),
+    (LMS.key, "banners-sliders"): (
+        "Home page sliders and category banners delivered and approved.",
+        ("{drive}/banners.zip", "{mail}/banners-approval"),
+    ),
+    (LMS.key, "products"): (
+        "Products imported from the client's Excel template.",
+        ("{drive}/products.xlsx",),
+    ),
+    (LMS.key, "categories"): ("Categories in Arabic and English.", ()),
+    (LMS.key, "payment-shipping-integration"): (
+        "Card payments and cash on delivery live; the courier is integrated.",
+        ("{ticket}",),
+    ),
+    (LMS.key, "mail-server"): ("Store emails go out from the client's domain.", ()),
+    (FOUNDATION.key, "facebook-pixel"): (
+        "The pixel fires on the product, cart and checkout pages.",
+        ("{drive}/pixel-helper.png",),
+    ),
+    (FOUNDATION.key, "google-analytics"): (
+        "GA4 property created; the client's marketing agency has access.",
+        (),
+    ),
+    (GOOGLE_SHOPPING.key, "feed-errors"): (
+        "Missing GTINs and price mismatches fixed in the feed.",
+        ("{drive}/merchant-centre-diagnostics.png",),
+    ),
+    (PRE_LAUNCH.key, "test-order"): (
+        "Test orders through every payment and shipping method: all went through.",
+        ("{drive}/test-orders.pdf", "{mail}/test-orders"),
+    ),
+    (PRE_LAUNCH.key, "mobile-checkout"): (
+        "Checked on an iPhone and an Android phone.",
+        ("{drive}/mobile-checkout.png",),
+    ),
+    (UAT.key, TEST_PAYMENTS_DISABLED): (
+        "Test mode switched off on the payment gateway, just before the launch.",
+        ("{drive}/gateway-live-mode.png",),
+    ),
+    (UAT.key, "checkout"): (
+        "Bought a product from start to finish with a real card, then refunded it.",
+        ("{mail}/uat-order",),
+    ),
+}
+# The accounts a client often has before the launch starts: ticked at the onboarding meeting.
+EXISTING_ACCOUNTS = ("facebook-business", "facebook-page", "instagram")
+EXISTING_ACCOUNT_NOTE = "The client already had this account and gave us access."
+
+
+def _launch_plan(counts: dict[str, int]) -> list[tuple[float, str, str]]:
+    """The first counts[key] items of each checklist, each with its share of the launch:
+    a checklist done to its end is spread over its window (LAUNCH_WINDOWS), one left
+    partway over its window's start to the end of the launch."""
+    plan: list[tuple[float, str, str]] = []
+    for key, (first, last) in LAUNCH_WINDOWS.items():
+        items = CHECKLISTS[key].items
+        count = min(counts.get(key, 0), len(items))
+        end = last if count == len(items) else 1.0
+        plan += [
+            (first + (end - first) * i / count, key, item.key)
+            for i, item in enumerate(items[:count])
+        ]
+    return sorted(plan)
+
+
+def _note_for(
+    client: Client, checklist: str, item_key: str, rng: random.Random
+) -> tuple[str | None, list[str] | None]:
+    """The note and evidence the ACM writes on an item, if it is one they write on (L1)."""
+    written = CHECKLIST_NOTES.get((checklist, item_key))
+    if written is None:
+        return None, None
+    code = client.store_code.lower()
+    places = {
+        "domain": f"{_slug(client.store_name)}.example",
+        "drive": f"https://drive.{STAFF_DOMAIN}/lms/{code}",
+        "mail": f"https://mail.{STAFF_DOMAIN}/archive/{code}",
+        "ticket": f"https://jira.{STAFF_DOMAIN}/browse/LMS-{rng.randrange(1000, 10000)}",
+    }
+    note, evidence = written
+    return note.format(**places), [link.format(**places) for link in evidence]
+
+
+@dataclass
+class _Happenings:
+    """What happens to one client, each at its instant, done in the order it happened with
+    the portal clock there; nothing at or after `until`."""
+
+    until: datetime
+    items: list[tuple[datetime, Callable[[], object]]] = field(default_factory=list)
+
+    def at(self, moment: datetime, action: Callable[[], object]) -> None:
+        if moment < self.until:
+            self.items.append((moment.replace(microsecond=0), action))
+
+    def run(self) -> None:
+        for moment, action in sorted(self.items, key=lambda item: item[0]):  # stable
+            clock.freeze(moment)
+            action()
+
+
+def _ticks(
+    happenings: _Happenings,
+    client: Client,
+    acm: User,
+    moments: list[tuple[datetime, str, str]],
+    deliveries: dict[UsageKind, tuple[int, ...]],
+    rng: random.Random,
+    *,
+    calendar: BusinessCalendar,
+    started: datetime,
+    notes: float,
+) -> None:
+    """L1-L5: each item ticked by the ACM at its moment, a share of them (`notes`) with a
+    note and evidence; an LMS step that delivers what the contract counts (L2) has its
+    deliveries recorded first, a business day apart up to the tick, after the launch
+    `started`."""
+    for moment, checklist, item_key in moments:
+        kind = LMS_DELIVERIES.get(item_key) if checklist == LMS.key else None
+        batches = deliveries.get(kind, ()) if kind else ()
+        for n, quantity in enumerate(batches):
+            earlier = len(batches) - 1 - n
+            delivered = calendar.subtract_business_hours(moment, 8 * earlier)
+            happenings.at(
+                max(delivered, started + timedelta(minutes=10 + n)),
+                partial(contract_limits.record_usage, client, kind.value, quantity, actor=acm),
+            )
+        note, evidence = _note_for(client, checklist, item_key, rng)
+        if rng.random() >= notes:
+            note, evidence = None, None
+        happenings.at(
+            moment,
+            partial(
+                onboarding.update_item,
+                client,
+                checklist,
+                item_key,
+                actor=acm,
+                done=True,
+                note=note,
+                evidence=evidence,
+            ),
+        )
+
+
+def _replay_onboardings(
+    new: list[tuple[Client, _Onboarding]],
+    seed: int,
+    now: datetime,
+    people: _People,
+    report: SeedReport,
+) -> None:
+    """O1, O2, L1-L4: the new stores' onboarding as their stories tell it, replayed through
+    the services with the portal clock at its instants: registered (the welcome email owed
+    on the Enterprise plan, the launch checklists), welcomed, sent the KYC link, answering
+    it, and for a store launching now its launch so far, ticked item by item with what the
+    contract counts (L2). Messages of the past look delivered."""
+    if not new:
+        return
+    calendars = {spec.name: calendar_for(people.leader(spec.name).team) for spec in TEAMS}
+    with _replaying_the_past() as added:
+        for client, plan in new:
+            team = people.teams[client.acm.team.name]
+            rng = random.Random(f"{seed}:onboarding:{client.store_code}")
+            _replay_onboarding(
+                client, plan, team=team, calendar=calendars[team.name], now=now, rng=rng
+            )
+        db.session.flush()
+        _delivered([row for row in added if isinstance(row, OutboxMessage)])
+    _count_onboarding(added, report)
+
+
+def _replay_onboarding(
+    client: Client,
+    plan: _Onboarding,
+    *,
+    team: TeamSpec,
+    calendar: BusinessCalendar,
+    now: datetime,
+    rng: random.Random,
+) -> None:
+    """One new store's onboarding (`_replay_onboardings`), as it happened until now."""
+    acm = client.acm
+    happenings = _Happenings(until=now - timedelta(minutes=10))
+    clock.freeze(client.created_at)
+    onboarding.client_registered(client)
+    if client.plan == Plan.ENTERPRISE.value:  # O2 is the Enterprise plan's
+        happenings.at(plan.welcome_at, partial(_send_welcome, client, acm))
+    happenings.at(plan.kyc_at, partial(kyc.send_link, client, actor=acm))
+    # O1: most clients answer through the link; some leave it half-done, or do not open
+    # it, and the ACM fills it in at the onboarding meeting (or still waits).
+    answers = _kyc_answers(rng, client)
+    during_meeting = plan.meeting_at + timedelta(minutes=rng.randint(15, 40))
+    way = rng.random()
+    if way < 0.65:
+        happenings.at(plan.answered_at, partial(_client_answers, client, answers, submit=True))
+    else:
+        if way < 0.85 and plan.answered_at < plan.meeting_at:
+            half = _first(answers, rng.uniform(0.3, 0.7))
+            happenings.at(plan.answered_at, partial(_client_answers, client, half, submit=False))
+        if plan.status is not LifecycleStatus.ONBOARDING or rng.random() < 0.6:
+            happenings.at(
+                during_meeting,
+                partial(kyc.answers_for_acm, client, answers, actor=acm, submit=True),
+            )
+    if plan.lms_at is None:
+        if rng.random() < 0.5:  # L3: accounts the client already had
+            for item_key in EXISTING_ACCOUNTS[: rng.randint(1, len(EXISTING_ACCOUNTS))]:
+                happenings.at(
+                    during_meeting + timedelta(minutes=30),
+                    partial(
+                        onboarding.update_item,
+                        client,
+                        FOUNDATION.key,
+                        item_key,
+                        actor=acm,
+                        done=True,
+                        note=EXISTING_ACCOUNT_NOTE,
+                    ),
+                )
+        happenings.run()
+        return
+    # L1-L4: the launch so far, every item at its share of it: an LMS step every few days,
+    # a few marketing accounts, Google Shopping hardly begun. Under 0.85 of the way: the
+    # UAT (L5) has not started.
+    counts = {key: len(definition.items) for key, definition in CHECKLISTS.items()}
+    counts[FOUNDATION.key] = rng.randint(1, 6)
+    counts[GOOGLE_SHOPPING.key] = rng.randint(0, 3)
+    end = happenings.until
+    span = max(timedelta(days=rng.uniform(90, 140)), (end - plan.lms_at) / 0.85)
+    moments = []
+    for share, checklist, item_key in _launch_plan(counts):
+        moment = plan.lms_at
+        if share:
+            moment = _office_time(rng, team, plan.lms_at + span * share)
+        if moment < end:
+            moments.append((moment, checklist, item_key))
+    deliveries = {
+        UsageKind.LOGO: (1,),
+        UsageKind.SLIDES: (rng.randint(3, 7),),
+        UsageKind.PRODUCTS: (rng.randint(60, 190),),
+        UsageKind.CATEGORIES: (rng.randint(6, 40),),
+    }
+    _ticks(
+        happenings,
+        client,
+        acm,
+        moments,
+        deliveries,
+        rng,
+        calendar=calendar,
+        started=plan.lms_at,
+        notes=0.3,
+    )
+    happenings.run()
+
+
+def _count_onboarding(added: list[Any], report: SeedReport) -> None:
+    """What a replay added, for the report: timeline events and minutes, and the
+    onboarding's welcome emails, KYC links and answers, ticks and launches."""
+    for row in added:
+        if isinstance(row, WelcomeEmail):
+            if row.sent_at is None:
+                report.welcome_owed += 1
+            else:
+                report.welcome_sent += 1
+        elif isinstance(row, KycQuestionnaire):
+            report.kyc_submitted += row.submitted_at is not None
+        elif isinstance(row, Minutes):
+            report.minutes += 1
+        elif isinstance(row, TimelineEvent):
+            report.events += 1
+            if row.kind == TimelineKind.KYC_LINK_SENT.value:
+                report.kyc_links += 1
+            elif row.kind == TimelineKind.STORE_LAUNCHED.value:
+                report.launched += 1
+            elif row.kind == TimelineKind.CHECKLIST_ITEM.value:
+                report.checklist_ticks += "ticked" in row.detail.get("changes", ())
+
+
+# --- Launch stories: a client at each stage of the onboarding (O1, O2, L1-L5) ------------------
+
+
+@dataclass(frozen=True)
+class LaunchStep:
+    """One thing done in a launch story, `ago` days before now, a little into the team's
+    business hours.
+
+    "welcome" (O2) and "kyc_link" (O1): the ACM sends them. "kyc_started" and
+    "kyc_submitted": the client saves part of the answers, or submits them all, through
+    the link. "kyc_call": the ACM's call (`text`: its notes), in which the ACM fills the
+    questionnaire in; its minutes are sent (G5). "revoke": the ACM revokes the link and
+    notes why (`text`). "note": the ACM's note. "meeting": the onboarding meeting (O3), a
+    call whose minutes are sent; "call": a weekly call, a follow-up without requests.
+    "lms": the first LMS step is ticked and the launch starts (L1); "ticks": the story's
+    `progress` is ticked, spread from the "lms" step to this one, with its `deliveries`
+    (L2). "usage": `quantity` of `what` delivered (L2); "exception": the team leader
+    agrees `quantity` more on the limit `what`, with the reason `text`. "launch": the ACM
+    launches the store, the UAT complete; "override": the leader launches it before, for
+    the reason `text` (L5).
+    """
+
+    kind: str
+    ago: float
+    text: str = ""
+    what: str = ""
+    quantity: int = 0
+
+
+@dataclass(frozen=True)
+class LaunchStory:
+    """One demo client on the Enterprise plan, registered by its ACM (the team's `acm`-th)
+    `subscribed` days after it subscribed, at the stage `shows` says. With `welcome_left`,
+    it subscribed so that its welcome email (O2), not sent, is due in that many business
+    hours (negative: overdue by as many). `progress`: how many items of each checklist
+    the "ticks" step ticks (in the checklist's order); `deliveries`: what each LMS step
+    delivers (L2), in batches."""
+
+    shows: str
+    team: str
+    acm: int
+    subscribed: float = 0.0
+    welcome_left: float | None = None
+    steps: tuple[LaunchStep, ...] = ()
+    progress: tuple[tuple[str, int], ...] = ()
+    deliveries: tuple[tuple[UsageKind, tuple[int, ...]], ...] = ()
+
+
+MEETING_MINUTES = (
+    "The LMS roadmap: domain and template first, then branding, products, categories and "
+    "payments.\nA weekly call at the same day and time.\nEmail is the official channel; "
+    "WhatsApp only to ask you to check your email."
+)
+KYC_CALL_MINUTES = (
+    "We went through the KYC questionnaire together; your answers are saved on your "
+    "account.\nNext: the onboarding meeting on Zoom, to agree the LMS roadmap."
+)
+_S = LaunchStep
+_ALL = {key: len(definition.items) for key, definition in CHECKLISTS.items()}
+
+# fmt: off
+LAUNCH_STORIES: tuple[LaunchStory, ...] = (
+    LaunchStory("welcome email due in a few business hours (O2)", "Cairo", 0, welcome_left=5),
+    LaunchStory("welcome email overdue (O2)", "Cairo", 1, welcome_left=-6),
+    LaunchStory(
+        "KYC filled in by the ACM during a call (O1)", "Cairo", 2, 10,
+        steps=(_S("welcome", 9.9), _S("kyc_link", 9.85),
+               _S("kyc_call", 2.5, "The client had no time for the form: we went through the "
+                  "questionnaire together on the call."))),
+    LaunchStory(
+        "launching: checklists partly ticked, products near the 200 limit (L1-L3, L2)",
+        "Cairo", 3, 34,
+        steps=(_S("welcome", 33.9), _S("kyc_link", 33.85), _S("kyc_submitted", 32.5),
+               _S("meeting", 30, "Onboarding meeting: agreed the LMS roadmap, a weekly call on "
+                  "Mondays and email as the official channel."),
+               _S("lms", 28),
+               _S("call", 14, "Logo and banners approved; the client sends the products sheet "
+                  "this week."),
+               _S("call", 4, "Categories done in Arabic and English; the courier integration "
+                  "waits for the client's contract."),
+               _S("ticks", 0.3)),
+        progress=(("lms", 9), ("foundation", 6)),
+        deliveries=((UsageKind.LOGO, (1,)), (UsageKind.SLIDES, (4, 2)),
+                    (UsageKind.PRODUCTS, (120, 68)), (UsageKind.CATEGORIES, (22,)))),
+    LaunchStory(
+        "products past the 200 limit of the launch: the leader agreed an exception (L2)",
+        "Cairo", 0, 46,
+        steps=(_S("welcome", 45.9), _S("kyc_link", 45.85), _S("kyc_submitted", 44),
+               _S("meeting", 42, "Onboarding meeting: agreed the LMS roadmap and a weekly call "
+                  "on Tuesdays."),
+               _S("lms", 40), _S("ticks", 3),
+               _S("exception", 2.5, "The client's summer collection (58 products) arrived "
+                  "during the launch: agreed 60 more products, to launch with the whole "
+                  "catalogue.", what="products_lms", quantity=60),
+               _S("usage", 1.5, "Summer collection", what="products", quantity=58),
+               _S("call", 1, "Summer collection uploaded; Google Shopping feed next.")),
+        progress=(("lms", 11), ("foundation", 5)),
+        deliveries=((UsageKind.LOGO, (1,)), (UsageKind.SLIDES, (7,)),
+                    (UsageKind.PRODUCTS, (150, 50)), (UsageKind.CATEGORIES, (35,)))),
+    LaunchStory(
+        "welcome email sent on time; KYC link sent, not opened yet (O2, O1)", "Riyadh", 0, 3,
+        steps=(_S("welcome", 2.9), _S("kyc_link", 2.85))),
+    LaunchStory(
+        "KYC started: the client saved part of the answers (O1)", "Riyadh", 1, 6,
+        steps=(_S("welcome", 5.8), _S("kyc_link", 5.75), _S("kyc_started", 3))),
+    LaunchStory(
+        "KYC link expired unanswered (O1)", "Riyadh", 2, 24,
+        steps=(_S("welcome", 23.8), _S("kyc_link", 23.75),
+               _S("note", 9, "The owner is travelling until the end of the month; a new KYC "
+                  "link goes out when he is back."))),
+    LaunchStory(
+        "UAT complete: ready to launch (L5)", "Riyadh", 3, 62,
+        steps=(_S("welcome", 61.9), _S("kyc_link", 61.85), _S("kyc_submitted", 59),
+               _S("meeting", 57, "Onboarding meeting: agreed the LMS roadmap; weekly call on "
+                  "Sundays."),
+               _S("lms", 55),
+               _S("usage", 41, "The client asked for a darker logo", what="logo_change",
+                  quantity=1),
+               _S("call", 30, "Products, categories and payments done; the mail server and "
+                  "the settings are next."),
+               _S("call", 9, "Pre-launch checks under way; the UAT walk-through is booked."),
+               _S("ticks", 0.4)),
+        progress=(*_ALL.items(), ("foundation", 6), ("google_shopping", 2)),
+        deliveries=((UsageKind.LOGO, (1,)), (UsageKind.SLIDES, (5, 2)),
+                    (UsageKind.PRODUCTS, (130, 66)), (UsageKind.CATEGORIES, (31,)))),
+    LaunchStory(
+        "launched by the team leader's override, the UAT not complete (L5)", "Riyadh", 1, 58,
+        steps=(_S("welcome", 57.9), _S("kyc_link", 57.85), _S("kyc_submitted", 56),
+               _S("meeting", 53, "Onboarding meeting: agreed the LMS roadmap and a weekly "
+                  "call."),
+               _S("lms", 50), _S("ticks", 2.3),
+               _S("override", 2, "The client's launch campaign is booked for tomorrow and the "
+                  "ads are paid; the product descriptions are being rewritten by their agency "
+                  "and are checked next week, with the installed apps."),
+               _S("call", 0.5, "First orders came in overnight; the client is happy with the "
+                  "launch.")),
+        progress=(*_ALL.items(), ("foundation", 4), ("google_shopping", 0), ("uat", 10)),
+        deliveries=((UsageKind.LOGO, (1,)), (UsageKind.SLIDES, (6,)),
+                    (UsageKind.PRODUCTS, (90, 45)), (UsageKind.CATEGORIES, (18,)))),
+    LaunchStory(
+        "welcome email due tomorrow (O2)", "Dubai", 0, welcome_left=22),
+    LaunchStory(
+        "welcome email overdue by two business days (O2)", "Dubai", 1, welcome_left=-15),
+    LaunchStory(
+        "KYC submitted by the client through the link (O1)", "Dubai", 2, 8,
+        steps=(_S("welcome", 7.9), _S("kyc_link", 7.8), _S("kyc_submitted", 5.5))),
+    LaunchStory(
+        "KYC link revoked (O1)", "Dubai", 3, 7,
+        steps=(_S("welcome", 6.9), _S("kyc_link", 6.8),
+               _S("revoke", 4, "Revoked the KYC link: the owner wants the new operations "
+                  "manager to answer it; a new link goes to her once she starts."))),
+    LaunchStory(
+        "launched with the UAT complete (L5)", "Dubai", 1, 76,
+        steps=(_S("welcome", 75.9), _S("kyc_link", 75.8), _S("kyc_submitted", 73),
+               _S("meeting", 71, "Onboarding meeting: agreed the LMS roadmap and a weekly call "
+                  "on Wednesdays."),
+               _S("lms", 68),
+               _S("call", 35, "Payments, shipping and the mail server done; the settings and "
+                  "the developer accounts are next."),
+               _S("call", 12, "Pre-launch checks almost done; the UAT walk-through is booked."),
+               _S("ticks", 4.2), _S("launch", 4),
+               _S("call", 1, "First week live: 23 orders; agreed the first campaign.")),
+        progress=(*_ALL.items(), ("foundation", 6), ("google_shopping", 3)),
+        deliveries=((UsageKind.LOGO, (1,)), (UsageKind.SLIDES, (7,)),
+                    (UsageKind.PRODUCTS, (160, 25)), (UsageKind.CATEGORIES, (27,)))),
+)
+# fmt: on
+# A store name is a prefix and a noun of its industry; the launch stories take the last ones
+# of the seed's order, the portfolio the first ones.
+MAX_CLIENTS = len(STORE_PREFIXES) * sum(len(nouns) for nouns in INDUSTRIES.values()) - len(
+    LAUNCH_STORIES
+)
+_MARKET_OF_COUNTRY = {market.country: market for market in MARKETS}
+
+
+def _launch_story_clients(seed: int) -> list[tuple[LaunchStory, str, str, str]]:
+    """Each launch story with its client's industry, store name and store code: the last
+    store names of the seed's order, which the portfolio never reaches (MAX_CLIENTS)."""
+    names = _store_names(seed)
+    told = []
+    for n, story in enumerate(LAUNCH_STORIES):
+        index = len(names) - 1 - n
+        industry, name = names[index]
+        told.append((story, industry, name, _store_code(name, index)))
+    return told
+
+
+def _seed_launch_stories(seed: int, now: datetime, people: _People, report: SeedReport) -> None:
+    """O1, O2, L1-L5: the launch stories' clients that are missing (keyed on the store
+    code), each registered by its ACM when it subscribed, its contacts added, and its
+    steps replayed through the services with the portal clock at their instants.
+    Messages of the past look delivered."""
+    with _replaying_the_past() as added:
+        for story, industry, name, code in _launch_story_clients(seed):
+            if db.session.scalar(select(exists().where(Client.store_code == code))):
+                continue
+            rng = random.Random(f"{seed}:launch:{story.shows}")
+            _tell_launch_story(story, industry, name, code, people=people, now=now, rng=rng)
+        db.session.flush()
+        _delivered([row for row in added if isinstance(row, OutboxMessage)])
+    report.clients += sum(isinstance(row, Client) for row in added)
+    report.contacts += sum(isinstance(row, Contact) for row in added)
+    _count_onboarding(added, report)
+
+
+def _tell_launch_story(
+    story: LaunchStory,
+    industry: str,
+    name: str,
+    code: str,
+    *,
+    people: _People,
+    now: datetime,
+    rng: random.Random,
+) -> None:
+    """One launch story (`_seed_launch_stories`), as it happened until now."""
+    spec = people.teams[story.team]
+    acm = people.acms(story.team)[story.acm]
+    leader = people.leader(story.team)
+    calendar = calendar_for(acm.team)
+    market = _MARKET_OF_COUNTRY[spec.country]
+    if story.welcome_left is not None:
+        hours = onboarding.WELCOME_BUSINESS_HOURS - story.welcome_left
+        subscribed = calendar.subtract_business_hours(now, hours)
+    else:
+        day = now - timedelta(days=story.subscribed)
+        subscribed = day.replace(hour=rng.randint(5, 19), minute=rng.randrange(60))
+    subscribed = subscribed.replace(second=0, microsecond=0)
+    # The ACM registers it within the next business hours (or just after, if those are not
+    # over yet).
+    created = calendar.add_business_hours(subscribed, rng.uniform(0.3, 1.5))
+    if created >= now - timedelta(hours=1):
+        created = subscribed + timedelta(minutes=rng.randint(20, 40))
+    created = created.replace(microsecond=0)
+
+    # Registered by its ACM (the welcome email owed, the launch checklists), contacts added.
+    clock.freeze(created)
+    store_manager = rng.random() < 0.35
+    client = clients_service.create_client(
+        ClientProfile(
+            store_name=name,
+            store_code=code,
+            plan=Plan.ENTERPRISE.value,
+            country=market.country,
+            timezone=market.timezones[0],
+            currency=market.currency,
+            language="ar" if rng.random() < market.arabic_share else "en",
+            industry=industry,
+            has_store_manager=store_manager,
+            status=LifecycleStatus.ONBOARDING.value,
+            subscribed_at=subscribed,
+            renewal_date=_anniversary(subscribed.date(), 1),
+            recurring_amount=_amount(rng, Plan.ENTERPRISE, store_manager, market),
+        ),
+        actor=acm,
+        acm=acm,
+    )
+    for n, contact in enumerate(_contacts(rng, market, f"{_slug(name)}.example")):
+        clock.freeze(created + timedelta(seconds=n + 1))
+        details = ContactDetails(
+            name=contact.name,
+            email=contact.email,
+            phone=contact.phone,
+            whatsapp=contact.whatsapp,
+            role=contact.role,
+            is_primary=contact.is_primary,
+            is_decision_maker=contact.is_decision_maker,
+        )
+        clients_service.add_contact(client, details, actor=acm)
+
+    happenings = _Happenings(until=now - timedelta(minutes=5))
+    answers = _kyc_answers(rng, client)
+    previous = created + timedelta(minutes=5)
+    started = previous
+    for step in story.steps:
+        # `ago` days before now, a little into the business hours, after the step before.
+        at = calendar.add_business_hours(now - timedelta(days=step.ago), rng.uniform(0.25, 1.5))
+        if at <= previous:
+            at = calendar.add_business_hours(previous, rng.uniform(0.2, 0.7))
+        if at >= happenings.until:  # the business hours since then are not over: the last
+            at = calendar.subtract_business_hours(happenings.until, rng.uniform(0.1, 0.5))
+        if at <= previous:  # a few minutes after the step before
+            at = previous + min(
+                timedelta(minutes=rng.randint(5, 20)), (happenings.until - previous) / 2
+            )
+        previous = at = at.replace(microsecond=0)
+        if step.kind == "lms":
+            started = at
+        if step.kind == "ticks":
+            _story_ticks(happenings, story, client, acm, calendar, rng, started=started, end=at)
+            continue
+        for offset, action in _launch_step(step, client, acm, leader, answers):
+            happenings.at(min(at + offset, happenings.until - timedelta(minutes=1)), action)
+    happenings.run()
+
+
+def _story_ticks(
+    happenings: _Happenings,
+    story: LaunchStory,
+    client: Client,
+    acm: User,
+    calendar: BusinessCalendar,
+    rng: random.Random,
+    *,
+    started: datetime,
+    end: datetime,
+) -> None:
+    """The story's `progress` after its first LMS step, spread to `end` in business hours."""
+    moments = []
+    for share, checklist, item_key in _launch_plan(dict(story.progress)):
+        if not share:  # the first LMS step: the "lms" step ticked it
+            continue
+        moment = calendar.add_business_hours(started + (end - started) * share, 0.1)
+        moments.append((min(moment, end), checklist, item_key))
+    deliveries = dict(story.deliveries)
+    _ticks(
+        happenings,
+        client,
+        acm,
+        moments,
+        deliveries,
+        rng,
+        calendar=calendar,
+        started=started,
+        notes=0.6,
+    )
+
+
+def _launch_step(
+    step: LaunchStep, client: Client, acm: User, leader: User, answers: dict[str, str]
+) -> list[tuple[timedelta, Callable[[], object]]]:
+    """What `step` does, each part a little after the step's instant."""
+    now_ = timedelta(0)
+    match step.kind:
+        case "welcome":
+            return [(now_, partial(_send_welcome, client, acm))]
+        case "kyc_link":
+            return [(now_, partial(kyc.send_link, client, actor=acm))]
+        case "kyc_started":
+            half = _first(answers, 0.5)
+            return [(now_, partial(_client_answers, client, half, submit=False))]
+        case "kyc_submitted":
+            return [(now_, partial(_client_answers, client, answers, submit=True))]
+        case "kyc_call":
+            fill = partial(kyc.answers_for_acm, client, answers, actor=acm, submit=True)
+            return [
+                *_answered_call(client, acm, step.text, KYC_CALL_MINUTES),
+                (timedelta(minutes=25), fill),
+            ]
+        case "revoke":
+            note = partial(clients_service.add_note, client, actor=acm, text=step.text)
+            return [(now_, partial(kyc.revoke_link, client, actor=acm)), (now_, note)]
+        case "note":
+            return [(now_, partial(clients_service.add_note, client, actor=acm, text=step.text))]
+        case "meeting":
+            return _answered_call(client, acm, step.text, MEETING_MINUTES)
+        case "call":
+            return _answered_call(client, acm, step.text, None)
+        case "lms":
+            tick = partial(
+                onboarding.update_item, client, LMS.key, LMS.items[0].key, actor=acm, done=True
+            )
+            return [(now_, tick)]
+        case "usage":
+            record = partial(
+                contract_limits.record_usage,
+                client,
+                step.what,
+                step.quantity,
+                actor=acm,
+                note=step.text,
+            )
+            return [(now_, record)]
+        case "exception":
+            grant = partial(
+                contract_limits.grant_exception,
+                client,
+                step.what,
+                step.quantity,
+                actor=leader,
+                reason=step.text,
+            )
+            return [(now_, grant)]
+        case "launch":
+            return [(now_, partial(onboarding.launch, client, actor=acm))]
+        case "override":
+            launch = partial(onboarding.launch, client, actor=leader, override_reason=step.text)
+            return [(now_, launch)]
+        case _:
+            raise ValueError(f"unknown launch step {step.kind!r}")
+
+
+def _answered_call(
+    client: Client, acm: User, notes: str, minutes: str | None
+) -> list[tuple[timedelta, Callable[[], object]]]:
+    """G3, G5: the ACM's answered call with the primary contact, then its minutes: sent
+    with `minutes` as the agreed points half an hour later, or (None) marked a follow-up
+    without requests."""
+    calls: list[TimelineEvent] = []
+
+    def call() -> None:
+        contact = client.reachable_contact("phone")
+        calls.append(
+            clients_service.log_call(
+                client, actor=acm, contact=contact, outcome=CallOutcome.ANSWERED, notes=notes
+            )
+        )
+
+    def follow_up() -> None:
+        owed = minutes_service.owe_for_call(client, calls[0], owner=acm, at=calls[0].at)
+        if minutes is None:
+            minutes_service.mark_no_requests(owed, actor=acm)
+            return
+        minutes_service.send_minutes(
+            owed,
+            actor=acm,
+            agreed_points=minutes,
+            action_items=[],
+            recipients=[client.reachable_contact("email")],
+        )
+
+    later = timedelta(minutes=5 if minutes is None else 35)
+    return [(timedelta(0), call), (later, follow_up)]

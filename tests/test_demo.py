@@ -8,17 +8,20 @@ from zoneinfo import ZoneInfo
 
 import phonenumbers
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from kamportal import demo
 from kamportal.jobs import queue
 from kamportal.models import (
     ActionItem,
     AuditEvent,
+    ChecklistItem,
     Client,
     Complaint,
     ComplaintStatus,
     Contact,
+    ContractException,
+    ContractUsage,
     DeliveryStatus,
     Escalation,
     EscalationStatus,
@@ -26,6 +29,8 @@ from kamportal.models import (
     Invoice,
     InvoiceLine,
     InvoiceStatus,
+    KycQuestionnaire,
+    KycStatus,
     LifecycleStatus,
     Meeting,
     Minutes,
@@ -36,6 +41,7 @@ from kamportal.models import (
     PaymentIssueStatus,
     PaymentMethod,
     PaymentStatus,
+    Plan,
     Quotation,
     QuotationStatus,
     Renewal,
@@ -46,13 +52,28 @@ from kamportal.models import (
     Team,
     TimelineEvent,
     TimelineKind,
+    UsageKind,
     User,
+    WelcomeEmail,
 )
-from kamportal.services import accounts, clock, escalations, renewals
+from kamportal.services import (
+    accounts,
+    clock,
+    contract_limits,
+    escalations,
+    kyc,
+    onboarding,
+    renewals,
+)
+from kamportal.services.calendar import calendar_for_client
+from kamportal.services.kyc_questions import QUESTIONS
+from kamportal.services.launch_checklists import CHECKLISTS, LMS, TEST_PAYMENTS_DISABLED, UAT
 
 CLIENTS = 30
 # Enough stores for every demo ACM to have clients for all their escalations.
 PORTFOLIO = 60
+# Besides the portfolio, one client at each stage of the onboarding (O1, O2, L1-L5).
+LAUNCH_STORIES = len(demo.LAUNCH_STORIES)
 
 
 def table_counts(db) -> dict[str, int]:
@@ -74,8 +95,17 @@ def table_counts(db) -> dict[str, int]:
         Quotation,
         Payment,
         PaymentIssue,
+        WelcomeEmail,
+        KycQuestionnaire,
+        ChecklistItem,
+        ContractUsage,
+        ContractException,
     )
-    return {m.__tablename__: db.session.scalar(select(func.count()).select_from(m)) for m in models}
+    counts = {
+        m.__tablename__: db.session.scalar(select(func.count()).select_from(m)) for m in models
+    }
+    counts["checklist items ticked"] = db.session.scalar(select(func.count(ChecklistItem.done_at)))
+    return counts
 
 
 @pytest.fixture
@@ -115,7 +145,7 @@ def test_one_user_for_each_other_role_and_the_demo_password_signs_in(db, seeded)
 
 def test_clients_span_statuses_time_zones_currencies_and_plans(db, seeded):
     clients = list(db.session.scalars(select(Client)))
-    assert len(clients) == seeded.clients == CLIENTS
+    assert len(clients) == seeded.clients == CLIENTS + LAUNCH_STORIES
     statuses = Counter(c.status for c in clients)
     assert len(statuses) >= 3
     assert statuses.most_common(1)[0][0] == LifecycleStatus.LIVE
@@ -172,7 +202,8 @@ def test_every_client_has_one_primary_decision_maker_reachable_at_its_domain(db,
 
 
 def test_timelines_are_in_the_past_and_last_contact_is_the_latest_call_meeting_or_email(db, seeded):
-    """Rule F1 counts an answered call, a held meeting or an email sent as contact."""
+    """Rule F1 counts an answered call, a held meeting or an email sent (the welcome email
+    too, O2) as contact."""
     now = clock.now()
     kinds = Counter(db.session.scalars(select(TimelineEvent.kind)))
     for kind in ("call", "email_sent", "email_received", "whatsapp_received", "note"):
@@ -200,7 +231,7 @@ def test_timelines_are_in_the_past_and_last_contact_is_the_latest_call_meeting_o
         contacts = held + [
             e.at
             for e in events
-            if e.kind == TimelineKind.EMAIL_SENT.value
+            if e.kind in (TimelineKind.EMAIL_SENT.value, TimelineKind.WELCOME_EMAIL_SENT.value)
             or (e.kind == TimelineKind.CALL.value and e.detail["outcome"] == "answered")
         ]
         assert client.last_contact_at == max(contacts, default=None), client.store_code
@@ -226,8 +257,9 @@ def test_cli_seeds_once_and_prints_every_demo_login(app, db):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["kam", "seed-demo", "--clients", "10"])
     assert result.exit_code == 0, result.output
-    assert "10 clients" in result.output
+    assert f"{10 + LAUNCH_STORIES} clients" in result.output
     assert " renewals, " in result.output and " invoices." in result.output
+    assert "welcome emails sent and " in result.output and " stores launched." in result.output
     counts = table_counts(db)
 
     result = runner.invoke(args=["kam", "seed-demo", "--clients", "10"])
@@ -802,3 +834,300 @@ def test_every_acm_has_renewals_and_every_team_several_stages(db, portfolio):
                 .join(Renewal.client)
                 .where(Client.acm_id == user.id)
             ), login
+
+
+# --- Onboarding and launch (O1, O2, L1-L5) -----------------------------------------------------
+
+IN_LAUNCH = (LifecycleStatus.ONBOARDING.value, LifecycleStatus.LAUNCHING.value)
+
+
+def launch_events(db, client: Client, kind: TimelineKind) -> list[TimelineEvent]:
+    return list(
+        db.session.scalars(
+            select(TimelineEvent)
+            .where(TimelineEvent.client_id == client.id, TimelineEvent.kind == kind.value)
+            .order_by(TimelineEvent.at, TimelineEvent.id)
+        )
+    )
+
+
+def managers(db, client: Client) -> set[int]:
+    """The ACMs who managed `client`: its ACM, and any it was reassigned from (E3)."""
+    moves = launch_events(db, client, TimelineKind.CLIENT_REASSIGNED)
+    return {client.acm_id} | {event.detail["from_acm_id"] for event in moves}
+
+
+def test_enterprise_clients_in_onboarding_are_owed_their_welcome_a_handful_still_due_O2(db, seeded):
+    now = clock.now()
+    welcomes = {w.client_id: w for w in db.session.scalars(select(WelcomeEmail))}
+    for client in db.session.scalars(select(Client).where(Client.status.in_(IN_LAUNCH))):
+        if client.plan == Plan.ENTERPRISE:
+            assert client.id in welcomes, client.store_code
+    owed = [w for w in welcomes.values() if w.sent_at is None]
+    # A handful still owed on the day: some due within hours, some overdue.
+    assert seeded.welcome_owed == len(owed) and 4 <= len(owed) <= 8
+    standings = [
+        onboarding.welcome_standing(w, calendar_for_client(w.client), now=now) for w in owed
+    ]
+    assert any(not s.overdue and s.hours_left <= 8 for s in standings)
+    assert len([s for s in standings if s.overdue]) >= 2
+    sent_ones = [w for w in welcomes.values() if w.sent_at is not None]
+    assert seeded.welcome_sent == len(sent_ones) > 0
+    for welcome in welcomes.values():
+        client = welcome.client
+        assert client.plan == Plan.ENTERPRISE
+        # Due 48 business hours after the subscription, on the ACM's team's calendar.
+        calendar = calendar_for_client(client)
+        assert welcome.due_at == onboarding.welcome_due_at(welcome.subscribed_at, calendar)
+        if welcome.sent_at is None:
+            assert client.status == LifecycleStatus.ONBOARDING
+            continue
+        # Sent on time, by the ACM, from the portal (G1 CCs), on the timeline.
+        assert client.created_at < welcome.sent_at <= min(welcome.due_at, now)
+        assert welcome.sent_by_id in managers(db, client)
+        message = welcome.outbox_message
+        assert sent(message, "email")
+        assert message.subject == f"Welcome to ExpandCart – {client.store_code}"
+        assert welcome.sent_by.booking_link in message.body
+        assert client.acm.team.leader.email in message.cc_addrs
+        (event,) = launch_events(db, client, TimelineKind.WELCOME_EMAIL_SENT)
+        assert event.at == welcome.sent_at and event.outbox_message == message
+
+
+def kyc_stage(questionnaire: KycQuestionnaire, now: datetime) -> str:
+    if questionnaire.submitted_at is not None:
+        return "by the ACM" if questionnaire.submitted_by_id else "by the client"
+    if questionnaire.link_revoked_at is not None:
+        return "revoked"
+    if questionnaire.link_expires_at <= now:
+        return "expired"
+    return questionnaire.status.value
+
+
+def test_kyc_questionnaires_stand_at_every_stage_of_the_link_O1(app, db, seeded):
+    now = clock.now()
+    questionnaires = list(db.session.scalars(select(KycQuestionnaire)))
+    stages = Counter(kyc_stage(q, now) for q in questionnaires)
+    assert set(stages) == {
+        KycStatus.SENT.value,  # not opened
+        KycStatus.STARTED.value,
+        "by the client",
+        "by the ACM",
+        "expired",
+        "revoked",
+    }, stages
+    assert seeded.kyc_submitted == stages["by the client"] + stages["by the ACM"]
+    required = {key for key, question in QUESTIONS.items() if not question.optional}
+    for questionnaire in questionnaires:
+        client = questionnaire.client
+        stage = kyc_stage(questionnaire, now)
+        # O1: the link went by email (G1 CCs) from the portal, to the contact, and expires.
+        assert client.created_at < questionnaire.link_sent_at < now
+        assert questionnaire.link_sent_by_id in managers(db, client)
+        assert questionnaire.link_expires_at > questionnaire.link_sent_at
+        (link_sent,) = launch_events(db, client, TimelineKind.KYC_LINK_SENT)
+        assert sent(link_sent.outbox_message, "email")
+        assert link_sent.outbox_message.to_addrs == [questionnaire.link_sent_to]
+        assert f"{demo.DEMO_PUBLIC_URL}/kyc/" in link_sent.outbox_message.body
+        assert set(questionnaire.answers) <= set(QUESTIONS)
+        if stage in (KycStatus.SENT.value, KycStatus.STARTED.value):
+            assert kyc.open_link(kyc.token_for(questionnaire)) is questionnaire
+            answered = set(questionnaire.answers)
+            if stage == KycStatus.SENT.value:
+                assert not answered
+            else:  # some answers saved, some questions still open
+                assert answered and not required <= answered
+        elif stage == "expired":
+            with pytest.raises(kyc.LinkRefused) as refused:
+                kyc.open_link(kyc.token_for(questionnaire))
+            assert refused.value.reason == "expired"
+        elif stage == "revoked":
+            assert questionnaire.link_nonce is None and not questionnaire.answers
+            (revoked,) = launch_events(db, client, TimelineKind.KYC_LINK_REVOKED)
+            assert revoked.at == questionnaire.link_revoked_at
+            assert launch_events(db, client, TimelineKind.NOTE)  # why, in the ACM's words
+        else:
+            assert required <= set(questionnaire.answers)
+            assert questionnaire.link_sent_at < questionnaire.submitted_at <= now
+            (submitted,) = launch_events(db, client, TimelineKind.KYC_SUBMITTED)
+            assert submitted.at == questionnaire.submitted_at
+        if stage == "by the ACM":  # during a call with the client
+            assert questionnaire.submitted_by_id in managers(db, client)
+            calls = [
+                call
+                for call in launch_events(db, client, TimelineKind.CALL)
+                if call.detail["outcome"] == "answered"
+                and timedelta(0) <= questionnaire.submitted_at - call.at <= timedelta(hours=2)
+            ]
+            assert calls, client.store_code
+    # Seeding built the links on the demo server's address, and put the setting back.
+    assert app.config["PUBLIC_URL"] is None
+
+
+def test_launch_checklists_follow_each_clients_status_ticked_by_the_acm_L1_L3_L4(db, seeded):
+    now = clock.now()
+    total = sum(len(definition.items) for definition in CHECKLISTS.values())
+    items: dict[int, list[ChecklistItem]] = {}
+    for item in db.session.scalars(select(ChecklistItem)):
+        items.setdefault(item.client_id, []).append(item)
+    launching_progress = []
+    for client in db.session.scalars(select(Client)):
+        theirs = items.get(client.id, [])
+        if client.status not in IN_LAUNCH and client.launched_at is None:
+            assert not theirs, client.store_code  # came to the portal live
+            continue
+        assert len(theirs) == total, client.store_code
+        ticked = [item for item in theirs if item.done]
+        lms_ticked = sorted(
+            (item for item in ticked if item.checklist == LMS.key), key=lambda i: i.done_at
+        )
+        if client.status == LifecycleStatus.ONBOARDING:
+            assert not lms_ticked and client.lms_started_at is None
+        else:
+            # L1: ticking the first LMS step started the launch.
+            assert lms_ticked[0].item_key == LMS.items[0].key
+            assert lms_ticked[0].done_at == client.lms_started_at
+            (started,) = launch_events(db, client, TimelineKind.LMS_STARTED)
+            assert started.at == client.lms_started_at
+        if client.status == LifecycleStatus.LAUNCHING:
+            launching_progress.append(len(lms_ticked))
+        weekdays = client.acm.team.working_weekdays
+        for item in ticked:
+            assert client.created_at < item.done_at < now
+            assert item.done_by_id in managers(db, client)
+            assert item.done_at.astimezone(ZoneInfo(client.acm.team.timezone)).isoweekday() in (
+                weekdays
+            )
+            assert all(link.startswith("https://") for link in item.evidence)
+    ticks = [item for theirs in items.values() for item in theirs if item.done]
+    assert seeded.checklist_ticks == len(ticks)
+    assert [item for item in ticks if item.note] and [item for item in ticks if item.evidence]
+    # Launching clients are partway through the LMS steps.
+    assert any(0 < done < len(LMS.items) for done in launching_progress), launching_progress
+
+
+def test_stores_launch_with_the_uat_complete_or_by_the_leaders_override_L5(db, seeded):
+    launched = list(db.session.scalars(select(Client).where(Client.launched_at.is_not(None))))
+    assert seeded.launched == len(launched) >= 2
+    overrides = []
+    for client in launched:
+        assert client.status == LifecycleStatus.LIVE
+        assert client.lms_started_at < client.launched_at < clock.now()
+        (event,) = launch_events(db, client, TimelineKind.STORE_LAUNCHED)
+        assert event.at == client.launched_at
+        missing = onboarding.uat_missing(client)
+        reason = event.detail["override_reason"]
+        (audit,) = db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == "client", AuditEvent.object_id == client.id)
+            .where(AuditEvent.action.in_(["client.launch", "client.launch_override"]))
+        )
+        if reason is None:
+            assert not missing and event.actor == client.acm
+            assert audit.action == "client.launch"
+        else:
+            overrides.append(client)
+            # Only the team leader overrides, with a reason; test payments were disabled.
+            assert missing and event.actor == client.acm.team.leader == audit.actor
+            assert audit.action == "client.launch_override" and reason in event.summary
+            uat_open = {item.key for item in UAT.items if item.text in missing}
+            assert TEST_PAYMENTS_DISABLED not in uat_open
+    assert len(overrides) == 1
+    # One store has its UAT complete and waits to be launched.
+    ready = [
+        client
+        for client in db.session.scalars(
+            select(Client).where(Client.status == LifecycleStatus.LAUNCHING.value)
+        )
+        if not onboarding.uat_missing(client)
+    ]
+    assert ready
+
+
+def test_contract_usage_stays_within_its_limits_near_200_products_one_exception_L2(db, seeded):
+    now = clock.now()
+    usage = list(db.session.scalars(select(ContractUsage)))
+    kinds = {u.kind for u in usage}
+    assert {k.value for k in (UsageKind.LOGO, UsageKind.SLIDES, UsageKind.PRODUCTS)} <= kinds
+    assert UsageKind.CATEGORIES.value in kinds
+    for row in usage:
+        client = db.session.get(Client, row.client_id)
+        assert row.during_lms and row.recorded_by_id in managers(db, client)
+        assert client.lms_started_at < row.recorded_at < now
+    products = {}
+    for client in {db.session.get(Client, row.client_id) for row in usage}:
+        for standing in contract_limits.standings(client):
+            if standing.applies:
+                assert standing.used <= standing.allowance, (client.store_code, standing)
+            if standing.limit.key == "products_lms":
+                products[client.id] = standing
+    # Near the 200 products of the launch, without an exception.
+    assert any(180 <= s.used <= 200 and not s.extra for s in products.values())
+    (exception,) = db.session.scalars(select(ContractException))
+    client = db.session.get(Client, exception.client_id)
+    assert exception.granted_by == client.acm.team.leader and exception.reason
+    assert exception.limit_key == "products_lms" and exception.granted_at < now
+    standing = products[client.id]
+    assert 200 < standing.used <= standing.allowance == 200 + exception.extra
+    (event,) = launch_events(db, client, TimelineKind.CONTRACT_EXCEPTION)
+    assert exception.reason in event.summary
+
+
+def wipe(db) -> None:
+    """Empty this test's database, the audit log's append-only guard set aside."""
+    tables = db.metadata.sorted_tables
+    if db.engine.dialect.name == "postgresql":
+        names = ", ".join(table.name for table in tables)
+        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        db.session.execute(text("DROP TRIGGER audit_events_no_delete"))
+        db.session.execute(Team.__table__.update().values(leader_id=None))
+        for table in reversed(tables):
+            db.session.execute(table.delete())
+    db.session.commit()
+    db.session.expunge_all()
+
+
+def fingerprint(db) -> dict[str, list]:
+    """What the demo holds, by store code (ids and the KYC links' random nonces aside)."""
+    codes = {id_: code for id_, code in db.session.execute(select(Client.id, Client.store_code))}
+    return {
+        "clients": sorted(
+            (c.store_code, c.status, c.acm.email, c.last_contact_at, c.lms_started_at)
+            for c in db.session.scalars(select(Client))
+        ),
+        "events": sorted(
+            (codes[e.client_id], e.kind, e.at, e.summary)
+            for e in db.session.scalars(select(TimelineEvent))
+        ),
+        "welcome": sorted(
+            (codes[w.client_id], w.due_at, w.sent_at)
+            for w in db.session.scalars(select(WelcomeEmail))
+        ),
+        "kyc": sorted(
+            (codes[q.client_id], q.link_expires_at, q.submitted_at, sorted(q.answers.items()))
+            for q in db.session.scalars(select(KycQuestionnaire))
+        ),
+        "ticks": sorted(
+            (codes[i.client_id], i.checklist, i.item_key, i.done_at, i.note or "", i.evidence)
+            for i in db.session.scalars(select(ChecklistItem))
+            if i.done
+        ),
+        "usage": sorted(
+            (codes[u.client_id], u.kind, u.quantity, u.recorded_at)
+            for u in db.session.scalars(select(ContractUsage))
+        ),
+    }
+
+
+def test_the_demo_is_the_same_for_a_seed(db, frozen_clock):
+    demo.seed_demo(clients=CLIENTS)
+    db.session.commit()
+    first = fingerprint(db)
+
+    wipe(db)
+    assert db.session.scalar(select(func.count()).select_from(Client)) == 0
+
+    demo.seed_demo(clients=CLIENTS)
+    db.session.commit()
+    assert fingerprint(db) == first
