@@ -120,6 +120,21 @@ def test_the_client_opens_the_link_without_login_and_sees_the_questions(world, c
     assert response.headers["Referrer-Policy"] == "no-referrer"
 
 
+def test_the_link_shows_nothing_of_the_portal_even_to_a_signed_in_user(world):
+    """O1: an ACM opening the client's link (to check it) sees the client's page, not the
+    portal's navigation; htmx keeps no history of it and swaps a closed link's 410."""
+    http = world["http"]
+    page = text(http.get(send_link(http, world["store"])))
+    assert "Nile Crafts" in page
+    for portal in ("Sign out", "My day", "Mona Adel"):
+        assert portal not in page
+    assert '"historyCacheSize": 0' in page and '{"code": "410", "swap": true}' in page
+    assert '<meta name="robots" content="noindex, nofollow">' in page
+    # The portal's own pages keep their navigation and history.
+    day = text(http.get("/day/"))
+    assert "Sign out" in day and '"historyCacheSize": 10' in day and '"410"' not in day
+
+
 def test_saved_answers_come_back_and_the_link_keeps_working(world, client, db):
     """O1: the client saves, leaves, and finds the answers again through the same link."""
     link = send_link(world["http"], world["store"])
