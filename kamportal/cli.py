@@ -136,6 +136,19 @@ def sweep_command() -> None:
         click.echo("Jobs they queued are on Redis for `rq worker`.")
 
 
+@kam.command("open-checklists")
+@with_appcontext
+def open_checklists_command() -> None:
+    """Give every client being onboarded or launched the launch checklist items it lacks
+    (clients registered before the portal had checklists; items added to the data)."""
+    from kamportal.extensions import db
+    from kamportal.services import onboarding
+
+    clients, items = onboarding.open_missing_checklists()
+    db.session.commit()
+    click.echo(f"{items} checklist items added for {clients} clients.")
+
+
 @kam.command("serve")
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)

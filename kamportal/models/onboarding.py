@@ -158,9 +158,9 @@ class UsageKind(enum.StrEnum):
     def label(self) -> str:
         return {
             "logo": "Logo designed",
-            "logo_change": "Logo changed",
+            "logo_change": "Logo revised (its one change)",
             "slides": "Slides and banners designed",
-            "layout_change": "Slides and banners changed",
+            "layout_change": "Slides and banners revised (their one change)",
             "products": "Products added",
             "categories": "Categories added",
         }[self.value]

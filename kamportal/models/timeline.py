@@ -69,6 +69,7 @@ class TimelineKind(enum.StrEnum):
     KYC_LINK_SENT = "kyc_link_sent"
     KYC_LINK_REVOKED = "kyc_link_revoked"
     KYC_SUBMITTED = "kyc_submitted"
+    KYC_CORRECTED = "kyc_corrected"
     CHECKLIST_ITEM = "checklist_item"
     LMS_STARTED = "lms_started"
     STORE_LAUNCHED = "store_launched"
@@ -134,6 +135,7 @@ TIMELINE_LABELS = {
     TimelineKind.KYC_LINK_SENT: "KYC link sent",
     TimelineKind.KYC_LINK_REVOKED: "KYC link revoked",
     TimelineKind.KYC_SUBMITTED: "KYC questionnaire submitted",
+    TimelineKind.KYC_CORRECTED: "KYC answers corrected",
     TimelineKind.CHECKLIST_ITEM: "Launch checklist",
     TimelineKind.LMS_STARTED: "Launch (LMS) started",
     TimelineKind.STORE_LAUNCHED: "Store launched",

@@ -298,8 +298,7 @@ def update_client(client: Client, profile: ClientProfile, *, actor: User) -> dic
     onboarding.check_status_change(client, values["status"])
     for name, value in values.items():
         setattr(client, name, value)
-    if client.status == LifecycleStatus.LAUNCHING.value and client.lms_started_at is None:
-        client.lms_started_at = clock.now()  # L1: the launch started, set by hand
+    onboarding.status_changed(client, previous_status=before["status"], actor=actor)
     after = timeline.snapshot(client, PROFILE_FIELDS)
     changed = timeline.changes(before, after)
     if changed:

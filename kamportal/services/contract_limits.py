@@ -25,7 +25,7 @@ from kamportal.models import (
     UsageKind,
     User,
 )
-from kamportal.services import access, clock, timeline, validation
+from kamportal.services import access, clock, onboarding, timeline, validation
 
 MAX_QUANTITY = 10_000
 # Usage during the launch (LMS): recorded while the client is onboarding or launching.
@@ -78,6 +78,9 @@ LIMITS: tuple[Limit, ...] = (
     Limit("categories", "Categories", UsageKind.CATEGORIES, 50, "total", "at most 50 categories"),
 )
 LIMITS_BY_KEY = {limit.key: limit for limit in LIMITS}
+# A change (one revision round, "changeable once") of what was delivered first.
+REVISIONS = {UsageKind.LOGO_CHANGE: UsageKind.LOGO, UsageKind.LAYOUT_CHANGE: UsageKind.SLIDES}
+DELIVERED = {UsageKind.LOGO: "logo", UsageKind.SLIDES: "slides and banners"}
 
 
 def contract_year_start(client: Client, now: datetime) -> datetime:
@@ -184,8 +187,19 @@ def record_usage(
         UsageKind, kind, field="kind", message="Choose what was delivered."
     )
     count = _quantity(quantity)
+    onboarding.locked(client)  # two deliveries at once cannot both pass a limit
     now = clock.now()
-    for standing in standings(client, now=now):
+    current = standings(client, now=now)
+    revised = REVISIONS.get(usage_kind)
+    if revised is not None:
+        if count != 1:
+            raise ValidationError("A change is one revision round: record 1.", field="quantity")
+        if not any(st.limit.kind is revised and st.used for st in current):
+            raise ValidationError(
+                f"Nothing to change yet: record the {DELIVERED[revised]} delivered first.",
+                field="kind",
+            )
+    for standing in current:
         if standing.limit.kind is not usage_kind or not standing.applies:
             continue
         if standing.used + count > standing.allowance:
@@ -207,6 +221,13 @@ def record_usage(
         recorded_by_id=actor.id,
     )
     db.session.add(usage)
+    db.session.flush()
+    timeline.audit(
+        actor,
+        "contract.usage",
+        usage,
+        after={"client_id": client.id, "kind": usage_kind.value, "quantity": count},
+    )
     timeline.record(
         client,
         TimelineKind.CONTRACT_USAGE,

@@ -34,6 +34,7 @@ from kamportal.models import (
     Minutes,
     MinutesStatus,
     OutboxMessage,
+    Plan,
     Renewal,
     RenewalStage,
     TimelineEvent,
@@ -268,6 +269,7 @@ def welcome_emails_owed(user: User, *, now: datetime) -> Section:
         .where(
             WelcomeEmail.sent_at.is_(None),
             Client.status != LifecycleStatus.CHURNED.value,
+            Client.plan == Plan.ENTERPRISE.value,  # a client moved off Enterprise is not owed
             or_(*conditions),
             access.visible_clients_clause(user),
         )

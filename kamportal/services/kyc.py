@@ -118,6 +118,12 @@ def send_link(client: Client, *, actor: User) -> OutboxMessage:
         ),
         actor=actor,
     )
+    timeline.audit(
+        actor,
+        "kyc.link_sent",
+        questionnaire,
+        after={"to": contact.email, "expires_at": questionnaire.link_expires_at},
+    )
     timeline.record(
         client,
         TimelineKind.KYC_LINK_SENT,
@@ -138,6 +144,7 @@ def revoke_link(client: Client, *, actor: User) -> None:
         raise ValidationError("There is no KYC link to revoke.")
     questionnaire.link_nonce = None
     questionnaire.link_revoked_at = clock.now()
+    timeline.audit(actor, "kyc.link_revoked", questionnaire, after={"revoked": True})
     timeline.record(
         client, TimelineKind.KYC_LINK_REVOKED, actor=actor, summary="KYC questionnaire link revoked"
     )
@@ -208,11 +215,31 @@ def save_answers(
         access.check_works_on(actor, client)
     elif questionnaire.submitted_at is not None:
         raise ValidationError("This questionnaire has been submitted already.")
-    answers = clean_answers(raw, submitting=submit)
+    submitted = questionnaire.submitted_at is not None
+    # Submitted answers stay complete: a correction is checked as a submission.
+    answers = clean_answers(raw, submitting=submit or submitted)
+    before = dict(questionnaire.answers or {})
     now = clock.now()
     questionnaire.answers = answers
     questionnaire.updated_at = now
     questionnaire.updated_by_id = actor.id if actor else None
+    changed = sorted(k for k in set(before) | set(answers) if before.get(k) != answers.get(k))
+    if submitted and changed:
+        labels = ", ".join(QUESTIONS[k].text for k in changed)
+        timeline.record(
+            client,
+            TimelineKind.KYC_CORRECTED,
+            actor=actor,
+            summary=f"KYC answers corrected: {labels}",
+            detail={"changed": changed},
+        )
+        timeline.audit(
+            actor,
+            "kyc.correct",
+            questionnaire,
+            before={k: before.get(k) for k in changed},
+            after={k: answers.get(k) for k in changed},
+        )
     if submit and questionnaire.submitted_at is None:
         questionnaire.submitted_at = now
         questionnaire.submitted_by_id = actor.id if actor else None

@@ -218,6 +218,8 @@ def client_registered(client: Client) -> None:
         return
     owe_welcome(client, subscribed_at=client.subscribed_at or clock.now())
     instantiate_checklists(client)
+    if client.status == LifecycleStatus.LAUNCHING.value:
+        client.lms_started_at = client.lms_started_at or clock.now()
 
 
 def plan_changed(client: Client, *, previous_plan: str) -> None:
@@ -231,15 +233,49 @@ def plan_changed(client: Client, *, previous_plan: str) -> None:
 
 
 def check_status_change(client: Client, new_status: str) -> None:
-    """L5: the profile form cannot mark a store live; the launch does, from the UAT
-    checklist (or a leader's override)."""
-    if new_status == LifecycleStatus.LIVE.value and client.status in IN_LAUNCH:
+    """L5: the profile form cannot mark a store live that was onboarded in the portal and
+    never launched (not even through at risk or churned); the launch does, from the UAT
+    checklist or a leader's override. A store that came to the portal live (no
+    checklists) or launched before may go back to live."""
+    if (
+        new_status == LifecycleStatus.LIVE.value
+        and client.status != LifecycleStatus.LIVE.value
+        and client.launched_at is None
+        and (client.status in IN_LAUNCH or has_checklists(client))
+    ):
         raise RuleViolation(
             "L5",
             "A store goes live from its launch checklist: complete the UAT checklist and "
             "launch it there, or ask the team leader to override.",
             field="status",
         )
+
+
+def status_changed(client: Client, *, previous_status: str, actor: User | None) -> None:
+    """A status set by hand: a client back in onboarding or launching gets the checklists
+    it lacks; a launch started so is dated (L1)."""
+    if client.status not in IN_LAUNCH or client.status == previous_status:
+        return
+    instantiate_checklists(client)
+    if client.status == LifecycleStatus.LAUNCHING.value and client.lms_started_at is None:
+        client.lms_started_at = clock.now()
+
+
+def has_checklists(client: Client) -> bool:
+    return (
+        db.session.scalar(
+            select(ChecklistItem.id).where(ChecklistItem.client_id == client.id).limit(1)
+        )
+        is not None
+    )
+
+
+def locked(client: Client) -> Client:
+    """`client` reloaded under a row lock (PostgreSQL), so that two requests deciding on
+    the same client (a launch, a delivery against a limit) run one after the other."""
+    db.session.execute(select(Client.id).where(Client.id == client.id).with_for_update())
+    db.session.refresh(client)
+    return client
 
 
 def start_lms(client: Client, *, actor: User | None) -> bool:
@@ -286,6 +322,7 @@ def launch(client: Client, *, actor: User, override_reason: str | None = None) -
     without an override, NotAllowed if someone else overrides, ValidationError without
     a reason."""
     access.check_works_on(actor, client)
+    locked(client)
     if client.status not in IN_LAUNCH:
         raise RuleViolation("L5", f"The store is {client.lifecycle.label.lower()}, not launching.")
     missing = uat_missing(client)
@@ -309,6 +346,7 @@ def launch(client: Client, *, actor: User, override_reason: str | None = None) -
     before = timeline.snapshot(client, ("status", "launched_at"))
     client.status = LifecycleStatus.LIVE.value
     client.launched_at = now
+    client.lms_started_at = client.lms_started_at or now
     client.updated_at = now
     after = timeline.snapshot(client, ("status", "launched_at"))
     if missing:  # the override's reason belongs in the append-only log too
@@ -364,6 +402,16 @@ def instantiate_checklists(client: Client) -> int:
         # One multi-row INSERT: a new client's ~80 items are written at once.
         db.session.execute(insert(ChecklistItem), rows)
     return len(rows)
+
+
+def open_missing_checklists() -> tuple[int, int]:
+    """Every client in onboarding or launching gets the items it lacks: (clients, items)."""
+    clients = added = 0
+    for client in db.session.scalars(select(Client).where(Client.status.in_(IN_LAUNCH))):
+        count = instantiate_checklists(client)
+        clients += bool(count)
+        added += count
+    return clients, added
 
 
 @dataclass(frozen=True)
@@ -503,6 +551,19 @@ def update_item(
     if not changes:
         return item
     item.updated_at, item.updated_by_id = now, actor.id
+    timeline.audit(
+        actor,
+        "checklist.update",
+        item,
+        after={
+            "client_id": client.id,
+            "checklist": checklist,
+            "item": item_key,
+            "done": item.done,
+            "note": item.note,
+            "evidence": list(item.evidence or []),
+        },
+    )
     title = CHECKLISTS[checklist].title
     timeline.record(
         client,
@@ -532,6 +593,8 @@ class OnboardingPanel:
 
 def onboarding_panel(client: Client, *, now: datetime) -> OnboardingPanel:
     welcome = welcome_of(client)
+    if welcome is not None and welcome.sent_at is None and client.plan != Plan.ENTERPRISE.value:
+        welcome = None  # moved off the Enterprise plan before it went: no longer owed
     standing = (
         welcome_standing(welcome, calendar_for_client(client), now=now)
         if welcome is not None and welcome.sent_at is None

@@ -90,6 +90,18 @@ def tick_all_uat(db, world) -> None:
 # --- The page and the checklists (L1, L3, L4, L5) ----------------------------------------
 
 
+def test_a_client_in_launch_without_checklists_gets_them_on_its_page(
+    world, db, make_client, login_as
+):
+    """A client onboarded before the portal had checklists (or an item added since) gets
+    its copy when the page opens: the UAT gate counts every item, so every item shows."""
+    older = make_client(acm=world["acm"], status=LifecycleStatus.LAUNCHING.value)
+    assert onboarding.progress_of(older)[-1].total == 0
+    page = text(login_as(world["acm"]).get(f"/clients/{older.id}/launch"))
+    assert f'id="item-uat-{UAT.items[0].key}"' in page
+    assert onboarding.progress_of(older)[-1].total == len(UAT.items)
+
+
 def test_the_page_shows_the_five_checklists_with_nothing_done(world, login_as):
     page = text(login_as(world["acm"]).get(launch_url(world)))
     assert 'class="badge badge-onboarding">Onboarding' in page

@@ -204,3 +204,34 @@ def test_the_welcome_section_issues_the_same_queries_for_3_or_30_clients(
         assert text(response).count('data-rule="O2"') >= size
         counts.append(len(statements))
     assert counts[0] == counts[1], counts
+
+
+def test_o2_sent_from_its_own_page_the_welcome_lands_on_the_client_page(
+    frozen_clock, db, team, make_contact, login_as
+):
+    """From the day's "review and send", the page of its own posts plainly (no panel to
+    swap there) and lands on the client page's panel."""
+    frozen_clock(MONDAY_11_CAIRO)
+    client = enterprise_client(db, team["acm"], make_contact)
+    http = login_as(team["acm"])
+    page = text(http.get(f"/clients/{client.id}/welcome"))
+    form = page[page.index('<form id="welcome-form"') :]
+    assert "hx-post" not in form[: form.index(">")]
+    body = "Welcome! Book here: https://meetings.example.com/omar"
+    response = http.post(f"/clients/{client.id}/welcome", data={"body": body})
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/clients/{client.id}#onboarding-panel")
+    # Opened in the client page's panel (HTMX), the form swaps itself.
+    assert 'hx-post="/clients/' in text(http.get(f"/clients/{client.id}/welcome", headers=HTMX))
+
+
+def test_o2_a_client_moved_off_enterprise_is_no_longer_owed_a_welcome(
+    frozen_clock, db, team, make_contact, login_as
+):
+    frozen_clock(MONDAY_11_CAIRO)
+    client = enterprise_client(db, team["acm"], make_contact)
+    client.plan = Plan.BUSINESS.value
+    db.session.commit()
+    http = login_as(team["acm"])
+    assert client.store_name not in day_items(text(http.get("/day/")), "welcome")
+    assert 'data-welcome="none"' in text(http.get(f"/clients/{client.id}"))

@@ -20,6 +20,7 @@ from kamportal.models import (
     Role,
     TimelineEvent,
     TimelineKind,
+    UsageKind,
 )
 from kamportal.services import contract_limits, onboarding
 from kamportal.services.contract_limits import LIMITS_BY_KEY
@@ -93,14 +94,35 @@ def standing(client: Client, key: str) -> contract_limits.Standing:
 def test_each_limit_allows_up_to_its_allowance_and_refuses_one_more_L2(
     world, db, kind, deliveries, contract
 ):
+    # A change is of what was delivered first.
+    first = contract_limits.REVISIONS.get(UsageKind(kind))
+    if first is not None:
+        record(world, first.value, 1)
     for quantity in deliveries:
         record(world, kind, quantity)
     db.session.commit()
-    assert usage_rows(db) == len(deliveries)
+    assert usage_rows(db) == len(deliveries) + (first is not None)
     refused = assert_refused(world, db, kind, 1, contract)
     total = sum(deliveries)
     assert f"{total} recorded, 1 more would make {total + 1}" in refused.message
     assert "A team leader can record an agreed exception" in refused.message
+
+
+@pytest.mark.parametrize(
+    ("change", "first"), [("logo_change", "logo"), ("layout_change", "slides")]
+)
+def test_a_change_is_one_revision_of_what_was_delivered_L2(world, db, change, first):
+    """L2: "changeable once" is one revision round: none before the delivery, one at a
+    time (a revision of all seven slides is one change, not seven)."""
+    with pytest.raises(ValidationError, match="Nothing to change yet"):
+        record(world, change, 1)
+    record(world, first, 1)
+    with pytest.raises(ValidationError, match="one revision round"):
+        record(world, change, 7)
+    record(world, change, 1)
+    db.session.commit()
+    assert standing(world["client"], change).reached
+    assert usage_rows(db) == 2
 
 
 def test_a_delivery_that_would_pass_the_limit_is_refused_whole_L2(world, db):

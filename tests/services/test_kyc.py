@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from kamportal.errors import NotAllowed, ValidationError
 from kamportal.models import (
+    AuditEvent,
     KycQuestionnaire,
     KycStatus,
     LifecycleStatus,
@@ -335,3 +336,23 @@ def test_an_acm_submission_closes_the_clients_link_O1(world, db):
     assert refusal(token) == "submitted"
     # The other client's questionnaire is untouched.
     assert kyc.questionnaire_of(world["other"]) is None
+
+
+def test_a_correction_after_submission_keeps_every_answer_and_is_recorded_O1(world, db):
+    """O1, P6: submitted answers stay complete; each correction is on the timeline and in
+    the audit log with what it changed."""
+    client, acm = world["client"], world["acm"]
+    kyc.answers_for_acm(client, full_answers(), actor=acm, submit=True)
+    db.session.commit()
+    with pytest.raises(ValidationError) as refused:
+        kyc.answers_for_acm(client, full_answers() | {"industry": ""}, actor=acm)
+    assert refused.value.field == "industry"
+    db.session.rollback()
+    kyc.answers_for_acm(client, full_answers() | {"industry": "Food"}, actor=acm)
+    db.session.commit()
+    [event] = db.session.scalars(
+        select(TimelineEvent).where(TimelineEvent.kind == TimelineKind.KYC_CORRECTED.value)
+    )
+    assert "What industry is the store in?" in event.summary and event.actor_id == acm.id
+    audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "kyc.correct")).one()
+    assert audit.after == {"industry": "Food"} and audit.before["industry"] != "Food"

@@ -735,3 +735,63 @@ def test_l1_a_launch_started_from_the_profile_form_records_when(
     clients.update_client(client, profile, actor=acm)
     assert client.status == "launching"
     assert client.lms_started_at == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def test_the_profile_form_cannot_reach_live_through_at_risk_either_L5(world, db):
+    """L5: a store onboarded in the portal goes live only by its launch, not by two saves
+    (launching → at risk → live); once launched it may come back to live."""
+    client = launching(world, db)
+    clients.update_client(
+        client, profile_of(client, status=LifecycleStatus.AT_RISK.value), actor=world["acm"]
+    )
+    with pytest.raises(RuleViolation) as refused:
+        clients.update_client(
+            client, profile_of(client, status=LifecycleStatus.LIVE.value), actor=world["acm"]
+        )
+    assert refused.value.rule == "L5" and client.launched_at is None
+    db.session.rollback()
+    tick_uat(world, db)
+    clients.update_client(
+        client, profile_of(client, status=LifecycleStatus.LAUNCHING.value), actor=world["acm"]
+    )
+    onboarding.launch(client, actor=world["acm"])
+    clients.update_client(
+        client, profile_of(client, status=LifecycleStatus.AT_RISK.value), actor=world["acm"]
+    )
+    clients.update_client(
+        client, profile_of(client, status=LifecycleStatus.LIVE.value), actor=world["acm"]
+    )
+    assert client.status == LifecycleStatus.LIVE.value
+
+
+def test_a_client_brought_back_into_onboarding_gets_its_checklists_L1(world, db, make_client):
+    """L1: a store that came to the portal live and is set back to onboarding (a relaunch)
+    gets every checklist item; a store registered live can still be set live again."""
+    store = make_client(acm=world["acm"], store_code="BACK01")
+    assert not onboarding.has_checklists(store)
+    clients.update_client(
+        store, profile_of(store, status=LifecycleStatus.ONBOARDING.value), actor=world["acm"]
+    )
+    assert onboarding.progress_of(store)[0].total == len(LMS.items)
+    # `flask kam open-checklists`: the world's client, registered before it had any.
+    every_item = sum(len(c.items) for c in CHECKLISTS.values())
+    assert onboarding.open_missing_checklists() == (1, every_item)
+    assert onboarding.open_missing_checklists() == (0, 0)
+
+
+def test_the_launch_itself_dates_an_lms_never_started_L1_L5(world, db):
+    client = world["client"]
+    onboarding.client_registered(client)
+    tick_uat(world, db)
+    onboarding.launch(client, actor=world["acm"])
+    assert client.lms_started_at == NOW == client.launched_at
+
+
+def test_flask_kam_open_checklists_gives_clients_in_launch_their_items_L1(app, world, db):
+    runner = app.test_cli_runner()
+    every_item = sum(len(c.items) for c in CHECKLISTS.values())
+    result = runner.invoke(args=["kam", "open-checklists"])
+    assert result.exit_code == 0, result.output
+    assert f"{every_item} checklist items added for 1 clients." in result.output
+    assert onboarding.progress_of(world["client"])[0].total == len(LMS.items)
+    assert "0 checklist items added" in runner.invoke(args=["kam", "open-checklists"]).output
