@@ -313,6 +313,8 @@ def update_client(client: Client, profile: ClientProfile, *, actor: User) -> dic
         )
         timeline.audit(actor, "client.update", client, before=before, after=after)
         onboarding.plan_changed(client, previous_plan=before["plan"])
+        if "subscribed_at" in changed and client.subscribed_at is not None:
+            onboarding.reschedule_welcome(client, subscribed_at=client.subscribed_at)
     return changed
 
 
@@ -332,6 +334,7 @@ def reassign_client(client: Client, *, actor: User, new_acm: User | None, reason
         raise ValidationError("Say why the client is reassigned.", field="reason")
     previous = client.acm
     client.acm = new_acm
+    onboarding.reschedule_welcome(client)  # O2: counted on the new team's calendar
     client.updated_at = clock.now()
     moved = _hand_over_open_work(client, new_acm)
     timeline.record(

@@ -101,6 +101,18 @@ class WelcomeStanding:
         return f"{shown} {unit} past" if self.overdue else f"{shown} {unit} left"
 
 
+def reschedule_welcome(client: Client, *, subscribed_at: datetime | None = None) -> None:
+    """An unsent welcome email follows a corrected subscription date, and the calendar of
+    the team now looking after the client (a reassignment): its 48 business hours are
+    counted again (O2)."""
+    welcome = welcome_of(client)
+    if welcome is None or welcome.sent_at is not None:
+        return
+    if subscribed_at is not None:
+        welcome.subscribed_at = subscribed_at
+    welcome.due_at = welcome_due_at(welcome.subscribed_at, calendar_for_client(client))
+
+
 def welcome_standing(
     welcome: WelcomeEmail, calendar: BusinessCalendar, *, now: datetime
 ) -> WelcomeStanding:
@@ -172,9 +184,16 @@ def send_welcome(client: Client, *, actor: User, body: str) -> OutboxMessage:
             "ACM's profile.",
         )
     text = validation.required_text(body, field="body", message="The email needs a message.")
-    if acm.booking_link not in text:
+    kept = {
+        "your name": acm.name,
+        "your email": acm.email,
+        "the support address": current_app.config["SUPPORT_EMAIL"],
+        "the booking link": acm.booking_link,
+    }
+    missing = [f"{item} ({value})" for item, value in kept.items() if value not in text]
+    if missing:
         raise ValidationError(
-            f"Keep the booking link ({acm.booking_link}) in the email (O2).", field="body"
+            f"Keep {', '.join(missing)} in the email: the client needs them (O2).", field="body"
         )
     contact = client.reachable_contact("email")
     if contact is None:

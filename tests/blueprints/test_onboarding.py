@@ -15,6 +15,11 @@ from kamportal.services import clients as client_records
 from tests.blueprints.test_query_counts import counting_queries
 
 HTMX = {"HX-Request": "true"}
+# What the ACM leaves of the composed email: O2's items that name them stay.
+REVIEWED_BODY = (
+    "Hello Sara, welcome. I am Omar Acm (omar@kam.example). Out of hours: "
+    "support@expandcart.com. Book here: https://meetings.example.com/omar"
+)
 # Monday 23 November 2026, 11:00 in Cairo: a working day of a Sun-Thu team (9:00-17:00).
 MONDAY_11_CAIRO = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -113,7 +118,7 @@ def test_o2_the_acm_reviews_the_composed_email_and_sends_it_once(
     assert "omar@kam.example" in form and "layla@kam.example" in form  # CC (G1)
     assert "https://meetings.example.com/omar" in form  # the booking link, in the body
 
-    body = "Hello Sara, welcome. Book here: https://meetings.example.com/omar"
+    body = REVIEWED_BODY
     response = http.post(f"/clients/{client.id}/welcome", data={"body": body}, headers=HTMX)
     assert response.status_code == 200, text(response)[:500]
     assert response.headers["HX-Retarget"] == "#onboarding-panel"
@@ -137,12 +142,22 @@ def test_o2_a_refused_welcome_email_says_why_and_sends_nothing(
     frozen_clock(MONDAY_11_CAIRO)
     client = enterprise_client(db, team["acm"], make_contact)
     http = login_as(team["acm"])
-    # The booking link removed from the body.
+    # The ACM's details, the support address or the booking link removed from the body.
     response = http.post(
         f"/clients/{client.id}/welcome", data={"body": "Hello, welcome."}, headers=HTMX
     )
     assert response.status_code == 422
-    assert "Keep the booking link" in text(response) and "<html" not in text(response)
+    refused = text(response)
+    assert "<html" not in refused
+    for kept in ("your name (Omar Acm)", "the support address", "the booking link"):
+        assert kept in refused
+    response = http.post(
+        f"/clients/{client.id}/welcome",
+        data={"body": REVIEWED_BODY.replace("https://meetings.example.com/omar", "")},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    assert "Keep the booking link (https://meetings.example.com/omar)" in text(response)
     # An empty body.
     response = http.post(f"/clients/{client.id}/welcome", data={"body": " "}, headers=HTMX)
     assert response.status_code == 422 and "The email needs a message." in text(response)
@@ -217,7 +232,7 @@ def test_o2_sent_from_its_own_page_the_welcome_lands_on_the_client_page(
     page = text(http.get(f"/clients/{client.id}/welcome"))
     form = page[page.index('<form id="welcome-form"') :]
     assert "hx-post" not in form[: form.index(">")]
-    body = "Welcome! Book here: https://meetings.example.com/omar"
+    body = REVIEWED_BODY
     response = http.post(f"/clients/{client.id}/welcome", data={"body": body})
     assert response.status_code == 303
     assert response.headers["Location"].endswith(f"/clients/{client.id}#onboarding-panel")

@@ -795,3 +795,27 @@ def test_flask_kam_open_checklists_gives_clients_in_launch_their_items_L1(app, w
     assert f"{every_item} checklist items added for 1 clients." in result.output
     assert onboarding.progress_of(world["client"])[0].total == len(LMS.items)
     assert "0 checklist items added" in runner.invoke(args=["kam", "open-checklists"]).output
+
+
+def test_an_unsent_welcome_follows_a_corrected_subscription_and_a_new_team_O2(
+    world, db, make_team, make_user
+):
+    """O2: correcting the subscription date counts the 48 business hours again; so does
+    moving the client to an ACM of a team on another calendar. A sent one stays as sent."""
+    client = register(db, world, subscribed_at=NOW)
+    assert onboarding.welcome_of(client).due_at == cairo(2026, 12, 1, 11, 0)
+    clients.update_client(
+        client, profile_of(client, subscribed_at=cairo(2026, 10, 6, 13, 0)), actor=world["acm"]
+    )
+    assert onboarding.welcome_of(client).due_at == cairo(2026, 10, 15, 13, 0)
+    # An admin gives the client to a Mon-Fri team in New York: Thanksgiving counts now.
+    new_york_team = make_team(
+        name="New York", country="US", timezone="America/New_York", working_days="1,2,3,4,5"
+    )
+    new_acm = make_user(Role.ACM, team=new_york_team, booking_link=BOOKING_LINK)
+    admin = make_user(Role.ADMIN)
+    clients.update_client(
+        client, profile_of(client, subscribed_at=new_york(2026, 11, 25, 10, 0)), actor=admin
+    )
+    clients.reassign_client(client, actor=admin, new_acm=new_acm, reason="Moves to the US team")
+    assert onboarding.welcome_of(client).due_at == new_york(2026, 12, 4, 10, 0)
