@@ -276,6 +276,29 @@ def make_contact(db) -> Callable[..., Contact]:
     return make
 
 
+def registered_client(*, actor: User, acm: User | None = None, **fields) -> Client:
+    """A client registered through the service, as the client form does: on the Enterprise
+    plan and onboarding unless `fields` say otherwise, so its onboarding starts (its
+    welcome email owed, O2; its launch checklists, L1). Committed."""
+    from kamportal.services import clients as client_records
+
+    values = {
+        "store_name": "Desert Rose",
+        "store_code": "ROSE01",
+        "plan": Plan.ENTERPRISE.value,
+        "country": "EG",
+        "timezone": "Africa/Cairo",
+        "currency": "EGP",
+        "status": LifecycleStatus.ONBOARDING.value,
+    }
+    values.update(fields)
+    client = client_records.create_client(
+        client_records.ClientProfile(**values), actor=actor, acm=acm or actor
+    )
+    _db.session.commit()
+    return client
+
+
 def sign_in(http: FlaskClient, user: User, password: str = PASSWORD):
     response = http.post("/login", data={"email": user.email, "password": password})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, text
 from kamportal import demo
 from kamportal.jobs import queue
 from kamportal.models import (
+    IN_LAUNCH,
     ActionItem,
     AuditEvent,
     ChecklistItem,
@@ -837,8 +838,6 @@ def test_every_acm_has_renewals_and_every_team_several_stages(db, portfolio):
 
 
 # --- Onboarding and launch (O1, O2, L1-L5) -----------------------------------------------------
-
-IN_LAUNCH = (LifecycleStatus.ONBOARDING.value, LifecycleStatus.LAUNCHING.value)
 
 
 def launch_events(db, client: Client, kind: TimelineKind) -> list[TimelineEvent]:

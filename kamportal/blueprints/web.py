@@ -156,9 +156,12 @@ def render(
     return make_response(body, status)
 
 
-def fragment(template: str, *, status: int = 200, **context: Any) -> Response:
-    """A fragment for an HTMX request (with flashes out of band)."""
-    return make_response(flask_render(template, **context) + flashes_oob(), status)
+def fragment(template: str, *also: str, status: int = 200, **context: Any) -> Response:
+    """A fragment for an HTMX request, then the partials `also` (rendered with `oob=True`:
+    their roots swap out of band by id, elsewhere on the page) and the flashes."""
+    body = flask_render(template, **context)
+    body += "".join(flask_render(other, oob=True, **context) for other in also)
+    return make_response(body + flashes_oob(), status)
 
 
 def flashes_oob() -> str:

@@ -10,7 +10,7 @@ from kamportal.models.accounts import (
     UserRole,
 )
 from kamportal.models.base import Base
-from kamportal.models.clients import Client, Contact, LifecycleStatus, Plan
+from kamportal.models.clients import IN_LAUNCH, LAUNCH_PATH, Client, Contact, LifecycleStatus, Plan
 from kamportal.models.escalations import (
     Complaint,
     ComplaintKind,
@@ -64,6 +64,8 @@ from kamportal.models.timeline import AuditEvent, CallOutcome, TimelineEvent, Ti
 from kamportal.models.types import Money, UTCDateTime
 
 __all__ = [
+    "IN_LAUNCH",
+    "LAUNCH_PATH",
     "ROLE_LABELS",
     "WORKING_WEEKS",
     "ActionItem",

@@ -28,6 +28,13 @@ class LifecycleStatus(enum.StrEnum):
         return self.value.replace("_", " ").capitalize()
 
 
+# A client being launched (L1-L5): its checklists, its welcome email and the launch's
+# contract limits apply while it is in one of these.
+IN_LAUNCH = (LifecycleStatus.ONBOARDING.value, LifecycleStatus.LAUNCHING.value)
+# The path the client page draws: onboarding → launching → live.
+LAUNCH_PATH = (LifecycleStatus.ONBOARDING, LifecycleStatus.LAUNCHING, LifecycleStatus.LIVE)
+
+
 class Plan(enum.StrEnum):
     BUSINESS = "business"
     PROFESSIONAL = "professional"
@@ -81,6 +88,19 @@ class Client(Base):
     @property
     def lifecycle(self) -> LifecycleStatus:
         return LifecycleStatus(self.status)
+
+    @property
+    def in_launch(self) -> bool:
+        return self.status in IN_LAUNCH
+
+    @property
+    def launch_steps_reached(self) -> int:
+        """How many steps of LAUNCH_PATH the client has reached (1 to 3)."""
+        if self.launched_at is not None or self.status in ("live", "at_risk"):
+            return 3
+        if self.status == LifecycleStatus.LAUNCHING.value or self.lms_started_at is not None:
+            return 2
+        return 1
 
     @property
     def plan_label(self) -> str:

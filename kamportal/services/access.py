@@ -37,10 +37,18 @@ def visible_clients_clause(user: User) -> ColumnElement[bool]:
     conditions = []
     if user.has_role(Role.ACM, Role.LEADER):
         conditions.append(Client.acm_id == user.id)
-    team_ids = led_team_ids(user)
-    if team_ids:
-        conditions.append(Client.acm_id.in_(select(User.id).where(User.team_id.in_(team_ids))))
+    led = led_clients_clause(user)
+    if led is not None:
+        conditions.append(led)
     return or_(*conditions) if conditions else false()
+
+
+def led_clients_clause(user: User) -> ColumnElement[bool] | None:
+    """A WHERE clause for the clients of the teams `user` leads; None if they lead none."""
+    team_ids = led_team_ids(user)
+    if not team_ids:
+        return None
+    return Client.acm_id.in_(select(User.id).where(User.team_id.in_(team_ids)))
 
 
 def leads_team_of(user: User, acm: User | None) -> bool:

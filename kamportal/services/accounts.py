@@ -7,7 +7,6 @@ import re
 from collections.abc import Iterable
 from datetime import time
 from typing import NotRequired, TypedDict, Unpack
-from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -256,15 +255,11 @@ def _check_profile(*, name: str, roles: set[Role], timezone: str) -> None:
 
 
 def _checked_link(link: str | None) -> str | None:
-    link = (link or "").strip()
-    if not link:
-        return None
-    parts = urlsplit(link)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise ValidationError(
-            "A booking link is a web address starting with https://.", field="booking_link"
-        )
-    return link
+    return validation.web_link(
+        link,
+        field="booking_link",
+        message="A booking link is a web address starting with https://.",
+    )
 
 
 def _refuse_if_leading(user: User, doing: str, *, field: str | None = None) -> None:

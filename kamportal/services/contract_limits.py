@@ -20,16 +20,13 @@ from kamportal.models import (
     Client,
     ContractException,
     ContractUsage,
-    LifecycleStatus,
     TimelineKind,
     UsageKind,
     User,
 )
-from kamportal.services import access, clock, onboarding, timeline, validation
+from kamportal.services import access, clock, timeline, validation
 
 MAX_QUANTITY = 10_000
-# Usage during the launch (LMS): recorded while the client is onboarding or launching.
-IN_LMS = (LifecycleStatus.ONBOARDING.value, LifecycleStatus.LAUNCHING.value)
 
 
 @dataclass(frozen=True)
@@ -154,7 +151,7 @@ def standings(client: Client, *, now: datetime | None = None) -> list[Standing]:
         if LIMITS_BY_KEY[limit_key].scope == "year" and granted_at < year_start:
             continue
         extras[limit_key] = extras.get(limit_key, 0) + extra
-    in_lms = client.status in IN_LMS
+    in_lms = client.in_launch
     return [
         Standing(
             limit,
@@ -187,7 +184,8 @@ def record_usage(
         UsageKind, kind, field="kind", message="Choose what was delivered."
     )
     count = _quantity(quantity)
-    onboarding.locked(client)  # two deliveries at once cannot both pass a limit
+    # Two deliveries at once cannot both pass a limit: the second waits for the first.
+    db.session.refresh(client, with_for_update=True)
     now = clock.now()
     current = standings(client, now=now)
     revised = REVISIONS.get(usage_kind)
@@ -215,7 +213,7 @@ def record_usage(
         client_id=client.id,
         kind=usage_kind.value,
         quantity=count,
-        during_lms=client.status in IN_LMS,
+        during_lms=client.in_launch,
         note=(note or "").strip() or None,
         recorded_at=now,
         recorded_by_id=actor.id,

@@ -64,6 +64,8 @@ class DayItem:
     escalation: Escalation | None = None
     # How long it has been owed ("3 days 2 h"), or how long is left for what is not yet due.
     age: str = ""
+    # Past its due time (an item that has one: a welcome email).
+    overdue: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,12 +150,9 @@ def escalations_to_act_on(user: User, *, now: datetime) -> Section:
         or_(Escalation.current_step == LadderStep.CALL.value, Escalation.paused_at.is_not(None)),
     )
     conditions = [acm_acts]
-    team_ids = access.led_team_ids(user)
-    if team_ids:
-        team_acms = select(User.id).where(User.team_id.in_(team_ids))
-        conditions.append(
-            and_(Escalation.waiting_for_leader.is_(True), Client.acm_id.in_(team_acms))
-        )
+    led = access.led_clients_clause(user)
+    if led is not None:
+        conditions.append(and_(Escalation.waiting_for_leader.is_(True), led))
     query = (
         select(Escalation)
         .join(Escalation.client)
@@ -259,9 +258,9 @@ def welcome_emails_owed(user: User, *, now: datetime) -> Section:
     team's, soonest due first, each with the business hours left or past on the team's
     calendar."""
     conditions = [Client.acm_id == user.id]
-    team_ids = access.led_team_ids(user)
-    if team_ids:
-        conditions.append(Client.acm_id.in_(select(User.id).where(User.team_id.in_(team_ids))))
+    led = access.led_clients_clause(user)
+    if led is not None:
+        conditions.append(led)
     query = (
         select(WelcomeEmail)
         .join(WelcomeEmail.client)
@@ -290,6 +289,7 @@ def welcome_emails_owed(user: User, *, now: datetime) -> Section:
                 since=welcome.due_at,
                 note=f"ACM {client.acm.name}" if others else "",
                 age=standing.hours_text,
+                overdue=standing.overdue,
             )
         )
     return Section("welcome", "Welcome emails", items)

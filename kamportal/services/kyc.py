@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, has_request_context, request
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
@@ -66,12 +66,10 @@ def token_for(questionnaire: KycQuestionnaire) -> str:
     return _serializer().dumps({"q": questionnaire.id, "n": questionnaire.link_nonce})
 
 
-def public_url(endpoint: str, **values: Any) -> str:
+def public_url(endpoint: str, *, base_url: str | None = None, **values: Any) -> str:
     """An absolute address of the portal for an email: under PUBLIC_URL when set, else
-    the address of the current request."""
-    base = current_app.config.get("PUBLIC_URL")
-    if not base and has_request_context():
-        base = request.url_root
+    under `base_url` (the address the ACM reached the portal at)."""
+    base = current_app.config.get("PUBLIC_URL") or base_url
     if not base:
         raise RuntimeError("Set PUBLIC_URL: emails link to the portal's public address.")
     parts = urlsplit(base)
@@ -81,12 +79,13 @@ def public_url(endpoint: str, **values: Any) -> str:
     return adapter.build(endpoint, values, force_external=True)
 
 
-def link_for(questionnaire: KycQuestionnaire) -> str:
-    return public_url("onboarding.kyc_form", token=token_for(questionnaire))
+def link_for(questionnaire: KycQuestionnaire, *, base_url: str | None = None) -> str:
+    return public_url("onboarding.kyc_form", base_url=base_url, token=token_for(questionnaire))
 
 
-def send_link(client: Client, *, actor: User) -> OutboxMessage:
-    """Email the client a new KYC link (O1; G1 CCs). Any earlier link stops working.
+def send_link(client: Client, *, actor: User, base_url: str | None = None) -> OutboxMessage:
+    """Email the client a new KYC link (O1; G1 CCs), under PUBLIC_URL or else `base_url`.
+    Any earlier link stops working.
 
     Raises ValidationError once the answers are submitted or without a contact email."""
     access.check_works_on(actor, client)
@@ -113,7 +112,7 @@ def send_link(client: Client, *, actor: User) -> OutboxMessage:
             client=client,
             contact=contact,
             acm=client.acm,
-            link=link_for(questionnaire),
+            link=link_for(questionnaire, base_url=base_url),
             expires_at=clock.in_zone(questionnaire.link_expires_at, client.timezone),
         ),
         actor=actor,

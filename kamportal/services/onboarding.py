@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlparse
 
 from flask import current_app
 from sqlalchemy import func, insert, select
@@ -20,6 +19,7 @@ from kamportal.errors import NotAllowed, RuleViolation, ValidationError
 from kamportal.extensions import db
 from kamportal.messaging import outbox
 from kamportal.models import (
+    IN_LAUNCH,
     ChecklistItem,
     Client,
     KycQuestionnaire,
@@ -42,7 +42,6 @@ from kamportal.services.launch_checklists import (
 
 # O2: the welcome email is due this many business hours after the Enterprise subscription.
 WELCOME_BUSINESS_HOURS = 48
-IN_LAUNCH = (LifecycleStatus.ONBOARDING.value, LifecycleStatus.LAUNCHING.value)
 MAX_EVIDENCE_LINKS = 10
 MAX_NOTE_LENGTH = 2000
 
@@ -233,7 +232,7 @@ def client_registered(client: Client) -> None:
     """A new client's onboarding starts: its welcome email is owed on the Enterprise plan
     (from the subscription, else now) and it gets its launch checklists. A store that
     comes to the portal already live launched before it: neither applies."""
-    if client.status not in IN_LAUNCH:
+    if not client.in_launch:
         return
     owe_welcome(client, subscribed_at=client.subscribed_at or clock.now())
     instantiate_checklists(client)
@@ -260,7 +259,7 @@ def check_status_change(client: Client, new_status: str) -> None:
         new_status == LifecycleStatus.LIVE.value
         and client.status != LifecycleStatus.LIVE.value
         and client.launched_at is None
-        and (client.status in IN_LAUNCH or has_checklists(client))
+        and (client.in_launch or has_checklists(client))
     ):
         raise RuleViolation(
             "L5",
@@ -273,7 +272,7 @@ def check_status_change(client: Client, new_status: str) -> None:
 def status_changed(client: Client, *, previous_status: str, actor: User | None) -> None:
     """A status set by hand: a client back in onboarding or launching gets the checklists
     it lacks; a launch started so is dated (L1)."""
-    if client.status not in IN_LAUNCH or client.status == previous_status:
+    if not client.in_launch or client.status == previous_status:
         return
     instantiate_checklists(client)
     if client.status == LifecycleStatus.LAUNCHING.value and client.lms_started_at is None:
@@ -287,14 +286,6 @@ def has_checklists(client: Client) -> bool:
         )
         is not None
     )
-
-
-def locked(client: Client) -> Client:
-    """`client` reloaded under a row lock (PostgreSQL), so that two requests deciding on
-    the same client (a launch, a delivery against a limit) run one after the other."""
-    db.session.execute(select(Client.id).where(Client.id == client.id).with_for_update())
-    db.session.refresh(client)
-    return client
 
 
 def start_lms(client: Client, *, actor: User | None) -> bool:
@@ -341,8 +332,8 @@ def launch(client: Client, *, actor: User, override_reason: str | None = None) -
     without an override, NotAllowed if someone else overrides, ValidationError without
     a reason."""
     access.check_works_on(actor, client)
-    locked(client)
-    if client.status not in IN_LAUNCH:
+    db.session.refresh(client, with_for_update=True)  # two launches at once: one waits
+    if not client.in_launch:
         raise RuleViolation("L5", f"The store is {client.lifecycle.label.lower()}, not launching.")
     missing = uat_missing(client)
     reason = (override_reason or "").strip()
@@ -520,11 +511,9 @@ def evidence_links(lines: Iterable[str]) -> list[str]:
             f"At most {MAX_EVIDENCE_LINKS} evidence links per item.", field="evidence"
         )
     for link in links:
-        parsed = urlparse(link)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc or len(link) > 500:
-            raise ValidationError(
-                f"“{link[:60]}” is not a web address (https://…).", field="evidence"
-            )
+        validation.web_link(
+            link, field="evidence", message=f"“{link[:60]}” is not a web address (https://…)."
+        )
     return links
 
 

@@ -1,11 +1,12 @@
 """Checks shared by every domain: emails, phone numbers, countries, currencies, zones,
-choices, required text and amounts of money."""
+choices, required text, web links and amounts of money."""
 
 from __future__ import annotations
 
 import enum
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import TypeVar
+from urllib.parse import urlsplit
 
 import phonenumbers
 import pycountry
@@ -113,3 +114,14 @@ def country_choices() -> list[tuple[str, str]]:
 
 def currency_choices() -> list[tuple[str, str]]:
     return sorted((c.alpha_3, f"{c.alpha_3} — {c.name}") for c in pycountry.currencies)
+
+
+def web_link(value: str | None, *, field: str, message: str) -> str | None:
+    """An http(s) address with a host, at most 500 characters; None when blank."""
+    link = (value or "").strip()
+    if not link:
+        return None
+    parts = urlsplit(link)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or len(link) > 500:
+        raise ValidationError(message, field=field)
+    return link

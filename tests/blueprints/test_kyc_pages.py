@@ -455,7 +455,7 @@ def test_the_summary_shows_the_status_the_link_and_the_first_answers(world, app,
     answers |= {"main_products": "Pottery", "trend": "Stable", "unique": "Yes"}
     questionnaire = kyc.answers_for_acm(store, answers, actor=world["acm"])
     with app.test_request_context():
-        kyc.send_link(store, actor=world["acm"])
+        kyc.send_link(store, actor=world["acm"], base_url="http://localhost/")
         db.session.commit()
         html = render_template(
             "onboarding/_kyc_summary.html", client=store, questionnaire=questionnaire

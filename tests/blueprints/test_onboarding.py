@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from kamportal.models import LifecycleStatus, OutboxMessage, Plan, Role, WelcomeEmail
-from kamportal.services import clients as client_records
+from kamportal.models import OutboxMessage, Plan, Role, WelcomeEmail
 from tests.blueprints.test_query_counts import counting_queries
+from tests.conftest import registered_client
 
 HTMX = {"HX-Request": "true"}
 # What the ACM leaves of the composed email: O2's items that name them stay.
@@ -47,21 +47,9 @@ def team(db, make_team, make_user):
 
 def enterprise_client(db, acm, make_contact, *, code="NEW001", subscribed_at=None):
     """An Enterprise client registered through the service: its onboarding starts (O2)."""
-    client = client_records.create_client(
-        client_records.ClientProfile(
-            store_name=f"Store {code}",
-            store_code=code,
-            plan=Plan.ENTERPRISE.value,
-            country="EG",
-            timezone="Africa/Cairo",
-            currency="EGP",
-            status=LifecycleStatus.ONBOARDING.value,
-            subscribed_at=subscribed_at,
-        ),
-        actor=acm,
-        acm=acm,
+    client = registered_client(
+        actor=acm, store_name=f"Store {code}", store_code=code, subscribed_at=subscribed_at
     )
-    db.session.commit()
     make_contact(client, name="Sara Client", email=f"sara@{code.lower()}.example", is_primary=True)
     return client
 

@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from kamportal.models import LifecycleStatus, Plan, Role
-from kamportal.services import clients as client_records
+from kamportal.models import Role
 from kamportal.services.kyc_questions import CHOICE, QUESTIONS, Question
 from kamportal.services.launch_checklists import LMS, TEST_PAYMENTS_DISABLED, UAT
+from tests.conftest import registered_client
 from tests.e2e.conftest import sign_in
 from tests.e2e.test_clients import (
     POLL,
@@ -57,20 +57,7 @@ def register(db, make_contact):
     the form does (its welcome email owed, its checklists given), with a contact."""
 
     def make(acm, code: str, name: str, *, contact: str | None = "Sara Nabil"):
-        client = client_records.create_client(
-            client_records.ClientProfile(
-                store_name=name,
-                store_code=code,
-                plan=Plan.ENTERPRISE.value,
-                country="EG",
-                timezone="Africa/Cairo",
-                currency="EGP",
-                status=LifecycleStatus.ONBOARDING.value,
-            ),
-            actor=acm,
-            acm=acm,
-        )
-        db.session.commit()
+        client = registered_client(actor=acm, store_code=code, store_name=name)
         if contact:
             email = f"{contact.split()[0].lower()}@{code.lower()}.example"
             make_contact(client, name=contact, email=email, is_primary=True)

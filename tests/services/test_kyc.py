@@ -356,3 +356,17 @@ def test_a_correction_after_submission_keeps_every_answer_and_is_recorded_O1(wor
     assert "What industry is the store in?" in event.summary and event.actor_id == acm.id
     audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "kyc.correct")).one()
     assert audit.after == {"industry": "Food"} and audit.before["industry"] != "Food"
+
+
+def test_the_link_is_on_public_url_else_on_the_address_the_acm_used_O1(app, world, db):
+    """O1: the emailed link opens where clients reach the portal: PUBLIC_URL when set,
+    else the address the ACM sent it from; with neither, nothing is sent."""
+    app.config["PUBLIC_URL"] = None
+    with pytest.raises(RuntimeError, match="Set PUBLIC_URL"):
+        kyc.send_link(world["client"], actor=world["acm"])
+    db.session.rollback()
+    message = kyc.send_link(world["client"], actor=world["acm"], base_url="http://kam.intra/")
+    assert "http://kam.intra/kyc/" in message.body
+    app.config["PUBLIC_URL"] = "https://kam.example.com"
+    message = kyc.send_link(world["client"], actor=world["acm"], base_url="http://kam.intra/")
+    assert "https://kam.example.com/kyc/" in message.body

@@ -32,6 +32,7 @@ from kamportal.services.launch_checklists import (
     TEST_PAYMENTS_DISABLED,
     UAT,
 )
+from tests.conftest import registered_client
 
 CAIRO = ZoneInfo("Africa/Cairo")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -123,22 +124,8 @@ def profile_of(client: Client, **changes) -> clients.ClientProfile:
 
 
 def register(db, world, **fields) -> Client:
-    """A client registered through the service, as the client form does."""
-    values = {
-        "store_name": "Desert Rose",
-        "store_code": "ROSE01",
-        "plan": Plan.ENTERPRISE.value,
-        "country": "EG",
-        "timezone": "Africa/Cairo",
-        "currency": "EGP",
-        "status": LifecycleStatus.ONBOARDING.value,
-    }
-    values.update(fields)
-    client = clients.create_client(
-        clients.ClientProfile(**values), actor=world["leader"], acm=world["acm"]
-    )
-    db.session.commit()
-    return client
+    """A client registered through the service by the leader, for Mona."""
+    return registered_client(actor=world["leader"], acm=world["acm"], **fields)
 
 
 # --- O2: 48 business hours on the team's calendar ---------------------------------------------

@@ -229,7 +229,7 @@ def kyc_send_link(client_id: int):
     client = client_or_404(client_id)
     return _link_action(
         client,
-        lambda: kyc.send_link(client, actor=acting_user()),
+        lambda: kyc.send_link(client, actor=acting_user(), base_url=request.url_root),
         "KYC link emailed to the client; its delivery shows on the timeline.",
     )
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -34,7 +34,6 @@ from kamportal.blueprints.web import (
     acting_user,
     allow,
     client_or_404,
-    flashes_oob,
     form_invalid,
     fragment,
     is_htmx,
@@ -104,14 +103,6 @@ def _page_refused(client: Client, partial: str, **given: Any) -> Response:
     )
 
 
-def _fragments(main: str, *oob: str, **context: Any) -> Response:
-    """`main` for the HTMX swap, then `oob` partials (rendered with `oob=True`, their roots
-    swapped out of band by id) and the flashes."""
-    body = render_template(main, **context)
-    body += "".join(render_template(t, oob=True, **context) for t in oob)
-    return make_response(body + flashes_oob())
-
-
 # --- The page ----------------------------------------------------------------------------
 
 
@@ -122,7 +113,7 @@ def launch(client_id: int):
     client = client_or_404(client_id)
     # A client in launch gets the items it lacks (one onboarded before the portal had
     # checklists, an item added to the data since): the UAT gate counts every item.
-    if client.status in onboarding.IN_LAUNCH and onboarding.instantiate_checklists(client):
+    if client.in_launch and onboarding.instantiate_checklists(client):
         db.session.commit()
     return render(LAUNCH_PAGE, client=client, checklists=onboarding.checklists_of(client))
 
@@ -184,7 +175,7 @@ def tick_item(client_id: int, checklist: str, item_key: str):
     oob = ["onboarding/_checklist_progress.html", "onboarding/_launch_lifecycle.html"]
     if checklist == UAT.key or client.status != status_before:
         oob.append(LAUNCH_PANEL)
-    response = _fragments(
+    response = fragment(
         "onboarding/_checklist_item.html", *oob, client=client, item=saved.result, view=view
     )
     return with_trigger(response, TIMELINE_CHANGED)
@@ -256,7 +247,7 @@ def go_live(client_id: int):
     flash("The store is live.", "success")
     if not is_htmx():
         return redirect(_page_url(client, "launch-panel"), 303)
-    response = _fragments(LAUNCH_PANEL, "onboarding/_launch_lifecycle.html", client=client)
+    response = fragment(LAUNCH_PANEL, "onboarding/_launch_lifecycle.html", client=client)
     return with_trigger(response, TIMELINE_CHANGED)
 
 

@@ -19,11 +19,12 @@ from kamportal.blueprints.web import (
     save_form,
 )
 from kamportal.messaging import outbox
-from kamportal.models import Client
+from kamportal.models import LAUNCH_PATH, Client
 from kamportal.services import clock, onboarding
 from kamportal.services.access import CLIENT_REGISTRY_ROLES
 
 PANEL = "onboarding/_client_panel.html"
+bp.add_app_template_global(LAUNCH_PATH, "launch_path")
 PANEL_ANCHOR = "onboarding-panel"
 
 
