@@ -185,7 +185,7 @@ def record_usage(
     )
     count = _quantity(quantity)
     # Two deliveries at once cannot both pass a limit: the second waits for the first.
-    db.session.refresh(client, with_for_update=True)
+    db.session.refresh(client, with_for_update={"of": Client})
     now = clock.now()
     current = standings(client, now=now)
     revised = REVISIONS.get(usage_kind)

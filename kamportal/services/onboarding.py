@@ -332,7 +332,7 @@ def launch(client: Client, *, actor: User, override_reason: str | None = None) -
     without an override, NotAllowed if someone else overrides, ValidationError without
     a reason."""
     access.check_works_on(actor, client)
-    db.session.refresh(client, with_for_update=True)  # two launches at once: one waits
+    db.session.refresh(client, with_for_update={"of": Client})  # two launches at once: one waits
     if not client.in_launch:
         raise RuleViolation("L5", f"The store is {client.lifecycle.label.lower()}, not launching.")
     missing = uat_missing(client)
