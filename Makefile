@@ -18,14 +18,21 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-# SQLite, the embedded job queue and console mail: nothing else to install or run.
+# Where `make demo` serves: `PORT=8080 make demo`; `HOST=0.0.0.0` to be reached from other
+# machines (set PUBLIC_URL to the address they use, for the demo's links).
+HOST ?= 127.0.0.1
+PORT ?= 5000
+# The address the demo's links (KYC emails) are built on: where this machine reaches it.
+DEMO_URL = http://$(if $(filter 0.0.0.0,$(HOST)),127.0.0.1,$(HOST)):$(PORT)
+
+# SQLite, the embedded job queue and console mail: nothing else to install or run. The
+# demo logins are printed last, once the server is up.
 demo: export KAM_ENV := development
 demo: $(VENV)/.installed
 	mkdir -p instance
 	$(BIN)/flask db upgrade
-	$(BIN)/flask kam seed-demo
-	$(BIN)/flask kam demo-logins
-	$(BIN)/flask kam serve
+	$(BIN)/flask kam seed-demo --url $(DEMO_URL)
+	$(BIN)/flask kam serve --host $(HOST) --port $(PORT) --demo-logins
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -53,6 +52,12 @@ def configure_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
+        # A Redis that stops answering costs a request two seconds, then the limiter counts
+        # in memory (RATELIMIT_IN_MEMORY_FALLBACK_ENABLED) instead of waiting for it.
+        app.config.setdefault(
+            "RATELIMIT_STORAGE_OPTIONS", {"socket_connect_timeout": 2, "socket_timeout": 2}
+        )
     limiter.init_app(app)
 
     login_manager.init_app(app)
@@ -62,16 +67,11 @@ def configure_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(session_id: str):
-        from kamportal.models import User
+    def load_user(cookie_id: str):
+        # The session and remember cookies name a sign-in, not the user: see services.sessions.
+        from kamportal.services import sessions
 
-        user_id, _, token = session_id.partition(":")
-        if not user_id.isdigit() or not token:
-            return None
-        user = db.session.get(User, int(user_id))
-        if user is None or not user.active:
-            return None
-        return user if hmac.compare_digest(user.session_token, token) else None
+        return sessions.signed_in_user(cookie_id)
 
     @login_manager.unauthorized_handler
     def unauthorized() -> Response:
@@ -121,8 +121,9 @@ def configure_blueprints(app: Flask) -> None:
     from kamportal.blueprints.meetings import bp as meetings_bp
     from kamportal.blueprints.onboarding import bp as onboarding_bp
     from kamportal.blueprints.renewals import bp as renewals_bp
-    from kamportal.blueprints.web import enforce_access
+    from kamportal.blueprints.web import DatabaseId, enforce_access
 
+    app.url_map.converters["int"] = DatabaseId
     app.register_blueprint(home_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(clients_bp, url_prefix="/clients")
@@ -139,8 +140,8 @@ def configure_blueprints(app: Flask) -> None:
 def content_security_policy(app: Flask) -> str:
     script_src = "'self'"
     if app.config["HTMX_SOURCE"] == "cdn":
-        parts = urlsplit(HTMX_CDN_URL)
-        script_src += f" {parts.scheme}://{parts.netloc}"
+        # The one file, not the CDN host: anything else published there stays out.
+        script_src += f" {HTMX_CDN_URL}"
     return "; ".join(
         [
             "default-src 'self'",
@@ -210,6 +211,8 @@ def configure_errors(app: Flask) -> None:
 
     @app.errorhandler(429)
     def too_many(error: HTTPException):
+        if error.response is not None:  # the page's own answer (the sign-in page's)
+            return error.response
         return message_response(
             429, "Too many attempts", "Too many attempts. Wait a minute and try again."
         )
@@ -258,6 +261,6 @@ def configure_jobs(app: Flask) -> None:
     queue.init_app(app)
 
 
-# An `rq worker` process imports a job (kamportal.jobs....), which loads this package
-# first: the jobs build their app from here.
+# A worker process imports a job (kamportal.jobs....), which loads this package first: the
+# jobs build their app from here (`flask kam worker` builds it once, before forking).
 queue.app_factory = create_app

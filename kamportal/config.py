@@ -17,6 +17,9 @@ load_dotenv(ROOT / ".env")
 HTMX_VERSION = "2.0.11"
 HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
 HTMX_CDN_URL = f"https://cdn.jsdelivr.net/npm/htmx.org@{HTMX_VERSION}/dist/htmx.min.js"
+# Every demo user's password, printed by `flask kam demo-logins` and so public: refused as
+# anyone's password outside the demo (KAM_ENV=development).
+DEMO_PASSWORD = "kam-demo-2026"
 
 
 class ConfigError(RuntimeError):
@@ -52,6 +55,9 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_NAME = "kam_session"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=int(os.environ.get("SESSION_HOURS", "12")))
+    # "Keep me signed in": the remember cookie, and the sign-in it names, last this long.
+    REMEMBER_COOKIE_DURATION = timedelta(days=int(os.environ.get("REMEMBER_DAYS", "14")))
+    REMEMBER_COOKIE_NAME = "kam_remember"
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
@@ -62,7 +68,19 @@ class Config:
     # X-Forwarded-For/-Proto/-Host are trusted, so throttling sees the user's address.
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
     RATELIMIT_ENABLED = _flag("RATELIMIT_ENABLED", True)
-    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    # Failed sign-ins allowed per account (the email typed) and per client address; a
+    # successful sign-in is not counted.
+    LOGIN_FAILURES_PER_ACCOUNT = os.environ.get(
+        "LOGIN_FAILURES_PER_ACCOUNT", "5 per minute;20 per hour"
+    )
+    LOGIN_FAILURES_PER_ADDRESS = os.environ.get(
+        "LOGIN_FAILURES_PER_ADDRESS", "20 per minute;100 per hour"
+    )
+    # The counters live in Redis (REDIS_URL). With Redis unreachable they are counted in
+    # this process's memory, logged once, until Redis answers again: sign-in and the KYC
+    # page keep working.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
 
     # htmx: "cdn" (default) or "local" (the vendored copy, for air-gapped intranets).
     HTMX_SOURCE = os.environ.get("HTMX_SOURCE", "cdn")
@@ -109,6 +127,8 @@ class Config:
             )
         if cls.HTMX_SOURCE not in {"cdn", "local"}:
             raise ConfigError(f"HTMX_SOURCE must be 'cdn' or 'local', not {cls.HTMX_SOURCE!r}")
+        if cls.REMEMBER_COOKIE_DURATION.days < 1:
+            raise ConfigError("REMEMBER_DAYS must be at least 1")
 
 
 class DevelopmentConfig(Config):

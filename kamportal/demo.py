@@ -33,6 +33,7 @@ from flask import current_app
 from sqlalchemy import ColumnElement, event, exists, insert, or_, select
 
 from kamportal.billing.portal import PortalBilling
+from kamportal.config import DEMO_PASSWORD
 from kamportal.extensions import db
 from kamportal.messaging import outbox
 from kamportal.models import (
@@ -103,7 +104,6 @@ from kamportal.services.launch_checklists import (
 )
 from kamportal.services.renewals import Fee
 
-DEMO_PASSWORD = "kam-demo-2026"
 DEFAULT_CLIENTS = 300
 DEFAULT_SEED = 2026
 STAFF_DOMAIN = "kam.example"
@@ -484,8 +484,18 @@ class SeedReport:
         return not any(vars(self).values())
 
 
-def seed_demo(*, clients: int = DEFAULT_CLIENTS, seed: int = DEFAULT_SEED) -> SeedReport:
+# The demo server's address by default (`flask kam serve`, which `make demo` runs): the KYC
+# links of the demo's emails open the questionnaire there (O1), unless told otherwise.
+DEMO_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
+def seed_demo(
+    *, clients: int = DEFAULT_CLIENTS, seed: int = DEFAULT_SEED, served_at: str = DEMO_PUBLIC_URL
+) -> SeedReport:
     """Add what is missing of the demo portfolio; flushes, the caller commits.
+
+    `served_at` is the address the demo server will be reached at: the links of the demo's
+    emails (the KYC questionnaire, O1) are built on it, unless PUBLIC_URL is set.
 
     The first `clients` demo stores of `seed` are created unless their store code exists,
     so running it again adds nothing and a larger `clients` adds only the extra stores.
@@ -497,7 +507,7 @@ def seed_demo(*, clients: int = DEFAULT_CLIENTS, seed: int = DEFAULT_SEED) -> Se
     """
     now = clock.now()
     report = SeedReport()
-    with _public_url():
+    with _public_url(served_at):
         people = _seed_people(now, report)
         _seed_clients(clients, seed, now, people, report)
         db.session.flush()
@@ -2056,6 +2066,7 @@ RENEWAL_STEPS: dict[str, Role] = {
     "issue": Role.ACM,
     "lost": Role.ACM,
     "wire_confirmed": Role.FINANCE,
+    "wire_rejected": Role.FINANCE,
     "paid_online": Role.FINANCE,
     "premises": Role.FINANCE,
     "resolve": Role.FINANCE,
@@ -2090,9 +2101,10 @@ class Step:
     (`text`: the note); "invoice" (R3; R8: with `fees`, in US dollars, converted like the
     price list; R9: less the discount if approved); "split" (R10: `parts` installments,
     `every` days apart from that day); "wire" (R7: the ACM reports it) and finance's
-    "wire_confirmed"; finance's "paid_online" (the first unpaid installment once split)
-    and "premises" (R6: with a receipt); "issue" (R5: `text`) and finance's "resolve"
-    (`method`: the channel agreed, `text`); "lost" (`text`: why).
+    "wire_confirmed" or "wire_rejected" (`text`: why); finance's "paid_online" (the first
+    unpaid installment once split) and "premises" (R6: with a receipt); "issue" (R5:
+    `text`) and finance's "resolve" (`method`: the channel agreed, `text`); "lost"
+    (`text`: why).
     """
 
     kind: str
@@ -2231,9 +2243,13 @@ DEMO_RENEWALS: dict[str, tuple[tuple[RenewalStory, ...], ...]] = {
                 5, (Step("notify", 20), Step("confirm", 17), Step("invoice", 15),
                     Step("wire", 9), Step("wire_confirmed", 8))),
             RenewalStory(
-                "wire transfer unconfirmed after 4 days, flagged (R7)",
+                "wire transfer flagged after 4 days, rejected by finance with the reason, "
+                "reported again with the bank's receipt (R7)",
                 11, (Step("notify", 18), Step("confirm", 16), Step("invoice", 14),
-                     Step("wire", 10))),
+                     Step("wire", 10),
+                     Step("wire_rejected", 5, text="Nothing from this client in the account "
+                          "since October; please ask for the transfer receipt."),
+                     Step("wire", 2))),
         ),
         (
             RenewalStory(
@@ -2482,7 +2498,14 @@ class _RenewalTale:
                     reference=f"FT{self.rng.randrange(10**11, 10**12)}",
                 )
             case "wire_confirmed":
-                renewals.confirm_payment(self.payment, actor=finance)
+                renewals.confirm_payment(
+                    self.payment,
+                    actor=finance,
+                    received_amount=self.payment.amount,
+                    received_on=clock.in_zone(clock.now(), finance.timezone).date(),
+                )
+            case "wire_rejected":
+                renewals.reject_wire_report(self.payment, actor=finance, reason=step.text)
             case "paid_online":
                 unpaid = (i for i in self.plan if i.invoice_status is InvoiceStatus.UNPAID)
                 renewals.record_online_payment(
@@ -2526,21 +2549,18 @@ class _RenewalTale:
 
 # --- Onboarding and launch (O1, O2, L1-L5) ----------------------------------------------------
 
-# The demo server's address (`flask kam serve`, which `make demo` runs): the KYC links of the
-# demo's emails open the questionnaire there (O1), unless PUBLIC_URL says otherwise.
-DEMO_PUBLIC_URL = "http://127.0.0.1:5000"
-
 
 @contextmanager
-def _public_url() -> Iterator[None]:
+def _public_url(served_at: str) -> Iterator[None]:
     """KYC links are built on PUBLIC_URL, and seeding has no request to take the portal's
-    address from: the demo server's stands in while seeding, unless one is set."""
+    address from: the demo server's (`served_at`) stands in while seeding, unless one is
+    set."""
     config = current_app.config
     previous = config.get("PUBLIC_URL")
     if previous:
         yield
         return
-    config["PUBLIC_URL"] = DEMO_PUBLIC_URL
+    config["PUBLIC_URL"] = served_at.rstrip("/")
     try:
         yield
     finally:

@@ -27,5 +27,10 @@ class ValidationError(DomainError):
     """Input well-formed for the form but wrong for the business (a taken store code)."""
 
 
+class ReusedMessageKey(ValidationError):
+    """A message's idempotency key was used already for a message with other content (a
+    form sent again after the Back button): refused, so nothing is silently dropped."""
+
+
 class NotAllowed(DomainError):
     """The acting user may not do this."""

@@ -14,12 +14,15 @@ import os
 import re
 import shutil
 import socket
+import subprocess
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -131,7 +134,13 @@ class CSRFClient(FlaskClient):
             headers = dict(kwargs.pop("headers", None) or {})
             headers.setdefault("X-CSRFToken", self.csrf_token)
             kwargs["headers"] = headers
-        return super().open(*args, **kwargs)
+        response = super().open(*args, **kwargs)
+        path = urlsplit(str(args[0] if args else kwargs.get("path", "/"))).path
+        if method == "POST" and path in {"/login", "/logout"} and response.status_code == 302:
+            # Signing in or out starts a new session with a new CSRF token, which a browser
+            # reads from the page it goes to next.
+            self.csrf_token = None
+        return response
 
 
 def _clean_postgres() -> None:
@@ -141,10 +150,17 @@ def _clean_postgres() -> None:
 
 
 @pytest.fixture
-def app(database_template, tmp_path, request) -> Iterator[Flask]:
+def app_settings() -> dict:
+    """Settings a test module gives all its apps by overriding this fixture (settings that
+    depend on another fixture, such as a server it starts); they win over the marker's."""
+    return {}
+
+
+@pytest.fixture
+def app(database_template, tmp_path, request, app_settings) -> Iterator[Flask]:
     """The app; `@pytest.mark.config(NAME=value)` overrides settings for one test."""
     marker = request.node.get_closest_marker("config")
-    overrides = marker.kwargs if marker else {}
+    overrides = {**(marker.kwargs if marker else {}), **app_settings}
     app = create_app(_test_config(database_template, tmp_path, overrides))
     app.test_client_class = CSRFClient
     from kamportal.jobs import queue
@@ -371,3 +387,58 @@ def smtp_server(app) -> Iterator[SMTPSink]:
     app.extensions.pop("kam_email_transport", None)
     yield sink
     sink.controller.stop()
+
+
+class RedisServer:
+    """A real redis-server of its own on a free local port, without persistence; `stop()`
+    takes it away mid-test (Redis down)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        import redis
+
+        if shutil.which("redis-server") is None:
+            service_missing("redis-server")
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        connection = redis.Redis.from_url(self.url, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                connection.ping()
+                connection.close()
+                return
+            except redis.ConnectionError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    self.stop()
+                    service_missing(f"redis-server on port {self.port}")
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    server = RedisServer()
+    server.start()
+    yield server
+    server.stop()

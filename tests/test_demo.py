@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -287,6 +295,124 @@ def test_seed_demo_refuses_to_run_in_production(app, db):
     assert result.exit_code != 0
     assert "production" in result.output
     assert table_counts(db)["users"] == 0
+
+
+def kyc_link_bases(db) -> set[str]:
+    """Where the KYC links of the demo's emails point (O1): the part before `/kyc/`."""
+    bodies = db.session.scalars(
+        select(OutboxMessage.body).where(OutboxMessage.body.contains("/kyc/"))
+    )
+    return {re.search(r"(\S+)/kyc/", body)[1] for body in bodies}
+
+
+def test_seed_demo_builds_its_links_on_the_address_the_demo_is_served_at(app, db):
+    """`make demo` seeds with the address it serves (`--url`): the KYC links open there."""
+    result = app.test_cli_runner().invoke(
+        args=["kam", "seed-demo", "--clients", "0", "--url", "http://127.0.0.1:8080/"]
+    )
+    assert result.exit_code == 0, result.output
+    assert kyc_link_bases(db) == {"http://127.0.0.1:8080"}
+    assert app.config["PUBLIC_URL"] is None  # put back after seeding
+
+
+@pytest.mark.config(PUBLIC_URL="https://kam.example.com")
+def test_public_url_when_set_wins_over_the_demo_servers_address(app, db):
+    result = app.test_cli_runner().invoke(
+        args=["kam", "seed-demo", "--clients", "0", "--url", "http://127.0.0.1:8080"]
+    )
+    assert result.exit_code == 0, result.output
+    assert kyc_link_bases(db) == {"https://kam.example.com"}
+
+
+@pytest.mark.parametrize("url", ["127.0.0.1:8080", "ftp://127.0.0.1", "http://"])
+def test_seed_demo_refuses_an_address_that_is_not_a_web_address(app, db, url):
+    result = app.test_cli_runner().invoke(args=["kam", "seed-demo", "--url", url])
+    assert result.exit_code == 2 and "Invalid value for '--url'" in result.output
+    assert table_counts(db)["users"] == 0
+
+
+def test_make_demo_serves_and_builds_its_links_on_the_port_given():
+    """`PORT=8080 make demo`: the links are seeded on that address, the server listens there
+    and prints the logins; by default 127.0.0.1:5000."""
+    root = Path(__file__).resolve().parents[1]
+
+    def planned(*assignments: str) -> list[str]:
+        done = subprocess.run(
+            ["make", "-n", "demo", *assignments], cwd=root, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return [line for line in done.stdout.splitlines() if "flask kam" in line]
+
+    assert [line.split("flask ", 1)[1] for line in planned("PORT=8080")] == [
+        "kam seed-demo --url http://127.0.0.1:8080",
+        "kam serve --host 127.0.0.1 --port 8080 --demo-logins",
+    ]
+    assert [line.split("flask ", 1)[1] for line in planned()] == [
+        "kam seed-demo --url http://127.0.0.1:5000",
+        "kam serve --host 127.0.0.1 --port 5000 --demo-logins",
+    ]
+    # On every interface, this machine reaches it (and its links) on 127.0.0.1.
+    assert "--url http://127.0.0.1:5000" in planned("HOST=0.0.0.0")[0]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_serve_prints_the_demo_logins_last_once_the_server_is_up(app, db):
+    """`flask kam serve --demo-logins` (what `make demo` runs) on the port given: the
+    worker's start-up messages come first, then the address, then the logins table, and
+    nothing after it but the requests served."""
+    demo.seed_demo(clients=3)
+    db.session.commit()
+    port = free_port()
+    env = {
+        **os.environ,
+        "KAM_ENV": "development",
+        "FLASK_APP": "wsgi",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SECRET_KEY": "test-serve",
+    }
+    env.pop("REDIS_URL", None)  # the embedded queue, as `make demo` has
+    env.pop("PUBLIC_URL", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "flask", "kam", "serve", "--port", str(port), "--demo-logins"],
+        cwd=Path(__file__).resolve().parents[1],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    watchdog = threading.Timer(120, server.kill)
+    watchdog.start()
+    lines: list[str] = []
+    try:
+        last_login = demo.demo_logins()[-1].email
+        for line in server.stdout:
+            lines.append(line.rstrip("\n"))
+            if last_login in line:
+                break
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as health:
+            assert health.status == 200
+        for line in server.stdout:
+            lines.append(line.rstrip("\n"))
+            if "GET /healthz" in line:
+                break
+    finally:
+        watchdog.cancel()
+        server.terminate()
+        server.wait(timeout=30)
+    output = "\n".join(lines)
+    address = lines.index(f"KAM Portal on http://127.0.0.1:{port} (Ctrl-C to stop)")
+    heading = lines.index("Demo logins:")
+    table = lines[heading + 1 :]
+    assert address == heading - 1, output
+    # The header, its rule, a row per demo user, then only the request served.
+    assert len(table) == len(demo.demo_logins()) + 3, output
+    assert "GET /healthz" in table[-1] and last_login in table[-2], output
+    assert not [line for line in lines[address:] if "enqueued" in line or "rq." in line]
 
 
 def test_sweep_requeues_a_pending_message_whose_job_was_lost(app, db):
@@ -1014,7 +1140,7 @@ def test_stores_launch_with_the_uat_complete_or_by_the_leaders_override_L5(db, s
         assert client.lms_started_at < client.launched_at < clock.now()
         (event,) = launch_events(db, client, TimelineKind.STORE_LAUNCHED)
         assert event.at == client.launched_at
-        missing = onboarding.uat_missing(client)
+        still_open = {o.definition.key: o.items for o in onboarding.launch_open(client)}
         reason = event.detail["override_reason"]
         (audit,) = db.session.scalars(
             select(AuditEvent)
@@ -1022,23 +1148,28 @@ def test_stores_launch_with_the_uat_complete_or_by_the_leaders_override_L5(db, s
             .where(AuditEvent.action.in_(["client.launch", "client.launch_override"]))
         )
         if reason is None:
-            assert not missing and event.actor == client.acm
+            assert not still_open and event.actor == client.acm
             assert audit.action == "client.launch"
         else:
             overrides.append(client)
-            # Only the team leader overrides, with a reason; test payments were disabled.
-            assert missing and event.actor == client.acm.team.leader == audit.actor
+            # Only the team leader overrides, with a reason; the LMS steps and the
+            # pre-launch checks were done and test payments disabled: the UAT was open.
+            assert set(still_open) == {UAT.key} and event.detail["open"] == {
+                UAT.key: list(still_open[UAT.key])
+            }
+            assert event.actor == client.acm.team.leader == audit.actor
             assert audit.action == "client.launch_override" and reason in event.summary
-            uat_open = {item.key for item in UAT.items if item.text in missing}
+            uat_open = {item.key for item in UAT.items if item.text in still_open[UAT.key]}
             assert TEST_PAYMENTS_DISABLED not in uat_open
     assert len(overrides) == 1
-    # One store has its UAT complete and waits to be launched.
+    # One store has its LMS steps, pre-launch checks and UAT complete and waits to be
+    # launched (L1, L4, L5).
     ready = [
         client
         for client in db.session.scalars(
             select(Client).where(Client.status == LifecycleStatus.LAUNCHING.value)
         )
-        if not onboarding.uat_missing(client)
+        if not onboarding.launch_open(client)
     ]
     assert ready
 

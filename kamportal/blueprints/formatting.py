@@ -10,6 +10,7 @@ from babel.numbers import format_currency
 from flask import Flask
 from flask_login import current_user
 
+from kamportal.models import TimelineEvent
 from kamportal.services import clock
 
 
@@ -25,6 +26,13 @@ def local(at: datetime | None, zone: str | None = None, fmt: str = "%d %b %Y %H:
         return "—"
     shown = clock.in_zone(at, zone or viewer_zone())
     return f"{shown.strftime(fmt)} {shown.tzname()}"
+
+
+def summary(event: TimelineEvent, zone: str | None = None) -> str:
+    """A timeline event's summary with each of its instants in `zone` (the reader's)."""
+    return "".join(
+        part if isinstance(part, str) else local(part, zone) for part in event.summary_parts
+    )
 
 
 def iso_local(at: datetime | None, zone: str | None = None) -> str:
@@ -73,6 +81,7 @@ def hours(value: float | None) -> str:
 def register(app: Flask) -> None:
     app.add_template_filter(local)
     app.add_template_filter(iso_local)
+    app.add_template_filter(summary)
     app.add_template_filter(day)
     app.add_template_filter(money)
     app.add_template_filter(country_name)

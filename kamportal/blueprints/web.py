@@ -22,6 +22,7 @@ from flask import (
 from flask import render_template as flask_render
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from werkzeug.routing import IntegerConverter
 from wtforms import Field
 
 from kamportal.errors import DomainError
@@ -35,6 +36,15 @@ R = TypeVar("R")
 
 PUBLIC = "public"
 ANY_USER = "any-user"
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in a URL: at most what an id column holds (PostgreSQL's integer). A larger
+    number names nothing: 404, before any query."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def allow(*roles: Role) -> Callable[[F], F]:

@@ -1,4 +1,5 @@
-"""Periodic sweeps: `rq cron kamportal.jobs.cron` in production, the embedded worker otherwise.
+"""Periodic sweeps: `flask kam cron` in production (it reads this module as `rq cron`
+would), the embedded worker otherwise.
 
 Cron strings are UTC. Run one cron process; every entry is idempotent.
 """
@@ -17,8 +18,10 @@ def entries() -> list[dict[str, Any]]:
     from kamportal.jobs import cadence, escalations, followups, meetings, outbox, renewals
 
     return [
-        # Re-enqueue outbox messages whose delivery job Redis lost (e.g. enqueued while down).
-        {"func": outbox.reconcile, "queue_name": QUEUE_NAME, "interval": 300},
+        # Re-enqueue outbox messages whose delivery job Redis lost (e.g. enqueued while down);
+        # fail, for a person to check, a delivery a dead worker cut short: each minute, so
+        # that shows within 2 minutes of the crash (README, Processes).
+        {"func": outbox.reconcile, "queue_name": QUEUE_NAME, "interval": 60},
         # F3: re-create meeting confirmations Redis lost; send ones due while no worker ran.
         {"func": meetings.reconcile_confirmations, "queue_name": QUEUE_NAME, "interval": 300},
         # E2: re-create lost escalation step jobs; run steps that came due while none ran.

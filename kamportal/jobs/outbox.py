@@ -43,8 +43,11 @@ def reconcile() -> int:
     A pending message whose delivery job is gone, or ended without delivering it (its
     retries spent while the database was down), is enqueued again. A message claimed by a
     delivery that is no longer running is marked failed, for a person to check and retry:
-    nobody knows whether it went out. Idempotent; runs from cron (`jobs/cron.py`).
+    nobody knows whether it went out. A delivery whose worker died reads as running only
+    until its heartbeat lapses (jobs/worker.py): RQ settles those first. Idempotent; runs
+    from cron (`jobs/cron.py`).
     """
+    queue.settle_abandoned_jobs()
     settled = clock.now() - LOST_AFTER
     requeued = 0
     for message_id in outbox.pending_message_ids(created_before=settled):
@@ -52,7 +55,7 @@ def reconcile() -> int:
         if queue.job_status(job_id) not in _WILL_RUN:
             queue.enqueue(outbox.DELIVER_JOB, message_id, job_id=job_id)
             requeued += 1
-    for message_id, attempts in outbox.sending_messages(created_before=settled):
+    for message_id, attempts in outbox.sending_messages():
         running = queue.job_status(outbox.delivery_job_id(message_id)) is JobStatus.STARTED
         if not running and outbox.mark_interrupted(message_id, attempts=attempts):
             log.warning("outbox message %s: delivery interrupted, marked failed", message_id)

@@ -1,9 +1,10 @@
 """The job queue: RQ on Redis in production, an embedded in-process queue otherwise.
 
-With REDIS_URL set, jobs go to Redis and run on `rq worker --with-scheduler`; periodic
-sweeps run from `rq cron kamportal.jobs.cron`. Without it (`make demo`), jobs go to an
-in-process Redis (fakeredis) and a worker thread runs them, scheduled and periodic ones
-included: the same RQ code paths, no server to install.
+With REDIS_URL set, jobs go to Redis and run on `flask kam worker` (an RQ worker with its
+scheduler, jobs/worker.py); periodic sweeps are enqueued by `flask kam cron` from
+`kamportal.jobs.cron`. Without it (`make demo`), jobs go to an in-process Redis
+(fakeredis) and a worker thread runs them, scheduled and periodic ones included: the same
+RQ code paths, no server to install.
 
 Jobs are enqueued after the database commit that makes them needed
 (`enqueue_after_commit`), under deterministic ids so a reschedule can replace one and a
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable
@@ -28,7 +30,7 @@ from rq import Queue, Retry, SimpleWorker
 from rq.cron import CronScheduler
 from rq.exceptions import InvalidJobOperation, NoSuchJobError
 from rq.job import Job, JobStatus
-from rq.registry import ScheduledJobRegistry
+from rq.registry import ScheduledJobRegistry, StartedJobRegistry
 from rq.timeouts import TimerDeathPenalty
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction, scoped_session
@@ -230,21 +232,54 @@ def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction
     return False
 
 
-# How an `rq worker` process builds its app: set by the package (kamportal/__init__.py),
-# which every job's import loads first. The app is created on the first job.
+# How a worker process builds its app: set by the package (kamportal/__init__.py), which
+# every job's import loads first. `flask kam worker` builds it once, before it forks a
+# work horse per job, and every horse inherits it (jobs/worker.py); elsewhere it is built
+# on the first job.
 app_factory: Callable[[], Flask] | None = None
 _worker_app: Flask | None = None
+_worker_app_pid: int | None = None
 
 
-def _app_for_job() -> Flask:
-    global _worker_app
-    if has_app_context():
-        return current_app._get_current_object()  # type: ignore[attr-defined]
+def use_worker_app(app: Flask) -> None:
+    """Run jobs outside a request in `app`, in this process and the ones it forks."""
+    global _worker_app, _worker_app_pid
+    _worker_app, _worker_app_pid = app, os.getpid()
+
+
+def worker_app() -> Flask:
+    """The app jobs run in outside a request: this process's, built by `app_factory` once.
+
+    Raises RuntimeError if kamportal was not imported (it sets the factory).
+    """
     if _worker_app is None:
         if app_factory is None:
             raise RuntimeError("no app factory: import kamportal before running its jobs")
-        _worker_app = app_factory()
+        use_worker_app(app_factory())
+    assert _worker_app is not None
     return _worker_app
+
+
+def worker_app_built_in() -> int | None:
+    """The id of the process that built the jobs' app (a fork inherits it), if built."""
+    return _worker_app_pid
+
+
+def _app_for_job() -> Flask:
+    if has_app_context():
+        return current_app._get_current_object()  # type: ignore[attr-defined]
+    return worker_app()
+
+
+def settle_abandoned_jobs(*, app: Flask | None = None) -> None:
+    """Let RQ settle the jobs whose worker died while running them.
+
+    A running job's worker renews its heartbeat every few seconds; once it has lapsed
+    (the worker was killed, its machine lost), RQ retries the job if it has retries left,
+    else fails it, so it no longer reads as running. Workers do this at their maintenance;
+    a sweep that must know what is really running calls it first.
+    """
+    StartedJobRegistry(queue=get_queue(app)).cleanup()
 
 
 def job(func: Callable[P, R]) -> Callable[P, R]:
@@ -362,11 +397,11 @@ def start_embedded_worker(
     """Start the in-process worker (`make demo`), with the periodic sweeps `cron_entries`;
     only for the embedded queue.
 
-    Raises RuntimeError when REDIS_URL is set: `rq worker --with-scheduler` runs the jobs.
+    Raises RuntimeError when REDIS_URL is set: `flask kam worker` runs the jobs.
     """
     current = backend(app)
     if not current.embedded:
-        raise RuntimeError("REDIS_URL is set: run `rq worker --with-scheduler` instead")
+        raise RuntimeError("REDIS_URL is set: run `flask kam worker` instead")
     worker = EmbeddedWorker(app, poll_seconds=poll_seconds)
     worker.start(cron_entries=cron_entries)
     current.worker = worker

@@ -19,11 +19,12 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, update
 
+from kamportal.errors import ReusedMessageKey
 from kamportal.extensions import db
 from kamportal.jobs import queue
 from kamportal.messaging.transports import email_transport
 from kamportal.messaging.whatsapp import render_template, whatsapp_adapter
-from kamportal.models import Channel, Client, DeliveryStatus, OutboxMessage, User
+from kamportal.models import Channel, Client, Contact, DeliveryStatus, OutboxMessage, User
 from kamportal.services import clock
 
 
@@ -86,13 +87,12 @@ def queue_email(
     """Write an email to the outbox; its delivery job is enqueued after the commit.
     `attachments` (text files: an iCalendar invite) are kept with the row.
 
-    `key` makes it idempotent: queueing the same key again returns the first message and
-    enqueues nothing. Two transactions racing with one key cannot both commit: the second
-    flush (or commit) raises IntegrityError. Raises ValueError without a recipient.
+    `key` makes it idempotent: queueing the same message under the same key again (a
+    double submit, a job run twice) returns the first message and enqueues nothing; the
+    same key with other content raises ReusedMessageKey (see `_once`). Two transactions
+    racing with one key cannot both commit: the second flush (or commit) raises
+    IntegrityError. Raises ValueError without a recipient.
     """
-    existing = find_by_key(key)
-    if existing is not None:
-        return existing
     to_addrs = _unique(to)
     if not to_addrs:
         raise ValueError("an email needs at least one recipient")
@@ -112,7 +112,7 @@ def queue_email(
         status=DeliveryStatus.PENDING.value,
         created_at=clock.now(),
     )
-    return _add(message)
+    return _once(message)
 
 
 def render_email(name: str, **context: Any) -> str:
@@ -145,6 +145,31 @@ def queue_client_email(
     )
 
 
+def email_client(
+    client: Client,
+    contact: Contact,
+    *,
+    key: str,
+    subject: str,
+    template: str,
+    actor: User | None,
+    attachments: Iterable[Attachment] = (),
+    **context: Any,
+) -> OutboxMessage:
+    """An email from `templates/emails/<template>` to `contact` of `client` (as
+    `queue_client_email`, G1 CCs), rendered with the client, the contact, the client's ACM
+    as `acm` and `context`."""
+    return queue_client_email(
+        client,
+        key=key,
+        to=[contact.email],
+        subject=subject,
+        body=render_email(template, client=client, contact=contact, acm=client.acm, **context),
+        actor=actor,
+        attachments=attachments,
+    )
+
+
 def queue_whatsapp(
     *,
     key: str,
@@ -154,14 +179,12 @@ def queue_whatsapp(
     client: Client | None = None,
     actor: User | None = None,
 ) -> OutboxMessage:
-    """A WhatsApp template message through the outbox (rules G6, F2), idempotent by `key`.
+    """A WhatsApp template message through the outbox (rules G6, F2), idempotent by `key`
+    as `queue_email` is (ReusedMessageKey for the same key with other content).
 
     Providers take only approved templates: raises KeyError for an unknown template and
     for parameters it lacks, here rather than at every delivery attempt.
     """
-    existing = find_by_key(key)
-    if existing is not None:
-        return existing
     render_template(template, params)
     message = OutboxMessage(
         idempotency_key=key,
@@ -176,12 +199,53 @@ def queue_whatsapp(
         status=DeliveryStatus.PENDING.value,
         created_at=clock.now(),
     )
-    return _add(message)
+    return _once(message)
 
 
 def find_by_key(key: str) -> OutboxMessage | None:
     """The message queued under idempotency key `key`, if any."""
     return db.session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
+
+
+# What a message says and to whom: a key reused with any of these different is another
+# message. The CCs, sender and reply-to are left out: they follow the client's team and
+# the sender (G1), not what was written, so a double submit after a change of team
+# leader is still the one message.
+_CONTENT = (
+    "channel",
+    "client_id",
+    "to_addrs",
+    "subject",
+    "body",
+    "attachments",
+    "template",
+    "params",
+)
+
+
+def _same_content(existing: OutboxMessage, message: OutboxMessage) -> bool:
+    # A column not set yet (None) and an empty one read back ([] or {}) say the same.
+    return all(
+        (getattr(existing, name) or None) == (getattr(message, name) or None) for name in _CONTENT
+    )
+
+
+def _once(message: OutboxMessage) -> OutboxMessage:
+    """Add `message` unless its key was used: the same content is the same message (a
+    double submit, a job run twice) and the first is returned; other content under a used
+    key (a form sent again after the Back button, the browser's page cache) is refused
+    with ReusedMessageKey, never dropped while the sender is told it was queued."""
+    existing = find_by_key(message.idempotency_key)
+    if existing is None:
+        return _add(message)
+    if _same_content(existing, message):
+        return existing
+    what = (
+        f"\u201c{existing.subject}\u201d"
+        if existing.channel == Channel.EMAIL.value
+        else f"the WhatsApp message to {', '.join(existing.to_addrs)}"
+    )
+    raise ReusedMessageKey(f"This was already used to send another message ({what}).")
 
 
 def _add(message: OutboxMessage) -> OutboxMessage:
@@ -258,13 +322,14 @@ def pending_message_ids(*, created_before: datetime) -> list[int]:
     )
 
 
-def sending_messages(*, created_before: datetime) -> list[tuple[int, int]]:
-    """(id, attempts) of claimed messages older than `created_before`: their delivery may
-    have been cut short."""
+def sending_messages() -> list[tuple[int, int]]:
+    """(id, attempts) of claimed messages: being sent, or their delivery was cut short.
+
+    However new: a claim happens inside a running delivery job, so whether its job still
+    runs tells the two apart (`jobs/outbox.py`, reconcile)."""
     rows = db.session.execute(
         select(OutboxMessage.id, OutboxMessage.attempts)
         .where(OutboxMessage.status == DeliveryStatus.SENDING.value)
-        .where(OutboxMessage.created_at < created_before)
         .order_by(OutboxMessage.id)
     )
     return [(message_id, attempts) for message_id, attempts in rows]

@@ -8,6 +8,7 @@ from kamportal.models.accounts import (
     Team,
     User,
     UserRole,
+    UserSession,
 )
 from kamportal.models.base import Base
 from kamportal.models.clients import IN_LAUNCH, LAUNCH_PATH, Client, Contact, LifecycleStatus, Plan
@@ -125,6 +126,7 @@ __all__ = [
     "UsageKind",
     "User",
     "UserRole",
+    "UserSession",
     "WelcomeEmail",
     "meeting_attendees",
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import secrets
 from datetime import date, datetime, time
 
 from flask_login import UserMixin
@@ -85,10 +84,6 @@ class Team(Base):
         return f"<Team {self.name}>"
 
 
-def new_session_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
 class User(UserMixin, Base):
     __tablename__ = "users"
 
@@ -96,9 +91,6 @@ class User(UserMixin, Base):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str] = mapped_column(String(255))
-    # Part of the session cookie's user id: changing it signs the user out everywhere
-    # (password reset, deactivation).
-    session_token: Mapped[str] = mapped_column(String(64), default=new_session_token)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     team_id: Mapped[int | None] = mapped_column(
@@ -121,12 +113,34 @@ class User(UserMixin, Base):
     def has_role(self, *roles: Role) -> bool:
         return not self.roles.isdisjoint(roles)
 
+    # The id the cookies of this request's sign-in carry ("<sign-in id>:<secret>"): set by
+    # services.sessions when the user signs in or a cookie is accepted, never stored.
+    # (Not annotated: it is no column.)
+    sign_in_cookie_id = None
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
         return self.active
 
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        """What Flask-Login puts in the session and "keep me signed in" cookies: the
+        sign-in, never the bare user id (a sign-out must end every copy of them)."""
+        if self.sign_in_cookie_id is None:
+            raise RuntimeError("Only a signed-in user has a cookie id: sessions.start() first")
+        return self.sign_in_cookie_id
+
+    # Flask-Login's UserMixin compares users by get_id(); a user is the same user whatever
+    # the sign-in it was loaded under.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, User):
+            return NotImplemented
+        return self is other or (self.id is not None and self.id == other.id)
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
 
     def __repr__(self) -> str:
         return f"<User {self.email}>"
@@ -139,6 +153,30 @@ class UserRole(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[str] = mapped_column(String(20), index=True)
+
+
+class UserSession(Base):
+    """One sign-in. The session cookie and the "keep me signed in" cookie both carry its id
+    and a random secret, of which only a hash is stored. Signing out ends it, on every
+    copy of those cookies; a password reset or a deactivation ends all of a user's."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # SHA-256 of the secret, hex: a copy of this table opens no session.
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    remembered: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why it ended: signed out, password reset, deactivated.
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+    user: Mapped[User] = relationship()
+
+    def is_open(self, now: datetime) -> bool:
+        return self.ended_at is None and now < self.expires_at
 
 
 class CalendarDay(Base):

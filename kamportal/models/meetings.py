@@ -33,6 +33,12 @@ class MeetingType(enum.StrEnum):
             "other": "Other",
         }[self.value]
 
+    @property
+    def title(self) -> str:
+        """The meeting as the client reads it ("Onboarding meeting"): a meeting of no
+        particular kind is just a "Meeting", never an "Other meeting"."""
+        return "Meeting" if self is MeetingType.OTHER else f"{self.label} meeting"
+
 
 class MeetingStatus(enum.StrEnum):
     SCHEDULED = "scheduled"

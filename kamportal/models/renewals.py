@@ -303,10 +303,16 @@ class PaymentStatus(enum.StrEnum):
     # R7: the ACM says the client sent a wire transfer; finance has not seen it yet.
     REPORTED = "reported"
     CONFIRMED = "confirmed"
+    # R7: finance found no such transfer (a reason is given); it counts for nothing.
+    REJECTED = "rejected"
 
     @property
     def label(self) -> str:
-        return "Waiting for finance" if self is PaymentStatus.REPORTED else "Confirmed"
+        return {
+            "reported": "Waiting for finance",
+            "confirmed": "Confirmed",
+            "rejected": "Rejected by finance",
+        }[self.value]
 
 
 class Payment(Base):
@@ -324,9 +330,14 @@ class Payment(Base):
         ForeignKey("invoices.id", ondelete="CASCADE"), index=True
     )
     method: Mapped[str] = mapped_column(String(20))
+    # What counts against the invoice: for a wire transfer, what the ACM reported until
+    # finance confirms it, then what finance received.
     amount: Mapped[Decimal] = mapped_column(MoneyAmount)
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20))
+    # R7: a wire transfer as the ACM reported it, and the day finance saw it arrive.
+    reported_amount: Mapped[Decimal | None] = mapped_column(MoneyAmount)
+    received_on: Mapped[date | None] = mapped_column(Date)
     # The bank's or gateway's reference; for a payment at the premises, the receipt given.
     reference: Mapped[str | None] = mapped_column(String(120))
     receipt_number: Mapped[str | None] = mapped_column(String(60))
@@ -337,10 +348,14 @@ class Payment(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # R7: still unconfirmed 4 days after it was reported; finance and the ACM were told.
     flagged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rejected_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    rejected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
 
     invoice: Mapped[Invoice] = relationship(back_populates="payments")
     reported_by: Mapped[User | None] = relationship(foreign_keys=[reported_by_id])
     confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
+    rejected_by: Mapped[User | None] = relationship(foreign_keys=[rejected_by_id])
 
     @property
     def payment_method(self) -> PaymentMethod:
@@ -353,6 +368,10 @@ class Payment(Base):
     @property
     def money(self) -> Money:
         return Money(self.amount, self.currency)
+
+    @property
+    def reported_money(self) -> Money:
+        return Money(self.reported_amount or self.amount, self.currency)
 
 
 class PaymentIssueStatus(enum.StrEnum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import re
 from datetime import datetime
 from typing import Any
 
@@ -61,6 +62,7 @@ class TimelineKind(enum.StrEnum):
     PAYMENT_REPORTED = "payment_reported"
     PAYMENT_CONFIRMED = "payment_confirmed"
     PAYMENT_FLAGGED = "payment_flagged"
+    PAYMENT_REJECTED = "payment_rejected"
     PAYMENT_ISSUE = "payment_issue"
     PAYMENT_ISSUE_RESOLVED = "payment_issue_resolved"
     DISCOUNT_REQUESTED = "discount_requested"
@@ -75,6 +77,7 @@ class TimelineKind(enum.StrEnum):
     STORE_LAUNCHED = "store_launched"
     CONTRACT_USAGE = "contract_usage"
     CONTRACT_EXCEPTION = "contract_exception"
+    DEADLINE_RECOUNTED = "deadline_recounted"
 
     @property
     def label(self) -> str:
@@ -127,6 +130,7 @@ TIMELINE_LABELS = {
     TimelineKind.PAYMENT_REPORTED: "Wire transfer reported",
     TimelineKind.PAYMENT_CONFIRMED: "Payment confirmed",
     TimelineKind.PAYMENT_FLAGGED: "Wire transfer not confirmed after 4 days",
+    TimelineKind.PAYMENT_REJECTED: "Wire transfer rejected by finance",
     TimelineKind.PAYMENT_ISSUE: "Payment issue handed to finance",
     TimelineKind.PAYMENT_ISSUE_RESOLVED: "Payment issue resolved",
     TimelineKind.DISCOUNT_REQUESTED: "Discount requested",
@@ -141,6 +145,7 @@ TIMELINE_LABELS = {
     TimelineKind.STORE_LAUNCHED: "Store launched",
     TimelineKind.CONTRACT_USAGE: "Contract usage recorded",
     TimelineKind.CONTRACT_EXCEPTION: "Contract exception agreed",
+    TimelineKind.DEADLINE_RECOUNTED: "Due time recounted",
 }
 
 
@@ -156,6 +161,12 @@ class CallOutcome(enum.StrEnum):
         return {"answered": "Answered", "no_answer": "No answer", "voicemail": "Voicemail"}[
             self.value
         ]
+
+
+# The key of an event's `detail` holding the instants its summary shows (ISO, UTC).
+TIMES_KEY = "times"
+# In a summary with instants: "{0}" is the first instant, "{{" and "}}" are braces.
+_SUMMARY_TOKEN = re.compile(r"\{\{|\}\}|\{(\d+)\}")
 
 
 class TimelineEvent(Base):
@@ -186,6 +197,32 @@ class TimelineEvent(Base):
             return TimelineKind(self.kind).label
         except ValueError:
             return self.kind.replace("_", " ").capitalize()
+
+    @property
+    def summary_parts(self) -> list[str | datetime]:
+        """The summary as text and instants, for the page to show each instant in the
+        reader's zone. A summary written without instants is its text as it is."""
+        times = (self.detail or {}).get(TIMES_KEY)
+        if not times:
+            return [self.summary]
+        parts: list[str | datetime] = []
+        last = 0
+        for token in _SUMMARY_TOKEN.finditer(self.summary):
+            parts.append(self.summary[last : token.start()])
+            index = token.group(1)
+            if index is not None and int(index) < len(times):
+                parts.append(datetime.fromisoformat(times[int(index)]))
+            else:
+                parts.append(token.group(0)[0] if index is None else token.group(0))
+            last = token.end()
+        parts.append(self.summary[last:])
+        merged: list[str | datetime] = []
+        for part in parts:
+            if isinstance(part, str) and merged and isinstance(merged[-1], str):
+                merged[-1] += part
+            elif part != "":
+                merged.append(part)
+        return merged
 
 
 class AuditEvent(Base):

@@ -13,12 +13,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
+from zxcvbn import zxcvbn
 
+from kamportal.config import DEMO_PASSWORD
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
-from kamportal.models import Role, Team, User, UserRole
-from kamportal.models.accounts import WEEKDAY_NAMES, new_session_token
-from kamportal.services import clock, timeline, validation
+from kamportal.models import Client, Role, Team, User, UserRole
+from kamportal.models.accounts import WEEKDAY_NAMES
+from kamportal.services import clock, sessions, timeline, validation
 
 _STRONG = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 _CHEAP = PasswordHasher.from_parameters(profiles.CHEAPEST)  # tests only (PASSWORD_HASH_CHEAP)
@@ -26,21 +28,65 @@ _CHEAP = PasswordHasher.from_parameters(profiles.CHEAPEST)  # tests only (PASSWO
 _DUMMY_HASHES = {id(h): h.hash("not-a-real-password") for h in (_STRONG, _CHEAP)}
 
 MIN_PASSWORD_LENGTH = 10
+# zxcvbn's estimate, 0 to 4: 3 is "safely unguessable" (about 10^8 guesses and more): the
+# common-password lists, words, names, dates, keyboard runs and sequences score below.
+MIN_PASSWORD_SCORE = 3
+# Words anyone guessing a password of this portal would try first.
+_PORTAL_WORDS = ("kam", "kamportal", "portal", "expandcart", "expand", "cart", "demo")
+
+
 # The shape of an address only: intranet domains (corp.local) are fine, so no DNS-minded
 # validator that refuses special-use names.
-_EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
 def _hasher() -> PasswordHasher:
     return _CHEAP if current_app.config.get("PASSWORD_HASH_CHEAP") else _STRONG
 
 
 def hash_password(password: str) -> str:
+    """The password's hash, as stored. A new password is checked first:
+    `check_new_password`."""
+    return _hasher().hash(password)
+
+
+def check_new_password(password: str, *, email: str, name: str) -> None:
+    """Refuse a password that is short, common or easy to guess (zxcvbn's estimate, which
+    knows the common and breached-password lists, words, names, dates and patterns; the
+    user's own name and email and this portal's words count as known), and the demo's
+    published password anywhere but the demo (KAM_ENV=development).
+
+    Raises ValidationError (field "password") saying why.
+    """
+    if password == DEMO_PASSWORD:
+        if current_app.config["ENV_NAME"] == "development":
+            return
+        raise ValidationError(
+            "This is the demo's published password: choose another.", field="password"
+        )
     if len(password) < MIN_PASSWORD_LENGTH:
         raise ValidationError(
             f"A password needs at least {MIN_PASSWORD_LENGTH} characters.", field="password"
         )
-    return _hasher().hash(password)
+    squeezed = _squeeze(password)
+    for own in (_squeeze(email.partition("@")[0]), _squeeze(name)):
+        if len(own) >= 5 and own in squeezed:  # shorter ones: zxcvbn knows them
+            raise ValidationError(
+                "A password must not contain the user's name or email address.",
+                field="password",
+            )
+    own_words = [w for w in re.split(r"[\W_]+", f"{email} {name}".lower()) if len(w) > 2]
+    known = [*_PORTAL_WORDS, DEMO_PASSWORD, email, name, *own_words]
+    estimate = zxcvbn(password, user_inputs=known)
+    if estimate["score"] < MIN_PASSWORD_SCORE:
+        feedback = estimate["feedback"]
+        why = [feedback["warning"]] if feedback["warning"] else []
+        advice = feedback["suggestions"] or ["Use three or four uncommon words."]
+        raise ValidationError(
+            " ".join(["This password is too easy to guess.", *why, *advice]), field="password"
+        )
+
+
+def _squeeze(text: str) -> str:
+    """Lower case, letters and digits only: "Mona.Adel" and "mona adel" are one."""
+    return re.sub(r"[\W_]+", "", text.lower())
 
 
 def normalize_email(email: str) -> str:
@@ -82,11 +128,12 @@ def create_user(
     """Create a user with `roles`; the email must be free (case-insensitive).
 
     Raises ValidationError for a taken email, an empty name, no role, an unknown timezone,
-    a short password, or a bad phone number or booking link.
+    a password `check_new_password` refuses, or a bad phone number or booking link.
     """
     wanted = {Role(r) for r in roles}
     email = _free_email(email)
     _check_profile(name=name, roles=wanted, timezone=timezone)
+    check_new_password(password, email=email, name=name)
     user = User(
         email=email,
         name=name.strip(),
@@ -189,13 +236,23 @@ def update_user(
     after = user_snapshot(user)
     if after != before:
         timeline.audit(actor, "user.update", user, before=before, after=after)
+    if before.get("team_id") != after.get("team_id"):
+        # The ACM's clients are counted on the new team's calendar now.
+        from kamportal.services import deadlines  # imported when used, as in update_team
+
+        deadlines.recount_for_clients(
+            db.session.scalars(select(Client).where(Client.acm_id == user.id)),
+            actor=actor,
+            reason=f"{user.name} moved to " + (team.name if team else "no team"),
+            subject=user,
+        )
     return user
 
 
 def deactivate_user(user: User, *, actor: User | None) -> User:
-    """Stop `user` signing in; an open session ends on its next request (the user loader
-    refuses inactive users). Raises ValidationError for the actor themselves and for the
-    leader of a team (give the team another leader first: G1 copies the leader)."""
+    """Stop `user` signing in and end every sign-in of theirs (an open page goes to the
+    sign-in page on its next request). Raises ValidationError for the actor themselves and
+    for the leader of a team (give the team another leader first: G1 copies the leader)."""
     if actor is not None and actor.id == user.id:
         raise ValidationError("You cannot deactivate your own account.")
     if not user.active:
@@ -203,7 +260,7 @@ def deactivate_user(user: User, *, actor: User | None) -> User:
     _refuse_if_leading(user, "deactivate them")
     before = user_snapshot(user)
     user.active = False
-    user.session_token = new_session_token()
+    sessions.end_all(user, reason=sessions.DEACTIVATED)
     db.session.flush()
     timeline.audit(actor, "user.deactivate", user, before=before, after=user_snapshot(user))
     return user
@@ -224,20 +281,21 @@ def reset_password(user: User, *, actor: User | None, new_password: str) -> User
     """Give `user` a new password chosen by an admin; the old one stops working at once
     and every open session of the user ends.
 
-    Raises ValidationError (field "password") for a password that is too short. The audit
-    event records that it happened, never the password or its hash.
+    Raises ValidationError (field "password") for a password `check_new_password` refuses.
+    The audit event records that it happened, never the password or its hash.
     """
+    check_new_password(new_password, email=user.email, name=user.name)
     user.password_hash = hash_password(new_password)
-    user.session_token = new_session_token()
+    sessions.end_all(user, reason=sessions.PASSWORD_RESET)
     db.session.flush()
     timeline.audit(actor, "user.password_reset", user)
     return user
 
 
 def _free_email(email: str, *, exclude: User | None = None) -> str:
-    email = normalize_email(email)
-    if not _EMAIL_SHAPE.match(email):
-        raise ValidationError("Not a valid email address.", field="email")
+    email = normalize_email(validation.email_address(email) or "")
+    if not email:
+        raise ValidationError("An email address is needed.", field="email")
     query = select(func.count()).select_from(User).where(User.email == email)
     if exclude is not None:
         query = query.where(User.id != exclude.id)
@@ -349,7 +407,8 @@ def create_team(*, actor: User | None, **settings: Unpack[TeamSettings]) -> Team
 
 
 def update_team(team: Team, *, actor: User | None, **settings: Unpack[TeamSettings]) -> Team:
-    """Change a team's name, calendar, mailbox or leader.
+    """Change a team's name, calendar, mailbox or leader. A change of its calendar (country,
+    zone, week, hours) or of its waits counts its clients' pending deadlines again.
 
     Raises ValidationError for a taken name (case-insensitive), an unknown country or time
     zone, no working day, hours that do not start before they end, a malformed mailbox, a
@@ -362,6 +421,17 @@ def update_team(team: Team, *, actor: User | None, **settings: Unpack[TeamSettin
     after = team_snapshot(team)
     if after != before:
         timeline.audit(actor, "team.update", team, before=before, after=after)
+    # deadlines counts with the services that import this module: imported when used.
+    from kamportal.services import deadlines
+
+    changed = [f for f in deadlines.TEAM_CALENDAR_FIELDS if before.get(f) != after.get(f)]
+    if changed:
+        deadlines.recount_for_team(
+            team,
+            actor=actor,
+            reason=f"team {team.name} changed its "
+            + ", ".join(f.replace("_", " ") for f in changed),
+        )
     return team
 
 
@@ -495,11 +565,9 @@ def _whole_hours(value: object, field: str) -> int:
 
 
 def _checked_mailbox(mailbox: str | None) -> str | None:
-    mailbox = normalize_email(mailbox or "")
-    if not mailbox:
-        return None
-    if not _EMAIL_SHAPE.match(mailbox):
-        raise ValidationError(
-            "The shared mailbox is not a valid email address.", field="shared_mailbox"
-        )
-    return mailbox
+    mailbox = validation.email_address(
+        mailbox,
+        field="shared_mailbox",
+        message="The shared mailbox is not a valid email address.",
+    )
+    return normalize_email(mailbox) if mailbox else None

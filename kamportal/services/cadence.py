@@ -1,4 +1,5 @@
-"""The weekly cadence (rule F1): every live client is contacted at least once a week.
+"""The weekly cadence (rule F1): every live client, at-risk ones included, is contacted at
+least once a week.
 
 A client's week runs from its last contact (an answered call, a held meeting or an email
 sent: `Client.last_contact_at`, kept by services/clients.py). A live client never
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from kamportal.extensions import db
@@ -21,6 +22,8 @@ WEEK = timedelta(days=7)
 # Two days' warning: enough to book a call or a meeting before the week runs out, even
 # when the last working day of the week falls in between.
 DUE_SOON = timedelta(days=2)
+# F1: live clients, and at-risk ones, which need contact most.
+HELD_TO_CADENCE = (LifecycleStatus.LIVE.value, LifecycleStatus.AT_RISK.value)
 
 
 def due_at(client: Client) -> datetime:
@@ -39,24 +42,24 @@ def record_contact(client: Client, at: datetime) -> None:
 
 
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
-    """Live clients with no contact for a week or more, or none ever (F1)."""
+    """Live and at-risk clients with no contact for a week or more, or none ever (F1)."""
     return and_(
-        Client.status == LifecycleStatus.LIVE.value,
+        Client.status.in_(HELD_TO_CADENCE),
         or_(Client.last_contact_at.is_(None), Client.last_contact_at <= now - WEEK),
     )
 
 
 def due_soon_clause(now: datetime) -> ColumnElement[bool]:
-    """Live clients whose week runs out within DUE_SOON (F1)."""
+    """Live and at-risk clients whose week runs out within DUE_SOON (F1)."""
     return and_(
-        Client.status == LifecycleStatus.LIVE.value,
+        Client.status.in_(HELD_TO_CADENCE),
         Client.last_contact_at > now - WEEK,
         Client.last_contact_at <= now - (WEEK - DUE_SOON),
     )
 
 
 def overdue_clients(user: User, *, now: datetime) -> list[Client]:
-    """The live clients `user` may see that are overdue for their weekly contact (F1),
+    """The live and at-risk clients `user` may see that are overdue for their weekly contact (F1),
     longest overdue first; `due_at(client)` says since when."""
     query = (
         select(Client)
@@ -68,7 +71,7 @@ def overdue_clients(user: User, *, now: datetime) -> list[Client]:
 
 
 def due_soon_clients(user: User, *, now: datetime) -> list[Client]:
-    """The live clients `user` may see whose week runs out within DUE_SOON (F1), soonest
+    """The live and at-risk clients `user` may see whose week runs out within DUE_SOON (F1), soonest
     first; `due_at(client)` says by when."""
     query = (
         select(Client)
@@ -79,37 +82,46 @@ def due_soon_clients(user: User, *, now: datetime) -> list[Client]:
     return list(db.session.scalars(query))
 
 
-def _lapse_recorded() -> ColumnElement[bool]:
-    """The client already has a FOLLOWUP_OVERDUE event for its current lapse: one written
-    after its last contact (or any, for a client never contacted)."""
-    return exists().where(
-        TimelineEvent.client_id == Client.id,
-        TimelineEvent.kind == TimelineKind.FOLLOWUP_OVERDUE.value,
-        or_(Client.last_contact_at.is_(None), TimelineEvent.at > Client.last_contact_at),
+def _latest_lapse() -> ColumnElement[datetime | None]:
+    """When the client's latest FOLLOWUP_OVERDUE event was written, if ever."""
+    return (
+        select(func.max(TimelineEvent.at))
+        .where(
+            TimelineEvent.client_id == Client.id,
+            TimelineEvent.kind == TimelineKind.FOLLOWUP_OVERDUE.value,
+        )
+        .correlate(Client)
+        .scalar_subquery()
     )
 
 
 def record_overdue(now: datetime) -> int:
     """The F1 sweep: write one FOLLOWUP_OVERDUE timeline event per lapse; returns how many.
 
-    Idempotent: a client whose current lapse is already on its timeline is skipped, so
-    running it daily (or twice a day) records a lapse once; a new contact followed by a
-    new lapse records again. Flushes; the caller commits."""
+    A lapse starts when the client's week runs out (`due_at`) and is on the timeline once
+    an event was written since then. Counting from the lapse's start, not from the last
+    contact's time, keeps a lapse written while a meeting was under way (the contact dates
+    from the meeting's start, the "held" click comes later) from hiding the next one.
+    Idempotent: running it hourly records a lapse once; a new contact followed by a new
+    lapse records again. Flushes; the caller commits."""
     query = (
-        select(Client)
-        .where(overdue_clause(now), ~_lapse_recorded())
+        select(Client, _latest_lapse())
+        .where(overdue_clause(now))
         .order_by(Client.id)
         .with_for_update(of=Client, skip_locked=True)
     )
     recorded = 0
-    for client in db.session.scalars(query):
+    for client, latest in db.session.execute(query).tuples():
         since = due_at(client)
+        if latest is not None and latest >= since:
+            continue  # this lapse is on the timeline already
         if client.last_contact_at is None:
             summary = "Weekly follow-up overdue: never contacted (F1)"
         else:
             summary = (
-                f"Weekly follow-up overdue: no contact since "
-                f"{client.last_contact_at:%d %b %Y %H:%M} UTC (F1)"
+                "Weekly follow-up overdue: no contact since ",
+                client.last_contact_at,
+                " (F1)",
             )
         timeline.record(
             client,

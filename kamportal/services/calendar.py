@@ -302,8 +302,10 @@ def set_calendar_day(
     """Make `day` a holiday (`is_holiday`) or a working day for every team of `country`.
 
     Moving a public holiday is two days: the public holiday set as a working day, and the
-    new day set as a holiday. Audited. Raises ValidationError for an unknown country, no
-    day or name, a day already set (remove it first), or a holiday on a public holiday.
+    new day set as a holiday. Audited. The deadlines still pending on the country's
+    calendar are counted again (services/deadlines.py). Raises ValidationError for an
+    unknown country, no day or name, a day already set (remove it first), or a holiday on
+    a public holiday.
     """
     country = validation.country_code(country)
     name = (name or "").strip()
@@ -339,11 +341,14 @@ def set_calendar_day(
         calendar_day,
         after=timeline.snapshot(calendar_day, CALENDAR_DAY_FIELDS),
     )
+    made = "a holiday" if is_holiday else "a working day"
+    _recount(calendar_day, actor=actor, reason=f"{day:%d %b %Y} made {made} in {country} ({name})")
     return calendar_day
 
 
 def remove_calendar_day(calendar_day: CalendarDay, *, actor: User | None) -> None:
-    """Drop an admin's day: the public calendar and the weekend apply again. Audited."""
+    """Drop an admin's day: the public calendar and the weekend apply again. Audited; the
+    deadlines still pending on the country's calendar are counted again."""
     timeline.audit(
         actor,
         "calendar.remove_day",
@@ -352,3 +357,18 @@ def remove_calendar_day(calendar_day: CalendarDay, *, actor: User | None) -> Non
     )
     db.session.delete(calendar_day)
     db.session.flush()
+    _recount(
+        calendar_day,
+        actor=actor,
+        reason=f"{calendar_day.day:%d %b %Y} in {calendar_day.country} follows the public "
+        f"calendar again ({calendar_day.name} removed)",
+    )
+
+
+def _recount(calendar_day: CalendarDay, *, actor: User | None, reason: str) -> None:
+    # deadlines counts with the services that count with this module: imported when used.
+    from kamportal.services import deadlines
+
+    deadlines.recount_for_country(
+        calendar_day.country, actor=actor, reason=reason, subject=calendar_day
+    )

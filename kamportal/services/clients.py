@@ -8,13 +8,14 @@ checked it, except reassignment, which checks the leader rule itself.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from kamportal.errors import NotAllowed, ValidationError
 from kamportal.extensions import db
@@ -36,14 +37,15 @@ from kamportal.models import (
     TimelineKind,
     User,
 )
-from kamportal.models.types import Money
 from kamportal.services import (
     access,
     cadence,
     clock,
+    deadlines,
     escalations,
     followups,
     onboarding,
+    search,
     timeline,
     validation,
 )
@@ -96,23 +98,17 @@ class ClientFilters:
 
     @classmethod
     def from_args(cls, args: Any) -> ClientFilters:
-        def as_int(name: str, default: int | None) -> int | None:
-            try:
-                return int(args.get(name, ""))
-            except ValueError:
-                return default
-
         sort = args.get("sort", "name")
         direction = args.get("direction", "asc")
         return cls(
-            q=args.get("q", "").strip()[:100],
+            q=validation.query_text(args.get("q")),
             status=args.get("status", "") if args.get("status") in STATUSES else "",
-            acm_id=as_int("acm", None),
-            country=args.get("country", "").strip().upper()[:2],
+            acm_id=validation.query_number(args.get("acm"), default=None),
+            country=validation.query_text(args.get("country"), max_length=2).upper(),
             plan=args.get("plan", "") if args.get("plan") in PLANS else "",
             sort=sort if sort in SORTS else "name",
             direction=direction if direction in ("asc", "desc") else "asc",
-            page=max(as_int("page", 1) or 1, 1),
+            page=validation.query_number(args.get("page"), default=1) or 1,
         )
 
     def args(self, **changes: Any) -> dict[str, Any]:
@@ -138,16 +134,15 @@ def client_list_query(viewer: User, filters: ClientFilters) -> Select[tuple[Clie
         select(Client).options(joinedload(Client.acm)).where(access.visible_clients_clause(viewer))
     )
     if filters.q:
-        pattern = f"%{filters.q}%"
         query = query.where(
             or_(
-                Client.store_name.ilike(pattern),
-                Client.store_code.ilike(pattern),
+                search.contains(Client.store_name, filters.q),
+                search.contains(Client.store_code, filters.q),
                 Client.contacts.any(
                     or_(
-                        Contact.name.ilike(pattern),
-                        Contact.email.ilike(pattern),
-                        Contact.phone.ilike(pattern),
+                        search.contains(Contact.name, filters.q),
+                        search.contains(Contact.email, filters.q),
+                        search.contains(Contact.phone, filters.q),
                     )
                 ),
             )
@@ -216,13 +211,28 @@ class ClientProfile:
     status: str = LifecycleStatus.ONBOARDING.value
     subscribed_at: datetime | None = None
     renewal_date: date | None = None
-    recurring_amount: Decimal | None = None
+    # As typed ("1,250.50") or a Decimal; the profile check reads it at the currency's unit.
+    recurring_amount: Decimal | str | None = None
+
+
+def subscription_from_date(
+    day: date | None, zone: str, *, client: Client | None = None
+) -> datetime | None:
+    """The subscription instant of a date typed in the client form: the start of that day
+    in the client's zone `zone`. The date the form showed (the stored subscription's date
+    in the client's zone) keeps the stored instant, its time of day included, so saving
+    the form unchanged changes nothing. None for no date or an unknown zone (the profile
+    check refuses the zone)."""
+    current = client.subscribed_at if client is not None else None
+    if current is not None and day == clock.in_zone(current, client.timezone).date():
+        return current
+    if day is None or not clock.is_timezone(zone or ""):
+        return None
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(zone))
 
 
 def _clean_profile(profile: ClientProfile, *, client_id: int | None) -> dict[str, Any]:
-    store_code = profile.store_code.strip().upper()
-    if not store_code:
-        raise ValidationError("A store code is needed.", field="store_code")
+    store_code = validation.code(profile.store_code, field="store_code", what="store code")
     taken = db.session.scalar(select(Client.id).where(func.upper(Client.store_code) == store_code))
     if taken is not None and taken != client_id:
         raise ValidationError(f"Store code {store_code} is already used.", field="store_code")
@@ -233,18 +243,16 @@ def _clean_profile(profile: ClientProfile, *, client_id: int | None) -> dict[str
     if profile.language not in LANGUAGES:
         raise ValidationError("Choose a language.", field="language")
     currency = validation.currency_code(profile.currency)
-    amount = profile.recurring_amount
-    if amount is not None:
+    amount = None
+    if profile.recurring_amount not in (None, ""):
+        amount = validation.amount_of(
+            profile.recurring_amount, currency, field="recurring_amount", positive=False
+        )
         if amount < 0:
             raise ValidationError(
                 "The recurring amount cannot be negative.", field="recurring_amount"
             )
-        rounded = Money(amount, currency).amount
-        if rounded != amount:
-            raise ValidationError(
-                f"{currency} amounts have at most {max(-rounded.as_tuple().exponent, 0)} decimals.",
-                field="recurring_amount",
-            )
+    _check_subscription_dates(profile.subscribed_at, profile.renewal_date, profile.timezone)
     return {
         "store_name": profile.store_name.strip(),
         "store_code": store_code,
@@ -260,6 +268,44 @@ def _clean_profile(profile: ClientProfile, *, client_id: int | None) -> dict[str
         "renewal_date": profile.renewal_date,
         "recurring_amount": amount,
     }
+
+
+# How far ahead a subscription may start (a contract signed for a later date), and a
+# renewal date may lie after it (the longest term sold).
+SUBSCRIPTION_AHEAD = timedelta(days=366)
+LONGEST_TERM = timedelta(days=5 * 366)
+
+
+def _check_subscription_dates(
+    subscribed_at: datetime | None, renewal_date: date | None, zone: str
+) -> None:
+    """A subscription from 2000 to a year from now; a renewal after it, within five years."""
+    subscribed_on = None
+    if subscribed_at is not None:
+        subscribed_on = (
+            clock.in_zone(subscribed_at, zone).date()
+            if clock.is_timezone(zone)
+            else subscribed_at.date()
+        )
+        validation.date_between(
+            subscribed_on,
+            field="subscribed_on",
+            latest=clock.now().date() + SUBSCRIPTION_AHEAD,
+            message="A subscription date from 2000 to a year from now.",
+        )
+    if renewal_date is not None:
+        earliest = subscribed_on + timedelta(days=1) if subscribed_on else None
+        validation.date_between(
+            renewal_date,
+            field="renewal_date",
+            earliest=earliest or validation.EARLIEST_DATE,
+            latest=(subscribed_on or clock.now().date()) + LONGEST_TERM,
+            message=(
+                "The renewal date comes after the subscription date, within five years of it."
+                if subscribed_on
+                else "The renewal date falls within five years from now."
+            ),
+        )
 
 
 def _check_assignable(actor: User, acm: User | None) -> None:
@@ -315,6 +361,14 @@ def update_client(client: Client, profile: ClientProfile, *, actor: User) -> dic
         onboarding.plan_changed(client, previous_plan=before["plan"])
         if "subscribed_at" in changed and client.subscribed_at is not None:
             onboarding.reschedule_welcome(client, subscribed_at=client.subscribed_at)
+        if "timezone" in changed or "country" in changed:
+            # Without a team, the client's own zone and country make its calendar.
+            deadlines.recount_for_clients(
+                [client],
+                actor=actor,
+                reason="the client's time zone or country changed",
+                subject=client,
+            )
     return changed
 
 
@@ -334,7 +388,11 @@ def reassign_client(client: Client, *, actor: User, new_acm: User | None, reason
         raise ValidationError("Say why the client is reassigned.", field="reason")
     previous = client.acm
     client.acm = new_acm
-    onboarding.reschedule_welcome(client)  # O2: counted on the new team's calendar
+    db.session.flush()
+    # O2, E2, F2: what is pending is counted on the new team's calendar.
+    deadlines.recount_for_clients(
+        [client], actor=actor, reason=f"reassigned to {new_acm.name}", subject=client
+    )
     client.updated_at = clock.now()
     moved = _hand_over_open_work(client, new_acm)
     timeline.record(
@@ -510,7 +568,8 @@ def log_call(
     """Rule G3: a call placed from the portal, with its outcome and notes.
 
     An unanswered call starts F2's no-reply ladder unless `no_reply_ladder` is False (an
-    escalation's call, which the escalation ladder follows up, E2)."""
+    escalation's call, which the escalation ladder follows up, E2) or an escalation's
+    ladder already waits on the client's reply to its email."""
     outcome = CallOutcome(outcome)
     at = clock.now()
     who = contact.name if contact else "the client"
@@ -531,13 +590,32 @@ def log_call(
     if outcome is CallOutcome.ANSWERED:
         cadence.record_contact(client, at)
         minutes_service.owe_for_call(client, event, owner=actor, at=at)  # G5
-    # F2: an unanswered call starts the no-reply ladder; an answered one is a reply.
-    if outcome is CallOutcome.NO_ANSWER and no_reply_ladder:
-        followups.start_ladder(client, event, actor=actor)
+    # F2: an unanswered call starts the no-reply ladder (a voicemail is no answer, as in
+    # E2); an answered one is a reply.
+    if outcome in (CallOutcome.NO_ANSWER, CallOutcome.VOICEMAIL) and no_reply_ladder:
+        _follow_up_unanswered_call(client, event, actor=actor)
     elif outcome is CallOutcome.ANSWERED:
         followups.stop_ladders_on_reply(client, at=at, reason="Call answered", actor=actor)
         escalations.pause_on_client_reply(client, at=at, reason="Call answered", actor=actor)
     return event
+
+
+def _follow_up_unanswered_call(client: Client, event: TimelineEvent, *, actor: User) -> None:
+    """F2's ladder for an unanswered call, unless an escalation's ladder already told the
+    client we tried to call and waits on them (E2): one "we tried to call you" email."""
+    escalation = escalations.ladder_under_way(client)
+    if escalation is None:
+        followups.start_ladder(client, event, actor=actor)
+        return
+    timeline.record(
+        client,
+        TimelineKind.LADDER_STOPPED,
+        actor=actor,
+        summary=f"No follow-up email for this call: escalation #{escalation.id} is following "
+        "up the client already (E2)",
+        detail={"escalation_id": escalation.id},
+        at=event.at,
+    )
 
 
 def log_email(
@@ -594,6 +672,10 @@ def log_whatsapp_request(
     return event
 
 
+# G6: the WhatsApp template that answers a request and sends the client to email.
+REDIRECT_TEMPLATE = "redirect_to_email"
+
+
 def whatsapp_redirect_params(client: Client, contact: Contact) -> dict[str, str]:
     acm_email = client.acm.email if client.acm else ""
     return {"name": contact.name.split()[0], "acm_email": acm_email}
@@ -601,7 +683,7 @@ def whatsapp_redirect_params(client: Client, contact: Contact) -> dict[str, str]
 
 def whatsapp_redirect_preview(client: Client, contact: Contact) -> str:
     """The G6 template reply, as the client will read it."""
-    return render_whatsapp("redirect_to_email", whatsapp_redirect_params(client, contact))
+    return render_whatsapp(REDIRECT_TEMPLATE, whatsapp_redirect_params(client, contact))
 
 
 def reply_to_whatsapp_with_email_redirect(
@@ -613,7 +695,7 @@ def reply_to_whatsapp_with_email_redirect(
     message = outbox.queue_whatsapp(
         key=key,
         to=contact.whatsapp,
-        template="redirect_to_email",
+        template=REDIRECT_TEMPLATE,
         params=whatsapp_redirect_params(client, contact),
         client=client,
         actor=actor,
@@ -624,10 +706,66 @@ def reply_to_whatsapp_with_email_redirect(
             TimelineKind.WHATSAPP_SENT,
             actor=actor,
             summary=f"WhatsApp reply to {contact.name}: please send requests by email (G6)",
-            detail={"contact_id": contact.id, "template": "redirect_to_email"},
+            detail={"contact_id": contact.id, "template": REDIRECT_TEMPLATE},
             outbox_message=message,
         )
     return message
+
+
+def whatsapp_unanswered_clause() -> ColumnElement[bool]:
+    """G6: a timeline event that is a WhatsApp request not answered yet: no template reply
+    redirecting to email went after it to the contact who wrote (to any contact, for a
+    request logged without one)."""
+    reply = aliased(TimelineEvent)
+    asked_by = TimelineEvent.detail["contact_id"].as_integer()
+    return and_(
+        TimelineEvent.kind == TimelineKind.WHATSAPP_RECEIVED.value,
+        ~exists().where(
+            reply.client_id == TimelineEvent.client_id,
+            reply.kind == TimelineKind.WHATSAPP_SENT.value,
+            reply.detail["template"].as_string() == REDIRECT_TEMPLATE,
+            or_(
+                reply.at > TimelineEvent.at,
+                and_(reply.at == TimelineEvent.at, reply.id > TimelineEvent.id),
+            ),
+            or_(asked_by.is_(None), reply.detail["contact_id"].as_integer() == asked_by),
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class UnansweredWhatsApp:
+    """A WhatsApp request not answered yet (G6); whom the template reply may go to (the
+    contact who wrote if they have a WhatsApp number, else every contact who has one) and
+    the reply as the first of them reads it."""
+
+    request: TimelineEvent
+    asked_by: Contact | None
+    answer_to: tuple[Contact, ...]
+    preview: str
+
+    @property
+    def message(self) -> str:
+        return (self.request.detail or {}).get("message", "")
+
+
+def unanswered_whatsapp_requests(client: Client) -> list[UnansweredWhatsApp]:
+    """The client's WhatsApp requests not answered yet (G6), oldest first."""
+    requests = db.session.scalars(
+        select(TimelineEvent)
+        .where(TimelineEvent.client_id == client.id, whatsapp_unanswered_clause())
+        .order_by(TimelineEvent.at, TimelineEvent.id)
+    )
+    found = []
+    for request in requests:
+        asked_by = contact_of(client, (request.detail or {}).get("contact_id"))
+        if asked_by is not None and asked_by.whatsapp:
+            answer_to: tuple[Contact, ...] = (asked_by,)
+        else:
+            answer_to = tuple(c for c in client.contacts if c.whatsapp)
+        preview = whatsapp_redirect_preview(client, answer_to[0]) if answer_to else ""
+        found.append(UnansweredWhatsApp(request, asked_by, answer_to, preview))
+    return found
 
 
 def add_note(client: Client, *, actor: User, text: str) -> TimelineEvent:

@@ -53,17 +53,30 @@ def timezone_names() -> tuple[str, ...]:
     return tuple(sorted(n for n in available_timezones() if not n.startswith(legacy)))
 
 
+# In the zone database, but not places: the system's own setting, a placeholder zone, and
+# the folders of POSIX-style and leap-second variants.
+_NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
+
+
 @lru_cache(maxsize=1)
 def _known_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(
+        name
+        for name in available_timezones()
+        if name not in _NOT_PLACES and not name.startswith(("posix/", "right/"))
+    )
 
 
-def is_timezone(name: str) -> bool:
+def is_timezone(name: object) -> bool:
+    """`name` is an IANA zone of a place (Africa/Cairo), as people choose one: looked up in
+    the known names first, so no odd text reaches the zone files."""
+    if not isinstance(name, str) or name not in _known_zones():
+        return False
     try:
         ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
         return False
-    return name in _known_zones()
+    return True
 
 
 def in_zone(at: datetime, zone: str) -> datetime:

@@ -3,9 +3,10 @@
 Plain data for the day page, built straight from the models: today's meetings in the
 user's time zone (F3), escalations where the user acts next (E2, E3), welcome emails owed
 (O2), renewals waiting for the ACM and invoices past due (R1-R4), minutes owed (G5),
-clients overdue or due soon for their weekly contact (F1), action items due (G5), and
-confirmations that failed to send (F3). Each section is one or two queries with its rows
-eager-loaded, whatever the portfolio size.
+no-reply follow-ups owed after an unanswered call (F2), WhatsApp requests not answered
+(G6), clients overdue or due soon for their weekly contact (F1), action items due (G5),
+and confirmations that failed to send (F3). Each section is one or two queries with its
+rows eager-loaded, whatever the portfolio size.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from kamportal.models import (
     MeetingStatus,
     Minutes,
     MinutesStatus,
+    NoReplyLadder,
     OutboxMessage,
     Plan,
     Renewal,
@@ -42,7 +44,8 @@ from kamportal.models import (
     User,
     WelcomeEmail,
 )
-from kamportal.services import access, cadence, clock, meetings, onboarding
+from kamportal.services import access, cadence, clients, clock, meetings, onboarding
+from kamportal.services import followups as followups_service
 from kamportal.services.calendar import CalendarCache
 
 
@@ -50,8 +53,8 @@ from kamportal.services.calendar import CalendarCache
 class DayItem:
     """One thing on the day: the rule it comes from, the client, and since when it is owed
     (`since` is an instant; `due_on` a date, for action items). `kind` names the item:
-    meeting, confirmation, escalation, renewal, invoice, minutes, overdue, due_soon or
-    action."""
+    meeting, confirmation, escalation, renewal, invoice, welcome, minutes, no_reply,
+    whatsapp, overdue, due_soon or action."""
 
     kind: str
     rule: str
@@ -323,9 +326,104 @@ def owed_minutes(user: User, *, now: datetime) -> Section:
     return Section("minutes", "Minutes owed", items)
 
 
+def no_reply_followups(user: User, *, now: datetime) -> Section:
+    """The no-reply follow-ups the user owes on their clients (F2): after an unanswered
+    call (a voicemail included), the follow-up email not sent yet, since the call; once it
+    went, the WhatsApp reminder past its due time and not sent, since then. A ladder the
+    client's reply (on any channel) or a missing WhatsApp number stopped, or done, is not
+    owed; nor one of a churned client. The longest owed first."""
+    query = (
+        select(NoReplyLadder)
+        .join(NoReplyLadder.client)
+        .options(
+            contains_eager(NoReplyLadder.client).selectinload(Client.contacts),
+            joinedload(NoReplyLadder.contact),
+        )
+        .where(
+            Client.acm_id == user.id,
+            access.visible_clients_clause(user),
+            Client.status != LifecycleStatus.CHURNED.value,
+            NoReplyLadder.stopped_at.is_(None),
+            NoReplyLadder.whatsapp_message_id.is_(None),
+            or_(
+                NoReplyLadder.email_message_id.is_(None),
+                NoReplyLadder.whatsapp_due_at <= now,
+            ),
+        )
+    )
+    items = []
+    for ladder in db.session.scalars(query):
+        called = ladder.contact.name if ladder.contact else "the client"
+        if ladder.email_message_id is None:
+            to = followups_service.email_recipient(ladder)
+            note = f"Called {called}" + ("" if to else "; no contact has an email address: add one")
+            title, since = "Call not answered: send the follow-up email", ladder.started_at
+        else:
+            to = followups_service.whatsapp_recipient(ladder)
+            note = (
+                f"Asks {to.name} to check the follow-up email"
+                if to
+                else "No contact has a WhatsApp number"
+            )
+            title, since = "No reply: the WhatsApp reminder is due", ladder.whatsapp_due_at
+        items.append(
+            DayItem(
+                "no_reply",
+                "F2",
+                title,
+                ladder.client,
+                since=since,
+                note=note,
+                age=span(now - since),
+            )
+        )
+    items.sort(key=lambda item: (item.since, item.client.id))
+    return Section("no_reply", "No-reply follow-ups", items)
+
+
+def whatsapp_requests(user: User, *, now: datetime) -> Section:
+    """WhatsApp requests logged and not answered yet with the template reply that
+    redirects to email (G6): the user's clients', and as a team's leader the team's (with
+    their ACM), the longest waiting first, with their age."""
+    conditions = [Client.acm_id == user.id]
+    led = access.led_clients_clause(user)
+    if led is not None:
+        conditions.append(led)
+    query = (
+        select(TimelineEvent, Client)
+        .join(Client, Client.id == TimelineEvent.client_id)
+        .options(joinedload(Client.acm))
+        .where(
+            clients.whatsapp_unanswered_clause(),
+            or_(*conditions),
+            access.visible_clients_clause(user),
+        )
+        .order_by(TimelineEvent.at, TimelineEvent.id)
+    )
+    items = []
+    for request, client in db.session.execute(query).tuples():
+        message = (request.detail or {}).get("message", "")
+        others = client.acm is not None and client.acm_id != user.id
+        note = f"“{message[:120]}”" if message else ""
+        if others:
+            note = f"{note} · ACM {client.acm.name}" if note else f"ACM {client.acm.name}"
+        items.append(
+            DayItem(
+                "whatsapp",
+                "G6",
+                "WhatsApp request not answered",
+                client,
+                since=request.at,
+                note=note,
+                age=span(now - request.at),
+            )
+        )
+    return Section("whatsapp", "WhatsApp requests to answer", items)
+
+
 def followups(user: User, *, now: datetime) -> Section:
-    """The user's own live clients overdue for their weekly contact, then those due soon
-    (F1); one query for both."""
+    """The user's own live and at-risk clients overdue for their weekly contact, then those
+    due soon (F1); one query for both."""
     query = (
         select(Client)
         .where(
@@ -455,6 +553,8 @@ SECTIONS: dict[str, Callable[..., Section]] = {
     "renewals": renewals_owed,
     "confirmations": failed_confirmations,
     "minutes": owed_minutes,
+    "no_reply": no_reply_followups,
+    "whatsapp": whatsapp_requests,
     "followups": followups,
     "actions": actions_due,
 }

@@ -35,11 +35,13 @@ from kamportal.models import (
     ComplaintStatus,
     Contact,
     ContactChannel,
+    DeliveryStatus,
     Escalation,
     EscalationStatus,
     EscalationStep,
     EscalationTrigger,
     LadderStep,
+    NoReplyLadder,
     OutboxMessage,
     ResolutionKind,
     StepKind,
@@ -114,17 +116,51 @@ def _start_wait(escalation: Escalation, *, at: datetime) -> None:
     following = escalation.step.following
     assert following in _WAIT_SETTINGS, f"no timed step after {escalation.step}"
     hours = _wait_hours(escalation.client, following)
-    escalation.step_due_at = calendar.calendar_for_client(escalation.client).add_business_hours(
-        at, hours
-    )
+    due_at = calendar.calendar_for_client(escalation.client).add_business_hours(at, hours)
     db.session.flush()
+    move_step(escalation, due_at)
+
+
+def step_due_at(
+    escalation: Escalation, business: calendar.BusinessCalendar | None = None
+) -> datetime:
+    """E2: when the next timed step of a ladder waiting on it is due on its calendar as it
+    is now: the team's wait in business hours from when the current step started (or the
+    ladder resumed)."""
+    business = business or calendar.calendar_for_client(escalation.client)
+    hours = _wait_hours(escalation.client, escalation.step.following)
+    return business.add_business_hours(escalation.step_started_at, hours)
+
+
+def move_step(escalation: Escalation, due_at: datetime) -> None:
+    """The next timed step is due at `due_at` (its wait starts, or its calendar changed):
+    its job is enqueued under its id after the commit, replacing any earlier one."""
+    escalation.step_due_at = due_at
+    following = escalation.step.following
     queue.enqueue_after_commit(
         db.session,
         STEP_JOB,
         escalation.id,
         following.value,
         job_id=step_job_id(escalation.id, following),
-        at=escalation.step_due_at,
+        at=due_at if due_at > clock.now() else None,
+    )
+
+
+def waiting_on_timed_step() -> list[Escalation]:
+    """The open, unpaused escalations whose next timed step (WhatsApp, leader) is pending,
+    with their client, ACM and team (for their calendar)."""
+    return list(
+        db.session.scalars(
+            select(Escalation)
+            .where(Escalation.status == EscalationStatus.OPEN.value)
+            .where(Escalation.paused_at.is_(None))
+            .where(Escalation.waiting_for_leader.is_(False))
+            .where(Escalation.step_due_at.is_not(None))
+            .where(Escalation.current_step.in_([LadderStep.EMAIL.value, LadderStep.WHATSAPP.value]))
+            .options(joinedload(Escalation.client).joinedload(Client.acm))
+            .order_by(Escalation.id)
+        )
     )
 
 
@@ -423,23 +459,77 @@ def log_escalation_call(
     return event
 
 
-def _send_email_step(escalation: Escalation, *, actor: User | None, at: datetime) -> None:
-    """E2 step 2: "we tried to call you, please give us a suitable time" (G1 CCs)."""
+def _followup_email_counting(escalation: Escalation, *, at: datetime) -> NoReplyLadder | None:
+    """The F2 ladder whose "we tried to call you" email stands for E2's, if any: the client
+    got it (queued or sent, not failed), has not replied since, and it is recent enough
+    that the WhatsApp step, counted from it, is still ahead."""
+    ladder = followups.unanswered_followup(escalation.client)
+    if ladder is None or ladder.email_message.delivery_status is DeliveryStatus.FAILED:
+        return None
+    due = calendar.calendar_for_client(escalation.client).add_business_hours(
+        ladder.email_sent_at, _wait_hours(escalation.client, LadderStep.WHATSAPP)
+    )
+    return ladder if due > at else None
+
+
+def _count_followup_email(
+    escalation: Escalation, ladder: NoReplyLadder, *, actor: User | None, at: datetime
+) -> None:
+    """E2 step 2 done by F2's email: it is the step's proof and the wait runs from it, so
+    the client gets one "we tried to call you" email, not two minutes apart."""
     client = escalation.client
+    sent_at = ladder.email_sent_at
+    _move_to(escalation, LadderStep.EMAIL, at=sent_at)
+    _add_step(
+        escalation,
+        StepKind.EMAIL,
+        actor=actor,
+        at=at,
+        message=ladder.email_message,
+        note="The follow-up email of the earlier unanswered call counts: no second email.",
+    )
+    _start_wait(escalation, at=sent_at)
+    timeline.record(
+        client,
+        TimelineKind.ESCALATION_STEP,
+        actor=actor,
+        summary=(
+            f"Escalation #{escalation.id}: the client got the \u201cwe tried to call you\u201d "
+            "email of ",
+            sent_at,
+            " already, so no second one (E2); WhatsApp step due ",
+            escalation.step_due_at,
+        ),
+        detail={
+            "escalation_id": escalation.id,
+            "step": LadderStep.EMAIL,
+            "ladder_id": ladder.id,
+            "contact_id": ladder.contact_id,
+        },
+        at=at,
+    )
+    followups.stop_ladders_on_reply(
+        client, at=at, reason=f"escalation #{escalation.id} follows up instead (E2)", actor=actor
+    )
+
+
+def _send_email_step(escalation: Escalation, *, actor: User | None, at: datetime) -> None:
+    """E2 step 2: "we tried to call you, please give us a suitable time" (G1 CCs), unless
+    the client has that email from F2's ladder already (`_followup_email_counting`)."""
+    client = escalation.client
+    counted = _followup_email_counting(escalation, at=at)
+    if counted is not None:
+        _count_followup_email(escalation, counted, actor=actor, at=at)
+        return
     contact = client.reachable_contact("email")
     acm = client.acm
-    message = outbox.queue_client_email(
+    message = outbox.email_client(
         client,
+        contact,
         key=f"escalation-{escalation.id}-email",
-        to=[contact.email],
         subject=f"We tried to call you – {client.store_code}",
-        body=outbox.render_email(
-            "escalation_we_tried_to_call.txt",
-            client=client,
-            contact=contact,
-            acm=acm,
-            team=acm.team if acm else None,
-        ),
+        template="escalation_we_tried_to_call.txt",
+        team=acm.team if acm else None,
         actor=actor,
     )
     _move_to(escalation, LadderStep.EMAIL, at=at)
@@ -449,8 +539,11 @@ def _send_email_step(escalation: Escalation, *, actor: User | None, at: datetime
         client,
         TimelineKind.ESCALATION_STEP,
         actor=actor,
-        summary=f"Escalation #{escalation.id}: we tried to call you, email to {contact.name} "
-        f"(E2); WhatsApp step due {escalation.step_due_at:%Y-%m-%d %H:%M} UTC",
+        summary=(
+            f"Escalation #{escalation.id}: we tried to call you, email to {contact.name} "
+            "(E2); WhatsApp step due ",
+            escalation.step_due_at,
+        ),
         detail={"escalation_id": escalation.id, "step": LadderStep.EMAIL, "contact_id": contact.id},
         outbox_message=message,
         at=at,
@@ -485,6 +578,11 @@ def run_due_step(escalation_id: int, step: str) -> str:
         return "paused"
     now = clock.now()
     if escalation.step_due_at is None or now < escalation.step_due_at:
+        return "not due"
+    due = step_due_at(escalation)
+    if now < due:
+        # The calendar changed since it was scheduled (a holiday declared): not early.
+        move_step(escalation, due)
         return "not due"
     if step is LadderStep.WHATSAPP:
         _send_whatsapp_step(escalation, at=now)
@@ -605,6 +703,21 @@ def advance_to_leader(escalation: Escalation, *, actor: User, note: str) -> None
     db.session.flush()
 
 
+def ladder_under_way(client: Client) -> Escalation | None:
+    """The client's open escalation whose ladder waits on the client, after its "we tried
+    to call you" email or its WhatsApp (not paused, not with the leader), if any: it is
+    what follows the client up (E2), so F2 starts no ladder of its own meanwhile."""
+    escalation = open_escalation(client)
+    if (
+        escalation is None
+        or escalation.paused_at is not None
+        or escalation.waiting_for_leader
+        or escalation.step not in (LadderStep.EMAIL, LadderStep.WHATSAPP)
+    ):
+        return None
+    return escalation
+
+
 def pause_on_client_reply(
     client: Client, *, at: datetime, reason: str, actor: User | None = None
 ) -> Escalation | None:
@@ -614,13 +727,8 @@ def pause_on_client_reply(
     Only a ladder waiting on a timed step (after the email or the WhatsApp) pauses: at the
     call step the ACM acts anyway, and with the leader the ladder is over.
     """
-    escalation = open_escalation(client)
-    if (
-        escalation is None
-        or escalation.paused_at is not None
-        or escalation.waiting_for_leader
-        or escalation.step not in (LadderStep.EMAIL, LadderStep.WHATSAPP)
-    ):
+    escalation = ladder_under_way(client)
+    if escalation is None:
         return None
     escalation.paused_at = at
     _add_step(escalation, StepKind.PAUSED, actor=actor, at=at, note=reason)
@@ -654,8 +762,10 @@ def resume_ladder(escalation: Escalation, *, actor: User, note: str) -> None:
         escalation.client,
         TimelineKind.ESCALATION_RESUMED,
         actor=actor,
-        summary=f"Escalation #{escalation.id} resumed: {note}; next step due "
-        f"{escalation.step_due_at:%Y-%m-%d %H:%M} UTC",
+        summary=(
+            f"Escalation #{escalation.id} resumed: {note}; next step due ",
+            escalation.step_due_at,
+        ),
         detail={"escalation_id": escalation.id, "step": escalation.current_step},
         at=now,
     )
@@ -817,20 +927,15 @@ def _tell_client(
     contact = client.reachable_contact("email")
     if contact is None:
         return None
-    return outbox.queue_client_email(
+    return outbox.email_client(
         client,
+        contact,
         key=f"escalation-{escalation.id}-decision",
-        to=[contact.email],
         subject=f"About your request – {client.store_code}",
-        body=outbox.render_email(
-            "escalation_decision.txt",
-            client=client,
-            contact=contact,
-            kind=kind.value,
-            acm=client.acm,
-            leader=actor,
-            note=note,
-        ),
+        template="escalation_decision.txt",
+        kind=kind.value,
+        leader=actor,
+        note=note,
         actor=actor,
     )
 

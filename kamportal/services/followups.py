@@ -1,10 +1,12 @@
-"""The no-reply ladder after an unanswered call (rule F2).
+"""The no-reply ladder after an unanswered call (rule F2; a voicemail is no answer).
 
 Call not answered → the follow-up email (sent at once when the team says so, otherwise
 offered on the client page) → when the client has replied on no channel for the team's
 number of business hours, a WhatsApp template asking them, gently, to check the email.
 A reply logged on any channel (an email received, a WhatsApp received, an answered call)
-stops the ladder. The WhatsApp is sent by `jobs/followups.py` at its due time.
+stops the ladder. The WhatsApp is sent by `jobs/followups.py` at its due time (or by the
+ACM, once due, if the job is late). What a ladder still owes is on the ACM's day
+(`services/day.py`).
 """
 
 from __future__ import annotations
@@ -55,6 +57,21 @@ def open_ladder(client: Client) -> NoReplyLadder | None:
         _open(select(NoReplyLadder).where(NoReplyLadder.client_id == client.id))
         .options(joinedload(NoReplyLadder.contact), joinedload(NoReplyLadder.email_message))
         .order_by(NoReplyLadder.id.desc())
+        .limit(1)
+    )
+
+
+def unanswered_followup(client: Client) -> NoReplyLadder | None:
+    """F2: the client's latest ladder whose "we tried to call you" email went (or is
+    queued) and that no reply stopped. An escalation's email step counts that email
+    rather than sending the client a second one (E2)."""
+    return db.session.scalar(
+        select(NoReplyLadder)
+        .where(NoReplyLadder.client_id == client.id)
+        .where(NoReplyLadder.stopped_at.is_(None))
+        .where(NoReplyLadder.email_message_id.is_not(None))
+        .options(joinedload(NoReplyLadder.email_message))
+        .order_by(NoReplyLadder.email_sent_at.desc(), NoReplyLadder.id.desc())
         .limit(1)
     )
 
@@ -133,7 +150,7 @@ def send_followup_email(ladder: NoReplyLadder, *, actor: User | None) -> OutboxM
     hours = _team_setting(client, "no_reply_whatsapp_after_hours", DEFAULT_WHATSAPP_AFTER_HOURS)
     ladder.email_message = message
     ladder.email_sent_at = now
-    ladder.whatsapp_due_at = calendar.calendar_for_client(client).add_business_hours(now, hours)
+    ladder.whatsapp_due_at = whatsapp_due_at(ladder)
     timeline.record(
         client,
         TimelineKind.FOLLOWUP_EMAIL,
@@ -155,6 +172,42 @@ def send_followup_email(ladder: NoReplyLadder, *, actor: User | None) -> OutboxM
     return message
 
 
+def whatsapp_due_at(
+    ladder: NoReplyLadder, business: calendar.BusinessCalendar | None = None
+) -> datetime:
+    """F2: when the WhatsApp of a ladder whose email went is due on its calendar as it is
+    now: the team's business hours after the email."""
+    client = ladder.client
+    business = business or calendar.calendar_for_client(client)
+    hours = _team_setting(client, "no_reply_whatsapp_after_hours", DEFAULT_WHATSAPP_AFTER_HOURS)
+    return business.add_business_hours(ladder.email_sent_at, hours)
+
+
+def move_whatsapp(ladder: NoReplyLadder, due_at: datetime) -> None:
+    """The WhatsApp is due at `due_at` now (its calendar changed): its job is enqueued
+    again under the same id after the commit, replacing the old one."""
+    ladder.whatsapp_due_at = due_at
+    queue.enqueue_after_commit(
+        db.session,
+        WHATSAPP_JOB,
+        ladder.id,
+        job_id=whatsapp_job_id(ladder.id),
+        at=due_at if due_at > clock.now() else None,
+    )
+
+
+def waiting_ladders() -> list[NoReplyLadder]:
+    """The ladders whose email went and whose WhatsApp is pending, with their client."""
+    return list(
+        db.session.scalars(
+            _open(select(NoReplyLadder))
+            .where(NoReplyLadder.whatsapp_due_at.is_not(None))
+            .options(joinedload(NoReplyLadder.client).joinedload(Client.acm))
+            .order_by(NoReplyLadder.id)
+        )
+    )
+
+
 def _replied_since(client: Client, since: datetime) -> TimelineEvent | None:
     """The first reply logged on the client's timeline since `since`, if any."""
     events = db.session.scalars(
@@ -172,8 +225,9 @@ def _replied_since(client: Client, since: datetime) -> TimelineEvent | None:
     return None
 
 
-def send_due_whatsapp(ladder_id: int) -> str:
-    """F2: send the WhatsApp asking the client to check the email, if still wanted.
+def send_due_whatsapp(ladder_id: int, *, actor: User | None = None) -> str:
+    """F2: send the WhatsApp asking the client to check the email, if still wanted: by its
+    job at the due time, or by the ACM (`actor`) once it is due and has not gone.
 
     Nothing is sent for a ladder that is gone, stopped, already sent, whose email has not
     gone, or that is not due yet; a reply logged since the call stops it instead. Returns
@@ -191,14 +245,19 @@ def send_due_whatsapp(ladder_id: int) -> str:
     now = clock.now()
     if now < ladder.whatsapp_due_at:
         return "not due"
+    due = whatsapp_due_at(ladder)
+    if now < due:
+        # The calendar changed since it was scheduled (a holiday declared): not early.
+        move_whatsapp(ladder, due)
+        return "not due"
     client = ladder.client
     reply = _replied_since(client, ladder.started_at)
     if reply is not None:
-        _stop(ladder, at=now, reason=f"Reply logged: {reply.summary}", actor=None)
+        _stop(ladder, at=now, reason=f"Reply logged: {reply.summary}", actor=actor)
         return "stopped"
     contact = whatsapp_recipient(ladder)
     if contact is None:
-        _stop(ladder, at=now, reason="No contact has a WhatsApp number", actor=None)
+        _stop(ladder, at=now, reason="No contact has a WhatsApp number", actor=actor)
         return "stopped"
     message = outbox.queue_whatsapp(
         key=f"ladder-{ladder.id}-whatsapp",
@@ -206,13 +265,13 @@ def send_due_whatsapp(ladder_id: int) -> str:
         template="check_your_email",
         params={"name": contact.name.split()[0]},
         client=client,
-        actor=None,
+        actor=actor,
     )
     ladder.whatsapp_message = message
     timeline.record(
         client,
         TimelineKind.FOLLOWUP_WHATSAPP,
-        actor=None,
+        actor=actor,
         summary=f"WhatsApp to {contact.name}: please check the follow-up email (F2)",
         detail={"ladder_id": ladder.id, "contact_id": contact.id, "template": "check_your_email"},
         outbox_message=message,
@@ -220,6 +279,17 @@ def send_due_whatsapp(ladder_id: int) -> str:
     )
     db.session.flush()
     return "sent"
+
+
+def whatsapp_owed(ladder: NoReplyLadder, *, now: datetime) -> bool:
+    """F2: the ladder's WhatsApp reminder is due and has not gone (its job is late): the
+    ACM's day lists it and the client page offers to send it now."""
+    return (
+        ladder.stopped_at is None
+        and ladder.whatsapp_message_id is None
+        and ladder.whatsapp_due_at is not None
+        and ladder.whatsapp_due_at <= now
+    )
 
 
 def _stop(ladder: NoReplyLadder, *, at: datetime, reason: str, actor: User | None) -> None:

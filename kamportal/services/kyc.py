@@ -102,19 +102,14 @@ def send_link(client: Client, *, actor: User, base_url: str | None = None) -> Ou
     questionnaire.link_sent_by_id = actor.id
     questionnaire.link_expires_at = now + timedelta(days=current_app.config["KYC_LINK_DAYS"])
     questionnaire.link_revoked_at = None
-    message = outbox.queue_client_email(
+    message = outbox.email_client(
         client,
+        contact,
         key=f"kyc:{client.id}:{questionnaire.link_nonce}",
-        to=[contact.email],
         subject=f"A few questions about {client.store_name} – {client.store_code}",
-        body=outbox.render_email(
-            "kyc_link.txt",
-            client=client,
-            contact=contact,
-            acm=client.acm,
-            link=link_for(questionnaire, base_url=base_url),
-            expires_at=clock.in_zone(questionnaire.link_expires_at, client.timezone),
-        ),
+        template="kyc_link.txt",
+        link=link_for(questionnaire, base_url=base_url),
+        expires_at=clock.in_zone(questionnaire.link_expires_at, client.timezone),
         actor=actor,
     )
     timeline.audit(
@@ -127,8 +122,10 @@ def send_link(client: Client, *, actor: User, base_url: str | None = None) -> Ou
         client,
         TimelineKind.KYC_LINK_SENT,
         actor=actor,
-        summary=f"KYC questionnaire link sent to {contact.name} ({contact.email}), "
-        f"valid until {questionnaire.link_expires_at:%d %b %Y}",
+        summary=(
+            f"KYC questionnaire link sent to {contact.name} ({contact.email}), valid until ",
+            questionnaire.link_expires_at,
+        ),
         detail={"contact_id": contact.id, "expires_at": questionnaire.link_expires_at},
         outbox_message=message,
     )

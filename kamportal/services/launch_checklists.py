@@ -205,6 +205,11 @@ UAT = ChecklistDefinition(
     ),
 )
 
+# L5: what must be complete before a store goes live (or a leader overrides), in the
+# launch's order: the LMS steps (L1), the pre-launch checks with the test order (L4), the
+# UAT (L5). The marketing foundation and Google Shopping (L3) do not hold the launch.
+LAUNCH_GATE: tuple[ChecklistDefinition, ...] = (LMS, PRE_LAUNCH, UAT)
+
 CHECKLISTS: dict[str, ChecklistDefinition] = {
     c.key: c for c in (LMS, FOUNDATION, GOOGLE_SHOPPING, PRE_LAUNCH, UAT)
 }

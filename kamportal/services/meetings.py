@@ -98,11 +98,20 @@ def lead_hours_for(organizer: User | None) -> int:
     return team.confirmation_lead_hours if team is not None else DEFAULT_LEAD_HOURS
 
 
-def starts_at_from_local(day: date, at: time, zone: str, *, field: str = "time") -> datetime:
+def starts_at_from_local(
+    day: date, at: time, zone: str, *, field: str = "time", current: datetime | None = None
+) -> datetime:
     """The UTC instant of wall-clock `day` `at` in `zone` (the client's: the form's input).
 
     Raises ValidationError for a time the clocks skip (spring forward). A time that happens
-    twice (fall back) is the first of the two."""
+    twice (fall back) is the first of the two, except that the wall-clock time of
+    `current` (the meeting being edited) is `current` itself: a meeting at the second
+    01:30 of a fall-back night stays there when only its agenda changes."""
+    if current is not None:
+        # To the minute, as the form shows it.
+        shown = clock.in_zone(current, zone)
+        if (shown.date(), shown.hour, shown.minute) == (day, at.hour, at.minute):
+            return current.astimezone(UTC)
     local = datetime.combine(day, at, tzinfo=ZoneInfo(zone))
     instant = local.astimezone(UTC)
     back = instant.astimezone(ZoneInfo(zone))
@@ -264,11 +273,6 @@ def _withdraw_confirmation(meeting: Meeting, sequence: int) -> None:
     queue.cancel(confirm_job_id(meeting.id, sequence))
 
 
-def _when(meeting_or_start: datetime, zone: str) -> str:
-    shown = clock.in_zone(meeting_or_start, zone)
-    return f"{shown:%a %d %b %Y %H:%M} {shown.tzname()} ({zone})"
-
-
 def schedule_meeting(
     client: Client,
     *,
@@ -313,13 +317,15 @@ def schedule_meeting(
     )
     db.session.add(meeting)
     db.session.flush()
-    zone = client.timezone
     timeline.record(
         client,
         TimelineKind.MEETING_SCHEDULED,
         actor=actor,
-        summary=f"{meeting.meeting_type.label} meeting scheduled for "
-        f"{_when(meeting.starts_at, zone)}, {meeting.duration_minutes} min",
+        summary=(
+            f"{meeting.meeting_type.label} meeting scheduled for ",
+            meeting.starts_at,
+            f", {meeting.duration_minutes} min",
+        ),
         detail={"meeting_id": meeting.id, "sequence": meeting.sequence},
         at=now,
     )
@@ -409,17 +415,16 @@ def reschedule_meeting(
         meeting.short_notice_reason = reason
     _withdraw_confirmation(meeting, previous_sequence)
     db.session.flush()
-    zone = client.timezone
     summary = (
-        f"Meeting moved from {_when(old['starts_at'], zone)} to {_when(meeting.starts_at, zone)}"
+        ("Meeting moved from ", old["starts_at"], " to ", meeting.starts_at)
         if "starts_at" in changed
-        else f"Meeting of {_when(meeting.starts_at, zone)} changed"
+        else ("Meeting of ", meeting.starts_at, " changed")
     )
     timeline.record(
         client,
         TimelineKind.MEETING_RESCHEDULED,
         actor=actor,
-        summary=f"{summary} ({', '.join(c.replace('_', ' ') for c in changed)})",
+        summary=(*summary, f" ({', '.join(c.replace('_', ' ') for c in changed)})"),
         detail={
             "meeting_id": meeting.id,
             "sequence": meeting.sequence,
@@ -466,8 +471,7 @@ def cancel_meeting(meeting: Meeting, *, actor: User, reason: str) -> OutboxMessa
         meeting.client,
         TimelineKind.MEETING_CANCELLED,
         actor=actor,
-        summary=f"Meeting of {_when(meeting.starts_at, meeting.client.timezone)} cancelled: "
-        f"{reason}",
+        summary=("Meeting of ", meeting.starts_at, f" cancelled: {reason}"),
         detail={"meeting_id": meeting.id, "sequence": meeting.sequence, "reason": reason},
         outbox_message=message,
         at=now,
@@ -500,8 +504,11 @@ def mark_held(meeting: Meeting, *, actor: User, recording_link: str) -> Meeting:
         client,
         TimelineKind.MEETING_HELD,
         actor=actor,
-        summary=f"{meeting.meeting_type.label} meeting of "
-        f"{_when(meeting.starts_at, client.timezone)} held; recording: {link}",
+        summary=(
+            f"{meeting.meeting_type.label} meeting of ",
+            meeting.starts_at,
+            f" held; recording: {link}",
+        ),
         detail={"meeting_id": meeting.id, "recording_link": link},
         at=now,
     )
@@ -524,8 +531,7 @@ def mark_no_show(meeting: Meeting, *, actor: User) -> Meeting:
         meeting.client,
         TimelineKind.MEETING_NO_SHOW,
         actor=actor,
-        summary=f"The client did not attend the meeting of "
-        f"{_when(meeting.starts_at, meeting.client.timezone)}",
+        summary=("The client did not attend the meeting of ", meeting.starts_at),
         detail={"meeting_id": meeting.id},
         at=now,
     )
@@ -569,9 +575,11 @@ def queue_confirmation(meeting: Meeting, *, sequence: int) -> OutboxMessage | No
         meeting.client,
         TimelineKind.MEETING_CONFIRMED,
         actor=None,
-        summary=f"Confirmation (F3) of the meeting of "
-        f"{_when(meeting.starts_at, meeting.client.timezone)} sent to "
-        + ", ".join(c.name for c in meeting.attendees),
+        summary=(
+            "Confirmation (F3) of the meeting of ",
+            meeting.starts_at,
+            " sent to " + ", ".join(c.name for c in meeting.attendees),
+        ),
         detail={"meeting_id": meeting.id, "sequence": sequence},
         outbox_message=message,
         at=now,
@@ -640,13 +648,13 @@ def _queue_meeting_email(meeting: Meeting, *, kind: str, now: datetime) -> Outbo
     local = clock.in_zone(meeting.starts_at, client.timezone)
     when = f"{local:%a %d %b %Y %H:%M} {local.tzname()}"
     if kind == "cancel":
-        subject = f"Cancelled: {meeting.meeting_type.label} meeting, {when}"
+        subject = f"Cancelled: {meeting.meeting_type.title}, {when}"
         body = outbox.render_email("meeting_cancellation.txt", **context)
         method = "CANCEL"
     else:
         told = meeting.confirmed_sequence is not None
         prefix = "Moved" if previous else ("Updated" if told else "Confirmed")
-        subject = f"{prefix}: {meeting.meeting_type.label} meeting, {when}"
+        subject = f"{prefix}: {meeting.meeting_type.title}, {when}"
         body = outbox.render_email("meeting_confirmation.txt", **context)
         method = "REQUEST"
     attachment = outbox.Attachment(
@@ -678,7 +686,7 @@ def invitation(meeting: Meeting, *, method: str, now: datetime) -> str:
     event.add("dtstamp", now.astimezone(UTC))
     event.add("dtstart", meeting.starts_at.astimezone(UTC))
     event.add("dtend", meeting.ends_at.astimezone(UTC))
-    event.add("summary", f"{meeting.meeting_type.label} meeting – {meeting.client.store_name}")
+    event.add("summary", f"{meeting.meeting_type.title} – {meeting.client.store_name}")
     event.add("location", meeting.zoom_link)
     event.add("url", meeting.zoom_link)
     event.add("description", f"Zoom: {meeting.zoom_link}\n\n{meeting.agenda}".strip())

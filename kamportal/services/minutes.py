@@ -115,9 +115,8 @@ def default_agreed_points(minutes: Minutes) -> str:
 def subject_of(minutes: Minutes) -> str:
     """What the minutes are of: "Onboarding meeting on 23 Nov 2026", "Call on ..."."""
     if minutes.meeting is not None:
-        kind = MeetingType(minutes.meeting.kind).label
         at = minutes.meeting.starts_at
-        what = f"{kind} meeting" if minutes.meeting.kind != MeetingType.OTHER else "Meeting"
+        what = MeetingType(minutes.meeting.kind).title
     else:
         at = minutes.call_event.at if minutes.call_event is not None else minutes.owed_since
         what = "Call"

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import func, insert, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from kamportal.errors import NotAllowed, RuleViolation, ValidationError
 from kamportal.extensions import db
@@ -34,8 +34,8 @@ from kamportal.services import access, accounts, cadence, clock, kyc, timeline, 
 from kamportal.services.calendar import BusinessCalendar, calendar_for_client
 from kamportal.services.launch_checklists import (
     CHECKLISTS,
+    LAUNCH_GATE,
     LMS,
-    UAT,
     ChecklistDefinition,
     definition_of,
 )
@@ -101,15 +101,33 @@ class WelcomeStanding:
 
 
 def reschedule_welcome(client: Client, *, subscribed_at: datetime | None = None) -> None:
-    """An unsent welcome email follows a corrected subscription date, and the calendar of
-    the team now looking after the client (a reassignment): its 48 business hours are
-    counted again (O2)."""
+    """An unsent welcome email follows a corrected subscription date: its 48 business
+    hours are counted again (O2). A change of its calendar (a holiday, the team's week or
+    zone, another team) is recounted by services/deadlines.py."""
     welcome = welcome_of(client)
     if welcome is None or welcome.sent_at is not None:
         return
     if subscribed_at is not None:
         welcome.subscribed_at = subscribed_at
     welcome.due_at = welcome_due_at(welcome.subscribed_at, calendar_for_client(client))
+
+
+def welcomes_owed() -> list[WelcomeEmail]:
+    """The welcome emails still owed (O2): not sent, the client on the Enterprise plan and
+    not churned; with the client, its ACM and team (for their calendar)."""
+    return list(
+        db.session.scalars(
+            select(WelcomeEmail)
+            .join(WelcomeEmail.client)
+            .options(contains_eager(WelcomeEmail.client).joinedload(Client.acm))
+            .where(
+                WelcomeEmail.sent_at.is_(None),
+                Client.plan == Plan.ENTERPRISE.value,
+                Client.status != LifecycleStatus.CHURNED.value,
+            )
+            .order_by(WelcomeEmail.id)
+        )
+    )
 
 
 def welcome_standing(
@@ -129,6 +147,67 @@ class WelcomeDraft:
     to: str | None
     subject: str
     body: str
+
+
+@dataclass(frozen=True)
+class WelcomeSection:
+    """A headed section of the welcome email (O2): its heading line as the portal composes
+    it, what a refusal calls it, and what its text must still say (case aside)."""
+
+    heading: str
+    name: str
+    must_say: tuple[str, ...] = ()
+
+
+# The welcome email's headings, in its order (`templates/emails/welcome.txt` writes them
+# from here). The sections O2 requires besides the ACM's name and contact information (the
+# first) and the booking link (the last), which are checked by their values.
+WELCOME_HEADINGS = {
+    "acm": "YOUR ACCOUNT MANAGER",
+    "channels": "OFFICIAL CHANNELS",
+    "role": "WHAT I DO FOR YOU",
+    "hours": "WORKING HOURS",
+    "roadmap": "YOUR ROADMAP TO LAUNCH (LMS SERVICE)",
+    "booking": "BOOK OUR ONBOARDING MEETING",
+}
+WELCOME_SECTIONS = (
+    WelcomeSection(WELCOME_HEADINGS["channels"], "the official channels", ("email",)),
+    WelcomeSection(WELCOME_HEADINGS["role"], "your role and responsibilities"),
+    WelcomeSection(WELCOME_HEADINGS["hours"], "your working hours"),
+    WelcomeSection(WELCOME_HEADINGS["roadmap"], "the roadmap to launch"),
+)
+
+
+def welcome_sections(body: str) -> dict[str, str]:
+    """The text under each heading of WELCOME_HEADINGS found in `body` (a heading is a line
+    of its own, case and a trailing colon aside), up to the next heading."""
+    headings = {h.casefold(): h for h in WELCOME_HEADINGS.values()}
+    found: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in body.splitlines():
+        heading = headings.get(line.strip().rstrip(":").strip().casefold())
+        if heading is not None:
+            current = found.setdefault(heading, [])
+        elif current is not None:
+            current.append(line)
+    return {heading: "\n".join(lines).strip() for heading, lines in found.items()}
+
+
+def missing_welcome_sections(body: str, calendar: BusinessCalendar) -> list[str]:
+    """What of O2's sections `body` lost, as a refusal names it: each section of
+    WELCOME_SECTIONS needs its heading, some text under it and what it must say; the
+    working hours keep the team's opening and closing times."""
+    sections = welcome_sections(body)
+    missing = []
+    for section in WELCOME_SECTIONS:
+        text = sections.get(section.heading, "")
+        must_say = section.must_say
+        if section.heading == WELCOME_HEADINGS["hours"]:
+            must_say = (f"{calendar.opens:%H:%M}", f"{calendar.closes:%H:%M}")
+        if not text or any(word.casefold() not in text.casefold() for word in must_say):
+            said = f", saying {' and '.join(must_say)}" if must_say else ""
+            missing.append(f"{section.name} (under “{section.heading}”{said})")
+    return missing
 
 
 def working_hours_text(calendar: BusinessCalendar) -> str:
@@ -153,6 +232,7 @@ def draft_welcome(client: Client) -> WelcomeDraft:
         working_hours=working_hours_text(calendar_for_client(client)),
         support_email=current_app.config["SUPPORT_EMAIL"],
         roadmap=LMS.items,
+        headings=WELCOME_HEADINGS,
     )
     return WelcomeDraft(
         to=contact.email if contact else None, subject=welcome_subject(client), body=body
@@ -165,14 +245,17 @@ def send_welcome(client: Client, *, actor: User, body: str) -> OutboxMessage:
     and the row both refuse a second one.
 
     Raises RuleViolation if it went out already or the ACM has no booking link (the email
-    gives it), ValidationError without a contact email or with the booking link removed."""
+    gives it), ValidationError without a contact email, or with the ACM's name or email,
+    the support address, the booking link or a section O2 requires (the official
+    channels, the role and responsibilities, the working hours, the roadmap) removed."""
     access.check_works_on(actor, client)
     welcome = welcome_of(client) or owe_welcome(
         client, subscribed_at=client.subscribed_at or clock.now()
     )
     if welcome is not None and welcome.sent_at is not None:
+        sent_on = clock.in_zone(welcome.sent_at, actor.timezone)  # the reader's date
         raise RuleViolation(
-            "O2", f"The welcome email went out on {welcome.sent_at:%d %b %Y}; it is sent once."
+            "O2", f"The welcome email went out on {sent_on:%d %b %Y}; it is sent once."
         )
     acm = client.acm
     if acm is None or not acm.booking_link:
@@ -190,6 +273,7 @@ def send_welcome(client: Client, *, actor: User, body: str) -> OutboxMessage:
         "the booking link": acm.booking_link,
     }
     missing = [f"{item} ({value})" for item, value in kept.items() if value not in text]
+    missing += missing_welcome_sections(text, calendar_for_client(client))
     if missing:
         raise ValidationError(
             f"Keep {', '.join(missing)} in the email: the client needs them (O2).", field="body"
@@ -252,8 +336,8 @@ def plan_changed(client: Client, *, previous_plan: str) -> None:
 
 def check_status_change(client: Client, new_status: str) -> None:
     """L5: the profile form cannot mark a store live that was onboarded in the portal and
-    never launched (not even through at risk or churned); the launch does, from the UAT
-    checklist or a leader's override. A store that came to the portal live (no
+    never launched (not even through at risk or churned); the launch does, once its
+    launch checklists are complete, or a leader's override. A store that came to the portal live (no
     checklists) or launched before may go back to live."""
     if (
         new_status == LifecycleStatus.LIVE.value
@@ -263,8 +347,9 @@ def check_status_change(client: Client, new_status: str) -> None:
     ):
         raise RuleViolation(
             "L5",
-            "A store goes live from its launch checklist: complete the UAT checklist and "
-            "launch it there, or ask the team leader to override.",
+            "A store goes live from its launch page: complete the LMS steps, the "
+            "pre-launch checks and the UAT checklist and launch it there, or ask the team "
+            "leader to override.",
             field="status",
         )
 
@@ -309,48 +394,72 @@ def start_lms(client: Client, *, actor: User | None) -> bool:
     return True
 
 
-def uat_missing(client: Client) -> list[str]:
-    """The UAT items not ticked yet (L5), in the checklist's order."""
+@dataclass(frozen=True)
+class OpenChecklist:
+    """A checklist the launch waits for (LAUNCH_GATE), with the texts of its items still
+    open, in the checklist's order."""
+
+    definition: ChecklistDefinition
+    items: tuple[str, ...]
+
+    @property
+    def summary(self) -> str:
+        """What a refusal says of it: `Pre-launch checks: 1 item(s) open, first “…”`."""
+        return f"{self.definition.title}: {len(self.items)} item(s) open, first “{self.items[0]}”"
+
+
+def launch_open(client: Client) -> list[OpenChecklist]:
+    """What the launch still waits for (L1, L4, L5): each checklist of LAUNCH_GATE with
+    items not ticked yet, in the launch's order; empty once the store may go live."""
     done = set(
-        db.session.scalars(
-            select(ChecklistItem.item_key).where(
+        db.session.execute(
+            select(ChecklistItem.checklist, ChecklistItem.item_key).where(
                 ChecklistItem.client_id == client.id,
-                ChecklistItem.checklist == UAT.key,
+                ChecklistItem.checklist.in_([d.key for d in LAUNCH_GATE]),
                 ChecklistItem.done_at.is_not(None),
             )
-        )
+        ).tuples()
     )
-    return [item.text for item in UAT.items if item.key not in done]
+    found = []
+    for definition in LAUNCH_GATE:
+        items = tuple(i.text for i in definition.items if (definition.key, i.key) not in done)
+        if items:
+            found.append(OpenChecklist(definition, items))
+    return found
 
 
 def launch(client: Client, *, actor: User, override_reason: str | None = None) -> None:
-    """L5: mark the store launched (live). Only with the UAT checklist complete, test
-    payments disabled included; otherwise the client's team leader (or an admin) may
+    """L5: mark the store launched (live). Only with the LMS steps (L1), the pre-launch
+    checks with the test order (L4) and the UAT checklist, test payments disabled
+    included (L5), all complete; otherwise the client's team leader (or an admin) may
     override with a reason, recorded on the timeline and in the audit log.
 
-    Raises RuleViolation if the store is not being launched or the UAT is incomplete
-    without an override, NotAllowed if someone else overrides, ValidationError without
-    a reason."""
+    Raises RuleViolation if the store is not being launched or something is still open
+    without an override (naming each checklist still open), NotAllowed if someone else
+    overrides, ValidationError without a reason."""
     access.check_works_on(actor, client)
     db.session.refresh(client, with_for_update={"of": Client})  # two launches at once: one waits
     if not client.in_launch:
         raise RuleViolation("L5", f"The store is {client.lifecycle.label.lower()}, not launching.")
-    missing = uat_missing(client)
+    still_open = launch_open(client)
     reason = (override_reason or "").strip()
-    if missing and override_reason is None:
+    if still_open and override_reason is None:
         raise RuleViolation(
             "L5",
-            f"The UAT checklist is not complete: {len(missing)} item(s) open, "
-            f"first “{missing[0]}”. Complete it, or ask the team leader to override.",
+            "The store cannot go live yet. "
+            + "; ".join(o.summary for o in still_open)
+            + ". Complete them, or ask the team leader to override.",
         )
-    if missing:
+    if still_open:
         if not access.can_reassign_client(actor, client):
             raise NotAllowed(
-                "Only the client's team leader can launch a store before its UAT is complete."
+                "Only the client's team leader can launch a store before its launch "
+                "checklists are complete."
             )
         if not reason:
             raise ValidationError(
-                "Say why the store launches before its UAT is complete.", field="override_reason"
+                "Say why the store launches before its launch checklists are complete.",
+                field="override_reason",
             )
     now = clock.now()
     before = timeline.snapshot(client, ("status", "launched_at"))
@@ -359,25 +468,26 @@ def launch(client: Client, *, actor: User, override_reason: str | None = None) -
     client.lms_started_at = client.lms_started_at or now
     client.updated_at = now
     after = timeline.snapshot(client, ("status", "launched_at"))
-    if missing:  # the override's reason belongs in the append-only log too
-        after |= {"override_reason": reason, "uat_open": missing}
+    left_open = {o.definition.key: list(o.items) for o in still_open}
+    if still_open:  # the override's reason belongs in the append-only log too
+        after |= {"override_reason": reason, "open": left_open}
     timeline.audit(
         actor,
-        "client.launch_override" if missing else "client.launch",
+        "client.launch_override" if still_open else "client.launch",
         client,
         before=before,
         after=after,
     )
-    if missing:
+    if still_open:
         summary = f"Store launched by leader override: {reason}"
     else:
-        summary = "Store launched: UAT checklist complete"
+        summary = "Store launched: LMS steps, pre-launch checks and UAT checklist complete"
     timeline.record(
         client,
         TimelineKind.STORE_LAUNCHED,
         actor=actor,
         summary=summary,
-        detail={"override_reason": reason or None, "uat_open": missing},
+        detail={"override_reason": reason or None, "open": left_open},
     )
 
 

@@ -57,11 +57,23 @@ from kamportal.services import access, clock, timeline, validation
 RENEWAL_WINDOW = timedelta(days=30)
 # R7: a reported wire transfer is tracked this long before it is flagged.
 WIRE_WAIT = timedelta(days=4)
+# R7: a wire may arrive a while before the invoice or the report (the client paid ahead).
+WIRE_EARLY = timedelta(days=30)
 # The reminder interval (R4) of a client whose ACM has no team (the Team column's default).
 DEFAULT_REMINDER_DAYS = 3
 RENEWAL_FIELDS = ("stage", "due_on", "agreed_on", "amount", "currency", "lost_reason")
 INVOICE_FIELDS = ("number", "status", "total", "currency", "due_on", "method")
-PAYMENT_FIELDS = ("invoice_id", "method", "amount", "currency", "status", "reference")
+PAYMENT_FIELDS = (
+    "invoice_id",
+    "method",
+    "amount",
+    "currency",
+    "status",
+    "reference",
+    "reported_amount",
+    "received_on",
+    "rejection_reason",
+)
 
 
 def _term_after(day: date) -> date:
@@ -158,14 +170,13 @@ def notify_client(renewal: Renewal, *, actor: User) -> OutboxMessage:
     contact = client.reachable_contact("email")
     if contact is None:
         raise RuleViolation("R2", "No contact of this client has an email address: add one.")
-    message = outbox.queue_client_email(
+    message = outbox.email_client(
         client,
+        contact,
         key=f"renewal-{renewal.id}-notice",
-        to=[contact.email],
         subject=f"Your subscription renewal on {renewal.due_on:%d %B %Y} – {client.store_code}",
-        body=outbox.render_email(
-            "renewal_notice.txt", client=client, contact=contact, renewal=renewal, acm=client.acm
-        ),
+        template="renewal_notice.txt",
+        renewal=renewal,
         actor=actor,
     )
     with timeline.audited(actor, "renewal.notify", renewal, RENEWAL_FIELDS):
@@ -184,6 +195,11 @@ def notify_client(renewal: Renewal, *, actor: User) -> OutboxMessage:
     return message
 
 
+# R2: how far the renewal date the client agrees may move from the term's date.
+AGREED_EARLIEST = timedelta(days=60)
+AGREED_LATEST = timedelta(days=366)
+
+
 def confirm_renewal(
     renewal: Renewal, *, actor: User, agreed_on: date | None, amount: object
 ) -> None:
@@ -196,6 +212,17 @@ def confirm_renewal(
     _check_stage(renewal, renewal.renewal_stage.may_confirm)
     if agreed_on is None:
         raise ValidationError("Give the renewal date the client confirmed.", field="agreed_on")
+    earliest, latest = renewal.due_on - AGREED_EARLIEST, renewal.due_on + AGREED_LATEST
+    validation.date_between(
+        agreed_on,
+        field="agreed_on",
+        earliest=earliest,
+        latest=latest,
+        message=(
+            f"This term renews on {renewal.due_on:%d %b %Y}: the date agreed falls from "
+            f"{earliest:%d %b %Y} to {latest:%d %b %Y}."
+        ),
+    )
     amount = validation.amount_of(amount, renewal.currency, field="amount")
     with timeline.audited(actor, "renewal.confirm", renewal, RENEWAL_FIELDS):
         renewal.agreed_on = agreed_on
@@ -498,14 +525,13 @@ def _email_invoice(
         "invoice.txt": f"Invoice {invoice.number} – {client.store_code}",
         "invoice_reminder.txt": f"Reminder: invoice {invoice.number} – {client.store_code}",
     }[template]
-    return outbox.queue_client_email(
+    return outbox.email_client(
         client,
+        contact,
         key=f"invoice-{invoice.id}-{key}",
-        to=[contact.email],
         subject=subject,
-        body=outbox.render_email(
-            template, client=client, contact=contact, invoice=invoice, acm=client.acm
-        ),
+        template=template,
+        invoice=invoice,
         actor=actor,
     )
 
@@ -638,22 +664,38 @@ def report_wire_transfer(
     invoice: Invoice, *, actor: User, amount: object, reference: str = "", note: str = ""
 ) -> Payment:
     """R7: the client says it sent a wire transfer; it waits for finance to see it arrive
-    (flagged if still unconfirmed 4 days later).
+    (flagged if still unconfirmed 4 days later). The client is told that finance confirms
+    it when it arrives, which can take up to 4 days (the seed).
 
-    Raises NotAllowed, RuleViolation("R7") for an invoice not unpaid, ValidationError for
-    an amount that is not a positive amount of the invoice's currency."""
+    Raises NotAllowed, RuleViolation("R7") for an invoice not unpaid or a wire already
+    reported and still waiting (the same amount and reference), ValidationError for an
+    amount that is not a positive amount of the invoice's currency or is more than the
+    invoice owes beside the wires already waiting."""
     access.check_works_on(actor, invoice.client)
     _check_payable(invoice, "R7")
     amount = validation.amount_of(amount, invoice.currency, field="amount")
+    reference = (reference or "").strip() or None
+    waiting = _wires_waiting(invoice)
+    for earlier in waiting:
+        if earlier.amount == amount and _same_reference(earlier.reference, reference):
+            raise RuleViolation(
+                "R7",
+                f"This wire transfer of {earlier.money} was reported on "
+                f"{earlier.reported_at:%d %b %Y} and waits for finance: it is not reported "
+                "twice.",
+                field="amount",
+            )
+    _check_within_owed(invoice, amount, waiting)
     payment = _record_payment(
         invoice,
         actor=actor,
         method=PaymentMethod.WIRE,
         amount=amount,
         status=PaymentStatus.REPORTED,
-        reference=(reference or "").strip() or None,
+        reference=reference,
         note=(note or "").strip() or None,
     )
+    payment.reported_amount = amount
     invoice.method = PaymentMethod.WIRE.value
     timeline.record(
         invoice.client,
@@ -662,35 +704,177 @@ def report_wire_transfer(
         summary=f"Wire transfer of {payment.money} reported for invoice {invoice.label}; "
         "finance confirms it when it arrives, within 4 days (R7)",
         detail={"invoice_id": invoice.id, "payment_id": payment.id},
+        outbox_message=_tell_client_of_wire(payment, actor=actor),
     )
     db.session.flush()
     return payment
 
 
+def _wires_waiting(invoice: Invoice) -> list[Payment]:
+    return [
+        p
+        for p in invoice.payments
+        if p.payment_method is PaymentMethod.WIRE and p.payment_status is PaymentStatus.REPORTED
+    ]
+
+
+def _same_reference(one: str | None, other: str | None) -> bool:
+    """Two bank references name the same transfer, whatever their case and spacing (no
+    reference matches no reference: the same amount then is the same report)."""
+    return "".join((one or "").split()).upper() == "".join((other or "").split()).upper()
+
+
+def wire_room(invoice: Invoice) -> Decimal:
+    """R7: how much more may be reported by wire: what the invoice owes, less the wires
+    already reported and waiting for finance."""
+    return amounts_due([invoice])[invoice.id] - sum(
+        (p.amount for p in _wires_waiting(invoice)), Decimal(0)
+    )
+
+
+def _check_within_owed(invoice: Invoice, amount: Decimal, waiting: list[Payment]) -> None:
+    room = wire_room(invoice)
+    if amount <= room:
+        return
+    owes = f"The invoice owes {Money(amounts_due([invoice])[invoice.id], invoice.currency)}"
+    pending = sum((p.amount for p in waiting), Decimal(0))
+    if pending:
+        owes += (
+            f", and {Money(pending, invoice.currency)} of it is reported and waiting for finance"
+        )
+    if room <= 0:
+        raise ValidationError(f"{owes}: nothing more can be reported.", field="amount")
+    raise ValidationError(
+        f"{owes}: report at most {Money(room, invoice.currency)}.", field="amount"
+    )
+
+
+def _tell_client_of_wire(payment: Payment, *, actor: User) -> OutboxMessage | None:
+    """The client is told its wire transfer is noted and that its confirmation can take up
+    to 4 days (G1 CCs); None if no contact has an email address."""
+    invoice = payment.invoice
+    client = invoice.client
+    contact = client.reachable_contact("email")
+    if contact is None:
+        return None
+    return outbox.email_client(
+        client,
+        contact,
+        key=f"payment-{payment.id}-reported",
+        subject=f"Your wire transfer for invoice {invoice.number} – {client.store_code}",
+        template="wire_reported.txt",
+        invoice=invoice,
+        payment=payment,
+        confirm_days=WIRE_WAIT.days,
+        actor=actor,
+    )
+
+
 def confirm_payment(
-    payment: Payment, *, actor: User, adapter: BillingAdapter | None = None
+    payment: Payment,
+    *,
+    actor: User,
+    received_amount: object,
+    received_on: date | None,
+    adapter: BillingAdapter | None = None,
 ) -> None:
-    """R7: finance saw the wire transfer arrive; the invoice is paid once its confirmed
-    payments cover it.
+    """R7: finance saw the wire transfer arrive: it records the amount and the day received
+    (which count, whatever was reported); the invoice is paid once its confirmed payments
+    cover it.
 
     Raises NotAllowed for anyone but finance (or an admin), RuleViolation("R7") if it is
-    confirmed already or its invoice was paid another way; BillingError when WHMCS refuses
-    the payment."""
+    confirmed or rejected already or its invoice was paid another way, ValidationError for
+    an amount that is not a positive amount of the invoice's currency or more than the
+    invoice owes, or a day before the invoice or after today; BillingError when WHMCS
+    refuses the payment."""
     access.check_handles_payments(actor)
-    if payment.payment_status is PaymentStatus.CONFIRMED:
-        raise RuleViolation("R7", "This payment is confirmed already.")
-    _check_payable(payment.invoice, "R7")
+    _check_waiting(payment)
+    invoice = payment.invoice
+    _check_payable(invoice, "R7")
+    amount = validation.amount_of(received_amount, payment.currency, field="received_amount")
+    owed = amounts_due([invoice])[invoice.id]
+    if amount > owed:
+        raise ValidationError(
+            f"The invoice owes {Money(owed, invoice.currency)}: record at most that (an "
+            "excess is refunded or credited in the billing system).",
+            field="received_amount",
+        )
+    if received_on is None:
+        raise ValidationError("Give the day the money arrived.", field="received_on")
+    today = clock.in_zone(clock.now(), actor.timezone).date()
+    earliest = min(invoice.issued_on, payment.reported_at.date()) - WIRE_EARLY
+    validation.date_between(
+        received_on,
+        field="received_on",
+        earliest=earliest,
+        latest=today,
+        message=f"The day it arrived: from {earliest:%d %b %Y} to today.",
+    )
     with timeline.audited(actor, "payment.confirm", payment, PAYMENT_FIELDS):
+        payment.amount = amount
+        payment.received_on = received_on
         payment.status = PaymentStatus.CONFIRMED.value
         payment.confirmed_by = actor
         payment.confirmed_at = clock.now()
+    reported = ""
+    if payment.reported_amount is not None and payment.reported_amount != amount:
+        reported = f" (reported: {payment.reported_money})"
     _received(
         payment,
         actor=actor,
-        summary=f"{payment.payment_method.label} of {payment.money} confirmed by finance "
-        f"for invoice {payment.invoice.label}",
+        summary=f"{payment.payment_method.label} of {payment.money} received on "
+        f"{received_on:%d %b %Y}{reported}, confirmed by finance for invoice {invoice.label}",
         adapter=adapter,
     )
+
+
+def reject_wire_report(payment: Payment, *, actor: User, reason: str) -> None:
+    """R7: finance found no such transfer (or not as reported): the report counts for
+    nothing, the ACM is told why, and the invoice is followed up again (R4).
+
+    Raises NotAllowed for anyone but finance (or an admin), RuleViolation("R7") if it is
+    confirmed or rejected already, ValidationError without a reason."""
+    access.check_handles_payments(actor)
+    _check_waiting(payment)
+    reason = validation.required_text(
+        reason, field="reason", message="Say why: what finance found, or did not."
+    )
+    with timeline.audited(actor, "payment.reject", payment, PAYMENT_FIELDS):
+        payment.status = PaymentStatus.REJECTED.value
+        payment.rejected_by = actor
+        payment.rejected_at = clock.now()
+        payment.rejection_reason = reason
+    invoice = payment.invoice
+    client = invoice.client
+    message = None
+    if client.acm is not None:
+        message = outbox.queue_email(
+            key=f"payment-{payment.id}-rejected",
+            to=[client.acm.email],
+            subject=f"Wire transfer not found by finance – {client.store_code} {invoice.number}",
+            body=outbox.render_email(
+                "wire_rejected.txt", client=client, invoice=invoice, payment=payment
+            ),
+            client=client,
+            actor=actor,
+        )
+    timeline.record(
+        client,
+        TimelineKind.PAYMENT_REJECTED,
+        actor=actor,
+        summary=f"Wire transfer of {payment.money} reported for invoice {invoice.label} "
+        f"rejected by finance: {reason} (R7)",
+        detail={"invoice_id": invoice.id, "payment_id": payment.id},
+        outbox_message=message,
+    )
+    db.session.flush()
+
+
+def _check_waiting(payment: Payment) -> None:
+    if payment.payment_status is not PaymentStatus.REPORTED:
+        raise RuleViolation(
+            "R7", f"This payment is {payment.payment_status.label.lower()} already."
+        )
 
 
 def record_premises_payment(

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
 from kamportal.extensions import db
 from kamportal.models import AuditEvent, Client, OutboxMessage, TimelineEvent, TimelineKind, User
+from kamportal.models.timeline import TIMES_KEY
 from kamportal.services import clock
+
+# What a timeline event says: text, or text and instants ("WhatsApp step due ", due_at),
+# each instant shown later in the reader's zone.
+Summary = str | Sequence[str | datetime]
 
 
 def record(
@@ -18,23 +23,44 @@ def record(
     kind: TimelineKind,
     *,
     actor: User | None,
-    summary: str,
+    summary: Summary,
     detail: dict[str, Any] | None = None,
     at: datetime | None = None,
     outbox_message: OutboxMessage | None = None,
 ) -> TimelineEvent:
-    """Append an event to `client`'s timeline (P6): what happened, by whom, when."""
+    """Append an event to `client`'s timeline (P6): what happened, by whom, when.
+
+    An instant in `summary` is kept as an instant, not as text in one zone: the page shows
+    it in the reader's zone (`TimelineEvent.summary_parts`)."""
+    text, times = _compose(summary)
     event = TimelineEvent(
         client_id=client.id,
         kind=kind.value,
         actor=actor,
         at=at or clock.now(),
-        summary=summary[:500],
-        detail=jsonable(detail or {}),
+        summary=text,
+        detail=jsonable((detail or {}) | ({TIMES_KEY: times} if times else {})),
         outbox_message=outbox_message,
     )
     db.session.add(event)
     return event
+
+
+def _compose(summary: Summary) -> tuple[str, list[str]]:
+    """The stored text of `summary`, each instant a numbered placeholder ("{0}", braces of
+    the text doubled), and the instants in UTC."""
+    if isinstance(summary, str):
+        return summary[:500], []
+    text, times = [], []
+    for part in summary:
+        if isinstance(part, datetime):
+            if part.tzinfo is None or part.utcoffset() is None:
+                raise ValueError("a timeline instant must be aware")
+            text.append(f"{{{len(times)}}}")
+            times.append(part.astimezone(UTC).isoformat())
+        else:
+            text.append(str(part).replace("{", "{{").replace("}", "}}"))
+    return "".join(text)[:500], times
 
 
 def audit(
@@ -84,6 +110,9 @@ def jsonable(value: Any) -> Any:
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [jsonable(v) for v in value]
+    if isinstance(value, datetime) and value.utcoffset() is not None:
+        # One instant, one text: the same instant typed in another zone is no change.
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     if isinstance(value, Decimal):

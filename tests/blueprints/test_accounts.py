@@ -7,6 +7,7 @@ from datetime import time
 import pytest
 from sqlalchemy import func, select
 
+from kamportal.config import DEMO_PASSWORD
 from kamportal.models import AuditEvent, Role, Team, User
 from kamportal.services import accounts
 from tests.conftest import PASSWORD, sign_in
@@ -36,7 +37,7 @@ def audit_actions(db, obj) -> list[tuple[str, int | None]]:
 def user_form(**overrides) -> dict:
     data = {
         "name": "Mona Adel",
-        "email": "mona@kam.test",
+        "email": "mona@kam.example",
         "password": "a long initial password",
         "roles": ["acm", "leader"],
         "team": "0",
@@ -56,7 +57,7 @@ def team_form(**overrides) -> dict:
         "working_days": ["7", "1", "2", "3", "4"],
         "workday_starts": "09:00",
         "workday_ends": "17:00",
-        "shared_mailbox": "cairo-kam@kam.test",
+        "shared_mailbox": "cairo-kam@kam.example",
         "leader": "0",
         "confirmation_lead_hours": "24",
         "no_reply_whatsapp_after_hours": "24",
@@ -88,10 +89,10 @@ def field_errors(page: str, name: str) -> list[str]:
 
 def test_users_page_lists_name_email_roles_team_and_status(admin_client, make_user, make_team):
     team = make_team(name="Gulf")
-    make_user(Role.ACM, Role.FINANCE, team=team, name="Omar Fathy", email="omar@kam.test")
+    make_user(Role.ACM, Role.FINANCE, team=team, name="Omar Fathy", email="omar@kam.example")
     page = admin_client.get("/admin/users").get_data(as_text=True)
     assert "Omar Fathy" in page
-    assert "omar@kam.test" in page
+    assert "omar@kam.example" in page
     assert "Account manager" in page and "Finance" in page
     assert "Gulf" in page
     assert "Active" in page
@@ -128,7 +129,7 @@ def test_admin_creates_a_user_with_two_roles_who_can_then_sign_in(admin_client, 
     response = admin_client.post("/admin/users/new", data=user_form())
     assert response.status_code == 303
     assert response.headers["Location"] == "/admin/users"
-    user = accounts.find_user_by_email("mona@kam.test")
+    user = accounts.find_user_by_email("mona@kam.example")
     assert user.roles == {Role.ACM, Role.LEADER}
     assert user.timezone == "Africa/Cairo"
     assert user.phone == "+201001234567"
@@ -149,9 +150,9 @@ def test_new_user_form_offers_roles_as_checkboxes_and_zones_and_teams(admin_clie
 
 
 def test_a_duplicate_email_is_refused_with_422_and_nothing_is_saved(admin_client, make_user, db):
-    make_user(Role.ACM, email="mona@kam.test")
+    make_user(Role.ACM, email="mona@kam.example")
     users_before = count(db, User)
-    response = admin_client.post("/admin/users/new", data=user_form(email="MONA@kam.test"))
+    response = admin_client.post("/admin/users/new", data=user_form(email="MONA@kam.example"))
     assert response.status_code == 422
     assert "A user with this email already exists." in response.get_data(as_text=True)
     assert count(db, User) == users_before
@@ -163,6 +164,7 @@ def test_a_duplicate_email_is_refused_with_422_and_nothing_is_saved(admin_client
         ({"roles": []}, "Choose at least one role."),
         ({"timezone": "Mars/Olympus"}, "Choose a time zone (IANA name, e.g. Africa/Cairo)."),
         ({"password": "short"}, "Field must be between 10 and 200 characters long."),
+        ({"password": "1234567890"}, "This password is too easy to guess."),
         ({"phone": "12345"}, "Not a phone number."),
         ({"phone": "+20 12"}, "This phone number is not valid for its country."),
         ({"email": "not-an-email"}, "Not a valid email address."),
@@ -180,7 +182,7 @@ def test_admin_edits_roles_team_and_profile_and_the_change_is_audited(
     admin_client, make_user, make_team, db
 ):
     team = make_team(name="Gulf", country="SA")
-    user = make_user(Role.ACM, name="Omar", email="omar@kam.test")
+    user = make_user(Role.ACM, name="Omar", email="omar@kam.example")
     form_page = admin_client.get(f"/admin/users/{user.id}/edit").get_data(as_text=True)
     assert re.search(r'<input checked[^>]*value="acm"', form_page)
     assert "required" not in form_page.split('id="field-roles"')[1].split("</fieldset>")[0]
@@ -189,7 +191,7 @@ def test_admin_edits_roles_team_and_profile_and_the_change_is_audited(
         f"/admin/users/{user.id}/edit",
         data=user_form(
             name="Omar Fathy",
-            email="omar@kam.test",
+            email="omar@kam.example",
             roles=["acm", "product"],
             team=str(team.id),
             timezone="Asia/Riyadh",
@@ -317,6 +319,8 @@ def test_reset_password_refuses_the_old_password_and_accepts_the_new_one(
     [
         ("a brand new secret", "something else", "The two passwords differ."),
         ("short", "short", "Field must be between 10 and 200 characters long."),
+        ("password123", "password123", "This password is too easy to guess."),
+        (DEMO_PASSWORD, DEMO_PASSWORD, "published password: choose another."),
     ],
 )
 def test_a_bad_password_reset_is_refused_and_the_old_password_still_works(
@@ -351,14 +355,14 @@ def test_admin_creates_a_team_with_leader_sunday_to_thursday_hours_and_mailbox(
     assert team.leader_id == leader.id
     assert team.working_days == "7,1,2,3,4"
     assert (team.workday_starts, team.workday_ends) == (time(8, 30), time(16, 30))
-    assert team.shared_mailbox == "cairo-kam@kam.test"
+    assert team.shared_mailbox == "cairo-kam@kam.example"
     assert audit_actions(db, team) == [("team.create", admin_client.user.id)]
 
     listing = admin_client.get("/admin/teams").get_data(as_text=True)
     assert f'id="team-{team.id}"' in listing
     for shown in ("Cairo Enterprise", "Laila Leader", "Egypt", "Sun–Thu", "08:30–16:30"):
         assert shown in listing
-    assert "cairo-kam@kam.test" in listing
+    assert "cairo-kam@kam.example" in listing
 
 
 def test_admin_edits_a_team_and_the_change_is_audited(admin_client, make_user, make_team, db):

@@ -2,12 +2,14 @@
 this year and next, adding a holiday, moving one (public holiday worked + new day off),
 removing a day, 422 on bad input, audited; admins only."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import select
 
-from kamportal.models import AuditEvent, CalendarDay, Role
+from kamportal.jobs import queue
+from kamportal.models import AuditEvent, CalendarDay, Escalation, Role
+from kamportal.services import escalations
 
 HTMX = {"HX-Request": "true"}
 
@@ -104,3 +106,37 @@ def test_only_admins_reach_the_calendar(login_as, frozen_clock, db, role):
     data = {"country": "EG", "day": "2026-11-24", "name": "X", "kind": "holiday"}
     assert http.post("/admin/calendar/days", data=data).status_code == 403
     assert days(db) == []
+
+
+def test_a_holiday_added_over_a_pending_step_moves_it_and_the_timeline_says_so(
+    login_as, frozen_clock, db, make_team, make_user, make_client, make_contact, app
+):
+    """Time, E2: the admin declares Sunday 29 Nov a holiday in Egypt; the escalation's
+    WhatsApp step due that day moves to Monday, its job with it, and the client's
+    timeline says so in the reader's zone (the admin's: UTC)."""
+    frozen_clock(datetime(2026, 11, 26, 13, 0, tzinfo=UTC))  # Thursday 15:00 in Cairo
+    team = make_team(escalation_whatsapp_after_hours=4)
+    acm = make_user(Role.ACM, team=team)
+    client = make_client(acm=acm)
+    make_contact(client, email="karim@store.example", is_primary=True)
+    escalation = escalations.raise_escalation(
+        client, actor=acm, trigger="asked_for_manager", said="Your manager.", channel="call"
+    )
+    escalations.log_escalation_call(escalation, actor=acm, outcome="no_answer")
+    db.session.commit()
+    assert escalation.step_due_at == datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+    admin_client = login_as(Role.ADMIN)
+
+    response = admin_client.post(
+        "/admin/calendar/days",
+        data={"country": "EG", "day": "2026-11-29", "name": "Office closed", "kind": "holiday"},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    db.session.expire_all()
+    monday = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    assert db.session.get(Escalation, escalation.id).step_due_at == monday
+    assert queue.scheduled_at(f"escalation-{escalation.id}-whatsapp", app=app) == monday
+    page = admin_client.get(f"/clients/{client.id}").get_data(as_text=True)
+    assert "Due time recounted" in page
+    assert "now due 30 Nov 2026 09:00 UTC instead of 29 Nov 2026 09:00 UTC" in page

@@ -1,11 +1,13 @@
 """Client list, client page, contacts and logged contact, over HTTP (HTMX included)."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
 from kamportal.models import (
+    AuditEvent,
     Client,
     Contact,
     DeliveryStatus,
@@ -14,6 +16,7 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
+from kamportal.services import escalations
 
 HTMX = {"HX-Request": "true"}
 
@@ -319,7 +322,7 @@ def test_whatsapp_request_offers_the_email_redirect_reply_and_sends_it_G6(
     ).get_data(as_text=True)
     assert "WhatsApp is not an official channel" in offer
     assert acm.email in offer
-    key = re.search(r'name="key" type="hidden" value="([0-9a-f]+)"', offer).group(1)
+    key = re.search(r'name="key" value="(request-\d+)"', offer).group(1)
     for _ in range(2):  # a double click sends once
         http.post(
             f"/clients/{client.id}/whatsapp/reply",
@@ -332,6 +335,38 @@ def test_whatsapp_request_offers_the_email_redirect_reply_and_sends_it_G6(
     sent = whatsapp_adapter(app).sent
     assert [(m["to"], m["template"]) for m in sent] == [("+201001112223", "redirect_to_email")]
     assert count(db, OutboxMessage) == 1
+    # Answered: the client page no longer offers it.
+    page = http.get(f"/clients/{client.id}").get_data(as_text=True)
+    assert "Not answered yet" not in page and "whatsapp-request-" not in page
+
+
+def test_a_whatsapp_request_left_unanswered_is_still_offered_on_the_client_page_G6(
+    login_as, cairo, make_client, make_contact, db
+):
+    """G6: the reply is offered until it is sent, not only right after the request is
+    logged; a request from a contact without a WhatsApp number offers the contacts who
+    have one."""
+    _, _, acm, _ = cairo
+    client = make_client(acm=acm)
+    omar = make_contact(client, name="Omar Khaled", whatsapp="+201001112223")
+    sara = make_contact(client, name="Sara Adel", whatsapp=None, email="sara@store.example")
+    make_contact(client, name="Nour Said", whatsapp="+201004445556")
+    http = login_as(acm)
+    for contact, message in ((omar, "Please change my logo"), (sara, "Call me")):
+        http.post(
+            f"/clients/{client.id}/whatsapp",
+            data={"contact": contact.id, "message": message},
+            headers=HTMX,
+        )
+    page = http.get(f"/clients/{client.id}").get_data(as_text=True)
+    assert page.count("Not answered yet") == 2
+    assert "WhatsApp from Omar Khaled" in page and "“Please change my logo”" in page
+    # Sara has no number: the reply goes to a contact who has one, chosen in the form.
+    choices = re.search(
+        r'<select id="whatsapp-answer-\d+" name="contact">(.*?)</select>', page, re.S
+    )
+    assert choices and "Omar Khaled" in choices[1] and "Nour Said" in choices[1]
+    assert "Sara Adel" not in choices[1]
 
 
 def test_email_this_contact_is_delivered_by_a_real_worker_to_a_real_smtp_server_G1(
@@ -367,6 +402,61 @@ def test_email_this_contact_is_delivered_by_a_real_worker_to_a_real_smtp_server_
     assert 'data-delivery="sent"' in timeline
     assert "Email to Sara: Your launch plan" in timeline
     assert db.session.scalar(select(OutboxMessage.status)) == DeliveryStatus.SENT
+
+
+KEY = re.compile(r'name="key" type="hidden" value="([0-9a-f]+)"')
+
+
+@pytest.mark.parametrize("headers", [HTMX, {}], ids=["htmx", "plain"])
+def test_an_email_form_sent_again_with_other_words_is_refused_not_dropped(
+    login_as, cairo, make_client, make_contact, db, headers
+):
+    """The Back button (or the page cache) brings back a form already sent; the ACM edits
+    it and sends again. The same words are the same email (a double submit); other words
+    are refused on the form (422, nothing queued) naming what went, and the form comes
+    back with a fresh key, so sending it again is a new email, knowingly."""
+    _, _, acm, _ = cairo
+    client = make_client(acm=acm)
+    contact = make_contact(client, name="Sara", email="sara@nile.example")
+    http = login_as(acm)
+    url = f"/clients/{client.id}/contacts/{contact.id}/email"
+    key = KEY.search(http.get(url, headers=HTMX).get_data(as_text=True))[1]
+    first = {"subject": "Your launch plan", "body": "Hello Sara,\nHere is the plan.", "key": key}
+    assert http.post(url, data=first, headers=headers).status_code in (200, 303)
+    assert http.post(url, data=first, headers=headers).status_code in (200, 303)
+    assert count(db, OutboxMessage) == 1
+
+    second = {**first, "subject": "Your launch plan, corrected"}
+    refused = http.post(url, data=second, headers=headers)
+
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 422
+    assert "Not sent" in page and "\u201cYour launch plan\u201d" in page
+    assert count(db, OutboxMessage) == 1
+    fresh = KEY.search(page)[1]
+    assert fresh != key
+    assert http.post(url, data={**second, "key": fresh}, headers=headers).status_code in (200, 303)
+    subjects = db.session.scalars(select(OutboxMessage.subject).order_by(OutboxMessage.id))
+    assert list(subjects) == ["Your launch plan", "Your launch plan, corrected"]
+
+
+def test_a_whatsapp_reply_form_sent_again_for_another_contact_is_refused(
+    login_as, cairo, make_client, make_contact, db
+):
+    """The same for the G6 reply: its key used for another contact is refused, not dropped."""
+    _, _, acm, _ = cairo
+    client = make_client(acm=acm)
+    omar = make_contact(client, name="Omar Khaled", whatsapp="+201001112223")
+    sara = make_contact(client, name="Sara Adel", whatsapp="+201004445556")
+    http = login_as(acm)
+    url = f"/clients/{client.id}/whatsapp/reply"
+    assert http.post(url, data={"contact": omar.id, "key": "k1"}, headers=HTMX).status_code == 200
+
+    refused = http.post(url, data={"contact": sara.id, "key": "k1"}, headers=HTMX)
+
+    assert refused.status_code == 422
+    assert "Not sent" in refused.get_data(as_text=True)
+    assert list(db.session.scalars(select(OutboxMessage.to_addrs))) == [["+201001112223"]]
 
 
 def test_email_form_needs_a_subject_and_a_message(login_as, cairo, make_client, make_contact, db):
@@ -532,3 +622,97 @@ def test_a_message_of_another_client_cannot_be_retried_through_this_one(
     assert "no such message" in response.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(OutboxMessage, message.id).status == DeliveryStatus.FAILED
+
+
+def _profile_updates(db, client) -> list[TimelineEvent]:
+    return list(
+        db.session.scalars(
+            select(TimelineEvent).where(
+                TimelineEvent.client_id == client.id,
+                TimelineEvent.kind == TimelineKind.CLIENT_UPDATED.value,
+            )
+        )
+    )
+
+
+def _client_audits(db) -> list[str]:
+    return list(
+        db.session.scalars(select(AuditEvent.action).where(AuditEvent.action == "client.update"))
+    )
+
+
+@pytest.mark.parametrize("time_of_day", [None, (8, 35)], ids=["midnight", "08:35 UTC"])
+def test_saving_the_client_form_unchanged_changes_and_records_nothing(
+    login_as, cairo, db, time_of_day
+):
+    """P6: the form shows the subscription's date in the client's zone; sent back as it
+    is, the stored instant stays (a subscription at another time of day is not cut to
+    midnight) and nothing lands on the timeline or in the audit log."""
+    _, _, acm, _ = cairo
+    http = login_as(acm)
+    http.post("/clients/new", data=client_form(acm=acm.id))
+    client = db.session.scalar(select(Client))
+    if time_of_day is not None:
+        client.subscribed_at = datetime(2026, 1, 15, *time_of_day, tzinfo=UTC)
+        db.session.commit()
+    subscribed_at = client.subscribed_at
+    assert 'value="2026-01-15"' in http.get(f"/clients/{client.id}/edit").get_data(as_text=True)
+
+    response = http.post(f"/clients/{client.id}/edit", data=client_form(), follow_redirects=True)
+    assert "Nothing changed." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Client, client.id).subscribed_at == subscribed_at
+    assert _profile_updates(db, client) == [] and _client_audits(db) == []
+
+    # Another field changed, the date left as shown: the instant stays, only that field.
+    http.post(f"/clients/{client.id}/edit", data=client_form(timezone="Asia/Riyadh"))
+    db.session.expire_all()
+    assert db.session.get(Client, client.id).subscribed_at == subscribed_at
+    [update] = _profile_updates(db, client)
+    assert update.summary == "Profile updated: timezone"
+
+
+def test_a_new_subscription_date_is_the_start_of_that_day_where_the_client_is(login_as, cairo, db):
+    _, _, acm, _ = cairo
+    http = login_as(acm)
+    http.post("/clients/new", data=client_form(acm=acm.id))
+    client = db.session.scalar(select(Client))
+    client.subscribed_at = datetime(2026, 1, 15, 8, 35, tzinfo=UTC)
+    db.session.commit()
+    http.post(f"/clients/{client.id}/edit", data=client_form(subscribed_on="2026-02-01"))
+    db.session.expire_all()
+    assert db.session.get(Client, client.id).subscribed_at == datetime(
+        2026, 1, 31, 22, 0, tzinfo=UTC
+    )  # midnight in Cairo
+    [update] = _profile_updates(db, client)
+    assert update.summary == "Profile updated: subscribed at"
+    assert _client_audits(db) == ["client.update"]
+
+
+def test_the_timeline_shows_times_in_the_readers_zone(
+    login_as, make_team, make_user, make_client, make_contact, db, frozen_clock
+):
+    """Time: "WhatsApp step due …" is the same instant for everyone, shown in each reader's
+    own zone (the ACM's Riyadh, the leader's London), never as raw UTC."""
+    frozen_clock(datetime(2026, 11, 26, 13, 0, tzinfo=UTC))  # Thursday 15:00 in Cairo
+    team = make_team(name="Cairo", escalation_whatsapp_after_hours=4)
+    leader = make_user(Role.LEADER, team=team, timezone="Europe/London")
+    team.leader = leader
+    acm = make_user(Role.ACM, team=team, timezone="Asia/Riyadh")
+    client = make_client(acm=acm)
+    make_contact(client, email="karim@store.example", is_primary=True)
+    escalation = escalations.raise_escalation(
+        client, actor=acm, trigger="asked_for_manager", said="Your manager.", channel="call"
+    )
+    escalations.log_escalation_call(escalation, actor=acm, outcome="no_answer")
+    db.session.commit()
+
+    def timeline_of(user) -> str:
+        page = login_as(user).get(f"/clients/{client.id}").get_data(as_text=True)
+        return page[page.index('id="timeline"') :]
+
+    # Due Sunday 29 Nov, 11:00 in Cairo = 09:00 UTC.
+    seen_by_acm = timeline_of(acm)
+    assert "WhatsApp step due 29 Nov 2026 12:00 +03" in seen_by_acm
+    assert "UTC" not in seen_by_acm
+    assert "WhatsApp step due 29 Nov 2026 09:00 GMT" in timeline_of(leader)

@@ -17,6 +17,7 @@ from kamportal.models import (
     MeetingStatus,
     Minutes,
     MinutesStatus,
+    NoReplyLadder,
     OutboxMessage,
     Role,
     TimelineEvent,
@@ -145,6 +146,23 @@ def test_f1_overdue_and_due_soon_clients_show_since_and_by_when(
     assert "Overdue since 21 Nov 2026 11:00 EET (2 days)" in lapsed
     assert "Soon" in soon and "Due by 24 Nov 2026 11:00 EET (in 1 day)" in soon
     assert "Fine" not in page and "Onboarding" not in page
+
+
+def test_f1_an_at_risk_client_is_held_to_the_weekly_contact_too(
+    frozen_clock, mona, make_client, login_as
+):
+    """F1: at-risk clients need contact most: they are on the day like live ones."""
+    now = clock.now()
+    make_client(
+        mona, store_name="Wobbly", status="at_risk", last_contact_at=now - timedelta(days=8)
+    )
+    make_client(mona, store_name="Gone", status="churned", last_contact_at=now - timedelta(days=8))
+
+    page = login_as(mona).get("/day/").get_data(as_text=True)
+
+    [wobbly] = items_of(page, "followups")
+    assert "Wobbly" in wobbly and "Overdue since 22 Nov 2026 11:00 EET (1 day)" in wobbly
+    assert "Gone" not in page
 
 
 def test_g5_action_items_due_by_today_and_not_done(
@@ -360,10 +378,11 @@ def test_an_acms_start_page_is_their_day(frozen_clock, mona, make_client, login_
 
 
 @pytest.mark.parametrize("role", [Role.LEADER, Role.ADMIN])
-def test_leaders_and_admins_keep_the_start_page_and_reach_their_day_from_the_nav(role, login_as):
+def test_leaders_and_admins_land_on_their_day_too(role, login_as):
     http = login_as(role)
     start = http.get("/").get_data(as_text=True)
-    assert 'id="day-minutes"' not in start and '<a href="/day/">My day</a>' in start
+    assert 'id="day-escalations"' in start and 'id="day-minutes"' in start
+    assert "Your day, " in start and '<a href="/day/">My day</a>' in start
     assert http.get("/day/").status_code == 200
 
 
@@ -399,6 +418,24 @@ def portfolio_with_items(db, acm, size, make_client, make_meeting, make_minutes,
                 outbox_message=message,
             )
         )
+        # F2: an unanswered call whose follow-up email is owed; G6: a WhatsApp request.
+        call = TimelineEvent(
+            client_id=client.id,
+            kind=TimelineKind.CALL.value,
+            at=now,
+            summary="Call: No answer",
+            detail={"outcome": "no_answer"},
+        )
+        db.session.add(NoReplyLadder(client_id=client.id, call_event=call, started_at=now))
+        db.session.add(
+            TimelineEvent(
+                client_id=client.id,
+                kind=TimelineKind.WHATSAPP_RECEIVED.value,
+                at=now,
+                summary="WhatsApp from the client: hello",
+                detail={"message": "hello", "contact_id": None},
+            )
+        )
     db.session.commit()
 
 
@@ -429,11 +466,11 @@ def test_the_day_issues_the_same_queries_for_5_or_100_clients(
             assert response.status_code == 200
             measured[url] = len(statements)
         page = http.get("/day/").get_data(as_text=True)
-        for name in ("meetings", "minutes", "actions", "confirmations"):
+        for name in ("meetings", "minutes", "actions", "confirmations", "no_reply", "whatsapp"):
             assert len(items_of(page, name)) == size, name
         counts.append(measured)
     assert counts[0] == counts[1]
-    assert counts[1]["/day/"] <= 12, counts  # one or two statements a section
+    assert counts[1]["/day/"] <= 16, counts  # one or two statements a section
 
 
 def test_a_reassigned_clients_items_leave_the_old_acms_day_for_the_new_one(

@@ -24,6 +24,7 @@ from kamportal.models import (
 )
 from kamportal.services import clock, escalations
 from tests.blueprints.test_query_counts import counting_queries
+from tests.conftest import PASSWORD, sign_in
 
 # The Cairo team of the service tests: Sun-Thu, 9:00-17:00, waits of 4 and 8 business
 # hours; Thursday 26 Nov 2026, 15:00 in Cairo, two business hours before the weekend.
@@ -176,7 +177,7 @@ def test_an_unanswered_call_sends_the_email_and_the_page_shows_its_proof_and_tim
         select(OutboxMessage).where(OutboxMessage.channel == Channel.EMAIL.value)
     ).all()
     assert email.to_addrs == ["karim@store.example"]
-    assert "leader@kam.test" in email.cc_addrs  # G1
+    assert "leader@kam.example" in email.cc_addrs  # G1
 
     ladder = text_of(http.get(f"/escalations/{escalation.id}/ladder", headers=HTMX))
     assert 'data-step="call" data-state="done"' in ladder
@@ -194,6 +195,7 @@ def test_an_unanswered_call_sends_the_email_and_the_page_shows_its_proof_and_tim
     assert "Open for 1 h 30 min of business hours" in ladder
     # Friday and Saturday are the weekend: no business hour passes.
     clock.freeze(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+    sign_in(http, http.user)  # two days later: a new sign-in
     ladder = text_of(http.get(f"/escalations/{escalation.id}/ladder", headers=HTMX))
     assert '<span class="time-left">2 h</span>' in ladder
 
@@ -250,7 +252,7 @@ def test_the_acm_sends_it_to_the_leader_and_then_only_the_leader_decides(cairo, 
     assert "only the team leader (or an admin) decides now" in actions
     assert "Resolve" not in actions and "Your decision" not in actions
     notices = [
-        m for m in db.session.scalars(select(OutboxMessage)) if m.to_addrs == ["leader@kam.test"]
+        m for m in db.session.scalars(select(OutboxMessage)) if m.to_addrs == ["leader@kam.example"]
     ]
     assert len(notices) == 1
 
@@ -296,6 +298,58 @@ def test_the_leader_reassigns_the_client_from_the_escalation_page(cairo, login_a
     assert any("now managed by Omar Farid" in (s or "") for s in subjects)  # both ACMs told
     actions = db.session.scalars(select(AuditEvent.action)).all()
     assert "escalation.decide" in actions and "client.reassign" in actions
+
+
+def test_the_leader_signs_in_to_their_day_with_the_decision_waiting_E3(cairo, db, client):
+    escalation = with_leader(cairo, db)
+    signed_in = client.post("/login", data={"email": cairo["leader"].email, "password": PASSWORD})
+    assert signed_in.status_code == 302 and signed_in.headers["Location"] == "/"
+    start = text_of(client.get("/"))
+    waiting = section(start, "day-escalations")
+    assert "Escalation waiting for your decision" in waiting
+    assert f'href="/escalations/{escalation.id}"' in waiting
+
+
+def badge_of(html: str) -> str:
+    match = re.search(r'<span [^>]*id="escalation-status-badge"[^>]*>([^<]*)</span>', html)
+    assert match, html
+    return match.group(0)
+
+
+def test_the_decision_swaps_the_status_badge_and_the_account_manager_without_a_reload_E3(
+    cairo, login_as, db
+):
+    escalation = with_leader(cairo, db)
+    http = login_as(cairo["leader"])
+    assert ">Open</span>" in badge_of(text_of(http.get(f"/escalations/{escalation.id}")))
+
+    response = http.post(
+        f"/escalations/{escalation.id}/decide",
+        data={"decision": "reassign", "acm": cairo["other_acm"].id, "note": "Omar takes it."},
+        headers=HTMX,
+    )
+    assert response.status_code == 200
+    swapped = text_of(response)
+    badge = badge_of(swapped)
+    assert 'hx-swap-oob="true"' in badge and "Reassigned to another ACM</span>" in badge
+    facts = section(swapped, "escalation-facts")
+    assert 'hx-swap-oob="true"' in facts
+    assert "<dt>Account manager</dt><dd>Omar Farid</dd>" in facts
+
+
+def test_an_acms_action_swaps_the_badge_too_E2(cairo, login_as, db):
+    escalation = raise_one(cairo, db)
+    http = login_as(cairo["acm"])
+    response = http.post(
+        f"/escalations/{escalation.id}/resolve", data={"note": "Sorted on a call."}, headers=HTMX
+    )
+    assert response.status_code == 200
+    badge = badge_of(text_of(response))
+    assert 'hx-swap-oob="true"' in badge and ">Open</span>" not in badge
+    # A refused action changes nothing, and swaps nothing else.
+    refused = http.post(f"/escalations/{escalation.id}/resolve", data={"note": ""}, headers=HTMX)
+    assert refused.status_code == 422
+    assert "escalation-status-badge" not in text_of(refused)
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ from kamportal.models import (
     AuditEvent,
     Invoice,
     InvoiceStatus,
+    OutboxMessage,
     Payment,
     PaymentIssue,
     PaymentStatus,
@@ -30,6 +31,7 @@ from kamportal.models import (
 from kamportal.services import clock, renewals
 from kamportal.services.renewals import Fee
 from tests.blueprints.test_query_counts import counting_queries
+from tests.conftest import sign_in
 from tests.services import test_renewals
 from tests.services.test_renewals import NOW, TODAY, invoiced
 
@@ -142,18 +144,34 @@ def test_wires_show_client_amount_reporter_and_age_the_flagged_first(
     assert "Confirm received" in recent
 
 
-def test_confirm_received_swaps_the_row_and_the_invoice_is_paid(world, db, login_as):
-    """R7: one click; the row shows who confirmed, and that the invoice is paid."""
+def received(amount: str = "12000.00", on: str = "2026-11-23") -> dict[str, str]:
+    return {"received_amount": amount, "received_on": on}
+
+
+def test_confirming_is_a_step_that_shows_both_amounts_then_swaps_the_row_R7(world, db, login_as):
+    """R7: the step shows what was reported beside what the invoice owes, with both filled
+    in; finance records the amount and day received; the row shows who confirmed."""
     renewal, invoice = invoiced(world, db)
     payment = wire(world, db, invoice)
     http = login_as(world["finance"])
-    response = http.post(f"/finance/payments/{payment.id}/confirm", headers=HTMX)
+    listed = row(text_of(http.get("/finance/")), f"wire-{payment.id}")
+    assert "EGP12,000.00" in listed and "Owes EGP12,000.00" in listed
+    assert "Confirm received…" in listed and "received_amount" not in listed  # not one click
 
+    step = http.get(f"/finance/payments/{payment.id}/confirm", headers=HTMX)
+    assert step.status_code == 200
+    html = text_of(step)
+    assert html.lstrip().startswith(f'<tr id="wire-{payment.id}"') and "<html" not in html
+    assert "Reported <strong>EGP12,000.00</strong>; the invoice owes <strong>EGP12,000.00" in html
+    assert 'value="12000.00"' in html and 'value="2026-11-23"' in html
+    assert fresh(db, Payment, payment.id).payment_status is PaymentStatus.REPORTED
+
+    response = http.post(f"/finance/payments/{payment.id}/confirm", data=received(), headers=HTMX)
     assert response.status_code == 200
     html = text_of(response)
     assert html.lstrip().startswith(f'<tr id="wire-{payment.id}"') and "<html" not in html
-    assert "Confirmed" in html and "by Heba Finance" in html and "Invoice paid" in html
-    assert "Confirm received" not in html
+    assert "Confirmed" in html and "received on 23 Nov 2026" in html
+    assert "by Heba Finance" in html and "Invoice paid" in html
     assert f"confirmed; invoice {invoice.number} is paid." in html  # the flash, out of band
     assert fresh(db, Invoice, invoice.id).invoice_status is InvoiceStatus.PAID
     assert renewal.renewal_stage is RenewalStage.PAID
@@ -163,27 +181,81 @@ def test_confirm_received_swaps_the_row_and_the_invoice_is_paid(world, db, login
     assert confirmation.actor_id == world["finance"].id and confirmation.object_id == payment.id
     assert "Nothing here." in section(text_of(http.get("/finance/")), "wires")
 
-    again = http.post(f"/finance/payments/{payment.id}/confirm", headers=HTMX)
+    again = http.post(f"/finance/payments/{payment.id}/confirm", data=received(), headers=HTMX)
     assert again.status_code == 422
     assert "This payment is confirmed already." in row(text_of(again), f"wire-{payment.id}")
     assert audit_actions(db).count("payment.confirm") == 1
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        (received(amount="12000.01"), "received_amount", "record at most that"),
+        (received(amount="12.000,00"), "received_amount", "Write the amount as"),
+        (received(amount="Infinity"), "received_amount", "in figures"),
+        (received(on="2026-11-24"), "received_on", "to today"),
+        (received(on="9999-12-31"), "received_on", "from 1 Jan 2000"),
+        (received(on=""), "received_on", "Give the day it arrived."),
+    ],
+)
+def test_a_confirmation_that_does_not_add_up_is_refused_on_its_field_R7(
+    world, db, login_as, data, field, message
+):
+    _, invoice = invoiced(world, db)
+    payment = wire(world, db, invoice)
+    response = login_as(world["finance"]).post(
+        f"/finance/payments/{payment.id}/confirm", data=data, headers=HTMX
+    )
+    assert response.status_code == 422
+    html = text_of(response)
+    assert html.lstrip().startswith(f'<tr id="wire-{payment.id}"')
+    assert message in field_errors(html, f"wire-{payment.id}-{field}")
+    assert fresh(db, Payment, payment.id).payment_status is PaymentStatus.REPORTED
+    assert "payment.confirm" not in audit_actions(db)
 
 
 def test_a_wire_short_of_the_invoice_leaves_it_owing_the_rest(world, db, login_as):
     _, invoice = invoiced(world, db)
     payment = wire(world, db, invoice, amount="5000")
     response = login_as(world["finance"]).post(
-        f"/finance/payments/{payment.id}/confirm", headers=HTMX
+        f"/finance/payments/{payment.id}/confirm", data=received(amount="5000"), headers=HTMX
     )
     assert "The invoice still owes EGP7,000.00." in text_of(response)
     assert fresh(db, Invoice, invoice.id).invoice_status is InvoiceStatus.UNPAID
 
 
-def test_without_javascript_confirming_comes_back_to_the_queue(world, db, login_as):
+def test_finance_rejects_a_report_with_its_reason_and_the_acm_is_told_R7(world, db, login_as):
     _, invoice = invoiced(world, db)
     payment = wire(world, db, invoice)
     http = login_as(world["finance"])
-    response = http.post(f"/finance/payments/{payment.id}/confirm")
+    url = f"/finance/payments/{payment.id}/reject"
+    refused = http.post(url, data={"reason": " "}, headers=HTMX)
+    assert refused.status_code == 422
+    assert "Say what finance found" in field_errors(
+        text_of(refused), f"wire-reject-{payment.id}-reason"
+    )
+    assert fresh(db, Payment, payment.id).payment_status is PaymentStatus.REPORTED
+
+    response = http.post(url, data={"reason": "No transfer from CIB this week."}, headers=HTMX)
+    assert response.status_code == 200
+    html = text_of(response)
+    assert "Rejected" in html and "No transfer from CIB this week." in html
+    assert fresh(db, Payment, payment.id).payment_status is PaymentStatus.REJECTED
+    assert fresh(db, Invoice, invoice.id).invoice_status is InvoiceStatus.UNPAID
+    told = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+    assert told.to_addrs == ["mona@kam.example"] and "not found by finance" in told.subject
+    assert "Nothing here." in section(text_of(http.get("/finance/")), "wires")
+
+
+def test_without_javascript_confirming_is_a_page_and_comes_back_to_the_queue(world, db, login_as):
+    _, invoice = invoiced(world, db)
+    payment = wire(world, db, invoice)
+    http = login_as(world["finance"])
+    page = text_of(http.get(f"/finance/payments/{payment.id}/confirm"))
+    assert "<html" in page and "Confirm a wire transfer" in page and 'value="12000.00"' in page
+    refused = http.post(f"/finance/payments/{payment.id}/confirm", data=received(on=""))
+    assert refused.status_code == 422 and "<html" in text_of(refused)
+    response = http.post(f"/finance/payments/{payment.id}/confirm", data=received())
     assert response.status_code == 303 and response.headers["Location"] == "/finance/"
     page = text_of(http.get("/finance/"))
     assert f"Wire transfer of EGP12,000.00 confirmed; invoice {invoice.number} is paid." in page
@@ -220,7 +292,14 @@ def test_a_payment_at_the_premises_is_recorded_in_place_until_paid(world, db, lo
     ("data", "field", "message"),
     [
         ({"amount": "12000", "receipt_number": "  "}, "receipt_number", "Give the receipt number"),
-        ({"amount": "12,000", "receipt_number": "R-1"}, "amount", "Give an amount, e.g. 1250.50."),
+        (
+            {"amount": "12.000,50", "receipt_number": "R-1"},
+            "amount",
+            "Write the amount as 1,250.50",
+        ),
+        ({"amount": "1e30", "receipt_number": "R-1"}, "amount", "Give an amount in figures"),
+        ({"amount": "sNaN", "receipt_number": "R-1"}, "amount", "Give an amount in figures"),
+        ({"amount": "99999999999999", "receipt_number": "R-1"}, "amount", "too large"),
         ({"amount": "", "receipt_number": "R-1"}, "amount", "Give an amount"),
         ({"amount": "100.005", "receipt_number": "R-1"}, "amount", "at most 2 decimals"),
         ({"amount": "0", "receipt_number": "R-1"}, "amount", "more than zero"),
@@ -309,6 +388,7 @@ def test_installments_due_within_a_week_or_overdue_are_marked_paid_online(
     assert "Overdue" not in section(page, "installments")
 
     frozen_clock(NOW + timedelta(days=36))
+    sign_in(http, world["finance"])  # weeks later: a new sign-in
     page = text_of(http.get("/finance/"))
     assert row_ids(page, "installment") == [plan[0].id, plan[1].id]
     late = row(page, f"installment-{plan[0].id}")
@@ -367,8 +447,10 @@ def test_only_finance_acts_on_finance_work(world, db, login_as, finance_work, wh
     http = login_as(world[who])
     audit_before = len(audit_actions(db))
     assert http.get("/finance/").status_code == 403
+    assert http.get(f"/finance/payments/{work['payment'].id}/confirm").status_code == 403
     posts = [
-        (f"/finance/payments/{work['payment'].id}/confirm", {}),
+        (f"/finance/payments/{work['payment'].id}/confirm", received()),
+        (f"/finance/payments/{work['payment'].id}/reject", {"reason": "Never came"}),
         (
             f"/finance/invoices/{work['premises'].id}/premises",
             {"amount": "500", "receipt_number": "R-1"},

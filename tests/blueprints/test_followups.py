@@ -1,6 +1,9 @@
-"""The F2 panel and its route through HTTP: offered after an unanswered call, sent with one
+"""The F2 panel and its routes through HTTP: offered after an unanswered call, sent with one
 click (HTMX fragment and plain post), 422 when it cannot go, 404 for hidden clients and
-other clients' ladders, 403 for roles outside the client registry."""
+other clients' ladders, 403 for roles outside the client registry; what is owed on the
+ACM's day, and the WhatsApp reminder sent from the panel once due."""
+
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -9,6 +12,8 @@ from kamportal.models import CallOutcome, Channel, NoReplyLadder, OutboxMessage,
 from kamportal.services import clients
 
 HTMX = {"HX-Request": "true"}
+# Monday 23 Nov 2026, 10:00 in Cairo.
+MONDAY_10_CAIRO = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -145,3 +150,62 @@ def test_anonymous_users_are_sent_to_sign_in(client, acm, client_with_contact, d
     )
     assert response.status_code in (302, 400, 401)
     assert emails(db) == []
+
+
+# --- Owed on the day (F2) ----------------------------------------------------------------------
+
+
+def day_section(page: str, name: str) -> str:
+    start = page.index(f'id="day-{name}"')
+    return page[start : page.index("</section>", start)]
+
+
+def test_the_followup_owed_is_on_the_acms_day_and_leaves_once_sent_F2(
+    login_as, acm, client_with_contact, db, frozen_clock
+):
+    """F2: with the team's default the email waits for the ACM: their day shows it with
+    the rule and since when, linked to the client's panel; sent from there, it is gone."""
+    frozen_clock(MONDAY_10_CAIRO)
+    ladder = unanswered(client_with_contact, acm, db)
+    http = login_as(acm)
+    owed = day_section(http.get("/").get_data(as_text=True), "no_reply")
+    assert client_with_contact.store_name in owed and 'data-rule="F2"' in owed
+    assert "Call not answered: send the follow-up email" in owed
+    assert f'href="/clients/{client_with_contact.id}#no-reply-ladder"' in owed
+    http.post(f"/clients/{client_with_contact.id}/followups/{ladder.id}/email", headers=HTMX)
+    section = http.get("/day/items/no_reply", headers=HTMX).get_data(as_text=True)
+    assert client_with_contact.store_name not in section and "Nothing here." in section
+
+
+def test_a_whatsapp_reminder_due_and_not_sent_is_sent_from_the_panel_F2(
+    login_as, acm, client_with_contact, db, frozen_clock
+):
+    """F2: the WhatsApp's job did not run (no worker): at its due time the day owes it and
+    the client's panel offers to send it now; before then the panel refuses (422)."""
+    frozen_clock(MONDAY_10_CAIRO)
+    acm.team.no_reply_whatsapp_after_hours = 1
+    client_with_contact.contacts[0].whatsapp = "+201001112223"
+    db.session.commit()
+    ladder = unanswered(client_with_contact, acm, db)
+    http = login_as(acm)
+    url = f"/clients/{client_with_contact.id}/followups/{ladder.id}"
+    http.post(f"{url}/email", headers=HTMX)
+    db.session.refresh(ladder)
+    panel = http.get(f"{url.rsplit('/', 1)[0]}/ladder", headers=HTMX).get_data(as_text=True)
+    assert "Send the WhatsApp reminder now" not in panel
+    early = http.post(f"{url}/whatsapp", headers=HTMX)
+    assert early.status_code == 422 and "not due yet" in early.get_data(as_text=True)
+
+    frozen_clock(ladder.whatsapp_due_at)
+    page = http.get("/").get_data(as_text=True)
+    assert "No reply: the WhatsApp reminder is due" in day_section(page, "no_reply")
+    panel = http.get(f"{url.rsplit('/', 1)[0]}/ladder", headers=HTMX).get_data(as_text=True)
+    assert "Send the WhatsApp reminder now" in panel
+    sent = http.post(f"{url}/whatsapp", headers=HTMX)
+    assert sent.status_code == 200 and "timeline-changed" in sent.headers["HX-Trigger"]
+    assert "WhatsApp reminder queued" in sent.get_data(as_text=True)
+    [whatsapp] = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.channel == Channel.WHATSAPP.value)
+    )
+    assert whatsapp.template == "check_your_email" and whatsapp.to_addrs == ["+201001112223"]
+    assert "Nothing here." in http.get("/day/items/no_reply", headers=HTMX).get_data(as_text=True)

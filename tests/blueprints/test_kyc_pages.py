@@ -56,9 +56,9 @@ def stored(db, store) -> KycQuestionnaire | None:
 def world(make_team, make_user, make_client, make_contact, login_as, db, frozen_clock):
     frozen_clock(NOW)
     team = make_team(name="Cairo")
-    leader = make_user(Role.LEADER, team=team, name="Layla Nour", email="leader@kam.test")
+    leader = make_user(Role.LEADER, team=team, name="Layla Nour", email="leader@kam.example")
     team.leader = leader
-    acm = make_user(Role.ACM, team=team, name="Mona Adel", email="mona@kam.test")
+    acm = make_user(Role.ACM, team=team, name="Mona Adel", email="mona@kam.example")
     other_acm = make_user(Role.ACM, team=make_team(name="Dubai"), name="Omar Zaki")
     store = make_client(acm=acm, store_name="Nile Crafts", store_code="NILE01")
     make_contact(store, name="Karim Said", email="karim@nile.example", is_primary=True)
@@ -336,7 +336,7 @@ def test_the_acm_sends_the_link_from_the_page(world, db):
     assert "timeline-changed" in json.loads(response.headers["HX-Trigger"])
     [message] = db.session.scalars(select(OutboxMessage)).all()
     assert message.to_addrs == ["karim@nile.example"]
-    assert "leader@kam.test" in message.cc_addrs
+    assert "leader@kam.example" in message.cc_addrs
     assert "/kyc/" in message.body
     questionnaire = stored(db, store)
     assert questionnaire.link_sent_to == "karim@nile.example"

@@ -1,6 +1,7 @@
 """The launch page through HTTP: the five checklists ticked in place with who and when
-(L1, L3, L4, L5) and their notes and evidence; the launch, only with the UAT complete or
-by the team leader's override with a reason (L5); the contract's limits, a delivery past
+(L1, L3, L4, L5) and their notes and evidence; the launch, only with the LMS steps, the
+pre-launch checks and the UAT complete or by the team leader's override with a reason
+(L1, L4, L5); the contract's limits, a delivery past
 one refused with the contract's words, and the leader's agreed exception (L2). Bad input
 gets the form again with its errors (422) and changes nothing; other ACMs never learn the
 client exists."""
@@ -25,7 +26,14 @@ from kamportal.models import (
     TimelineKind,
 )
 from kamportal.services import contract_limits, onboarding
-from kamportal.services.launch_checklists import CHECKLISTS, LMS, TEST_PAYMENTS_DISABLED, UAT
+from kamportal.services.launch_checklists import (
+    CHECKLISTS,
+    LAUNCH_GATE,
+    LMS,
+    TEST_PAYMENTS_DISABLED,
+    UAT,
+    definition_of,
+)
 from tests.blueprints.test_query_counts import counting_queries
 
 HTMX = {"HX-Request": "true"}
@@ -81,9 +89,14 @@ def status_of(db, world) -> str:
     return db.session.get(type(world["client"]), world["client"].id).status
 
 
-def tick_all_uat(db, world) -> None:
-    for item in UAT.items:
-        onboarding.update_item(world["client"], UAT.key, item.key, actor=world["acm"], done=True)
+def tick_for_launch(db, world, *, leave_open: tuple[tuple[str, str], ...] = ()) -> None:
+    """Tick every item the launch waits for (L1, L4, L5) but `leave_open` (checklist, key)."""
+    for definition in LAUNCH_GATE:
+        for item in definition.items:
+            if (definition.key, item.key) not in leave_open:
+                onboarding.update_item(
+                    world["client"], definition.key, item.key, actor=world["acm"], done=True
+                )
     db.session.commit()
 
 
@@ -94,7 +107,7 @@ def test_a_client_in_launch_without_checklists_gets_them_on_its_page(
     world, db, make_client, login_as
 ):
     """A client onboarded before the portal had checklists (or an item added since) gets
-    its copy when the page opens: the UAT gate counts every item, so every item shows."""
+    its copy when the page opens: the launch gate counts every item, so every item shows."""
     older = make_client(acm=world["acm"], status=LifecycleStatus.LAUNCHING.value)
     assert onboarding.progress_of(older)[-1].total == 0
     page = text(login_as(world["acm"]).get(f"/clients/{older.id}/launch"))
@@ -124,7 +137,10 @@ def test_the_page_shows_the_five_checklists_with_nothing_done(world, login_as):
         "Google Ads",
     ]
     panel = element(page, "launch-panel")
-    assert "12 open items" in panel and 'class="primary" disabled' in panel
+    assert 'class="primary" disabled' in panel
+    for definition in LAUNCH_GATE:  # L1, L4, L5: each with its open items
+        assert f'href="#checklist-{definition.key}">{escape(definition.title)}</a>' in panel
+        assert f"{len(definition.items)} open items" in panel
     assert 'id="limits-panel"' in page
 
 
@@ -233,34 +249,44 @@ def test_note_and_evidence_open_in_place_and_bad_evidence_saves_nothing(world, d
 # --- The launch (L5) ---------------------------------------------------------------------
 
 
-def test_the_store_goes_live_only_once_the_uat_is_complete(world, db, login_as):
-    """L5: refused while a UAT item is open (the panel says which, 422, still launching);
-    once all are ticked, test payments disabled included, the store is live."""
+def test_the_store_goes_live_only_once_the_lms_pre_launch_and_uat_are_complete(world, db, login_as):
+    """L1, L4, L5: refused while the test order (L4) or test payments disabled (L5) is
+    open (the panel says which, 422, still launching); each tick refreshes the panel; once
+    all are ticked the store is live."""
     http = login_as(world["acm"])
     http.post(launch_url(world, "/lms/domain-ssl"), data={"done": "y"}, headers=HTMX)
-    for item in UAT.items:
-        if item.key != TEST_PAYMENTS_DISABLED:
-            onboarding.update_item(
-                world["client"], UAT.key, item.key, actor=world["acm"], done=True
-            )
-    db.session.commit()
+    tick_for_launch(
+        db, world, leave_open=(("pre_launch", "test-order"), ("uat", TEST_PAYMENTS_DISABLED))
+    )
 
     panel = element(text(http.get(launch_url(world))), "launch-panel")
-    assert "1 open item" in panel and "Test payments disabled, just before launch" in panel
+    assert panel.count("1 open item") == 2
+    assert f"{escape(definition_of('pre_launch', 'test-order').text)}</li>" in panel
+    assert "Test payments disabled, just before launch" in panel
     assert 'id="override-form"' not in panel  # the ACM cannot override
     refused = http.post(launch_url(world, "/go-live"), headers=HTMX)
     assert refused.status_code == 422
-    assert "The UAT checklist is not complete: 1 item(s) open" in text(refused)
+    assert "Pre-launch checks: 1 item(s) open, first “Test order placed" in text(refused)
+    assert "Final launch checklist (UAT): 1 item(s) open" in text(refused)
     assert 'id="launch-panel"' in text(refused) and "<html" not in text(refused)
     assert status_of(db, world) == LifecycleStatus.LAUNCHING.value
 
-    # The last UAT tick refreshes the launch panel out of band: the button is enabled.
+    # A pre-launch tick refreshes the launch panel out of band: one checklist left.
+    ticked = http.post(
+        launch_url(world, "/pre_launch/test-order"), data={"done": "y"}, headers=HTMX
+    )
+    panel = element(text(ticked), "launch-panel")
+    assert 'hx-swap-oob="true"' in text(ticked)
+    assert 'data-checklist="pre_launch"' not in panel and 'data-checklist="uat"' in panel
+    assert 'primary" disabled' in panel
+
+    # The last UAT tick too: the button is enabled.
     ticked = http.post(
         launch_url(world, f"/uat/{TEST_PAYMENTS_DISABLED}"), data={"done": "y"}, headers=HTMX
     )
     panel = element(text(ticked), "launch-panel")
     assert 'hx-swap-oob="true"' in text(ticked)
-    assert "The UAT checklist is complete" in panel and 'primary" disabled' not in panel
+    assert 'id="launch-complete"' in panel and 'primary" disabled' not in panel
 
     launched = http.post(launch_url(world, "/go-live"), headers=HTMX)
     assert launched.status_code == 200
@@ -279,7 +305,7 @@ def test_the_store_goes_live_only_once_the_uat_is_complete(world, db, login_as):
 
 
 def test_without_javascript_the_launch_comes_back_to_the_panel(world, db, login_as):
-    tick_all_uat(db, world)
+    tick_for_launch(db, world)
     response = login_as(world["acm"]).post(launch_url(world, "/go-live"))
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/launch#launch-panel")
@@ -295,7 +321,7 @@ def test_the_team_leader_overrides_the_uat_with_a_reason(world, db, login_as):
 
     refused = http.post(launch_url(world, "/go-live"), data={"override_reason": " "}, headers=HTMX)
     assert refused.status_code == 422
-    assert "Say why the store launches before its UAT is complete." in element(
+    assert "Say why the store launches before its launch checklists are complete." in element(
         text(refused), "field-override-override_reason", "div"
     )
     assert status_of(db, world) == LifecycleStatus.ONBOARDING.value

@@ -13,6 +13,7 @@ from kamportal.jobs import queue
 from kamportal.models import Role, TimelineEvent, TimelineKind
 from kamportal.models.meetings import Meeting, MeetingStatus
 from kamportal.services import clock, meetings
+from tests.conftest import sign_in
 
 HX = {"HX-Request": "true"}
 ZOOM = "https://zoom.us/j/81234567890"
@@ -218,8 +219,6 @@ def test_the_teams_leader_may_schedule(world, db, make_user):
     world.acm.team.leader = leader
     db.session.commit()
     http = world.http.application.test_client()
-    from tests.conftest import sign_in
-
     sign_in(http, leader)
     response = http.post(f"/clients/{world.client.id}/meetings/new", data=_form(world), headers=HX)
     assert response.status_code == 200
@@ -278,6 +277,7 @@ def test_g2_mark_held_needs_the_recording_link(world, db):
     early = world.http.post(url, data={"recording_link": "https://zoom.us/rec/1"}, headers=HX)
     assert early.status_code == 422 and "not started" in early.get_data(as_text=True)
     clock.advance(timedelta(days=3, hours=2))
+    sign_in(world.http, world.acm)  # days later: a new sign-in
     missing = world.http.post(url, data={"recording_link": ""}, headers=HX)
     assert missing.status_code == 422 and "recording link" in missing.get_data(as_text=True)
     done = world.http.post(url, data={"recording_link": "https://zoom.us/rec/share/1"}, headers=HX)
@@ -291,6 +291,7 @@ def test_no_show(world, db):
     meeting = _schedule(world)
     db.session.commit()
     clock.advance(timedelta(days=3, hours=2))
+    sign_in(world.http, world.acm)  # days later: a new sign-in
     page = world.http.get(f"/clients/{world.client.id}").get_data(as_text=True)
     assert "Mark held" in page and "No-show" in page
     response = world.http.post(f"/meetings/{meeting.id}/no-show", data={}, headers=HX)
@@ -326,3 +327,59 @@ def test_the_meetings_panel_costs_the_client_page_one_query_however_many_meeting
         )
     db.session.commit()
     assert client_page_queries() == one
+
+
+def test_editing_only_the_agenda_at_the_second_0130_of_a_fall_back_night_keeps_the_time(
+    world, db, frozen_clock, login_as
+):
+    """F3: New York falls back on Sunday 7 Nov 2027; 01:30 comes at 05:30 UTC (EDT) and
+    again at 06:30 UTC (EST). A confirmed meeting at the second one whose agenda alone is
+    edited keeps its instant: the form round-trips the occurrence, and the client gets an
+    "Updated" invite, not a "Moved" one. A time typed afresh is still the first one."""
+    frozen_clock(datetime(2027, 11, 1, 12, 0, tzinfo=UTC))
+    world.http = login_as(world.acm)  # signed in that day
+    world.client.timezone = "America/New_York"
+    db.session.commit()
+    second = datetime(2027, 11, 7, 6, 30, tzinfo=UTC)
+    meeting = _schedule(world, second)
+    db.session.commit()
+    assert meetings.queue_confirmation(meeting, sequence=0) is not None  # invite sent
+    db.session.commit()
+
+    url = f"/meetings/{meeting.id}/reschedule"
+    html = world.http.get(url, headers=HX).get_data(as_text=True)
+    assert 'value="2027-11-07"' in html and 'value="01:30"' in html
+    assert "Sun 07 Nov 2027 01:30 EST (America/New_York)" in html  # the preview
+    preview = world.http.get(
+        f"/clients/{world.client.id}/meetings/preview",
+        query_string={
+            "for": f"meeting-{meeting.id}",
+            "meeting": meeting.id,
+            "date": "2027-11-07",
+            "time": "01:30",
+        },
+        headers=HX,
+    ).get_data(as_text=True)
+    assert "01:30 EST" in preview
+
+    response = world.http.post(
+        url,
+        data=_form(world, date="2027-11-07", time="01:30", agenda="Holiday plans", kind=None),
+        headers=HX,
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    db.session.expire_all()
+    assert meeting.starts_at == second and meeting.agenda == "Holiday plans"
+    update = meetings.queue_confirmation(meeting, sequence=meeting.sequence)
+    assert update.subject.startswith("Updated:") and "01:30 EST" in update.subject
+    db.session.commit()
+    [changed] = db.session.scalars(
+        select(TimelineEvent).where(TimelineEvent.kind == TimelineKind.MEETING_RESCHEDULED.value)
+    )
+    assert changed.detail["changed"] == ["agenda"]
+
+    # Typed afresh (another time, then 01:30 again), an ambiguous time is the first one.
+    world.http.post(url, data=_form(world, date="2027-11-07", time="03:00", kind=None), headers=HX)
+    world.http.post(url, data=_form(world, date="2027-11-07", time="01:30", kind=None), headers=HX)
+    db.session.expire_all()
+    assert meeting.starts_at == datetime(2027, 11, 7, 5, 30, tzinfo=UTC)

@@ -12,13 +12,18 @@ from sqlalchemy import func, select
 
 from kamportal.models import OutboxMessage, Plan, Role, WelcomeEmail
 from tests.blueprints.test_query_counts import counting_queries
-from tests.conftest import registered_client
+from tests.conftest import registered_client, sign_in
 
 HTMX = {"HX-Request": "true"}
 # What the ACM leaves of the composed email: O2's items that name them stay.
+# The welcome email as an ACM may shorten it: every section of O2 kept.
 REVIEWED_BODY = (
-    "Hello Sara, welcome. I am Omar Acm (omar@kam.example). Out of hours: "
-    "support@expandcart.com. Book here: https://meetings.example.com/omar"
+    "Hello Sara, welcome. I am Omar Acm (omar@kam.example).\n\n"
+    "OFFICIAL CHANNELS\nEmail, to me; Zoom meetings.\n\n"
+    "WHAT I DO FOR YOU\nYour launch, then a weekly follow-up.\n\n"
+    "WORKING HOURS\nSun–Thu, 09:00–17:00. Out of hours: support@expandcart.com.\n\n"
+    "YOUR ROADMAP TO LAUNCH (LMS SERVICE)\nDomain, template, products, payments.\n\n"
+    "Book here: https://meetings.example.com/omar"
 )
 # Monday 23 November 2026, 11:00 in Cairo: a working day of a Sun-Thu team (9:00-17:00).
 MONDAY_11_CAIRO = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -73,6 +78,7 @@ def test_o2_the_welcome_email_is_due_on_the_acms_day_with_business_hours_left(
     due = db.session.scalar(select(WelcomeEmail.due_at))
     assert due == datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # Tuesday 11:00 in Cairo
     frozen_clock(due - timedelta(hours=1))
+    sign_in(http, team["acm"])  # a day later: a new sign-in
     welcome = day_items(text(http.get("/day/")), "welcome")
     assert "Welcome email due" in welcome and "1 business hour left" in welcome
     frozen_clock(due)
@@ -146,6 +152,21 @@ def test_o2_a_refused_welcome_email_says_why_and_sends_nothing(
     )
     assert response.status_code == 422
     assert "Keep the booking link (https://meetings.example.com/omar)" in text(response)
+    # A section O2 requires removed: the roadmap (heading and text).
+    response = http.post(
+        f"/clients/{client.id}/welcome",
+        data={
+            "body": REVIEWED_BODY.replace(
+                "YOUR ROADMAP TO LAUNCH (LMS SERVICE)\nDomain, template, products, payments.\n\n",
+                "",
+            )
+        },
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    assert "Keep the roadmap to launch (under “YOUR ROADMAP TO LAUNCH (LMS SERVICE)”)" in text(
+        response
+    )
     # An empty body.
     response = http.post(f"/clients/{client.id}/welcome", data={"body": " "}, headers=HTMX)
     assert response.status_code == 422 and "The email needs a message." in text(response)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from kamportal.models import Invoice, InvoiceStatus, OutboxMessage, Quotation
 from kamportal.services import renewals
+from tests.conftest import sign_in
 from tests.services.test_renewals import NOW, TODAY, confirmed, invoiced, opened, world  # noqa: F401
 
 HTMX = {"HX-Request": "true"}
@@ -244,10 +245,12 @@ def test_the_acms_day_shows_the_renewal_steps_and_unpaid_invoices_with_their_age
     )
     db.session.commit()
     frozen_clock(NOW + timedelta(days=1))
+    sign_in(http, world["acm"])  # the next day: a new sign-in
     day = text(http.get("/day/items/renewals", headers=HTMX))
     assert f"Invoice {invoice.number} unpaid" in day and "issued 1 day ago" in day
     assert "(overdue)" not in day and "Renewal due" not in day
     frozen_clock(NOW + timedelta(days=3))
+    sign_in(http, world["acm"])
     day = text(http.get("/day/items/renewals", headers=HTMX))
     assert "issued 3 days ago" in day and "(overdue)" in day
     other_day = text(login_as(world["other_acm"]).get("/day/items/renewals", headers=HTMX))

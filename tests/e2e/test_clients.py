@@ -313,7 +313,7 @@ def test_a_whatsapp_request_is_answered_with_the_redirect_to_email_template_G6(
     panel.get_by_label("Message received").fill("Please change my logo")
     panel.get_by_role("button", name="Log WhatsApp request").click()
 
-    offer = page.locator("#whatsapp-offer")
+    offer = page.locator(".whatsapp-request")
     expect(offer).to_contain_text("WhatsApp is not an official channel", timeout=SWAP)
     expect(offer.locator(".template-reply")).to_have_text(
         "Hello Omar, thank you for your message. WhatsApp is not an official channel for "

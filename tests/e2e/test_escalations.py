@@ -94,7 +94,7 @@ def test_an_acm_raises_an_escalation_logs_an_unanswered_call_and_the_email_goes_
     expect(email_step.locator("[data-delivery]")).to_have_text("Sent", timeout=POLL)
     [email] = smtp_server.messages
     assert email["To"] == "karim@store.example"
-    assert "leader@kam.test" in email["Cc"]  # G1
+    assert "leader@kam.example" in email["Cc"]  # G1
     assert email["Subject"] == f"We tried to call you – {client.store_code}"
 
 
@@ -127,6 +127,7 @@ def test_the_leader_finds_it_first_in_the_queue_and_reassigns_the_client_E3(
     rows.first.get_by_role("link", name=store).click()
     page.wait_for_load_state("load")
     mark_document(page)
+    expect(page.locator("#escalation-status-badge")).to_have_text("Open")
     decision = page.locator("#escalation-decision-form")
     expect(page.locator('#ladder [data-step="leader"]')).to_contain_text(
         "He refuses to talk to me at all."
@@ -142,6 +143,9 @@ def test_the_leader_finds_it_first_in_the_queue_and_reassigns_the_client_E3(
     actions = page.locator("#escalation-actions")
     expect(actions).to_contain_text("Reassigned to another ACM", timeout=SWAP)
     expect(actions).to_contain_text("Omar looks after your store from today.")
+    # The header's badge and the account manager change without a reload (E3).
+    expect(page.locator("#escalation-status-badge")).to_have_text("Reassigned to another ACM")
+    expect(page.locator("#escalation-facts")).to_contain_text("Omar Farid")
     expect(page.locator('#ladder [data-step="leader"]')).to_have_attribute(
         "data-state", "done", timeout=SWAP
     )

@@ -151,8 +151,8 @@ def test_scheduling_a_meeting_previews_the_acms_time_and_swaps_the_panel_F3(
 
     event = page.locator("#timeline li[data-kind=meeting_scheduled]")
     expect(event).to_contain_text(
-        "Meeting scheduled — Weekly follow-up meeting scheduled for "
-        "Thu 26 Nov 2026 10:00 EST (America/New_York), 30 min",
+        # The timeline gives the time in the reader's zone (the ACM's Riyadh).
+        "Meeting scheduled — Weekly follow-up meeting scheduled for 26 Nov 2026 18:00 +03, 30 min",
         timeout=SWAP,
     )
     assert same_document(page), "scheduling reloaded the page"

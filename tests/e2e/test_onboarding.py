@@ -18,8 +18,15 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from kamportal.models import Role
+from kamportal.services import onboarding
 from kamportal.services.kyc_questions import CHOICE, QUESTIONS, Question
-from kamportal.services.launch_checklists import LMS, TEST_PAYMENTS_DISABLED, UAT
+from kamportal.services.launch_checklists import (
+    LMS,
+    PRE_LAUNCH,
+    TEST_PAYMENTS_DISABLED,
+    UAT,
+    definition_of,
+)
 from tests.conftest import registered_client
 from tests.e2e.conftest import sign_in
 from tests.e2e.test_clients import (
@@ -363,11 +370,12 @@ def tick(page: Page, checklist: str, item_key: str) -> None:
 
 
 def test_the_acm_ticks_the_checklists_until_the_store_is_live_and_a_leader_overrides_L1_L5(
-    page: Page, browser: Browser, browser_errors, live_server, cairo, register
+    page: Page, browser: Browser, browser_errors, live_server, cairo, register, db
 ):
     """L1: the first LMS step starts the launch; L5: the store is marked launched only
-    once its UAT is complete, test payments disabled included, or by the team leader's
-    override with a reason. The client list then shows them live."""
+    once its LMS steps (L1), pre-launch checks with the test order (L4) and UAT, test
+    payments disabled included, are complete, or by the team leader's override with a
+    reason. The client list then shows them live."""
     _, leader, acm = cairo
     client = register(acm, "NILE03", "Nile Crafts")
     other = register(acm, "NILE04", "Nile Gifts")
@@ -385,9 +393,12 @@ def test_the_acm_ticks_the_checklists_until_the_store_is_live_and_a_leader_overr
     expect(lifecycle).to_contain_text("Onboarding")
     expect(page.locator("#progress-lms")).to_contain_text(f"0 of {len(LMS.items)}")
     expect(go_live).to_be_disabled()
-    expect(launch_panel.locator("#uat-open")).to_contain_text(f"{len(UAT.items)} open items")
+    expect(launch_panel.locator('[data-checklist="uat"]')).to_contain_text(
+        f"{len(UAT.items)} open items"
+    )
     expect(launch_panel).to_contain_text(
-        "Only Layla Leader (the team leader) can launch the store before its UAT is complete."
+        "Only Layla Leader (the team leader) can launch the store before its launch "
+        "checklists are complete."
     )
     expect(launch_panel.locator("#override-form")).to_have_count(0)
 
@@ -405,26 +416,47 @@ def test_the_acm_ticks_the_checklists_until_the_store_is_live_and_a_leader_overr
     expect(page.locator("#progress-uat")).to_contain_text(f"0 of {len(UAT.items)}")
     expect(go_live).to_be_disabled()
 
-    # The portal refuses the launch too, were the button clicked anyway.
+    # The portal refuses the launch too, were the button clicked anyway: it names each
+    # checklist still open (L1, L4, L5).
     go_live.evaluate("button => button.removeAttribute('disabled')")
     go_live.click()
-    expect(launch_panel.get_by_role("alert")).to_contain_text(
-        f"The UAT checklist is not complete: {len(UAT.items)} item(s) open, "
-        f"first “{UAT.items[0].text}”.",
+    alert = launch_panel.get_by_role("alert")
+    expect(alert).to_contain_text(
+        f"LMS service: {len(LMS.items) - 2} item(s) open, first “{LMS.items[2].text}”",
         timeout=SWAP,
+    )
+    expect(alert).to_contain_text(f"Pre-launch checks: {len(PRE_LAUNCH.items)} item(s) open")
+    expect(alert).to_contain_text(
+        f"Final launch checklist (UAT): {len(UAT.items)} item(s) open, first “{UAT.items[0].text}”"
     )
     expect(go_live).to_be_disabled()
     expect(lifecycle).to_have_attribute("data-status", "launching")
+
+    # The LMS steps and the pre-launch checks were done over the weeks, all but the test
+    # order (L4).
+    for definition in (LMS, PRE_LAUNCH):
+        for item in definition.items:
+            if item.key != "test-order":
+                onboarding.update_item(client, definition.key, item.key, actor=acm, done=True)
+    db.session.commit()
 
     # Every UAT item but test payments disabled: still not launchable.
     others = [i for i in UAT.items if i.key != TEST_PAYMENTS_DISABLED]
     for n, item in enumerate(others, start=1):
         tick(page, "uat", item.key)
         expect(page.locator("#progress-uat")).to_contain_text(f"{n} of {len(UAT.items)}")
-    expect(launch_panel.locator("#uat-open")).to_contain_text("1 open item")
-    expect(launch_panel.locator("ul.uat-open li")).to_have_text(
+    expect(launch_panel.locator("[data-checklist]")).to_have_count(2)
+    expect(launch_panel.locator('[data-checklist="pre_launch"] li')).to_have_text(
+        [definition_of("pre_launch", "test-order").text]
+    )
+    expect(launch_panel.locator('[data-checklist="uat"] li')).to_have_text(
         ["Test payments disabled, just before launch"]
     )
+    expect(go_live).to_be_disabled()
+
+    # The test order through every payment and shipping method (L4): only the UAT is left.
+    tick(page, "pre_launch", "test-order")
+    expect(launch_panel.locator("[data-checklist]")).to_have_count(1, timeout=SWAP)
     expect(go_live).to_be_disabled()
 
     # Test payments disabled, the UAT is complete: the store goes live.
@@ -432,7 +464,7 @@ def test_the_acm_ticks_the_checklists_until_the_store_is_live_and_a_leader_overr
     expect(page.locator("#progress-uat")).to_contain_text(
         f"{len(UAT.items)} of {len(UAT.items)} · complete"
     )
-    expect(launch_panel.locator("#uat-complete")).to_be_visible(timeout=SWAP)
+    expect(launch_panel.locator("#launch-complete")).to_be_visible(timeout=SWAP)
     expect(go_live).to_be_enabled()
     go_live.click()
     expect(launch_panel.locator("#launched")).to_contain_text("Live since", timeout=SWAP)
@@ -455,12 +487,12 @@ def test_the_acm_ticks_the_checklists_until_the_store_is_live_and_a_leader_overr
     override = panel.locator("#override-form")
     expect(panel.get_by_role("button", name="Mark the store launched")).to_be_disabled()
     expect(
-        override.get_by_role("heading", name="Launch before the UAT is complete")
+        override.get_by_role("heading", name="Launch before the checklists are complete")
     ).to_be_visible()
     assert labels_pointing_elsewhere(lead) == []
     override.get_by_role("button", name="Override and launch").click()
     expect(panel.locator("#field-override-override_reason").get_by_role("alert")).to_have_text(
-        "Say why the store launches before its UAT is complete.", timeout=SWAP
+        "Say why the store launches before its launch checklists are complete.", timeout=SWAP
     )
     expect(lead.locator("#lifecycle")).to_have_attribute("data-status", "onboarding")
     override = panel.locator("#override-form")

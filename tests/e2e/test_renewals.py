@@ -1,15 +1,17 @@
 """Renewals in a real browser (R1-R3, R7), HTMX swaps included: an ACM takes a renewal
 from due to invoiced (notice, confirmation, invoice) and reports the client's wire
-transfer; finance confirms it in place on its queue; the ACM's panel shows it paid and
-the subscription on its next term."""
+transfer; finance confirms it in place on its queue, through the step that shows both
+amounts; the ACM's panel shows it paid and the subscription on its next term. Finance
+rejects a wire that never came, with the reason."""
 
 from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
+from kamportal.services import renewals
 from tests.e2e.conftest import sign_in
 from tests.e2e.test_clients import SWAP, labels_pointing_elsewhere, mark_document, same_document
-from tests.services.test_renewals import opened, world  # noqa: F401 (a fixture)
+from tests.services.test_renewals import invoiced, opened, world  # noqa: F401 (a fixture)
 
 
 def test_an_acm_invoices_a_renewal_and_finance_confirms_the_wire_R1_R2_R3_R7(
@@ -70,8 +72,11 @@ def test_an_acm_invoices_a_renewal_and_finance_confirms_the_wire_R1_R2_R3_R7(
     subjects = [m["Subject"] for m in smtp_server.messages]
     assert subjects[0] == f"Your subscription renewal on {renewal.due_on:%d %B %Y} – NILE01"
     assert subjects[1].startswith("Invoice INV-") and subjects[1].endswith("– NILE01")
+    # The client is told a wire can take up to 4 days to confirm.
+    assert subjects[2].startswith("Your wire transfer for invoice INV-")
 
-    # Finance confirms it in place, in a browser of its own.
+    # Finance confirms it in place, in a browser of its own: a step that shows what was
+    # reported beside what the invoice owes, then the amount and day received.
     finance = browser.new_context(base_url=live_server).new_page()
     sign_in(finance, live_server, world["finance"])
     finance.get_by_role("navigation", name="Main").get_by_role("link", name="Finance").click()
@@ -79,6 +84,12 @@ def test_an_acm_invoices_a_renewal_and_finance_confirms_the_wire_R1_R2_R3_R7(
     mark_document(finance)
     wire = finance.locator("#wires tbody tr").first
     expect(wire).to_contain_text("Nile Crafts")
+    wire.get_by_role("link", name="Confirm received…").click()
+    expect(wire).to_contain_text(
+        "Reported EGP15,500.00; the invoice owes EGP15,500.00", timeout=SWAP
+    )
+    expect(wire.get_by_label("Amount received")).to_have_value("15500.00")
+    wire.get_by_label("Amount received").fill("15,500")
     wire.get_by_role("button", name="Confirm received").click()
     expect(wire).to_have_attribute("data-status", "confirmed", timeout=SWAP)
     assert same_document(finance)
@@ -90,3 +101,29 @@ def test_an_acm_invoices_a_renewal_and_finance_confirms_the_wire_R1_R2_R3_R7(
     expect(panel).to_contain_text("No renewal under way")
     next_term = renewal.due_on.replace(year=renewal.due_on.year + 1)
     expect(page.locator("#subscription")).to_contain_text(next_term.strftime("%d %b %Y"))
+
+
+def test_finance_rejects_a_wire_that_never_came_with_the_reason_R7(
+    db,
+    page: Page,
+    live_server,
+    world,  # noqa: F811
+):
+    _, invoice = invoiced(world, db)
+    renewals.report_wire_transfer(invoice, actor=world["acm"], amount="12000", reference="X1")
+    db.session.commit()
+
+    sign_in(page, live_server, world["finance"])
+    page.goto("/finance/")
+    page.wait_for_load_state("load")
+    mark_document(page)
+    wire = page.locator("#wires tbody tr").first
+    expect(wire).to_contain_text("Owes EGP12,000.00")
+    wire.get_by_text("Not arrived? Reject the report").click()
+    wire.get_by_role("button", name="Reject the report").click()
+    expect(wire.get_by_text("Say what finance found, or did not.")).to_be_visible(timeout=SWAP)
+    wire.get_by_label("Why").fill("Nothing from CIB for this client this week.")
+    wire.get_by_role("button", name="Reject the report").click()
+    expect(wire).to_have_attribute("data-status", "rejected", timeout=SWAP)
+    expect(wire).to_contain_text("Nothing from CIB for this client this week.")
+    assert same_document(page)

@@ -2,11 +2,13 @@
 after the session ended sending the browser to the sign-in page."""
 
 import re
+import time
 
 from playwright.sync_api import Page, expect
 
 from kamportal.config import HTMX_VERSION
 from kamportal.models import Role
+from tests.conftest import PASSWORD
 from tests.e2e.conftest import sign_in, submit_sign_in
 
 
@@ -78,3 +80,31 @@ def test_htmx_request_after_the_session_ended_goes_to_sign_in_then_back_to_the_p
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     sign_in(page, live_server, user)
     expect(page).to_have_url(f"{live_server}/")
+
+
+def test_kept_signed_in_then_signed_out_the_copied_cookies_open_nothing(
+    page: Page, live_server, make_user, new_context
+):
+    """A browser that copied both cookies before the sign-out (another computer, a
+    stolen backup) is sent to the sign-in page after it; the remember cookie is gone."""
+    user = make_user(Role.ACM, name="Karim Fathy")
+    page.goto("/login")
+    page.get_by_label("Email", exact=True).fill(user.email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Keep me signed in on this computer").check()
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator(".whoami")).to_contain_text("Karim Fathy")
+    copied = page.context.cookies()
+    assert {c["name"] for c in copied} >= {"kam_session", "kam_remember"}
+    remember = next(c for c in copied if c["name"] == "kam_remember")
+    assert remember["expires"] > time.time() + 13 * 24 * 3600  # REMEMBER_DAYS, 14 by default
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("status")).to_have_text("You are signed out.")
+    assert "kam_remember" not in {c["name"] for c in page.context.cookies()}
+
+    other = new_context(base_url=live_server).new_page()
+    other.context.add_cookies(copied)
+    other.goto("/")
+    expect(other).to_have_url(f"{live_server}/login?next=/")
+    expect(other.get_by_role("heading", name="Sign in")).to_be_visible()

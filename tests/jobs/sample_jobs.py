@@ -7,12 +7,16 @@ which the test reads back whichever thread or worker ran the job.
 from __future__ import annotations
 
 import json
+import os
 import time
 
 from flask import Flask
 from rq import get_current_job
+from sqlalchemy import func, select
 
+from kamportal.extensions import db
 from kamportal.jobs import queue
+from kamportal.models import Team
 
 RAN_KEY = "kam-tests:ran"
 
@@ -40,8 +44,16 @@ def fail(reason: str) -> None:
     raise RuntimeError(reason)
 
 
-def _note(label: str) -> None:
-    entry = {"label": label, "at": time.time()}
+@queue.job
+def note_process(label: str) -> None:
+    """Note the process that ran this, the one that built its app, and that the database
+    answered it."""
+    teams = db.session.scalar(select(func.count()).select_from(Team))
+    _note(label, pid=os.getpid(), app_built_in=queue.worker_app_built_in(), teams=teams)
+
+
+def _note(label: str, **details: object) -> None:
+    entry = {"label": label, "at": time.time(), **details}
     queue.backend().connection.rpush(RAN_KEY, json.dumps(entry))
 
 

@@ -4,7 +4,7 @@ the WhatsApp and leader steps each fire once, in order, with their proof; resolv
 the ladder; a step job run twice acts once; the reconciler re-creates lost jobs and runs
 steps that came due while no worker ran."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from sqlalchemy import select
 from kamportal.jobs import escalations as escalation_jobs
 from kamportal.jobs import queue
 from kamportal.messaging.whatsapp import whatsapp_adapter
-from kamportal.models import Channel, Escalation, OutboxMessage, Role
+from kamportal.models import CalendarDay, Channel, Escalation, OutboxMessage, Role
 from kamportal.services import escalations
 
 # Thursday 19 Nov 2026, 15:00 in Cairo, long past: RQ runs each scheduled step as soon as
@@ -26,9 +26,9 @@ LEADER_DUE = WHATSAPP_DUE + timedelta(hours=1)  # 1 more, ending at closing (17:
 def setup(make_team, make_user, make_client, make_contact, db, frozen_clock):
     frozen_clock(CALLED_AT)
     team = make_team(escalation_whatsapp_after_hours=1, escalation_leader_after_hours=1)
-    leader = make_user(Role.LEADER, team=team, email="leader@kam.test")
+    leader = make_user(Role.LEADER, team=team, email="leader@kam.example")
     team.leader = leader
-    acm = make_user(Role.ACM, team=team, name="Mona Adel", email="mona@kam.test")
+    acm = make_user(Role.ACM, team=team, name="Mona Adel", email="mona@kam.example")
     client = make_client(acm=acm)
     contact = make_contact(client, name="Karim Said", email="karim@store.example")
     db.session.commit()
@@ -69,7 +69,7 @@ def test_the_whole_ladder_fires_each_step_once_in_order_with_proof(
     run_jobs()  # the email is delivered, the WhatsApp step runs and schedules the leader's
     [email] = smtp_server.messages
     assert email["To"] == "karim@store.example"
-    assert "leader@kam.test" in email["Cc"] and "mona@kam.test" in email["Cc"]
+    assert "leader@kam.example" in email["Cc"] and "mona@kam.example" in email["Cc"]
     assert email["Subject"] == f"We tried to call you – {setup['client'].store_code}"
     [sent] = whatsapp_adapter(app).sent
     assert sent["template"] == "reply_to_our_email"
@@ -80,7 +80,7 @@ def test_the_whole_ladder_fires_each_step_once_in_order_with_proof(
     run_jobs()
     assert len(smtp_server.messages) == 2
     notice = smtp_server.messages[1]
-    assert notice["To"] == "leader@kam.test"
+    assert notice["To"] == "leader@kam.example"
     assert "needs your decision" in notice.get_content()
 
     db.session.expire_all()
@@ -154,5 +154,41 @@ def test_the_reconciler_recreates_a_lost_step_job_and_runs_a_due_one(
     leader_job = f"escalation-{escalation.id}-leader"
     assert queue.scheduled_at(leader_job, app=app) == escalation.step_due_at
     assert escalation_jobs.reconcile_escalations() == 0
+    run_jobs()
+    assert len(whatsapp_adapter(app).sent) == 1
+
+
+def test_a_step_job_waking_on_a_holiday_declared_since_does_not_run_early(
+    app, db, frozen_clock, setup, run_jobs
+):
+    """E2, Time: Thursday 19 Nov became a holiday after the WhatsApp step was scheduled for
+    it, and the recount was missed (the day written straight to the database). The job
+    wakes at the old time, checks the calendar as it is now, sends nothing and is
+    scheduled again at the new due time (Sunday 10:00 Cairo), when it runs once."""
+    escalation = unanswered(setup, db)
+    db.session.add(
+        CalendarDay(
+            country="EG",
+            day=date(2026, 11, 19),
+            is_holiday=True,
+            name="Closed",
+            created_at=CALLED_AT,
+        )
+    )
+    db.session.commit()
+    sunday_10_cairo = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+    frozen_clock(WHATSAPP_DUE)
+    run_jobs()
+    assert whatsapp_adapter(app).sent == []
+    db.session.expire_all()
+    escalation = db.session.get(Escalation, escalation.id)
+    assert escalation.current_step == "email" and escalation.step_due_at == sunday_10_cairo
+    job_id = f"escalation-{escalation.id}-whatsapp"
+    assert queue.scheduled_at(job_id, app=app) == sunday_10_cairo
+
+    frozen_clock(sunday_10_cairo - timedelta(seconds=1))
+    assert escalation_jobs.run_step(escalation.id, "whatsapp") == "not due"
+    frozen_clock(sunday_10_cairo)
     run_jobs()
     assert len(whatsapp_adapter(app).sent) == 1

@@ -3,7 +3,7 @@ reaches a real SMTP server with the G1 CCs, the WhatsApp job waits for its due t
 then goes through the WhatsApp adapter once, and the reconciler re-creates lost jobs and
 sends what came due while no worker ran."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from kamportal.jobs import followups as followup_jobs
 from kamportal.jobs import queue
 from kamportal.messaging.whatsapp import whatsapp_adapter
-from kamportal.models import CallOutcome, NoReplyLadder, Role
+from kamportal.models import CalendarDay, CallOutcome, NoReplyLadder, Role
 from kamportal.services import clients, clock
 
 # A Thursday afternoon in Cairo, long past: its WhatsApp (Sunday 11:00 Cairo) is due for
@@ -23,7 +23,7 @@ WHATSAPP_DUE = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 @pytest.fixture
 def ladder_setup(make_team, make_user, make_client, make_contact, db, frozen_clock):
     team = make_team(followup_email_auto=True, no_reply_whatsapp_after_hours=4)
-    leader = make_user(Role.LEADER, team=team, email="leader@kam.test")
+    leader = make_user(Role.LEADER, team=team, email="leader@kam.example")
     team.leader = leader
     acm = make_user(Role.ACM, team=team, name="Mona Adel")
     client = make_client(acm=acm)
@@ -50,7 +50,7 @@ def test_the_followup_email_and_then_the_whatsapp_are_delivered_once(
     run_jobs()  # the email; the WhatsApp job is due for RQ but the portal clock says not yet
     [email] = smtp_server.messages
     assert email["To"] == "karim@store.example"
-    assert "leader@kam.test" in email["Cc"]
+    assert "leader@kam.example" in email["Cc"]
     assert whatsapp_adapter(app).sent == []
 
     frozen_clock(WHATSAPP_DUE)
@@ -133,3 +133,36 @@ def test_the_reconciler_recreates_a_lost_job_and_sends_a_due_one(
     assert followup_jobs.reconcile_ladders() == 0
     run_jobs()
     assert [m["params"]["name"] for m in whatsapp_adapter(app).sent] == ["Karim"]
+
+
+def test_a_whatsapp_job_waking_on_a_holiday_declared_since_does_not_run_early(
+    app, db, frozen_clock, ladder_setup, run_jobs
+):
+    """F2, Time: Sunday 22 Nov became a holiday after the WhatsApp was scheduled for it,
+    and the recount was missed (the day written straight to the database). The job wakes
+    at the old time, sends nothing and is scheduled again for Monday 11:00 Cairo."""
+    frozen_clock(THURSDAY_AFTERNOON)
+    ladder = call_unanswered(ladder_setup, db)
+    db.session.add(
+        CalendarDay(
+            country="EG",
+            day=date(2026, 11, 22),
+            is_holiday=True,
+            name="Closed",
+            created_at=THURSDAY_AFTERNOON,
+        )
+    )
+    db.session.commit()
+    monday_11_cairo = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+    frozen_clock(WHATSAPP_DUE)
+    run_jobs()
+    assert whatsapp_adapter(app).sent == []
+    db.session.expire_all()
+    ladder = db.session.get(NoReplyLadder, ladder.id)
+    assert ladder.whatsapp_due_at == monday_11_cairo
+    assert queue.scheduled_at(f"ladder-{ladder.id}-whatsapp", app=app) == monday_11_cairo
+
+    frozen_clock(monday_11_cairo)
+    run_jobs()
+    assert len(whatsapp_adapter(app).sent) == 1

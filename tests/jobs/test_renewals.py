@@ -23,10 +23,10 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 def world(make_team, make_user, make_client, make_contact, db, frozen_clock):
     frozen_clock(NOW)
     team = make_team(invoice_reminder_days=2)
-    leader = make_user(Role.LEADER, team=team, email="leader@kam.test")
+    leader = make_user(Role.LEADER, team=team, email="leader@kam.example")
     team.leader = leader
-    acm = make_user(Role.ACM, team=team, email="mona@kam.test")
-    make_user(Role.FINANCE, email="finance@kam.test")
+    acm = make_user(Role.ACM, team=team, email="mona@kam.example")
+    make_user(Role.FINANCE, email="finance@kam.example")
     client = make_client(
         acm=acm, renewal_date=NOW.date() + timedelta(days=30), recurring_amount=Decimal("900")
     )
@@ -78,7 +78,7 @@ def test_the_sweeps_open_remind_and_flag_once_each(
     reminders = [m for m in smtp_server.messages if m["Subject"].startswith("Reminder:")]
     assert len(reminders) == 1  # R4: once per interval
     assert reminders[0]["To"] == "karim@store.example"
-    assert "leader@kam.test" in reminders[0]["Cc"]
+    assert "leader@kam.example" in reminders[0]["Cc"]
 
     renewals.report_wire_transfer(invoice, actor=world["acm"], amount="150")
     db.session.commit()
@@ -87,7 +87,7 @@ def test_the_sweeps_open_remind_and_flag_once_each(
     sweep(run_jobs)
     flagged = [m for m in smtp_server.messages if "not confirmed after 4 days" in m["Subject"]]
     assert len(flagged) == 1  # R7: once
-    assert set(flagged[0]["To"].split(", ")) == {"finance@kam.test", "mona@kam.test"}
+    assert set(flagged[0]["To"].split(", ")) == {"finance@kam.example", "mona@kam.example"}
     # A wire waiting for finance is not chased with reminders.
     assert len([m for m in smtp_server.messages if m["Subject"].startswith("Reminder:")]) == 1
     assert renewal.due_on == NOW.date() + timedelta(days=30)

@@ -1,5 +1,5 @@
-"""The production path: a separate `rq worker --with-scheduler` process, started as the
-README says, builds its app from the environment and delivers what the web app queued."""
+"""The production path: a separate `flask kam worker` process, started as the README says,
+builds its app from the environment and delivers what the web app queued."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from tests.conftest import REDIS_URL, service_missing
 WORKER_REDIS_URL = REDIS_URL or "redis://127.0.0.1:6379/3"
 
 
-def test_an_rq_worker_process_delivers_a_client_email_once_G1(
+def test_a_worker_process_delivers_a_client_email_once_G1(
     app, db, make_team, make_user, make_client, make_contact, smtp_server
 ):
     app.config["REDIS_URL"] = WORKER_REDIS_URL
@@ -52,19 +52,12 @@ def test_an_rq_worker_process_delivers_a_client_email_once_G1(
         "MAIL_TRANSPORT": "smtp",
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": str(smtp_server.port),
+        "FLASK_APP": "wsgi",
     }
-    rq = Path(sys.executable).with_name("rq")
+    flask = Path(sys.executable).with_name("flask")
     for _ in range(2):  # a second worker finds nothing left to send
         result = subprocess.run(
-            [
-                str(rq),
-                "worker",
-                "--burst",
-                "--with-scheduler",
-                "--url",
-                WORKER_REDIS_URL,
-                "kamportal",
-            ],
+            [str(flask), "kam", "worker", "--burst"],
             cwd=ROOT,
             env=environment,
             capture_output=True,

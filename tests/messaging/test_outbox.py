@@ -14,6 +14,7 @@ from rq.job import JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import func, select, update
 
+from kamportal.errors import ReusedMessageKey
 from kamportal.jobs import outbox as outbox_jobs
 from kamportal.jobs import queue
 from kamportal.messaging import outbox
@@ -140,6 +141,73 @@ def test_the_same_idempotency_key_gives_one_message(app, db, run_jobs, account):
     assert first.id == again.id == later.id
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
     assert queue.get_queue(app).job_ids == [outbox.delivery_job_id(first.id)]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"subject": "Welcome again – ST00001"},
+        {"body": "Hello,\nI am your new account manager.\n"},
+        {"to": ["someone-else@store.example"]},
+        {"attachments": [outbox.Attachment("invite.ics", "text/calendar", "BEGIN:VCALENDAR")]},
+    ],
+    ids=["subject", "body", "recipients", "attachments"],
+)
+def test_a_used_key_with_other_content_is_refused_never_dropped(app, db, account, change):
+    """A key is one message: sending other words, to other people or with other files
+    under a used key (the Back button, the page cache) is refused with a message saying
+    what went, and nothing is queued; the first message is untouched."""
+    first = _queue_welcome(account, key="form-1")
+    db.session.commit()
+    values = {
+        "key": "form-1",
+        "to": [account.contact.email],
+        "subject": "Welcome to ExpandCart – ST00001",
+        "body": "Hello,\nI am your account manager.\n",
+        "actor": account.acm,
+    }
+    values.update(change)
+
+    with pytest.raises(ReusedMessageKey) as refused:
+        outbox.queue_client_email(account.client, **values)
+
+    assert "\u201cWelcome to ExpandCart – ST00001\u201d" in refused.value.message
+    db.session.rollback()
+    assert db.session.scalars(select(OutboxMessage)).all() == [first]
+    assert first.subject == "Welcome to ExpandCart – ST00001"
+    assert queue.get_queue(app).job_ids == [outbox.delivery_job_id(first.id)]
+
+
+def test_the_same_content_under_a_used_key_is_still_one_message(db, account):
+    """A double submit is one message even when what the outbox adds differs (the CCs
+    follow the team, G1): only what the sender wrote and to whom counts."""
+    first = _queue_welcome(account, key="form-2")
+    db.session.commit()
+    account.team.shared_mailbox = "new-mailbox@kam.example"
+    db.session.commit()
+
+    assert _queue_welcome(account, key="form-2").id == first.id
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def test_a_used_whatsapp_key_with_other_content_is_refused(db, account):
+    """The same for WhatsApp: another recipient or other parameters under a used key."""
+    values = {
+        "key": "wa-1",
+        "to": account.contact.whatsapp,
+        "template": "check_your_email",
+        "params": {"name": "Omar"},
+        "client": account.client,
+    }
+    first = outbox.queue_whatsapp(**values)
+    db.session.commit()
+    assert outbox.queue_whatsapp(**values).id == first.id
+
+    for change in ({"to": "+201009998887"}, {"params": {"name": "Sara"}}):
+        with pytest.raises(ReusedMessageKey):
+            outbox.queue_whatsapp(**{**values, **change})
+        db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
 
 
 def _retry_now(app, job_id: str) -> None:

@@ -6,6 +6,7 @@ from datetime import time
 import pytest
 from sqlalchemy import select
 
+from kamportal.config import DEMO_PASSWORD
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.models import AuditEvent, Role, Team, User
 from kamportal.services import accounts
@@ -30,7 +31,7 @@ def team_settings(**overrides) -> dict:
         "working_days": [7, 1, 2, 3, 4],
         "workday_starts": time(9, 0),
         "workday_ends": time(17, 0),
-        "shared_mailbox": "cairo-kam@kam.test",
+        "shared_mailbox": "cairo-kam@kam.example",
         "leader": None,
     }
     values.update(overrides)
@@ -49,7 +50,7 @@ def test_create_user_with_two_roles_writes_an_audit_event(db, admin, make_team):
     team = make_team()
     user = accounts.create_user(
         actor=admin,
-        email=" Mona@KAM.test ",
+        email=" Mona@KAM.example ",
         name="Mona Adel",
         password=PASSWORD,
         roles=[Role.ACM, Role.LEADER],
@@ -58,7 +59,7 @@ def test_create_user_with_two_roles_writes_an_audit_event(db, admin, make_team):
         phone="+20 100 123 4567",
     )
     db.session.commit()
-    assert user.email == "mona@kam.test"
+    assert user.email == "mona@kam.example"
     assert user.roles == {Role.ACM, Role.LEADER}
     assert user.phone == "+201001234567"
     [event] = audit_events(db, "user.create", user)
@@ -68,10 +69,10 @@ def test_create_user_with_two_roles_writes_an_audit_event(db, admin, make_team):
 
 
 def test_create_user_refuses_a_taken_email_whatever_its_case(db, admin, make_user):
-    make_user(Role.ACM, email="mona@kam.test")
+    make_user(Role.ACM, email="mona@kam.example")
     with pytest.raises(ValidationError) as refused:
         accounts.create_user(
-            actor=admin, email="MONA@kam.test", name="Other", password=PASSWORD, roles=[Role.ACM]
+            actor=admin, email="MONA@kam.example", name="Other", password=PASSWORD, roles=[Role.ACM]
         )
     assert refused.value.field == "email"
 
@@ -88,13 +89,13 @@ def test_create_user_refuses_a_taken_email_whatever_its_case(db, admin, make_use
     ],
 )
 def test_create_user_refuses_bad_input_and_saves_nothing(db, admin, changes, field):
-    values = {"email": "new@kam.test", "name": "New", "password": PASSWORD, "roles": [Role.ACM]}
+    values = {"email": "new@kam.example", "name": "New", "password": PASSWORD, "roles": [Role.ACM]}
     values.update(changes)
     with pytest.raises(ValidationError) as refused:
         accounts.create_user(actor=admin, **values)
     assert refused.value.field == field
     db.session.rollback()
-    assert accounts.find_user_by_email("new@kam.test") is None
+    assert accounts.find_user_by_email("new@kam.example") is None
 
 
 def test_update_user_changes_roles_team_and_profile_and_audits_before_and_after(
@@ -140,13 +141,13 @@ def test_update_user_without_changes_writes_no_audit_event(db, admin, make_user)
 
 
 def test_update_user_refuses_an_email_another_user_has_and_changes_nothing(db, admin, make_user):
-    make_user(Role.ACM, email="taken@kam.test")
-    user = make_user(Role.ACM, name="Omar", email="omar@kam.test")
+    make_user(Role.ACM, email="taken@kam.example")
+    user = make_user(Role.ACM, name="Omar", email="omar@kam.example")
     with pytest.raises(ValidationError) as refused:
         accounts.update_user(
             user,
             actor=admin,
-            email="Taken@kam.test",
+            email="Taken@kam.example",
             name="Renamed",
             roles=[Role.ACM],
             team=None,
@@ -155,7 +156,7 @@ def test_update_user_refuses_an_email_another_user_has_and_changes_nothing(db, a
             booking_link=None,
         )
     assert refused.value.field == "email"
-    assert (user.email, user.name) == ("omar@kam.test", "Omar")
+    assert (user.email, user.name) == ("omar@kam.example", "Omar")
 
 
 def test_an_admin_cannot_remove_their_own_admin_role(db, admin):
@@ -251,6 +252,69 @@ def test_reset_password_refuses_a_short_password_and_keeps_the_old_one(db, admin
     assert accounts.authenticate(user.email, PASSWORD) == user
 
 
+# --- passwords: refused when easy to guess, wherever one is set ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("password", "why"),
+    [
+        ("1234567890", "This is a top-100 common password."),
+        ("password123", "This is a very common password."),
+        ("qwertyuiop", "This is a top-100 common password."),
+        ("Passw0rd!2024", "This is similar to a commonly used password."),
+        (DEMO_PASSWORD, "This is the demo's published password: choose another."),
+        ("KAM-demo-2026!", "This password is too easy to guess."),
+        ("expandcart123", "This password is too easy to guess."),
+        ("Mona.Adel.2026", "A password must not contain the user's name or email address."),
+        ("mona.adel.kam", "A password must not contain the user's name or email address."),
+    ],
+)
+def test_a_common_or_guessable_password_is_refused_saying_why(db, admin, make_user, password, why):
+    user = make_user(Role.ACM, name="Mona Adel", email="mona.adel@kam.example")
+    with pytest.raises(ValidationError) as refused:
+        accounts.reset_password(user, actor=admin, new_password=password)
+    assert refused.value.field == "password"
+    assert why in refused.value.message
+    db.session.rollback()
+    assert accounts.authenticate(user.email, PASSWORD) == user
+    with pytest.raises(ValidationError) as refused:
+        accounts.create_user(
+            actor=admin,
+            email="mona.adel@another.example",
+            name="Mona Adel",
+            password=password,
+            roles=[Role.ACM],
+        )
+    assert refused.value.field == "password"
+    assert why in refused.value.message
+
+
+@pytest.mark.parametrize("password", ["correct horse battery", "plum-orbit-tandem-93"])
+def test_a_strong_password_is_accepted(db, admin, password):
+    user = accounts.create_user(
+        actor=admin, email="new@kam.example", name="New", password=password, roles=[Role.ACM]
+    )
+    db.session.commit()
+    assert accounts.authenticate("new@kam.example", password) == user
+
+
+@pytest.mark.config(ENV_NAME="development")
+def test_the_demo_password_is_accepted_in_the_demo(db, admin):
+    user = accounts.create_user(
+        actor=admin, email="new@kam.example", name="New", password=DEMO_PASSWORD, roles=[Role.ACM]
+    )
+    db.session.commit()
+    assert accounts.authenticate("new@kam.example", DEMO_PASSWORD) == user
+
+
+def test_create_user_on_the_command_line_refuses_a_common_password(app, db):
+    command = "kam create-user --email boss@kam.example --name Boss --role admin --password"
+    result = app.test_cli_runner().invoke(args=[*command.split(), "1234567890"])
+    assert result.exit_code != 0
+    assert "This password is too easy to guess." in result.output
+    assert accounts.find_user_by_email("boss@kam.example") is None
+
+
 def test_list_users_filters_by_role_team_and_status(db, admin, make_user, make_team):
     team = make_team()
     acm = make_user(Role.ACM, team=team, name="B acm")
@@ -274,7 +338,7 @@ def test_create_team_with_leader_sunday_to_thursday_hours_and_mailbox(db, admin,
             working_days=[1, 2, 3, 4, 7],
             workday_starts=time(8, 30),
             workday_ends=time(16, 30),
-            shared_mailbox="Cairo-KAM@kam.test",
+            shared_mailbox="Cairo-KAM@kam.example",
             leader=leader,
         ),
     )
@@ -283,7 +347,7 @@ def test_create_team_with_leader_sunday_to_thursday_hours_and_mailbox(db, admin,
     assert team.working_days == "7,1,2,3,4"  # stored in the team's week order
     assert accounts.describe_week(team.working_weekdays) == "Sun–Thu"
     assert (team.workday_starts, team.workday_ends) == (time(8, 30), time(16, 30))
-    assert team.shared_mailbox == "cairo-kam@kam.test"
+    assert team.shared_mailbox == "cairo-kam@kam.example"
     [event] = audit_events(db, "team.create", team)
     assert event.after["leader_id"] == leader.id
     assert event.after["working_days"] == "7,1,2,3,4"

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from kamportal.jobs.cadence import sweep_overdue
 from kamportal.models import LifecycleStatus, Role, TimelineEvent, TimelineKind
-from kamportal.services import cadence, clock
+from kamportal.services import cadence, clock, meetings
 
 
 def overdue_events(db, client) -> list[TimelineEvent]:
@@ -64,22 +64,34 @@ def test_f1_a_live_client_never_contacted_is_overdue_since_it_was_created(
     assert cadence.due_at(never) == created
 
 
-def test_f1_only_live_clients_are_held_to_the_weekly_cadence(
+def test_f1_live_and_at_risk_clients_are_held_to_the_weekly_cadence(
     frozen_clock, make_user, make_client, db
 ):
+    """F1: every live client, at-risk ones included (they need contact most); clients being
+    onboarded or launched, and churned ones, are not."""
     now = clock.now()
     acm = make_user(Role.ACM)
+    held = (LifecycleStatus.LIVE, LifecycleStatus.AT_RISK)
     for status in LifecycleStatus:
-        if status is not LifecycleStatus.LIVE:
+        if status not in held:
             make_client(acm, status=status.value, last_contact_at=now - timedelta(days=30))
             make_client(acm, status=status.value, last_contact_at=now - timedelta(days=6))
-    live = make_client(acm, last_contact_at=now - timedelta(days=30))
+    live = make_client(acm, store_name="A live", last_contact_at=now - timedelta(days=30))
+    at_risk = make_client(
+        acm,
+        store_name="B at risk",
+        status=LifecycleStatus.AT_RISK.value,
+        last_contact_at=now - timedelta(days=30),
+    )
+    at_risk_soon = make_client(
+        acm, status=LifecycleStatus.AT_RISK.value, last_contact_at=now - timedelta(days=6)
+    )
 
-    assert cadence.overdue_clients(acm, now=now) == [live]
-    assert cadence.due_soon_clients(acm, now=now) == []
-    assert cadence.record_overdue(now) == 1
+    assert cadence.overdue_clients(acm, now=now) == [live, at_risk]
+    assert cadence.due_soon_clients(acm, now=now) == [at_risk_soon]
+    assert cadence.record_overdue(now) == 2
     db.session.commit()
-    assert overdue_events(db, live)
+    assert overdue_events(db, live) and overdue_events(db, at_risk)
 
 
 def test_f1_each_user_sees_the_overdue_clients_they_may_see(
@@ -125,11 +137,10 @@ def test_f1_the_sweep_records_a_lapse_once_not_daily(frozen_clock, db, make_user
     (event,) = overdue_events(db, lapsed)
     assert event.at == now
     assert event.actor_id is None
-    assert event.detail == {
-        "last_contact_at": last.isoformat(),
-        "overdue_since": now.isoformat(),
-    }
-    assert "F1" in event.summary
+    assert event.detail["last_contact_at"] == last.isoformat()
+    assert event.detail["overdue_since"] == now.isoformat()
+    # The last contact is kept as an instant: each reader sees it in their own zone.
+    assert event.summary_parts == ["Weekly follow-up overdue: no contact since ", last, " (F1)"]
 
 
 def test_f1_a_new_contact_then_a_new_lapse_records_a_second_event(
@@ -153,10 +164,8 @@ def test_f1_a_new_contact_then_a_new_lapse_records_a_second_event(
     first, second = overdue_events(db, client)
     assert first.detail["last_contact_at"] == first_contact.isoformat()
     assert second.at == lapsed_at
-    assert second.detail == {
-        "last_contact_at": contacted.isoformat(),
-        "overdue_since": (contacted + cadence.WEEK).isoformat(),
-    }
+    assert second.detail["last_contact_at"] == contacted.isoformat()
+    assert second.detail["overdue_since"] == (contacted + cadence.WEEK).isoformat()
 
 
 def test_f1_the_sweep_records_a_client_never_contacted_once(
@@ -169,3 +178,71 @@ def test_f1_the_sweep_records_a_client_never_contacted_once(
     (event,) = overdue_events(db, client)
     assert event.detail["last_contact_at"] is None
     assert "never contacted" in event.summary
+
+
+def test_f1_a_lapse_written_while_a_meeting_ran_does_not_hide_the_next_one(
+    frozen_clock, db, make_user, make_client, make_contact
+):
+    """F1: a meeting counts as contact from its start, and is marked held later; a lapse
+    the sweep wrote in between belongs to the lapse the meeting ended, not the next one."""
+    acm = make_user(Role.ACM)
+    start = clock.now()  # Monday 23 Nov 2026, 09:00 UTC
+    client = make_client(acm, last_contact_at=start - timedelta(days=7, hours=2))
+    contact = make_contact(client)
+    meeting = _meeting(client, acm, contact, start + timedelta(days=1))
+    db.session.commit()
+
+    clock.advance(timedelta(days=1, minutes=30))  # the meeting began 30 minutes ago
+    assert sweep_overdue() == 1  # the lapse before the meeting
+    clock.advance(timedelta(minutes=30))
+    meetings.mark_held(meeting, actor=acm, recording_link="https://zoom.us/rec/play/1")
+    db.session.commit()
+    assert client.last_contact_at == meeting.starts_at
+
+    clock.advance(timedelta(days=6, hours=22, minutes=59))  # a minute before the week runs out
+    assert sweep_overdue() == 0
+    lapsed_at = clock.advance(timedelta(minutes=1))
+    assert sweep_overdue() == 1
+    assert sweep_overdue() == 0
+    assert overdue_events(db, client)[-1].at == lapsed_at
+
+
+def test_f1_a_weekly_meeting_marked_held_late_each_week_records_each_weeks_lapse(
+    frozen_clock, db, make_user, make_client, make_contact
+):
+    """F1: a weekly meeting in the same slot, each week just after the week ran out, marked
+    held an hour after it began: the hourly sweep records each week's lapse once."""
+    acm = make_user(Role.ACM)
+    slot = clock.now() + timedelta(days=1, minutes=30)  # Tuesdays 09:30 UTC
+    client = make_client(acm, last_contact_at=slot - timedelta(days=7))
+    contact = make_contact(client)
+    weekly = [_meeting(client, acm, contact, slot + timedelta(weeks=week)) for week in range(4)]
+    db.session.commit()
+
+    lapses = []
+    for week, meeting in enumerate(weekly):
+        frozen_clock(meeting.starts_at - timedelta(minutes=31))
+        assert sweep_overdue() == 0, f"week {week}: the week has not run out"
+        lapses.append(frozen_clock(meeting.starts_at + timedelta(minutes=30)))  # 10:00 sweep
+        assert sweep_overdue() == 1, f"week {week}: its lapse"
+        assert sweep_overdue() == 0
+        frozen_clock(meeting.starts_at + timedelta(hours=1))
+        meetings.mark_held(meeting, actor=acm, recording_link="https://zoom.us/rec/play/1")
+        db.session.commit()
+        frozen_clock(meeting.starts_at + timedelta(hours=1, minutes=30))
+        assert sweep_overdue() == 0, f"week {week}: contacted since"
+    assert [event.at for event in overdue_events(db, client)] == lapses
+
+
+def _meeting(client, acm, contact, starts_at):
+    """A weekly meeting booked now, with enough notice (F3)."""
+    return meetings.schedule_meeting(
+        client,
+        actor=acm,
+        kind="weekly",
+        starts_at=starts_at,
+        duration_minutes=60,
+        zoom_link="https://zoom.us/j/12345678901",
+        agenda="Weekly review",
+        attendees=[contact],
+    )

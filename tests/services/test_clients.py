@@ -17,7 +17,7 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import access, clients, clock
+from kamportal.services import access, clients, clock, day
 
 
 def profile(**fields) -> clients.ClientProfile:
@@ -252,6 +252,72 @@ def test_whatsapp_request_is_logged_and_answered_with_the_email_redirect_G6(
     assert kinds(db, client) == [TimelineKind.WHATSAPP_RECEIVED, TimelineKind.WHATSAPP_SENT]
 
 
+def waiting(client) -> list[str]:
+    """The messages of `client`'s WhatsApp requests not answered yet (G6)."""
+    return [pending.message for pending in clients.unanswered_whatsapp_requests(client)]
+
+
+def test_a_whatsapp_request_waits_until_its_contact_gets_the_template_reply_G6(
+    db, make_client, make_contact, team_setup, frozen_clock
+):
+    """G6: a request stays unanswered until the email redirect goes to the contact who
+    wrote; a reply to another contact, or one sent before the request, does not answer
+    it; a request logged without a contact is answered by a reply to any contact."""
+    _, _, acm, _ = team_setup
+    client = make_client(acm=acm)
+    omar = make_contact(client, name="Omar Khaled", whatsapp="+201001112223")
+    sara = make_contact(client, name="Sara Adel", whatsapp="+201004445556")
+    clients.reply_to_whatsapp_with_email_redirect(client, actor=acm, contact=omar, key="early")
+    clock.advance(timedelta(minutes=5))
+    clients.log_whatsapp_request(client, actor=acm, contact=omar, message="Change my logo")
+    clients.log_whatsapp_request(client, actor=acm, contact=None, message="Any news?")
+    db.session.commit()
+    assert waiting(client) == ["Change my logo", "Any news?"]
+    [mine, anyone] = clients.unanswered_whatsapp_requests(client)
+    assert mine.answer_to == (omar,) and "Omar" in mine.preview
+    assert anyone.asked_by is None and set(anyone.answer_to) == {omar, sara}
+
+    clock.advance(timedelta(minutes=5))
+    clients.reply_to_whatsapp_with_email_redirect(client, actor=acm, contact=sara, key="s")
+    db.session.commit()
+    assert waiting(client) == ["Change my logo"]  # Sara's reply answers the anonymous one
+    clients.reply_to_whatsapp_with_email_redirect(client, actor=acm, contact=omar, key="o")
+    db.session.commit()
+    assert waiting(client) == []
+    # Omar writes again (within the same minute as the reply): this one waits again.
+    clients.log_whatsapp_request(client, actor=acm, contact=omar, message="And the banner?")
+    db.session.commit()
+    assert waiting(client) == ["And the banner?"]
+
+
+def test_whatsapp_requests_not_answered_are_on_the_acms_and_the_leaders_day_G6(
+    db, make_client, make_contact, team_setup, frozen_clock
+):
+    """G6: the ACM's day lists each request not answered yet with its age; the team
+    leader's day lists the team's, naming the ACM; another ACM's day does not; answered,
+    it leaves both."""
+    _, leader, acm, other_acm = team_setup
+    client = make_client(acm=acm, store_name="Nile Threads")
+    omar = make_contact(client, name="Omar Khaled", whatsapp="+201001112223")
+    clients.log_whatsapp_request(client, actor=acm, contact=omar, message="Change my logo")
+    db.session.commit()
+    asked = clock.now()
+    clock.advance(timedelta(hours=5))
+
+    def items(user):
+        return day.whatsapp_requests(user, now=clock.now()).items
+
+    [item] = items(acm)
+    assert (item.rule, item.client.id, item.since, item.age) == ("G6", client.id, asked, "5 h")
+    assert item.title == "WhatsApp request not answered" and "Change my logo" in item.note
+    [led] = items(leader)
+    assert led.client.id == client.id and f"ACM {acm.name}" in led.note
+    assert items(other_acm) == []
+    clients.reply_to_whatsapp_with_email_redirect(client, actor=acm, contact=omar, key="r")
+    db.session.commit()
+    assert items(acm) == items(leader) == []
+
+
 def test_emailing_a_contact_goes_through_the_outbox_with_g1_ccs_once_per_key(
     db, make_client, make_contact, team_setup
 ):
@@ -310,6 +376,30 @@ def test_client_search_matches_name_code_and_contact(db, team_setup, make_client
     assert found("yasmin") == [b.id]
     assert found("lagoon.example") == [b.id]
     assert found("nothing-like-this") == []
+
+
+def test_client_search_takes_like_wildcards_literally(db, team_setup, make_client, make_contact):
+    """`%`, `_` and `\\` typed in the search match only names that contain them."""
+    _, _, acm, _ = team_setup
+    percent = make_client(acm=acm, store_name="100% Cotton", store_code="PC001")
+    underscore = make_client(acm=acm, store_name="Under_Score", store_code="US002")
+    backslash = make_client(acm=acm, store_name="Back\\Slash", store_code="BS003")
+    plain = make_client(acm=acm, store_name="Plain Goods", store_code="PG004")
+    make_contact(plain, name="Nour Adel", email="nour@plain.example")
+
+    def found(q):
+        query = clients.client_list_query(acm, clients.ClientFilters(q=q))
+        return {c.id for c in db.session.scalars(query)}
+
+    assert found("%") == {percent.id}
+    assert found("_") == {underscore.id}
+    assert found("\\") == {backslash.id}
+    assert found("0%") == {percent.id}
+    assert found("r_s") == {underscore.id}
+    assert found("%%") == found("__") == found("\\%") == set()
+    # Contacts' names, emails and phones are searched the same way.
+    assert found("r_a") == set()
+    assert found("r@plain") == {plain.id}
 
 
 def test_client_filters_read_from_the_query_string_ignore_bad_values():

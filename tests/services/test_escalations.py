@@ -15,6 +15,7 @@ from kamportal.models import (
     AuditEvent,
     Channel,
     Complaint,
+    DeliveryStatus,
     Escalation,
     LadderStep,
     NoReplyLadder,
@@ -23,7 +24,7 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import clients, clock, escalations
+from kamportal.services import clients, clock, escalations, followups
 
 # Thursday 26 Nov 2026, 15:00 in Cairo (UTC+2), two business hours before the Fri-Sat
 # weekend of a Sun-Thu team working 9:00-17:00.
@@ -41,14 +42,14 @@ def setup(make_team, make_user, make_client, make_contact, db, frozen_clock):
         country="EG",
         timezone="Africa/Cairo",
         working_days="7,1,2,3,4",
-        shared_mailbox="cairo-kam@kam.test",
+        shared_mailbox="cairo-kam@kam.example",
         escalation_whatsapp_after_hours=4,
         escalation_leader_after_hours=8,
     )
-    leader = make_user(Role.LEADER, team=team, name="Layla Nour", email="leader@kam.test")
+    leader = make_user(Role.LEADER, team=team, name="Layla Nour", email="leader@kam.example")
     team.leader = leader
-    acm = make_user(Role.ACM, team=team, name="Mona Adel", email="mona@kam.test")
-    other_acm = make_user(Role.ACM, team=team, name="Omar Farid", email="omar@kam.test")
+    acm = make_user(Role.ACM, team=team, name="Mona Adel", email="mona@kam.example")
+    other_acm = make_user(Role.ACM, team=team, name="Omar Farid", email="omar@kam.example")
     client = make_client(acm=acm)
     contact = make_contact(client, name="Karim Said", email="karim@store.example", is_primary=True)
     db.session.commit()
@@ -229,7 +230,9 @@ def test_an_unanswered_call_sends_the_email_at_once_and_schedules_the_whatsapp(s
     db.session.commit()
     [email] = messages(db, Channel.EMAIL)
     assert email.to_addrs == ["karim@store.example"]
-    assert {"leader@kam.test", "cairo-kam@kam.test", "mona@kam.test"} <= set(email.cc_addrs)
+    assert {"leader@kam.example", "cairo-kam@kam.example", "mona@kam.example"} <= set(
+        email.cc_addrs
+    )
     assert email.subject == f"We tried to call you – {setup['client'].store_code}"
     assert "Hello Karim" in email.body and "suitable time" in email.body
     assert escalation.step is LadderStep.EMAIL
@@ -291,7 +294,7 @@ def test_the_leader_step_comes_at_its_boundary_and_notifies_the_leader(setup, db
     assert escalation.step is LadderStep.LEADER and escalation.waiting_for_leader
     assert escalation.step_due_at is None
     notice = messages(db, Channel.EMAIL)[-1]
-    assert notice.to_addrs == ["leader@kam.test"] and notice.cc_addrs == ["mona@kam.test"]
+    assert notice.to_addrs == ["leader@kam.example"] and notice.cc_addrs == ["mona@kam.example"]
     assert "needs your decision" in notice.body
     assert escalation.steps[-1].step == "leader"
     assert escalation.steps[-1].outbox_message_id == notice.id
@@ -432,7 +435,7 @@ def test_the_leaders_resolution_sends_the_note_to_the_client(setup, db):
     )
     db.session.commit()
     note = messages(db, Channel.EMAIL)[-1]
-    assert note.to_addrs == ["karim@store.example"] and "leader@kam.test" in note.cc_addrs
+    assert note.to_addrs == ["karim@store.example"] and "leader@kam.example" in note.cc_addrs
     assert "credited a month" in note.body
     assert escalation.steps[-1].step == "resolved"
     assert escalation.steps[-1].outbox_message_id == note.id
@@ -465,11 +468,11 @@ def test_reassigning_moves_the_client_and_everyone_is_told(setup, db):
     assert "client.reassign" in audit_actions(db)
     assert audit_actions(db)[-1] == "escalation.decide"
     handover, to_client = messages(db, Channel.EMAIL)[-2:]
-    assert set(handover.to_addrs) == {"mona@kam.test", "omar@kam.test"}
+    assert set(handover.to_addrs) == {"mona@kam.example", "omar@kam.example"}
     told = escalation.steps[-2]  # the hand-over's proof, before the resolution
     assert told.step == "note" and told.outbox_message_id == handover.id
     assert to_client.to_addrs == ["karim@store.example"]
-    assert "Omar Farid" in to_client.body and "omar@kam.test" in to_client.cc_addrs
+    assert "Omar Farid" in to_client.body and "omar@kam.example" in to_client.cc_addrs
 
 
 def test_the_leader_takes_the_client_over(setup, db):
@@ -581,3 +584,144 @@ def test_the_ladder_shows_each_step_done_current_skipped_or_ahead(setup, db):
         "skipped",
         "done",
     ]
+
+
+# --- One "we tried to call you" email: F2 and E2 together -------------------------------------
+
+
+def tried_to_call_emails(db) -> list[OutboxMessage]:
+    return [m for m in messages(db, Channel.EMAIL) if m.subject.startswith("We tried to call")]
+
+
+def unanswered_client_page_call(setup, db):
+    """A call logged on the client page (G3), not on the escalation: F2's ladder."""
+    event = clients.log_call(
+        setup["client"], actor=setup["acm"], contact=setup["contact"], outcome="no_answer"
+    )
+    db.session.commit()
+    return event
+
+
+@pytest.mark.parametrize("raised_first", [False, True], ids=["call-first", "escalation-first"])
+def test_the_escalation_counts_the_followup_email_just_sent_no_second_one(
+    setup, db, app, raised_first
+):
+    """F2 then E2: an unanswered call sent the "we tried to call you" email (F2, team set to
+    send it at once); three minutes later the escalation's own unanswered call does not
+    send a second one. F2's email is the email step's proof, F2's ladder gives way, and the
+    WhatsApp step is counted from that email: Sunday 11:00 Cairo, not three minutes later.
+    The same whether the escalation was raised before or after the first call."""
+    setup["team"].followup_email_auto = True
+    db.session.commit()
+    escalation = raise_one(setup, db) if raised_first else None
+    unanswered_client_page_call(setup, db)
+    [followup] = tried_to_call_emails(db)
+
+    clock.advance(timedelta(minutes=3))
+    escalation = escalation or raise_one(setup, db)
+    escalations.log_escalation_call(escalation, actor=setup["acm"], outcome="no_answer")
+    db.session.commit()
+
+    assert tried_to_call_emails(db) == [followup]
+    assert escalation.step is LadderStep.EMAIL
+    emailed = escalation.steps[-1]
+    assert emailed.step == "email" and emailed.outbox_message_id == followup.id
+    assert escalation.step_due_at == WHATSAPP_DUE
+    assert queue.scheduled_at(f"escalation-{escalation.id}-whatsapp", app=app) == WHATSAPP_DUE
+    [ladder] = db.session.scalars(select(NoReplyLadder)).all()
+    assert ladder.stopped_at is not None and "escalation" in ladder.stop_reason
+    step_event = db.session.scalars(
+        select(TimelineEvent).where(TimelineEvent.kind == TimelineKind.ESCALATION_STEP.value)
+    ).one()
+    assert "no second one" in step_event.summary
+
+    # Then the ladder goes on as usual: one WhatsApp (E2's), F2's finds its ladder stopped.
+    clock.freeze(WHATSAPP_DUE)
+    assert followups.send_due_whatsapp(ladder.id) == "stopped"
+    assert escalations.run_due_step(escalation.id, "whatsapp") == "done"
+    db.session.commit()
+    [whatsapp] = messages(db, Channel.WHATSAPP)
+    assert whatsapp.template == "reply_to_our_email"
+
+
+@pytest.mark.parametrize(
+    ("called_at", "emails"),
+    [(WHATSAPP_DUE - timedelta(minutes=1), 1), (WHATSAPP_DUE, 2)],
+    ids=["within-the-wait", "wait-over"],
+)
+def test_the_followup_email_counts_for_the_escalations_wait_only(setup, db, called_at, emails):
+    """The window: F2's email counts while the E2 WhatsApp step, counted from it, is still
+    ahead (the team's 4 business hours). Once that wait is over, the client has had the
+    time to answer it; the escalation's unanswered call then sends its own email."""
+    setup["team"].followup_email_auto = True
+    db.session.commit()
+    unanswered_client_page_call(setup, db)
+    escalation = raise_one(setup, db)
+
+    clock.freeze(called_at)
+    escalations.log_escalation_call(escalation, actor=setup["acm"], outcome="no_answer")
+    db.session.commit()
+
+    assert len(tried_to_call_emails(db)) == emails
+    assert escalation.steps[-1].outbox_message_id == tried_to_call_emails(db)[-1].id
+    expected_due = WHATSAPP_DUE if emails == 1 else datetime(2026, 11, 29, 13, 0, tzinfo=UTC)
+    assert escalation.step_due_at == expected_due
+
+
+def test_a_followup_email_answered_or_failed_does_not_count(setup, db):
+    """F2's email stands for E2's only while the client has not replied to it (a reply
+    stops F2's ladder) and while it has not failed: otherwise the escalation's email goes."""
+    setup["team"].followup_email_auto = True
+    db.session.commit()
+    unanswered_client_page_call(setup, db)
+    clients.log_email(
+        setup["client"],
+        actor=setup["acm"],
+        contact=setup["contact"],
+        direction="received",
+        subject="Sorry I missed you",
+    )
+    db.session.commit()
+    clock.advance(timedelta(minutes=3))
+    escalation = raise_one(setup, db)
+    escalations.log_escalation_call(escalation, actor=setup["acm"], outcome="no_answer")
+    db.session.commit()
+    assert len(tried_to_call_emails(db)) == 2
+
+    escalations.resolve(escalation, actor=setup["acm"], note="Solved on the phone.")
+    db.session.commit()
+    clock.advance(timedelta(minutes=3))
+    unanswered_client_page_call(setup, db)
+    tried_to_call_emails(db)[-1].status = DeliveryStatus.FAILED.value
+    db.session.commit()
+    again = raise_one(setup, db)
+    escalations.log_escalation_call(again, actor=setup["acm"], outcome="no_answer")
+    db.session.commit()
+    assert len(tried_to_call_emails(db)) == 4
+
+
+def test_an_unanswered_call_while_the_escalation_waits_on_the_client_sends_nothing_more(setup, db):
+    """E2 then F2: the escalation's email went; three minutes later the ACM tries again from
+    the client page, no answer: F2 starts no ladder and sends no second email (the timeline
+    says why). Once the escalation is resolved, F2 follows unanswered calls up again."""
+    setup["team"].followup_email_auto = True
+    db.session.commit()
+    escalation = at_email_step(setup, db)
+    [sent] = tried_to_call_emails(db)
+
+    clock.advance(timedelta(minutes=3))
+    unanswered_client_page_call(setup, db)
+
+    assert tried_to_call_emails(db) == [sent]
+    assert db.session.scalars(select(NoReplyLadder)).all() == []
+    note = db.session.scalars(
+        select(TimelineEvent).where(TimelineEvent.kind == TimelineKind.LADDER_STOPPED.value)
+    ).one()
+    assert f"escalation #{escalation.id}" in note.summary
+
+    escalations.resolve(escalation, actor=setup["acm"], note="Solved.")
+    db.session.commit()
+    clock.advance(timedelta(hours=1))
+    unanswered_client_page_call(setup, db)
+    assert len(tried_to_call_emails(db)) == 2
+    assert len(db.session.scalars(select(NoReplyLadder)).all()) == 1

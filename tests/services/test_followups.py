@@ -18,7 +18,7 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import clients, clock, followups, timeline
+from kamportal.services import clients, clock, day, followups, timeline
 
 # Thursday 26 Nov 2026, 15:00 in Cairo (UTC+2): two business hours left in a Sun-Thu week.
 THURSDAY_AFTERNOON = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
@@ -33,12 +33,12 @@ def setup(make_team, make_user, make_client, make_contact, db, frozen_clock):
         country="EG",
         timezone="Africa/Cairo",
         working_days="7,1,2,3,4",
-        shared_mailbox="cairo-kam@kam.test",
+        shared_mailbox="cairo-kam@kam.example",
         no_reply_whatsapp_after_hours=4,
     )
-    leader = make_user(Role.LEADER, team=team, email="leader@kam.test")
+    leader = make_user(Role.LEADER, team=team, email="leader@kam.example")
     team.leader = leader
-    acm = make_user(Role.ACM, team=team, name="Mona Adel", email="mona@kam.test")
+    acm = make_user(Role.ACM, team=team, name="Mona Adel", email="mona@kam.example")
     client = make_client(acm=acm)
     contact = make_contact(client, name="Karim Said", email="karim@store.example")
     db.session.commit()
@@ -83,7 +83,9 @@ def test_an_unanswered_call_with_the_team_setting_sends_the_followup_email_at_on
     assert ladder.call_event_id == call.id
     [email] = messages(db, Channel.EMAIL)
     assert email.to_addrs == ["karim@store.example"]
-    assert {"leader@kam.test", "cairo-kam@kam.test", "mona@kam.test"} <= set(email.cc_addrs)
+    assert {"leader@kam.example", "cairo-kam@kam.example", "mona@kam.example"} <= set(
+        email.cc_addrs
+    )
     assert email.subject == f"We tried to call you – {setup['client'].store_code}"
     assert "Mona Adel" in email.body and "Hello Karim" in email.body
     assert ladder.email_message_id == email.id
@@ -212,12 +214,19 @@ def test_a_second_unanswered_call_keeps_the_ladder_under_way(setup, db):
     assert len(messages(db, Channel.EMAIL)) == 1
 
 
-def test_voicemail_starts_no_ladder(setup, db):
-    clients.log_call(
-        setup["client"], actor=setup["acm"], contact=None, outcome=CallOutcome.VOICEMAIL
+def test_a_voicemail_is_no_answer_and_starts_the_ladder_as_in_E2(setup, db):
+    """F2: a voicemail left is no answer from the client: the follow-up email goes (the
+    team's setting) and the WhatsApp is due after the team's business hours."""
+    setup["team"].followup_email_auto = True
+    db.session.commit()
+    call = clients.log_call(
+        setup["client"], actor=setup["acm"], contact=setup["contact"], outcome=CallOutcome.VOICEMAIL
     )
     db.session.commit()
-    assert ladders(db) == []
+    [ladder] = ladders(db)
+    assert ladder.call_event_id == call.id and ladder.whatsapp_due_at == WHATSAPP_DUE
+    [email] = messages(db, Channel.EMAIL)
+    assert email.to_addrs == ["karim@store.example"]
 
 
 def test_no_email_address_refuses_the_followup_and_auto_mode_waits(
@@ -252,3 +261,91 @@ def test_no_whatsapp_number_stops_the_ladder_at_the_due_time(setup, db):
     clock.freeze(WHATSAPP_DUE)
     assert followups.send_due_whatsapp(ladder.id) == "stopped"
     assert ladder.stop_reason == "No contact has a WhatsApp number"
+
+
+# --- Owed on the ACM's day (F2) -------------------------------------------------------------
+
+
+def owed(acm) -> list[tuple[str, str, datetime]]:
+    """The F2 items of `acm`'s day now: (store, title, since)."""
+    section = day.no_reply_followups(acm, now=clock.now())
+    return [(item.client.store_name, item.title, item.since) for item in section.items]
+
+
+EMAIL_OWED = "Call not answered: send the follow-up email"
+WHATSAPP_OWED = "No reply: the WhatsApp reminder is due"
+
+
+@pytest.mark.parametrize("outcome", [CallOutcome.NO_ANSWER, CallOutcome.VOICEMAIL])
+def test_the_followup_email_not_sent_is_owed_on_the_acms_day_until_it_goes_F2(setup, db, outcome):
+    """F2 with the team's default (the email is a button): the email is owed on the
+    client's ACM's day from the call (a voicemail too), with the rule and its age, and
+    leaves the day once sent."""
+    client, acm = setup["client"], setup["acm"]
+    clients.log_call(client, actor=acm, contact=setup["contact"], outcome=outcome)
+    db.session.commit()
+    clock.advance(timedelta(hours=3))
+    [item] = day.no_reply_followups(acm, now=clock.now()).items
+    assert (item.rule, item.title, item.since) == ("F2", EMAIL_OWED, THURSDAY_AFTERNOON)
+    assert item.age == "3 h" and item.note == "Called Karim Said"
+    [ladder] = ladders(db)
+    followups.send_followup_email(ladder, actor=acm)
+    db.session.commit()
+    assert owed(acm) == []
+
+
+def test_the_whatsapp_step_is_owed_from_its_due_time_not_a_minute_before_F2(setup, db):
+    """F2: once the email went, nothing is owed while the WhatsApp waits for its business
+    hours; at its due time, not sent, it is owed on the day since then; sent, it leaves."""
+    client, acm = setup["client"], setup["acm"]
+    unanswered_call(setup, db)
+    [ladder] = ladders(db)
+    followups.send_followup_email(ladder, actor=acm)
+    db.session.commit()
+    assert owed(acm) == []
+    clock.freeze(WHATSAPP_DUE - timedelta(minutes=1))
+    assert owed(acm) == []
+    clock.freeze(WHATSAPP_DUE)
+    assert owed(acm) == [(client.store_name, WHATSAPP_OWED, WHATSAPP_DUE)]
+    clock.freeze(WHATSAPP_DUE + timedelta(hours=2))
+    [item] = day.no_reply_followups(acm, now=clock.now()).items
+    assert item.age == "2 h" and item.note == "Asks Karim Said to check the follow-up email"
+    assert followups.send_due_whatsapp(ladder.id, actor=acm) == "sent"
+    db.session.commit()
+    assert owed(acm) == []
+    [whatsapp] = db.session.scalars(
+        select(TimelineEvent).where(TimelineEvent.kind == TimelineKind.FOLLOWUP_WHATSAPP.value)
+    )
+    assert whatsapp.actor_id == acm.id
+
+
+@pytest.mark.parametrize("email_sent", [False, True], ids=["email-owed", "whatsapp-owed"])
+def test_a_reply_on_any_channel_takes_the_followup_off_the_day_F2(setup, db, email_sent):
+    client, acm = setup["client"], setup["acm"]
+    unanswered_call(setup, db)
+    if email_sent:
+        [ladder] = ladders(db)
+        followups.send_followup_email(ladder, actor=acm)
+        db.session.commit()
+        clock.freeze(WHATSAPP_DUE)
+    assert len(owed(acm)) == 1
+    clients.log_email(
+        client, actor=acm, contact=setup["contact"], direction="received", subject="Re: call"
+    )
+    db.session.commit()
+    assert owed(acm) == []
+
+
+def test_the_followup_is_its_acms_and_says_when_no_contact_has_an_email(
+    setup, db, make_user, make_client, make_contact
+):
+    """F2: on the client's ACM's day only; without an email address it says what to do."""
+    acm = setup["acm"]
+    client = make_client(acm=acm, store_name="No Mail")
+    make_contact(client, name="Hala", email=None)
+    clients.log_call(client, actor=acm, contact=None, outcome=CallOutcome.NO_ANSWER)
+    db.session.commit()
+    [item] = day.no_reply_followups(acm, now=clock.now()).items
+    assert item.note == "Called the client; no contact has an email address: add one"
+    other = make_user(Role.ACM, team=setup["team"])
+    assert owed(other) == []

@@ -38,11 +38,11 @@ PUBLIC_URL = "https://kam.example.com"
 def world(app, make_team, make_user, make_client, make_contact, db, frozen_clock):
     frozen_clock(NOW)
     app.config["PUBLIC_URL"] = PUBLIC_URL
-    team = make_team(name="Cairo", shared_mailbox="cairo-kam@kam.test")
-    leader = make_user(Role.LEADER, team=team, name="Layla Nour", email="leader@kam.test")
+    team = make_team(name="Cairo", shared_mailbox="cairo-kam@kam.example")
+    leader = make_user(Role.LEADER, team=team, name="Layla Nour", email="leader@kam.example")
     team.leader = leader
-    acm = make_user(Role.ACM, team=team, name="Mona Adel", email="mona@kam.test")
-    other_acm = make_user(Role.ACM, team=make_team(name="Dubai"), email="omar@kam.test")
+    acm = make_user(Role.ACM, team=team, name="Mona Adel", email="mona@kam.example")
+    other_acm = make_user(Role.ACM, team=make_team(name="Dubai"), email="omar@kam.example")
     client = make_client(
         acm=acm,
         store_name="Nile Crafts",
@@ -108,7 +108,7 @@ def test_the_link_reaches_the_client_by_email_and_opens_the_questionnaire_O1(
     run_jobs()
     [email] = smtp_server.messages
     assert email["To"] == "karim@nile.example"
-    assert {"mona@kam.test", "leader@kam.test"} <= {a.strip() for a in email["Cc"].split(",")}
+    assert {"mona@kam.example", "leader@kam.example"} <= {a.strip() for a in email["Cc"].split(",")}
     assert "NILE01" in email["Subject"]
     body = email.get_content()
     [link] = re.findall(r"https?://\S+", body)

@@ -2,7 +2,7 @@
 calendar at every boundary (O2), the clients it is owed to, the email itself as a real
 SMTP server receives it and its refusals (O2, G1); the launch checklists ticked with who,
 when, notes and evidence (L1, L3, L4), the first LMS step starting the launch, and the
-UAT gate with the leader's override (L5)."""
+launch gate (LMS steps, pre-launch checks, UAT) with the leader's override (L5)."""
 
 from __future__ import annotations
 
@@ -28,9 +28,12 @@ from kamportal.models import (
 from kamportal.services import calendar, clients, clock, onboarding
 from kamportal.services.launch_checklists import (
     CHECKLISTS,
+    LAUNCH_GATE,
     LMS,
+    PRE_LAUNCH,
     TEST_PAYMENTS_DISABLED,
     UAT,
+    definition_of,
 )
 from tests.conftest import registered_client
 
@@ -59,19 +62,19 @@ def world(make_team, make_user, make_client, make_contact, db, frozen_clock):
         country="EG",
         timezone="Africa/Cairo",
         working_days="7,1,2,3,4",
-        shared_mailbox="cairo-kam@kam.test",
+        shared_mailbox="cairo-kam@kam.example",
     )
-    leader = make_user(Role.LEADER, team=team, name="Layla Nour", email="leader@kam.test")
+    leader = make_user(Role.LEADER, team=team, name="Layla Nour", email="leader@kam.example")
     team.leader = leader
     acm = make_user(
         Role.ACM,
         team=team,
         name="Mona Adel",
-        email="mona@kam.test",
+        email="mona@kam.example",
         phone="+201001112233",
         booking_link=BOOKING_LINK,
     )
-    other_acm = make_user(Role.ACM, team=make_team(name="Dubai"), email="omar@kam.test")
+    other_acm = make_user(Role.ACM, team=make_team(name="Dubai"), email="omar@kam.example")
     client = make_client(
         acm=acm,
         store_name="Nile Crafts",
@@ -359,11 +362,11 @@ def test_the_welcome_email_reaches_the_client_with_every_item_of_o2(
     assert email["Subject"] == "Welcome to ExpandCart – NILE01"
     assert email["To"] == "karim@nile.example"
     cc = {address.strip() for address in email["Cc"].split(",")}
-    assert {"mona@kam.test", "leader@kam.test", "cairo-kam@kam.test"} <= cc  # G1
+    assert {"mona@kam.example", "leader@kam.example", "cairo-kam@kam.example"} <= cc  # G1
     body = email.get_content()
     assert "Hello Karim," in body
     assert "Mona Adel" in body  # the ACM's name
-    assert "mona@kam.test" in body and "+201001112233" in body  # contact information
+    assert "mona@kam.example" in body and "+201001112233" in body  # contact information
     assert "OFFICIAL CHANNELS" in body and "WhatsApp is not an official channel" in body
     assert "WHAT I DO FOR YOU" in body and "Weekly follow-up" in body  # role & duties
     assert "Sun–Thu, 09:00–17:00 (Africa/Cairo)" in body  # working hours
@@ -430,6 +433,72 @@ def test_the_booking_link_cannot_be_removed_from_the_welcome_O2(world, db):
         onboarding.send_welcome(world["client"], actor=world["acm"], body=body)
     assert refused.value.field == "body" and BOOKING_LINK in refused.value.message
     assert_nothing_sent(db, world)
+
+
+def without_section(body: str, heading: str, *, keep_heading: bool = False) -> str:
+    """`body` with the section under `heading` deleted up to the next blank line (the
+    heading too, unless `keep_heading`)."""
+    lines = body.splitlines()
+    start = lines.index(heading)
+    end = lines.index("", start)
+    kept = [heading] if keep_heading else []
+    return "\n".join(lines[:start] + kept + lines[end:])
+
+
+@pytest.mark.parametrize(
+    ("heading", "named"),
+    [
+        ("OFFICIAL CHANNELS", "the official channels"),
+        ("WHAT I DO FOR YOU", "your role and responsibilities"),
+        ("WORKING HOURS", "your working hours"),
+        ("YOUR ROADMAP TO LAUNCH (LMS SERVICE)", "the roadmap to launch"),
+    ],
+)
+@pytest.mark.parametrize("keep_heading", [False, True], ids=["section-deleted", "text-deleted"])
+def test_no_welcome_without_each_section_o2_requires_O2(world, db, heading, named, keep_heading):
+    """O2: the official channels, the ACM's role and responsibilities, the working hours
+    and the roadmap to launch: deleting one (with its heading, or its text under it)
+    refuses the email with a field error naming it; nothing is sent."""
+    draft = onboarding.draft_welcome(world["client"]).body
+    body = without_section(draft, heading, keep_heading=keep_heading)
+    assert body != draft
+    with pytest.raises(ValidationError) as refused:
+        onboarding.send_welcome(world["client"], actor=world["acm"], body=body)
+    assert refused.value.field == "body"
+    assert refused.value.message.startswith("Keep ")
+    assert f"{named} (under “{heading}”" in refused.value.message
+    for other in ("official channels", "role and responsibilities", "working hours", "roadmap"):
+        if other not in named:
+            assert other not in refused.value.message
+    assert_nothing_sent(db, world)
+
+
+def test_each_section_keeps_what_it_must_say_O2(world, db):
+    """O2: the channels name email, the official one; the working hours keep the team's
+    opening and closing times. A heading in another case or with a colon still counts,
+    and edits elsewhere in a section are the ACM's to make."""
+    draft = onboarding.draft_welcome(world["client"]).body
+    channels = draft[draft.index("OFFICIAL CHANNELS\n") : draft.index("\n\nWHAT I DO FOR YOU")]
+    no_email = draft.replace(channels, "OFFICIAL CHANNELS\n- Zoom meetings and phone calls.")
+    with pytest.raises(ValidationError) as refused:
+        onboarding.send_welcome(world["client"], actor=world["acm"], body=no_email)
+    assert "the official channels (under “OFFICIAL CHANNELS”, saying email)" in (
+        refused.value.message
+    )
+    no_hours = draft.replace("Sun–Thu, 09:00–17:00 (Africa/Cairo)", "most days")
+    with pytest.raises(ValidationError) as refused:
+        onboarding.send_welcome(world["client"], actor=world["acm"], body=no_hours)
+    assert "your working hours (under “WORKING HOURS”, saying 09:00 and 17:00)" in (
+        refused.value.message
+    )
+    assert_nothing_sent(db, world)
+    edited = (
+        draft.replace("WORKING HOURS\n", "Working hours:\n")
+        .replace("- Marketing: take part in your marketing plan, activities and ideas.\n", "")
+        .replace("Sun–Thu, 09:00–17:00", "Sunday to Thursday, 09:00 to 17:00")
+    )
+    onboarding.send_welcome(world["client"], actor=world["acm"], body=edited)
+    assert "Sunday to Thursday" in db.session.scalars(select(OutboxMessage.body)).one()
 
 
 def test_only_someone_on_the_client_sends_its_welcome_O2(world, db):
@@ -574,7 +643,7 @@ def test_progress_counts_each_checklists_items_done_L1(world, db):
     assert lms.percent == round(100 * 2 / len(LMS.items))
 
 
-# --- L5: the UAT gate -------------------------------------------------------------------------
+# --- L5: the launch gate (L1, L4, L5) ---------------------------------------------------------
 
 
 def launching(world, db) -> Client:
@@ -586,12 +655,14 @@ def launching(world, db) -> Client:
     return client
 
 
-def tick_uat(world, db, *, leave_open: tuple[str, ...] = ()) -> None:
-    for item in UAT.items:
-        if item.key not in leave_open:
-            onboarding.update_item(
-                world["client"], UAT.key, item.key, actor=world["acm"], done=True
-            )
+def tick_for_launch(world, db, *, leave_open: tuple[tuple[str, str], ...] = ()) -> None:
+    """Tick every item the launch waits for (L1, L4, L5) but `leave_open` (checklist, key)."""
+    for definition in LAUNCH_GATE:
+        for item in definition.items:
+            if (definition.key, item.key) not in leave_open:
+                onboarding.update_item(
+                    world["client"], definition.key, item.key, actor=world["acm"], done=True
+                )
     db.session.commit()
 
 
@@ -602,7 +673,7 @@ def assert_not_launched(db, client: Client) -> None:
 
 def test_no_launch_while_the_uat_is_open_L5(world, db):
     client = launching(world, db)
-    tick_uat(world, db, leave_open=("navigation", "checkout"))
+    tick_for_launch(world, db, leave_open=(("uat", "navigation"), ("uat", "checkout")))
     with pytest.raises(RuleViolation) as refused:
         onboarding.launch(client, actor=world["acm"])
     assert refused.value.rule == "L5"
@@ -613,8 +684,10 @@ def test_no_launch_while_the_uat_is_open_L5(world, db):
 def test_test_payments_still_enabled_alone_blocks_the_launch_L5(world, db):
     """L5: test payments disabled just before launch is part of the UAT."""
     client = launching(world, db)
-    tick_uat(world, db, leave_open=(TEST_PAYMENTS_DISABLED,))
-    assert onboarding.uat_missing(client) == ["Test payments disabled, just before launch"]
+    tick_for_launch(world, db, leave_open=(("uat", TEST_PAYMENTS_DISABLED),))
+    [still_open] = onboarding.launch_open(client)
+    assert still_open.definition is UAT
+    assert still_open.items == ("Test payments disabled, just before launch",)
     with pytest.raises(RuleViolation) as refused:
         onboarding.launch(client, actor=world["acm"])
     assert refused.value.rule == "L5" and "Test payments disabled" in refused.value.message
@@ -625,7 +698,7 @@ def test_test_payments_still_enabled_alone_blocks_the_launch_L5(world, db):
 
 def test_a_complete_uat_launches_the_store_L5(world, db, frozen_clock):
     client = launching(world, db)
-    tick_uat(world, db)
+    tick_for_launch(world, db)
     launched = frozen_clock(NOW + timedelta(days=10))
     onboarding.launch(client, actor=world["acm"])
     db.session.commit()
@@ -634,6 +707,7 @@ def test_a_complete_uat_launches_the_store_L5(world, db, frozen_clock):
         select(TimelineEvent).where(TimelineEvent.kind == TimelineKind.STORE_LAUNCHED.value)
     ).one()
     assert event.actor_id == world["acm"].id and "UAT checklist complete" in event.summary
+    assert event.detail["open"] == {}
     audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "client.launch")).one()
     assert audit.actor_id == world["acm"].id
     assert audit.before["status"] == "launching" and audit.after["status"] == "live"
@@ -645,7 +719,7 @@ def test_a_complete_uat_launches_the_store_L5(world, db, frozen_clock):
 
 def test_the_leader_overrides_an_incomplete_uat_with_a_reason_L5(world, db):
     client = launching(world, db)
-    tick_uat(world, db, leave_open=(TEST_PAYMENTS_DISABLED, "plugins"))
+    tick_for_launch(world, db, leave_open=(("uat", TEST_PAYMENTS_DISABLED), ("uat", "plugins")))
     reason = "The client's TV campaign starts tonight; payments gateway switched by hand"
     onboarding.launch(client, actor=world["leader"], override_reason=f"  {reason} ")
     db.session.commit()
@@ -656,18 +730,24 @@ def test_the_leader_overrides_an_incomplete_uat_with_a_reason_L5(world, db):
     assert event.actor_id == world["leader"].id
     assert reason in event.summary and "override" in event.summary
     assert event.detail["override_reason"] == reason
-    assert len(event.detail["uat_open"]) == 2
+    assert event.detail["open"] == {
+        "uat": [
+            "Test payments disabled, just before launch",
+            "Installed plugins and apps work and do not slow the store",
+        ]
+    }
     audit = db.session.scalars(
         select(AuditEvent).where(AuditEvent.action == "client.launch_override")
     ).one()
     assert audit.actor_id == world["leader"].id
     assert audit.after["status"] == "live"
     assert audit.after["override_reason"] == reason
+    assert audit.after["open"] == event.detail["open"]
 
 
 def test_only_the_leader_overrides_and_only_with_a_reason_L5(world, db):
     client = launching(world, db)
-    tick_uat(world, db, leave_open=(TEST_PAYMENTS_DISABLED,))
+    tick_for_launch(world, db, leave_open=(("uat", TEST_PAYMENTS_DISABLED),))
     with pytest.raises(NotAllowed):
         onboarding.launch(client, actor=world["acm"], override_reason="The client insists")
     for blank in ("", "   "):
@@ -682,7 +762,7 @@ def test_only_the_leader_overrides_and_only_with_a_reason_L5(world, db):
 
 def test_the_profile_form_cannot_mark_a_launching_store_live_L5(world, db):
     client = launching(world, db)
-    tick_uat(world, db, leave_open=("policies",))
+    tick_for_launch(world, db, leave_open=(("uat", "policies"),))
     with pytest.raises(RuleViolation) as refused:
         clients.update_client(
             client, profile_of(client, status=LifecycleStatus.LIVE.value), actor=world["leader"]
@@ -694,13 +774,64 @@ def test_the_profile_form_cannot_mark_a_launching_store_live_L5(world, db):
     assert client.industry == "Crafts"
 
 
-def test_a_store_with_no_uat_item_ticked_names_the_first_open_item_L5(world, db):
-    """L5: the refusal counts the open items and names the first in the checklist's order."""
-    client = launching(world, db)
+def test_a_store_with_nothing_ticked_names_each_open_checklist_and_its_first_item_L5(world, db):
+    """L5: the refusal names each checklist the launch waits for (L1, L4, L5), counts its
+    open items and names the first in the checklist's order."""
+    client = launching(world, db)  # the first LMS step ticked
     with pytest.raises(RuleViolation) as refused:
         onboarding.launch(client, actor=world["acm"])
-    assert f"{len(UAT.items)} item(s) open" in refused.value.message
-    assert UAT.items[0].text in refused.value.message
+    message = refused.value.message
+    assert f"LMS service: {len(LMS.items) - 1} item(s) open, first “{LMS.items[1].text}”" in (
+        message
+    )
+    assert (
+        f"Pre-launch checks: {len(PRE_LAUNCH.items)} item(s) open, "
+        f"first “{PRE_LAUNCH.items[0].text}”" in message
+    )
+    assert (
+        f"Final launch checklist (UAT): {len(UAT.items)} item(s) open, "
+        f"first “{UAT.items[0].text}”" in message
+    )
+    assert "Google" not in message and "foundation" not in message  # L3 does not hold it
+
+
+@pytest.mark.parametrize(
+    ("checklist", "key"),
+    [
+        ("lms", "developer-accounts"),  # L1: the last LMS step
+        ("pre_launch", "test-order"),  # L4: the test order through every method
+        ("pre_launch", "mobile-checkout"),  # L4: any other pre-launch check
+        ("uat", "navigation"),  # L5
+    ],
+)
+def test_one_open_item_of_the_lms_pre_launch_or_uat_alone_blocks_the_launch_L1_L4_L5(
+    world, db, checklist, key
+):
+    client = launching(world, db)
+    tick_for_launch(world, db, leave_open=((checklist, key),))
+    text = definition_of(checklist, key).text
+    with pytest.raises(RuleViolation) as refused:
+        onboarding.launch(client, actor=world["acm"])
+    assert refused.value.rule == "L5"
+    assert f"{CHECKLISTS[checklist].title}: 1 item(s) open, first “{text}”" in (
+        refused.value.message
+    )
+    assert_not_launched(db, client)
+    # The leader's override, with a reason, still launches it; the open item is recorded.
+    onboarding.launch(client, actor=world["leader"], override_reason="Agreed with the client")
+    assert client.status == LifecycleStatus.LIVE.value
+    event = db.session.scalars(
+        select(TimelineEvent).where(TimelineEvent.kind == TimelineKind.STORE_LAUNCHED.value)
+    ).one()
+    assert event.detail["open"] == {checklist: [text]}
+
+
+def test_the_marketing_foundation_and_google_shopping_do_not_hold_the_launch_L3_L5(world, db):
+    client = launching(world, db)
+    tick_for_launch(world, db)
+    assert not onboarding.launch_open(client)
+    onboarding.launch(client, actor=world["acm"])
+    assert client.status == LifecycleStatus.LIVE.value
 
 
 def test_l1_a_launch_started_from_the_profile_form_records_when(
@@ -737,7 +868,7 @@ def test_the_profile_form_cannot_reach_live_through_at_risk_either_L5(world, db)
         )
     assert refused.value.rule == "L5" and client.launched_at is None
     db.session.rollback()
-    tick_uat(world, db)
+    tick_for_launch(world, db)
     clients.update_client(
         client, profile_of(client, status=LifecycleStatus.LAUNCHING.value), actor=world["acm"]
     )
@@ -769,7 +900,7 @@ def test_a_client_brought_back_into_onboarding_gets_its_checklists_L1(world, db,
 def test_the_launch_itself_dates_an_lms_never_started_L1_L5(world, db):
     client = world["client"]
     onboarding.client_registered(client)
-    tick_uat(world, db)
+    tick_for_launch(world, db)
     onboarding.launch(client, actor=world["acm"])
     assert client.lms_started_at == NOW == client.launched_at
 

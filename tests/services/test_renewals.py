@@ -21,6 +21,7 @@ from kamportal.models import (
     InvoiceStatus,
     OutboxMessage,
     PaymentMethod,
+    PaymentStatus,
     Renewal,
     RenewalStage,
     Role,
@@ -39,12 +40,12 @@ TODAY = NOW.date()
 @pytest.fixture
 def world(make_team, make_user, make_client, make_contact, db, frozen_clock):
     frozen_clock(NOW)
-    team = make_team(name="Cairo", shared_mailbox="cairo-kam@kam.test", invoice_reminder_days=3)
-    leader = make_user(Role.LEADER, team=team, name="Layla Nour", email="leader@kam.test")
+    team = make_team(name="Cairo", shared_mailbox="cairo-kam@kam.example", invoice_reminder_days=3)
+    leader = make_user(Role.LEADER, team=team, name="Layla Nour", email="leader@kam.example")
     team.leader = leader
-    acm = make_user(Role.ACM, team=team, name="Mona Adel", email="mona@kam.test")
-    other_acm = make_user(Role.ACM, team=make_team(name="Dubai"), email="omar@kam.test")
-    finance = make_user(Role.FINANCE, name="Heba Finance", email="finance@kam.test")
+    acm = make_user(Role.ACM, team=team, name="Mona Adel", email="mona@kam.example")
+    other_acm = make_user(Role.ACM, team=make_team(name="Dubai"), email="omar@kam.example")
+    finance = make_user(Role.FINANCE, name="Heba Finance", email="finance@kam.example")
     commercial = make_user(Role.COMMERCIAL, name="Hany Commercial")
     client = make_client(
         acm=acm,
@@ -169,7 +170,7 @@ def test_the_notice_gives_the_date_and_amount_with_the_leader_in_cc(world, db):
     message = renewals.notify_client(renewal, actor=world["acm"])
     db.session.commit()
     assert message.to_addrs == ["karim@nile.example"]
-    assert {"leader@kam.test", "cairo-kam@kam.test"} <= set(message.cc_addrs)  # G1
+    assert {"leader@kam.example", "cairo-kam@kam.example"} <= set(message.cc_addrs)  # G1
     assert "EGP12,000.00" in message.body
     assert renewal.due_on.strftime("%-d %B %Y") in message.body
     assert renewal.renewal_stage is RenewalStage.NOTIFIED
@@ -244,7 +245,7 @@ def test_the_portals_invoice_is_numbered_emailed_and_the_renewal_invoiced(world,
     assert renewal.renewal_stage is RenewalStage.INVOICED and renewal.invoice == invoice
     sent = emails(db)[-1]
     assert sent.subject == f"Invoice {invoice.number} – NILE01"
-    assert "EGP15,500.25" in sent.body and "leader@kam.test" in sent.cc_addrs
+    assert "EGP15,500.25" in sent.body and "leader@kam.example" in sent.cc_addrs
 
 
 def test_a_discount_needs_a_quotation_commercial_approved(world, db):
@@ -323,16 +324,172 @@ def test_finance_confirms_a_wire_and_only_finance(world, db):
     assert invoice.invoice_status is InvoiceStatus.UNPAID
     for who in (world["acm"], world["leader"], world["commercial"]):
         with pytest.raises(NotAllowed):
-            renewals.confirm_payment(payment, actor=who)
-    renewals.confirm_payment(payment, actor=world["finance"])
+            renewals.confirm_payment(payment, actor=who, received_amount="12000", received_on=TODAY)
+    renewals.confirm_payment(
+        payment, actor=world["finance"], received_amount="12000", received_on=TODAY
+    )
     db.session.commit()
     assert invoice.invoice_status is InvoiceStatus.PAID
     assert renewal.renewal_stage is RenewalStage.PAID
     assert payment.confirmed_by == world["finance"]
     with pytest.raises(RuleViolation):
-        renewals.confirm_payment(payment, actor=world["finance"])
+        renewals.confirm_payment(
+            payment, actor=world["finance"], received_amount="12000", received_on=TODAY
+        )
     actions = db.session.scalars(select(AuditEvent.action)).all()
     assert {"payment.confirm", "invoice.paid", "renewal.paid"} <= set(actions)
+
+
+def test_a_wire_reported_is_at_most_what_the_invoice_owes_R7(world, db):
+    """A wire of EGP 9,999,999,999 on an invoice of 12,000 is refused, and so is more than
+    what is left once the wires already waiting are counted; nothing is written."""
+    _, invoice = invoiced(world, db)
+    with pytest.raises(ValidationError, match=r"owes EGP12,000.00: report at most EGP12,000.00"):
+        renewals.report_wire_transfer(invoice, actor=world["acm"], amount="9,999,999,999")
+    db.session.rollback()
+    renewals.report_wire_transfer(invoice, actor=world["acm"], amount="5,000", reference="A-1")
+    db.session.commit()
+    with pytest.raises(ValidationError) as refused:
+        renewals.report_wire_transfer(invoice, actor=world["acm"], amount="7000.01")
+    assert refused.value.field == "amount"
+    assert refused.value.message == (
+        "The invoice owes EGP12,000.00, and EGP5,000.00 of it is reported and waiting for "
+        "finance: report at most EGP7,000.00."
+    )
+    db.session.rollback()
+    # The rest, as a second transfer, is fine.
+    renewals.report_wire_transfer(invoice, actor=world["acm"], amount="7000", reference="A-2")
+    db.session.commit()
+    with pytest.raises(ValidationError, match="nothing more can be reported"):
+        renewals.report_wire_transfer(invoice, actor=world["acm"], amount="1")
+    db.session.rollback()
+    assert [p.amount for p in invoice.payments] == [Decimal("5000.00"), Decimal("7000.00")]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [(None, None), ("CIB 778812", "cib778812"), ("CIB 778812", " CIB  778812 ")],
+)
+def test_the_same_wire_is_not_reported_twice_R7(world, db, first, second):
+    """The Back button or a colleague: the same amount and reference (however typed), while
+    the first report waits for finance, is refused."""
+    _, invoice = invoiced(world, db)
+    renewals.report_wire_transfer(invoice, actor=world["acm"], amount="6000", reference=first)
+    db.session.commit()
+    with pytest.raises(RuleViolation) as refused:
+        renewals.report_wire_transfer(
+            invoice, actor=world["leader"], amount="6,000.00", reference=second
+        )
+    assert refused.value.rule == "R7" and refused.value.field == "amount"
+    assert "reported on 23 Nov 2026 and waits for finance" in refused.value.message
+    db.session.rollback()
+    assert len(invoice.payments) == 1
+
+
+def test_the_client_is_told_a_wire_can_take_4_days_to_confirm_R7_G1(world, db):
+    """The seed: a client paying by wire is told confirmation can take up to 4 days; G1
+    copies the ACM's leader and the team's mailbox; the email names no rule."""
+    _, invoice = invoiced(world, db)
+    before = len(emails(db))
+    payment = renewals.report_wire_transfer(
+        invoice, actor=world["acm"], amount="12,000.00", reference="CIB 1"
+    )
+    db.session.commit()
+    [notice] = emails(db)[before:]
+    assert notice.to_addrs == ["karim@nile.example"]
+    assert {"leader@kam.example", "cairo-kam@kam.example"} <= set(notice.cc_addrs)
+    assert notice.subject == f"Your wire transfer for invoice {invoice.number} – NILE01"
+    assert "EGP12,000.00" in notice.body and "up to 4 days" in notice.body
+    assert "R7" not in notice.body and "rule" not in notice.body.lower()
+    reported = db.session.scalars(
+        select(TimelineEvent).where(TimelineEvent.kind == TimelineKind.PAYMENT_REPORTED.value)
+    ).one()
+    assert reported.outbox_message_id == notice.id
+    assert payment.reported_amount == Decimal("12000.00")
+
+
+def test_finance_records_what_arrived_and_when_not_what_was_reported_R7(world, db):
+    """Reported 12,000; 11,500 arrived on the 21st: that counts, the invoice owes 500; more
+    than owed, a day before the invoice's month or after today are refused."""
+    _, invoice = invoiced(world, db)
+    payment = renewals.report_wire_transfer(invoice, actor=world["acm"], amount="12000")
+    db.session.commit()
+    finance = world["finance"]
+    refusals = [
+        ({"received_amount": "12000.01", "received_on": TODAY}, "received_amount", "at most"),
+        ({"received_amount": "0", "received_on": TODAY}, "received_amount", "more than zero"),
+        ({"received_amount": "1e30", "received_on": TODAY}, "received_amount", "figures"),
+        ({"received_amount": "11500", "received_on": None}, "received_on", "the day"),
+        (
+            {"received_amount": "11500", "received_on": TODAY + timedelta(days=1)},
+            "received_on",
+            "to today",
+        ),
+        (
+            {"received_amount": "11500", "received_on": TODAY - timedelta(days=31)},
+            "received_on",
+            "from 24 Oct 2026 to today",
+        ),
+    ]
+    for given, field, why in refusals:
+        with pytest.raises(ValidationError) as refused:
+            renewals.confirm_payment(payment, actor=finance, **given)
+        assert (refused.value.field, why in refused.value.message) == (field, True), given
+        db.session.rollback()
+    assert payment.payment_status is PaymentStatus.REPORTED
+
+    renewals.confirm_payment(
+        payment, actor=finance, received_amount="11,500", received_on=TODAY - timedelta(days=2)
+    )
+    db.session.commit()
+    assert (payment.amount, payment.reported_amount) == (Decimal("11500.00"), Decimal("12000"))
+    assert payment.received_on == TODAY - timedelta(days=2)
+    assert invoice.invoice_status is InvoiceStatus.UNPAID
+    assert renewals.amounts_due([invoice])[invoice.id] == Decimal("500.00")
+    confirmed_event = db.session.scalars(
+        select(TimelineEvent).where(TimelineEvent.kind == TimelineKind.PAYMENT_CONFIRMED.value)
+    ).one()
+    assert "EGP11,500.00 received on 21 Nov 2026 (reported: EGP12,000.00)" in (
+        confirmed_event.summary
+    )
+
+
+def test_finance_rejects_a_wire_that_never_came_with_a_reason_R7(world, db):
+    """The report counts for nothing: the ACM is told why, the invoice is reminded again
+    (R4), it is never flagged, and the wire can be reported afresh."""
+    _, invoice = invoiced(world, db)
+    payment = renewals.report_wire_transfer(invoice, actor=world["acm"], amount="12000")
+    db.session.commit()
+    for who in (world["acm"], world["leader"]):
+        with pytest.raises(NotAllowed):
+            renewals.reject_wire_report(payment, actor=who, reason="Not in the account")
+    with pytest.raises(ValidationError) as refused:
+        renewals.reject_wire_report(payment, actor=world["finance"], reason="  ")
+    assert refused.value.field == "reason"
+    db.session.rollback()
+    # While the wire waits, no reminder goes (R4).
+    assert renewals.send_invoice_reminders(now=NOW + timedelta(days=40)) == []
+    db.session.rollback()
+
+    renewals.reject_wire_report(
+        payment, actor=world["finance"], reason="Nothing from this client since October."
+    )
+    db.session.commit()
+    assert payment.payment_status is PaymentStatus.REJECTED
+    assert payment.rejected_by == world["finance"]
+    told = emails(db)[-1]
+    assert told.to_addrs == ["mona@kam.example"]
+    assert "Nothing from this client since October." in told.body
+    assert kinds(db, world["client"])[-1] == TimelineKind.PAYMENT_REJECTED.value
+    with pytest.raises(RuleViolation):
+        renewals.confirm_payment(
+            payment, actor=world["finance"], received_amount="12000", received_on=TODAY
+        )
+    db.session.rollback()
+    assert renewals.flag_late_wire_transfers(now=NOW + timedelta(days=9)) == []
+    assert renewals.send_invoice_reminders(now=NOW + timedelta(days=40)) == [invoice]
+    again = renewals.report_wire_transfer(invoice, actor=world["acm"], amount="12000")
+    assert again.payment_status is PaymentStatus.REPORTED
 
 
 def test_a_wire_unconfirmed_for_4_days_is_flagged_once(world, db):
@@ -347,12 +504,14 @@ def test_a_wire_unconfirmed_for_4_days_is_flagged_once(world, db):
     db.session.commit()
     assert payment.flagged_at == reported + timedelta(days=4)
     notice = emails(db)[-1]
-    assert set(notice.to_addrs) == {"finance@kam.test", "mona@kam.test"}
+    assert set(notice.to_addrs) == {"finance@kam.example", "mona@kam.example"}
     assert "NILE01" in notice.subject
     assert renewals.flag_late_wire_transfers(now=reported + timedelta(days=9)) == []
     assert kinds(db, world["client"]).count(TimelineKind.PAYMENT_FLAGGED.value) == 1
     # Flagged or not, finance can still confirm it.
-    renewals.confirm_payment(payment, actor=world["finance"])
+    renewals.confirm_payment(
+        payment, actor=world["finance"], received_amount="12000", received_on=TODAY
+    )
     assert invoice.invoice_status is InvoiceStatus.PAID
 
 
@@ -473,7 +632,7 @@ def test_reminders_go_at_the_teams_interval_until_paid(world, db):
     db.session.commit()
     reminder = emails(db)[-1]
     assert reminder.subject == f"Reminder: invoice {invoice.number} – NILE01"
-    assert "leader@kam.test" in reminder.cc_addrs
+    assert "leader@kam.example" in reminder.cc_addrs
     assert renewals.send_invoice_reminders(now=issued + timedelta(days=6)) == [invoice]
     assert invoice.reminders_sent == 2
     renewals.record_online_payment(invoice, actor=world["finance"])
@@ -561,7 +720,9 @@ def test_a_wire_is_not_confirmed_on_an_invoice_paid_another_way(world, db):
         invoice, actor=world["finance"], amount="12000", receipt_number="CAI-1"
     )
     with pytest.raises(RuleViolation) as refused:
-        renewals.confirm_payment(wire, actor=world["finance"])
+        renewals.confirm_payment(
+            wire, actor=world["finance"], received_amount="12000", received_on=TODAY
+        )
     assert refused.value.rule == "R7"
     assert wire.payment_status.value == "reported"
 
@@ -596,7 +757,9 @@ def test_on_whmcs_the_invoice_is_created_there_and_payments_are_added_to_it(
     wire = renewals.report_wire_transfer(
         invoice, actor=world["acm"], amount="12000", reference="CIB 1"
     )
-    renewals.confirm_payment(wire, actor=world["finance"])
+    renewals.confirm_payment(
+        wire, actor=world["finance"], received_amount="12000", received_on=TODAY
+    )
     db.session.commit()
     added = whmcs_server.last("AddInvoicePayment")
     assert added["invoiceid"] == invoice.external_id and added["gateway"] == "banktransfer"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import time
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -28,6 +27,7 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from kamportal.blueprints.forms import A_YEAR, DateWithin, Form
 from kamportal.blueprints.options import country_options, timezone_options
 from kamportal.extensions import db
 from kamportal.models import WORKING_WEEKS, Role, Team, User
@@ -49,7 +49,7 @@ def at_least_one(message: str):
     """Like DataRequired for a checkbox group, without the `required` flag that would put
     `required` on every box (a browser would then demand them all)."""
 
-    def check(form: FlaskForm, field: SelectMultipleField) -> None:
+    def check(form: Form, field: SelectMultipleField) -> None:
         if not field.data:
             raise StopValidation(message)
 
@@ -66,7 +66,7 @@ def team_choices() -> list[SelectChoice]:
     ]
 
 
-class _ProfileFields(FlaskForm):
+class _ProfileFields(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     roles = MultiCheckboxField(
@@ -121,7 +121,7 @@ class UserEditForm(_ProfileFields):
         return form
 
 
-class PasswordResetForm(FlaskForm):
+class PasswordResetForm(Form):
     password = PasswordField(
         "New password",
         validators=[DataRequired(), Length(min=accounts.MIN_PASSWORD_LENGTH, max=200)],
@@ -132,7 +132,7 @@ class PasswordResetForm(FlaskForm):
     )
 
 
-class UserFilterForm(FlaskForm):
+class UserFilterForm(Form):
     """The users list filters: read from the query string, no CSRF (a GET changes nothing)."""
 
     class Meta:
@@ -171,7 +171,7 @@ class UserFilterForm(FlaskForm):
         }
 
 
-class TeamForm(FlaskForm):
+class TeamForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     country = SelectField("Country", choices=[], validators=[DataRequired()], validate_choice=False)
     timezone = SelectField(
@@ -251,11 +251,19 @@ class TeamForm(FlaskForm):
         }
 
 
-class CalendarDayForm(FlaskForm):
+class CalendarDayForm(Form):
     """A day an admin sets for a country: a holiday, or a working day (a holiday moved)."""
 
     country = StringField("Country", validators=[DataRequired(), Length(max=2)])
-    day = DateField("Day", validators=[DataRequired()])
+    day = DateField(
+        "Day",
+        validators=[
+            DataRequired(),
+            DateWithin(
+                past=3 * A_YEAR, future=3 * A_YEAR, message="A day within three years of today."
+            ),
+        ],
+    )
     name = StringField("What it is", validators=[DataRequired(), Length(max=120)])
     kind = SelectField(
         "Set it as",

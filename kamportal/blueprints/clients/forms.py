@@ -1,8 +1,6 @@
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
-    DecimalField,
     EmailField,
     HiddenField,
     RadioField,
@@ -11,8 +9,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional
 
+from kamportal.blueprints.forms import Form
 from kamportal.blueprints.options import (
     country_options,
     currency_options,
@@ -23,7 +22,7 @@ from kamportal.models import CallOutcome, LifecycleStatus, Plan
 from kamportal.services.clients import LANGUAGES
 
 
-class ClientForm(FlaskForm):
+class ClientForm(Form):
     store_name = StringField("Store name", validators=[DataRequired(), Length(max=200)])
     store_code = StringField("Store code", validators=[DataRequired(), Length(max=40)])
     plan = SelectField("Plan", choices=options((p.value, p.label) for p in Plan))
@@ -36,9 +35,8 @@ class ClientForm(FlaskForm):
     language = SelectField("Language", choices=options(LANGUAGES.items()))
     subscribed_on = DateField("Subscribed on", validators=[Optional()])
     renewal_date = DateField("Renewal date", validators=[Optional()])
-    recurring_amount = DecimalField(
-        "Recurring amount", places=None, validators=[Optional(), NumberRange(min=0)]
-    )
+    # Typed as text, as every amount: the service reads it at the currency's minor unit.
+    recurring_amount = StringField("Recurring amount", validators=[Optional(), Length(max=30)])
     currency = SelectField("Currency")
 
     def __init__(self, *args, **kwargs):
@@ -48,12 +46,12 @@ class ClientForm(FlaskForm):
         self.currency.choices = currency_options()
 
 
-class ReassignForm(FlaskForm):
+class ReassignForm(Form):
     acm = SelectField("New account manager", coerce=int, validate_choice=False)
     reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=500)])
 
 
-class ContactForm(FlaskForm):
+class ContactForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     role = StringField("Role", validators=[Optional(), Length(max=120)])
     email = EmailField(
@@ -69,7 +67,7 @@ class ContactForm(FlaskForm):
 # ids, so each label points at its own field (names, what the server reads, stay the same).
 
 
-class CallForm(FlaskForm):
+class CallForm(Form):
     contact = SelectField("Contact", id="call-contact", coerce=int, validate_choice=False)
     outcome = RadioField(
         "Outcome",
@@ -79,7 +77,7 @@ class CallForm(FlaskForm):
     notes = TextAreaField("Notes", id="call-notes", validators=[Optional(), Length(max=2000)])
 
 
-class EmailLogForm(FlaskForm):
+class EmailLogForm(Form):
     direction = RadioField(
         "Direction", choices=options([("sent", "Sent"), ("received", "Received")]), default="sent"
     )
@@ -90,23 +88,23 @@ class EmailLogForm(FlaskForm):
     notes = TextAreaField("Notes", id="email-log-notes", validators=[Optional(), Length(max=2000)])
 
 
-class WhatsAppForm(FlaskForm):
+class WhatsAppForm(Form):
     contact = SelectField("From", id="whatsapp-contact", coerce=int, validate_choice=False)
     message = TextAreaField(
         "Message received", id="whatsapp-message", validators=[DataRequired(), Length(max=2000)]
     )
 
 
-class WhatsAppReplyForm(FlaskForm):
+class WhatsAppReplyForm(Form):
     contact = HiddenField(id="whatsapp-reply-contact", validators=[DataRequired()])
     key = HiddenField(id="whatsapp-reply-key", validators=[DataRequired(), Length(max=100)])
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     text = TextAreaField("Note", id="note-text", validators=[DataRequired(), Length(max=2000)])
 
 
-class EmailContactForm(FlaskForm):
+class EmailContactForm(Form):
     subject = StringField("Subject", validators=[DataRequired(), Length(max=300)])
     body = TextAreaField("Message", validators=[DataRequired(), Length(max=20000)])
     # Generated with the form: a double submit queues one email.

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
@@ -37,7 +35,7 @@ from kamportal.blueprints.web import (
     saved,
     with_trigger,
 )
-from kamportal.errors import DomainError, ValidationError
+from kamportal.errors import DomainError, ReusedMessageKey, ValidationError
 from kamportal.extensions import db
 from kamportal.models import Client, Contact, LifecycleStatus, Plan, Role, User
 from kamportal.services import access, clients, clock, validation
@@ -85,13 +83,10 @@ def index():
 # --- Creating, editing, reassigning ------------------------------------------------------
 
 
-def _profile_from(form: ClientForm) -> clients.ClientProfile:
-    subscribed_at = None
-    if form.subscribed_on.data and clock.is_timezone(form.timezone.data or ""):
-        # A subscription date means the start of that day where the client is.
-        subscribed_at = datetime.combine(
-            form.subscribed_on.data, time(0), tzinfo=ZoneInfo(form.timezone.data)
-        )
+def _profile_from(form: ClientForm, client: Client | None = None) -> clients.ClientProfile:
+    subscribed_at = clients.subscription_from_date(
+        form.subscribed_on.data, form.timezone.data or "", client=client
+    )
     return clients.ClientProfile(
         store_name=form.store_name.data or "",
         store_code=form.store_code.data or "",
@@ -149,10 +144,10 @@ def edit(client_id: int):
     form = ClientForm(obj=client)
     form.acm.choices = options([(client.acm_id or 0, client.acm.name if client.acm else "—")])
     if request.method == "GET" and client.subscribed_at:
-        form.subscribed_on.data = client.subscribed_at.astimezone(ZoneInfo(client.timezone)).date()
+        form.subscribed_on.data = clock.in_zone(client.subscribed_at, client.timezone).date()
     return save_form(
         form,
-        lambda: clients.update_client(client, _profile_from(form), actor=acting_user()),
+        lambda: clients.update_client(client, _profile_from(form, client), actor=acting_user()),
         template="clients/form.html",
         done=lambda changed: saved(
             "Saved." if changed else "Nothing changed.", "clients.show", client_id=client.id
@@ -193,7 +188,7 @@ def reassign(client_id: int):
 def _timeline_context(client: Client) -> dict:
     page = clients.timeline_page(
         client,
-        page=request.args.get("page", 1, type=int),
+        page=validation.query_number(request.args.get("page"), default=1) or 1,
         per_page=current_app.config["TIMELINE_PER_PAGE"],
     )
     return {"client": client, "timeline": page}
@@ -414,10 +409,18 @@ def log_email(client_id: int):
     return _log_invalid(client, "clients/_email_log_form.html", "email_log_form", form)
 
 
+@bp.app_template_global()
+def unanswered_whatsapp(client: Client) -> list[clients.UnansweredWhatsApp]:
+    """The client's WhatsApp requests not answered yet, each with its reply (G6): the
+    WhatsApp panel lists them until they are answered."""
+    return clients.unanswered_whatsapp_requests(client)
+
+
 @bp.route("/<int:client_id>/whatsapp", methods=["POST"])
 @allow(*CLIENT_REGISTRY_ROLES)
 def log_whatsapp(client_id: int):
-    """Rule G6: log a WhatsApp request, then offer the reply that redirects to email."""
+    """Rule G6: log a WhatsApp request; the panel then offers the reply that redirects to
+    email, and keeps offering it until it is sent."""
     client = client_or_404(client_id)
     form = WhatsAppForm()
     form.contact.choices = _contact_choices(client)
@@ -426,14 +429,7 @@ def log_whatsapp(client_id: int):
         clients.log_whatsapp_request(
             client, actor=acting_user(), contact=contact, message=form.message.data
         )
-        offer = None
-        if contact is not None and contact.whatsapp:
-            offer = {
-                "contact": contact,
-                "preview": clients.whatsapp_redirect_preview(client, contact),
-                "form": WhatsAppReplyForm(formdata=None, contact=contact.id, key=uuid.uuid4().hex),
-            }
-        return _logged(client, "clients/_whatsapp_form.html", "whatsapp_form", offer=offer)
+        return _logged(client, "clients/_whatsapp_form.html", "whatsapp_form")
     return _log_invalid(client, "clients/_whatsapp_form.html", "whatsapp_form", form)
 
 
@@ -461,7 +457,7 @@ def whatsapp_reply(client_id: int):
             "clients/_whatsapp_form.html", client=client, status=422, **_log_forms(client)
         )
     flash(f"WhatsApp reply to {contact.name} queued.", "success")
-    return _logged(client, "clients/_whatsapp_form.html", "whatsapp_form", offer=None)
+    return _logged(client, "clients/_whatsapp_form.html", "whatsapp_form")
 
 
 @bp.route("/<int:client_id>/notes", methods=["POST"])
@@ -493,6 +489,14 @@ def email_contact(client_id: int, contact_id: int):
                 subject=form.subject.data,
                 body=form.body.data,
                 key=f"contact-email-{form.key.data}",
+            )
+        except ReusedMessageKey as error:
+            # The form was sent before (Back button, page cache) with other words: nothing
+            # went; a fresh key lets the ACM send this one too, knowingly.
+            form.key.data = uuid.uuid4().hex
+            form.form_errors.append(
+                f"Not sent: {error.message} Check the client's timeline; to send this one "
+                "as a new email, send it again."
             )
         except DomainError as error:
             apply_domain_error(form, error)

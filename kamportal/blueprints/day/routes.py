@@ -1,4 +1,5 @@
-"""The ACM's day: what is owed today, and since when (E2, E3, F1, F3, G5, O2, R1-R4).
+"""The ACM's day: what is owed today, and since when (E2, E3, F1, F2, F3, G5, G6, O2,
+R1-R4).
 
 The page shows the signed-in user's own day; each section refreshes in place through its
 fragment when something changes on the page (`*-changed` events) and every minute.
@@ -11,6 +12,9 @@ from kamportal.blueprints.web import acting_user, allow, fragment, is_htmx, rend
 from kamportal.models import Role
 from kamportal.services import clock, day
 
+# Who has a day; it is also their start page (home.index).
+DAY_ROLES = (Role.ACM, Role.LEADER, Role.ADMIN)
+
 # What each section listens for, besides the minute tick.
 REFRESH_ON = {
     "escalations": "escalation-changed from:body, timeline-changed from:body",
@@ -19,6 +23,8 @@ REFRESH_ON = {
     "meetings": "meeting-changed from:body",
     "confirmations": "meeting-changed from:body",
     "minutes": "minutes-changed from:body, meeting-changed from:body",
+    "no_reply": "timeline-changed from:body",
+    "whatsapp": "timeline-changed from:body",
     "followups": "timeline-changed from:body, meeting-changed from:body",
     "actions": "minutes-changed from:body",
 }
@@ -37,14 +43,14 @@ def day_page() -> Response:
 
 
 @bp.route("/")
-@allow(Role.ACM, Role.LEADER, Role.ADMIN)
+@allow(*DAY_ROLES)
 def index() -> Response:
     """The signed-in user's day."""
     return day_page()
 
 
 @bp.route("/items/<section>")
-@allow(Role.ACM, Role.LEADER, Role.ADMIN)
+@allow(*DAY_ROLES)
 def items(section: str) -> Response:
     """One section of the day for HTMX to swap in place; the whole page otherwise."""
     if section not in day.SECTIONS:

@@ -1,9 +1,9 @@
 """Forms of the escalation pages (E1, E2, E3) and the complaint queue (E3)."""
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from kamportal.blueprints.forms import Form
 from kamportal.blueprints.options import options
 from kamportal.models import (
     CallOutcome,
@@ -30,7 +30,7 @@ def _said() -> TextAreaField:
     )
 
 
-class RaiseForm(FlaskForm):
+class RaiseForm(Form):
     """E1: what the client asked, through which channel, in their words."""
 
     trigger = RadioField(
@@ -42,7 +42,7 @@ class RaiseForm(FlaskForm):
     said = _said()
 
 
-class ComplaintForm(FlaskForm):
+class ComplaintForm(Form):
     """E3: a complaint, cancellation or refund request, for the complaint-handling queue."""
 
     kind = RadioField(
@@ -54,7 +54,7 @@ class ComplaintForm(FlaskForm):
     said = _said()
 
 
-class EscalationCallForm(FlaskForm):
+class EscalationCallForm(Form):
     """E2 step 1 (G3): the outcome of the ACM's call."""
 
     contact = SelectField("Contact", coerce=int, validate_choice=False)
@@ -66,13 +66,13 @@ class EscalationCallForm(FlaskForm):
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     """Resolve, send to the leader, resume: a note says why."""
 
     note = TextAreaField("Note", validators=[DataRequired("Write a note."), Length(max=2000)])
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(Form):
     """E3: the leader's decision, with the note that goes to the client."""
 
     decision = RadioField(
@@ -87,6 +87,6 @@ class DecisionForm(FlaskForm):
     )
 
 
-class ComplaintUpdateForm(FlaskForm):
+class ComplaintUpdateForm(Form):
     status = SelectField("Status", choices=options((s.value, s.label) for s in ComplaintStatus))
     note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])

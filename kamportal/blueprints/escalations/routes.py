@@ -248,6 +248,10 @@ def ladder_panel(escalation_id: int):
     return fragment("escalations/_ladder.html", **_page(escalation))
 
 
+# What an action changes elsewhere on the escalation page, swapped out of band.
+PAGE_OOB = ("escalations/_status_badge.html", "escalations/_facts.html")
+
+
 def _act(
     escalation: Escalation, name: str, form: FlaskForm, act: Callable[[], Any], message: str
 ) -> Response:
@@ -261,7 +265,8 @@ def _act(
         if not is_htmx():
             return redirect(url_for("escalations.show", escalation_id=escalation.id), 303)
         fresh = escalations.load_escalation(escalation.id)
-        return _changed(fragment("escalations/_actions.html", **_page(fresh)))
+        # The header's badge and the facts (the ACM, after a reassignment) show the change too.
+        return _changed(fragment("escalations/_actions.html", *PAGE_OOB, **_page(fresh)))
     refused = form.form_errors[0] if form.form_errors else None
     context = {**_page(escalation, **{name: form}), "refused": refused}
     if is_htmx():

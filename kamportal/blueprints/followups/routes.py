@@ -16,8 +16,8 @@ from kamportal.blueprints.web import (
 )
 from kamportal.errors import DomainError
 from kamportal.extensions import db
-from kamportal.models import NoReplyLadder
-from kamportal.services import followups
+from kamportal.models import Client, NoReplyLadder
+from kamportal.services import clock, followups
 from kamportal.services.access import CLIENT_REGISTRY_ROLES
 
 TIMELINE_CHANGED = "timeline-changed"
@@ -25,8 +25,12 @@ TIMELINE_CHANGED = "timeline-changed"
 
 @bp.app_context_processor
 def ladder_helpers() -> dict:
-    """`no_reply_ladder(client)` for the client page's F2 panel (one query)."""
-    return {"no_reply_ladder": followups.open_ladder}
+    """`no_reply_ladder(client)` for the client page's F2 panel (one query), and
+    `whatsapp_owed(ladder)`: its WhatsApp reminder is due and has not gone."""
+    return {
+        "no_reply_ladder": followups.open_ladder,
+        "whatsapp_owed": lambda ladder: followups.whatsapp_owed(ladder, now=clock.now()),
+    }
 
 
 @bp.route("/clients/<int:client_id>/followups/ladder")
@@ -39,14 +43,55 @@ def ladder_panel(client_id: int):
     )
 
 
+def _ladder_or_404(client: Client, ladder_id: int) -> NoReplyLadder:
+    ladder = db.session.get(NoReplyLadder, ladder_id)
+    if ladder is None or ladder.client_id != client.id:
+        abort(404)
+    return ladder
+
+
+def _panel(client: Client, *, status: int = 200):
+    """The panel after one of its buttons: itself again (HTMX; the timeline told when
+    something was done), or the client page."""
+    if not is_htmx():
+        return redirect(url_for("clients.show", client_id=client.id), 303)
+    response = fragment("followups/_client_ladder.html", client=client, status=status)
+    return with_trigger(response, TIMELINE_CHANGED) if status == 200 else response
+
+
+# What sending the due WhatsApp now did (services.followups.send_due_whatsapp), as the ACM
+# is told; anything else left the ladder as it was.
+WHATSAPP_NOW = {
+    "sent": ("WhatsApp reminder queued; its status shows on the timeline.", "success"),
+    "stopped": ("Not sent: the follow-up stopped ({reason}).", "info"),
+    "already sent": ("The WhatsApp reminder had gone already.", "info"),
+}
+
+
+@bp.route("/clients/<int:client_id>/followups/<int:ladder_id>/whatsapp", methods=["POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def send_whatsapp_now(client_id: int, ladder_id: int):
+    """F2: the ACM sends the WhatsApp reminder that is due and has not gone (its job is
+    late), as the job would: a reply logged since stops the ladder instead."""
+    client = client_or_404(client_id)
+    ladder = _ladder_or_404(client, ladder_id)
+    done = followups.send_due_whatsapp(ladder.id, actor=acting_user())
+    if done not in WHATSAPP_NOW:
+        db.session.rollback()
+        flash("Not sent: the WhatsApp reminder is not due yet.", "error")
+        return _panel(client, status=422)
+    db.session.commit()
+    text, category = WHATSAPP_NOW[done]
+    flash(text.format(reason=ladder.stop_reason or ""), category)
+    return _panel(client)
+
+
 @bp.route("/clients/<int:client_id>/followups/<int:ladder_id>/email", methods=["POST"])
 @allow(*CLIENT_REGISTRY_ROLES)
 def send_followup_email(client_id: int, ladder_id: int):
     """F2: the ACM sends the follow-up email the panel offers after an unanswered call."""
     client = client_or_404(client_id)
-    ladder = db.session.get(NoReplyLadder, ladder_id)
-    if ladder is None or ladder.client_id != client.id:
-        abort(404)
+    ladder = _ladder_or_404(client, ladder_id)
     try:
         followups.send_followup_email(ladder, actor=acting_user())
     except DomainError as error:
@@ -57,7 +102,4 @@ def send_followup_email(client_id: int, ladder_id: int):
         db.session.commit()
         flash("Follow-up email queued; its status shows on the timeline.", "success")
         status = 200
-    if not is_htmx():
-        return redirect(url_for("clients.show", client_id=client.id), 303)
-    response = fragment("followups/_client_ladder.html", client=client, status=status)
-    return with_trigger(response, TIMELINE_CHANGED) if status == 200 else response
+    return _panel(client, status=status)

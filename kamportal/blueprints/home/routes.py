@@ -1,7 +1,7 @@
 from flask import jsonify
 from sqlalchemy import text
 
-from kamportal.blueprints.day.routes import day_page
+from kamportal.blueprints.day.routes import DAY_ROLES, day_page
 from kamportal.blueprints.home import bp
 from kamportal.blueprints.renewals.finance_routes import discounts, finance_queue
 from kamportal.blueprints.web import acting_user, public, render, signed_in
@@ -12,14 +12,15 @@ from kamportal.models import Role
 @bp.route("/")
 @signed_in
 def index():
-    """The signed-in user's start page: for an ACM, their day (F1, F3, G5); for finance,
-    its queue (R5-R7, R10); for commercial, the discounts to decide (R9); for others, who
-    they are and where their work is.
+    """The signed-in user's start page: for an ACM, a leader or an admin, their day (F1,
+    F3, G5; a leader's escalations to decide, E3); for finance, its queue (R5-R7, R10);
+    for commercial, the discounts to decide (R9); for others, who they are and where their
+    work is.
 
-    The ACM's day is served here rather than redirected to /day/, so the address a
-    signed-in ACM lands on stays "/" (sign-in, `next=/` and bookmarks keep working)."""
+    The day is served here rather than redirected to /day/, so the address a signed-in
+    user lands on stays "/" (sign-in, `next=/` and bookmarks keep working)."""
     user = acting_user()
-    if user.has_role(Role.ACM):
+    if user.has_role(*DAY_ROLES):
         return day_page()
     if user.has_role(Role.FINANCE):
         return finance_queue()

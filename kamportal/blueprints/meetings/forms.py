@@ -1,6 +1,5 @@
 """Forms of the meetings pages (G2, F3)."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     SelectField,
@@ -12,6 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from kamportal.blueprints.forms import A_DAY, A_YEAR, DateWithin, Form
 from kamportal.blueprints.options import options
 from kamportal.models.meetings import MeetingType
 from kamportal.services.meetings import DURATIONS
@@ -22,10 +22,17 @@ class CheckboxesField(SelectMultipleField):
     option_widget = widgets.CheckboxInput()
 
 
-class MeetingTimeForm(FlaskForm):
+class MeetingTimeForm(Form):
     """When and how: the date and time are typed in the client's time zone."""
 
-    date = DateField("Date", validators=[DataRequired("Give the date.")])
+    # The client's today may be the typist's yesterday: the service refuses a past instant.
+    date = DateField(
+        "Date",
+        validators=[
+            DataRequired("Give the date."),
+            DateWithin(past=A_DAY, future=A_YEAR, message="A meeting within the next year."),
+        ],
+    )
     time = TimeField("Time", validators=[DataRequired("Give the time.")])
     duration_minutes = SelectField(
         "Duration",
@@ -50,18 +57,18 @@ class ScheduleForm(MeetingTimeForm):
     )
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     reason = TextAreaField(
         "Reason", validators=[DataRequired("Say why it is cancelled."), Length(max=1000)]
     )
 
 
-class HeldForm(FlaskForm):
+class HeldForm(Form):
     recording_link = URLField(
         "Recording link",
         validators=[DataRequired("A held meeting needs its recording link."), Length(max=500)],
     )
 
 
-class NoShowForm(FlaskForm):
+class NoShowForm(Form):
     """A button: the CSRF token only."""

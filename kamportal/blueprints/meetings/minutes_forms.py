@@ -1,10 +1,8 @@
 """The minutes form (G5, O3): agreed points, a fixed number of action-item rows, recipients."""
 
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     FieldList,
-    Form,
     FormField,
     SelectField,
     SelectMultipleField,
@@ -14,6 +12,7 @@ from wtforms import (
 from wtforms.validators import Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from kamportal.blueprints.forms import A_YEAR, NONE, DateWithin, Form, Subform
 from kamportal.blueprints.options import options
 from kamportal.models.meetings import ActionOwner
 
@@ -21,7 +20,7 @@ from kamportal.models.meetings import ActionOwner
 ACTION_ITEM_ROWS = 5
 
 
-class ActionItemForm(Form):
+class ActionItemForm(Subform):
     """One row; a subform, so no CSRF token of its own."""
 
     description = StringField("Action", validators=[Optional(), Length(max=500)])
@@ -30,10 +29,18 @@ class ActionItemForm(Form):
         "Owner", choices=options((o.value, o.label) for o in ActionOwner), validate_choice=False
     )
     owner_team = StringField("Team (if another team)", validators=[Optional(), Length(max=120)])
-    due_on = DateField("Due on", validators=[Optional()])
+    due_on = DateField(
+        "Due on",
+        validators=[
+            Optional(),
+            DateWithin(
+                past=NONE, future=2 * A_YEAR, message="Due today or later, within two years."
+            ),
+        ],
+    )
 
 
-class MinutesForm(FlaskForm):
+class MinutesForm(Form):
     agreed_points = TextAreaField(
         "Agreed points (one a line)", validators=[Optional(), Length(max=5000)]
     )

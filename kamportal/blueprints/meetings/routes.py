@@ -32,7 +32,7 @@ from kamportal.blueprints.web import (
 from kamportal.errors import DomainError, ValidationError
 from kamportal.extensions import db
 from kamportal.models import Client, Contact, Meeting, User
-from kamportal.services import access, clock, meetings
+from kamportal.services import access, clock, meetings, validation
 
 # --- Meetings (G2, F3) -------------------------------------------------------------------
 # Scheduled from the client page; date and time typed in the client's zone, shown in the
@@ -76,8 +76,14 @@ def _time_form(form_class: type[MeetingTimeForm], client: Client, prefix: str, *
     return prefixed(form, prefix)
 
 
-def _starts_at(form: MeetingTimeForm, client: Client):
-    return meetings.starts_at_from_local(form.date.data, form.time.data, client.timezone)
+def _starts_at(form: MeetingTimeForm, client: Client, meeting: Meeting | None = None):
+    """The instant typed in the client's zone; the meeting's own time keeps its instant."""
+    return meetings.starts_at_from_local(
+        form.date.data,
+        form.time.data,
+        client.timezone,
+        current=meeting.starts_at if meeting is not None else None,
+    )
 
 
 def _attendees(form: MeetingTimeForm, client: Client) -> list[Contact]:
@@ -153,21 +159,32 @@ def preview(client_id: int):
     prefix = request.args.get("for", "new-meeting")
     if not _PREFIX.fullmatch(prefix):
         abort(400)
+    # The meeting being edited, when it is this client's: its own time keeps its instant.
+    meeting_id = validation.query_number(request.args.get("meeting"), default=None)
+    meeting = db.session.get(Meeting, meeting_id) if meeting_id else None
+    if meeting is not None and meeting.client_id != client.id:
+        meeting = None
     return fragment(
         "meetings/_time_preview.html",
         client=client,
-        preview=_preview(client, prefix, request.args.get("date"), request.args.get("time")),
+        preview=_preview(
+            client, prefix, request.args.get("date"), request.args.get("time"), meeting
+        ),
     )
 
 
-def _form_preview(form: MeetingTimeForm, client: Client, prefix: str) -> dict:
+def _form_preview(
+    form: MeetingTimeForm, client: Client, prefix: str, meeting: Meeting | None = None
+) -> dict:
     day, at = form.date.data, form.time.data
     return _preview(
-        client, prefix, day.isoformat() if day else None, at.isoformat() if at else None
+        client, prefix, day.isoformat() if day else None, at.isoformat() if at else None, meeting
     )
 
 
-def _preview(client: Client, prefix: str, day: str | None, at: str | None) -> dict:
+def _preview(
+    client: Client, prefix: str, day: str | None, at: str | None, meeting: Meeting | None = None
+) -> dict:
     """What the time preview shows: the instant of `day` `at` in the client's zone."""
     context = {
         "client": client,
@@ -177,7 +194,10 @@ def _preview(client: Client, prefix: str, day: str | None, at: str | None) -> di
     }
     try:
         starts_at = meetings.starts_at_from_local(
-            date.fromisoformat(day or ""), time.fromisoformat(at or ""), client.timezone
+            date.fromisoformat(day or ""),
+            time.fromisoformat(at or ""),
+            client.timezone,
+            current=meeting.starts_at if meeting is not None else None,
         )
     except ValueError:
         return {**context, "starts_at": None, "problem": None}
@@ -212,7 +232,7 @@ def reschedule(meeting_id: int):
             meetings.reschedule_meeting(
                 meeting,
                 actor=acting_user(),
-                starts_at=_starts_at(form, client),
+                starts_at=_starts_at(form, client, meeting),
                 duration_minutes=form.duration_minutes.data,
                 zoom_link=form.zoom_link.data,
                 agenda=form.agenda.data or "",
@@ -232,7 +252,7 @@ def reschedule(meeting_id: int):
         client=client,
         meeting=meeting,
         prefix=prefix,
-        preview=_form_preview(form, client, prefix),
+        preview=_form_preview(form, client, prefix, meeting),
     )
 
 

@@ -1,11 +1,12 @@
 """Forms of the onboarding pages that are not the KYC questionnaire's or the launch's."""
 
-from flask_wtf import FlaskForm
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
+from kamportal.blueprints.forms import Form
 
-class WelcomeForm(FlaskForm):
+
+class WelcomeForm(Form):
     """O2: the welcome email as the ACM reviewed it (the subject is the rule's)."""
 
     body = TextAreaField(

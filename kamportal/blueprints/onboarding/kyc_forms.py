@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import Field, RadioField, StringField, SubmitField, TextAreaField
 
+from kamportal.blueprints.forms import Form
 from kamportal.blueprints.options import options
 from kamportal.services.kyc_questions import (
     CHOICE,
@@ -21,7 +21,7 @@ from kamportal.services.kyc_questions import (
 )
 
 
-class _KycFormBase(FlaskForm):
+class _KycFormBase(Form):
     # Two buttons: save and come back later, or submit (every required answer given).
     save = SubmitField("Save and continue later")
     send = SubmitField("Submit")
@@ -35,7 +35,7 @@ class _KycFormBase(FlaskForm):
         return {key: self[key].data for key in QUESTIONS}
 
 
-class LinkForm(FlaskForm):
+class LinkForm(Form):
     """Send or revoke the client's link: a button (the CSRF token only)."""
 
 

@@ -2,10 +2,10 @@
 launch itself and a leader's override (L5), and the contract's limits (L2). Numbers are
 typed as text: the services read them and say what is wrong."""
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from kamportal.blueprints.forms import Form
 from kamportal.blueprints.options import options
 from kamportal.models import UsageKind
 from kamportal.services.contract_limits import LIMITS, MAX_QUANTITY
@@ -20,13 +20,13 @@ def _quantity(label: str, message: str) -> StringField:
     )
 
 
-class TickForm(FlaskForm):
+class TickForm(Form):
     """Tick (`done` sent) or untick (`done` absent) one checklist item."""
 
     done = BooleanField("Done")
 
 
-class ItemDetailsForm(FlaskForm):
+class ItemDetailsForm(Form):
     """A checklist item's note and its evidence links, one per line (L1)."""
 
     note = TextAreaField(
@@ -42,24 +42,25 @@ class ItemDetailsForm(FlaskForm):
     )
 
 
-class LaunchForm(FlaskForm):
+class LaunchForm(Form):
     """L5: mark the store launched (a button)."""
 
 
-class OverrideForm(FlaskForm):
-    """L5: the team leader launches before the UAT is complete, saying why."""
+class OverrideForm(Form):
+    """L5: the team leader launches before the launch checklists are complete, saying
+    why."""
 
     override_reason = TextAreaField(
         "Why launch now",
         validators=[
-            DataRequired("Say why the store launches before its UAT is complete."),
+            DataRequired("Say why the store launches before its launch checklists are complete."),
             Length(max=2000),
         ],
         description="Recorded on the timeline and in the audit log.",
     )
 
 
-class UsageForm(FlaskForm):
+class UsageForm(Form):
     """L2: what the launch delivered."""
 
     kind = SelectField(
@@ -71,7 +72,7 @@ class UsageForm(FlaskForm):
     note = StringField("Note", validators=[Optional(), Length(max=300)])
 
 
-class ExceptionForm(FlaskForm):
+class ExceptionForm(Form):
     """L2: an exception agreed with the client, on one limit."""
 
     limit = SelectField(

@@ -2,10 +2,10 @@
 (L5) and the contract's limits (L2).
 
 Each checklist item ticks and unticks in place; its note and evidence open in place. The
-launch panel marks the store live once its UAT is complete, or on the team leader's
-override with a reason. The limits panel records what was delivered and, for the team
-leader, an agreed exception. Without JavaScript every form posts and comes back to the
-page, at what changed.
+launch panel marks the store live once its LMS steps, pre-launch checks and UAT are
+complete, or on the team leader's override with a reason. The limits panel records what
+was delivered and, for the team leader, an agreed exception. Without JavaScript every
+form posts and comes back to the page, at what changed.
 
 Object access: whoever may see the client (404 otherwise). An exception to the contract:
 the client's team leader or an admin (403 for the client's ACM). The override: the same
@@ -48,12 +48,14 @@ from kamportal.extensions import db
 from kamportal.models import ChecklistItem, Client, UsageKind
 from kamportal.services import access, contract_limits, onboarding
 from kamportal.services.access import CLIENT_REGISTRY_ROLES
-from kamportal.services.launch_checklists import UAT, definition_of
+from kamportal.services.launch_checklists import LAUNCH_GATE, definition_of
 
 TIMELINE_CHANGED = "timeline-changed"
 LAUNCH_PAGE = "onboarding/launch.html"
 LAUNCH_PANEL = "onboarding/_launch_panel.html"
 LIMITS_PANEL = "onboarding/_limits_panel.html"
+# The checklists whose items hold the launch: ticking one refreshes the launch panel.
+GATE_KEYS = frozenset(d.key for d in LAUNCH_GATE)
 
 
 # --- What the panels show, wherever they are rendered ------------------------------------
@@ -61,10 +63,11 @@ LIMITS_PANEL = "onboarding/_limits_panel.html"
 
 @bp.app_template_global()
 def launch_panel_of(client: Client) -> dict[str, Any]:
-    """The launch panel (L5): the UAT items still open, whether the viewer may override,
-    and empty forms (a refused one is passed in its place)."""
+    """The launch panel (L5): the checklists the launch still waits for with their open
+    items (L1, L4, L5), whether the viewer may override, and empty forms (a refused one is
+    passed in its place)."""
     return {
-        "missing": onboarding.uat_missing(client),
+        "open": onboarding.launch_open(client),
         "can_override": access.can_reassign_client(current_user, client),
         "launch_form": prefixed(LaunchForm(formdata=None), "launch"),
         "override_form": prefixed(OverrideForm(formdata=None), "override"),
@@ -112,7 +115,7 @@ def launch(client_id: int):
     """The launch page: the five checklists, the launch panel and the contract limits."""
     client = client_or_404(client_id)
     # A client in launch gets the items it lacks (one onboarded before the portal had
-    # checklists, an item added to the data since): the UAT gate counts every item.
+    # checklists, an item added to the data since): the launch gate counts every item.
     if client.in_launch and onboarding.instantiate_checklists(client):
         db.session.commit()
     return render(LAUNCH_PAGE, client=client, checklists=onboarding.checklists_of(client))
@@ -144,8 +147,8 @@ def item(client_id: int, checklist: str, item_key: str):
 @allow(*CLIENT_REGISTRY_ROLES)
 def tick_item(client_id: int, checklist: str, item_key: str):
     """Tick (`done` sent) or untick an item. HTMX: the row again, the checklist's
-    progress and the lifecycle out of band; a UAT item or a launch that started (the
-    first LMS step, L1) refreshes the launch panel too."""
+    progress and the lifecycle out of band; an item the launch waits for (LMS, pre-launch,
+    UAT) or a launch that started (the first LMS step, L1) refreshes the launch panel too."""
     client = client_or_404(client_id)
     if definition_of(checklist, item_key) is None:
         abort(404)
@@ -173,7 +176,7 @@ def tick_item(client_id: int, checklist: str, item_key: str):
         return redirect(_page_url(client, anchor), 303)
     [view] = onboarding.checklists_of(client, only=checklist)
     oob = ["onboarding/_checklist_progress.html", "onboarding/_launch_lifecycle.html"]
-    if checklist == UAT.key or client.status != status_before:
+    if checklist in GATE_KEYS or client.status != status_before:
         oob.append(LAUNCH_PANEL)
     response = fragment(
         "onboarding/_checklist_item.html", *oob, client=client, item=saved.result, view=view
@@ -225,9 +228,9 @@ def item_details(client_id: int, checklist: str, item_key: str):
 @bp.route("/clients/<int:client_id>/launch/go-live", methods=["POST"])
 @allow(*CLIENT_REGISTRY_ROLES)
 def go_live(client_id: int):
-    """L5: mark the store launched once its UAT is complete; with `override_reason`, the
-    team leader's override before that. A refusal: the panel with it (422), nothing
-    changed."""
+    """L5: mark the store launched once its launch checklists are complete (L1, L4, L5);
+    with `override_reason`, the team leader's override before that. A refusal: the panel
+    with it (422), nothing changed."""
     client = client_or_404(client_id)
     overriding = "override_reason" in request.form
     form: FlaskForm = (

@@ -1,12 +1,12 @@
-"""Forms of finance's queue (R5, R6) and commercial's discount queue (R9).
+"""Forms of finance's queue (R5-R7) and commercial's discount queue (R9).
 
 Amounts are plain text fields: the services read them as Decimal at the currency's minor
 unit and say clearly what is wrong (a float, too many decimals, nothing)."""
 
-from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, Length, Optional
+from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.validators import AnyOf, DataRequired, Length, Optional
 
+from kamportal.blueprints.forms import Form
 from kamportal.blueprints.options import options
 from kamportal.models import PaymentMethod
 
@@ -15,14 +15,30 @@ AGREED_CHANNELS = (PaymentMethod.ONLINE, PaymentMethod.WIRE, PaymentMethod.PREMI
 DECISIONS = ("approve", "reject")
 
 
-class PremisesPaymentForm(FlaskForm):
+class ConfirmWireForm(Form):
+    """R7: what finance saw arrive, and the day: they count, whatever was reported."""
+
+    received_amount = StringField("Amount received", validators=[Length(max=30)])
+    received_on = DateField("Received on", validators=[DataRequired("Give the day it arrived.")])
+
+
+class RejectWireForm(Form):
+    """R7: no such transfer arrived (or not as reported): why, for the account manager."""
+
+    reason = TextAreaField(
+        "Why",
+        validators=[DataRequired("Say what finance found, or did not."), Length(max=1000)],
+    )
+
+
+class PremisesPaymentForm(Form):
     """R6: what the client paid at the premises and the receipt handed over."""
 
     amount = StringField("Amount received")
     receipt_number = StringField("Receipt number", validators=[Length(max=60)])
 
 
-class ResolveIssueForm(FlaskForm):
+class ResolveIssueForm(Form):
     """R5: the payment channel agreed with the client, and a note."""
 
     # Unchecked here: the service names the channel to choose.
@@ -36,7 +52,7 @@ class ResolveIssueForm(FlaskForm):
     note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
 
 
-class DiscountDecisionForm(FlaskForm):
+class DiscountDecisionForm(Form):
     """R9: approve in one click, or reject with a note (the button sends `decision`)."""
 
     decision = StringField(

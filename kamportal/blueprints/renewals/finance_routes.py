@@ -14,6 +14,7 @@ renewals, narrowed by the service to the clients each may see.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -22,8 +23,10 @@ from flask_wtf import FlaskForm
 
 from kamportal.blueprints.renewals import bp
 from kamportal.blueprints.renewals.finance_forms import (
+    ConfirmWireForm,
     DiscountDecisionForm,
     PremisesPaymentForm,
+    RejectWireForm,
     ResolveIssueForm,
 )
 from kamportal.blueprints.web import (
@@ -82,7 +85,7 @@ def _queue_context(refused: tuple[str, Any, FlaskForm] | None = None) -> dict[st
         rows = premises if section == "premises" else issues
         if record not in rows:
             rows.insert(0, record)
-    due = renewals.amounts_due(premises + queue.installments)
+    due = renewals.amounts_due(premises + queue.installments + [w.invoice for w in queue.wires])
     forms = {
         "premises": {i.id: _premises_form(i, due[i.id]) for i in premises},
         "issue": {i.id: _issue_form(i) for i in issues},
@@ -98,6 +101,7 @@ def _queue_context(refused: tuple[str, Any, FlaskForm] | None = None) -> dict[st
         "issues": issues,
         "installments": queue.installments,
         "due": due,
+        "reject_forms": {w.id: _reject_form(w) for w in queue.wires},
         "premises_forms": forms["premises"],
         "issue_forms": forms["issue"],
     }
@@ -152,17 +156,96 @@ def _settled(invoice: Invoice) -> str:
     return f"invoice {invoice.label} still owes {due}."
 
 
-@bp.route("/finance/payments/<int:payment_id>/confirm", methods=["POST"])
+def _confirm_form(payment: Payment, owed: Decimal) -> ConfirmWireForm:
+    # Usually what arrived is what was reported: filled in, finance corrects it.
+    received = min(payment.reported_money.amount, owed)
+    form = ConfirmWireForm(
+        formdata=None, received_amount=str(received) if received > 0 else "", received_on=_today()
+    )
+    return prefixed(form, f"wire-{payment.id}")
+
+
+def _reject_form(payment: Payment) -> RejectWireForm:
+    return prefixed(RejectWireForm(formdata=None), f"wire-reject-{payment.id}")
+
+
+def _today() -> date:
+    """Finance's today, in their zone."""
+    return clock.in_zone(clock.now(), acting_user().timezone).date()
+
+
+def _wire_context(payment: Payment, **forms: Any) -> dict[str, Any]:
+    """One wire transfer's row: what it reported beside what its invoice owes, with the
+    step that confirms it (`confirm_form`) open or not, and the rejection form."""
+    return _row_context(
+        payment=payment,
+        due=renewals.amounts_due([payment.invoice]),
+        confirm_form=forms.get("confirm_form"),
+        reject_form=forms.get("reject_form") or _reject_form(payment),
+    )
+
+
+def _wire_refused(payment: Payment, **forms: Any) -> Response:
+    """A refused confirmation or rejection: the row with the form's errors (HTMX), or the
+    confirmation page; 422 either way, nothing saved."""
+    template = "finance/_wire_row.html" if is_htmx() else "finance/wire_confirm.html"
+    return form_invalid(template, **_wire_context(payment, **forms))
+
+
+def _wire_done(payment: Payment, message: str) -> Response:
+    flash(message, "success")
+    if not is_htmx():
+        return redirect(url_for("renewals.finance_queue"), 303)
+    return fragment("finance/_wire_row.html", **_wire_context(payment))
+
+
+@bp.route("/finance/payments/<int:payment_id>/confirm", methods=["GET", "POST"])
 @allow(*FINANCE_ROLES)
 def confirm_payment(payment_id: int):
-    """R7: finance saw the wire transfer arrive; the invoice is paid once covered."""
+    """R7: finance saw the wire transfer arrive. A step that shows what was reported beside
+    what the invoice owes, and records the amount and day received; the invoice is paid
+    once covered."""
     payment = db.get_or_404(Payment, payment_id)
     invoice = payment.invoice
-    return _one_click(
-        lambda: renewals.confirm_payment(payment, actor=acting_user()),
-        message=lambda: f"Wire transfer of {payment.money} confirmed; {_settled(invoice)}",
-        template="finance/_wire_row.html",
-        row=lambda: {"payment": payment, "due": renewals.amounts_due([invoice])},
+    if request.method == "GET":
+        form = _confirm_form(payment, renewals.amounts_due([invoice])[invoice.id])
+        return render(
+            "finance/wire_confirm.html",
+            "finance/_wire_row.html",
+            **_wire_context(payment, confirm_form=form),
+        )
+    form = prefixed(ConfirmWireForm(), f"wire-{payment.id}")
+    confirmed = submit(
+        form,
+        lambda: renewals.confirm_payment(
+            payment,
+            actor=acting_user(),
+            received_amount=form.received_amount.data,
+            received_on=form.received_on.data,
+        ),
+    )
+    if confirmed is None:
+        return _wire_refused(payment, confirm_form=form)
+    return _wire_done(payment, f"Wire transfer of {payment.money} confirmed; {_settled(invoice)}")
+
+
+@bp.route("/finance/payments/<int:payment_id>/reject", methods=["POST"])
+@allow(*FINANCE_ROLES)
+def reject_payment(payment_id: int):
+    """R7: no such transfer arrived: the report is rejected with the reason, and the
+    account manager is told."""
+    payment = db.get_or_404(Payment, payment_id)
+    form = prefixed(RejectWireForm(), f"wire-reject-{payment.id}")
+    rejected = submit(
+        form,
+        lambda: renewals.reject_wire_report(payment, actor=acting_user(), reason=form.reason.data),
+    )
+    if rejected is None:
+        return _wire_refused(payment, reject_form=form)
+    return _wire_done(
+        payment,
+        f"Wire transfer of {payment.money} on invoice {payment.invoice.label} rejected; "
+        "the account manager is told.",
     )
 
 

@@ -2,9 +2,10 @@
 as text: the services read them as Decimal at the currency's minor unit and say what is
 wrong."""
 
-from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from kamportal.blueprints.forms import A_YEAR, NONE, DateWithin, Form
 
 
 def _amount(label: str, *, required: bool = True, description: str = "") -> StringField:
@@ -12,22 +13,28 @@ def _amount(label: str, *, required: bool = True, description: str = "") -> Stri
     return StringField(label, validators=[*validators, Length(max=20)], description=description)
 
 
-class NoticeForm(FlaskForm):
+class NoticeForm(Form):
     """R2: the renewal notice (a button)."""
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """R2: what the client confirmed."""
 
     agreed_on = DateField("Renewal date", validators=[DataRequired("Give the date.")])
     amount = _amount("Recurring amount", description="As the client confirmed it.")
 
 
-class InvoiceForm(FlaskForm):
+class InvoiceForm(Form):
     """R3, R8, R9: the renewal, customization fees on the same invoice, an approved
     discount."""
 
-    due_on = DateField("Due date", validators=[DataRequired("Give the due date.")])
+    due_on = DateField(
+        "Due date",
+        validators=[
+            DataRequired("Give the due date."),
+            DateWithin(past=NONE, future=A_YEAR, message="A due date from today to a year on."),
+        ],
+    )
     fee_1 = StringField("Customization fee", validators=[Optional(), Length(max=300)])
     fee_1_amount = _amount("Its amount", required=False)
     fee_2 = StringField("Another customization fee", validators=[Optional(), Length(max=300)])
@@ -48,11 +55,11 @@ class InvoiceForm(FlaskForm):
         return [(d, a) for d, a in rows if d.strip() or a.strip()]
 
 
-class LostForm(FlaskForm):
+class LostForm(Form):
     reason = TextAreaField("Why", validators=[DataRequired("Say why."), Length(max=1000)])
 
 
-class WireForm(FlaskForm):
+class WireForm(Form):
     """R7: the client says it sent a wire transfer."""
 
     amount = _amount("Amount sent")
@@ -64,7 +71,7 @@ class WireForm(FlaskForm):
     note = TextAreaField("Note", validators=[Optional(), Length(max=1000)])
 
 
-class PaymentIssueForm(FlaskForm):
+class PaymentIssueForm(Form):
     """R5: a payment issue handed to finance."""
 
     note = TextAreaField(
@@ -72,7 +79,7 @@ class PaymentIssueForm(FlaskForm):
     )
 
 
-class InstallmentsForm(FlaskForm):
+class InstallmentsForm(Form):
     """R10: the plan: how many, the first due date, and the days between them."""
 
     count = IntegerField(
@@ -80,7 +87,13 @@ class InstallmentsForm(FlaskForm):
         validators=[InputRequired("How many?"), NumberRange(2, 12, "From 2 to 12.")],
         default=3,
     )
-    first_due_on = DateField("First due date", validators=[DataRequired("Give the date.")])
+    first_due_on = DateField(
+        "First due date",
+        validators=[
+            DataRequired("Give the date."),
+            DateWithin(past=NONE, future=A_YEAR, message="A due date from today to a year on."),
+        ],
+    )
     every_days = IntegerField(
         "Days between them",
         validators=[InputRequired("Give the days."), NumberRange(1, 366, "From 1 to 366 days.")],
@@ -88,7 +101,7 @@ class InstallmentsForm(FlaskForm):
     )
 
 
-class DiscountForm(FlaskForm):
+class DiscountForm(Form):
     """R9: a discount asked of commercial."""
 
     description = StringField(

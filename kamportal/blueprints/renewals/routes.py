@@ -236,14 +236,16 @@ def report_wire(invoice_id: int):
     invoice = _invoice_or_404(invoice_id)
     form = WireForm()
     if not form.is_submitted():
-        form.amount.data = str(invoice.money.amount)
+        room = renewals.wire_room(invoice)
+        form.amount.data = str(room) if room > 0 else ""
     return _panel_action(
         invoice.client,
         form,
         name=f"wire-{invoice.id}",
         title=f"Wire transfer for invoice {invoice.label}",
         submit="Report the wire transfer",
-        hint="Finance confirms it when it arrives; it is flagged if not within 4 days (R7).",
+        hint="Finance confirms it when it arrives; it is flagged if not within 4 days (R7). "
+        "The client is told by email that confirmation can take up to 4 days.",
         save=lambda: renewals.report_wire_transfer(
             invoice,
             actor=acting_user(),
@@ -251,7 +253,8 @@ def report_wire(invoice_id: int):
             reference=form.reference.data or "",
             note=form.note.data or "",
         ),
-        message="Wire transfer reported to finance.",
+        message="Wire transfer reported to finance; the client is told it can take up to 4 "
+        "days to confirm.",
     )
 
 

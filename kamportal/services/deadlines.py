@@ -1,0 +1,183 @@
+"""Deadlines counted in business hours, recounted when their calendar changes (Time).
+
+O2's welcome email, E2's next step of the escalation ladder and F2's WhatsApp reminder are
+stored as instants counted on a business calendar: the team's week, hours and zone (and
+its waits, for E2 and F2), its country's public holidays and the days an admin adds or
+moves for that country. When that calendar changes, each deadline still pending is
+counted again from where it started, on the calendar as it is now (one recount, for a
+team, a country or some clients); the job of a step that moved is enqueued again under
+its deterministic id, which replaces the old one, and the move lands on the client's
+timeline and in the audit log. The services that change a calendar call it after the
+change is flushed: calendar.set_calendar_day / remove_calendar_day,
+accounts.update_team / update_user, clients.reassign_client / update_client.
+
+The step jobs check their due time against the calendar again when they wake
+(`escalations.run_due_step`, `followups.send_due_whatsapp`), so a job scheduled before a
+change never runs early, even if a recount was missed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from kamportal.extensions import db
+from kamportal.models import Client, LadderStep, Team, TimelineKind, User
+from kamportal.services import calendar, escalations, followups, onboarding, timeline
+
+log = logging.getLogger(__name__)
+
+_WELCOME = "Welcome email (O2)"
+_F2 = "WhatsApp reminder after the unanswered call (F2)"
+_STEP_NAMES = {LadderStep.WHATSAPP: "WhatsApp", LadderStep.LEADER: "leader"}
+
+# The team settings a pending deadline is counted with: its calendar, and the waits.
+TEAM_CALENDAR_FIELDS = (
+    "country",
+    "timezone",
+    "working_days",
+    "workday_starts",
+    "workday_ends",
+    "no_reply_whatsapp_after_hours",
+    "escalation_whatsapp_after_hours",
+    "escalation_leader_after_hours",
+)
+
+
+@dataclass(frozen=True)
+class Moved:
+    """One pending deadline the recount moved: what (`welcome`, `escalation`, `whatsapp`),
+    the row's id, its due time before and after, and how the timeline names it."""
+
+    what: str
+    record_id: int
+    client: Client
+    before: datetime
+    after: datetime
+    label: str
+
+    def audit_line(self) -> dict[str, Any]:
+        return {
+            "what": self.what,
+            "id": self.record_id,
+            "client_id": self.client.id,
+            "from": self.before,
+            "to": self.after,
+        }
+
+
+def recount_for_team(team: Team, *, actor: User | None, reason: str) -> list[Moved]:
+    """The team's week, hours, zone, country or waits changed: recount its clients'."""
+    return _recount(
+        lambda client, business: client.acm is not None and client.acm.team_id == team.id,
+        actor=actor,
+        reason=reason,
+        subject=team,
+    )
+
+
+def recount_for_country(
+    country: str, *, actor: User | None, reason: str, subject: Any
+) -> list[Moved]:
+    """A day of `country` was made a holiday or a working day, or given back to the public
+    calendar: recount every deadline counted on that country's holidays."""
+    return _recount(
+        lambda client, business: business.country == country,
+        actor=actor,
+        reason=reason,
+        subject=subject,
+    )
+
+
+def recount_for_clients(
+    clients: Iterable[Client], *, actor: User | None, reason: str, subject: Any
+) -> list[Moved]:
+    """These clients are counted on another calendar now (another team, or their own zone
+    and country without one): recount theirs."""
+    ids = {client.id for client in clients}
+    if not ids:
+        return []
+    return _recount(
+        lambda client, business: client.id in ids, actor=actor, reason=reason, subject=subject
+    )
+
+
+def _recount(
+    applies: Callable[[Client, calendar.BusinessCalendar], bool],
+    *,
+    actor: User | None,
+    reason: str,
+    subject: Any,
+) -> list[Moved]:
+    """Count again every pending deadline whose client `applies`; record what moved.
+    Flushes; the caller commits, which enqueues the moved steps' jobs."""
+    calendar_of = calendar.CalendarCache()
+    moved: list[Moved] = []
+
+    for welcome in onboarding.welcomes_owed():
+        business = calendar_of(welcome.client)
+        if applies(welcome.client, business):
+            due = onboarding.welcome_due_at(welcome.subscribed_at, business)
+            if due != welcome.due_at:
+                moved.append(
+                    Moved("welcome", welcome.id, welcome.client, welcome.due_at, due, _WELCOME)
+                )
+                welcome.due_at = due
+
+    for escalation in escalations.waiting_on_timed_step():
+        business = calendar_of(escalation.client)
+        if applies(escalation.client, business):
+            due = escalations.step_due_at(escalation, business)
+            if due != escalation.step_due_at:
+                before = escalation.step_due_at
+                label = (
+                    f"Escalation #{escalation.id}: the "
+                    f"{_STEP_NAMES[escalation.step.following]} step (E2)"
+                )
+                moved.append(
+                    Moved("escalation", escalation.id, escalation.client, before, due, label)
+                )
+                escalations.move_step(escalation, due)
+
+    for ladder in followups.waiting_ladders():
+        business = calendar_of(ladder.client)
+        if applies(ladder.client, business):
+            due = followups.whatsapp_due_at(ladder, business)
+            if due != ladder.whatsapp_due_at:
+                moved.append(
+                    Moved("whatsapp", ladder.id, ladder.client, ladder.whatsapp_due_at, due, _F2)
+                )
+                followups.move_whatsapp(ladder, due)
+
+    for item in moved:
+        timeline.record(
+            item.client,
+            TimelineKind.DEADLINE_RECOUNTED,
+            actor=actor,
+            summary=(
+                f"{item.label} now due ",
+                item.after,
+                " instead of ",
+                item.before,
+                f": {reason}",
+            ),
+            detail={
+                "deadline": item.what,
+                "id": item.record_id,
+                "from": item.before,
+                "to": item.after,
+            },
+        )
+    if moved:
+        timeline.audit(
+            actor,
+            "deadlines.recount",
+            subject,
+            after={"reason": reason, "moved": [item.audit_line() for item in moved]},
+        )
+        db.session.flush()
+        log.info("%s: %d pending deadline(s) recounted", reason, len(moved))
+    return moved

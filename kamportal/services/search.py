@@ -1,0 +1,23 @@
+"""Searching lists by what the user typed: every LIKE in the portal goes through here, so
+that `%`, `_` and `\\` in a search match themselves, never "anything"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement
+from sqlalchemy.orm import InstrumentedAttribute
+
+# The escape character of every LIKE pattern built here.
+ESCAPE = "\\"
+
+
+def literal_pattern(text: str) -> str:
+    """`text` for a LIKE pattern, matching itself: the escape character and LIKE's
+    wildcards (`%` any run, `_` any one character) are escaped."""
+    return text.replace(ESCAPE, ESCAPE * 2).replace("%", ESCAPE + "%").replace("_", ESCAPE + "_")
+
+
+def contains(column: InstrumentedAttribute[Any], text: str) -> ColumnElement[bool]:
+    """`column` contains `text`, case-insensitively, every character taken literally."""
+    return column.ilike(f"%{literal_pattern(text)}%", escape=ESCAPE)
