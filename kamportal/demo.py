@@ -50,6 +50,7 @@ from kamportal.models import (
     ContactChannel,
     DeliveryStatus,
     Escalation,
+    EscalationStatus,
     EscalationTrigger,
     Invoice,
     InvoiceStatus,
@@ -62,6 +63,7 @@ from kamportal.models import (
     Minutes,
     MinutesStatus,
     Money,
+    NoReplyLadder,
     OutboxMessage,
     Payment,
     PaymentIssue,
@@ -517,7 +519,54 @@ def seed_demo(
         db.session.flush()
         _seed_launch_stories(seed, now, people, report)
         db.session.flush()
+        _seed_unanswered_calls(now, people, report)
+        db.session.flush()
     return report
+
+
+# F2: this morning's unanswered call, so each ACM's day shows the follow-up it owes.
+UNANSWERED_CALL_AGO = timedelta(hours=2)
+
+
+def _seed_unanswered_calls(now: datetime, people: _People, report: SeedReport) -> None:
+    """F2: an unanswered call two hours ago on a live client of each ACM that has none
+    under way, replayed through the service: the follow-up email is owed on the day (or
+    went, where the team sends it at once), the WhatsApp after the team's wait. An ACM
+    with a no-reply ladder already gets none, so running again adds nothing."""
+    with _replaying_the_past() as added:
+        clock.freeze(now - UNANSWERED_CALL_AGO)
+        for spec in TEAMS:
+            for acm in people.acms(spec.name):
+                under_way = select(NoReplyLadder.id).join(
+                    Client, Client.id == NoReplyLadder.client_id
+                )
+                if db.session.scalar(under_way.where(Client.acm_id == acm.id).limit(1)):
+                    continue
+                escalated = Client.id.in_(
+                    select(Escalation.client_id).where(
+                        Escalation.status == EscalationStatus.OPEN.value
+                    )
+                )
+                client = next(
+                    (
+                        c
+                        for c in _acm_clients(acm, (LifecycleStatus.LIVE,), without=escalated)
+                        if c.reachable_contact("email") is not None
+                    ),
+                    None,
+                )
+                if client is None:
+                    continue
+                clients_service.log_call(
+                    client,
+                    actor=acm,
+                    contact=client.reachable_contact("email"),
+                    outcome=CallOutcome.NO_ANSWER,
+                    notes="Rang twice at the number on file, no answer.",
+                )
+        db.session.flush()
+        _delivered([row for row in added if isinstance(row, OutboxMessage)])
+    report.events += sum(isinstance(row, TimelineEvent) for row in added)
 
 
 @dataclass

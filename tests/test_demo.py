@@ -1261,3 +1261,32 @@ def test_the_demo_is_the_same_for_a_seed(db, frozen_clock):
     demo.seed_demo(clients=CLIENTS)
     db.session.commit()
     assert fingerprint(db) == first
+
+
+def test_each_acm_has_an_unanswered_call_to_follow_up_on_their_day_F2(db, portfolio):
+    """This morning's unanswered call, through the service: where the team leaves the
+    follow-up email to a button, it is owed on the ACM's day; where the team sends it at
+    once, it went, and the WhatsApp waits for the team's hours."""
+    from kamportal.models import NoReplyLadder
+    from kamportal.services import day
+
+    now = clock.now()
+    acms = [u for u in db.session.scalars(select(User)) if u.has_role(Role.ACM)]
+    for acm in acms:
+        ladders = list(
+            db.session.scalars(
+                select(NoReplyLadder)
+                .join(Client, Client.id == NoReplyLadder.client_id)
+                .where(Client.acm_id == acm.id)
+            )
+        )
+        assert len(ladders) == 1, acm.email
+        [ladder] = ladders
+        assert ladder.started_at == now - demo.UNANSWERED_CALL_AGO
+        owed = day.no_reply_followups(acm, now=now).items
+        if acm.team.followup_email_auto:
+            assert ladder.email_message_id is not None and ladder.whatsapp_due_at > now
+        else:
+            assert [item.client for item in owed] == [ladder.client]
+            assert owed[0].title == "Call not answered: send the follow-up email"
+    assert demo.seed_demo(clients=PORTFOLIO).nothing_added

@@ -58,7 +58,10 @@ def reconcile_confirmations() -> int:
             if status in {JobStatus.QUEUED, JobStatus.STARTED}:
                 continue
             queue.enqueue(meetings.CONFIRM_JOB, meeting.id, meeting.sequence, job_id=job_id)
-        log.info("meeting %s: confirmation %s enqueued again", meeting.id, job_id)
+        log.debug("meeting %s: confirmation %s enqueued again", meeting.id, job_id)
         enqueued += 1
     db.session.commit()
+    if enqueued:
+        # One line, not one per meeting: a fresh start (the demo) re-creates them all.
+        log.info("%s meeting confirmation jobs enqueued again", enqueued)
     return enqueued
