@@ -14,9 +14,9 @@ from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from kamportal import queue
 from kamportal.config import HTMX_CDN_URL, HTMX_SRI, HTMX_VERSION, Config, config_from_env
 from kamportal.extensions import csrf, db, limiter, login_manager, migrate
-from kamportal.jobs import queue
 
 
 def create_app(config: type[Config] | None = None) -> Flask:
@@ -245,7 +245,7 @@ def configure_templates(app: Flask) -> None:
 
     @app.context_processor
     def current_year() -> dict:
-        from kamportal.services import clock
+        from kamportal import clock
 
         now: datetime = clock.now()
         return {"now_utc": now}

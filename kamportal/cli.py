@@ -155,7 +155,8 @@ def _echo_demo_logins() -> None:
 @with_appcontext
 def sweep_command() -> None:
     """Run every periodic job once, now (what `flask kam cron` runs on schedule)."""
-    from kamportal.jobs import cron, queue
+    from kamportal import queue
+    from kamportal.jobs import cron
 
     for entry in cron.entries():
         func = entry["func"]
@@ -172,7 +173,7 @@ def sweep_command() -> None:
 
 def _redis_app():
     """The app of a job process: refused without REDIS_URL (the embedded queue has none)."""
-    from kamportal.jobs import queue
+    from kamportal import queue
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if queue.backend(app).embedded:
@@ -289,7 +290,8 @@ def serve_command(host: str, port: int, with_logins: bool) -> None:
     messages come first and the address and the demo logins last."""
     from werkzeug.serving import make_server
 
-    from kamportal.jobs import cron, queue
+    from kamportal import queue
+    from kamportal.jobs import cron
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if queue.backend(app).embedded:

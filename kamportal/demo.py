@@ -32,6 +32,7 @@ import phonenumbers
 from flask import current_app
 from sqlalchemy import ColumnElement, event, exists, insert, or_, select
 
+from kamportal import clock
 from kamportal.billing.portal import PortalBilling
 from kamportal.config import DEMO_PASSWORD
 from kamportal.extensions import db
@@ -82,7 +83,6 @@ from kamportal.models import (
 )
 from kamportal.services import (
     accounts,
-    clock,
     contract_limits,
     escalations,
     kyc,

@@ -29,11 +29,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
-from kamportal import create_app
+from kamportal import clock, create_app
 from kamportal.config import TestConfig
 from kamportal.extensions import db as _db
 from kamportal.models import Client, Contact, LifecycleStatus, Plan, Role, Team, User
-from kamportal.services import accounts, clock
+from kamportal.services import accounts
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DATABASE_URL = os.environ.get("DATABASE_URL")
@@ -163,7 +163,7 @@ def app(database_template, tmp_path, request, app_settings) -> Iterator[Flask]:
     overrides = {**(marker.kwargs if marker else {}), **app_settings}
     app = create_app(_test_config(database_template, tmp_path, overrides))
     app.test_client_class = CSRFClient
-    from kamportal.jobs import queue
+    from kamportal import queue
 
     if REDIS_URL:
         try:
@@ -348,7 +348,7 @@ def login_as(app, make_user, make_team) -> Callable[..., FlaskClient]:
 @pytest.fixture
 def run_jobs(app) -> Callable[[], None]:
     """Run every due job with a real RQ worker in burst mode (Redis or embedded)."""
-    from kamportal.jobs import queue
+    from kamportal import queue
 
     def run() -> None:
         queue.run_worker_burst(app)

@@ -18,8 +18,7 @@ import phonenumbers
 import pytest
 from sqlalchemy import func, select, text
 
-from kamportal import demo
-from kamportal.jobs import queue
+from kamportal import clock, demo, queue
 from kamportal.models import (
     IN_LAUNCH,
     ActionItem,
@@ -65,15 +64,7 @@ from kamportal.models import (
     User,
     WelcomeEmail,
 )
-from kamportal.services import (
-    accounts,
-    clock,
-    contract_limits,
-    escalations,
-    kyc,
-    onboarding,
-    renewals,
-)
+from kamportal.services import accounts, contract_limits, escalations, kyc, onboarding, renewals
 from kamportal.services.calendar import calendar_for_client
 from kamportal.services.kyc_questions import QUESTIONS
 from kamportal.services.launch_checklists import CHECKLISTS, LMS, TEST_PAYMENTS_DISABLED, UAT

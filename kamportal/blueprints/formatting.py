@@ -10,8 +10,8 @@ from babel.numbers import format_currency
 from flask import Flask
 from flask_login import current_user
 
+from kamportal import clock
 from kamportal.models import TimelineEvent
-from kamportal.services import clock
 
 
 def viewer_zone() -> str:

@@ -44,8 +44,9 @@ from wtforms import (
 from wtforms.meta import DefaultMeta
 from wtforms.validators import Length, StopValidation
 
+from kamportal import clock
 from kamportal.errors import ValidationError
-from kamportal.services import clock, validation
+from kamportal.services import validation
 
 # Windows for `DateWithin`.
 NONE = timedelta(0)

@@ -7,7 +7,8 @@ from typing import Any
 
 from wtforms import SelectChoice
 
-from kamportal.services import clock, validation
+from kamportal import clock
+from kamportal.services import validation
 
 
 def options(pairs: Iterable[tuple[Any, str]]) -> list[SelectChoice]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from kamportal import clock, queue
 from kamportal.extensions import db
-from kamportal.jobs import queue
-from kamportal.services import cadence, clock
+from kamportal.services import cadence
 
 
 @queue.job

@@ -10,7 +10,7 @@ from typing import Any
 
 from rq import cron
 
-from kamportal.jobs.queue import QUEUE_NAME
+from kamportal.queue import QUEUE_NAME
 
 
 def entries() -> list[dict[str, Any]]:

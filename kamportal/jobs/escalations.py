@@ -3,20 +3,9 @@ services/escalations.py."""
 
 from __future__ import annotations
 
-import logging
-
-from rq.job import JobStatus
-
+from kamportal import clock, queue
 from kamportal.extensions import db
-from kamportal.jobs import queue
-from kamportal.services import clock, escalations
-
-log = logging.getLogger(__name__)
-
-# A step job in one of these states will still run (or is running).
-_WILL_RUN = frozenset(
-    {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED}
-)
+from kamportal.services import escalations
 
 
 @queue.job
@@ -38,30 +27,19 @@ def reconcile_escalations() -> int:
     step whose job did not run (no worker at the time). Idempotent; runs from cron
     (`jobs/cron.py`). Returns how many escalations it acted on.
     """
-    now = clock.now()
-    acted, failed = 0, []
-    for escalation_id, step, due_at in escalations.steps_to_reconcile():
-        job_id = escalations.step_job_id(escalation_id, step)
-        status = queue.job_status(job_id)
-        if due_at > now:
-            if status not in _WILL_RUN:
-                queue.enqueue(
-                    escalations.STEP_JOB, escalation_id, step.value, job_id=job_id, at=due_at
-                )
-                acted += 1
-            continue
-        if status in (JobStatus.QUEUED, JobStatus.STARTED):
-            continue  # a worker is about to run it, or is running it
-        try:
-            escalations.run_due_step(escalation_id, step.value)
-            db.session.commit()
-        except Exception:
-            # One broken escalation must not hold back the others; the sweep still fails below.
-            db.session.rollback()
-            log.exception("escalation %s: the due %s step could not run", escalation_id, step)
-            failed.append(escalation_id)
-        else:
-            acted += 1
-    if failed:
-        raise RuntimeError(f"escalations {failed}: the due step could not run")
-    return acted
+    owed = [
+        queue.Owed(
+            escalations.step_job_id(escalation_id, step),
+            escalations.STEP_JOB,
+            (escalation_id, step.value),
+            due_at,
+        )
+        for escalation_id, step, due_at in escalations.steps_to_reconcile()
+    ]
+    return queue.reconcile(
+        owed,
+        now=clock.now(),
+        run_due=lambda job: escalations.run_due_step(*job.args),
+        session=db.session,
+        what="escalation steps",
+    )

@@ -2,20 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
-from rq.job import JobStatus
-
+from kamportal import clock, queue
 from kamportal.extensions import db
-from kamportal.jobs import queue
-from kamportal.services import clock, followups
-
-log = logging.getLogger(__name__)
-
-# A WhatsApp job in one of these states will still run (or is running).
-_WILL_RUN = frozenset(
-    {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED}
-)
+from kamportal.services import followups
 
 
 @queue.job
@@ -36,28 +25,14 @@ def reconcile_ladders() -> int:
     due WhatsApp whose job did not run (no worker at the time). Idempotent; runs from
     cron (`jobs/cron.py`). Returns how many ladders it acted on.
     """
-    now = clock.now()
-    acted, failed = 0, []
-    for ladder_id, due_at in followups.ladders_to_reconcile():
-        job_id = followups.whatsapp_job_id(ladder_id)
-        status = queue.job_status(job_id)
-        if due_at > now:
-            if status not in _WILL_RUN:
-                queue.enqueue(followups.WHATSAPP_JOB, ladder_id, job_id=job_id, at=due_at)
-                acted += 1
-            continue
-        if status in (JobStatus.QUEUED, JobStatus.STARTED):
-            continue  # a worker is about to send it, or is sending it
-        try:
-            followups.send_due_whatsapp(ladder_id)
-            db.session.commit()
-        except Exception:
-            # One broken ladder must not hold back the others; the sweep still fails below.
-            db.session.rollback()
-            log.exception("ladder %s: the due WhatsApp could not be queued", ladder_id)
-            failed.append(ladder_id)
-        else:
-            acted += 1
-    if failed:
-        raise RuntimeError(f"ladders {failed}: the due WhatsApp could not be queued")
-    return acted
+    owed = [
+        queue.Owed(followups.whatsapp_job_id(ladder_id), followups.WHATSAPP_JOB, (ladder_id,), due)
+        for ladder_id, due in followups.ladders_to_reconcile()
+    ]
+    return queue.reconcile(
+        owed,
+        now=clock.now(),
+        run_due=lambda job: followups.send_due_whatsapp(*job.args),
+        session=db.session,
+        what="no-reply WhatsApp reminders",
+    )

@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
-from rq.job import JobStatus
-
+from kamportal import clock, queue
 from kamportal.extensions import db
-from kamportal.jobs import queue
 from kamportal.models.meetings import Meeting
-from kamportal.services import clock, meetings
-
-log = logging.getLogger(__name__)
-
-# A confirmation job in one of these states will still run.
-_WILL_RUN = frozenset(
-    {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED}
-)
+from kamportal.services import meetings
 
 
 @queue.job
@@ -44,24 +33,14 @@ def reconcile_confirmations() -> int:
     running. Idempotent; runs from cron (`jobs/cron.py`).
     """
     now = clock.now()
-    enqueued = 0
-    for meeting in meetings.confirmations_owed(now=now):
-        job_id = meetings.confirm_job_id(meeting.id, meeting.sequence)
-        status = queue.job_status(job_id)
-        due = meeting.confirmation_due_at
-        if due > now:
-            if status in _WILL_RUN:
-                continue
-            queue.enqueue(meetings.CONFIRM_JOB, meeting.id, meeting.sequence, job_id=job_id, at=due)
-        else:
-            # Past due: a job still "scheduled" waits for a scheduler that did not run.
-            if status in {JobStatus.QUEUED, JobStatus.STARTED}:
-                continue
-            queue.enqueue(meetings.CONFIRM_JOB, meeting.id, meeting.sequence, job_id=job_id)
-        log.debug("meeting %s: confirmation %s enqueued again", meeting.id, job_id)
-        enqueued += 1
+    owed = [
+        queue.Owed(
+            meetings.confirm_job_id(meeting.id, meeting.sequence),
+            meetings.CONFIRM_JOB,
+            (meeting.id, meeting.sequence),
+            meeting.confirmation_due_at,
+        )
+        for meeting in meetings.confirmations_owed(now=now)
+    ]
     db.session.commit()
-    if enqueued:
-        # One line, not one per meeting: a fresh start (the demo) re-creates them all.
-        log.info("%s meeting confirmation jobs enqueued again", enqueued)
-    return enqueued
+    return queue.reconcile(owed, now=now, what="meeting confirmations")

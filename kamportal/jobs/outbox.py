@@ -8,19 +8,14 @@ from datetime import timedelta
 from rq import get_current_job
 from rq.job import JobStatus
 
+from kamportal import clock, queue
 from kamportal.extensions import db
-from kamportal.jobs import queue
 from kamportal.messaging import outbox
-from kamportal.services import clock
 
 log = logging.getLogger(__name__)
 
 # A message younger than this may still be waiting for its after-commit enqueue.
 LOST_AFTER = timedelta(minutes=2)
-# A delivery job in one of these states will still deliver its message.
-_WILL_RUN = frozenset(
-    {JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED, JobStatus.STARTED}
-)
 
 
 @queue.job
@@ -49,12 +44,14 @@ def reconcile() -> int:
     """
     queue.settle_abandoned_jobs()
     settled = clock.now() - LOST_AFTER
-    requeued = 0
-    for message_id in outbox.pending_message_ids(created_before=settled):
-        job_id = outbox.delivery_job_id(message_id)
-        if queue.job_status(job_id) not in _WILL_RUN:
-            queue.enqueue(outbox.DELIVER_JOB, message_id, job_id=job_id)
-            requeued += 1
+    requeued = queue.reconcile(
+        (
+            queue.Owed(outbox.delivery_job_id(message_id), outbox.DELIVER_JOB, (message_id,))
+            for message_id in outbox.pending_message_ids(created_before=settled)
+        ),
+        now=clock.now(),
+        what="outbox deliveries",
+    )
     for message_id, attempts in outbox.sending_messages():
         running = queue.job_status(outbox.delivery_job_id(message_id)) is JobStatus.STARTED
         if not running and outbox.mark_interrupted(message_id, attempts=attempts):

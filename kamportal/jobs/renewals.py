@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import logging
 
+from kamportal import clock, queue
 from kamportal.billing import BillingError
 from kamportal.extensions import db
-from kamportal.jobs import queue
 from kamportal.models import Invoice
-from kamportal.services import clock, renewals
+from kamportal.services import renewals
 
 log = logging.getLogger(__name__)
 

@@ -33,8 +33,8 @@ from rq.cron import CronScheduler
 from rq.exceptions import StopRequested
 from rq.job import Job
 
+from kamportal import queue
 from kamportal.extensions import db
-from kamportal.jobs import queue
 
 # Seconds. A running job's heartbeat is renewed every JOB_MONITORING_INTERVAL and lapses
 # HEARTBEAT_GRACE later (RQ's own grace is 60 s): its worker's death shows within 30 s.

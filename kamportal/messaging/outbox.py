@@ -19,13 +19,12 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, update
 
+from kamportal import clock, queue
 from kamportal.errors import ReusedMessageKey
 from kamportal.extensions import db
-from kamportal.jobs import queue
 from kamportal.messaging.transports import email_transport
 from kamportal.messaging.whatsapp import render_template, whatsapp_adapter
 from kamportal.models import Channel, Client, Contact, DeliveryStatus, OutboxMessage, User
-from kamportal.services import clock
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 from zxcvbn import zxcvbn
 
+from kamportal import clock
 from kamportal.config import DEMO_PASSWORD
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
 from kamportal.models import Client, Role, Team, User, UserRole
 from kamportal.models.accounts import WEEKDAY_NAMES
-from kamportal.services import clock, sessions, timeline, validation
+from kamportal.services import sessions, timeline, validation
 
 _STRONG = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 _CHEAP = PasswordHasher.from_parameters(profiles.CHEAPEST)  # tests only (PASSWORD_HASH_CHEAP)

@@ -24,11 +24,12 @@ from zoneinfo import ZoneInfo
 import holidays as holidays_package
 from sqlalchemy import select
 
+from kamportal import clock
 from kamportal.errors import ValidationError
 from kamportal.extensions import db
 from kamportal.models import CalendarDay, Client, Team, User
 from kamportal.models.accounts import WORKING_WEEKS
-from kamportal.services import clock, timeline, validation
+from kamportal.services import timeline, validation
 
 # A calendar with no working day at all would never open: stop looking after this long.
 _SEARCH_DAYS = 3 * 366

@@ -17,6 +17,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from kamportal import clock
 from kamportal.errors import NotAllowed, ValidationError
 from kamportal.extensions import db
 from kamportal.messaging import outbox
@@ -40,7 +41,6 @@ from kamportal.models import (
 from kamportal.services import (
     access,
     cadence,
-    clock,
     deadlines,
     escalations,
     followups,

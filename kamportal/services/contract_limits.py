@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from kamportal import clock
 from kamportal.errors import NotAllowed, RuleViolation, ValidationError
 from kamportal.extensions import db
 from kamportal.models import (
@@ -24,7 +25,7 @@ from kamportal.models import (
     UsageKind,
     User,
 )
-from kamportal.services import access, clock, timeline, validation
+from kamportal.services import access, timeline, validation
 
 MAX_QUANTITY = 10_000
 

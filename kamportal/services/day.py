@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
+from kamportal import clock
 from kamportal.extensions import db
 from kamportal.models import (
     ActionItem,
@@ -44,7 +45,7 @@ from kamportal.models import (
     User,
     WelcomeEmail,
 )
-from kamportal.services import access, cadence, clients, clock, meetings, onboarding
+from kamportal.services import access, cadence, clients, meetings, onboarding
 from kamportal.services import followups as followups_service
 from kamportal.services.calendar import CalendarCache
 

@@ -23,9 +23,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from kamportal import clock, queue
 from kamportal.errors import NotAllowed, RuleViolation, ValidationError
 from kamportal.extensions import db
-from kamportal.jobs import queue
 from kamportal.messaging import outbox
 from kamportal.models import (
     CallOutcome,
@@ -49,7 +49,7 @@ from kamportal.models import (
     TimelineKind,
     User,
 )
-from kamportal.services import access, calendar, clock, followups, timeline, validation
+from kamportal.services import access, calendar, followups, timeline, validation
 
 STEP_JOB = "kamportal.jobs.escalations.run_step"
 # The waits of a client whose ACM has no team (the Team columns' defaults).

@@ -16,9 +16,9 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from kamportal import clock, queue
 from kamportal.errors import RuleViolation
 from kamportal.extensions import db
-from kamportal.jobs import queue
 from kamportal.messaging import outbox
 from kamportal.models import (
     CallOutcome,
@@ -30,7 +30,7 @@ from kamportal.models import (
     TimelineKind,
     User,
 )
-from kamportal.services import cadence, calendar, clock, timeline
+from kamportal.services import cadence, calendar, timeline
 
 WHATSAPP_JOB = "kamportal.jobs.followups.send_whatsapp"
 # A reply on any of these channels stops the ladder.

@@ -17,11 +17,12 @@ from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
+from kamportal import clock
 from kamportal.errors import DomainError, ValidationError
 from kamportal.extensions import db
 from kamportal.messaging import outbox
 from kamportal.models import Client, KycQuestionnaire, OutboxMessage, TimelineKind, User
-from kamportal.services import access, clock, timeline
+from kamportal.services import access, timeline
 from kamportal.services.kyc_questions import (
     CHOICE,
     KYC_SECTIONS,

@@ -21,13 +21,13 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import joinedload
 
+from kamportal import clock, queue
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
-from kamportal.jobs import queue
 from kamportal.messaging import outbox
 from kamportal.models import Client, Contact, OutboxMessage, TimelineEvent, TimelineKind, User
 from kamportal.models.meetings import Meeting, MeetingStatus, MeetingType
-from kamportal.services import cadence, clock, timeline
+from kamportal.services import cadence, timeline
 
 # F3: the confirmation goes at least this long before the meeting; a meeting booked with
 # less notice needs a reason.

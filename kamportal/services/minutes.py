@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from kamportal import clock
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
 from kamportal.messaging import outbox
@@ -32,7 +33,7 @@ from kamportal.models import (
     User,
 )
 from kamportal.models.meetings import ActionOwner
-from kamportal.services import clock, timeline
+from kamportal.services import timeline
 
 # O3: what the onboarding meeting agrees (seed 000), offered for the ACM to complete.
 ONBOARDING_POINTS = (

@@ -15,6 +15,7 @@ from flask import current_app
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import contains_eager, selectinload
 
+from kamportal import clock
 from kamportal.errors import NotAllowed, RuleViolation, ValidationError
 from kamportal.extensions import db
 from kamportal.messaging import outbox
@@ -30,7 +31,7 @@ from kamportal.models import (
     User,
     WelcomeEmail,
 )
-from kamportal.services import access, accounts, cadence, clock, kyc, timeline, validation
+from kamportal.services import access, accounts, cadence, kyc, timeline, validation
 from kamportal.services.calendar import BusinessCalendar, calendar_for_client
 from kamportal.services.launch_checklists import (
     CHECKLISTS,

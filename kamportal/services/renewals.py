@@ -23,6 +23,7 @@ from decimal import ROUND_DOWN, Decimal
 from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from kamportal import clock
 from kamportal.billing import BillingAdapter, InvoiceDraft, InvoiceLineDraft, billing_adapter
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
@@ -51,7 +52,7 @@ from kamportal.models import (
     UserRole,
 )
 from kamportal.models.types import minor_unit
-from kamportal.services import access, clock, timeline, validation
+from kamportal.services import access, timeline, validation
 
 # R1: a subscription due within this many days has its renewal opened.
 RENEWAL_WINDOW = timedelta(days=30)

@@ -16,9 +16,10 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, select, update
 
+from kamportal import clock
 from kamportal.extensions import db
 from kamportal.models import User, UserSession
-from kamportal.services import clock, validation
+from kamportal.services import validation
 
 # Why a sign-in ended (UserSession.end_reason).
 SIGNED_OUT = "signed out"

@@ -8,10 +8,10 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from kamportal import clock
 from kamportal.extensions import db
 from kamportal.models import AuditEvent, Client, OutboxMessage, TimelineEvent, TimelineKind, User
 from kamportal.models.timeline import TIMES_KEY
-from kamportal.services import clock
 
 # What a timeline event says: text, or text and instants ("WhatsApp step due ", due_at),
 # each instant shown later in the reader's zone.

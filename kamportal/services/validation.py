@@ -18,9 +18,9 @@ import pycountry
 from babel.numbers import NumberFormatError, parse_decimal
 from email_validator import EmailNotValidError, validate_email
 
+from kamportal import clock
 from kamportal.errors import ValidationError
 from kamportal.models.types import minor_unit
-from kamportal.services import clock
 
 E = TypeVar("E", bound=enum.Enum)
 # What a money column (Numeric(14, 3)) holds: 11 digits before the decimal point.

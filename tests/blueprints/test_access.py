@@ -12,8 +12,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from kamportal import clock
 from kamportal.models import ActionItem, CallOutcome, MeetingType, Minutes, NoReplyLadder, Role
-from kamportal.services import calendar, clock, escalations, kyc, meetings, onboarding, renewals
+from kamportal.services import calendar, escalations, kyc, meetings, onboarding, renewals
 from kamportal.services import clients as client_records
 
 # Who is asking: the client's own ACM and team leader, the same roles elsewhere, the

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from kamportal import clock
 from kamportal.models import Role, UserSession
-from kamportal.services import accounts, clock
+from kamportal.services import accounts
 from tests.conftest import PASSWORD, sign_in
 
 SESSION_COOKIE = "kam_session"

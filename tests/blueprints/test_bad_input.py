@@ -406,7 +406,7 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(database_template, tmp_path_factory) -> Iterator[World]:
-    from kamportal.jobs import queue
+    from kamportal import queue
 
     app = create_app(_test_config(database_template, tmp_path_factory.mktemp("world"), {}))
     app.test_client_class = CSRFClient

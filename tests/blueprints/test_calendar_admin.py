@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from kamportal.jobs import queue
+from kamportal import queue
 from kamportal.models import AuditEvent, CalendarDay, Escalation, Role
 from kamportal.services import escalations
 

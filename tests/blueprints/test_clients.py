@@ -143,7 +143,8 @@ def test_client_page_shows_profile_contacts_tel_links_and_last_contact(
 def test_timeline_is_newest_first_and_paged(login_as, cairo, make_client, db, frozen_clock):
     from datetime import timedelta
 
-    from kamportal.services import clock, timeline
+    from kamportal import clock
+    from kamportal.services import timeline
 
     _, _, acm, _ = cairo
     client = make_client(acm=acm)

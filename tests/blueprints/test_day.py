@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from kamportal import clock
 from kamportal.models import (
     ActionItem,
     DeliveryStatus,
@@ -23,7 +24,6 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import clock
 from tests.blueprints.test_query_counts import counting_queries
 
 

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from kamportal import clock
 from kamportal.models import (
     AuditEvent,
     Channel,
@@ -22,7 +23,7 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import clock, escalations
+from kamportal.services import escalations
 from tests.blueprints.test_query_counts import counting_queries
 from tests.conftest import PASSWORD, sign_in
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from kamportal import clock
 from kamportal.models import (
     AuditEvent,
     Invoice,
@@ -28,7 +29,7 @@ from kamportal.models import (
     RenewalStage,
     Role,
 )
-from kamportal.services import clock, renewals
+from kamportal.services import renewals
 from kamportal.services.renewals import Fee
 from tests.blueprints.test_query_counts import counting_queries
 from tests.conftest import sign_in

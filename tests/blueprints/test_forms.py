@@ -14,10 +14,11 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 
 import kamportal.blueprints
+from kamportal import clock
 from kamportal.blueprints.forms import Form, Subform
 from kamportal.errors import ValidationError
 from kamportal.models import Client, Role, User
-from kamportal.services import clock, renewals, validation
+from kamportal.services import renewals, validation
 from tests.blueprints.test_accounts import team_form, user_form
 from tests.blueprints.test_clients import client_form
 from tests.services.test_renewals import opened, world  # noqa: F401

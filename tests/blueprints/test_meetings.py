@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from kamportal.jobs import queue
+from kamportal import clock, queue
 from kamportal.models import Role, TimelineEvent, TimelineKind
 from kamportal.models.meetings import Meeting, MeetingStatus
-from kamportal.services import clock, meetings
+from kamportal.services import meetings
 from tests.conftest import sign_in
 
 HX = {"HX-Request": "true"}

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from kamportal import clock
 from kamportal.models import (
     ActionItem,
     Meeting,
@@ -19,7 +20,6 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import clock
 from kamportal.services import minutes as minutes_service
 from kamportal.services.minutes import ActionItemInput
 

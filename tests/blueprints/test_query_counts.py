@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import event
 
+from kamportal import clock
 from kamportal.models import (
     Client,
     Contact,
@@ -19,7 +20,6 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import clock
 
 
 @contextmanager

@@ -19,8 +19,9 @@ from icalendar import Calendar
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from kamportal import clock
 from kamportal.models import Meeting, Role
-from kamportal.services import clock, meetings
+from kamportal.services import meetings
 from tests.e2e.conftest import sign_in
 from tests.e2e.test_clients import SWAP, mark_document, open_client, same_document
 

@@ -3,7 +3,7 @@ tests.jobs.sample_cron`): one sweep a second, leaving a trace as the sample jobs
 
 from rq import cron
 
-from kamportal.jobs.queue import QUEUE_NAME
+from kamportal.queue import QUEUE_NAME
 from tests.jobs import sample_jobs
 
 cron.register(sample_jobs.record, QUEUE_NAME, args=("swept",), interval=1)

@@ -14,8 +14,8 @@ from flask import Flask
 from rq import get_current_job
 from sqlalchemy import func, select
 
+from kamportal import queue
 from kamportal.extensions import db
-from kamportal.jobs import queue
 from kamportal.models import Team
 
 RAN_KEY = "kam-tests:ran"

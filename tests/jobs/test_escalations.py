@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from kamportal import queue
 from kamportal.jobs import escalations as escalation_jobs
-from kamportal.jobs import queue
 from kamportal.messaging.whatsapp import whatsapp_adapter
 from kamportal.models import CalendarDay, Channel, Escalation, OutboxMessage, Role
 from kamportal.services import escalations

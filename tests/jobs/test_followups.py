@@ -8,11 +8,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from kamportal import clock, queue
 from kamportal.jobs import followups as followup_jobs
-from kamportal.jobs import queue
 from kamportal.messaging.whatsapp import whatsapp_adapter
 from kamportal.models import CalendarDay, CallOutcome, NoReplyLadder, Role
-from kamportal.services import clients, clock
+from kamportal.services import clients
 
 # A Thursday afternoon in Cairo, long past: its WhatsApp (Sunday 11:00 Cairo) is due for
 # RQ as soon as the job is scheduled, while the portal clock decides the business hours.

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
+from kamportal import queue
 from kamportal.jobs import meetings as meeting_jobs
-from kamportal.jobs import queue
 from kamportal.models import Role
 from kamportal.services import meetings
 

@@ -27,9 +27,9 @@ from rq.job import JobStatus
 from rq.scheduler import RQScheduler
 from sqlalchemy import select
 
+from kamportal import queue
 from kamportal.config import ROOT
 from kamportal.jobs import outbox as outbox_jobs
-from kamportal.jobs import queue
 from kamportal.messaging import outbox
 from kamportal.models import DeliveryStatus, OutboxMessage
 from tests.conftest import free_port, service_missing

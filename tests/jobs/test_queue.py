@@ -18,7 +18,8 @@ from flask import Flask
 from rq.job import JobStatus
 from rq.registry import FinishedJobRegistry, ScheduledJobRegistry
 
-from kamportal.jobs import cron, queue
+from kamportal import queue
+from kamportal.jobs import cron
 from kamportal.models import Team
 from tests.conftest import service_missing
 from tests.jobs import sample_jobs
@@ -241,3 +242,37 @@ def test_enqueue_after_commit_waits_for_the_outermost_commit(app, db, run_pass):
 
     assert sorted(sample_jobs.labels(app)) == ["kept", "outer"]
     assert queue.job_status("sample-drop") is None
+
+
+def test_a_reconciler_schedules_what_is_ahead_and_runs_what_is_due_one_failure_apart(
+    app, db, frozen_clock
+):
+    """The reconcilers' one helper: a job due later is scheduled again at its time; the due
+    ones run here, each committed on its own, so the one that fails holds back no other
+    and the sweep still fails, naming it."""
+    from sqlalchemy import select
+
+    from kamportal import clock
+
+    now = clock.now()
+    ran = []
+
+    def run(job: queue.Owed) -> None:
+        (n,) = job.args
+        if n == 2:
+            raise ValueError("broken")
+        db.session.add(Team(name=f"T{n}", country="EG", timezone="Africa/Cairo"))
+        ran.append(n)
+
+    due = now - timedelta(minutes=1)
+    owed = [queue.Owed(f"owed-{n}", "tests.jobs.sample_jobs.record", (n,), due) for n in (1, 2, 3)]
+    later = queue.Owed(
+        "owed-4", "tests.jobs.sample_jobs.record", ("later",), now + timedelta(hours=1)
+    )
+    with pytest.raises(RuntimeError, match="owed-2"):
+        queue.reconcile([*owed, later], now=now, run_due=run, session=db.session, what="tests")
+    assert ran == [1, 3]
+    assert sorted(db.session.scalars(select(Team.name))) == ["T1", "T3"]
+    assert queue.scheduled_at("owed-4") == later.due_at
+    # Run again: the job ahead is left as it is, scheduled once.
+    assert queue.reconcile([later], now=now, what="tests") == 0

@@ -8,8 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from kamportal import queue
 from kamportal.billing import billing_adapter
-from kamportal.jobs import cron, queue
+from kamportal.jobs import cron
 from kamportal.jobs import renewals as renewal_jobs
 from kamportal.models import Renewal, Role
 from kamportal.services import renewals

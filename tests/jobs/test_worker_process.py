@@ -11,8 +11,8 @@ from pathlib import Path
 import redis
 from sqlalchemy import select
 
+from kamportal import queue
 from kamportal.config import ROOT
-from kamportal.jobs import queue
 from kamportal.models import DeliveryStatus, OutboxMessage, Role
 from kamportal.services import clients
 from tests.conftest import REDIS_URL, service_missing

@@ -22,7 +22,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 import kamportal
-from kamportal import models
+from kamportal import clock, models
 from kamportal.messaging import outbox
 from kamportal.messaging.whatsapp import render_template
 from kamportal.models import (
@@ -37,7 +37,6 @@ from kamportal.models import (
 )
 from kamportal.services import (
     clients,
-    clock,
     escalations,
     followups,
     kyc,

@@ -14,13 +14,12 @@ from rq.job import JobStatus
 from rq.registry import FailedJobRegistry, ScheduledJobRegistry
 from sqlalchemy import func, select, update
 
+from kamportal import clock, queue
 from kamportal.errors import ReusedMessageKey
 from kamportal.jobs import outbox as outbox_jobs
-from kamportal.jobs import queue
 from kamportal.messaging import outbox
 from kamportal.messaging.whatsapp import whatsapp_adapter
 from kamportal.models import DeliveryStatus, OutboxMessage, Role
-from kamportal.services import clock
 from tests.conftest import free_port
 from tests.jobs import sample_jobs
 

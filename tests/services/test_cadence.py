@@ -7,9 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from kamportal import clock
 from kamportal.jobs.cadence import sweep_overdue
 from kamportal.models import LifecycleStatus, Role, TimelineEvent, TimelineKind
-from kamportal.services import cadence, clock, meetings
+from kamportal.services import cadence, meetings
 
 
 def overdue_events(db, client) -> list[TimelineEvent]:

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from kamportal import clock
 from kamportal.errors import NotAllowed, ValidationError
 from kamportal.models import (
     AuditEvent,
@@ -17,7 +18,7 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import access, clients, clock, day
+from kamportal.services import access, clients, day
 
 
 def profile(**fields) -> clients.ClientProfile:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from kamportal.jobs import queue
+from kamportal import clock, queue
 from kamportal.models import (
     AuditEvent,
     CallOutcome,
@@ -21,7 +21,7 @@ from kamportal.models import (
     TimelineKind,
     WelcomeEmail,
 )
-from kamportal.services import accounts, calendar, clients, clock, escalations
+from kamportal.services import accounts, calendar, clients, escalations
 from tests.conftest import registered_client
 
 CAIRO = ZoneInfo("Africa/Cairo")

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from kamportal import clock, queue
 from kamportal.errors import NotAllowed, RuleViolation, ValidationError
-from kamportal.jobs import queue
 from kamportal.models import (
     AuditEvent,
     Channel,
@@ -24,7 +24,7 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import clients, clock, escalations, followups
+from kamportal.services import clients, escalations, followups
 
 # Thursday 26 Nov 2026, 15:00 in Cairo (UTC+2), two business hours before the Fri-Sat
 # weekend of a Sun-Thu team working 9:00-17:00.

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from kamportal import clock, queue
 from kamportal.errors import RuleViolation
-from kamportal.jobs import queue
 from kamportal.models import (
     CallOutcome,
     Channel,
@@ -18,7 +18,7 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import clients, clock, day, followups, timeline
+from kamportal.services import clients, day, followups, timeline
 
 # Thursday 26 Nov 2026, 15:00 in Cairo (UTC+2): two business hours left in a Sun-Thu week.
 THURSDAY_AFTERNOON = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)

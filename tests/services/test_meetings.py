@@ -8,12 +8,12 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
+from kamportal import clock, queue
 from kamportal.errors import RuleViolation, ValidationError
-from kamportal.jobs import queue
 from kamportal.messaging import outbox
 from kamportal.models import AuditEvent, Role, TimelineEvent, TimelineKind
 from kamportal.models.meetings import MeetingStatus, Minutes
-from kamportal.services import clock, meetings
+from kamportal.services import meetings
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 ZOOM = "https://us02web.zoom.us/j/81234567890?pwd=abc"

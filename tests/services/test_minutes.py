@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from kamportal import clock
 from kamportal.errors import DomainError, RuleViolation, ValidationError
 from kamportal.models import (
     ActionItem,
@@ -22,7 +23,7 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import clients, clock
+from kamportal.services import clients
 from kamportal.services import minutes as minutes_service
 from kamportal.services.minutes import ActionItemInput
 

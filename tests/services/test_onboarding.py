@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
+from kamportal import clock
 from kamportal.errors import NotAllowed, RuleViolation, ValidationError
 from kamportal.models import (
     AuditEvent,
@@ -25,7 +26,7 @@ from kamportal.models import (
     TimelineKind,
     WelcomeEmail,
 )
-from kamportal.services import calendar, clients, clock, onboarding
+from kamportal.services import calendar, clients, onboarding
 from kamportal.services.launch_checklists import (
     CHECKLISTS,
     LAUNCH_GATE,

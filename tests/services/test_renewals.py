@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from kamportal import clock
 from kamportal.billing import BillingError
 from kamportal.errors import NotAllowed, RuleViolation, ValidationError
 from kamportal.models import (
@@ -28,7 +29,7 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import clock, renewals
+from kamportal.services import renewals
 from kamportal.services.renewals import Fee
 from tests.billing.conftest import whmcs_server  # noqa: F401 (a fixture)
 

@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from kamportal import clock
 from kamportal.models import Role, User, UserSession
-from kamportal.services import accounts, clock, sessions
+from kamportal.services import accounts, sessions
 
 
 def cookie_id_of(user) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, request, url_for
 
+from kamportal import clock
 from kamportal.blueprints.accounts import bp
 from kamportal.blueprints.accounts.forms import (
     CalendarDayForm,
@@ -28,7 +29,7 @@ from kamportal.blueprints.web import (
 from kamportal.errors import DomainError
 from kamportal.extensions import db
 from kamportal.models import CalendarDay, Role, Team, User
-from kamportal.services import accounts, clock, validation
+from kamportal.services import accounts, validation
 from kamportal.services import calendar as business_calendar
 
 

@@ -8,6 +8,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from kamportal import clock
 from kamportal.blueprints.clients import bp
 from kamportal.blueprints.clients.forms import (
     CallForm,
@@ -38,7 +39,7 @@ from kamportal.blueprints.web import (
 from kamportal.errors import DomainError, ReusedMessageKey, ValidationError
 from kamportal.extensions import db
 from kamportal.models import Client, Contact, LifecycleStatus, Plan, Role, User
-from kamportal.services import access, clients, clock, validation
+from kamportal.services import access, clients, validation
 from kamportal.services.access import CLIENT_CREATOR_ROLES, CLIENT_REGISTRY_ROLES
 
 TIMELINE_CHANGED = "timeline-changed"

@@ -7,10 +7,11 @@ fragment when something changes on the page (`*-changed` events) and every minut
 
 from flask import Response, abort
 
+from kamportal import clock
 from kamportal.blueprints.day import bp
 from kamportal.blueprints.web import acting_user, allow, fragment, is_htmx, render
 from kamportal.models import Role
-from kamportal.services import clock, day
+from kamportal.services import day
 
 # Who has a day; it is also their start page (home.index).
 DAY_ROLES = (Role.ACM, Role.LEADER, Role.ADMIN)

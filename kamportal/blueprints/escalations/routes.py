@@ -18,6 +18,7 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from kamportal import clock
 from kamportal.blueprints.escalations import bp
 from kamportal.blueprints.escalations.forms import (
     ComplaintForm,
@@ -46,7 +47,7 @@ from kamportal.blueprints.web import (
 )
 from kamportal.extensions import db
 from kamportal.models import Client, Complaint, ComplaintStatus, Escalation, Role
-from kamportal.services import access, clients, clock, escalations
+from kamportal.services import access, clients, escalations
 from kamportal.services.access import CLIENT_REGISTRY_ROLES
 
 # A change here tells the page: the ladder and the client's panel refresh on

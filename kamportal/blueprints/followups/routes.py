@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import abort, flash, redirect, url_for
 
+from kamportal import clock
 from kamportal.blueprints.followups import bp
 from kamportal.blueprints.web import (
     acting_user,
@@ -17,7 +18,7 @@ from kamportal.blueprints.web import (
 from kamportal.errors import DomainError
 from kamportal.extensions import db
 from kamportal.models import Client, NoReplyLadder
-from kamportal.services import clock, followups
+from kamportal.services import followups
 from kamportal.services.access import CLIENT_REGISTRY_ROLES
 
 TIMELINE_CHANGED = "timeline-changed"

@@ -9,6 +9,7 @@ from flask import abort, request
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from kamportal import clock
 from kamportal.blueprints.meetings import bp
 from kamportal.blueprints.meetings.forms import (
     CancelForm,
@@ -32,7 +33,7 @@ from kamportal.blueprints.web import (
 from kamportal.errors import DomainError, ValidationError
 from kamportal.extensions import db
 from kamportal.models import Client, Contact, Meeting, User
-from kamportal.services import access, clock, meetings, validation
+from kamportal.services import access, meetings, validation
 
 # --- Meetings (G2, F3) -------------------------------------------------------------------
 # Scheduled from the client page; date and time typed in the client's zone, shown in the

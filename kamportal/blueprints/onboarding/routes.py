@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from flask import Response
 
+from kamportal import clock
 from kamportal.blueprints.onboarding import bp
 from kamportal.blueprints.onboarding.forms import WelcomeForm
 from kamportal.blueprints.web import (
@@ -20,7 +21,7 @@ from kamportal.blueprints.web import (
 )
 from kamportal.messaging import outbox
 from kamportal.models import LAUNCH_PATH, Client
-from kamportal.services import clock, onboarding
+from kamportal.services import onboarding
 from kamportal.services.access import CLIENT_REGISTRY_ROLES
 
 PANEL = "onboarding/_client_panel.html"

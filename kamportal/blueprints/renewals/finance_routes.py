@@ -21,6 +21,7 @@ from typing import Any
 from flask import Response, flash, redirect, request, url_for
 from flask_wtf import FlaskForm
 
+from kamportal import clock
 from kamportal.blueprints.renewals import bp
 from kamportal.blueprints.renewals.finance_forms import (
     ConfirmWireForm,
@@ -51,7 +52,7 @@ from kamportal.models import (
     Quotation,
     Role,
 )
-from kamportal.services import clock, renewals
+from kamportal.services import renewals
 from kamportal.services.access import DISCOUNT_ROLES, FINANCE_ROLES
 
 FORECAST_ROLES = (Role.ACM, Role.LEADER, Role.FINANCE, Role.ADMIN)

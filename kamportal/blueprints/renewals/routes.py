@@ -16,6 +16,7 @@ from flask import Response
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from kamportal import clock
 from kamportal.blueprints.options import options
 from kamportal.blueprints.renewals import bp
 from kamportal.blueprints.renewals.forms import (
@@ -41,7 +42,7 @@ from kamportal.blueprints.web import (
 )
 from kamportal.extensions import db
 from kamportal.models import Client, Invoice, Renewal
-from kamportal.services import clock, renewals
+from kamportal.services import renewals
 from kamportal.services.access import CLIENT_REGISTRY_ROLES
 from kamportal.services.renewals import Fee
 

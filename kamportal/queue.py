@@ -151,6 +151,67 @@ def cancel(job_id: str, *, app: Flask | None = None) -> bool:
     return status in _WAITING
 
 
+# A job in one of these states will still run, or is running.
+WILL_RUN = _WAITING | {JobStatus.STARTED}
+
+
+@dataclass(frozen=True)
+class Owed:
+    """A job the database says is owed (the reconcilers' unit): its deterministic id, what
+    to run, and when; `due_at` None means "whenever its queue gets to it"."""
+
+    job_id: str
+    func: str
+    args: tuple[Any, ...]
+    due_at: datetime | None = None
+
+
+def reconcile(
+    owed: Iterable[Owed],
+    *,
+    now: datetime,
+    run_due: Callable[[Owed], object] | None = None,
+    session: Any = None,
+    what: str = "jobs",
+) -> int:
+    """Re-create what Redis lost, or what no worker ran; returns how many it acted on.
+
+    A job due later is scheduled again at its time unless it will still run. One already
+    due runs now unless a worker is at it (queued or running; a job still "scheduled" past
+    its time waits for a scheduler that did not run): in this process through `run_due`,
+    each committed on `session` on its own, so one that fails holds back no other (the
+    sweep raises once the rest are done), or else enqueued now. One due "whenever" is
+    enqueued unless it will still run (its retry may be scheduled). Idempotent: the cron
+    sweeps call it every few minutes.
+    """
+    acted, failed = 0, []
+    for job in owed:
+        status = job_status(job.job_id)
+        if job.due_at is None or job.due_at > now:
+            if status in WILL_RUN:
+                continue
+            enqueue(job.func, *job.args, job_id=job.job_id, at=job.due_at)
+        elif status in (JobStatus.QUEUED, JobStatus.STARTED):
+            continue
+        elif run_due is None:
+            enqueue(job.func, *job.args, job_id=job.job_id)
+        else:
+            try:
+                run_due(job)
+                session.commit()
+            except Exception:
+                session.rollback()
+                log.exception("%s: the due job could not run", job.job_id)
+                failed.append(job.job_id)
+                continue
+        acted += 1
+    if acted:
+        log.info("%s %s enqueued again or run", acted, what)
+    if failed:
+        raise RuntimeError(f"{what} {failed}: the due job could not run")
+    return acted
+
+
 def scheduled_at(job_id: str, *, app: Flask | None = None) -> datetime | None:
     """When scheduled job `job_id` will be enqueued (aware UTC), or None if not scheduled."""
     try:
