@@ -35,6 +35,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     configure_templates(app)
     configure_cli(app)
     configure_jobs(app)
+    configure_services(app)
     return app
 
 
@@ -255,6 +256,12 @@ def configure_cli(app: Flask) -> None:
     from kamportal.cli import kam
 
     app.cli.add_command(kam)
+
+
+def configure_services(app: Flask) -> None:
+    # The services that act on what others do listen once imported (services/events.py):
+    # imported with the app, no event goes unheard in a page, a job or the CLI.
+    from kamportal.services import deadlines, escalations, followups  # noqa: F401
 
 
 def configure_jobs(app: Flask) -> None:

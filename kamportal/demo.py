@@ -83,6 +83,7 @@ from kamportal.models import (
 )
 from kamportal.services import (
     accounts,
+    contact_log,
     contract_limits,
     escalations,
     kyc,
@@ -557,7 +558,7 @@ def _seed_unanswered_calls(now: datetime, people: _People, report: SeedReport) -
                 )
                 if client is None:
                     continue
-                clients_service.log_call(
+                contact_log.log_call(
                     client,
                     actor=acm,
                     contact=client.reachable_contact("email"),
@@ -2029,12 +2030,10 @@ def _client_replied(
     acm = client.acm
     if escalation.step is LadderStep.WHATSAPP:
         contact = client.reachable_contact("whatsapp")
-        clients_service.log_whatsapp_request(
-            client, actor=acm, contact=contact, message=story.reply
-        )
+        contact_log.log_whatsapp_request(client, actor=acm, contact=contact, message=story.reply)
     else:
         contact = client.reachable_contact("email")
-        clients_service.log_email(
+        contact_log.log_email(
             client, actor=acm, contact=contact, direction="received", subject=story.reply
         )
 
@@ -3397,10 +3396,10 @@ def _launch_step(
                 (timedelta(minutes=25), fill),
             ]
         case "revoke":
-            note = partial(clients_service.add_note, client, actor=acm, text=step.text)
+            note = partial(contact_log.add_note, client, actor=acm, text=step.text)
             return [(now_, partial(kyc.revoke_link, client, actor=acm)), (now_, note)]
         case "note":
-            return [(now_, partial(clients_service.add_note, client, actor=acm, text=step.text))]
+            return [(now_, partial(contact_log.add_note, client, actor=acm, text=step.text))]
         case "meeting":
             return _answered_call(client, acm, step.text, MEETING_MINUTES)
         case "call":
@@ -3450,7 +3449,7 @@ def _answered_call(
     def call() -> None:
         contact = client.reachable_contact("phone")
         calls.append(
-            clients_service.log_call(
+            contact_log.log_call(
                 client, actor=acm, contact=contact, outcome=CallOutcome.ANSWERED, notes=notes
             )
         )

@@ -347,19 +347,14 @@ def job(func: Callable[P, R]) -> Callable[P, R]:
     """Run an RQ entry point in its own app context and database session.
 
     A fresh context gives the job its own session, so it re-reads what the request
-    committed. On error the session rolls back and the exception reaches RQ (retries).
+    committed. On error the exception reaches RQ (retries); leaving the context removes
+    the session (Flask-SQLAlchemy's teardown), which rolls back what was not committed.
     """
 
     @functools.wraps(func)
     def run(*args: P.args, **kwargs: P.kwargs) -> R:
-        from kamportal.extensions import db
-
         with _app_for_job().app_context():
-            try:
-                return func(*args, **kwargs)
-            except BaseException:
-                db.session.rollback()
-                raise
+            return func(*args, **kwargs)
 
     return run
 

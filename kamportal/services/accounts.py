@@ -21,7 +21,7 @@ from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
 from kamportal.models import Client, Role, Team, User, UserRole
 from kamportal.models.accounts import WEEKDAY_NAMES
-from kamportal.services import sessions, timeline, validation
+from kamportal.services import events, sessions, timeline, validation
 
 _STRONG = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 _CHEAP = PasswordHasher.from_parameters(profiles.CHEAPEST)  # tests only (PASSWORD_HASH_CHEAP)
@@ -239,13 +239,11 @@ def update_user(
         timeline.audit(actor, "user.update", user, before=before, after=after)
     if before.get("team_id") != after.get("team_id"):
         # The ACM's clients are counted on the new team's calendar now.
-        from kamportal.services import deadlines  # imported when used, as in update_team
-
-        deadlines.recount_for_clients(
-            db.session.scalars(select(Client).where(Client.acm_id == user.id)),
+        events.calendar_changed.send(
+            user,
+            clients=list(db.session.scalars(select(Client).where(Client.acm_id == user.id))),
             actor=actor,
             reason=f"{user.name} moved to " + (team.name if team else "no team"),
-            subject=user,
         )
     return user
 
@@ -407,6 +405,19 @@ def create_team(*, actor: User | None, **settings: Unpack[TeamSettings]) -> Team
     return team
 
 
+# The team settings a pending deadline is counted with: its calendar, and its waits.
+TEAM_CALENDAR_FIELDS = (
+    "country",
+    "timezone",
+    "working_days",
+    "workday_starts",
+    "workday_ends",
+    "no_reply_whatsapp_after_hours",
+    "escalation_whatsapp_after_hours",
+    "escalation_leader_after_hours",
+)
+
+
 def update_team(team: Team, *, actor: User | None, **settings: Unpack[TeamSettings]) -> Team:
     """Change a team's name, calendar, mailbox or leader. A change of its calendar (country,
     zone, week, hours) or of its waits counts its clients' pending deadlines again.
@@ -422,13 +433,11 @@ def update_team(team: Team, *, actor: User | None, **settings: Unpack[TeamSettin
     after = team_snapshot(team)
     if after != before:
         timeline.audit(actor, "team.update", team, before=before, after=after)
-    # deadlines counts with the services that import this module: imported when used.
-    from kamportal.services import deadlines
-
-    changed = [f for f in deadlines.TEAM_CALENDAR_FIELDS if before.get(f) != after.get(f)]
+    changed = [f for f in TEAM_CALENDAR_FIELDS if before.get(f) != after.get(f)]
     if changed:
-        deadlines.recount_for_team(
+        events.calendar_changed.send(
             team,
+            team=team,
             actor=actor,
             reason=f"team {team.name} changed its "
             + ", ".join(f.replace("_", " ") for f in changed),

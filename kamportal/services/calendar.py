@@ -29,7 +29,7 @@ from kamportal.errors import ValidationError
 from kamportal.extensions import db
 from kamportal.models import CalendarDay, Client, Team, User
 from kamportal.models.accounts import WORKING_WEEKS
-from kamportal.services import timeline, validation
+from kamportal.services import events, timeline, validation
 
 # A calendar with no working day at all would never open: stop looking after this long.
 _SEARCH_DAYS = 3 * 366
@@ -367,9 +367,6 @@ def remove_calendar_day(calendar_day: CalendarDay, *, actor: User | None) -> Non
 
 
 def _recount(calendar_day: CalendarDay, *, actor: User | None, reason: str) -> None:
-    # deadlines counts with the services that count with this module: imported when used.
-    from kamportal.services import deadlines
-
-    deadlines.recount_for_country(
-        calendar_day.country, actor=actor, reason=reason, subject=calendar_day
+    events.calendar_changed.send(
+        calendar_day, country=calendar_day.country, actor=actor, reason=reason
     )

@@ -45,7 +45,7 @@ from kamportal.models import (
     User,
     WelcomeEmail,
 )
-from kamportal.services import access, cadence, clients, meetings, onboarding
+from kamportal.services import access, cadence, contact_log, meetings, onboarding
 from kamportal.services import followups as followups_service
 from kamportal.services.calendar import CalendarCache
 
@@ -395,7 +395,7 @@ def whatsapp_requests(user: User, *, now: datetime) -> Section:
         .join(Client, Client.id == TimelineEvent.client_id)
         .options(joinedload(Client.acm))
         .where(
-            clients.whatsapp_unanswered_clause(),
+            contact_log.whatsapp_unanswered_clause(),
             or_(*conditions),
             access.visible_clients_clause(user),
         )

@@ -7,9 +7,10 @@ moves for that country. When that calendar changes, each deadline still pending 
 counted again from where it started, on the calendar as it is now (one recount, for a
 team, a country or some clients); the job of a step that moved is enqueued again under
 its deterministic id, which replaces the old one, and the move lands on the client's
-timeline and in the audit log. The services that change a calendar call it after the
-change is flushed: calendar.set_calendar_day / remove_calendar_day,
-accounts.update_team / update_user, clients.reassign_client / update_client.
+timeline and in the audit log. The services that change a calendar say so after the
+change is flushed (`events.calendar_changed`: calendar.set_calendar_day /
+remove_calendar_day, accounts.update_team / update_user, clients.reassign_client /
+update_client), and this module counts again.
 
 The step jobs check their due time against the calendar again when they wake
 (`escalations.run_due_step`, `followups.send_due_whatsapp`), so a job scheduled before a
@@ -26,25 +27,13 @@ from typing import Any
 
 from kamportal.extensions import db
 from kamportal.models import Client, LadderStep, Team, TimelineKind, User
-from kamportal.services import calendar, escalations, followups, onboarding, timeline
+from kamportal.services import calendar, escalations, events, followups, onboarding, timeline
 
 log = logging.getLogger(__name__)
 
 _WELCOME = "Welcome email (O2)"
 _F2 = "WhatsApp reminder after the unanswered call (F2)"
 _STEP_NAMES = {LadderStep.WHATSAPP: "WhatsApp", LadderStep.LEADER: "leader"}
-
-# The team settings a pending deadline is counted with: its calendar, and the waits.
-TEAM_CALENDAR_FIELDS = (
-    "country",
-    "timezone",
-    "working_days",
-    "workday_starts",
-    "workday_ends",
-    "no_reply_whatsapp_after_hours",
-    "escalation_whatsapp_after_hours",
-    "escalation_leader_after_hours",
-)
 
 
 @dataclass(frozen=True)
@@ -181,3 +170,23 @@ def _recount(
         db.session.flush()
         log.info("%s: %d pending deadline(s) recounted", reason, len(moved))
     return moved
+
+
+@events.calendar_changed.connect
+def _calendar_changed(
+    subject: Any,
+    *,
+    actor: User | None,
+    reason: str,
+    team: Team | None = None,
+    country: str | None = None,
+    clients: Iterable[Client] | None = None,
+) -> None:
+    """A business calendar changed (services/events.py): count its pending deadlines again,
+    for a team, a country, or some clients."""
+    if team is not None:
+        recount_for_team(team, actor=actor, reason=reason)
+    elif country is not None:
+        recount_for_country(country, actor=actor, reason=reason, subject=subject)
+    else:
+        recount_for_clients(clients or (), actor=actor, reason=reason, subject=subject)

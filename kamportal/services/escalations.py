@@ -49,7 +49,16 @@ from kamportal.models import (
     TimelineKind,
     User,
 )
-from kamportal.services import access, calendar, followups, timeline, validation
+from kamportal.services import (
+    access,
+    calendar,
+    clients,
+    contact_log,
+    events,
+    followups,
+    timeline,
+    validation,
+)
 
 STEP_JOB = "kamportal.jobs.escalations.run_step"
 # The waits of a client whose ACM has no team (the Team columns' defaults).
@@ -419,7 +428,7 @@ def log_escalation_call(
     notes: str = "",
     contact: Contact | None = None,
 ) -> TimelineEvent:
-    """E2 step 1 (G3): the ACM's call, logged through services/clients.log_call; its
+    """E2 step 1 (G3): the ACM's call, logged through services/contact_log.log_call; its
     timeline event is kept as the step's proof.
 
     Answered: the ACM may resolve (a reply pauses a ladder under way). Not answered at the
@@ -429,8 +438,6 @@ def log_escalation_call(
     Raises RuleViolation("E2") for a resolved escalation, or when the email is due and no
     contact has an email address; NotAllowed for someone who does not work on the client.
     """
-    from kamportal.services import clients  # clients calls back into this module
-
     if not escalation.is_open:
         raise RuleViolation("E2", "This escalation is resolved.")
     client = escalation.client
@@ -444,7 +451,7 @@ def log_escalation_call(
         raise RuleViolation("E2", "No contact of this client has an email address: add one.")
     contact = contact or client.primary_contact
     # The escalation ladder follows up this call, not F2's no-reply ladder.
-    event = clients.log_call(
+    event = contact_log.log_call(
         client, actor=actor, contact=contact, outcome=outcome, notes=notes, no_reply_ladder=False
     )
     db.session.flush()
@@ -853,8 +860,6 @@ def decide(
     Raises RuleViolation("E3") if it is resolved already, ValidationError for an unknown
     decision, no note, or an ACM that cannot take the client.
     """
-    from kamportal.services import clients  # clients calls back into this module
-
     client = escalation.client
     if not access.can_decide_escalation(leader, client):
         raise NotAllowed("Only the client's team leader or an admin decides an escalation.")
@@ -1063,3 +1068,32 @@ def steps_to_reconcile() -> list[tuple[int, LadderStep, datetime]]:
         .order_by(Escalation.step_due_at)
     )
     return [(eid, LadderStep(step).following, due) for eid, step, due in rows]
+
+
+# --- What other services tell the ladder (services/events.py) ---------------------------
+
+
+@events.client_replied.connect
+def _client_replied(client: Client, *, at: datetime, reason: str, actor: User, **_: object) -> None:
+    pause_on_client_reply(client, at=at, reason=reason, actor=actor)
+
+
+@events.call_unanswered.connect
+def _follow_up_unanswered_call(
+    client: Client, *, event: TimelineEvent, actor: User, **_: object
+) -> None:
+    """F2's ladder for an unanswered call, unless an escalation's ladder already told the
+    client we tried to call and waits on them (E2): one "we tried to call you" email."""
+    escalation = ladder_under_way(client)
+    if escalation is None:
+        followups.start_ladder(client, event, actor=actor)
+        return
+    timeline.record(
+        client,
+        TimelineKind.LADDER_STOPPED,
+        actor=actor,
+        summary=f"No follow-up email for this call: escalation #{escalation.id} is following "
+        "up the client already (E2)",
+        detail={"escalation_id": escalation.id},
+        at=event.at,
+    )

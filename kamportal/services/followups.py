@@ -30,7 +30,7 @@ from kamportal.models import (
     TimelineKind,
     User,
 )
-from kamportal.services import cadence, calendar, timeline
+from kamportal.services import cadence, calendar, events, timeline
 
 WHATSAPP_JOB = "kamportal.jobs.followups.send_whatsapp"
 # A reply on any of these channels stops the ladder.
@@ -334,3 +334,9 @@ def ladders_to_reconcile() -> list[tuple[int, datetime]]:
         .order_by(NoReplyLadder.whatsapp_due_at)
     )
     return [(ladder_id, due) for ladder_id, due in rows]
+
+
+@events.client_replied.connect
+def _client_replied(client: Client, *, at: datetime, reason: str, actor: User, **_: object) -> None:
+    """F2: a reply on any channel stops the client's no-reply ladders."""
+    stop_ladders_on_reply(client, at=at, reason=reason, actor=actor)

@@ -14,8 +14,15 @@ from sqlalchemy import select
 
 from kamportal import clock
 from kamportal.models import ActionItem, CallOutcome, MeetingType, Minutes, NoReplyLadder, Role
-from kamportal.services import calendar, escalations, kyc, meetings, onboarding, renewals
-from kamportal.services import clients as client_records
+from kamportal.services import (
+    calendar,
+    contact_log,
+    escalations,
+    kyc,
+    meetings,
+    onboarding,
+    renewals,
+)
 
 # Who is asking: the client's own ACM and team leader, the same roles elsewhere, the
 # other roles, an admin, and nobody signed in.
@@ -188,8 +195,8 @@ def world(app, make_team, make_user, make_client, make_contact, login_as, db) ->
     clients["anonymous"] = app.test_client()
     # The client's records that routes act on: an unanswered call's no-reply ladder (F2),
     # an answered call's owed minutes with an action item (G5), an admin calendar day.
-    client_records.log_call(client, actor=acm, contact=contact, outcome=CallOutcome.NO_ANSWER)
-    answered = client_records.log_call(
+    contact_log.log_call(client, actor=acm, contact=contact, outcome=CallOutcome.NO_ANSWER)
+    answered = contact_log.log_call(
         client, actor=acm, contact=contact, outcome=CallOutcome.ANSWERED
     )
     db.session.flush()

@@ -71,7 +71,7 @@ from kamportal.models import (
     Team,
     User,
 )
-from kamportal.services import accounts, calendar, clients, day, kyc
+from kamportal.services import accounts, calendar, contact_log, day, kyc
 from tests.conftest import (
     DATABASE_URL,
     PASSWORD,
@@ -456,7 +456,7 @@ def _add_unanswered_calls() -> None:
         .limit(6)
     )
     for client in live:
-        clients.log_call(client, actor=client.acm, contact=None, outcome=CallOutcome.NO_ANSWER)
+        contact_log.log_call(client, actor=client.acm, contact=None, outcome=CallOutcome.NO_ANSWER)
 
 
 def _acting_user(role: Role, client: Client | None) -> User:

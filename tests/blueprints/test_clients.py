@@ -16,7 +16,7 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import escalations
+from kamportal.services import contact_log, escalations
 
 HTMX = {"HX-Request": "true"}
 
@@ -585,12 +585,11 @@ def test_a_message_that_failed_can_be_sent_again_from_the_timeline_and_arrives(
 ):
     """Nothing is lost on failure: a failed email shows on the timeline with its error and
     a "Send again" button, which queues it once more (G1 CCs kept)."""
-    from kamportal.services import clients
 
     _, _, acm, _ = cairo
     client = make_client(acm=acm)
     contact = make_contact(client, email="sara@nile.example")
-    message = clients.email_contact(
+    message = contact_log.email_contact(
         client, actor=acm, contact=contact, subject="Plan", body="Hi", key="k-retry"
     )
     message.status, message.last_error = DeliveryStatus.FAILED.value, "SMTP: relay refused"
@@ -610,11 +609,10 @@ def test_a_message_that_failed_can_be_sent_again_from_the_timeline_and_arrives(
 def test_a_message_of_another_client_cannot_be_retried_through_this_one(
     login_as, cairo, make_client, make_contact, db
 ):
-    from kamportal.services import clients
 
     _, _, acm, _ = cairo
     mine, other = make_client(acm=acm), make_client(acm=acm)
-    message = clients.email_contact(
+    message = contact_log.email_contact(
         other, actor=acm, contact=make_contact(other), subject="S", body="B", key="k-other"
     )
     message.status = DeliveryStatus.FAILED.value

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from kamportal.models import CallOutcome, Channel, NoReplyLadder, OutboxMessage, Role
-from kamportal.services import clients
+from kamportal.services import contact_log
 
 HTMX = {"HX-Request": "true"}
 # Monday 23 Nov 2026, 10:00 in Cairo.
@@ -33,7 +33,7 @@ def client_with_contact(acm, make_client, make_contact):
 
 
 def unanswered(store, acm, db) -> NoReplyLadder:
-    clients.log_call(store, actor=acm, contact=None, outcome=CallOutcome.NO_ANSWER)
+    contact_log.log_call(store, actor=acm, contact=None, outcome=CallOutcome.NO_ANSWER)
     db.session.commit()
     return db.session.scalars(
         select(NoReplyLadder).where(NoReplyLadder.client_id == store.id)

@@ -12,7 +12,7 @@ from kamportal import clock, queue
 from kamportal.jobs import followups as followup_jobs
 from kamportal.messaging.whatsapp import whatsapp_adapter
 from kamportal.models import CalendarDay, CallOutcome, NoReplyLadder, Role
-from kamportal.services import clients
+from kamportal.services import contact_log
 
 # A Thursday afternoon in Cairo, long past: its WhatsApp (Sunday 11:00 Cairo) is due for
 # RQ as soon as the job is scheduled, while the portal clock decides the business hours.
@@ -33,7 +33,7 @@ def ladder_setup(make_team, make_user, make_client, make_contact, db, frozen_clo
 
 
 def call_unanswered(setup, db) -> NoReplyLadder:
-    clients.log_call(
+    contact_log.log_call(
         setup["client"], actor=setup["acm"], contact=setup["contact"], outcome=CallOutcome.NO_ANSWER
     )
     db.session.commit()
@@ -86,7 +86,7 @@ def test_a_reply_before_the_due_time_means_no_whatsapp(
     frozen_clock(THURSDAY_AFTERNOON)
     call_unanswered(ladder_setup, db)
     clock.advance(timedelta(hours=1))
-    clients.log_email(
+    contact_log.log_email(
         ladder_setup["client"],
         actor=ladder_setup["acm"],
         contact=ladder_setup["contact"],
@@ -118,7 +118,9 @@ def test_the_reconciler_recreates_a_lost_job_and_sends_a_due_one(
     other = make_client(acm=ladder_setup["acm"])
     make_contact(other, name="Lina Adel", whatsapp="+201009876543")
     frozen_clock(WHATSAPP_DUE - timedelta(hours=1))
-    clients.log_call(other, actor=ladder_setup["acm"], contact=None, outcome=CallOutcome.NO_ANSWER)
+    contact_log.log_call(
+        other, actor=ladder_setup["acm"], contact=None, outcome=CallOutcome.NO_ANSWER
+    )
     db.session.commit()
     future = db.session.scalars(select(NoReplyLadder).where(NoReplyLadder.client_id == other.id))
     future = future.one()

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from kamportal import queue
 from kamportal.config import ROOT
 from kamportal.models import DeliveryStatus, OutboxMessage, Role
-from kamportal.services import clients
+from kamportal.services import contact_log
 from tests.conftest import REDIS_URL, service_missing
 
 WORKER_REDIS_URL = REDIS_URL or "redis://127.0.0.1:6379/3"
@@ -37,7 +37,7 @@ def test_a_worker_process_delivers_a_client_email_once_G1(
     db.session.commit()
     client = make_client(acm=acm)
     contact = make_contact(client, email="owner@store.example")
-    clients.email_contact(
+    contact_log.email_contact(
         client, actor=acm, contact=contact, subject="Welcome", body="Hello", key="w-1"
     )
     db.session.commit()

@@ -36,7 +36,7 @@ from kamportal.models import (
     Role,
 )
 from kamportal.services import (
-    clients,
+    contact_log,
     escalations,
     followups,
     kyc,
@@ -255,7 +255,7 @@ def walk_every_client_message(world, db) -> None:
     db.session.commit()
     clock.advance(timedelta(hours=6))
     meetings.mark_held(held, actor=acm, recording_link="https://zoom.us/rec/share/abc")
-    clients.log_call(client, actor=acm, contact=contact, outcome=CallOutcome.ANSWERED)
+    contact_log.log_call(client, actor=acm, contact=contact, outcome=CallOutcome.ANSWERED)
     db.session.commit()
     due = clock.now().date() + timedelta(days=5)
     for owed in db.session.scalars(select(Minutes).where(Minutes.status == MinutesStatus.OWED)):
@@ -288,14 +288,14 @@ def walk_every_client_message(world, db) -> None:
     db.session.commit()
 
     # G6, and an email the ACM writes.
-    clients.reply_to_whatsapp_with_email_redirect(client, actor=acm, contact=contact, key="k1")
-    clients.email_contact(
+    contact_log.reply_to_whatsapp_with_email_redirect(client, actor=acm, contact=contact, key="k1")
+    contact_log.email_contact(
         client, actor=acm, contact=contact, subject="Your catalogue", body="Hello!", key="k2"
     )
     db.session.commit()
 
     # F2: an unanswered call, its email at once and the WhatsApp after the team's wait.
-    clients.log_call(client, actor=acm, contact=contact, outcome=CallOutcome.NO_ANSWER)
+    contact_log.log_call(client, actor=acm, contact=contact, outcome=CallOutcome.NO_ANSWER)
     db.session.commit()
     ladder = db.session.scalars(select(NoReplyLadder)).one()
     clock.freeze(ladder.whatsapp_due_at)

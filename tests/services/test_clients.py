@@ -18,7 +18,7 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import access, clients, day
+from kamportal.services import access, clients, contact_log, day
 
 
 def profile(**fields) -> clients.ClientProfile:
@@ -208,10 +208,10 @@ def test_answered_call_counts_as_contact_but_unanswered_does_not_G3_F1(
     _, _, acm, _ = team_setup
     client = make_client(acm=acm)
     contact = make_contact(client)
-    clients.log_call(client, actor=acm, contact=contact, outcome=CallOutcome.NO_ANSWER)
+    contact_log.log_call(client, actor=acm, contact=contact, outcome=CallOutcome.NO_ANSWER)
     assert client.last_contact_at is None
     clock.advance(timedelta(hours=1))
-    event = clients.log_call(
+    event = contact_log.log_call(
         client, actor=acm, contact=contact, outcome=CallOutcome.ANSWERED, notes="All good"
     )
     db.session.commit()
@@ -224,9 +224,9 @@ def test_answered_call_counts_as_contact_but_unanswered_does_not_G3_F1(
 def test_received_email_is_logged_but_is_not_our_contact_F1(db, make_client, team_setup):
     _, _, acm, _ = team_setup
     client = make_client(acm=acm)
-    clients.log_email(client, actor=acm, contact=None, direction="received", subject="Question")
+    contact_log.log_email(client, actor=acm, contact=None, direction="received", subject="Question")
     assert client.last_contact_at is None
-    clients.log_email(client, actor=acm, contact=None, direction="sent", subject="Answer")
+    contact_log.log_email(client, actor=acm, contact=None, direction="sent", subject="Answer")
     assert client.last_contact_at is not None
     assert kinds(db, client) == [TimelineKind.EMAIL_RECEIVED, TimelineKind.EMAIL_SENT]
 
@@ -237,13 +237,13 @@ def test_whatsapp_request_is_logged_and_answered_with_the_email_redirect_G6(
     _, _, acm, _ = team_setup
     client = make_client(acm=acm)
     contact = make_contact(client, name="Omar Khaled", whatsapp="+201001112223")
-    clients.log_whatsapp_request(client, actor=acm, contact=contact, message="Change my logo")
-    preview = clients.whatsapp_redirect_preview(client, contact)
+    contact_log.log_whatsapp_request(client, actor=acm, contact=contact, message="Change my logo")
+    preview = contact_log.whatsapp_redirect_preview(client, contact)
     assert "Omar" in preview and acm.email in preview
-    message = clients.reply_to_whatsapp_with_email_redirect(
+    message = contact_log.reply_to_whatsapp_with_email_redirect(
         client, actor=acm, contact=contact, key="wa-1"
     )
-    again = clients.reply_to_whatsapp_with_email_redirect(
+    again = contact_log.reply_to_whatsapp_with_email_redirect(
         client, actor=acm, contact=contact, key="wa-1"
     )
     db.session.commit()
@@ -255,7 +255,7 @@ def test_whatsapp_request_is_logged_and_answered_with_the_email_redirect_G6(
 
 def waiting(client) -> list[str]:
     """The messages of `client`'s WhatsApp requests not answered yet (G6)."""
-    return [pending.message for pending in clients.unanswered_whatsapp_requests(client)]
+    return [pending.message for pending in contact_log.unanswered_whatsapp_requests(client)]
 
 
 def test_a_whatsapp_request_waits_until_its_contact_gets_the_template_reply_G6(
@@ -268,25 +268,25 @@ def test_a_whatsapp_request_waits_until_its_contact_gets_the_template_reply_G6(
     client = make_client(acm=acm)
     omar = make_contact(client, name="Omar Khaled", whatsapp="+201001112223")
     sara = make_contact(client, name="Sara Adel", whatsapp="+201004445556")
-    clients.reply_to_whatsapp_with_email_redirect(client, actor=acm, contact=omar, key="early")
+    contact_log.reply_to_whatsapp_with_email_redirect(client, actor=acm, contact=omar, key="early")
     clock.advance(timedelta(minutes=5))
-    clients.log_whatsapp_request(client, actor=acm, contact=omar, message="Change my logo")
-    clients.log_whatsapp_request(client, actor=acm, contact=None, message="Any news?")
+    contact_log.log_whatsapp_request(client, actor=acm, contact=omar, message="Change my logo")
+    contact_log.log_whatsapp_request(client, actor=acm, contact=None, message="Any news?")
     db.session.commit()
     assert waiting(client) == ["Change my logo", "Any news?"]
-    [mine, anyone] = clients.unanswered_whatsapp_requests(client)
+    [mine, anyone] = contact_log.unanswered_whatsapp_requests(client)
     assert mine.answer_to == (omar,) and "Omar" in mine.preview
     assert anyone.asked_by is None and set(anyone.answer_to) == {omar, sara}
 
     clock.advance(timedelta(minutes=5))
-    clients.reply_to_whatsapp_with_email_redirect(client, actor=acm, contact=sara, key="s")
+    contact_log.reply_to_whatsapp_with_email_redirect(client, actor=acm, contact=sara, key="s")
     db.session.commit()
     assert waiting(client) == ["Change my logo"]  # Sara's reply answers the anonymous one
-    clients.reply_to_whatsapp_with_email_redirect(client, actor=acm, contact=omar, key="o")
+    contact_log.reply_to_whatsapp_with_email_redirect(client, actor=acm, contact=omar, key="o")
     db.session.commit()
     assert waiting(client) == []
     # Omar writes again (within the same minute as the reply): this one waits again.
-    clients.log_whatsapp_request(client, actor=acm, contact=omar, message="And the banner?")
+    contact_log.log_whatsapp_request(client, actor=acm, contact=omar, message="And the banner?")
     db.session.commit()
     assert waiting(client) == ["And the banner?"]
 
@@ -300,7 +300,7 @@ def test_whatsapp_requests_not_answered_are_on_the_acms_and_the_leaders_day_G6(
     _, leader, acm, other_acm = team_setup
     client = make_client(acm=acm, store_name="Nile Threads")
     omar = make_contact(client, name="Omar Khaled", whatsapp="+201001112223")
-    clients.log_whatsapp_request(client, actor=acm, contact=omar, message="Change my logo")
+    contact_log.log_whatsapp_request(client, actor=acm, contact=omar, message="Change my logo")
     db.session.commit()
     asked = clock.now()
     clock.advance(timedelta(hours=5))
@@ -314,7 +314,7 @@ def test_whatsapp_requests_not_answered_are_on_the_acms_and_the_leaders_day_G6(
     [led] = items(leader)
     assert led.client.id == client.id and f"ACM {acm.name}" in led.note
     assert items(other_acm) == []
-    clients.reply_to_whatsapp_with_email_redirect(client, actor=acm, contact=omar, key="r")
+    contact_log.reply_to_whatsapp_with_email_redirect(client, actor=acm, contact=omar, key="r")
     db.session.commit()
     assert items(acm) == items(leader) == []
 
@@ -327,7 +327,7 @@ def test_emailing_a_contact_goes_through_the_outbox_with_g1_ccs_once_per_key(
     client = make_client(acm=acm)
     contact = make_contact(client, email="owner@nile.example")
     for _ in range(2):
-        clients.email_contact(
+        contact_log.email_contact(
             client, actor=acm, contact=contact, subject="Hello", body="Hi", key="k1"
         )
     db.session.commit()
@@ -447,7 +447,9 @@ def test_reassignment_moves_upcoming_meetings_and_owed_minutes_to_the_new_acm_F3
         agenda="Weekly",
         attendees=[contact],
     )
-    answered = clients.log_call(client, actor=acm, contact=contact, outcome=CallOutcome.ANSWERED)
+    answered = contact_log.log_call(
+        client, actor=acm, contact=contact, outcome=CallOutcome.ANSWERED
+    )
     db.session.commit()
 
     clients.reassign_client(client, actor=leader, new_acm=other_acm, reason="Workload")

@@ -21,7 +21,7 @@ from kamportal.models import (
     TimelineKind,
     WelcomeEmail,
 )
-from kamportal.services import accounts, calendar, clients, escalations
+from kamportal.services import accounts, calendar, clients, contact_log, escalations
 from tests.conftest import registered_client
 
 CAIRO = ZoneInfo("Africa/Cairo")
@@ -62,7 +62,7 @@ def world(make_team, make_user, make_client, make_contact, db, frozen_clock):
 
     unanswered = make_client(acm=acm, store_name="Unanswered")
     contact = make_contact(unanswered, email="nadia@store.example")
-    clients.log_call(unanswered, actor=acm, contact=contact, outcome=CallOutcome.NO_ANSWER)
+    contact_log.log_call(unanswered, actor=acm, contact=contact, outcome=CallOutcome.NO_ANSWER)
 
     onboarding = registered_client(
         actor=acm, store_name="Onboarding", store_code="ONB01", subscribed_at=THURSDAY_AFTERNOON
@@ -245,7 +245,7 @@ def test_a_paused_or_stopped_ladder_is_not_pending_and_stays(world, db):
     escalation = world["escalation"]
     escalated, unanswered, _ = world["clients"]
     escalations.pause_on_client_reply(escalated, at=clock.now(), reason="email received")
-    clients.log_email(
+    contact_log.log_email(
         unanswered, actor=world["acm"], contact=None, direction="received", subject="Re: call"
     )
     db.session.commit()

@@ -24,7 +24,7 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import clients, escalations, followups
+from kamportal.services import contact_log, escalations, followups
 
 # Thursday 26 Nov 2026, 15:00 in Cairo (UTC+2), two business hours before the Fri-Sat
 # weekend of a Sun-Thu team working 9:00-17:00.
@@ -369,13 +369,13 @@ def test_a_client_reply_pauses_the_ladder_for_the_acm(setup, db, reply):
     clock.advance(timedelta(hours=1))
     client, acm, contact = setup["client"], setup["acm"], setup["contact"]
     if reply == "email":
-        clients.log_email(
+        contact_log.log_email(
             client, actor=acm, contact=contact, direction="received", subject="Re: call"
         )
     elif reply == "whatsapp":
-        clients.log_whatsapp_request(client, actor=acm, contact=contact, message="Call me at 5")
+        contact_log.log_whatsapp_request(client, actor=acm, contact=contact, message="Call me at 5")
     else:
-        clients.log_call(client, actor=acm, contact=contact, outcome="answered")
+        contact_log.log_call(client, actor=acm, contact=contact, outcome="answered")
     db.session.commit()
     assert escalation.paused_at == THURSDAY_AFTERNOON + timedelta(hours=1)
     assert step_names(escalation)[-1] == "paused"
@@ -389,7 +389,7 @@ def test_a_client_reply_pauses_the_ladder_for_the_acm(setup, db, reply):
 def test_a_paused_ladder_resumes_after_another_unanswered_call(setup, db, app):
     """E2: the ACM calls back after the reply and gets no answer: the wait restarts."""
     escalation = at_email_step(setup, db)
-    clients.log_email(
+    contact_log.log_email(
         setup["client"], actor=setup["acm"], contact=None, direction="received", subject="Re"
     )
     db.session.commit()
@@ -551,7 +551,7 @@ def test_where_it_stands_counts_business_hours_to_the_boundary(setup, db):
     assert a_minute_before.hours_left == pytest.approx(1 / 60)
     assert escalations.standing(escalation, now=WHATSAPP_DUE).hours_left == 0.0
 
-    clients.log_email(
+    contact_log.log_email(
         setup["client"],
         actor=setup["acm"],
         contact=setup["contact"],
@@ -595,7 +595,7 @@ def tried_to_call_emails(db) -> list[OutboxMessage]:
 
 def unanswered_client_page_call(setup, db):
     """A call logged on the client page (G3), not on the escalation: F2's ladder."""
-    event = clients.log_call(
+    event = contact_log.log_call(
         setup["client"], actor=setup["acm"], contact=setup["contact"], outcome="no_answer"
     )
     db.session.commit()
@@ -674,7 +674,7 @@ def test_a_followup_email_answered_or_failed_does_not_count(setup, db):
     setup["team"].followup_email_auto = True
     db.session.commit()
     unanswered_client_page_call(setup, db)
-    clients.log_email(
+    contact_log.log_email(
         setup["client"],
         actor=setup["acm"],
         contact=setup["contact"],

@@ -18,7 +18,7 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import clients, day, followups, timeline
+from kamportal.services import contact_log, day, followups, timeline
 
 # Thursday 26 Nov 2026, 15:00 in Cairo (UTC+2): two business hours left in a Sun-Thu week.
 THURSDAY_AFTERNOON = datetime(2026, 11, 26, 13, 0, tzinfo=UTC)
@@ -46,7 +46,7 @@ def setup(make_team, make_user, make_client, make_contact, db, frozen_clock):
 
 
 def unanswered_call(setup, db):
-    event = clients.log_call(
+    event = contact_log.log_call(
         setup["client"], actor=setup["acm"], contact=setup["contact"], outcome=CallOutcome.NO_ANSWER
     )
     db.session.commit()
@@ -164,13 +164,13 @@ def test_a_reply_on_any_channel_stops_the_ladder(setup, db, reply):
     clock.advance(timedelta(minutes=30))
     client, acm, contact = setup["client"], setup["acm"], setup["contact"]
     if reply == "email":
-        clients.log_email(
+        contact_log.log_email(
             client, actor=acm, contact=contact, direction="received", subject="Re: call"
         )
     elif reply == "whatsapp":
-        clients.log_whatsapp_request(client, actor=acm, contact=contact, message="Call me at 4")
+        contact_log.log_whatsapp_request(client, actor=acm, contact=contact, message="Call me at 4")
     else:
-        clients.log_call(client, actor=acm, contact=contact, outcome=CallOutcome.ANSWERED)
+        contact_log.log_call(client, actor=acm, contact=contact, outcome=CallOutcome.ANSWERED)
     db.session.commit()
     assert ladder.stopped_at == THURSDAY_AFTERNOON + timedelta(minutes=30)
     assert TimelineKind.LADDER_STOPPED.value in kinds(db, client)
@@ -182,7 +182,7 @@ def test_a_reply_on_any_channel_stops_the_ladder(setup, db, reply):
 
 def test_an_email_sent_by_the_acm_is_not_a_reply(setup, db):
     unanswered_call(setup, db)
-    clients.log_email(
+    contact_log.log_email(
         setup["client"], actor=setup["acm"], contact=None, direction="sent", subject="Hello"
     )
     db.session.commit()
@@ -219,7 +219,7 @@ def test_a_voicemail_is_no_answer_and_starts_the_ladder_as_in_E2(setup, db):
     team's setting) and the WhatsApp is due after the team's business hours."""
     setup["team"].followup_email_auto = True
     db.session.commit()
-    call = clients.log_call(
+    call = contact_log.log_call(
         setup["client"], actor=setup["acm"], contact=setup["contact"], outcome=CallOutcome.VOICEMAIL
     )
     db.session.commit()
@@ -235,7 +235,7 @@ def test_no_email_address_refuses_the_followup_and_auto_mode_waits(
     setup["team"].followup_email_auto = True
     client = make_client(acm=setup["acm"])
     make_contact(client, email=None)
-    clients.log_call(client, actor=setup["acm"], contact=None, outcome=CallOutcome.NO_ANSWER)
+    contact_log.log_call(client, actor=setup["acm"], contact=None, outcome=CallOutcome.NO_ANSWER)
     db.session.commit()
     ladder = followups.open_ladder(client)
     assert ladder is not None and ladder.email_message_id is None
@@ -282,7 +282,7 @@ def test_the_followup_email_not_sent_is_owed_on_the_acms_day_until_it_goes_F2(se
     client's ACM's day from the call (a voicemail too), with the rule and its age, and
     leaves the day once sent."""
     client, acm = setup["client"], setup["acm"]
-    clients.log_call(client, actor=acm, contact=setup["contact"], outcome=outcome)
+    contact_log.log_call(client, actor=acm, contact=setup["contact"], outcome=outcome)
     db.session.commit()
     clock.advance(timedelta(hours=3))
     [item] = day.no_reply_followups(acm, now=clock.now()).items
@@ -329,7 +329,7 @@ def test_a_reply_on_any_channel_takes_the_followup_off_the_day_F2(setup, db, ema
         db.session.commit()
         clock.freeze(WHATSAPP_DUE)
     assert len(owed(acm)) == 1
-    clients.log_email(
+    contact_log.log_email(
         client, actor=acm, contact=setup["contact"], direction="received", subject="Re: call"
     )
     db.session.commit()
@@ -343,7 +343,7 @@ def test_the_followup_is_its_acms_and_says_when_no_contact_has_an_email(
     acm = setup["acm"]
     client = make_client(acm=acm, store_name="No Mail")
     make_contact(client, name="Hala", email=None)
-    clients.log_call(client, actor=acm, contact=None, outcome=CallOutcome.NO_ANSWER)
+    contact_log.log_call(client, actor=acm, contact=None, outcome=CallOutcome.NO_ANSWER)
     db.session.commit()
     [item] = day.no_reply_followups(acm, now=clock.now()).items
     assert item.note == "Called the client; no contact has an email address: add one"

@@ -23,7 +23,7 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import clients
+from kamportal.services import contact_log
 from kamportal.services import minutes as minutes_service
 from kamportal.services.minutes import ActionItemInput
 
@@ -95,7 +95,7 @@ def test_answered_call_owes_minutes_to_the_caller_G5(
     _, _, acm = team_setup
     client = make_client(acm=acm)
     contact = make_contact(client)
-    event = clients.log_call(client, actor=acm, contact=contact, outcome=CallOutcome.ANSWERED)
+    event = contact_log.log_call(client, actor=acm, contact=contact, outcome=CallOutcome.ANSWERED)
     db.session.commit()
     owed = db.session.scalars(select(Minutes)).all()
     assert len(owed) == 1
@@ -111,7 +111,7 @@ def test_unanswered_call_owes_no_minutes_G5(
 ):
     _, _, acm = team_setup
     client = make_client(acm=acm)
-    clients.log_call(client, actor=acm, contact=make_contact(client), outcome=outcome)
+    contact_log.log_call(client, actor=acm, contact=make_contact(client), outcome=outcome)
     db.session.commit()
     assert count(db, Minutes) == 0
 
@@ -139,7 +139,7 @@ def test_owing_for_the_same_call_twice_gives_one_minutes_G5(
 ):
     _, _, acm = team_setup
     client = make_client(acm=acm)
-    event = clients.log_call(
+    event = contact_log.log_call(
         client, actor=acm, contact=make_contact(client), outcome=CallOutcome.ANSWERED
     )
     again = minutes_service.owe_for_call(client, event, owner=acm, at=clock.now())
@@ -267,7 +267,7 @@ def test_no_requests_is_recorded_and_nothing_is_sent_G5(
 ):
     _, _, acm = team_setup
     client = make_client(acm=acm)
-    clients.log_call(client, actor=acm, contact=make_contact(client), outcome="answered")
+    contact_log.log_call(client, actor=acm, contact=make_contact(client), outcome="answered")
     minutes = db.session.scalar(select(Minutes))
     minutes_service.mark_no_requests(minutes, actor=acm)
     minutes_service.mark_no_requests(minutes, actor=acm)
@@ -354,7 +354,7 @@ def test_owed_minutes_are_listed_oldest_first_with_how_long_owed_G5(
     team, _, acm = team_setup
     other = make_user(Role.ACM, team=team)
     first_client, second_client = make_client(acm=acm), make_client(acm=acm)
-    clients.log_call(
+    contact_log.log_call(
         second_client, actor=acm, contact=make_contact(second_client), outcome="answered"
     )
     clock.advance(timedelta(minutes=30))
@@ -382,7 +382,7 @@ def test_owed_minutes_and_action_items_load_in_one_query_each(
     _, _, acm = team_setup
     for _ in range(3):
         client = make_client(acm=acm)
-        clients.log_call(client, actor=acm, contact=make_contact(client), outcome="answered")
+        contact_log.log_call(client, actor=acm, contact=make_contact(client), outcome="answered")
         minutes = minutes_service.owe_for_meeting(
             make_meeting(client, organizer=acm), at=clock.now()
         )

@@ -39,7 +39,7 @@ from kamportal.blueprints.web import (
 from kamportal.errors import DomainError, ReusedMessageKey, ValidationError
 from kamportal.extensions import db
 from kamportal.models import Client, Contact, LifecycleStatus, Plan, Role, User
-from kamportal.services import access, clients, validation
+from kamportal.services import access, clients, contact_log, validation
 from kamportal.services.access import CLIENT_CREATOR_ROLES, CLIENT_REGISTRY_ROLES
 
 TIMELINE_CHANGED = "timeline-changed"
@@ -376,7 +376,7 @@ def log_call(client_id: int):
     form = CallForm()
     form.contact.choices = _contact_choices(client)
     if form.validate_on_submit():
-        clients.log_call(
+        contact_log.log_call(
             client,
             actor=acting_user(),
             contact=clients.contact_of(client, form.contact.data),
@@ -395,7 +395,7 @@ def log_email(client_id: int):
     form.contact.choices = _contact_choices(client)
     if form.validate_on_submit():
         try:
-            clients.log_email(
+            contact_log.log_email(
                 client,
                 actor=acting_user(),
                 contact=clients.contact_of(client, form.contact.data),
@@ -411,10 +411,10 @@ def log_email(client_id: int):
 
 
 @bp.app_template_global()
-def unanswered_whatsapp(client: Client) -> list[clients.UnansweredWhatsApp]:
+def unanswered_whatsapp(client: Client) -> list[contact_log.UnansweredWhatsApp]:
     """The client's WhatsApp requests not answered yet, each with its reply (G6): the
     WhatsApp panel lists them until they are answered."""
-    return clients.unanswered_whatsapp_requests(client)
+    return contact_log.unanswered_whatsapp_requests(client)
 
 
 @bp.route("/<int:client_id>/whatsapp", methods=["POST"])
@@ -427,7 +427,7 @@ def log_whatsapp(client_id: int):
     form.contact.choices = _contact_choices(client)
     if form.validate_on_submit():
         contact = clients.contact_of(client, form.contact.data)
-        clients.log_whatsapp_request(
+        contact_log.log_whatsapp_request(
             client, actor=acting_user(), contact=contact, message=form.message.data
         )
         return _logged(client, "clients/_whatsapp_form.html", "whatsapp_form")
@@ -446,7 +446,7 @@ def whatsapp_reply(client_id: int):
     try:
         if contact is None:
             raise ValidationError("Choose the contact to answer.", field="contact")
-        clients.reply_to_whatsapp_with_email_redirect(
+        contact_log.reply_to_whatsapp_with_email_redirect(
             client, actor=acting_user(), contact=contact, key=f"wa-redirect-{form.key.data}"
         )
     except DomainError as error:
@@ -467,7 +467,7 @@ def add_note(client_id: int):
     client = client_or_404(client_id)
     form = NoteForm()
     if form.validate_on_submit():
-        clients.add_note(client, actor=acting_user(), text=form.text.data)
+        contact_log.add_note(client, actor=acting_user(), text=form.text.data)
         return _logged(client, "clients/_note_form.html", "note_form")
     return _log_invalid(client, "clients/_note_form.html", "note_form", form)
 
@@ -483,7 +483,7 @@ def email_contact(client_id: int, contact_id: int):
         form.key.data = uuid.uuid4().hex
     if form.validate_on_submit():
         try:
-            clients.email_contact(
+            contact_log.email_contact(
                 client,
                 actor=acting_user(),
                 contact=contact,
@@ -531,7 +531,7 @@ def retry_message(client_id: int, message_id: int):
     """A message that failed to send, sent again by hand (nothing is lost on failure)."""
     client = client_or_404(client_id)
     try:
-        clients.retry_message(client, message_id, actor=acting_user())
+        contact_log.retry_message(client, message_id, actor=acting_user())
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
