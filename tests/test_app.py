@@ -86,3 +86,16 @@ def test_health_check_answers_without_sign_in(client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok"}
+
+
+def test_every_event_is_heard_once_the_app_is_made(app):
+    """services/events.py: a reply stops F2's ladders and pauses an escalation's; an
+    unanswered call goes to the escalation ladder's choice; a calendar change to the
+    deadlines' recount. The app imports the listeners, so a job or the CLI hears them."""
+    from kamportal.services import events
+
+    assert events.listening() == {
+        "client-replied": 2,
+        "call-unanswered": 1,
+        "calendar-changed": 1,
+    }
