@@ -116,7 +116,9 @@ def configure_blueprints(app: Flask) -> None:
     from kamportal.blueprints.auth import bp as auth_bp
     from kamportal.blueprints.clients import bp as clients_bp
     from kamportal.blueprints.day import bp as day_bp
+    from kamportal.blueprints.discounts import bp as discounts_bp
     from kamportal.blueprints.escalations import bp as escalations_bp
+    from kamportal.blueprints.finance import bp as finance_bp
     from kamportal.blueprints.followups import bp as followups_bp
     from kamportal.blueprints.home import bp as home_bp
     from kamportal.blueprints.meetings import bp as meetings_bp
@@ -134,6 +136,8 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(followups_bp)
     app.register_blueprint(escalations_bp)
     app.register_blueprint(renewals_bp)
+    app.register_blueprint(finance_bp)
+    app.register_blueprint(discounts_bp)
     app.register_blueprint(onboarding_bp)
     app.before_request(enforce_access)
 

@@ -85,9 +85,12 @@ from kamportal.services import (
     accounts,
     contact_log,
     contract_limits,
+    discounts,
     escalations,
+    invoices,
     kyc,
     onboarding,
+    payments,
     renewals,
     timeline,
 )
@@ -95,6 +98,7 @@ from kamportal.services import clients as clients_service
 from kamportal.services import minutes as minutes_service
 from kamportal.services.calendar import BusinessCalendar, calendar_for
 from kamportal.services.clients import ClientProfile, ContactDetails
+from kamportal.services.invoices import Fee
 from kamportal.services.kyc_questions import CHOICE, QUESTIONS
 from kamportal.services.launch_checklists import (
     CHECKLISTS,
@@ -105,7 +109,6 @@ from kamportal.services.launch_checklists import (
     TEST_PAYMENTS_DISABLED,
     UAT,
 )
-from kamportal.services.renewals import Fee
 
 DEFAULT_CLIENTS = 300
 DEFAULT_SEED = 2026
@@ -2123,8 +2126,8 @@ RENEWAL_STEPS: dict[str, Role] = {
 # runs each: R1 opens the renewals, R4 reminds unpaid invoices, R7 flags late wires.
 RENEWAL_SWEEPS: tuple[tuple[int, Callable[[datetime], object]], ...] = (
     (10, lambda at: renewals.open_due_renewals(today=at.date())),
-    (20, lambda at: renewals.send_invoice_reminders(now=at)),
-    (30, lambda at: renewals.flag_late_wire_transfers(now=at)),
+    (20, lambda at: invoices.send_invoice_reminders(now=at)),
+    (30, lambda at: payments.flag_late_wire_transfers(now=at)),
 )
 # How many days before now a story's ACM sets its renewal date: after the demo's last
 # reassignment (60 days ago), before the R1 sweep opens the earliest story (35 days ago).
@@ -2341,10 +2344,10 @@ def _seed_renewals(seed: int, now: datetime, people: _People, report: SeedReport
     A story is keyed on its ACM and its client: the ACM's n-th story is told on the
     ACM's n-th renewal client (`_renewal_clients`, a stable order), and a client with a
     renewal has had its story told; a story without a client is left out. Replayed
-    through services/renewals.py with the portal clock at past instants: every story's
-    steps and every sweep run in the order they happened, so each keeps its proofs
-    (timeline, audit, outbox) and a sweep sees what there was at its time. Messages of
-    the past look delivered, as for the escalations.
+    through the services (renewals, discounts, invoices, payments) with the portal clock
+    at past instants: every story's steps and every sweep run in the order they happened,
+    so each keeps its proofs (timeline, audit, outbox) and a sweep sees what there was at
+    its time. Messages of the past look delivered, as for the escalations.
     """
     staff = {person.role: people.by_email[person.email] for person in STAFF}
     calendars = {spec.timezone: _working_week(people.leader(spec.name).team) for spec in TEAMS}
@@ -2504,21 +2507,21 @@ class _RenewalTale:
                     renewal, actor=acm, agreed_on=renewal.due_on, amount=amount
                 )
             case "ask_discount":
-                self.quotation = renewals.request_discount(
+                self.quotation = discounts.request_discount(
                     client,
                     actor=acm,
                     description=step.text,
                     discount=_round_price(renewal.amount * Decimal(step.share), market),
                 )
             case "approve" | "reject":
-                renewals.decide_discount(
+                discounts.decide_discount(
                     self.quotation, actor=commercial, approve=step.kind == "approve", note=step.text
                 )
             case "invoice":
                 discount = self.quotation
                 if discount and discount.quotation_status is not QuotationStatus.APPROVED:
                     discount = None  # R9: only an approved discount goes on the invoice
-                self.invoice = renewals.issue_invoice(
+                self.invoice = invoices.issue_invoice(
                     client,
                     actor=acm,
                     due_on=renewal.agreed_on or renewal.due_on,
@@ -2532,47 +2535,47 @@ class _RenewalTale:
                 )
             case "split":
                 today = clock.now().date()
-                self.plan = renewals.split_into_installments(
+                self.plan = invoices.split_into_installments(
                     self.invoice,
                     actor=acm,
                     due_dates=[today + timedelta(days=step.every * n) for n in range(step.parts)],
                     adapter=DEMO_BILLING,
                 )
             case "wire":
-                self.payment = renewals.report_wire_transfer(
+                self.payment = payments.report_wire_transfer(
                     self.invoice,
                     actor=acm,
                     amount=self.invoice.total,
                     reference=f"FT{self.rng.randrange(10**11, 10**12)}",
                 )
             case "wire_confirmed":
-                renewals.confirm_payment(
+                payments.confirm_payment(
                     self.payment,
                     actor=finance,
                     received_amount=self.payment.amount,
                     received_on=clock.in_zone(clock.now(), finance.timezone).date(),
                 )
             case "wire_rejected":
-                renewals.reject_wire_report(self.payment, actor=finance, reason=step.text)
+                payments.reject_wire_report(self.payment, actor=finance, reason=step.text)
             case "paid_online":
                 unpaid = (i for i in self.plan if i.invoice_status is InvoiceStatus.UNPAID)
-                renewals.record_online_payment(
+                payments.record_online_payment(
                     next(unpaid, self.invoice),
                     actor=finance,
                     reference=f"TXN-{self.rng.getrandbits(40):010X}",
                     adapter=DEMO_BILLING,
                 )
             case "premises":
-                renewals.record_premises_payment(
+                payments.record_premises_payment(
                     self.invoice,
                     actor=finance,
                     amount=self.invoice.total,
                     receipt_number=f"RC-{self.rng.randrange(10000, 100000)}",
                 )
             case "issue":
-                self.issue = renewals.raise_payment_issue(self.invoice, actor=acm, note=step.text)
+                self.issue = payments.raise_payment_issue(self.invoice, actor=acm, note=step.text)
             case "resolve":
-                renewals.resolve_payment_issue(
+                payments.resolve_payment_issue(
                     self.issue, actor=finance, new_method=step.method, note=step.text
                 )
             case "lost":

@@ -15,7 +15,16 @@ from kamportal.queue import QUEUE_NAME
 
 def entries() -> list[dict[str, Any]]:
     """Every periodic job, as keyword arguments for `CronScheduler.register`."""
-    from kamportal.jobs import cadence, escalations, followups, meetings, outbox, renewals
+    from kamportal.jobs import (
+        cadence,
+        escalations,
+        followups,
+        invoices,
+        meetings,
+        outbox,
+        payments,
+        renewals,
+    )
 
     return [
         # Re-enqueue outbox messages whose delivery job Redis lost (e.g. enqueued while down);
@@ -35,11 +44,11 @@ def entries() -> list[dict[str, Any]]:
         # today is on its ACM's list within the hour (once per term, whatever the runs).
         {"func": renewals.open_due_renewals, "queue_name": QUEUE_NAME, "cron": "10 * * * *"},
         # R4: remind clients of unpaid invoices at their team's interval.
-        {"func": renewals.send_invoice_reminders, "queue_name": QUEUE_NAME, "cron": "20 * * * *"},
+        {"func": invoices.send_invoice_reminders, "queue_name": QUEUE_NAME, "cron": "20 * * * *"},
         # R7: flag wire transfers unconfirmed 4 days after they were reported, once each.
-        {"func": renewals.flag_late_wire_transfers, "queue_name": QUEUE_NAME, "cron": "30 * * * *"},
+        {"func": payments.flag_late_wire_transfers, "queue_name": QUEUE_NAME, "cron": "30 * * * *"},
         # R3/R4: invoices paid online in the billing system (WHMCS) are recorded as paid.
-        {"func": renewals.sync_with_billing, "queue_name": QUEUE_NAME, "cron": "40 * * * *"},
+        {"func": payments.sync_with_billing, "queue_name": QUEUE_NAME, "cron": "40 * * * *"},
     ]
 
 

@@ -12,6 +12,7 @@ from kamportal.models.accounts import (
 )
 from kamportal.models.base import Base
 from kamportal.models.clients import IN_LAUNCH, LAUNCH_PATH, Client, Contact, LifecycleStatus, Plan
+from kamportal.models.discounts import Quotation, QuotationStatus
 from kamportal.models.escalations import (
     Complaint,
     ComplaintKind,
@@ -26,6 +27,17 @@ from kamportal.models.escalations import (
     StepKind,
 )
 from kamportal.models.followups import NoReplyLadder
+from kamportal.models.invoices import (
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LineKind,
+    Payment,
+    PaymentIssue,
+    PaymentIssueStatus,
+    PaymentMethod,
+    PaymentStatus,
+)
 from kamportal.models.meetings import (
     ActionItem,
     ActionOwner,
@@ -46,21 +58,7 @@ from kamportal.models.onboarding import (
     UsageKind,
     WelcomeEmail,
 )
-from kamportal.models.renewals import (
-    Invoice,
-    InvoiceLine,
-    InvoiceStatus,
-    LineKind,
-    Payment,
-    PaymentIssue,
-    PaymentIssueStatus,
-    PaymentMethod,
-    PaymentStatus,
-    Quotation,
-    QuotationStatus,
-    Renewal,
-    RenewalStage,
-)
+from kamportal.models.renewals import Renewal, RenewalStage
 from kamportal.models.timeline import AuditEvent, CallOutcome, TimelineEvent, TimelineKind
 from kamportal.models.types import Money, UTCDateTime
 

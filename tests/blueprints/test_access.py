@@ -17,10 +17,13 @@ from kamportal.models import ActionItem, CallOutcome, MeetingType, Minutes, NoRe
 from kamportal.services import (
     calendar,
     contact_log,
+    discounts,
     escalations,
+    invoices,
     kyc,
     meetings,
     onboarding,
+    payments,
     renewals,
 )
 
@@ -131,15 +134,15 @@ ACCESS: dict[str, dict[str, str]] = {
     "renewals.payment_issue": CLIENT,
     "renewals.installments": CLIENT,
     "renewals.index": REGISTRY,
-    "renewals.finance_queue": FINANCE,
-    "renewals.confirm_payment": FINANCE,
-    "renewals.reject_payment": FINANCE,
-    "renewals.record_premises_payment": FINANCE,
-    "renewals.resolve_payment_issue": FINANCE,
-    "renewals.mark_paid_online": FINANCE,
-    "renewals.discounts": COMMERCIAL,
-    "renewals.decide_discount": COMMERCIAL,
     "renewals.forecast": FORECAST,
+    "finance.queue": FINANCE,
+    "finance.confirm_payment": FINANCE,
+    "finance.reject_payment": FINANCE,
+    "finance.record_premises_payment": FINANCE,
+    "finance.resolve_payment_issue": FINANCE,
+    "finance.mark_paid_online": FINANCE,
+    "discounts.queue": COMMERCIAL,
+    "discounts.decide": COMMERCIAL,
     "onboarding.client_panel": CLIENT,
     "onboarding.welcome": CLIENT,
     # O1: the client's own link, no sign-in; the signed token decides what it opens.
@@ -225,12 +228,12 @@ def world(app, make_team, make_user, make_client, make_contact, login_as, db) ->
     client.renewal_date = date.today() + timedelta(days=10)
     [renewal] = renewals.open_due_renewals(today=date.today())
     renewals.confirm_renewal(renewal, actor=acm, agreed_on=renewal.due_on, amount="100")
-    invoice = renewals.issue_invoice(client, actor=acm, renewal=renewal, due_on=renewal.due_on)
+    invoice = invoices.issue_invoice(client, actor=acm, renewal=renewal, due_on=renewal.due_on)
     # Finance's and commercial's work on it: a wire to confirm (R7), a payment issue (R5),
     # a discount to decide (R9).
-    payment = renewals.report_wire_transfer(invoice, actor=acm, amount="100")
-    issue = renewals.raise_payment_issue(invoice, actor=acm, note="x")
-    quotation = renewals.request_discount(client, actor=acm, description="x", discount="10")
+    payment = payments.report_wire_transfer(invoice, actor=acm, amount="100")
+    issue = payments.raise_payment_issue(invoice, actor=acm, note="x")
+    quotation = discounts.request_discount(client, actor=acm, description="x", discount="10")
     # The launch checklists and a KYC link the client's routes act on (O1, L1-L5).
     onboarding.instantiate_checklists(client)
     kyc.send_link(client, actor=acm)

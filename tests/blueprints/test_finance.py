@@ -1,9 +1,8 @@
-"""Finance's queue, commercial's discounts and the renewal forecast through HTTP: wire
-transfers confirmed in one click (R7), payments at the premises recorded with their
-receipt (R6), payment issues settled on a new channel (R5), installments due or overdue
-marked paid (R10), discounts approved or rejected (R9), and the forecast per team and
-currency. Each action swaps its row in place; refused input gets the row again with its
-errors (422) and changes nothing; the other roles get 403."""
+"""Finance's queue through HTTP: wire transfers confirmed in one click (R7), payments at
+the premises recorded with their receipt (R6), payment issues settled on a new channel
+(R5), installments due or overdue marked paid (R10); and where finance and commercial find
+their queues. Each action swaps its row in place; refused input gets the row again with
+its errors (422) and changes nothing; the other roles get 403."""
 
 from __future__ import annotations
 
@@ -24,22 +23,20 @@ from kamportal.models import (
     Payment,
     PaymentIssue,
     PaymentStatus,
-    Quotation,
-    QuotationStatus,
     RenewalStage,
     Role,
 )
-from kamportal.services import renewals
-from kamportal.services.renewals import Fee
+from kamportal.services import discounts, invoices, payments
+from kamportal.services.invoices import Fee
 from tests.blueprints.test_query_counts import counting_queries
 from tests.conftest import sign_in
-from tests.services import test_renewals
-from tests.services.test_renewals import NOW, TODAY, invoiced
+from tests.services import renewal_world
+from tests.services.renewal_world import NOW, TODAY, invoiced
 
 # The service tests' world: Monday 23 Nov 2026, 09:00 UTC. Mona Adel (ACM, team Cairo, led
 # by Layla Nour) looks after Nile Crafts (NILE01, 12000 EGP a year, due in 20 days); Heba
 # Finance; Hany Commercial; Omar, an ACM of team Dubai.
-world = test_renewals.world
+world = renewal_world.world
 
 HTMX = {"HX-Request": "true"}
 SECTIONS = ("wires", "premises", "issues", "installments")
@@ -85,7 +82,7 @@ def fee_invoice(world, db, make_client, *, store: str, amount: str = "900", acm=
     """An invoice of customization fees for a new client of `acm` (Mona by default)."""
     acm = acm or world["acm"]
     client = make_client(acm=acm, store_name=store)
-    invoice = renewals.issue_invoice(
+    invoice = invoices.issue_invoice(
         client, actor=acm, fees=[Fee("Custom banner", amount)], due_on=TODAY + timedelta(days=9)
     )
     db.session.commit()
@@ -93,7 +90,7 @@ def fee_invoice(world, db, make_client, *, store: str, amount: str = "900", acm=
 
 
 def wire(world, db, invoice: Invoice, amount: str = "12000.00") -> Payment:
-    payment = renewals.report_wire_transfer(
+    payment = payments.report_wire_transfer(
         invoice, actor=invoice.client.acm, amount=amount, reference="CIB 778812"
     )
     db.session.commit()
@@ -102,8 +99,8 @@ def wire(world, db, invoice: Invoice, amount: str = "12000.00") -> Payment:
 
 def at_premises(world, db, invoice: Invoice) -> Invoice:
     """R5: the client said it will pay at the premises; finance agreed."""
-    issue = renewals.raise_payment_issue(invoice, actor=invoice.client.acm, note="Cash only.")
-    renewals.resolve_payment_issue(issue, actor=world["finance"], new_method="premises")
+    issue = payments.raise_payment_issue(invoice, actor=invoice.client.acm, note="Cash only.")
+    payments.resolve_payment_issue(issue, actor=world["finance"], new_method="premises")
     db.session.commit()
     return invoice
 
@@ -130,7 +127,7 @@ def test_wires_show_client_amount_reporter_and_age_the_flagged_first(
     clock.advance(timedelta(days=2))
     newer = wire(world, db, fee_invoice(world, db, make_client, store="Delta Dates"), "900")
     frozen_clock(NOW + timedelta(days=5))
-    renewals.flag_late_wire_transfers(now=clock.now())
+    payments.flag_late_wire_transfers(now=clock.now())
     db.session.commit()
 
     page = text_of(login_as(world["finance"]).get("/finance/"))
@@ -341,7 +338,7 @@ def test_without_javascript_a_refused_payment_shows_the_queue_with_the_rows_erro
 def test_a_payment_issue_is_settled_on_the_channel_finance_agreed(world, db, login_as):
     """R5: the ACM's note shows; finance picks the channel; the premises list refreshes."""
     _, invoice = invoiced(world, db)
-    issue = renewals.raise_payment_issue(
+    issue = payments.raise_payment_issue(
         invoice, actor=world["acm"], note="Card declined twice; wants to pay in cash."
     )
     db.session.commit()
@@ -379,7 +376,7 @@ def test_installments_due_within_a_week_or_overdue_are_marked_paid_online(
     """R10: the installment due in 5 days shows, later ones not yet; once past its date it
     is overdue. Marked paid online in one click."""
     _, invoice = invoiced(world, db)
-    plan = renewals.split_into_installments(
+    plan = invoices.split_into_installments(
         invoice, actor=world["acm"], due_dates=[TODAY + timedelta(days=d) for d in (5, 40, 70)]
     )
     db.session.commit()
@@ -422,12 +419,12 @@ def finance_work(world, db, make_client):
         world, db, fee_invoice(world, db, make_client, store="Delta Dates", amount="500")
     )
     disputed = fee_invoice(world, db, make_client, store="Sinai Spices", amount="700")
-    issue = renewals.raise_payment_issue(disputed, actor=world["acm"], note="No card.")
+    issue = payments.raise_payment_issue(disputed, actor=world["acm"], note="No card.")
     split = fee_invoice(world, db, make_client, store="Aswan Art", amount="800")
-    plan = renewals.split_into_installments(
+    plan = invoices.split_into_installments(
         split, actor=world["acm"], due_dates=[TODAY + timedelta(days=3), TODAY + timedelta(40)]
     )
-    quotation = renewals.request_discount(
+    quotation = discounts.request_discount(
         world["client"], actor=world["acm"], description="Loyalty", discount="1200"
     )
     db.session.commit()
@@ -497,11 +494,11 @@ def test_the_queue_issues_the_same_queries_for_3_or_15_items_a_section(
                 payment.flagged_at = clock.now()
             at_premises(world, db, stores[1])
             if i % 2 == 0:
-                renewals.record_premises_payment(
+                payments.record_premises_payment(
                     stores[1], actor=world["finance"], amount="100", receipt_number=f"R{i}"
                 )
-            renewals.raise_payment_issue(stores[2], actor=stores[2].client.acm, note=f"#{i}")
-            renewals.split_into_installments(
+            payments.raise_payment_issue(stores[2], actor=stores[2].client.acm, note=f"#{i}")
+            invoices.split_into_installments(
                 stores[3],
                 actor=stores[3].client.acm,
                 due_dates=[TODAY + timedelta(days=2), TODAY + timedelta(days=40)],
@@ -521,182 +518,6 @@ def test_the_queue_issues_the_same_queries_for_3_or_15_items_a_section(
     few = measure(3)
     add(12)
     assert measure(15) == few
-
-
-# --- Commercial's discounts (R9) ------------------------------------------------------------
-
-
-def ask(world, db, description: str, discount: str) -> Quotation:
-    quotation = renewals.request_discount(
-        world["client"], actor=world["acm"], description=description, discount=discount
-    )
-    db.session.commit()
-    return quotation
-
-
-def test_commercial_approves_in_one_click_and_rejects_with_a_note(world, db, login_as):
-    """R9: a rejection without a note is refused (422) and changes nothing."""
-    loyalty = ask(world, db, "Loyalty, 3rd year", "1200")
-    clock.advance(timedelta(hours=1))
-    greedy = ask(world, db, "Asked for 50%", "6000")
-    http = login_as(world["commercial"])
-    page = text_of(http.get("/discounts/"))
-    assert row_ids(section(page, "requested-discounts"), "quotation") == [loyalty.id, greedy.id]
-    listed = row(page, f"quotation-{loyalty.id}")
-    for shown in ("Nile Crafts", "Loyalty, 3rd year", "EGP1,200.00", "Mona Adel"):
-        assert shown in listed
-    assert "Nothing here." in section(page, "decided-discounts")
-
-    approved = http.post(
-        f"/discounts/{loyalty.id}", data={"decision": "approve", "note": ""}, headers=HTMX
-    )
-    assert approved.status_code == 200
-    html = text_of(approved)
-    assert html.lstrip().startswith(f'<tr id="quotation-{loyalty.id}"') and "<html" not in html
-    assert "Approved" in html and "by Hany Commercial" in html and "Reject" not in html
-    assert fresh(db, Quotation, loyalty.id).quotation_status is QuotationStatus.APPROVED
-
-    refused = http.post(
-        f"/discounts/{greedy.id}", data={"decision": "reject", "note": " "}, headers=HTMX
-    )
-    assert refused.status_code == 422
-    html = text_of(refused)
-    assert "Say why the discount is rejected." in field_errors(html, f"quotation-{greedy.id}-note")
-    assert fresh(db, Quotation, greedy.id).quotation_status is QuotationStatus.REQUESTED
-    undecided = http.post(f"/discounts/{greedy.id}", data={"note": "x"}, headers=HTMX)
-    assert undecided.status_code == 422
-    assert "Approve or reject the discount." in text_of(undecided)
-
-    rejected = http.post(
-        f"/discounts/{greedy.id}",
-        data={"decision": "reject", "note": "Above policy."},
-        headers=HTMX,
-    )
-    assert rejected.status_code == 200
-    assert "Rejected" in text_of(rejected) and "Above policy." in text_of(rejected)
-    quotation = fresh(db, Quotation, greedy.id)
-    assert quotation.quotation_status is QuotationStatus.REJECTED
-    assert quotation.decided_by_id == world["commercial"].id
-
-    page = text_of(http.get("/discounts/"))
-    assert "Nothing here." in section(page, "requested-discounts")
-    assert row_ids(section(page, "decided-discounts"), "decided") == [greedy.id, loyalty.id]
-
-
-def test_without_javascript_a_decision_comes_back_to_the_discounts(world, db, login_as):
-    quotation = ask(world, db, "Loyalty", "1200")
-    http = login_as(world["commercial"])
-    refused = http.post(f"/discounts/{quotation.id}", data={"decision": "reject"})
-    assert refused.status_code == 422
-    page = text_of(refused)
-    assert "<html" in page and "Say why" in row(page, f"quotation-{quotation.id}")
-    response = http.post(f"/discounts/{quotation.id}", data={"decision": "approve"})
-    assert response.status_code == 303 and response.headers["Location"] == "/discounts/"
-    assert "Discount of EGP1,200.00 for Nile Crafts approved." in text_of(http.get("/discounts/"))
-
-
-@pytest.mark.parametrize("who", ["acm", "leader", "finance"])
-def test_only_commercial_decides_discounts(world, db, login_as, who):
-    quotation = ask(world, db, "Loyalty", "1200")
-    http = login_as(world[who])
-    assert http.get("/discounts/").status_code == 403
-    for headers in ({}, HTMX):
-        response = http.post(
-            f"/discounts/{quotation.id}", data={"decision": "approve"}, headers=headers
-        )
-        assert response.status_code == 403
-    assert fresh(db, Quotation, quotation.id).quotation_status is QuotationStatus.REQUESTED
-
-
-# --- The forecast ---------------------------------------------------------------------------
-
-
-def forecast_rows(page: str, days: int) -> dict[tuple[str, str], tuple[str, ...]]:
-    """(team, currency) -> (confirmed, at risk, total) of one horizon; team "" is the
-    all-teams line."""
-    table = section(page, f"forecast-{days}")
-    found = {}
-    for team, currency, cells in re.findall(
-        r'<tr data-team="([^"]*)" data-currency="(\w+)">(.*?)</tr>', table, re.S
-    ):
-        values = re.findall(r'<t[dh] class="num">([^<]*)</t[dh]>', cells)
-        found[(team, currency)] = tuple(values)
-    return found
-
-
-@pytest.fixture
-def portfolio(world, db, make_client):
-    """Confirmed: Nile Crafts 12000 EGP in 20 days. At risk: 2000 EGP in 10 days (opened,
-    not confirmed), 1500 USD in 45 days (not opened yet), and Omar's (team Dubai) 900 USD
-    in 80 days."""
-    renewal = renewals.open_due_renewals(today=TODAY)[0]
-    renewals.confirm_renewal(renewal, actor=world["acm"], agreed_on=renewal.due_on, amount="12000")
-    for acm, days, amount, currency in [
-        (world["acm"], 10, "2000", "EGP"),
-        (world["acm"], 45, "1500", "USD"),
-        (world["other_acm"], 80, "900", "USD"),
-    ]:
-        make_client(
-            acm=acm,
-            renewal_date=TODAY + timedelta(days=days),
-            recurring_amount=Decimal(amount),
-            currency=currency,
-        )
-    renewals.open_due_renewals(today=TODAY)
-    db.session.commit()
-
-
-def test_the_forecast_totals_confirmed_and_at_risk_per_team_and_currency(
-    world, login_as, portfolio
-):
-    response = login_as(world["finance"]).get("/renewals/forecast")
-    assert response.status_code == 200
-    page = text_of(response)
-    assert "Confirmed" in page and "At risk" in page and "not confirmed yet" in page
-    assert forecast_rows(page, 30) == {
-        ("Cairo", "EGP"): ("EGP12,000.00", "EGP2,000.00", "EGP14,000.00"),
-    }
-    assert forecast_rows(page, 60) == {
-        ("Cairo", "EGP"): ("EGP12,000.00", "EGP2,000.00", "EGP14,000.00"),
-        ("Cairo", "USD"): ("$0.00", "$1,500.00", "$1,500.00"),
-    }
-    assert forecast_rows(page, 90) == {
-        ("Cairo", "EGP"): ("EGP12,000.00", "EGP2,000.00", "EGP14,000.00"),
-        ("Cairo", "USD"): ("$0.00", "$1,500.00", "$1,500.00"),
-        ("Dubai", "USD"): ("$0.00", "$900.00", "$900.00"),
-        ("", "EGP"): ("EGP12,000.00", "EGP2,000.00", "EGP14,000.00"),
-        ("", "USD"): ("$0.00", "$2,400.00", "$2,400.00"),
-    }
-
-
-def test_a_lost_renewal_is_left_out_of_the_forecast(world, db, login_as, portfolio, make_client):
-    client = make_client(
-        acm=world["acm"], renewal_date=TODAY + timedelta(days=15), recurring_amount=Decimal(5000)
-    )
-    [renewal] = renewals.open_due_renewals(today=TODAY)
-    assert renewal.client_id == client.id
-    renewals.mark_lost(renewal, actor=world["acm"], reason="Closing the store.")
-    db.session.commit()
-    page = text_of(login_as(world["finance"]).get("/renewals/forecast"))
-    assert forecast_rows(page, 30)[("Cairo", "EGP")] == (
-        "EGP12,000.00",
-        "EGP2,000.00",
-        "EGP14,000.00",
-    )
-
-
-def test_an_acm_forecasts_only_their_clients(world, login_as, portfolio):
-    page = text_of(login_as(world["acm"]).get("/renewals/forecast"))
-    assert set(forecast_rows(page, 90)) == {("Cairo", "EGP"), ("Cairo", "USD")}
-    other = text_of(login_as(world["other_acm"]).get("/renewals/forecast"))
-    assert forecast_rows(other, 30) == {}
-    assert "Nothing here." in section(other, "forecast-30")
-    assert forecast_rows(other, 90) == {("Dubai", "USD"): ("$0.00", "$900.00", "$900.00")}
-
-
-def test_product_and_commercial_have_no_forecast(world, login_as):
-    assert login_as(Role.PRODUCT).get("/renewals/forecast").status_code == 403
-    assert login_as(world["commercial"]).get("/renewals/forecast").status_code == 403
 
 
 # --- Where to find them ---------------------------------------------------------------------

@@ -21,7 +21,7 @@ from kamportal.models import Client, Role, User
 from kamportal.services import renewals, validation
 from tests.blueprints.test_accounts import team_form, user_form
 from tests.blueprints.test_clients import client_form
-from tests.services.test_renewals import opened, world  # noqa: F401
+from tests.services.renewal_world import opened, world  # noqa: F401
 
 HTMX = {"HX-Request": "true"}
 

@@ -1,20 +1,23 @@
 """The ACM's side of renewals through HTTP (R1-R5, R7-R10): the client page's renewal
 panel, each action's form opened in it and sent from it (the panel swapped again), bad
-input answered with the form and its errors (422) and nothing changed, and the list of
-renewals and unpaid invoices."""
+input answered with the form and its errors (422) and nothing changed, the list of
+renewals and unpaid invoices, and the renewal forecast per team and currency."""
 
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
-from kamportal.models import Invoice, InvoiceStatus, OutboxMessage, Quotation
-from kamportal.services import renewals
+from kamportal.models import Invoice, InvoiceStatus, OutboxMessage, Quotation, Role
+from kamportal.services import discounts, invoices, payments, renewals
+from tests.blueprints.test_finance import section, text_of
 from tests.conftest import sign_in
-from tests.services.test_renewals import NOW, TODAY, confirmed, invoiced, opened, world  # noqa: F401
+from tests.services.renewal_world import NOW, TODAY, confirmed, invoiced, opened, world  # noqa: F401
 
 HTMX = {"HX-Request": "true"}
 
@@ -125,7 +128,7 @@ def test_only_an_approved_discount_is_offered_on_the_invoice(world, db, login_as
     form = text(http.get(f"/renewals/{renewal.id}/invoice", headers=HTMX))
     assert "Loyalty" not in form
     quotation = db.session.scalars(select(Quotation)).one()
-    renewals.decide_discount(quotation, actor=world["commercial"], approve=True)
+    discounts.decide_discount(quotation, actor=world["commercial"], approve=True)
     db.session.commit()
     form = text(http.get(f"/renewals/{renewal.id}/invoice", headers=HTMX))
     assert f'value="{quotation.id}"' in form and "Loyalty: −EGP1,000.00" in form
@@ -159,7 +162,7 @@ def test_a_wire_and_a_payment_issue_are_handed_to_finance(world, db, login_as): 
         )
     )
     assert "Payment issue with finance" in panel
-    assert len(renewals.finance_queue(today=TODAY).issues) == 1
+    assert len(payments.finance_queue(today=TODAY).issues) == 1
 
 
 def test_an_invoice_is_split_into_installments_from_the_panel(world, db, login_as):  # noqa: F811
@@ -240,7 +243,7 @@ def test_the_acms_day_shows_the_renewal_steps_and_unpaid_invoices_with_their_age
     assert "Renewal due: notify the client" in day and "Nile Crafts" in day
     renewals.notify_client(renewal, actor=world["acm"])
     renewals.confirm_renewal(renewal, actor=world["acm"], agreed_on=TODAY, amount="12000")
-    invoice = renewals.issue_invoice(
+    invoice = invoices.issue_invoice(
         world["client"], actor=world["acm"], renewal=renewal, due_on=TODAY + timedelta(days=2)
     )
     db.session.commit()
@@ -255,6 +258,105 @@ def test_the_acms_day_shows_the_renewal_steps_and_unpaid_invoices_with_their_age
     assert "issued 3 days ago" in day and "(overdue)" in day
     other_day = text(login_as(world["other_acm"]).get("/day/items/renewals", headers=HTMX))
     assert "Nothing here." in other_day
-    renewals.record_online_payment(invoice, actor=world["finance"])
+    payments.record_online_payment(invoice, actor=world["finance"])
     db.session.commit()
     assert "Nothing here." in text(http.get("/day/items/renewals", headers=HTMX))
+
+
+# --- The forecast (R1, R2) ---------------------------------------------------------------------
+
+
+def forecast_rows(page: str, days: int) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(team, currency) -> (confirmed, at risk, total) of one horizon; team "" is the
+    all-teams line."""
+    table = section(page, f"forecast-{days}")
+    found = {}
+    for team, currency, cells in re.findall(
+        r'<tr data-team="([^"]*)" data-currency="(\w+)">(.*?)</tr>', table, re.S
+    ):
+        values = re.findall(r'<t[dh] class="num">([^<]*)</t[dh]>', cells)
+        found[(team, currency)] = tuple(values)
+    return found
+
+
+@pytest.fixture
+def portfolio(world, db, make_client):  # noqa: F811
+    """Confirmed: Nile Crafts 12000 EGP in 20 days. At risk: 2000 EGP in 10 days (opened,
+    not confirmed), 1500 USD in 45 days (not opened yet), and Omar's (team Dubai) 900 USD
+    in 80 days."""
+    renewal = renewals.open_due_renewals(today=TODAY)[0]
+    renewals.confirm_renewal(renewal, actor=world["acm"], agreed_on=renewal.due_on, amount="12000")
+    for acm, days, amount, currency in [
+        (world["acm"], 10, "2000", "EGP"),
+        (world["acm"], 45, "1500", "USD"),
+        (world["other_acm"], 80, "900", "USD"),
+    ]:
+        make_client(
+            acm=acm,
+            renewal_date=TODAY + timedelta(days=days),
+            recurring_amount=Decimal(amount),
+            currency=currency,
+        )
+    renewals.open_due_renewals(today=TODAY)
+    db.session.commit()
+
+
+def test_the_forecast_totals_confirmed_and_at_risk_per_team_and_currency(
+    world,  # noqa: F811
+    login_as,
+    portfolio,
+):
+    response = login_as(world["finance"]).get("/renewals/forecast")
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "Confirmed" in page and "At risk" in page and "not confirmed yet" in page
+    assert forecast_rows(page, 30) == {
+        ("Cairo", "EGP"): ("EGP12,000.00", "EGP2,000.00", "EGP14,000.00"),
+    }
+    assert forecast_rows(page, 60) == {
+        ("Cairo", "EGP"): ("EGP12,000.00", "EGP2,000.00", "EGP14,000.00"),
+        ("Cairo", "USD"): ("$0.00", "$1,500.00", "$1,500.00"),
+    }
+    assert forecast_rows(page, 90) == {
+        ("Cairo", "EGP"): ("EGP12,000.00", "EGP2,000.00", "EGP14,000.00"),
+        ("Cairo", "USD"): ("$0.00", "$1,500.00", "$1,500.00"),
+        ("Dubai", "USD"): ("$0.00", "$900.00", "$900.00"),
+        ("", "EGP"): ("EGP12,000.00", "EGP2,000.00", "EGP14,000.00"),
+        ("", "USD"): ("$0.00", "$2,400.00", "$2,400.00"),
+    }
+
+
+def test_a_lost_renewal_is_left_out_of_the_forecast(
+    world,  # noqa: F811
+    db,
+    login_as,
+    portfolio,
+    make_client,
+):
+    client = make_client(
+        acm=world["acm"], renewal_date=TODAY + timedelta(days=15), recurring_amount=Decimal(5000)
+    )
+    [renewal] = renewals.open_due_renewals(today=TODAY)
+    assert renewal.client_id == client.id
+    renewals.mark_lost(renewal, actor=world["acm"], reason="Closing the store.")
+    db.session.commit()
+    page = text_of(login_as(world["finance"]).get("/renewals/forecast"))
+    assert forecast_rows(page, 30)[("Cairo", "EGP")] == (
+        "EGP12,000.00",
+        "EGP2,000.00",
+        "EGP14,000.00",
+    )
+
+
+def test_an_acm_forecasts_only_their_clients(world, login_as, portfolio):  # noqa: F811
+    page = text_of(login_as(world["acm"]).get("/renewals/forecast"))
+    assert set(forecast_rows(page, 90)) == {("Cairo", "EGP"), ("Cairo", "USD")}
+    other = text_of(login_as(world["other_acm"]).get("/renewals/forecast"))
+    assert forecast_rows(other, 30) == {}
+    assert "Nothing here." in section(other, "forecast-30")
+    assert forecast_rows(other, 90) == {("Dubai", "USD"): ("$0.00", "$900.00", "$900.00")}
+
+
+def test_product_and_commercial_have_no_forecast(world, login_as):  # noqa: F811
+    assert login_as(Role.PRODUCT).get("/renewals/forecast").status_code == 403
+    assert login_as(world["commercial"]).get("/renewals/forecast").status_code == 403

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from playwright.sync_api import Browser, Page, expect
 
-from kamportal.services import renewals
+from kamportal.services import payments
 from tests.e2e.conftest import sign_in
 from tests.e2e.test_clients import SWAP, labels_pointing_elsewhere, mark_document, same_document
-from tests.services.test_renewals import invoiced, opened, world  # noqa: F401 (a fixture)
+from tests.services.renewal_world import invoiced, opened, world  # noqa: F401 (a fixture)
 
 
 def test_an_acm_invoices_a_renewal_and_finance_confirms_the_wire_R1_R2_R3_R7(
@@ -110,7 +110,7 @@ def test_finance_rejects_a_wire_that_never_came_with_the_reason_R7(
     world,  # noqa: F811
 ):
     _, invoice = invoiced(world, db)
-    renewals.report_wire_transfer(invoice, actor=world["acm"], amount="12000", reference="X1")
+    payments.report_wire_transfer(invoice, actor=world["acm"], amount="12000", reference="X1")
     db.session.commit()
 
     sign_in(page, live_server, world["finance"])

@@ -1,6 +1,7 @@
-"""The renewal sweeps on a real RQ worker (Redis or the embedded queue), as cron runs
-them: the R1 sweep opens a term once, the R4 reminder and the R7 flag reach a real SMTP
-server, each once however often the sweeps run."""
+"""The renewal, invoice and payment sweeps on a real RQ worker (Redis or the embedded
+queue), as cron runs them: the R1 sweep opens a term once, the R4 reminder and the R7 flag
+reach a real SMTP server, each once however often the sweeps run. (The billing sync:
+tests/jobs/test_payments.py.)"""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -9,13 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from kamportal import queue
-from kamportal.billing import billing_adapter
 from kamportal.jobs import cron
+from kamportal.jobs import invoices as invoice_jobs
+from kamportal.jobs import payments as payment_jobs
 from kamportal.jobs import renewals as renewal_jobs
 from kamportal.models import Renewal, Role
-from kamportal.services import renewals
-from kamportal.services.renewals import Fee
-from tests.billing.conftest import whmcs_server  # noqa: F401 (a fixture)
+from kamportal.services import invoices, payments
+from kamportal.services.invoices import Fee
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -39,8 +40,8 @@ def world(make_team, make_user, make_client, make_contact, db, frozen_clock):
 def sweep(run_jobs) -> None:
     for func in (
         renewal_jobs.open_due_renewals,
-        renewal_jobs.send_invoice_reminders,
-        renewal_jobs.flag_late_wire_transfers,
+        invoice_jobs.send_invoice_reminders,
+        payment_jobs.flag_late_wire_transfers,
     ):
         queue.enqueue(func, job_id=f"test-{func.__name__.replace('_', '-')}")
     run_jobs()
@@ -50,9 +51,9 @@ def test_the_sweeps_are_on_cron():
     funcs = {entry["func"] for entry in cron.entries()}
     assert {
         renewal_jobs.open_due_renewals,
-        renewal_jobs.send_invoice_reminders,
-        renewal_jobs.flag_late_wire_transfers,
-        renewal_jobs.sync_with_billing,
+        invoice_jobs.send_invoice_reminders,
+        payment_jobs.flag_late_wire_transfers,
+        payment_jobs.sync_with_billing,
     } <= funcs
 
 
@@ -64,7 +65,7 @@ def test_the_sweeps_open_remind_and_flag_once_each(
     db.session.expire_all()
     [renewal] = db.session.scalars(select(Renewal)).all()  # R1: once per term
 
-    invoice = renewals.issue_invoice(
+    invoice = invoices.issue_invoice(
         world["client"], actor=world["acm"], fees=[Fee("Banner", "150.00")], due_on=NOW.date()
     )
     db.session.commit()
@@ -81,7 +82,7 @@ def test_the_sweeps_open_remind_and_flag_once_each(
     assert reminders[0]["To"] == "karim@store.example"
     assert "leader@kam.example" in reminders[0]["Cc"]
 
-    renewals.report_wire_transfer(invoice, actor=world["acm"], amount="150")
+    payments.report_wire_transfer(invoice, actor=world["acm"], amount="150")
     db.session.commit()
     frozen_clock(NOW + timedelta(days=6))
     sweep(run_jobs)
@@ -92,39 +93,3 @@ def test_the_sweeps_open_remind_and_flag_once_each(
     # A wire waiting for finance is not chased with reminders.
     assert len([m for m in smtp_server.messages if m["Subject"].startswith("Reminder:")]) == 1
     assert renewal.due_on == NOW.date() + timedelta(days=30)
-
-
-def test_an_invoice_paid_in_whmcs_is_recorded_paid_by_the_sync(
-    app,
-    db,
-    world,
-    run_jobs,
-    whmcs_server,  # noqa: F811
-):
-    """R3/R4: the client paid online in WHMCS; the hourly sync records it and the renewal
-    is paid. A WHMCS that does not answer fails the sweep (seen, retried) and changes
-    nothing."""
-    world["client"].billing_account_id = "7"
-    db.session.commit()
-    invoice = renewals.issue_invoice(
-        world["client"], actor=world["acm"], fees=[Fee("Banner", "150.00")], due_on=NOW.date()
-    )
-    db.session.commit()
-    whmcs_server.misbehave("http500", action="GetInvoice")
-    with pytest.raises(RuntimeError, match="did not answer"):
-        renewal_jobs.sync_with_billing()
-    assert invoice.status == "unpaid"
-    assert renewal_jobs.sync_with_billing() == 0  # still unpaid in WHMCS
-    # The client pays in WHMCS, online.
-    billing_adapter(app).add_payment(
-        invoice.external_id,
-        amount=Decimal("150.00"),
-        transaction_id="paypal-123",
-        gateway="paypal",
-        paid_on=NOW.date(),
-    )
-    queue.enqueue(renewal_jobs.sync_with_billing, job_id="test-sync")
-    run_jobs()
-    db.session.expire_all()
-    assert db.session.get(type(invoice), invoice.id).status == "paid"
-    assert renewal_jobs.sync_with_billing() == 0

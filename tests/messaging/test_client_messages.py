@@ -39,10 +39,12 @@ from kamportal.services import (
     contact_log,
     escalations,
     followups,
+    invoices,
     kyc,
     meetings,
     minutes,
     onboarding,
+    payments,
     renewals,
 )
 from kamportal.services.minutes import ActionItemInput
@@ -276,15 +278,15 @@ def walk_every_client_message(world, db) -> None:
     [renewal] = renewals.open_due_renewals(today=clock.now().date())
     renewals.notify_client(renewal, actor=acm)
     renewals.confirm_renewal(renewal, actor=acm, agreed_on=renewal.due_on, amount="12000.00")
-    invoice = renewals.issue_invoice(
+    invoice = invoices.issue_invoice(
         client, actor=acm, due_on=clock.now().date() + timedelta(days=14), renewal=renewal
     )
     db.session.commit()
     clock.advance(timedelta(days=12))
-    assert renewals.send_invoice_reminders(now=clock.now())
+    assert invoices.send_invoice_reminders(now=clock.now())
     db.session.commit()
     # R7: a wire transfer reported; the client is told it can take 4 days to confirm.
-    renewals.report_wire_transfer(invoice, actor=acm, amount="12000.00", reference="FT 1")
+    payments.report_wire_transfer(invoice, actor=acm, amount="12000.00", reference="FT 1")
     db.session.commit()
 
     # G6, and an email the ACM writes.

@@ -2,8 +2,9 @@ from flask import jsonify
 from sqlalchemy import text
 
 from kamportal.blueprints.day.routes import DAY_ROLES, day_page
+from kamportal.blueprints.discounts.routes import queue as discount_queue
+from kamportal.blueprints.finance.routes import queue as finance_queue
 from kamportal.blueprints.home import bp
-from kamportal.blueprints.renewals.finance_routes import discounts, finance_queue
 from kamportal.blueprints.web import acting_user, public, render, signed_in
 from kamportal.extensions import db
 from kamportal.models import Role
@@ -25,7 +26,7 @@ def index():
     if user.has_role(Role.FINANCE):
         return finance_queue()
     if user.has_role(Role.COMMERCIAL):
-        return discounts()
+        return discount_queue()
     return render("home/index.html")
 
 

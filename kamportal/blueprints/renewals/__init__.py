@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("renewals", __name__)
 
-from kamportal.blueprints.renewals import finance_routes, routes  # noqa: E402,F401
+from kamportal.blueprints.renewals import routes  # noqa: E402,F401

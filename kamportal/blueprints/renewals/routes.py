@@ -1,15 +1,18 @@
 """Renewals and invoices on the ACM's side (R1-R5, R7-R10): the client page's renewal
-panel and its actions, and the list of renewals and unpaid invoices.
+panel and its actions, the list of renewals and unpaid invoices, and the renewal forecast.
 
 Each action's form opens in the panel (GET) and is sent from there (POST); once done the
 panel is swapped again and the timeline told. Object access: whoever may see the client
-(404 otherwise); the services refuse the rest (finance's and commercial's decisions).
+(404 otherwise); the services refuse the rest (finance's and commercial's decisions). The
+forecast: everyone who follows renewals, narrowed by the service to the clients each may
+see.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from flask import Response
@@ -41,19 +44,20 @@ from kamportal.blueprints.web import (
     save_form,
 )
 from kamportal.extensions import db
-from kamportal.models import Client, Invoice, Renewal
-from kamportal.services import renewals
+from kamportal.models import Client, Invoice, Renewal, Role
+from kamportal.services import discounts, invoices, payments, renewals
 from kamportal.services.access import CLIENT_REGISTRY_ROLES
-from kamportal.services.renewals import Fee
+from kamportal.services.invoices import Fee
 
+FORECAST_ROLES = (Role.ACM, Role.LEADER, Role.FINANCE, Role.ADMIN)
 TIMELINE_CHANGED = "timeline-changed"
 RENEWAL_CHANGED = "renewal-changed"
 
 
 @bp.app_template_global()
-def client_renewal_panel(client: Client) -> renewals.ClientBilling:
+def client_renewal_panel(client: Client) -> invoices.ClientBilling:
     """The client page's renewal panel (R1-R10)."""
-    return renewals.client_billing(client)
+    return invoices.client_billing(client)
 
 
 @bp.route("/clients/<int:client_id>/renewal-panel")
@@ -157,7 +161,7 @@ def invoice(renewal_id: int):
     renewal = _renewal_or_404(renewal_id)
     client = renewal.client
     form = InvoiceForm()
-    usable = renewals.client_billing(client).usable_discounts
+    usable = invoices.client_billing(client).usable_discounts
     form.quotation.choices = options(
         [(0, "No discount")] + [(q.id, f"{q.description}: −{q.money}") for q in usable]
     )
@@ -166,7 +170,7 @@ def invoice(renewal_id: int):
 
     def save() -> Invoice:
         chosen = next((q for q in usable if q.id == form.quotation.data), None)
-        return renewals.issue_invoice(
+        return invoices.issue_invoice(
             client,
             actor=acting_user(),
             renewal=renewal,
@@ -217,7 +221,7 @@ def request_discount(client_id: int):
         title="Ask commercial for a discount",
         submit="Ask for approval",
         hint=f"In {client.currency}. Once approved it can go on an invoice, once (R9).",
-        save=lambda: renewals.request_discount(
+        save=lambda: discounts.request_discount(
             client,
             actor=acting_user(),
             description=form.description.data,
@@ -237,7 +241,7 @@ def report_wire(invoice_id: int):
     invoice = _invoice_or_404(invoice_id)
     form = WireForm()
     if not form.is_submitted():
-        room = renewals.wire_room(invoice)
+        room = payments.wire_room(invoice)
         form.amount.data = str(room) if room > 0 else ""
     return _panel_action(
         invoice.client,
@@ -247,7 +251,7 @@ def report_wire(invoice_id: int):
         submit="Report the wire transfer",
         hint="Finance confirms it when it arrives; it is flagged if not within 4 days (R7). "
         "The client is told by email that confirmation can take up to 4 days.",
-        save=lambda: renewals.report_wire_transfer(
+        save=lambda: payments.report_wire_transfer(
             invoice,
             actor=acting_user(),
             amount=form.amount.data,
@@ -271,7 +275,7 @@ def payment_issue(invoice_id: int):
         name=f"issue-{invoice.id}",
         title=f"Payment issue on invoice {invoice.label}",
         submit="Hand it to finance",
-        save=lambda: renewals.raise_payment_issue(
+        save=lambda: payments.raise_payment_issue(
             invoice, actor=acting_user(), note=form.note.data
         ),
         message="Payment issue handed to finance.",
@@ -290,7 +294,7 @@ def installments(invoice_id: int):
     def save() -> list[Invoice]:
         first, every = form.first_due_on.data, form.every_days.data
         dates = [first + timedelta(days=every * n) for n in range(form.count.data)]
-        return renewals.split_into_installments(invoice, actor=acting_user(), due_dates=dates)
+        return invoices.split_into_installments(invoice, actor=acting_user(), due_dates=dates)
 
     return _panel_action(
         invoice.client,
@@ -316,6 +320,34 @@ def index():
     return render(
         "renewals/index.html",
         renewals=renewals.open_renewals(current_user),
-        invoices=renewals.unpaid_invoices(current_user),
+        invoices=invoices.unpaid_invoices(current_user),
         today=today,
     )
+
+
+# --- The renewal forecast ----------------------------------------------------------------
+
+
+@bp.route("/renewals/forecast")
+@allow(*FORECAST_ROLES)
+def forecast():
+    """What falls due in the next 30, 60 and 90 days, per team and currency: confirmed
+    against at risk, over the clients the user may see (finance and admins: all)."""
+    today = clock.now().date()
+    rows = renewals.forecast(acting_user(), today=today)
+    horizons = {days: [r for r in rows if r.days == days] for days in renewals.FORECAST_HORIZONS}
+    return render(
+        "renewals/forecast.html",
+        today=today,
+        horizons=horizons,
+        all_teams={days: _per_currency(found) for days, found in horizons.items()},
+    )
+
+
+def _per_currency(rows: list[renewals.ForecastRow]) -> list[tuple[str, Decimal, Decimal]]:
+    """One horizon's rows summed over the teams, per currency (never across currencies)."""
+    totals: dict[str, list[Decimal]] = {}
+    for row in rows:
+        confirmed, at_risk = totals.setdefault(row.currency, [Decimal(0), Decimal(0)])
+        totals[row.currency] = [confirmed + row.confirmed, at_risk + row.at_risk]
+    return [(currency, c, r) for currency, (c, r) in sorted(totals.items())]

@@ -1,14 +1,11 @@
-"""Finance's queue (R5-R7, R10), commercial's discounts (R9) and the renewal forecast.
+"""Finance's queue (R5-R7, R10).
 
 Finance lands on what waits for them: wire transfers to confirm (flagged ones first),
 payments at the premises to record, payment issues to settle, installments due within a
-week or overdue. Commercial lands on the discounts to decide. Each row acts in place: done,
-the row is swapped (HTMX) or the page comes back (303); refused, the row again with its
-errors, status 422, nothing saved.
+week or overdue. Each row acts in place: done, the row is swapped (HTMX) or the page comes
+back (303); refused, the row again with its errors, status 422, nothing saved.
 
-Access: finance and admins on finance's queue, commercial and admins on the discounts
-(the services check the same roles again); the forecast for everyone who follows
-renewals, narrowed by the service to the clients each may see.
+Access: finance and admins (the services check the same roles again).
 """
 
 from __future__ import annotations
@@ -22,10 +19,9 @@ from flask import Response, flash, redirect, request, url_for
 from flask_wtf import FlaskForm
 
 from kamportal import clock
-from kamportal.blueprints.renewals import bp
-from kamportal.blueprints.renewals.finance_forms import (
+from kamportal.blueprints.finance import bp
+from kamportal.blueprints.finance.forms import (
     ConfirmWireForm,
-    DiscountDecisionForm,
     PremisesPaymentForm,
     RejectWireForm,
     ResolveIssueForm,
@@ -49,13 +45,10 @@ from kamportal.models import (
     Money,
     Payment,
     PaymentIssue,
-    Quotation,
-    Role,
 )
-from kamportal.services import renewals
-from kamportal.services.access import DISCOUNT_ROLES, FINANCE_ROLES
+from kamportal.services import invoices, payments
+from kamportal.services.access import FINANCE_ROLES
 
-FORECAST_ROLES = (Role.ACM, Role.LEADER, Role.FINANCE, Role.ADMIN)
 # A payment issue resolved moves its invoice into (or out of) the premises list, which
 # listens for this event and refreshes.
 CHANNEL_CHANGED = "payment-channel-changed"
@@ -79,14 +72,14 @@ def _queue_context(refused: tuple[str, Any, FlaskForm] | None = None) -> dict[st
     a form sent without JavaScript and refused: its row shows that form with its errors,
     even if the record left the queue meanwhile."""
     now = clock.now()
-    queue = renewals.finance_queue(today=now.date())
+    queue = payments.finance_queue(today=now.date())
     premises, issues = list(queue.premises), list(queue.issues)
     if refused is not None:
         section, record, _ = refused
         rows = premises if section == "premises" else issues
         if record not in rows:
             rows.insert(0, record)
-    due = renewals.amounts_due(premises + queue.installments + [w.invoice for w in queue.wires])
+    due = invoices.amounts_due(premises + queue.installments + [w.invoice for w in queue.wires])
     forms = {
         "premises": {i.id: _premises_form(i, due[i.id]) for i in premises},
         "issue": {i.id: _issue_form(i) for i in issues},
@@ -115,7 +108,7 @@ def _row_context(**context: Any) -> dict[str, Any]:
 
 @bp.route("/finance/")
 @allow(*FINANCE_ROLES)
-def finance_queue():
+def queue():
     """Finance's landing page: wire transfers to confirm (R7), payments at the premises
     to record (R6), payment issues (R5), installments due within a week or overdue
     (R10)."""
@@ -144,7 +137,7 @@ def _one_click(
     if not is_htmx():
         if refused:
             flash(refused, "error")
-        return redirect(url_for("renewals.finance_queue"), 303)
+        return redirect(url_for("finance.queue"), 303)
     return fragment(
         template, status=422 if refused else 200, **_row_context(refused=refused, **row())
     )
@@ -153,7 +146,7 @@ def _one_click(
 def _settled(invoice: Invoice) -> str:
     if invoice.invoice_status is InvoiceStatus.PAID:
         return f"invoice {invoice.label} is paid."
-    due = Money(renewals.amounts_due([invoice])[invoice.id], invoice.currency)
+    due = Money(invoices.amounts_due([invoice])[invoice.id], invoice.currency)
     return f"invoice {invoice.label} still owes {due}."
 
 
@@ -180,7 +173,7 @@ def _wire_context(payment: Payment, **forms: Any) -> dict[str, Any]:
     step that confirms it (`confirm_form`) open or not, and the rejection form."""
     return _row_context(
         payment=payment,
-        due=renewals.amounts_due([payment.invoice]),
+        due=invoices.amounts_due([payment.invoice]),
         confirm_form=forms.get("confirm_form"),
         reject_form=forms.get("reject_form") or _reject_form(payment),
     )
@@ -196,7 +189,7 @@ def _wire_refused(payment: Payment, **forms: Any) -> Response:
 def _wire_done(payment: Payment, message: str) -> Response:
     flash(message, "success")
     if not is_htmx():
-        return redirect(url_for("renewals.finance_queue"), 303)
+        return redirect(url_for("finance.queue"), 303)
     return fragment("finance/_wire_row.html", **_wire_context(payment))
 
 
@@ -209,7 +202,7 @@ def confirm_payment(payment_id: int):
     payment = db.get_or_404(Payment, payment_id)
     invoice = payment.invoice
     if request.method == "GET":
-        form = _confirm_form(payment, renewals.amounts_due([invoice])[invoice.id])
+        form = _confirm_form(payment, invoices.amounts_due([invoice])[invoice.id])
         return render(
             "finance/wire_confirm.html",
             "finance/_wire_row.html",
@@ -218,7 +211,7 @@ def confirm_payment(payment_id: int):
     form = prefixed(ConfirmWireForm(), f"wire-{payment.id}")
     confirmed = submit(
         form,
-        lambda: renewals.confirm_payment(
+        lambda: payments.confirm_payment(
             payment,
             actor=acting_user(),
             received_amount=form.received_amount.data,
@@ -239,7 +232,7 @@ def reject_payment(payment_id: int):
     form = prefixed(RejectWireForm(), f"wire-reject-{payment.id}")
     rejected = submit(
         form,
-        lambda: renewals.reject_wire_report(payment, actor=acting_user(), reason=form.reason.data),
+        lambda: payments.reject_wire_report(payment, actor=acting_user(), reason=form.reason.data),
     )
     if rejected is None:
         return _wire_refused(payment, reject_form=form)
@@ -257,10 +250,10 @@ def mark_paid_online(invoice_id: int):
     WHMCS for its invoices)."""
     invoice = db.get_or_404(Invoice, invoice_id)
     return _one_click(
-        lambda: renewals.record_online_payment(invoice, actor=acting_user()),
+        lambda: payments.record_online_payment(invoice, actor=acting_user()),
         message=lambda: f"Invoice {invoice.label} marked paid online.",
         template="finance/_installment_row.html",
-        row=lambda: {"invoice": invoice, "due": renewals.amounts_due([invoice])},
+        row=lambda: {"invoice": invoice, "due": invoices.amounts_due([invoice])},
     )
 
 
@@ -282,7 +275,7 @@ def record_premises_payment(invoice_id: int):
     form = prefixed(PremisesPaymentForm(), f"premises-{invoice.id}")
     recorded = submit(
         form,
-        lambda: renewals.record_premises_payment(
+        lambda: payments.record_premises_payment(
             invoice,
             actor=acting_user(),
             amount=form.amount.data,
@@ -297,8 +290,8 @@ def record_premises_payment(invoice_id: int):
             "success",
         )
         if not is_htmx():
-            return redirect(url_for("renewals.finance_queue"), 303)
-        due = renewals.amounts_due([invoice])
+            return redirect(url_for("finance.queue"), 303)
+        due = invoices.amounts_due([invoice])
         return fragment(
             "finance/_premises_row.html",
             **_row_context(
@@ -314,7 +307,7 @@ def record_premises_payment(invoice_id: int):
         form,
         "finance/_premises_row.html",
         invoice=invoice,
-        due=renewals.amounts_due([invoice]),
+        due=invoices.amounts_due([invoice]),
     )
 
 
@@ -326,7 +319,7 @@ def resolve_payment_issue(issue_id: int):
     form = prefixed(ResolveIssueForm(), f"issue-{issue.id}")
     resolved = submit(
         form,
-        lambda: renewals.resolve_payment_issue(
+        lambda: payments.resolve_payment_issue(
             issue, actor=acting_user(), new_method=form.new_method.data, note=form.note.data
         ),
     )
@@ -337,89 +330,7 @@ def resolve_payment_issue(issue_id: int):
             "success",
         )
         if not is_htmx():
-            return redirect(url_for("renewals.finance_queue"), 303)
+            return redirect(url_for("finance.queue"), 303)
         row = fragment("finance/_issue_row.html", **_row_context(issue=issue, form=form))
         return with_trigger(row, CHANNEL_CHANGED)
     return _refused_row("issue", issue, form, "finance/_issue_row.html", issue=issue)
-
-
-# --- Commercial's discounts (R9) -----------------------------------------------------------
-
-
-def _decision_form(quotation: Quotation, formdata: Any = None) -> DiscountDecisionForm:
-    return prefixed(DiscountDecisionForm(formdata=formdata), f"quotation-{quotation.id}")
-
-
-def _discounts_context(refused: tuple[Quotation, FlaskForm] | None = None) -> dict[str, Any]:
-    requested, decided = renewals.discount_queue()
-    forms = {q.id: _decision_form(q) for q in requested}
-    if refused is not None:
-        quotation, form = refused
-        if quotation not in requested:
-            requested.insert(0, quotation)
-        forms[quotation.id] = form
-    return {"requested": requested, "decided": decided, "forms": forms}
-
-
-@bp.route("/discounts/")
-@allow(*DISCOUNT_ROLES)
-def discounts():
-    """R9: the discounts the ACMs asked for, to approve or reject; the latest decided."""
-    return render("finance/discounts.html", **_discounts_context())
-
-
-@bp.route("/discounts/<int:quotation_id>", methods=["POST"])
-@allow(*DISCOUNT_ROLES)
-def decide_discount(quotation_id: int):
-    """R9: approve a discount in one click, or reject it with a note."""
-    quotation = db.get_or_404(Quotation, quotation_id)
-    form = _decision_form(quotation, formdata=request.form)
-    decided = submit(
-        form,
-        lambda: renewals.decide_discount(
-            quotation,
-            actor=acting_user(),
-            approve=form.decision.data == "approve",
-            note=form.note.data or "",
-        ),
-    )
-    if decided is not None:
-        flash(
-            f"Discount of {quotation.money} for {quotation.client.store_name} "
-            f"{quotation.quotation_status.label.lower()}.",
-            "success",
-        )
-        if not is_htmx():
-            return redirect(url_for("renewals.discounts"), 303)
-        return fragment("finance/_quotation_row.html", quotation=quotation, form=form)
-    if is_htmx():
-        return form_invalid("finance/_quotation_row.html", quotation=quotation, form=form)
-    return form_invalid("finance/discounts.html", **_discounts_context(refused=(quotation, form)))
-
-
-# --- The renewal forecast ----------------------------------------------------------------
-
-
-@bp.route("/renewals/forecast")
-@allow(*FORECAST_ROLES)
-def forecast():
-    """What falls due in the next 30, 60 and 90 days, per team and currency: confirmed
-    against at risk, over the clients the user may see (finance and admins: all)."""
-    today = clock.now().date()
-    rows = renewals.forecast(acting_user(), today=today)
-    horizons = {days: [r for r in rows if r.days == days] for days in renewals.FORECAST_HORIZONS}
-    return render(
-        "finance/forecast.html",
-        today=today,
-        horizons=horizons,
-        all_teams={days: _per_currency(found) for days, found in horizons.items()},
-    )
-
-
-def _per_currency(rows: list[renewals.ForecastRow]) -> list[tuple[str, Decimal, Decimal]]:
-    """One horizon's rows summed over the teams, per currency (never across currencies)."""
-    totals: dict[str, list[Decimal]] = {}
-    for row in rows:
-        confirmed, at_risk = totals.setdefault(row.currency, [Decimal(0), Decimal(0)])
-        totals[row.currency] = [confirmed + row.confirmed, at_risk + row.at_risk]
-    return [(currency, c, r) for currency, (c, r) in sorted(totals.items())]

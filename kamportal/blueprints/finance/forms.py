@@ -1,10 +1,10 @@
-"""Forms of finance's queue (R5-R7) and commercial's discount queue (R9).
+"""Forms of finance's queue (R5-R7).
 
 Amounts are plain text fields: the services read them as Decimal at the currency's minor
 unit and say clearly what is wrong (a float, too many decimals, nothing)."""
 
 from wtforms import DateField, SelectField, StringField, TextAreaField
-from wtforms.validators import AnyOf, DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from kamportal.blueprints.forms import Form
 from kamportal.blueprints.options import options
@@ -12,7 +12,6 @@ from kamportal.models import PaymentMethod
 
 # R5: the channels finance may agree; installments are a plan the ACM makes (R10).
 AGREED_CHANNELS = (PaymentMethod.ONLINE, PaymentMethod.WIRE, PaymentMethod.PREMISES)
-DECISIONS = ("approve", "reject")
 
 
 class ConfirmWireForm(Form):
@@ -48,14 +47,5 @@ class ResolveIssueForm(Form):
             [("", "— Choose the channel agreed —"), *((m.value, m.label) for m in AGREED_CHANNELS)]
         ),
         validate_choice=False,
-    )
-    note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
-
-
-class DiscountDecisionForm(Form):
-    """R9: approve in one click, or reject with a note (the button sends `decision`)."""
-
-    decision = StringField(
-        "Decision", validators=[AnyOf(DECISIONS, message="Approve or reject the discount.")]
     )
     note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])

@@ -1,0 +1,470 @@
+"""Invoices (R3, R4, R8, R10). Money is never wrong: every amount is a Decimal at its
+currency's minor unit, with its currency.
+
+R3: the invoice comes from the billing system, through the billing adapter (the portal's
+own numbering, or WHMCS); R8: renewal and customization fees on one invoice; R9: a discount
+line only from a quotation commercial approved (services/discounts.py).
+R4: an unpaid invoice is followed until paid: reminders at the team's interval.
+R10: an invoice split into installment invoices whose amounts sum exactly to its total.
+How an invoice is paid (R5-R7) is services/payments.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
+
+from sqlalchemy import and_, exists, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from kamportal import clock
+from kamportal.billing import BillingAdapter, InvoiceDraft, InvoiceLineDraft, billing_adapter
+from kamportal.errors import RuleViolation, ValidationError
+from kamportal.extensions import db
+from kamportal.messaging import outbox
+from kamportal.models import (
+    Client,
+    Invoice,
+    InvoiceLine,
+    InvoiceStatus,
+    LineKind,
+    Money,
+    OutboxMessage,
+    Payment,
+    PaymentIssue,
+    PaymentIssueStatus,
+    PaymentMethod,
+    PaymentStatus,
+    Quotation,
+    QuotationStatus,
+    Renewal,
+    RenewalStage,
+    TimelineKind,
+    User,
+)
+from kamportal.models.types import minor_unit
+from kamportal.services import access, timeline, validation
+from kamportal.services.discounts import discount_line
+from kamportal.services.renewals import RENEWAL_FIELDS
+
+# The reminder interval (R4) of a client whose ACM has no team (the Team column's default).
+DEFAULT_REMINDER_DAYS = 3
+INVOICE_FIELDS = ("number", "status", "total", "currency", "due_on", "method")
+
+
+# --- R3, R8, R9: invoices ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fee:
+    """A customization fee to invoice with the renewal (R8)."""
+
+    description: str
+    amount: object
+
+
+def issue_invoice(
+    client: Client,
+    *,
+    actor: User,
+    due_on: date | None,
+    renewal: Renewal | None = None,
+    fees: list[Fee] | tuple[Fee, ...] = (),
+    quotation: Quotation | None = None,
+    adapter: BillingAdapter | None = None,
+) -> Invoice:
+    """R3: create the invoice through the billing adapter: the renewal's amount (R8: with
+    customization fees on the same invoice), less an approved discount (R9). The portal's
+    own invoices are emailed to the client (G1 CCs); WHMCS emails its own. The renewal is
+    then "invoiced".
+
+    Refused, with nothing written: NotAllowed; RuleViolation("R3") for a renewal not
+    confirmed yet or already invoiced, ("R9") for a discount not approved, used, or of
+    another client; ValidationError for no due date, a bad fee, nothing to invoice or a
+    total of zero or less; BillingError when the billing system refuses (the caller rolls
+    back)."""
+    access.check_works_on(actor, client)
+    if renewal is not None:
+        if renewal.client_id != client.id:
+            raise ValidationError("This renewal is another client's.", field="renewal")
+        if not renewal.renewal_stage.may_invoice:
+            raise RuleViolation(
+                "R3", "Confirm the renewal date and amount with the client first (R2)."
+            )
+    if due_on is None:
+        raise ValidationError("Give the invoice's due date.", field="due_on")
+    currency = renewal.currency if renewal is not None else client.currency
+    lines: list[tuple[LineKind, str, Decimal]] = []
+    if renewal is not None:
+        term = renewal.agreed_on or renewal.due_on
+        lines.append(
+            (LineKind.RENEWAL, f"Subscription renewal from {term:%d %b %Y}", renewal.amount)
+        )
+    for fee in fees:
+        description = validation.required_text(
+            fee.description, field="fees", message="Describe each customization fee."
+        )
+        lines.append(
+            (
+                LineKind.CUSTOMIZATION,
+                description,
+                validation.amount_of(fee.amount, currency, field="fees"),
+            )
+        )
+    if not lines:
+        raise ValidationError("Nothing to invoice: a renewal or a customization fee.")
+    discount = discount_line(quotation, client, currency)
+    if quotation is not None:
+        lines.append((LineKind.DISCOUNT, f"Discount: {quotation.description}", discount))
+    total = sum((amount for _, _, amount in lines), Decimal(0))
+    if total <= 0:
+        raise ValidationError("The invoice's total must be more than zero.", field="quotation")
+    invoice = _new_invoice(
+        client,
+        actor=actor,
+        currency=currency,
+        due_on=due_on,
+        lines=lines,
+        quotation=quotation,
+        adapter=adapter,
+    )
+    if quotation is not None:
+        quotation.used_on_invoice_id = invoice.id
+    if renewal is not None:
+        with timeline.audited(actor, "renewal.invoice", renewal, RENEWAL_FIELDS):
+            renewal.stage = RenewalStage.INVOICED.value
+            renewal.invoice = invoice
+    db.session.flush()
+    return invoice
+
+
+def _new_invoice(
+    client: Client,
+    *,
+    actor: User,
+    currency: str,
+    due_on: date,
+    lines: list[tuple[LineKind, str, Decimal]],
+    quotation: Quotation | None = None,
+    parent: Invoice | None = None,
+    installment: tuple[int, int] | None = None,
+    adapter: BillingAdapter | None = None,
+) -> Invoice:
+    """Write the invoice, have the billing system number it (and, for WHMCS, create and
+    email it), then email the portal's own invoice; timeline and audit."""
+    adapter = adapter or billing_adapter()
+    now = clock.now()
+    invoice = Invoice(
+        client=client,
+        parent=parent,
+        installment_no=installment[0] if installment else None,
+        installment_count=installment[1] if installment else None,
+        currency=currency,
+        total=sum((amount for _, _, amount in lines), Decimal(0)),
+        issued_on=now.date(),
+        due_on=due_on,
+        status=InvoiceStatus.UNPAID.value,
+        method=PaymentMethod.ONLINE.value,
+        issued_at=now,
+        issued_by=actor,
+        billing_system=adapter.name,
+    )
+    for position, (kind, description, amount) in enumerate(lines, start=1):
+        invoice.lines.append(
+            InvoiceLine(
+                position=position,
+                kind=kind.value,
+                description=description,
+                amount=amount,
+                quotation=quotation if kind is LineKind.DISCOUNT else None,
+            )
+        )
+    db.session.add(invoice)
+    db.session.flush()
+    ref = adapter.create_invoice(
+        InvoiceDraft(
+            portal_id=invoice.id,
+            issued_on=invoice.issued_on,
+            due_on=due_on,
+            currency=currency,
+            lines=tuple(InvoiceLineDraft(d, a) for _, d, a in lines),
+            billing_account_id=client.billing_account_id,
+        )
+    )
+    invoice.number = ref.number
+    invoice.external_id = ref.external_id
+    message = None
+    if adapter.name == "portal":
+        message = _email_invoice(invoice, actor=actor, template="invoice.txt", key="issued")
+    timeline.record(
+        client,
+        TimelineKind.INVOICE_ISSUED,
+        actor=actor,
+        summary=f"Invoice {invoice.label}: {invoice.money}, due {due_on:%d %b %Y} (R3)",
+        detail={"invoice_id": invoice.id, "billing_system": adapter.name},
+        outbox_message=message,
+        at=now,
+    )
+    timeline.audit(
+        actor, "invoice.issue", invoice, after=timeline.snapshot(invoice, INVOICE_FIELDS)
+    )
+    db.session.flush()
+    return invoice
+
+
+def _email_invoice(
+    invoice: Invoice, *, actor: User | None, template: str, key: str
+) -> OutboxMessage | None:
+    """The invoice (or a reminder of it) emailed to the client, G1 CCs; None if no contact
+    has an email address (the timeline then shows no message)."""
+    client = invoice.client
+    contact = client.reachable_contact("email")
+    if contact is None:
+        return None
+    subject = {
+        "invoice.txt": f"Invoice {invoice.number} – {client.store_code}",
+        "invoice_reminder.txt": f"Reminder: invoice {invoice.number} – {client.store_code}",
+    }[template]
+    return outbox.email_client(
+        client,
+        contact,
+        key=f"invoice-{invoice.id}-{key}",
+        subject=subject,
+        template=template,
+        invoice=invoice,
+        actor=actor,
+    )
+
+
+# --- R10: installments -------------------------------------------------------------------------
+
+
+def installment_amounts(total: Decimal, currency: str, parts: int) -> list[Decimal]:
+    """R10: `total` in `parts` installments at the currency's minor unit, summing exactly
+    to it: equal parts rounded down, the remainder on the first."""
+    if parts < 2:
+        raise ValidationError("An installment plan has at least 2 installments.", field="due_dates")
+    unit = minor_unit(currency)
+    share = (total / parts).quantize(unit, rounding=ROUND_DOWN)
+    if share <= 0:
+        raise ValidationError("Too many installments for this total.", field="due_dates")
+    amounts = [share] * parts
+    amounts[0] = total - share * (parts - 1)
+    return amounts
+
+
+def split_into_installments(
+    invoice: Invoice,
+    *,
+    actor: User,
+    due_dates: list[date],
+    adapter: BillingAdapter | None = None,
+) -> list[Invoice]:
+    """R10: replace an unpaid invoice by a plan of installment invoices, one per due date
+    (in order, none in the past), whose amounts sum exactly to its total; each is then
+    followed until paid (R4). The invoice is kept, marked split.
+
+    Raises NotAllowed, RuleViolation("R10") for an invoice not unpaid, an installment
+    itself, or with a payment reported; ValidationError for fewer than 2 dates, dates out
+    of order or past."""
+    access.check_works_on(actor, invoice.client)
+    if invoice.invoice_status is not InvoiceStatus.UNPAID or invoice.parent_id is not None:
+        raise RuleViolation("R10", "Only an unpaid invoice can be split into installments.")
+    if invoice.payments:
+        raise RuleViolation("R10", "A payment is recorded on this invoice: it cannot be split.")
+    today = clock.now().date()
+    if any(d is None for d in due_dates):
+        raise ValidationError("Give every installment's due date.", field="due_dates")
+    if sorted(set(due_dates)) != list(due_dates):
+        raise ValidationError(
+            "Give the due dates in order, one per installment.", field="due_dates"
+        )
+    if due_dates and due_dates[0] < today:
+        raise ValidationError("An installment cannot fall due in the past.", field="due_dates")
+    amounts = installment_amounts(invoice.total, invoice.currency, len(due_dates))
+    with timeline.audited(actor, "invoice.split", invoice, INVOICE_FIELDS):
+        invoice.status = InvoiceStatus.SPLIT.value
+        invoice.method = PaymentMethod.INSTALLMENTS.value
+    plan = [
+        _new_invoice(
+            invoice.client,
+            actor=actor,
+            currency=invoice.currency,
+            due_on=due_on,
+            lines=[
+                (
+                    LineKind.INSTALLMENT,
+                    f"Installment {n} of {len(due_dates)} of invoice {invoice.number}",
+                    amount,
+                )
+            ],
+            parent=invoice,
+            installment=(n, len(due_dates)),
+            adapter=adapter,
+        )
+        for n, (due_on, amount) in enumerate(zip(due_dates, amounts, strict=True), start=1)
+    ]
+    timeline.record(
+        invoice.client,
+        TimelineKind.INVOICE_SPLIT,
+        actor=actor,
+        summary=f"Invoice {invoice.number} ({invoice.money}) split into {len(plan)} "
+        "installments: " + ", ".join(f"{i.money} due {i.due_on:%d %b %Y}" for i in plan) + " (R10)",
+        detail={"invoice_id": invoice.id, "installments": [i.id for i in plan]},
+    )
+    db.session.flush()
+    return plan
+
+
+# --- R4: following up until paid -------------------------------------------------------------
+
+
+def _reminder_days(client: Client) -> int:
+    team = client.acm.team if client.acm is not None else None
+    return team.invoice_reminder_days if team is not None else DEFAULT_REMINDER_DAYS
+
+
+def send_invoice_reminders(*, now: datetime) -> list[Invoice]:
+    """R4, a sweep: every unpaid invoice gets a reminder email each time the team's
+    interval has passed since it was issued or last reminded, until it is paid; the first
+    no earlier than one interval before it falls due (an installment due in three months
+    waits). Not chased: a wire transfer waiting for finance, a payment issue finance has.
+    Idempotent within an interval (one message key per reminder). Returns the invoices
+    reminded."""
+    waiting_wire = exists().where(
+        and_(
+            Payment.invoice_id == Invoice.id,
+            Payment.status == PaymentStatus.REPORTED.value,
+        )
+    )
+    with_finance = exists().where(
+        and_(
+            PaymentIssue.invoice_id == Invoice.id,
+            PaymentIssue.status == PaymentIssueStatus.OPEN.value,
+        )
+    )
+    candidates = db.session.scalars(
+        select(Invoice)
+        .where(Invoice.status == InvoiceStatus.UNPAID.value)
+        .where(~waiting_wire)
+        .where(~with_finance)
+        .options(joinedload(Invoice.client).joinedload(Client.acm))
+        .order_by(Invoice.due_on, Invoice.id)
+    )
+    reminded = []
+    for invoice in candidates:
+        interval = timedelta(days=_reminder_days(invoice.client))
+        since = invoice.last_reminder_at or invoice.issued_at
+        if now - since < interval or invoice.due_on > (now + interval).date():
+            continue
+        invoice.reminders_sent += 1
+        invoice.last_reminder_at = now
+        message = _email_invoice(
+            invoice,
+            actor=None,
+            template="invoice_reminder.txt",
+            key=f"reminder-{invoice.reminders_sent}",
+        )
+        timeline.record(
+            invoice.client,
+            TimelineKind.INVOICE_REMINDER,
+            actor=None,
+            summary=f"Reminder {invoice.reminders_sent} of invoice {invoice.label}, "
+            f"{invoice.money} due {invoice.due_on:%d %b %Y} (R4)",
+            detail={"invoice_id": invoice.id, "reminder": invoice.reminders_sent},
+            outbox_message=message,
+            at=now,
+        )
+        reminded.append(invoice)
+    db.session.flush()
+    return reminded
+
+
+# --- Reading -----------------------------------------------------------------------------------
+
+
+def amounts_due(invoices: list[Invoice]) -> dict[int, Decimal]:
+    """What each invoice still owes (its total less the payments confirmed on it), by
+    invoice id, in one query for a whole list (whose payments are not loaded)."""
+    received: dict[int, Decimal] = dict.fromkeys((i.id for i in invoices), Decimal(0))
+    if invoices:
+        rows = db.session.execute(
+            select(Payment.invoice_id, Payment.amount)
+            .where(Payment.invoice_id.in_(list(received)))
+            .where(Payment.status == PaymentStatus.CONFIRMED.value)
+        )
+        for invoice_id, amount in rows:
+            received[invoice_id] += amount
+    return {i.id: Money(i.total - received[i.id], i.currency).amount for i in invoices}
+
+
+@dataclass(frozen=True)
+class ClientBilling:
+    """The client page's renewal panel: the renewal under way, the latest invoices (with
+    their payments and open payment issues), the discounts asked of commercial."""
+
+    renewal: Renewal | None
+    invoices: list[Invoice]
+    open_issues: dict[int, PaymentIssue]  # by invoice id
+    quotations: list[Quotation]
+
+    @property
+    def usable_discounts(self) -> list[Quotation]:
+        """R9: approved and not on an invoice yet."""
+        return [
+            q
+            for q in self.quotations
+            if q.quotation_status is QuotationStatus.APPROVED and q.used_on_invoice_id is None
+        ]
+
+
+def client_billing(client: Client, *, invoices: int = 10) -> ClientBilling:
+    renewal = db.session.scalar(
+        select(Renewal)
+        .where(Renewal.client_id == client.id)
+        .where(Renewal.stage.not_in([RenewalStage.PAID.value, RenewalStage.LOST.value]))
+        .order_by(Renewal.due_on)
+        .limit(1)
+    )
+    latest = list(
+        db.session.scalars(
+            select(Invoice)
+            .where(Invoice.client_id == client.id)
+            .options(selectinload(Invoice.payments), selectinload(Invoice.lines))
+            .order_by(Invoice.issued_at.desc(), Invoice.id.desc())
+            .limit(invoices)
+        )
+    )
+    issues = (
+        db.session.scalars(
+            select(PaymentIssue)
+            .where(PaymentIssue.invoice_id.in_([i.id for i in latest]))
+            .where(PaymentIssue.status == PaymentIssueStatus.OPEN.value)
+        )
+        if latest
+        else []
+    )
+    quotations = list(
+        db.session.scalars(
+            select(Quotation)
+            .where(Quotation.client_id == client.id)
+            .order_by(Quotation.requested_at.desc(), Quotation.id.desc())
+            .limit(10)
+        )
+    )
+    return ClientBilling(renewal, latest, {i.invoice_id: i for i in issues}, quotations)
+
+
+def unpaid_invoices(viewer: User) -> list[Invoice]:
+    """R4: unpaid invoices `viewer` may see (finance: all), the longest due first."""
+    return list(
+        db.session.scalars(
+            select(Invoice)
+            .join(Invoice.client)
+            .where(Invoice.status == InvoiceStatus.UNPAID.value)
+            .where(access.visible_invoices_clause(viewer))
+            .options(joinedload(Invoice.client), joinedload(Invoice.payments))
+            .order_by(Invoice.due_on, Invoice.id)
+        ).unique()
+    )

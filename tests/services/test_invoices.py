@@ -1,0 +1,211 @@
+"""Invoices without HTTP (R3, R4, R8, R10): invoices from the billing adapter (the portal's
+own or WHMCS) with fees on the same invoice, installments that sum exactly, reminders
+until paid, and who sees which invoices. Money is Decimal at the currency's minor unit
+throughout."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from kamportal.billing import BillingError
+from kamportal.errors import RuleViolation, ValidationError
+from kamportal.models import (
+    Invoice,
+    InvoiceStatus,
+    RenewalStage,
+)
+from kamportal.services import invoices, payments, renewals
+from kamportal.services.invoices import Fee
+from tests.billing.conftest import whmcs_server  # noqa: F401 (a fixture)
+from tests.services import renewal_world
+from tests.services.renewal_world import NOW, TODAY, confirmed, emails, invoiced, opened
+
+# Monday 23 Nov 2026, 09:00 UTC: Mona Adel (ACM, team Cairo, led by Layla Nour) looks after
+# Nile Crafts (NILE01, 12000 EGP a year, due in 20 days); Heba Finance; Hany Commercial;
+# Omar, an ACM of team Dubai (tests/services/renewal_world.py).
+world = renewal_world.world
+
+
+# --- R3, R8: invoices --------------------------------------------------------------------------
+
+
+def test_no_invoice_before_the_client_confirmed(world, db):
+    renewal = opened(db)
+    with pytest.raises(RuleViolation) as refused:
+        invoices.issue_invoice(
+            world["client"], actor=world["acm"], renewal=renewal, due_on=renewal.due_on
+        )
+    assert refused.value.rule == "R3"
+
+
+def test_the_portals_invoice_is_numbered_emailed_and_the_renewal_invoiced(world, db):
+    """R3 with the portal's own billing; R8: the fees on the same invoice."""
+    renewal, invoice = invoiced(
+        world,
+        db,
+        fees=[Fee("Custom checkout page", "3000.00"), Fee("Arabic invoice template", "500.25")],
+    )
+    assert invoice.number == f"INV-{TODAY.year}-{invoice.id:06d}"
+    assert [(line.kind, line.amount) for line in invoice.lines] == [
+        ("renewal", Decimal("12000.00")),
+        ("customization", Decimal("3000.00")),
+        ("customization", Decimal("500.25")),
+    ]
+    assert invoice.total == Decimal("15500.25") and invoice.currency == "EGP"
+    assert renewal.renewal_stage is RenewalStage.INVOICED and renewal.invoice == invoice
+    sent = emails(db)[-1]
+    assert sent.subject == f"Invoice {invoice.number} – NILE01"
+    assert "EGP15,500.25" in sent.body and "leader@kam.example" in sent.cc_addrs
+
+
+def test_on_whmcs_the_invoice_is_created_there_and_payments_are_added_to_it(
+    world,
+    db,
+    whmcs_server,  # noqa: F811
+):
+    """R3 through WHMCS: WHMCS numbers and emails the invoice (no portal email); a wire
+    finance confirms (R7) is added to it, so WHMCS stops chasing the client. A refusal
+    from WHMCS leaves nothing written."""
+    world["client"].billing_account_id = "7"
+    renewal = confirmed(world, db)
+    emails_before = len(emails(db))
+    invoice = invoices.issue_invoice(
+        world["client"], actor=world["acm"], renewal=renewal, due_on=renewal.due_on
+    )
+    db.session.commit()
+    assert invoice.billing_system == "whmcs" and invoice.external_id
+    created = whmcs_server.last("CreateInvoice")
+    assert created["userid"] == "7" and created["itemamount1"] == "12000.00"
+    assert len(emails(db)) == emails_before  # WHMCS sends it
+
+    wire = payments.report_wire_transfer(
+        invoice, actor=world["acm"], amount="12000", reference="CIB 1"
+    )
+    payments.confirm_payment(
+        wire, actor=world["finance"], received_amount="12000", received_on=TODAY
+    )
+    db.session.commit()
+    added = whmcs_server.last("AddInvoicePayment")
+    assert added["invoiceid"] == invoice.external_id and added["gateway"] == "banktransfer"
+    assert added["amount"] == "12000.00" and "CIB 1" in added["transid"]
+    assert invoice.invoice_status is InvoiceStatus.PAID
+
+    whmcs_server.misbehave("error", action="CreateInvoice", message="Client ID Not Found")
+    with pytest.raises(BillingError, match="Client ID Not Found"):
+        invoices.issue_invoice(
+            world["client"], actor=world["acm"], fees=[Fee("Banner", "100")], due_on=TODAY
+        )
+    db.session.rollback()
+    assert db.session.scalars(select(Invoice)).all() == [invoice]
+
+
+# --- R10: installments ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("total", "currency", "parts", "expected"),
+    [
+        ("1000.00", "USD", 3, ["333.34", "333.33", "333.33"]),
+        ("100.000", "KWD", 3, ["33.334", "33.333", "33.333"]),
+        ("12000.00", "EGP", 4, ["3000.00"] * 4),
+        ("0.05", "USD", 4, ["0.02", "0.01", "0.01", "0.01"]),
+        ("1000", "JPY", 3, ["334", "333", "333"]),
+    ],
+)
+def test_installments_sum_exactly_at_the_currencys_minor_unit(total, currency, parts, expected):
+    amounts = invoices.installment_amounts(Decimal(total), currency, parts)
+    assert [str(a) for a in amounts] == expected
+    assert sum(amounts) == Decimal(total)
+
+
+def test_an_invoice_splits_into_installments_each_followed_until_paid(world, db):
+    """R10: the plan replaces the invoice; when every installment is paid, so is it and
+    the renewal."""
+    renewal, invoice = invoiced(world, db)
+    dates = [TODAY + timedelta(days=d) for d in (5, 40, 70)]
+    with pytest.raises(ValidationError):
+        invoices.split_into_installments(invoice, actor=world["acm"], due_dates=dates[:1])
+    with pytest.raises(ValidationError):
+        invoices.split_into_installments(invoice, actor=world["acm"], due_dates=dates[::-1])
+    with pytest.raises(ValidationError):
+        invoices.split_into_installments(
+            invoice, actor=world["acm"], due_dates=[TODAY - timedelta(days=1), *dates]
+        )
+    plan = invoices.split_into_installments(invoice, actor=world["acm"], due_dates=dates)
+    db.session.commit()
+    assert invoice.invoice_status is InvoiceStatus.SPLIT
+    assert [i.total for i in plan] == [Decimal("4000.00")] * 3
+    assert [i.due_on for i in plan] == dates
+    assert plan[0].label == f"{plan[0].number} (installment 1 of 3)"
+    assert len({i.number for i in plan}) == 3
+    with pytest.raises(RuleViolation):
+        invoices.split_into_installments(plan[0], actor=world["acm"], due_dates=dates)
+    assert payments.finance_queue(today=TODAY).installments == [plan[0]]
+
+    for n, installment in enumerate(plan):
+        payments.record_online_payment(installment, actor=world["finance"], reference=f"P{n}")
+        db.session.commit()
+        paid = n == len(plan) - 1
+        assert (invoice.invoice_status is InvoiceStatus.PAID) is paid
+        assert (renewal.renewal_stage is RenewalStage.PAID) is paid
+
+
+# --- R4: reminders until paid -----------------------------------------------------------------
+
+
+def test_reminders_go_at_the_teams_interval_until_paid(world, db):
+    renewal = confirmed(world, db)
+    invoice = invoices.issue_invoice(
+        world["client"], actor=world["acm"], renewal=renewal, due_on=TODAY + timedelta(days=4)
+    )
+    db.session.commit()
+    issued = invoice.issued_at
+    assert invoices.send_invoice_reminders(now=issued + timedelta(days=3, minutes=-1)) == []
+    assert invoices.send_invoice_reminders(now=issued + timedelta(days=3)) == [invoice]
+    assert invoices.send_invoice_reminders(now=issued + timedelta(days=3, hours=5)) == []
+    db.session.commit()
+    reminder = emails(db)[-1]
+    assert reminder.subject == f"Reminder: invoice {invoice.number} – NILE01"
+    assert "leader@kam.example" in reminder.cc_addrs
+    assert invoices.send_invoice_reminders(now=issued + timedelta(days=6)) == [invoice]
+    assert invoice.reminders_sent == 2
+    payments.record_online_payment(invoice, actor=world["finance"])
+    assert invoices.send_invoice_reminders(now=issued + timedelta(days=30)) == []
+
+
+def test_a_wire_waiting_for_finance_is_not_chased(world, db):
+    _, invoice = invoiced(world, db)
+    payments.report_wire_transfer(invoice, actor=world["acm"], amount="12000")
+    assert invoices.send_invoice_reminders(now=NOW + timedelta(days=10)) == []
+
+
+def test_no_reminder_before_the_last_interval_ahead_of_the_due_date_r4(world, db):
+    """R4: an invoice due in 20 days is first reminded 3 days (the interval) before."""
+    _, invoice = invoiced(world, db)  # due in 20 days
+    assert invoices.send_invoice_reminders(now=NOW + timedelta(days=16)) == []
+    assert invoices.send_invoice_reminders(now=NOW + timedelta(days=17)) == [invoice]
+
+
+def test_an_invoice_finance_has_a_payment_issue_for_is_not_chased_r4_r5(world, db):
+    _, invoice = invoiced(world, db)
+    issue = payments.raise_payment_issue(invoice, actor=world["acm"], note="Card refused.")
+    assert invoices.send_invoice_reminders(now=NOW + timedelta(days=25)) == []
+    payments.resolve_payment_issue(issue, actor=world["finance"], new_method="wire")
+    assert invoices.send_invoice_reminders(now=NOW + timedelta(days=25)) == [invoice]
+
+
+# --- Reading: lists ----------------------------------------------------------------------------
+
+
+def test_an_acm_sees_only_their_clients_invoices_and_finance_sees_all(
+    world, db, make_client, make_contact
+):
+    _, invoice = invoiced(world, db)
+    assert invoices.unpaid_invoices(world["acm"]) == [invoice]
+    assert invoices.unpaid_invoices(world["other_acm"]) == []
+    assert invoices.unpaid_invoices(world["finance"]) == [invoice]
+    assert renewals.open_renewals(world["other_acm"]) == []
