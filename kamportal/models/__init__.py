@@ -2,13 +2,16 @@
 
 from kamportal.models.accounts import (
     ROLE_LABELS,
+    TEAM_RULES,
     WORKING_WEEKS,
     CalendarDay,
     Role,
     Team,
+    TeamRules,
     User,
     UserRole,
     UserSession,
+    rules_of,
 )
 from kamportal.models.base import Base
 from kamportal.models.clients import IN_LAUNCH, LAUNCH_PATH, Client, Contact, LifecycleStatus, Plan
@@ -66,6 +69,7 @@ __all__ = [
     "IN_LAUNCH",
     "LAUNCH_PATH",
     "ROLE_LABELS",
+    "TEAM_RULES",
     "WORKING_WEEKS",
     "ActionItem",
     "ActionOwner",
@@ -118,6 +122,7 @@ __all__ = [
     "Role",
     "StepKind",
     "Team",
+    "TeamRules",
     "TimelineEvent",
     "TimelineKind",
     "UTCDateTime",
@@ -127,4 +132,5 @@ __all__ = [
     "UserSession",
     "WelcomeEmail",
     "meeting_attendees",
+    "rules_of",
 ]

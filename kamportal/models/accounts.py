@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from flask_login import UserMixin
@@ -43,6 +44,45 @@ WORKING_WEEKS = {
 }
 
 
+def weekdays_in(working_days: str) -> tuple[int, ...]:
+    """ "7,1,2,3,4" as ISO weekday numbers."""
+    return tuple(int(d) for d in working_days.split(",") if d)
+
+
+@dataclass(frozen=True)
+class TeamRules:
+    """The rule settings a new team starts with, and those that apply to a client whose
+    ACM has no team: written once, here."""
+
+    working_days: str = "1,2,3,4,5"
+    workday_starts: time = time(9, 0)
+    workday_ends: time = time(17, 0)
+    # F3: the meeting confirmation goes this many hours before the start (never under 4).
+    confirmation_lead_hours: int = 24
+    # F2: send the follow-up email after an unanswered call without asking the ACM.
+    followup_email_auto: bool = False
+    # F2: business hours without any reply before the WhatsApp "please check your email".
+    no_reply_whatsapp_after_hours: int = 24
+    # E2: business hours after the "we tried to call you" email before the WhatsApp step,
+    # and after the WhatsApp before the escalation goes to the leader.
+    escalation_whatsapp_after_hours: int = 4
+    escalation_leader_after_hours: int = 8
+    # R4: days between reminders of an unpaid invoice.
+    invoice_reminder_days: int = 3
+
+    @property
+    def working_weekdays(self) -> tuple[int, ...]:
+        return weekdays_in(self.working_days)
+
+
+TEAM_RULES = TeamRules()
+
+
+def rules_of(team: Team | None) -> Team | TeamRules:
+    """The rule settings that apply under `team`: its own, or the defaults without one."""
+    return team if team is not None else TEAM_RULES
+
+
 class Team(Base):
     __tablename__ = "teams"
 
@@ -53,23 +93,30 @@ class Team(Base):
     )
     country: Mapped[str] = mapped_column(String(2))
     timezone: Mapped[str] = mapped_column(String(64))
-    # Comma-separated ISO weekday numbers, e.g. "7,1,2,3,4" for Sunday to Thursday.
-    working_days: Mapped[str] = mapped_column(String(20), default="1,2,3,4,5")
-    workday_starts: Mapped[time] = mapped_column(Time, default=time(9, 0))
-    workday_ends: Mapped[time] = mapped_column(Time, default=time(17, 0))
+    # Comma-separated ISO weekday numbers, e.g. "7,1,2,3,4" for Sunday to Thursday. The rule
+    # settings below start as TeamRules says.
+    working_days: Mapped[str] = mapped_column(String(20), default=TEAM_RULES.working_days)
+    workday_starts: Mapped[time] = mapped_column(Time, default=TEAM_RULES.workday_starts)
+    workday_ends: Mapped[time] = mapped_column(Time, default=TEAM_RULES.workday_ends)
     shared_mailbox: Mapped[str | None] = mapped_column(String(254))
-    # F3: the meeting confirmation goes this many hours before the start (never under 4).
-    confirmation_lead_hours: Mapped[int] = mapped_column(Integer, default=24)
-    # F2: send the follow-up email after an unanswered call without asking the ACM.
-    followup_email_auto: Mapped[bool] = mapped_column(Boolean, default=False)
-    # F2: business hours without any reply before the WhatsApp "please check your email".
-    no_reply_whatsapp_after_hours: Mapped[int] = mapped_column(Integer, default=24)
-    # E2: business hours after the "we tried to call you" email before the WhatsApp step,
-    # and after the WhatsApp before the escalation goes to the leader.
-    escalation_whatsapp_after_hours: Mapped[int] = mapped_column(Integer, default=4)
-    escalation_leader_after_hours: Mapped[int] = mapped_column(Integer, default=8)
-    # R4: days between reminders of an unpaid invoice.
-    invoice_reminder_days: Mapped[int] = mapped_column(Integer, default=3)
+    confirmation_lead_hours: Mapped[int] = mapped_column(
+        Integer, default=TEAM_RULES.confirmation_lead_hours
+    )
+    followup_email_auto: Mapped[bool] = mapped_column(
+        Boolean, default=TEAM_RULES.followup_email_auto
+    )
+    no_reply_whatsapp_after_hours: Mapped[int] = mapped_column(
+        Integer, default=TEAM_RULES.no_reply_whatsapp_after_hours
+    )
+    escalation_whatsapp_after_hours: Mapped[int] = mapped_column(
+        Integer, default=TEAM_RULES.escalation_whatsapp_after_hours
+    )
+    escalation_leader_after_hours: Mapped[int] = mapped_column(
+        Integer, default=TEAM_RULES.escalation_leader_after_hours
+    )
+    invoice_reminder_days: Mapped[int] = mapped_column(
+        Integer, default=TEAM_RULES.invoice_reminder_days
+    )
 
     leader: Mapped[User | None] = relationship(foreign_keys=[leader_id], post_update=True)
     members: Mapped[list[User]] = relationship(
@@ -78,7 +125,7 @@ class Team(Base):
 
     @property
     def working_weekdays(self) -> tuple[int, ...]:
-        return tuple(int(d) for d in self.working_days.split(",") if d)
+        return weekdays_in(self.working_days)
 
     def __repr__(self) -> str:
         return f"<Team {self.name}>"

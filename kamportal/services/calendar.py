@@ -28,15 +28,11 @@ from kamportal import clock
 from kamportal.errors import ValidationError
 from kamportal.extensions import db
 from kamportal.models import CalendarDay, Client, Team, User
-from kamportal.models.accounts import WORKING_WEEKS
+from kamportal.models.accounts import TEAM_RULES
 from kamportal.services import events, timeline, validation
 
 # A calendar with no working day at all would never open: stop looking after this long.
 _SEARCH_DAYS = 3 * 366
-
-# The calendar of a client whose ACM has no team: Monday-Friday, 9 to 5, in the client's
-# zone and country.
-DEFAULT_HOURS = (time(9, 0), time(17, 0))
 
 
 @lru_cache(maxsize=256)
@@ -227,9 +223,9 @@ def calendar_for_client(client: Client) -> BusinessCalendar:
         return calendar_for(team)
     return _calendar(
         zone=client.timezone,
-        weekdays=WORKING_WEEKS["mon-fri"],
-        opens=DEFAULT_HOURS[0],
-        closes=DEFAULT_HOURS[1],
+        weekdays=TEAM_RULES.working_weekdays,
+        opens=TEAM_RULES.workday_starts,
+        closes=TEAM_RULES.workday_ends,
         country=client.country,
     )
 

@@ -48,6 +48,7 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
     User,
+    rules_of,
 )
 from kamportal.services import (
     access,
@@ -61,8 +62,6 @@ from kamportal.services import (
 )
 
 STEP_JOB = "kamportal.jobs.escalations.run_step"
-# The waits of a client whose ACM has no team (the Team columns' defaults).
-DEFAULT_WAITS = {LadderStep.WHATSAPP: 4, LadderStep.LEADER: 8}
 _WAIT_SETTINGS = {
     LadderStep.WHATSAPP: "escalation_whatsapp_after_hours",
     LadderStep.LEADER: "escalation_leader_after_hours",
@@ -114,9 +113,7 @@ def _add_step(
 
 def _wait_hours(client: Client, step: LadderStep) -> int:
     team = client.acm.team if client.acm is not None else None
-    if team is None:
-        return DEFAULT_WAITS[step]
-    return getattr(team, _WAIT_SETTINGS[step])
+    return getattr(rules_of(team), _WAIT_SETTINGS[step])
 
 
 def _start_wait(escalation: Escalation, *, at: datetime) -> None:

@@ -26,9 +26,12 @@ from kamportal.models import (
     Contact,
     NoReplyLadder,
     OutboxMessage,
+    Team,
+    TeamRules,
     TimelineEvent,
     TimelineKind,
     User,
+    rules_of,
 )
 from kamportal.services import cadence, calendar, events, timeline
 
@@ -36,7 +39,6 @@ WHATSAPP_JOB = "kamportal.jobs.followups.send_whatsapp"
 # A reply on any of these channels stops the ladder.
 REPLY_KINDS = (TimelineKind.EMAIL_RECEIVED, TimelineKind.WHATSAPP_RECEIVED, TimelineKind.CALL)
 # What the client was used for when the team has no setting (a client without a team).
-DEFAULT_WHATSAPP_AFTER_HOURS = 24
 
 
 def whatsapp_job_id(ladder_id: int) -> str:
@@ -76,9 +78,8 @@ def unanswered_followup(client: Client) -> NoReplyLadder | None:
     )
 
 
-def _team_setting(client: Client, name: str, default):
-    team = client.acm.team if client.acm is not None else None
-    return getattr(team, name) if team is not None else default
+def _rules(client: Client) -> Team | TeamRules:
+    return rules_of(client.acm.team if client.acm is not None else None)
 
 
 def start_ladder(client: Client, call_event: TimelineEvent, *, actor: User) -> NoReplyLadder:
@@ -100,7 +101,7 @@ def start_ladder(client: Client, call_event: TimelineEvent, *, actor: User) -> N
     )
     db.session.add(ladder)
     db.session.flush()
-    if _team_setting(client, "followup_email_auto", False) and email_recipient(ladder):
+    if _rules(client).followup_email_auto and email_recipient(ladder):
         send_followup_email(ladder, actor=actor)
     return ladder
 
@@ -147,7 +148,7 @@ def send_followup_email(ladder: NoReplyLadder, *, actor: User | None) -> OutboxM
         actor=actor,
     )
     cadence.record_contact(client, now)  # F1: an email sent counts as contact
-    hours = _team_setting(client, "no_reply_whatsapp_after_hours", DEFAULT_WHATSAPP_AFTER_HOURS)
+    hours = _rules(client).no_reply_whatsapp_after_hours
     ladder.email_message = message
     ladder.email_sent_at = now
     ladder.whatsapp_due_at = whatsapp_due_at(ladder)
@@ -179,7 +180,7 @@ def whatsapp_due_at(
     now: the team's business hours after the email."""
     client = ladder.client
     business = business or calendar.calendar_for_client(client)
-    hours = _team_setting(client, "no_reply_whatsapp_after_hours", DEFAULT_WHATSAPP_AFTER_HOURS)
+    hours = _rules(client).no_reply_whatsapp_after_hours
     return business.add_business_hours(ladder.email_sent_at, hours)
 
 

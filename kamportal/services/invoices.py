@@ -42,6 +42,7 @@ from kamportal.models import (
     RenewalStage,
     TimelineKind,
     User,
+    rules_of,
 )
 from kamportal.models.types import minor_unit
 from kamportal.services import access, timeline, validation
@@ -49,7 +50,6 @@ from kamportal.services.discounts import discount_line
 from kamportal.services.renewals import RENEWAL_FIELDS
 
 # The reminder interval (R4) of a client whose ACM has no team (the Team column's default).
-DEFAULT_REMINDER_DAYS = 3
 INVOICE_FIELDS = ("number", "status", "total", "currency", "due_on", "method")
 
 
@@ -322,7 +322,7 @@ def split_into_installments(
 
 def _reminder_days(client: Client) -> int:
     team = client.acm.team if client.acm is not None else None
-    return team.invoice_reminder_days if team is not None else DEFAULT_REMINDER_DAYS
+    return rules_of(team).invoice_reminder_days
 
 
 def send_invoice_reminders(*, now: datetime) -> list[Invoice]:

@@ -25,14 +25,21 @@ from kamportal import clock, queue
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
 from kamportal.messaging import outbox
-from kamportal.models import Client, Contact, OutboxMessage, TimelineEvent, TimelineKind, User
+from kamportal.models import (
+    Client,
+    Contact,
+    OutboxMessage,
+    TimelineEvent,
+    TimelineKind,
+    User,
+    rules_of,
+)
 from kamportal.models.meetings import Meeting, MeetingStatus, MeetingType
 from kamportal.services import cadence, timeline
 
 # F3: the confirmation goes at least this long before the meeting; a meeting booked with
 # less notice needs a reason.
 MINIMUM_NOTICE = timedelta(hours=4)
-DEFAULT_LEAD_HOURS = 24
 DURATIONS = (15, 30, 45, 60, 90, 120)
 CONFIRM_JOB = "kamportal.jobs.meetings.send_confirmation"
 AUDIT_FIELDS = (
@@ -95,7 +102,7 @@ def check_notice(starts_at: datetime, *, now: datetime, reason: str | None) -> s
 def lead_hours_for(organizer: User | None) -> int:
     """The team's confirmation lead time (F3), 24 hours without a team."""
     team = organizer.team if organizer is not None else None
-    return team.confirmation_lead_hours if team is not None else DEFAULT_LEAD_HOURS
+    return rules_of(team).confirmation_lead_hours
 
 
 def starts_at_from_local(

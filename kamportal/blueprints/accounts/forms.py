@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import time
-
 from wtforms import (
     BooleanField,
     DateField,
@@ -30,7 +28,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from kamportal.blueprints.forms import A_YEAR, DateWithin, Form
 from kamportal.blueprints.options import country_options, timezone_options
 from kamportal.extensions import db
-from kamportal.models import WORKING_WEEKS, Role, Team, User
+from kamportal.models import TEAM_RULES, Role, Team, User
 from kamportal.models.accounts import WEEKDAY_NAMES
 from kamportal.services import accounts
 
@@ -182,34 +180,45 @@ class TeamForm(Form):
         coerce=int,
         choices=[SelectChoice(day, name) for day, name in WEEKDAY_NAMES.items()],
         validators=[at_least_one("Choose at least one working day.")],
-        default=list(WORKING_WEEKS["mon-fri"]),
+        default=list(TEAM_RULES.working_weekdays),
     )
-    workday_starts = TimeField("Day starts", validators=[DataRequired()], default=time(9, 0))
-    workday_ends = TimeField("Day ends", validators=[DataRequired()], default=time(17, 0))
+    workday_starts = TimeField(
+        "Day starts", validators=[DataRequired()], default=TEAM_RULES.workday_starts
+    )
+    workday_ends = TimeField(
+        "Day ends", validators=[DataRequired()], default=TEAM_RULES.workday_ends
+    )
     shared_mailbox = EmailField("Shared mailbox", validators=[Optional(), Length(max=254)])
     leader = SelectField("Leader", coerce=int, choices=[])
     # The cadence (F2, F3, E2, R4): the service checks the ranges and names the rule.
     confirmation_lead_hours = IntegerField(
-        "Meeting confirmation, hours before", validators=[InputRequired()], default=24
+        "Meeting confirmation, hours before",
+        validators=[InputRequired()],
+        default=TEAM_RULES.confirmation_lead_hours,
     )
-    followup_email_auto = BooleanField("Send the follow-up email after an unanswered call")
+    followup_email_auto = BooleanField(
+        "Send the follow-up email after an unanswered call",
+        default=TEAM_RULES.followup_email_auto,
+    )
     no_reply_whatsapp_after_hours = IntegerField(
         "WhatsApp reminder after, business hours without a reply",
         validators=[InputRequired()],
-        default=24,
+        default=TEAM_RULES.no_reply_whatsapp_after_hours,
     )
     escalation_whatsapp_after_hours = IntegerField(
         "Escalation: WhatsApp after, business hours without a reply",
         validators=[InputRequired()],
-        default=4,
+        default=TEAM_RULES.escalation_whatsapp_after_hours,
     )
     escalation_leader_after_hours = IntegerField(
         "Escalation: to the leader after, business hours without a reply",
         validators=[InputRequired()],
-        default=8,
+        default=TEAM_RULES.escalation_leader_after_hours,
     )
     invoice_reminder_days = IntegerField(
-        "Invoice reminders, every … days", validators=[InputRequired()], default=3
+        "Invoice reminders, every … days",
+        validators=[InputRequired()],
+        default=TEAM_RULES.invoice_reminder_days,
     )
 
     def __init__(self, *args, current_leader: User | None = None, **kwargs) -> None:
