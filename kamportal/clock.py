@@ -6,7 +6,7 @@ move time at the boundaries of the timed rules (4 hours, 48 business hours, 30 d
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -82,6 +82,22 @@ def is_timezone(name: object) -> bool:
 def in_zone(at: datetime, zone: str) -> datetime:
     """`at` as wall-clock time in `zone`."""
     return at.astimezone(ZoneInfo(zone))
+
+
+def today(zone: str, *, at: datetime | None = None) -> date:
+    """The date it is in `zone` now (or at the instant `at`): "today" for a person or a
+    client, on their own calendar. Never `now().date()`, which is UTC's date."""
+    return in_zone(now() if at is None else at, zone).date()
+
+
+# No place's clock is further ahead of UTC than the Line Islands' (UTC+14).
+_FURTHEST_AHEAD = timedelta(hours=14)
+
+
+def latest_today(*, at: datetime | None = None) -> date:
+    """The latest date it is anywhere on Earth now (or at `at`): a query's bound before
+    each row is held to its own zone's today."""
+    return ((now() if at is None else at) + _FURTHEST_AHEAD).date()
 
 
 def days_since(at: datetime | None) -> int | None:

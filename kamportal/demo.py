@@ -2125,7 +2125,7 @@ RENEWAL_STEPS: dict[str, Role] = {
 # The sweeps a renewal story lives with, at the minute past the hour kamportal/jobs/cron.py
 # runs each: R1 opens the renewals, R4 reminds unpaid invoices, R7 flags late wires.
 RENEWAL_SWEEPS: tuple[tuple[int, Callable[[datetime], object]], ...] = (
-    (10, lambda at: renewals.open_due_renewals(today=at.date())),
+    (10, lambda at: renewals.open_due_renewals(now=at)),
     (20, lambda at: invoices.send_invoice_reminders(now=at)),
     (30, lambda at: payments.flag_late_wire_transfers(now=at)),
 )

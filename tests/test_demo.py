@@ -930,7 +930,7 @@ def test_an_installment_plan_sums_exactly_to_its_invoice_first_paid_one_overdue_
 
 
 def test_finance_has_work_in_every_section_of_its_queue(db, portfolio):
-    queue_ = payments.finance_queue(today=clock.now().date())
+    queue_ = payments.finance_queue(now=clock.now())
     assert queue_.wires and queue_.premises and queue_.issues and queue_.installments
     # Flagged wires come first (R7).
     flags = [wire.flagged_at is not None for wire in queue_.wires]

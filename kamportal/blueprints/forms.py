@@ -158,9 +158,10 @@ class Subform(wtforms.Form):
 
 
 def viewer_today() -> date:
-    """Today where the person typing is (their time zone; UTC for a public page)."""
+    """Today for the signed-in person, in their time zone (UTC on a public page): what every
+    page and form of the web layer means by "today"."""
     zone = current_user.timezone if current_user and current_user.is_authenticated else "UTC"
-    return clock.in_zone(clock.now(), zone).date()
+    return clock.today(zone)
 
 
 class DateWithin:

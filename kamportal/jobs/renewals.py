@@ -11,8 +11,8 @@ from kamportal.services import renewals
 
 @queue.job
 def open_due_renewals() -> int:
-    """R1: open the renewal of every subscription due within 30 days, once per term.
-    Returns how many were opened."""
-    opened = renewals.open_due_renewals(today=clock.now().date())
+    """R1: open the renewal of every subscription due within 30 days of the client's
+    today, once per term. Returns how many were opened."""
+    opened = renewals.open_due_renewals(now=clock.now())
     db.session.commit()
     return len(opened)

@@ -274,17 +274,16 @@ def _check_subscription_dates(
     subscribed_at: datetime | None, renewal_date: date | None, zone: str
 ) -> None:
     """A subscription from 2000 to a year from now; a renewal after it, within five years."""
+    # The client's calendar; UTC's while the zone typed is refused on its own field.
+    zone = zone if clock.is_timezone(zone) else "UTC"
+    today = clock.today(zone)
     subscribed_on = None
     if subscribed_at is not None:
-        subscribed_on = (
-            clock.in_zone(subscribed_at, zone).date()
-            if clock.is_timezone(zone)
-            else subscribed_at.date()
-        )
+        subscribed_on = clock.today(zone, at=subscribed_at)
         validation.date_between(
             subscribed_on,
             field="subscribed_on",
-            latest=clock.now().date() + SUBSCRIPTION_AHEAD,
+            latest=today + SUBSCRIPTION_AHEAD,
             message="A subscription date from 2000 to a year from now.",
         )
     if renewal_date is not None:
@@ -293,7 +292,7 @@ def _check_subscription_dates(
             renewal_date,
             field="renewal_date",
             earliest=earliest or validation.EARLIEST_DATE,
-            latest=(subscribed_on or clock.now().date()) + LONGEST_TERM,
+            latest=(subscribed_on or today) + LONGEST_TERM,
             message=(
                 "The renewal date comes after the subscription date, within five years of it."
                 if subscribed_on

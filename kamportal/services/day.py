@@ -45,7 +45,7 @@ from kamportal.models import (
     User,
     WelcomeEmail,
 )
-from kamportal.services import access, cadence, contact_log, meetings, onboarding
+from kamportal.services import access, cadence, contact_log, invoices, meetings, onboarding
 from kamportal.services import followups as followups_service
 from kamportal.services.calendar import CalendarCache
 
@@ -68,7 +68,8 @@ class DayItem:
     escalation: Escalation | None = None
     # How long it has been owed ("3 days 2 h"), or how long is left for what is not yet due.
     age: str = ""
-    # Past its due time (an item that has one: a welcome email).
+    # Past its due time or day: a welcome email; an unpaid invoice (the client's calendar,
+    # R4); an action item (the user's).
     overdue: bool = False
 
 
@@ -106,15 +107,10 @@ def _yours(user: User, person: ColumnElement[int | None]) -> ColumnElement[bool]
     )
 
 
-def today_for(user: User, now: datetime) -> date:
-    """The date it is for `user` at `now`, in their time zone."""
-    return clock.in_zone(now, user.timezone).date()
-
-
 def meetings_today(user: User, *, now: datetime) -> Section:
     """The user's scheduled meetings starting between their local midnight and the next;
     each names whether its confirmation (F3) went out."""
-    start, end = local_day_bounds(today_for(user, now), user.timezone)
+    start, end = local_day_bounds(clock.today(user.timezone, at=now), user.timezone)
     query = (
         select(Meeting)
         .join(Meeting.client)
@@ -252,6 +248,7 @@ def renewals_owed(user: User, *, now: datetime) -> Section:
                 due_on=invoice.due_on,
                 note=str(invoice.money),
                 age=span(now - invoice.issued_at),
+                overdue=invoices.days_overdue(invoice, at=now) > 0,
             )
         )
     return Section("renewals", "Renewals and unpaid invoices", items)
@@ -464,6 +461,7 @@ def followups(user: User, *, now: datetime) -> Section:
 def actions_due(user: User, *, now: datetime) -> Section:
     """Action items agreed in minutes (G5), due by the user's today and not done, from the
     user's minutes or on the user's clients."""
+    today = clock.today(user.timezone, at=now)
     query = (
         select(ActionItem)
         .join(ActionItem.minutes)
@@ -471,7 +469,7 @@ def actions_due(user: User, *, now: datetime) -> Section:
         .options(joinedload(ActionItem.client))
         .where(
             ActionItem.done_at.is_(None),
-            ActionItem.due_on <= today_for(user, now),
+            ActionItem.due_on <= today,
             _yours(user, Minutes.owner_id),
         )
         .order_by(ActionItem.due_on, ActionItem.id)
@@ -483,7 +481,13 @@ def actions_due(user: User, *, now: datetime) -> Section:
             owner = f"{owner}: {action.owner_team}"
         items.append(
             DayItem(
-                "action", "G5", action.description, action.client, due_on=action.due_on, note=owner
+                "action",
+                "G5",
+                action.description,
+                action.client,
+                due_on=action.due_on,
+                note=owner,
+                overdue=action.due_on < today,
             )
         )
     return Section("actions", "Action items due", items)

@@ -7,6 +7,9 @@ line only from a quotation commercial approved (services/discounts.py).
 R4: an unpaid invoice is followed until paid: reminders at the team's interval.
 R10: an invoice split into installment invoices whose amounts sum exactly to its total.
 How an invoice is paid (R5-R7) is services/payments.py.
+
+An invoice's dates are days of the client's calendar (services/renewals.client_today): it
+is issued on the client's today and overdue from the client's day after its due date.
 """
 
 from __future__ import annotations
@@ -47,7 +50,12 @@ from kamportal.models import (
 from kamportal.models.types import minor_unit
 from kamportal.services import access, timeline, validation
 from kamportal.services.discounts import discount_line
-from kamportal.services.renewals import RENEWAL_FIELDS
+from kamportal.services.renewals import (
+    RENEWAL_FIELDS,
+    RenewalStanding,
+    client_today,
+    renewal_standing,
+)
 
 # The reminder interval (R4) of a client whose ACM has no team (the Team column's default).
 INVOICE_FIELDS = ("number", "status", "total", "currency", "due_on", "method")
@@ -162,7 +170,7 @@ def _new_invoice(
         installment_count=installment[1] if installment else None,
         currency=currency,
         total=sum((amount for _, _, amount in lines), Decimal(0)),
-        issued_on=now.date(),
+        issued_on=client_today(client, at=now),
         due_on=due_on,
         status=InvoiceStatus.UNPAID.value,
         method=PaymentMethod.ONLINE.value,
@@ -240,6 +248,15 @@ def _email_invoice(
 # --- R10: installments -------------------------------------------------------------------------
 
 
+def _split_refusal(invoice: Invoice) -> str | None:
+    """R10: why `invoice` cannot be split into installments, or None if it can."""
+    if invoice.invoice_status is not InvoiceStatus.UNPAID or invoice.parent_id is not None:
+        return "Only an unpaid invoice can be split into installments."
+    if invoice.payments:
+        return "A payment is recorded on this invoice: it cannot be split."
+    return None
+
+
 def installment_amounts(total: Decimal, currency: str, parts: int) -> list[Decimal]:
     """R10: `total` in `parts` installments at the currency's minor unit, summing exactly
     to it: equal parts rounded down, the remainder on the first."""
@@ -267,13 +284,12 @@ def split_into_installments(
 
     Raises NotAllowed, RuleViolation("R10") for an invoice not unpaid, an installment
     itself, or with a payment reported; ValidationError for fewer than 2 dates, dates out
-    of order or past."""
+    of order or before the client's today."""
     access.check_works_on(actor, invoice.client)
-    if invoice.invoice_status is not InvoiceStatus.UNPAID or invoice.parent_id is not None:
-        raise RuleViolation("R10", "Only an unpaid invoice can be split into installments.")
-    if invoice.payments:
-        raise RuleViolation("R10", "A payment is recorded on this invoice: it cannot be split.")
-    today = clock.now().date()
+    refusal = _split_refusal(invoice)
+    if refusal is not None:
+        raise RuleViolation("R10", refusal)
+    today = client_today(invoice.client)
     if any(d is None for d in due_dates):
         raise ValidationError("Give every installment's due date.", field="due_dates")
     if sorted(set(due_dates)) != list(due_dates):
@@ -356,7 +372,9 @@ def send_invoice_reminders(*, now: datetime) -> list[Invoice]:
     for invoice in candidates:
         interval = timedelta(days=_reminder_days(invoice.client))
         since = invoice.last_reminder_at or invoice.issued_at
-        if now - since < interval or invoice.due_on > (now + interval).date():
+        if now - since < interval or invoice.due_on > client_today(
+            invoice.client, at=now + interval
+        ):
             continue
         invoice.reminders_sent += 1
         invoice.last_reminder_at = now
@@ -399,14 +417,57 @@ def amounts_due(invoices: list[Invoice]) -> dict[int, Decimal]:
     return {i.id: Money(i.total - received[i.id], i.currency).amount for i in invoices}
 
 
+def days_overdue(invoice: Invoice, *, at: datetime | None = None) -> int:
+    """R4: how many of the client's days an unpaid invoice is past its due date, now (or
+    at `at`): 0 on the due date and before, 1 from the client's next midnight; 0 for an
+    invoice no longer unpaid."""
+    if invoice.invoice_status is not InvoiceStatus.UNPAID:
+        return 0
+    return max((client_today(invoice.client, at=at) - invoice.due_on).days, 0)
+
+
+@dataclass(frozen=True)
+class InvoiceStanding:
+    """An invoice as the pages show it: how late it is on the client's calendar (R4), its
+    open payment issue, and what the ACM may do on it now: report a wire (R7), hand a
+    payment issue to finance (R5), split it into installments (R10). The services refuse
+    the rest."""
+
+    invoice: Invoice
+    days_overdue: int
+    open_issue: PaymentIssue | None
+    may_report_wire: bool
+    may_raise_issue: bool
+    may_split: bool
+
+    @property
+    def overdue(self) -> bool:
+        return self.days_overdue > 0
+
+
+def invoice_standing(
+    invoice: Invoice, *, open_issue: PaymentIssue | None = None, at: datetime | None = None
+) -> InvoiceStanding:
+    """Where `invoice` stands now (or at `at`); `open_issue` is its open payment issue."""
+    unpaid = invoice.invoice_status is InvoiceStatus.UNPAID
+    return InvoiceStanding(
+        invoice=invoice,
+        days_overdue=days_overdue(invoice, at=at),
+        open_issue=open_issue,
+        may_report_wire=unpaid,
+        may_raise_issue=unpaid and open_issue is None,
+        may_split=_split_refusal(invoice) is None,
+    )
+
+
 @dataclass(frozen=True)
 class ClientBilling:
-    """The client page's renewal panel: the renewal under way, the latest invoices (with
-    their payments and open payment issues), the discounts asked of commercial."""
+    """The client page's renewal panel: the renewal under way (where it stands), the latest
+    invoices (where each stands, with its payments and open payment issue), the discounts
+    asked of commercial."""
 
-    renewal: Renewal | None
-    invoices: list[Invoice]
-    open_issues: dict[int, PaymentIssue]  # by invoice id
+    renewal: RenewalStanding | None
+    invoices: list[InvoiceStanding]
     quotations: list[Quotation]
 
     @property
@@ -420,6 +481,8 @@ class ClientBilling:
 
 
 def client_billing(client: Client, *, invoices: int = 10) -> ClientBilling:
+    """The renewal panel of `client` now: its open renewal, its latest `invoices` and its
+    latest discounts (R1-R10)."""
     renewal = db.session.scalar(
         select(Renewal)
         .where(Renewal.client_id == client.id)
@@ -453,7 +516,18 @@ def client_billing(client: Client, *, invoices: int = 10) -> ClientBilling:
             .limit(10)
         )
     )
-    return ClientBilling(renewal, latest, {i.invoice_id: i for i in issues}, quotations)
+    open_issues = {i.invoice_id: i for i in issues}
+    now = clock.now()
+    return ClientBilling(
+        renewal_standing(renewal, at=now) if renewal is not None else None,
+        [invoice_standing(i, open_issue=open_issues.get(i.id), at=now) for i in latest],
+        quotations,
+    )
+
+
+def standings(invoices: list[Invoice], *, at: datetime | None = None) -> list[InvoiceStanding]:
+    """Where each of `invoices` stands now (or at `at`), their payment issues aside."""
+    return [invoice_standing(i, at=at) for i in invoices]
 
 
 def unpaid_invoices(viewer: User) -> list[Invoice]:

@@ -9,7 +9,8 @@ or the answers are submitted. The ACM may also fill the answers in during a call
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,7 +22,14 @@ from kamportal import clock
 from kamportal.errors import DomainError, ValidationError
 from kamportal.extensions import db
 from kamportal.messaging import outbox
-from kamportal.models import Client, KycQuestionnaire, OutboxMessage, TimelineKind, User
+from kamportal.models import (
+    Client,
+    KycQuestionnaire,
+    KycStatus,
+    OutboxMessage,
+    TimelineKind,
+    User,
+)
 from kamportal.services import access, timeline
 from kamportal.services.kyc_questions import (
     CHOICE,
@@ -40,6 +48,49 @@ class LinkRefused(DomainError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
+
+
+def _link_expired(questionnaire: KycQuestionnaire, *, now: datetime) -> bool:
+    return questionnaire.link_expires_at is None or now >= questionnaire.link_expires_at
+
+
+# The look of the status badge, by status: owed, on its way, under way, done.
+_BADGES = {
+    KycStatus.NOT_SENT: "owed",
+    KycStatus.SENT: "scheduled",
+    KycStatus.STARTED: "pending",
+    KycStatus.SUBMITTED: "sent",
+}
+
+
+@dataclass(frozen=True)
+class KycStanding:
+    """Where a client's KYC questionnaire stands (O1), as its panel shows it: the status
+    and its badge, whether a link is out and whether it has expired."""
+
+    status: KycStatus
+    badge: str
+    link_out: bool
+    link_expired: bool
+
+
+def kyc_standing(
+    questionnaire: KycQuestionnaire | None, *, now: datetime | None = None
+) -> KycStanding:
+    """O1: where `questionnaire` (None before anything happened) stands now (or at
+    `now`)."""
+    if questionnaire is None:
+        return KycStanding(KycStatus.NOT_SENT, _BADGES[KycStatus.NOT_SENT], False, False)
+    link_out = questionnaire.link_nonce is not None
+    status = questionnaire.status
+    return KycStanding(
+        status=status,
+        badge=_BADGES[status],
+        link_out=link_out,
+        link_expired=link_out
+        and questionnaire.link_expires_at is not None
+        and _link_expired(questionnaire, now=now or clock.now()),
+    )
 
 
 def questionnaire_of(client: Client) -> KycQuestionnaire | None:
@@ -167,7 +218,7 @@ def open_link(token: str) -> KycQuestionnaire:
             "This link no longer works: it was withdrawn or replaced by a newer one. "
             "Please use the latest link your account manager sent you.",
         )
-    if questionnaire.link_expires_at is None or clock.now() >= questionnaire.link_expires_at:
+    if _link_expired(questionnaire, now=clock.now()):
         raise LinkRefused(
             "expired",
             "This link has expired. Please ask your account manager for a new one.",

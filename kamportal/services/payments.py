@@ -40,8 +40,8 @@ from kamportal.models import (
     UserRole,
 )
 from kamportal.services import access, timeline, validation
-from kamportal.services.invoices import INVOICE_FIELDS, amounts_due
-from kamportal.services.renewals import settle_renewal
+from kamportal.services.invoices import INVOICE_FIELDS, amounts_due, days_overdue
+from kamportal.services.renewals import client_today, settle_renewal
 
 # R7: a reported wire transfer is tracked this long before it is flagged.
 WIRE_WAIT = timedelta(days=4)
@@ -245,8 +245,11 @@ def confirm_payment(
         )
     if received_on is None:
         raise ValidationError("Give the day the money arrived.", field="received_on")
-    today = clock.in_zone(clock.now(), actor.timezone).date()
-    earliest = min(invoice.issued_on, payment.reported_at.date()) - WIRE_EARLY
+    # The day typed is finance's (no later than their today); the invoice's dates are the
+    # client's.
+    today = clock.today(actor.timezone)
+    reported_on = client_today(invoice.client, at=payment.reported_at)
+    earliest = min(invoice.issued_on, reported_on) - WIRE_EARLY
     validation.date_between(
         received_on,
         field="received_on",
@@ -452,7 +455,7 @@ def _tell_billing(payment: Payment, *, adapter: BillingAdapter | None) -> None:
         amount=Money(payment.amount, payment.currency).amount,
         transaction_id=f"kam-{payment.id}" + (f" {reference}" if reference else ""),
         gateway=BILLING_GATEWAYS[payment.payment_method],
-        paid_on=clock.now().date(),
+        paid_on=client_today(invoice.client),
     )
 
 
@@ -644,17 +647,32 @@ def resolve_payment_issue(
 # --- Reading -----------------------------------------------------------------------------------
 
 
+# R10: finance's queue shows the installments due within this many of the client's days.
+INSTALLMENTS_AHEAD = timedelta(days=7)
+
+
+def days_waiting(payment: Payment, *, now: datetime) -> int:
+    """R7: whole days since the payment was reported (a wire's age, in real hours)."""
+    return (now - payment.reported_at).days
+
+
 @dataclass(frozen=True)
 class FinanceQueue:
-    """Finance's landing page (R5-R7, R10)."""
+    """Finance's landing page (R5-R7, R10) at `now`."""
 
     wires: list[Payment]  # reported, waiting for confirmation; flagged ones first
     premises: list[Invoice]  # to be paid at the premises: finance records the receipt
     issues: list[PaymentIssue]
-    installments: list[Invoice]  # unpaid installments due within a week, or overdue
+    # Unpaid installments due within a week of the client's today, or overdue.
+    installments: list[Invoice]
+    ages: dict[int, int]  # each wire's days waiting, by payment id
+    overdue: dict[int, bool]  # each installment overdue on the client's calendar, by id
 
 
-def finance_queue(*, today: date) -> FinanceQueue:
+def finance_queue(*, now: datetime) -> FinanceQueue:
+    """What waits for finance at `now`: wire transfers to confirm, payments at the
+    premises to record, open payment issues, and installments due within a week of their
+    client's today or overdue."""
     wires = list(
         db.session.scalars(
             select(Payment)
@@ -692,9 +710,19 @@ def finance_queue(*, today: date) -> FinanceQueue:
             select(Invoice)
             .where(Invoice.status == InvoiceStatus.UNPAID.value)
             .where(Invoice.parent_id.is_not(None))
-            .where(Invoice.due_on <= today + timedelta(days=7))
+            .where(Invoice.due_on <= clock.latest_today(at=now) + INSTALLMENTS_AHEAD)
             .options(joinedload(Invoice.client))
             .order_by(Invoice.due_on, Invoice.id)
         )
     )
-    return FinanceQueue(wires, premises, issues, installments)
+    installments = [
+        i for i in installments if i.due_on <= client_today(i.client, at=now) + INSTALLMENTS_AHEAD
+    ]
+    return FinanceQueue(
+        wires,
+        premises,
+        issues,
+        installments,
+        ages={w.id: days_waiting(w, now=now) for w in wires},
+        overdue={i.id: days_overdue(i, at=now) > 0 for i in installments},
+    )

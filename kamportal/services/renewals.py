@@ -1,11 +1,16 @@
 """Renewals (R1, R2) and the renewal forecast.
 
-R1: a daily sweep opens one renewal per subscription term due within 30 days.
+R1: an hourly sweep opens one renewal per subscription term due within 30 days.
 R2: the ACM notifies the client (email, G1 CCs) and records the date and amount confirmed,
 or the renewal is lost. The renewal is then invoiced (services/invoices.py, R3); once its
 invoice is paid (services/payments.py) the renewal is paid and the subscription moves to
 its next term.
 The forecast: what falls due in the next 30/60/90 days, confirmed against at risk.
+
+A renewal date, and an invoice's issue and due dates (R3, R4, R10), are days of the
+client's calendar (`client_today`): the contract is the client's, and so is the day it
+renews and the day an invoice falls due, whoever reads the page and wherever the server
+is.
 """
 
 from __future__ import annotations
@@ -47,28 +52,39 @@ def _term_after(day: date) -> date:
         return day.replace(year=day.year + 1, day=28)
 
 
+def client_today(client: Client, *, at: datetime | None = None) -> date:
+    """The date it is for `client` now (or at `at`), in its time zone: the calendar its
+    renewal date (R1) and its invoices' dates (R3, R4, R10) are counted on."""
+    return clock.today(client.timezone, at=at)
+
+
 # --- R1: the renewal pipeline ------------------------------------------------------------------
 
 
-def open_due_renewals(*, today: date) -> list[Renewal]:
-    """R1, the daily sweep: open a renewal for every subscription whose renewal date is at
-    most 30 days after `today` (or already past) and whose term has none yet; it then
-    shows on its ACM's list and day. Idempotent: once per term (a unique constraint backs
-    it). Churned clients and those without a recurring amount are left out. The caller
-    commits; returns the renewals opened."""
+def open_due_renewals(*, now: datetime) -> list[Renewal]:
+    """R1, the sweep: open a renewal for every subscription whose renewal date is at most
+    30 days after the client's today at `now` (or already past) and whose term has none
+    yet; it then shows on its ACM's list and day. The hourly sweep opens a term within the
+    hour after midnight of its 30th day before, at the client's. Idempotent: once per term
+    (a unique constraint backs it). Churned clients and those without a recurring amount
+    are left out. The caller commits; returns the renewals opened."""
     already = exists().where(
         and_(Renewal.client_id == Client.id, Renewal.due_on == Client.renewal_date)
     )
-    due = db.session.scalars(
+    candidates = db.session.scalars(
         select(Client)
         .where(Client.renewal_date.is_not(None))
-        .where(Client.renewal_date <= today + RENEWAL_WINDOW)
+        .where(Client.renewal_date <= clock.latest_today(at=now) + RENEWAL_WINDOW)
         .where(Client.recurring_amount.is_not(None))
         .where(Client.status != LifecycleStatus.CHURNED.value)
         .where(~already)
         .order_by(Client.renewal_date, Client.id)
     )
-    now = clock.now()
+    due = [
+        client
+        for client in candidates
+        if client.renewal_date <= client_today(client, at=now) + RENEWAL_WINDOW
+    ]
     opened = []
     for client in due:
         renewal = Renewal(
@@ -262,6 +278,43 @@ def open_renewals(viewer: User) -> list[Renewal]:
             .order_by(Renewal.due_on, Renewal.id)
         )
     )
+
+
+# The stages a renewal goes through, in order (R1-R4); "lost" may end it at any of them.
+PIPELINE = (
+    RenewalStage.DUE,
+    RenewalStage.NOTIFIED,
+    RenewalStage.CONFIRMED,
+    RenewalStage.INVOICED,
+    RenewalStage.PAID,
+)
+
+
+@dataclass(frozen=True)
+class RenewalStanding:
+    """A renewal as the pages show it: how many of the client's days are left until it is
+    due (0 on the day, negative once past: R1's calendar is the client's) and the pipeline,
+    each stage with whether the renewal reached it."""
+
+    renewal: Renewal
+    days_left: int
+    steps: list[tuple[RenewalStage, bool]]
+
+
+def renewal_standing(renewal: Renewal, *, at: datetime | None = None) -> RenewalStanding:
+    """Where `renewal` stands now (or at `at`)."""
+    stage = renewal.renewal_stage
+    reached = PIPELINE.index(stage) if stage in PIPELINE else -1
+    return RenewalStanding(
+        renewal=renewal,
+        days_left=(renewal.due_on - client_today(renewal.client, at=at)).days,
+        steps=[(step, n <= reached) for n, step in enumerate(PIPELINE)],
+    )
+
+
+def standings(renewals: list[Renewal], *, at: datetime | None = None) -> list[RenewalStanding]:
+    """Where each of `renewals` stands now (or at `at`)."""
+    return [renewal_standing(r, at=at) for r in renewals]
 
 
 @dataclass(frozen=True)

@@ -226,7 +226,7 @@ def world(app, make_team, make_user, make_client, make_contact, login_as, db) ->
         client, actor=acm, kind="refund", said="x", channel="email"
     )
     client.renewal_date = date.today() + timedelta(days=10)
-    [renewal] = renewals.open_due_renewals(today=date.today())
+    [renewal] = renewals.open_due_renewals(now=clock.now())
     renewals.confirm_renewal(renewal, actor=acm, agreed_on=renewal.due_on, amount="100")
     invoice = invoices.issue_invoice(client, actor=acm, renewal=renewal, due_on=renewal.due_on)
     # Finance's and commercial's work on it: a wire to confirm (R7), a payment issue (R5),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -552,3 +552,29 @@ def test_finance_and_commercial_land_on_their_queue(world, login_as, who, headin
     to decide (R9), as the ACM's is their day."""
     page = text_of(login_as(world[who]).get("/"))
     assert f"<h1>{heading} " in page
+
+
+def test_at_0130_in_cairo_finance_reads_the_cairo_date_and_yesterdays_installment_is_late(
+    world, db, login_as, frozen_clock
+):
+    """The page's date is the viewer's (Heba, in Cairo), and an installment of a Cairo
+    client due on the 12th is overdue from 00:00 on the 13th in Cairo (R10, R4), though
+    UTC's date is still the 12th."""
+    _, invoice = invoiced(world, db)
+    plan = invoices.split_into_installments(
+        invoice, actor=world["acm"], due_dates=[date(2026, 12, 12), date(2027, 1, 12)]
+    )
+    world["finance"].timezone = "Africa/Cairo"
+    db.session.commit()
+    cairo_0130 = datetime(2026, 12, 12, 23, 30, tzinfo=UTC)
+
+    frozen_clock(cairo_0130 - timedelta(hours=2))  # 23:30 on the 12th in Cairo
+    http = login_as(world["finance"])
+    page = text_of(http.get("/finance/"))
+    assert "12 Dec 2026 · times shown in Africa/Cairo" in page
+    assert "Overdue" not in row(page, f"installment-{plan[0].id}")
+
+    frozen_clock(cairo_0130)
+    page = text_of(http.get("/finance/"))
+    assert "13 Dec 2026 · times shown in Africa/Cairo" in page
+    assert "Overdue" in row(page, f"installment-{plan[0].id}")

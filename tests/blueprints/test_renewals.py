@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from kamportal.models import Invoice, InvoiceStatus, OutboxMessage, Quotation, Role
 from kamportal.services import discounts, invoices, payments, renewals
-from tests.blueprints.test_finance import section, text_of
+from kamportal.services.invoices import Fee
+from tests.blueprints.test_finance import row, section, text_of
 from tests.conftest import sign_in
 from tests.services.renewal_world import NOW, TODAY, confirmed, invoiced, opened, world  # noqa: F401
 
@@ -162,7 +163,7 @@ def test_a_wire_and_a_payment_issue_are_handed_to_finance(world, db, login_as): 
         )
     )
     assert "Payment issue with finance" in panel
-    assert len(payments.finance_queue(today=TODAY).issues) == 1
+    assert len(payments.finance_queue(now=NOW).issues) == 1
 
 
 def test_an_invoice_is_split_into_installments_from_the_panel(world, db, login_as):  # noqa: F811
@@ -214,7 +215,7 @@ def test_the_list_shows_renewals_to_see_through_and_unpaid_invoices(
     other = make_client(
         acm=world["acm"], store_name="Delta Dates", renewal_date=TODAY + timedelta(days=3)
     )
-    renewals.open_due_renewals(today=TODAY)
+    renewals.open_due_renewals(now=NOW)
     db.session.commit()
     page = text(login_as(world["acm"]).get("/renewals/"))
     renewals_table = page[page.index('id="open-renewals"') : page.index('id="unpaid-invoices"')]
@@ -284,7 +285,7 @@ def portfolio(world, db, make_client):  # noqa: F811
     """Confirmed: Nile Crafts 12000 EGP in 20 days. At risk: 2000 EGP in 10 days (opened,
     not confirmed), 1500 USD in 45 days (not opened yet), and Omar's (team Dubai) 900 USD
     in 80 days."""
-    renewal = renewals.open_due_renewals(today=TODAY)[0]
+    renewal = renewals.open_due_renewals(now=NOW)[0]
     renewals.confirm_renewal(renewal, actor=world["acm"], agreed_on=renewal.due_on, amount="12000")
     for acm, days, amount, currency in [
         (world["acm"], 10, "2000", "EGP"),
@@ -297,7 +298,7 @@ def portfolio(world, db, make_client):  # noqa: F811
             recurring_amount=Decimal(amount),
             currency=currency,
         )
-    renewals.open_due_renewals(today=TODAY)
+    renewals.open_due_renewals(now=NOW)
     db.session.commit()
 
 
@@ -336,7 +337,7 @@ def test_a_lost_renewal_is_left_out_of_the_forecast(
     client = make_client(
         acm=world["acm"], renewal_date=TODAY + timedelta(days=15), recurring_amount=Decimal(5000)
     )
-    [renewal] = renewals.open_due_renewals(today=TODAY)
+    [renewal] = renewals.open_due_renewals(now=NOW)
     assert renewal.client_id == client.id
     renewals.mark_lost(renewal, actor=world["acm"], reason="Closing the store.")
     db.session.commit()
@@ -360,3 +361,67 @@ def test_an_acm_forecasts_only_their_clients(world, login_as, portfolio):  # noq
 def test_product_and_commercial_have_no_forecast(world, login_as):  # noqa: F811
     assert login_as(Role.PRODUCT).get("/renewals/forecast").status_code == 403
     assert login_as(world["commercial"]).get("/renewals/forecast").status_code == 403
+
+
+# --- "Today" on the client's calendar, read at 01:30 in Cairo ---------------------------------
+
+# 23:30 UTC on 12 Dec 2026 is 01:30 on the 13th in Cairo: UTC's date is still the 12th.
+CAIRO_0130 = datetime(2026, 12, 12, 23, 30, tzinfo=UTC)
+
+
+def test_at_0130_in_cairo_a_renewal_due_that_day_says_today_and_yesterdays_invoice_is_late(
+    world,  # noqa: F811
+    db,
+    login_as,
+    frozen_clock,
+):
+    """R1, R4 (the issue's example): Nile Crafts (Cairo) renews on 13 Dec. At 01:30 on the
+    13th in Cairo the panel and the list say "today", not "in 1 day", and an invoice due on
+    the 12th is overdue there, though UTC's date is still the 12th."""
+    renewal = opened(db)
+    assert renewal.due_on == date(2026, 12, 13)
+    invoice = invoices.issue_invoice(
+        world["client"], actor=world["acm"], fees=[Fee("Banner", "150")], due_on=date(2026, 12, 12)
+    )
+    world["acm"].timezone = "Africa/Cairo"
+    db.session.commit()
+    client_page = f"/clients/{world['client'].id}"
+
+    frozen_clock(CAIRO_0130 - timedelta(hours=2))  # 23:30 on the 12th in Cairo
+    http = login_as(world["acm"])
+    panel = panel_of(text(http.get(client_page)))
+    assert 'data-days-left="1"' in panel and "in 1 day" in panel
+    assert "Overdue" not in panel
+
+    frozen_clock(CAIRO_0130)
+    panel = panel_of(text(http.get(client_page)))
+    assert 'data-days-left="0"' in panel and "today" in panel and "in 1 day" not in panel
+    assert "Overdue" in row(panel, f"invoice-{invoice.id}")
+    listing = text(http.get("/renewals/"))
+    renewal_row = row(listing, f"renewal-{renewal.id}")
+    assert 'data-days-left="0"' in renewal_row and "today" in renewal_row
+    assert "1 d overdue" in row(listing, f"invoice-{invoice.id}")
+
+
+def test_the_panel_offers_what_each_invoice_allows(world, db, login_as):  # noqa: F811
+    """R5, R7, R10, read from the service: an unpaid invoice offers a wire, a payment issue
+    and installments; with an issue open, no second issue; with a wire reported, no
+    installments; a paid one nothing."""
+    _, invoice = invoiced(world, db)
+    http = login_as(world["acm"])
+    client_page = f"/clients/{world['client'].id}"
+
+    def actions() -> set[str]:
+        cells = row(panel_of(text(http.get(client_page))), f"invoice-{invoice.id}")
+        return {a for a in ("Wire sent", "Payment issue", "Installments") if f">{a}</a>" in cells}
+
+    assert actions() == {"Wire sent", "Payment issue", "Installments"}
+    payments.raise_payment_issue(invoice, actor=world["acm"], note="No card.")
+    db.session.commit()
+    assert actions() == {"Wire sent", "Installments"}
+    payments.report_wire_transfer(invoice, actor=world["acm"], amount="100")
+    db.session.commit()
+    assert actions() == {"Wire sent"}
+    payments.record_online_payment(invoice, actor=world["finance"], reference="PAY-1")
+    db.session.commit()
+    assert actions() == set()

@@ -93,3 +93,31 @@ def test_the_sweeps_open_remind_and_flag_once_each(
     # A wire waiting for finance is not chased with reminders.
     assert len([m for m in smtp_server.messages if m["Subject"].startswith("Reminder:")]) == 1
     assert renewal.due_on == NOW.date() + timedelta(days=30)
+
+
+def test_the_hourly_sweep_opens_each_renewal_at_the_clients_own_midnight(
+    db, world, make_client, frozen_clock, run_jobs
+):
+    """R1 on the client's calendar: two clients renewing on 24 Dec 2026, one in Dubai
+    (UTC+4), one in Los Angeles (UTC-8): the sweep run just after midnight of 24 Nov at
+    each client's opens that client's renewal, and the other's not before its own."""
+    due = datetime(2026, 12, 24).date()
+    east = make_client(acm=world["acm"], timezone="Asia/Dubai", renewal_date=due)
+    west = make_client(acm=world["acm"], timezone="America/Los_Angeles", renewal_date=due)
+    dubai_midnight = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)
+    los_angeles_midnight = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+
+    def opened_now() -> set[int]:
+        queue.enqueue(renewal_jobs.open_due_renewals, job_id="test-open-due-renewals")
+        run_jobs()
+        db.session.expire_all()
+        return {r.client_id for r in db.session.scalars(select(Renewal))} - {world["client"].id}
+
+    frozen_clock(dubai_midnight - timedelta(minutes=1))
+    assert opened_now() == set()
+    frozen_clock(dubai_midnight + timedelta(minutes=1))
+    assert opened_now() == {east.id}
+    frozen_clock(los_angeles_midnight - timedelta(minutes=1))
+    assert opened_now() == {east.id}
+    frozen_clock(los_angeles_midnight + timedelta(minutes=1))
+    assert opened_now() == {east.id, west.id}

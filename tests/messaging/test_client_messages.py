@@ -275,7 +275,7 @@ def walk_every_client_message(world, db) -> None:
     db.session.commit()
 
     # R2, R3, R4: the renewal notice, its invoice and a reminder of it.
-    [renewal] = renewals.open_due_renewals(today=clock.now().date())
+    [renewal] = renewals.open_due_renewals(now=clock.now())
     renewals.notify_client(renewal, actor=acm)
     renewals.confirm_renewal(renewal, actor=acm, agreed_on=renewal.due_on, amount="12000.00")
     invoice = invoices.issue_invoice(

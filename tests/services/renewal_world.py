@@ -53,7 +53,7 @@ def world(make_team, make_user, make_client, make_contact, db, frozen_clock):
 
 
 def opened(db) -> Renewal:
-    [renewal] = renewals.open_due_renewals(today=TODAY)
+    [renewal] = renewals.open_due_renewals(now=NOW)
     db.session.commit()
     return renewal
 

@@ -5,7 +5,7 @@ throughout."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -18,7 +18,7 @@ from kamportal.models import (
     InvoiceStatus,
     RenewalStage,
 )
-from kamportal.services import invoices, payments, renewals
+from kamportal.services import day, invoices, payments, renewals
 from kamportal.services.invoices import Fee
 from tests.billing.conftest import whmcs_server  # noqa: F401 (a fixture)
 from tests.services import renewal_world
@@ -144,7 +144,7 @@ def test_an_invoice_splits_into_installments_each_followed_until_paid(world, db)
     assert len({i.number for i in plan}) == 3
     with pytest.raises(RuleViolation):
         invoices.split_into_installments(plan[0], actor=world["acm"], due_dates=dates)
-    assert payments.finance_queue(today=TODAY).installments == [plan[0]]
+    assert payments.finance_queue(now=NOW).installments == [plan[0]]
 
     for n, installment in enumerate(plan):
         payments.record_online_payment(installment, actor=world["finance"], reference=f"P{n}")
@@ -209,3 +209,92 @@ def test_an_acm_sees_only_their_clients_invoices_and_finance_sees_all(
     assert invoices.unpaid_invoices(world["other_acm"]) == []
     assert invoices.unpaid_invoices(world["finance"]) == [invoice]
     assert renewals.open_renewals(world["other_acm"]) == []
+
+
+# --- An invoice's dates are the client's (R3, R4) ---------------------------------------------
+
+
+def _fee_invoice(world, make_client, zone: str, due_on: date) -> Invoice:
+    client = make_client(acm=world["acm"], timezone=zone)
+    invoice = invoices.issue_invoice(
+        client, actor=world["acm"], fees=[Fee("Banner", "150.00")], due_on=due_on
+    )
+    return invoice
+
+
+@pytest.mark.parametrize(
+    ("zone", "midnight"),
+    [
+        # 1 Dec 00:00 in Cairo (UTC+2) and in Los Angeles (UTC-8).
+        ("Africa/Cairo", datetime(2026, 11, 30, 22, 0, tzinfo=UTC)),
+        ("America/Los_Angeles", datetime(2026, 12, 1, 8, 0, tzinfo=UTC)),
+    ],
+)
+def test_an_invoice_is_overdue_from_the_clients_day_after_its_due_date(
+    world, db, make_client, zone, midnight
+):
+    """R4: due on 30 Nov, an invoice is not overdue at 23:59 of the 30th at the client's,
+    and is from 00:00 of 1 Dec there, whatever the UTC date."""
+    invoice = _fee_invoice(world, make_client, zone, date(2026, 11, 30))
+    before = midnight - timedelta(minutes=1)
+    assert invoices.days_overdue(invoice, at=before) == 0
+    assert not invoices.invoice_standing(invoice, at=before).overdue
+    assert invoices.days_overdue(invoice, at=midnight) == 1
+    assert invoices.invoice_standing(invoice, at=midnight + timedelta(minutes=1)).overdue
+    assert invoices.days_overdue(invoice, at=midnight + timedelta(days=3)) == 4
+
+
+def test_an_invoice_is_issued_on_the_clients_date(world, db, make_client, frozen_clock):
+    """R3: at 21:30 UTC on 23 Nov it is already the 24th in Dubai, still the 23rd in Los
+    Angeles: each client's invoice carries its own date."""
+    frozen_clock(datetime(2026, 11, 23, 21, 30, tzinfo=UTC))
+    due = date(2026, 12, 20)
+    assert _fee_invoice(world, make_client, "Asia/Dubai", due).issued_on == date(2026, 11, 24)
+    assert _fee_invoice(world, make_client, "America/Los_Angeles", due).issued_on == date(
+        2026, 11, 23
+    )
+
+
+def test_a_paid_invoice_is_never_overdue_and_offers_nothing(world, db):
+    """R4, R5, R7, R10: once paid, an invoice is not late and the panel offers no action on
+    it."""
+    _, invoice = invoiced(world, db)
+    payments.record_online_payment(invoice, actor=world["finance"], reference="PAY-1")
+    standing = invoices.invoice_standing(invoice, at=NOW + timedelta(days=400))
+    assert standing.days_overdue == 0
+    assert not (standing.may_report_wire or standing.may_raise_issue or standing.may_split)
+
+
+def test_an_installment_is_not_due_in_the_past_of_the_clients_calendar(
+    world, db, make_client, frozen_clock
+):
+    """R10: at 23:30 UTC on 23 Nov, the 24th in Dubai: an installment due on the 23rd is
+    in the past for the Dubai client, though not for UTC."""
+    frozen_clock(datetime(2026, 11, 23, 23, 30, tzinfo=UTC))
+    invoice = _fee_invoice(world, make_client, "Asia/Dubai", date(2026, 12, 20))
+    with pytest.raises(ValidationError):
+        invoices.split_into_installments(
+            invoice, actor=world["acm"], due_dates=[date(2026, 11, 23), date(2026, 12, 23)]
+        )
+    plan = invoices.split_into_installments(
+        invoice, actor=world["acm"], due_dates=[date(2026, 11, 24), date(2026, 12, 24)]
+    )
+    assert [i.issued_on for i in plan] == [date(2026, 11, 24)] * 2
+
+
+def test_the_acms_day_says_an_invoice_is_overdue_from_the_clients_next_day(world, db):
+    """R4 on the day page: Mona's day (her zone UTC) marks Nile Crafts' invoice due on 30
+    Nov overdue from midnight in Cairo (22:00 UTC), not from UTC's midnight."""
+    invoice = invoices.issue_invoice(
+        world["client"], actor=world["acm"], fees=[Fee("Banner", "150")], due_on=date(2026, 11, 30)
+    )
+    db.session.commit()
+    cairo_midnight = datetime(2026, 11, 30, 22, 0, tzinfo=UTC)
+
+    def overdue(at: datetime) -> bool:
+        [item] = [i for i in day.renewals_owed(world["acm"], now=at).items if i.kind == "invoice"]
+        assert item.due_on == invoice.due_on
+        return item.overdue
+
+    assert not overdue(cairo_midnight - timedelta(minutes=1))
+    assert overdue(cairo_midnight)

@@ -370,3 +370,24 @@ def test_the_link_is_on_public_url_else_on_the_address_the_acm_used_O1(app, worl
     app.config["PUBLIC_URL"] = "https://kam.example.com"
     message = kyc.send_link(world["client"], actor=world["acm"], base_url="http://kam.intra/")
     assert "https://kam.example.com/kyc/" in message.body
+
+
+def test_the_kyc_standing_says_the_status_its_badge_and_whether_the_link_expired(world, db):
+    """O1: the panel reads the status, its badge and the link's expiry from the service,
+    the expiry at the instant it passes."""
+    client, acm = world["client"], world["acm"]
+    assert kyc.kyc_standing(None) == kyc.KycStanding(KycStatus.NOT_SENT, "owed", False, False)
+    kyc.send_link(client, actor=acm)
+    questionnaire = kyc.questionnaire_of(client)
+    expires = questionnaire.link_expires_at
+    sent = kyc.kyc_standing(questionnaire, now=expires - timedelta(seconds=1))
+    assert (sent.status, sent.badge, sent.link_out, sent.link_expired) == (
+        KycStatus.SENT,
+        "scheduled",
+        True,
+        False,
+    )
+    assert kyc.kyc_standing(questionnaire, now=expires).link_expired
+    kyc.revoke_link(client, actor=acm)
+    revoked = kyc.kyc_standing(questionnaire, now=expires)
+    assert not revoked.link_out and not revoked.link_expired

@@ -288,7 +288,7 @@ def test_a_payment_issue_goes_to_finance_who_agree_a_new_channel(world, db):
     )
     with pytest.raises(RuleViolation):
         payments.raise_payment_issue(invoice, actor=world["acm"], note="again")
-    assert payments.finance_queue(today=TODAY).issues == [issue]
+    assert payments.finance_queue(now=NOW).issues == [issue]
     with pytest.raises(NotAllowed):
         payments.resolve_payment_issue(issue, actor=world["acm"], new_method="premises")
     with pytest.raises(ValidationError):
@@ -298,7 +298,7 @@ def test_a_payment_issue_goes_to_finance_who_agree_a_new_channel(world, db):
     )
     db.session.commit()
     assert invoice.payment_method is PaymentMethod.PREMISES
-    queue = payments.finance_queue(today=TODAY)
+    queue = payments.finance_queue(now=NOW)
     assert queue.issues == [] and queue.premises == [invoice]
 
 
@@ -317,7 +317,7 @@ def test_finance_sees_wires_waiting_flagged_ones_first(world, db, make_client, m
     )
     newer = payments.report_wire_transfer(second, actor=world["acm"], amount="900")
     db.session.commit()
-    assert payments.finance_queue(today=TODAY).wires == [older, newer]
+    assert payments.finance_queue(now=NOW).wires == [older, newer]
     payments.flag_late_wire_transfers(now=newer.reported_at + timedelta(days=4))
-    assert payments.finance_queue(today=TODAY).wires == [older, newer]
+    assert payments.finance_queue(now=NOW).wires == [older, newer]
     assert older.flagged_at is not None and newer.flagged_at is not None

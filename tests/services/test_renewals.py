@@ -4,7 +4,7 @@ at the currency's minor unit throughout."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,7 +19,7 @@ from kamportal.models import (
 )
 from kamportal.services import payments, renewals
 from tests.services import renewal_world
-from tests.services.renewal_world import TODAY, confirmed, emails, invoiced, kinds, opened
+from tests.services.renewal_world import NOW, TODAY, confirmed, emails, invoiced, kinds, opened
 
 # Monday 23 Nov 2026, 09:00 UTC: Mona Adel (ACM, team Cairo, led by Layla Nour) looks after
 # Nile Crafts (NILE01, 12000 EGP a year, due in 20 days); Heba Finance; Hany Commercial;
@@ -38,7 +38,7 @@ def test_a_renewal_opens_30_days_ahead_and_not_a_day_sooner(world, db, days_ahea
     """R1: the window's edge is the 30th day."""
     world["client"].renewal_date = TODAY + timedelta(days=days_ahead)
     db.session.commit()
-    found = renewals.open_due_renewals(today=TODAY)
+    found = renewals.open_due_renewals(now=NOW)
     assert bool(found) is opens
     if opens:
         [renewal] = found
@@ -52,9 +52,9 @@ def test_the_sweep_opens_a_term_once_whatever_the_runs(world, db, make_client):
     """R1: once per term; churned clients and those without an amount are left out."""
     make_client(acm=world["acm"], status="churned", renewal_date=TODAY)
     make_client(acm=world["acm"], renewal_date=TODAY, recurring_amount=None)
-    assert len(renewals.open_due_renewals(today=TODAY)) == 1
-    assert renewals.open_due_renewals(today=TODAY) == []
-    assert renewals.open_due_renewals(today=TODAY + timedelta(days=5)) == []
+    assert len(renewals.open_due_renewals(now=NOW)) == 1
+    assert renewals.open_due_renewals(now=NOW) == []
+    assert renewals.open_due_renewals(now=NOW + timedelta(days=5)) == []
     db.session.commit()
     assert len(db.session.scalars(select(Renewal)).all()) == 1
 
@@ -67,10 +67,10 @@ def test_a_paid_renewal_moves_the_subscription_to_its_next_term(world, db):
     client = world["client"]
     assert renewal.renewal_stage is RenewalStage.PAID
     assert client.renewal_date == renewal.due_on.replace(year=renewal.due_on.year + 1)
-    assert renewals.open_due_renewals(today=TODAY) == []
-    next_window = client.renewal_date - timedelta(days=30)
-    assert renewals.open_due_renewals(today=next_window - timedelta(days=1)) == []
-    [following] = renewals.open_due_renewals(today=next_window)
+    assert renewals.open_due_renewals(now=NOW) == []
+    next_window = datetime.combine(client.renewal_date - timedelta(days=30), time(9), UTC)
+    assert renewals.open_due_renewals(now=next_window - timedelta(days=1)) == []
+    [following] = renewals.open_due_renewals(now=next_window)
     assert following.due_on == client.renewal_date
 
 
@@ -158,7 +158,7 @@ def test_the_forecast_splits_confirmed_from_at_risk_per_team_and_currency(world,
         recurring_amount=Decimal("900"),
         currency="USD",
     )
-    renewals.open_due_renewals(today=TODAY)
+    renewals.open_due_renewals(now=NOW)
     db.session.commit()
     rows = {
         (r.team, r.currency, r.days): (r.confirmed, r.at_risk)
@@ -172,3 +172,76 @@ def test_the_forecast_splits_confirmed_from_at_risk_per_team_and_currency(world,
     # An ACM's forecast holds only their clients.
     mine = {(r.team, r.currency) for r in renewals.forecast(world["acm"], today=TODAY)}
     assert mine == {("Cairo", "EGP"), ("Cairo", "USD")}
+
+
+# --- R1 on the client's calendar, across its midnight ------------------------------------------
+
+# 30 days before 24 Dec 2026: 24 Nov. Dubai (UTC+4) is there at 20:00 UTC on 23 Nov; Los
+# Angeles (UTC-8 in November) at 08:00 UTC on 24 Nov.
+DUE = date(2026, 12, 24)
+DUBAI_MIDNIGHT = datetime(2026, 11, 23, 20, 0, tzinfo=UTC)
+LOS_ANGELES_MIDNIGHT = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def east_and_west(world, make_client):
+    """Two clients renewing on 24 Dec 2026: one in Dubai, one in Los Angeles."""
+    world["client"].renewal_date = None  # Nile Crafts stays out of these tests
+    return {
+        zone: make_client(acm=world["acm"], timezone=zone, renewal_date=DUE)
+        for zone in ("Asia/Dubai", "America/Los_Angeles")
+    }
+
+
+def _opened_for(now: datetime) -> set[str]:
+    return {r.client.timezone for r in renewals.open_due_renewals(now=now)}
+
+
+@pytest.mark.parametrize(
+    ("at", "opened_zones"),
+    [
+        (DUBAI_MIDNIGHT - timedelta(minutes=1), set()),  # 23:59 on the 23rd in Dubai
+        (DUBAI_MIDNIGHT, {"Asia/Dubai"}),  # midnight of the 24th in Dubai, the 23rd in LA
+        (DUBAI_MIDNIGHT + timedelta(minutes=1), {"Asia/Dubai"}),
+        (LOS_ANGELES_MIDNIGHT - timedelta(minutes=1), {"Asia/Dubai"}),  # 23:59 in LA
+        (LOS_ANGELES_MIDNIGHT, {"Asia/Dubai", "America/Los_Angeles"}),
+        (LOS_ANGELES_MIDNIGHT + timedelta(minutes=1), {"Asia/Dubai", "America/Los_Angeles"}),
+    ],
+)
+def test_a_renewal_opens_on_the_clients_30th_day_before_whatever_utc_says(
+    east_and_west, db, at, opened_zones
+):
+    """R1: the 30 days are counted on the client's calendar: a client east of UTC opens
+    while UTC's date is still the day before, one west of it only once its own midnight
+    has passed, the same UTC instant being different days for the two."""
+    assert _opened_for(at) == opened_zones
+
+
+def test_days_left_count_the_clients_days(east_and_west, db):
+    """R1: a renewal due on the 24th is "today" from the client's midnight of the 24th and
+    past from the next, whatever the UTC date."""
+    renewals.open_due_renewals(now=LOS_ANGELES_MIDNIGHT)
+    dubai, los_angeles = (
+        db.session.scalar(select(Renewal).where(Renewal.client_id == c.id))
+        for c in east_and_west.values()
+    )
+    on_the_day = datetime(2026, 12, 23, 20, 0, tzinfo=UTC)  # the 24th in Dubai, 23rd in LA
+    assert renewals.renewal_standing(dubai, at=on_the_day - timedelta(minutes=1)).days_left == 1
+    assert renewals.renewal_standing(dubai, at=on_the_day).days_left == 0
+    assert renewals.renewal_standing(los_angeles, at=on_the_day).days_left == 1
+    day_after_in_la = datetime(2026, 12, 25, 8, 0, tzinfo=UTC)
+    assert renewals.renewal_standing(los_angeles, at=day_after_in_la).days_left == -1
+    assert renewals.renewal_standing(dubai, at=day_after_in_la).days_left == -1
+
+
+def test_the_pipeline_marks_the_stages_reached(world, db):
+    """R1-R4: the panel's stage list comes from the service, each stage reached or not."""
+    renewal = confirmed(world, db)
+    steps = renewals.renewal_standing(renewal).steps
+    assert [(stage.value, reached) for stage, reached in steps] == [
+        ("due", True),
+        ("notified", True),
+        ("confirmed", True),
+        ("invoiced", False),
+        ("paid", False),
+    ]

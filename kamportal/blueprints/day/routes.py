@@ -38,7 +38,7 @@ def day_page() -> Response:
     return render(
         "day/day.html",
         sections=day.day_of(user, now=now),
-        today=day.today_for(user, now),
+        today=clock.today(user.timezone, at=now),
         refresh_on=REFRESH_ON,
     )
 
@@ -63,6 +63,6 @@ def items(section: str) -> Response:
     return fragment(
         "day/_section.html",
         section=day.section(user, section, now=now),
-        today=day.today_for(user, now),
+        today=clock.today(user.timezone, at=now),
         refresh_on=REFRESH_ON,
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_wtf import FlaskForm
 
 from kamportal.blueprints.discounts import bp
@@ -69,7 +69,13 @@ def decide(quotation_id: int):
             note=form.note.data or "",
         ),
     )
-    if decided is not None:
+    return _row_response(quotation, form, done=decided is not None)
+
+
+def _row_response(quotation: Quotation, form: FlaskForm, *, done: bool) -> Response:
+    """Done: a flash, and the row swapped in place (HTMX) or the queue again (303).
+    Refused: the row (HTMX) or the queue with the form's errors, 422."""
+    if done:
         flash(
             f"Discount of {quotation.money} for {quotation.client.store_name} "
             f"{quotation.quotation_status.label.lower()}.",

@@ -11,9 +11,8 @@ Access: finance and admins (the services check the same roles again).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Response, flash, redirect, request, url_for
 from flask_wtf import FlaskForm
@@ -26,6 +25,7 @@ from kamportal.blueprints.finance.forms import (
     RejectWireForm,
     ResolveIssueForm,
 )
+from kamportal.blueprints.forms import Form, viewer_today
 from kamportal.blueprints.web import (
     acting_user,
     allow,
@@ -37,7 +37,6 @@ from kamportal.blueprints.web import (
     submit,
     with_trigger,
 )
-from kamportal.errors import DomainError
 from kamportal.extensions import db
 from kamportal.models import (
     Invoice,
@@ -52,6 +51,8 @@ from kamportal.services.access import FINANCE_ROLES
 # A payment issue resolved moves its invoice into (or out of) the premises list, which
 # listens for this event and refreshes.
 CHANNEL_CHANGED = "payment-channel-changed"
+
+T = TypeVar("T")
 
 
 # --- Finance's queue (R5, R6, R7, R10) -------------------------------------------------------
@@ -71,8 +72,7 @@ def _queue_context(refused: tuple[str, Any, FlaskForm] | None = None) -> dict[st
     """Finance's queue with a form in each row. `refused` is (section, record, form) of
     a form sent without JavaScript and refused: its row shows that form with its errors,
     even if the record left the queue meanwhile."""
-    now = clock.now()
-    queue = payments.finance_queue(today=now.date())
+    queue = payments.finance_queue(now=clock.now())
     premises, issues = list(queue.premises), list(queue.issues)
     if refused is not None:
         section, record, _ = refused
@@ -88,22 +88,18 @@ def _queue_context(refused: tuple[str, Any, FlaskForm] | None = None) -> dict[st
         section, record, form = refused
         forms[section][record.id] = form
     return {
-        "now": now,
-        "today": now.date(),
+        "today": viewer_today(),
         "wires": queue.wires,
+        "ages": queue.ages,
         "premises": premises,
         "issues": issues,
         "installments": queue.installments,
+        "overdue": queue.overdue,
         "due": due,
         "reject_forms": {w.id: _reject_form(w) for w in queue.wires},
         "premises_forms": forms["premises"],
         "issue_forms": forms["issue"],
     }
-
-
-def _row_context(**context: Any) -> dict[str, Any]:
-    now = clock.now()
-    return {"now": now, "today": now.date(), "refused": None, "recorded": None, **context}
 
 
 @bp.route("/finance/")
@@ -115,32 +111,37 @@ def queue():
     return render("finance/queue.html", **_queue_context())
 
 
-def _one_click(
-    act: Callable[[], Any],
+def _row_action(
+    form: FlaskForm,
+    save: Callable[[], T],
     *,
-    message: Callable[[], str],
     template: str,
-    row: Callable[[], dict[str, Any]],
+    message: Callable[[T], str],
+    done_row: Callable[[T], dict[str, Any]],
+    refused_row: Callable[[], dict[str, Any]],
+    refused_page: Callable[[], Response],
+    event: str | None = None,
 ) -> Response:
-    """A one-click action of the queue: done, its row swapped in place (or the queue
-    again, 303); refused (done meanwhile, or the billing system said no), the row with
-    the refusal, 422, nothing saved. `row` gives the row's context once it is over."""
-    try:
-        act()
-    except DomainError as error:
-        db.session.rollback()
-        refused = error.message
-    else:
-        db.session.commit()
-        refused = None
-        flash(message(), "success")
+    """The round trip of a form in one row of the queue (web.submit: one service call,
+    commit, or the refusal on the form and a rollback). Done: `message` flashed, and the
+    row swapped in place with `done_row` (HTMX, telling the page of `event`) or the queue
+    again (303). Refused (bad input, done meanwhile, the billing system said no): the row
+    with `refused_row` and the form's errors, 422 (HTMX), or `refused_page`."""
+    saved = submit(form, save)
+    if saved is None:
+        if is_htmx():
+            return form_invalid(template, **refused_row())
+        return refused_page()
+    flash(message(saved.result), "success")
     if not is_htmx():
-        if refused:
-            flash(refused, "error")
         return redirect(url_for("finance.queue"), 303)
-    return fragment(
-        template, status=422 if refused else 200, **_row_context(refused=refused, **row())
-    )
+    response = fragment(template, **done_row(saved.result))
+    return with_trigger(response, event) if event else response
+
+
+def _queue_refused(section: str, record: Any, form: FlaskForm) -> Response:
+    """The queue again, `record`'s row with `form`'s errors (a refusal without HTMX)."""
+    return form_invalid("finance/queue.html", **_queue_context(refused=(section, record, form)))
 
 
 def _settled(invoice: Invoice) -> str:
@@ -154,7 +155,9 @@ def _confirm_form(payment: Payment, owed: Decimal) -> ConfirmWireForm:
     # Usually what arrived is what was reported: filled in, finance corrects it.
     received = min(payment.reported_money.amount, owed)
     form = ConfirmWireForm(
-        formdata=None, received_amount=str(received) if received > 0 else "", received_on=_today()
+        formdata=None,
+        received_amount=str(received) if received > 0 else "",
+        received_on=viewer_today(),
     )
     return prefixed(form, f"wire-{payment.id}")
 
@@ -163,34 +166,46 @@ def _reject_form(payment: Payment) -> RejectWireForm:
     return prefixed(RejectWireForm(formdata=None), f"wire-reject-{payment.id}")
 
 
-def _today() -> date:
-    """Finance's today, in their zone."""
-    return clock.in_zone(clock.now(), acting_user().timezone).date()
-
-
 def _wire_context(payment: Payment, **forms: Any) -> dict[str, Any]:
-    """One wire transfer's row: what it reported beside what its invoice owes, with the
-    step that confirms it (`confirm_form`) open or not, and the rejection form."""
-    return _row_context(
-        payment=payment,
-        due=invoices.amounts_due([payment.invoice]),
-        confirm_form=forms.get("confirm_form"),
-        reject_form=forms.get("reject_form") or _reject_form(payment),
+    """One wire transfer's row: what it reported beside what its invoice owes and how long
+    it waits, with the step that confirms it (`confirm_form`) open or not, and the
+    rejection form."""
+    return {
+        "payment": payment,
+        "due": invoices.amounts_due([payment.invoice]),
+        "ages": {payment.id: payments.days_waiting(payment, now=clock.now())},
+        "confirm_form": forms.get("confirm_form"),
+        "reject_form": forms.get("reject_form") or _reject_form(payment),
+    }
+
+
+def _wire_action(
+    payment: Payment, save: Callable[[], Any], message: Callable[[], str], **sent: FlaskForm
+) -> Response:
+    """Confirming or rejecting a wire with the form `sent` (`confirm_form` or
+    `reject_form`): refused, the row (HTMX) or the confirmation page with its errors."""
+    [form] = sent.values()
+    return _row_action(
+        form,
+        save,
+        template="finance/_wire_row.html",
+        message=lambda _: message(),
+        done_row=lambda _: _wire_context(payment),
+        refused_row=lambda: _wire_context(payment, **sent),
+        refused_page=lambda: form_invalid(
+            "finance/wire_confirm.html", **_wire_context(payment, **sent)
+        ),
     )
 
 
-def _wire_refused(payment: Payment, **forms: Any) -> Response:
-    """A refused confirmation or rejection: the row with the form's errors (HTMX), or the
-    confirmation page; 422 either way, nothing saved."""
-    template = "finance/_wire_row.html" if is_htmx() else "finance/wire_confirm.html"
-    return form_invalid(template, **_wire_context(payment, **forms))
-
-
-def _wire_done(payment: Payment, message: str) -> Response:
-    flash(message, "success")
-    if not is_htmx():
-        return redirect(url_for("finance.queue"), 303)
-    return fragment("finance/_wire_row.html", **_wire_context(payment))
+def _confirm_step(payment: Payment) -> Response:
+    """The confirmation step opened in the wire's row (HTMX) or as a page."""
+    owed = invoices.amounts_due([payment.invoice])[payment.invoice_id]
+    return render(
+        "finance/wire_confirm.html",
+        "finance/_wire_row.html",
+        **_wire_context(payment, confirm_form=_confirm_form(payment, owed)),
+    )
 
 
 @bp.route("/finance/payments/<int:payment_id>/confirm", methods=["GET", "POST"])
@@ -200,27 +215,20 @@ def confirm_payment(payment_id: int):
     what the invoice owes, and records the amount and day received; the invoice is paid
     once covered."""
     payment = db.get_or_404(Payment, payment_id)
-    invoice = payment.invoice
     if request.method == "GET":
-        form = _confirm_form(payment, invoices.amounts_due([invoice])[invoice.id])
-        return render(
-            "finance/wire_confirm.html",
-            "finance/_wire_row.html",
-            **_wire_context(payment, confirm_form=form),
-        )
+        return _confirm_step(payment)
     form = prefixed(ConfirmWireForm(), f"wire-{payment.id}")
-    confirmed = submit(
-        form,
+    return _wire_action(
+        payment,
         lambda: payments.confirm_payment(
             payment,
             actor=acting_user(),
             received_amount=form.received_amount.data,
             received_on=form.received_on.data,
         ),
+        lambda: f"Wire transfer of {payment.money} confirmed; {_settled(payment.invoice)}",
+        confirm_form=form,
     )
-    if confirmed is None:
-        return _wire_refused(payment, confirm_form=form)
-    return _wire_done(payment, f"Wire transfer of {payment.money} confirmed; {_settled(invoice)}")
 
 
 @bp.route("/finance/payments/<int:payment_id>/reject", methods=["POST"])
@@ -230,41 +238,59 @@ def reject_payment(payment_id: int):
     account manager is told."""
     payment = db.get_or_404(Payment, payment_id)
     form = prefixed(RejectWireForm(), f"wire-reject-{payment.id}")
-    rejected = submit(
-        form,
-        lambda: payments.reject_wire_report(payment, actor=acting_user(), reason=form.reason.data),
-    )
-    if rejected is None:
-        return _wire_refused(payment, reject_form=form)
-    return _wire_done(
+    return _wire_action(
         payment,
-        f"Wire transfer of {payment.money} on invoice {payment.invoice.label} rejected; "
-        "the account manager is told.",
+        lambda: payments.reject_wire_report(payment, actor=acting_user(), reason=form.reason.data),
+        lambda: (
+            f"Wire transfer of {payment.money} on invoice {payment.invoice.label} "
+            "rejected; the account manager is told."
+        ),
+        reject_form=form,
     )
+
+
+def _installment_context(invoice: Invoice, form: FlaskForm | None = None) -> dict[str, Any]:
+    return {
+        "invoice": invoice,
+        "due": invoices.amounts_due([invoice]),
+        "overdue": {invoice.id: invoices.days_overdue(invoice) > 0},
+        "form": form,
+    }
 
 
 @bp.route("/finance/invoices/<int:invoice_id>/paid-online", methods=["POST"])
 @allow(*FINANCE_ROLES)
 def mark_paid_online(invoice_id: int):
     """R10: finance saw an installment paid online; what is due is recorded (and added in
-    WHMCS for its invoices)."""
+    WHMCS for its invoices). Refused without HTMX (paid meanwhile): the queue again, the
+    refusal flashed."""
     invoice = db.get_or_404(Invoice, invoice_id)
-    return _one_click(
+    form = Form()
+    return _row_action(
+        form,
         lambda: payments.record_online_payment(invoice, actor=acting_user()),
-        message=lambda: f"Invoice {invoice.label} marked paid online.",
         template="finance/_installment_row.html",
-        row=lambda: {"invoice": invoice, "due": invoices.amounts_due([invoice])},
+        message=lambda _: f"Invoice {invoice.label} marked paid online.",
+        done_row=lambda _: _installment_context(invoice),
+        refused_row=lambda: _installment_context(invoice, form),
+        refused_page=lambda: _flash_refusal(form),
     )
 
 
-def _refused_row(
-    section: str, record: Any, form: FlaskForm, template: str, **context: Any
-) -> Response:
-    """Bad input, or the service's refusal: the row with the form's errors (HTMX) or the
-    queue with that row's errors; 422 either way."""
-    if is_htmx():
-        return form_invalid(template, **_row_context(form=form, **context))
-    return form_invalid("finance/queue.html", **_queue_context(refused=(section, record, form)))
+def _flash_refusal(form: FlaskForm) -> Response:
+    for error in form.form_errors:
+        flash(error, "error")
+    return redirect(url_for("finance.queue"), 303)
+
+
+def _premises_row(
+    invoice: Invoice, *, form: FlaskForm | None = None, recorded: Payment | None = None
+) -> dict[str, Any]:
+    """A premises row: with the form refused, or a fresh form under the payment
+    `recorded`."""
+    due = invoices.amounts_due([invoice])
+    form = form or _premises_form(invoice, due[invoice.id])
+    return {"invoice": invoice, "due": due, "form": form, "recorded": recorded}
 
 
 @bp.route("/finance/invoices/<int:invoice_id>/premises", methods=["POST"])
@@ -273,7 +299,7 @@ def record_premises_payment(invoice_id: int):
     """R6: the client paid at the premises; finance records the amount and the receipt."""
     invoice = db.get_or_404(Invoice, invoice_id)
     form = prefixed(PremisesPaymentForm(), f"premises-{invoice.id}")
-    recorded = submit(
+    return _row_action(
         form,
         lambda: payments.record_premises_payment(
             invoice,
@@ -281,33 +307,14 @@ def record_premises_payment(invoice_id: int):
             amount=form.amount.data,
             receipt_number=form.receipt_number.data,
         ),
-    )
-    if recorded is not None:
-        payment = recorded.result
-        flash(
-            f"Recorded {payment.money} at the premises, receipt {payment.receipt_number}; "
-            + _settled(invoice),
-            "success",
-        )
-        if not is_htmx():
-            return redirect(url_for("finance.queue"), 303)
-        due = invoices.amounts_due([invoice])
-        return fragment(
-            "finance/_premises_row.html",
-            **_row_context(
-                invoice=invoice,
-                due=due,
-                form=_premises_form(invoice, due[invoice.id]),
-                recorded=payment,
-            ),
-        )
-    return _refused_row(
-        "premises",
-        invoice,
-        form,
-        "finance/_premises_row.html",
-        invoice=invoice,
-        due=invoices.amounts_due([invoice]),
+        template="finance/_premises_row.html",
+        message=lambda payment: (
+            f"Recorded {payment.money} at the premises, receipt "
+            f"{payment.receipt_number}; {_settled(invoice)}"
+        ),
+        done_row=lambda payment: _premises_row(invoice, recorded=payment),
+        refused_row=lambda: _premises_row(invoice, form=form),
+        refused_page=lambda: _queue_refused("premises", invoice, form),
     )
 
 
@@ -317,20 +324,18 @@ def resolve_payment_issue(issue_id: int):
     """R5: finance agreed a new payment channel with the client."""
     issue = db.get_or_404(PaymentIssue, issue_id)
     form = prefixed(ResolveIssueForm(), f"issue-{issue.id}")
-    resolved = submit(
+    return _row_action(
         form,
         lambda: payments.resolve_payment_issue(
             issue, actor=acting_user(), new_method=form.new_method.data, note=form.note.data
         ),
-    )
-    if resolved is not None:
-        flash(
+        template="finance/_issue_row.html",
+        message=lambda _: (
             f"Payment issue on invoice {issue.invoice.label} resolved: "
-            f"{issue.invoice.payment_method.label}.",
-            "success",
-        )
-        if not is_htmx():
-            return redirect(url_for("finance.queue"), 303)
-        row = fragment("finance/_issue_row.html", **_row_context(issue=issue, form=form))
-        return with_trigger(row, CHANNEL_CHANGED)
-    return _refused_row("issue", issue, form, "finance/_issue_row.html", issue=issue)
+            f"{issue.invoice.payment_method.label}."
+        ),
+        done_row=lambda _: {"issue": issue, "form": form},
+        refused_row=lambda: {"issue": issue, "form": form},
+        refused_page=lambda: _queue_refused("issue", issue, form),
+        event=CHANNEL_CHANGED,
+    )

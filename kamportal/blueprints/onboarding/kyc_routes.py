@@ -29,7 +29,7 @@ from kamportal.blueprints.web import (
     with_trigger,
 )
 from kamportal.extensions import limiter
-from kamportal.models import Client, KycQuestionnaire, KycStatus
+from kamportal.models import Client, KycQuestionnaire
 from kamportal.services import kyc
 from kamportal.services.access import CLIENT_REGISTRY_ROLES
 from kamportal.services.kyc_questions import KYC_SECTIONS, Question, QuestionSection
@@ -50,8 +50,8 @@ REFUSED_TITLE = {
 
 
 @bp.app_template_global()
-def kyc_status(questionnaire: KycQuestionnaire | None) -> KycStatus:
-    return questionnaire.status if questionnaire is not None else KycStatus.NOT_SENT
+def kyc_standing(questionnaire: KycQuestionnaire | None) -> kyc.KycStanding:
+    return kyc.kyc_standing(questionnaire)
 
 
 @bp.app_template_global()

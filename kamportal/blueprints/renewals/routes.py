@@ -19,7 +19,7 @@ from flask import Response
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from kamportal import clock
+from kamportal.blueprints.forms import viewer_today
 from kamportal.blueprints.options import options
 from kamportal.blueprints.renewals import bp
 from kamportal.blueprints.renewals.forms import (
@@ -44,7 +44,7 @@ from kamportal.blueprints.web import (
     save_form,
 )
 from kamportal.extensions import db
-from kamportal.models import Client, Invoice, Renewal, Role
+from kamportal.models import Client, Invoice, Quotation, Renewal, Role
 from kamportal.services import discounts, invoices, payments, renewals
 from kamportal.services.access import CLIENT_REGISTRY_ROLES
 from kamportal.services.invoices import Fee
@@ -52,6 +52,13 @@ from kamportal.services.invoices import Fee
 FORECAST_ROLES = (Role.ACM, Role.LEADER, Role.FINANCE, Role.ADMIN)
 TIMELINE_CHANGED = "timeline-changed"
 RENEWAL_CHANGED = "renewal-changed"
+WIRE_HINT = (
+    "Finance confirms it when it arrives; it is flagged if not within 4 days (R7). "
+    "The client is told by email that confirmation can take up to 4 days."
+)
+WIRE_REPORTED = (
+    "Wire transfer reported to finance; the client is told it can take up to 4 days to confirm."
+)
 
 
 @bp.app_template_global()
@@ -159,35 +166,40 @@ def invoice(renewal_id: int):
     """R3: the renewal's invoice, with customization fees (R8) and an approved discount
     (R9), through the billing system."""
     renewal = _renewal_or_404(renewal_id)
-    client = renewal.client
-    form = InvoiceForm()
-    usable = invoices.client_billing(client).usable_discounts
-    form.quotation.choices = options(
-        [(0, "No discount")] + [(q.id, f"{q.description}: −{q.money}") for q in usable]
-    )
-    if not form.is_submitted():
-        form.due_on.data = renewal.agreed_on or renewal.due_on
-
-    def save() -> Invoice:
-        chosen = next((q for q in usable if q.id == form.quotation.data), None)
-        return invoices.issue_invoice(
-            client,
-            actor=acting_user(),
-            renewal=renewal,
-            due_on=form.due_on.data,
-            fees=[Fee(description, amount) for description, amount in form.fee_rows()],
-            quotation=chosen,
-        )
-
+    usable = invoices.client_billing(renewal.client).usable_discounts
+    form = _invoice_form(renewal, usable)
     return _panel_action(
-        client,
+        renewal.client,
         form,
         name="invoice",
         title=f"Invoice the renewal: {renewal.money}",
         submit="Create the invoice",
         hint="Customization fees paid with the renewal go on the same invoice (R8).",
-        save=save,
+        save=lambda: _issue_invoice(renewal, form, usable),
         message="Invoice created and sent to the client.",
+    )
+
+
+def _invoice_form(renewal: Renewal, usable: list[Quotation]) -> InvoiceForm:
+    """The invoice's form: the discounts it may carry (R9), due on the date agreed."""
+    form = InvoiceForm()
+    form.quotation.choices = options(
+        [(0, "No discount")] + [(q.id, f"{q.description}: −{q.money}") for q in usable]
+    )
+    if not form.is_submitted():
+        form.due_on.data = renewal.agreed_on or renewal.due_on
+    return form
+
+
+def _issue_invoice(renewal: Renewal, form: InvoiceForm, usable: list[Quotation]) -> Invoice:
+    chosen = next((q for q in usable if q.id == form.quotation.data), None)
+    return invoices.issue_invoice(
+        renewal.client,
+        actor=acting_user(),
+        renewal=renewal,
+        due_on=form.due_on.data,
+        fees=[Fee(description, amount) for description, amount in form.fee_rows()],
+        quotation=chosen,
     )
 
 
@@ -249,8 +261,7 @@ def report_wire(invoice_id: int):
         name=f"wire-{invoice.id}",
         title=f"Wire transfer for invoice {invoice.label}",
         submit="Report the wire transfer",
-        hint="Finance confirms it when it arrives; it is flagged if not within 4 days (R7). "
-        "The client is told by email that confirmation can take up to 4 days.",
+        hint=WIRE_HINT,
         save=lambda: payments.report_wire_transfer(
             invoice,
             actor=acting_user(),
@@ -258,8 +269,7 @@ def report_wire(invoice_id: int):
             reference=form.reference.data or "",
             note=form.note.data or "",
         ),
-        message="Wire transfer reported to finance; the client is told it can take up to 4 "
-        "days to confirm.",
+        message=WIRE_REPORTED,
     )
 
 
@@ -287,15 +297,7 @@ def payment_issue(invoice_id: int):
 def installments(invoice_id: int):
     """R10: split the invoice into installment invoices that sum exactly to it."""
     invoice = _invoice_or_404(invoice_id)
-    form = InstallmentsForm()
-    if not form.is_submitted():
-        form.first_due_on.data = max(invoice.due_on, clock.now().date())
-
-    def save() -> list[Invoice]:
-        first, every = form.first_due_on.data, form.every_days.data
-        dates = [first + timedelta(days=every * n) for n in range(form.count.data)]
-        return invoices.split_into_installments(invoice, actor=acting_user(), due_dates=dates)
-
+    form = _installments_form(invoice)
     return _panel_action(
         invoice.client,
         form,
@@ -303,9 +305,25 @@ def installments(invoice_id: int):
         title=f"Installments for invoice {invoice.label}: {invoice.money}",
         submit="Create the installment invoices",
         hint="Equal parts at the currency's smallest unit; any remainder on the first (R10).",
-        save=save,
+        save=lambda: _split(invoice, form),
         message="Installment invoices created; each is followed until paid.",
     )
+
+
+def _installments_form(invoice: Invoice) -> InstallmentsForm:
+    form = InstallmentsForm()
+    if not form.is_submitted():
+        # The first day the form (the typist's calendar) and the rule (the client's) accept.
+        client_today = renewals.client_today(invoice.client)
+        form.first_due_on.data = max(invoice.due_on, client_today, viewer_today())
+    return form
+
+
+def _split(invoice: Invoice, form: InstallmentsForm) -> list[Invoice]:
+    """R10: one installment every `every_days` from the first due date."""
+    first, every = form.first_due_on.data, form.every_days.data
+    dates = [first + timedelta(days=every * n) for n in range(form.count.data)]
+    return invoices.split_into_installments(invoice, actor=acting_user(), due_dates=dates)
 
 
 # --- The list (R1, R4) -------------------------------------------------------------------
@@ -315,13 +333,11 @@ def installments(invoice_id: int):
 @allow(*CLIENT_REGISTRY_ROLES)
 def index():
     """R1 and R4: the renewals to see through and the unpaid invoices of the clients the
-    user may see, soonest first."""
-    today = clock.now().date()
+    user may see, soonest first, with the days left or overdue on each client's calendar."""
     return render(
         "renewals/index.html",
-        renewals=renewals.open_renewals(current_user),
-        invoices=invoices.unpaid_invoices(current_user),
-        today=today,
+        renewals=renewals.standings(renewals.open_renewals(current_user)),
+        invoices=invoices.standings(invoices.unpaid_invoices(current_user)),
     )
 
 
@@ -333,7 +349,7 @@ def index():
 def forecast():
     """What falls due in the next 30, 60 and 90 days, per team and currency: confirmed
     against at risk, over the clients the user may see (finance and admins: all)."""
-    today = clock.now().date()
+    today = viewer_today()
     rows = renewals.forecast(acting_user(), today=today)
     horizons = {days: [r for r in rows if r.days == days] for days in renewals.FORECAST_HORIZONS}
     return render(
