@@ -17,6 +17,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from email import message_from_bytes, policy
@@ -39,6 +40,8 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 DATABASE_URL = os.environ.get("DATABASE_URL")
 REDIS_URL = os.environ.get("REDIS_URL")
 PASSWORD = "correct horse battery"
+# Where `frozen_clock` stops the portal clock: Monday 23 Nov 2026, 09:00 UTC.
+FROZEN_AT = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def service_missing(what: str) -> None:
@@ -156,12 +159,14 @@ def app_settings() -> dict:
     return {}
 
 
-@pytest.fixture
-def app(database_template, tmp_path, request, app_settings) -> Iterator[Flask]:
-    """The app; `@pytest.mark.config(NAME=value)` overrides settings for one test."""
-    marker = request.node.get_closest_marker("config")
-    overrides = {**(marker.kwargs if marker else {}), **app_settings}
-    app = create_app(_test_config(database_template, tmp_path, overrides))
+@contextmanager
+def app_on_its_own_database(
+    database_template: str, tmp_path: Path, overrides: dict | None = None
+) -> Iterator[Flask]:
+    """An app on a database of its own (a copy of the SQLite template; PostgreSQL emptied
+    afterwards) and an empty queue, inside its app context: the `app` fixture's, and a
+    module's that builds its world once."""
+    app = create_app(_test_config(database_template, tmp_path, overrides or {}))
     app.test_client_class = CSRFClient
     from kamportal import queue
 
@@ -178,6 +183,15 @@ def app(database_template, tmp_path, request, app_settings) -> Iterator[Flask]:
         _db.engine.dispose()
     if REDIS_URL:
         queue.backend(app).connection.flushdb()
+
+
+@pytest.fixture
+def app(database_template, tmp_path, request, app_settings) -> Iterator[Flask]:
+    """The app; `@pytest.mark.config(NAME=value)` overrides settings for one test."""
+    marker = request.node.get_closest_marker("config")
+    overrides = {**(marker.kwargs if marker else {}), **app_settings}
+    with app_on_its_own_database(database_template, tmp_path, overrides) as app:
+        yield app
 
 
 @pytest.fixture
@@ -198,7 +212,7 @@ def frozen_clock() -> Iterator[Callable[..., datetime]]:
         clock.freeze(at)
         return clock.now()
 
-    freeze(datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    freeze(FROZEN_AT)
     yield freeze
     clock.unfreeze()
 

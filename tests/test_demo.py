@@ -1,24 +1,27 @@
-"""`flask kam seed-demo`, `demo-logins` and `sweep`: a believable, idempotent demo portfolio."""
+"""The demo portfolio as `flask kam seed-demo` leaves it: believable, and idempotent.
+
+The module seeds the demo once (`seeded`, on the module's own app and database): every test
+here reads it, with the clock frozen where it was seeded. A test that seeds again does so
+without committing, and whatever a test changes is rolled back after it; a test that
+commits fails. What needs a database of its own (the commands, the running clock, a failed
+seed, the same demo for a seed) is in test_demo_seeding.py."""
 
 from __future__ import annotations
 
-import os
-import re
-import socket
-import subprocess
-import sys
-import threading
-import urllib.request
 from collections import Counter
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from collections.abc import Iterator
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import phonenumbers
 import pytest
-from sqlalchemy import func, select, text
+from flask import Flask
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from kamportal import clock, demo, queue
+from kamportal.demo.common import SeedReport
+from kamportal.extensions import db as _db
 from kamportal.models import (
     IN_LAUNCH,
     ActionItem,
@@ -43,6 +46,7 @@ from kamportal.models import (
     Meeting,
     Minutes,
     Money,
+    NoReplyLadder,
     OutboxMessage,
     Payment,
     PaymentIssue,
@@ -64,12 +68,20 @@ from kamportal.models import (
     User,
     WelcomeEmail,
 )
-from kamportal.services import accounts, contract_limits, escalations, kyc, onboarding, payments
+from kamportal.services import (
+    accounts,
+    contract_limits,
+    day,
+    escalations,
+    kyc,
+    onboarding,
+    payments,
+)
 from kamportal.services.calendar import calendar_for_client
 from kamportal.services.kyc_questions import QUESTIONS
 from kamportal.services.launch_checklists import CHECKLISTS, LMS, TEST_PAYMENTS_DISABLED, UAT
+from tests.conftest import FROZEN_AT, app_on_its_own_database
 
-CLIENTS = 30
 # Enough stores for every demo ACM to have clients for all their escalations.
 PORTFOLIO = 60
 # Besides the portfolio, one client at each stage of the onboarding (O1, O2, L1-L5).
@@ -84,7 +96,9 @@ def table_counts(db) -> dict[str, int]:
         Contact,
         TimelineEvent,
         AuditEvent,
+        Meeting,
         Minutes,
+        NoReplyLadder,
         Escalation,
         EscalationStep,
         Complaint,
@@ -108,11 +122,38 @@ def table_counts(db) -> dict[str, int]:
     return counts
 
 
-@pytest.fixture
-def seeded(db, frozen_clock):
-    report = demo.seed_demo(clients=CLIENTS)
-    db.session.commit()
+@pytest.fixture(scope="module")
+def app(database_template, tmp_path_factory) -> Iterator[Flask]:
+    """The module's app and database, for every test here (and so `db`, `client`)."""
+    with app_on_its_own_database(database_template, tmp_path_factory.mktemp("demo")) as app:
+        yield app
+
+
+@pytest.fixture(scope="module")
+def seed_report(app) -> SeedReport:
+    clock.freeze(FROZEN_AT)
+    try:
+        report = demo.seed_demo(clients=PORTFOLIO)
+        _db.session.commit()
+    finally:
+        clock.unfreeze()
     return report
+
+
+@pytest.fixture
+def seeded(seed_report, db, frozen_clock) -> Iterator[SeedReport]:
+    """The module's demo portfolio, the clock frozen where it was seeded (`FROZEN_AT`).
+    What the test changes is rolled back after it; a test that commits fails, as it would
+    change the portfolio the next tests read."""
+    commits: list[Session] = []
+    committed = commits.append
+    event.listen(Session, "after_commit", committed)
+    try:
+        yield seed_report
+    finally:
+        db.session.remove()
+        event.remove(Session, "after_commit", committed)
+    assert not commits, "a test of the shared demo committed: give it a database of its own"
 
 
 def test_three_teams_each_with_a_leader_a_mailbox_and_four_acms(db, seeded):
@@ -145,7 +186,7 @@ def test_one_user_for_each_other_role_and_the_demo_password_signs_in(db, seeded)
 
 def test_clients_span_statuses_time_zones_currencies_and_plans(db, seeded):
     clients = list(db.session.scalars(select(Client)))
-    assert len(clients) == seeded.clients == CLIENTS + LAUNCH_STORIES
+    assert len(clients) == seeded.clients == PORTFOLIO + LAUNCH_STORIES
     statuses = Counter(c.status for c in clients)
     assert len(statuses) >= 3
     assert statuses.most_common(1)[0][0] == LifecycleStatus.LIVE
@@ -237,197 +278,22 @@ def test_timelines_are_in_the_past_and_last_contact_is_the_latest_call_meeting_o
         assert client.last_contact_at == max(contacts, default=None), client.store_code
 
 
-def test_seeding_twice_adds_nothing(db, seeded):
+def test_seeding_again_adds_nothing(db, seeded):
+    assert (seeded.escalations, seeded.complaints) == (
+        db.session.scalar(select(func.count()).select_from(Escalation)),
+        db.session.scalar(select(func.count()).select_from(Complaint)),
+    )
     before = table_counts(db)
-    again = demo.seed_demo(clients=CLIENTS)
-    db.session.commit()
+    again = demo.seed_demo(clients=PORTFOLIO)
     assert again.nothing_added
     assert table_counts(db) == before
 
 
 def test_more_clients_later_adds_only_the_missing_stores(db, seeded):
     codes = set(db.session.scalars(select(Client.store_code)))
-    report = demo.seed_demo(clients=CLIENTS + 5)
-    db.session.commit()
+    report = demo.seed_demo(clients=PORTFOLIO + 5)
     assert (report.clients, report.users, report.teams) == (5, 0, 0)
     assert codes < set(db.session.scalars(select(Client.store_code)))
-
-
-def test_cli_seeds_once_and_prints_every_demo_login(app, db):
-    runner = app.test_cli_runner()
-    result = runner.invoke(args=["kam", "seed-demo", "--clients", "10"])
-    assert result.exit_code == 0, result.output
-    assert f"{10 + LAUNCH_STORIES} clients" in result.output
-    assert " renewals, " in result.output and " invoices." in result.output
-    assert "welcome emails sent and " in result.output and " stores launched." in result.output
-    counts = table_counts(db)
-
-    result = runner.invoke(args=["kam", "seed-demo", "--clients", "10"])
-    assert result.exit_code == 0, result.output
-    assert "nothing added" in result.output
-    assert table_counts(db) == counts
-
-    result = runner.invoke(args=["kam", "demo-logins"])
-    assert result.exit_code == 0, result.output
-    for login in demo.demo_logins():
-        assert login.email in result.output
-    assert demo.DEMO_PASSWORD in result.output
-
-
-def test_demo_logins_before_seeding_says_what_to_run(app, db):
-    result = app.test_cli_runner().invoke(args=["kam", "demo-logins"])
-    assert result.exit_code != 0
-    assert "seed-demo" in result.output
-
-
-@pytest.mark.config(ENV_NAME="production")
-def test_seed_demo_refuses_to_run_in_production(app, db):
-    result = app.test_cli_runner().invoke(args=["kam", "seed-demo", "--clients", "1"])
-    assert result.exit_code != 0
-    assert "production" in result.output
-    assert table_counts(db)["users"] == 0
-
-
-def kyc_link_bases(db) -> set[str]:
-    """Where the KYC links of the demo's emails point (O1): the part before `/kyc/`."""
-    bodies = db.session.scalars(
-        select(OutboxMessage.body).where(OutboxMessage.body.contains("/kyc/"))
-    )
-    return {re.search(r"(\S+)/kyc/", body)[1] for body in bodies}
-
-
-def test_seed_demo_builds_its_links_on_the_address_the_demo_is_served_at(app, db):
-    """`make demo` seeds with the address it serves (`--url`): the KYC links open there."""
-    result = app.test_cli_runner().invoke(
-        args=["kam", "seed-demo", "--clients", "0", "--url", "http://127.0.0.1:8080/"]
-    )
-    assert result.exit_code == 0, result.output
-    assert kyc_link_bases(db) == {"http://127.0.0.1:8080"}
-    assert app.config["PUBLIC_URL"] is None  # put back after seeding
-
-
-@pytest.mark.config(PUBLIC_URL="https://kam.example.com")
-def test_public_url_when_set_wins_over_the_demo_servers_address(app, db):
-    result = app.test_cli_runner().invoke(
-        args=["kam", "seed-demo", "--clients", "0", "--url", "http://127.0.0.1:8080"]
-    )
-    assert result.exit_code == 0, result.output
-    assert kyc_link_bases(db) == {"https://kam.example.com"}
-
-
-@pytest.mark.parametrize("url", ["127.0.0.1:8080", "ftp://127.0.0.1", "http://"])
-def test_seed_demo_refuses_an_address_that_is_not_a_web_address(app, db, url):
-    result = app.test_cli_runner().invoke(args=["kam", "seed-demo", "--url", url])
-    assert result.exit_code == 2 and "Invalid value for '--url'" in result.output
-    assert table_counts(db)["users"] == 0
-
-
-def test_make_demo_serves_and_builds_its_links_on_the_port_given():
-    """`PORT=8080 make demo`: the links are seeded on that address, the server listens there
-    and prints the logins; by default 127.0.0.1:5000."""
-    root = Path(__file__).resolve().parents[1]
-
-    def planned(*assignments: str) -> list[str]:
-        done = subprocess.run(
-            ["make", "-n", "demo", *assignments], cwd=root, capture_output=True, text=True
-        )
-        assert done.returncode == 0, done.stderr
-        return [line for line in done.stdout.splitlines() if "flask kam" in line]
-
-    assert [line.split("flask ", 1)[1] for line in planned("PORT=8080")] == [
-        "kam seed-demo --url http://127.0.0.1:8080",
-        "kam serve --host 127.0.0.1 --port 8080 --demo-logins",
-    ]
-    assert [line.split("flask ", 1)[1] for line in planned()] == [
-        "kam seed-demo --url http://127.0.0.1:5000",
-        "kam serve --host 127.0.0.1 --port 5000 --demo-logins",
-    ]
-    # On every interface, this machine reaches it (and its links) on 127.0.0.1.
-    assert "--url http://127.0.0.1:5000" in planned("HOST=0.0.0.0")[0]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def test_serve_prints_the_demo_logins_last_once_the_server_is_up(app, db):
-    """`flask kam serve --demo-logins` (what `make demo` runs) on the port given: the
-    worker's start-up messages come first, then the address, then the logins table, and
-    nothing after it but the requests served."""
-    demo.seed_demo(clients=3)
-    db.session.commit()
-    port = free_port()
-    env = {
-        **os.environ,
-        "KAM_ENV": "development",
-        "FLASK_APP": "wsgi",
-        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-        "SECRET_KEY": "test-serve",
-    }
-    env.pop("REDIS_URL", None)  # the embedded queue, as `make demo` has
-    env.pop("PUBLIC_URL", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "flask", "kam", "serve", "--port", str(port), "--demo-logins"],
-        cwd=Path(__file__).resolve().parents[1],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    watchdog = threading.Timer(120, server.kill)
-    watchdog.start()
-    lines: list[str] = []
-    try:
-        last_login = demo.demo_logins()[-1].email
-        for line in server.stdout:
-            lines.append(line.rstrip("\n"))
-            if last_login in line:
-                break
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=10) as health:
-            assert health.status == 200
-        for line in server.stdout:
-            lines.append(line.rstrip("\n"))
-            if "GET /healthz" in line:
-                break
-    finally:
-        watchdog.cancel()
-        server.terminate()
-        server.wait(timeout=30)
-    output = "\n".join(lines)
-    address = lines.index(f"KAM Portal on http://127.0.0.1:{port} (Ctrl-C to stop)")
-    heading = lines.index("Demo logins:")
-    table = lines[heading + 1 :]
-    assert address == heading - 1, output
-    # The header, its rule, a row per demo user, then only the request served.
-    assert len(table) == len(demo.demo_logins()) + 3, output
-    assert "GET /healthz" in table[-1] and last_login in table[-2], output
-    assert not [line for line in lines[address:] if "enqueued" in line or "rq." in line]
-
-
-def test_sweep_requeues_a_pending_message_whose_job_was_lost(app, db):
-    message = OutboxMessage(
-        idempotency_key="sweep-test",
-        channel="email",
-        to_addrs=["client@store.example"],
-        subject="Hello",
-        body="Hello",
-        status=DeliveryStatus.PENDING.value,
-        created_at=clock.now() - timedelta(minutes=10),
-    )
-    db.session.add(message)
-    db.session.commit()
-
-    result = app.test_cli_runner().invoke(args=["kam", "sweep"])
-
-    assert result.exit_code == 0, result.output
-    assert "kamportal.jobs.outbox.reconcile: 1" in result.output
-    db.session.expire_all()
-    if queue.backend(app).embedded:
-        assert db.session.get(OutboxMessage, message.id).status == DeliveryStatus.SENT.value
-    else:
-        assert queue.get_queue().fetch_job(f"outbox-{message.id}") is not None
 
 
 def test_demo_has_meetings_past_and_future_with_minutes_owed_and_sent_G5_F3(db, seeded):
@@ -453,14 +319,7 @@ def test_demo_has_meetings_past_and_future_with_minutes_owed_and_sent_G5_F3(db, 
     assert db.session.scalar(select(func.count()).select_from(ActionItem)) > 0
 
 
-# --- Escalations and complaints (E1, E2, E3) ---------------------------------------------------
-
-
-@pytest.fixture
-def portfolio(db, frozen_clock):
-    report = demo.seed_demo(clients=PORTFOLIO)
-    db.session.commit()
-    return report
+# --- Escalations and complaints (E1, E2, E3) -------------------------------------------------
 
 
 def standing(escalation: Escalation) -> str:
@@ -500,7 +359,7 @@ def escalations_by(db, status: EscalationStatus) -> list[Escalation]:
     return list(db.session.scalars(select(Escalation).where(Escalation.status == status.value)))
 
 
-def test_open_escalations_stand_at_every_step_of_the_ladder_with_their_proofs_E2(db, portfolio):
+def test_open_escalations_stand_at_every_step_of_the_ladder_with_their_proofs_E2(db, seeded):
     now = clock.now()
     open_ones = escalations_by(db, EscalationStatus.OPEN)
     by_standing: dict[str, list[Escalation]] = {}
@@ -551,7 +410,7 @@ def test_open_escalations_stand_at_every_step_of_the_ladder_with_their_proofs_E2
         assert escalation.step_due_at is None
 
 
-def test_ended_escalations_show_every_way_one_ends_E3(db, portfolio):
+def test_ended_escalations_show_every_way_one_ends_E3(db, seeded):
     now = clock.now()
     ended = escalations_by(db, EscalationStatus.RESOLVED)
     assert {e.resolution for e in ended} == {k.value for k in ResolutionKind}
@@ -588,7 +447,7 @@ def test_ended_escalations_show_every_way_one_ends_E3(db, portfolio):
         assert actions & {"escalation.resolve", "escalation.decide"}
 
 
-def test_every_acm_sees_an_open_escalation_and_every_leader_one_to_decide_E3(db, portfolio):
+def test_every_acm_sees_an_open_escalation_and_every_leader_one_to_decide_E3(db, seeded):
     for login in demo.demo_logins():
         user = accounts.find_user_by_email(login.email)
         if login.role == Role.ACM:
@@ -598,7 +457,7 @@ def test_every_acm_sees_an_open_escalation_and_every_leader_one_to_decide_E3(db,
             assert queue_ and queue_[0].waiting_for_leader, login
 
 
-def test_complaints_cancellations_and_refunds_are_queued_in_every_status_E3(db, portfolio):
+def test_complaints_cancellations_and_refunds_are_queued_in_every_status_E3(db, seeded):
     complaints = list(db.session.scalars(select(Complaint)))
     assert {c.status for c in complaints} == {s.value for s in ComplaintStatus}
     assert len({c.kind for c in complaints}) == 3
@@ -615,72 +474,7 @@ def test_complaints_cancellations_and_refunds_are_queued_in_every_status_E3(db, 
         assert waiting and all(c.status != ComplaintStatus.CLOSED for c in waiting)
 
 
-def test_seeding_escalations_twice_adds_nothing(db, portfolio):
-    assert (portfolio.escalations, portfolio.complaints) == (
-        db.session.scalar(select(func.count()).select_from(Escalation)),
-        db.session.scalar(select(func.count()).select_from(Complaint)),
-    )
-    before = table_counts(db)
-    again = demo.seed_demo(clients=PORTFOLIO)
-    db.session.commit()
-    assert again.nothing_added
-    assert table_counts(db) == before
-
-
-def test_with_the_running_clock_the_worker_sends_nothing_again_and_steps_wait_their_time_E2(
-    app, db, run_jobs
-):
-    started = datetime.now(UTC)
-    demo.seed_demo(clients=PORTFOLIO)
-    db.session.commit()
-    # The clock runs again, as it did before seeding.
-    assert started <= clock.now() <= datetime.now(UTC)
-    # Whatever the replays did happened before the real now.
-    for column in (TimelineEvent.at, AuditEvent.at, Renewal.opened_at, Payment.reported_at):
-        latest = db.session.scalar(select(func.max(column)))
-        assert latest is not None and latest <= datetime.now(UTC), column
-
-    def state() -> tuple[dict, dict]:
-        db.session.expire_all()
-        ladder = {
-            e.id: (e.status, e.current_step, e.paused_at, e.waiting_for_leader, e.step_due_at)
-            for e in db.session.scalars(select(Escalation))
-        }
-        messages = {
-            m.id: (m.status, m.attempts, m.sent_at)
-            for m in db.session.scalars(select(OutboxMessage))
-        }
-        return ladder, messages
-
-    before = state()
-    assert before[1] and all(status == "sent" for status, _, _ in before[1].values())
-    run_jobs()
-    assert state() == before
-    waiting = [
-        e
-        for e in escalations_by(db, EscalationStatus.OPEN)
-        if e.step_due_at is not None and e.paused_at is None
-    ]
-    assert {e.current_step for e in waiting} == {"email", "whatsapp"}
-    for escalation in waiting:
-        assert escalation.step_due_at > started
-        job = escalations.step_job_id(escalation.id, escalation.step.following)
-        assert abs(queue.scheduled_at(job) - escalation.step_due_at) <= timedelta(seconds=1)
-
-
-def test_a_failed_seed_puts_the_portal_clock_back(db, frozen_clock, monkeypatch):
-    frozen = clock.now()
-
-    def fail(*args, **kwargs):
-        raise RuntimeError("the database went away")
-
-    monkeypatch.setattr(escalations, "record_complaint", fail)
-    with pytest.raises(RuntimeError):
-        demo.seed_demo(clients=PORTFOLIO)
-    assert clock.now() == frozen
-
-
-# --- Renewals, invoices and payments (R1-R10) --------------------------------------------------
+# --- Renewals, invoices and payments (R1-R10) ------------------------------------------------
 
 
 def renewals_at(db, stage: RenewalStage) -> list[Renewal]:
@@ -716,10 +510,10 @@ def emailed_to_client(message: OutboxMessage | None, client: Client) -> bool:
     return sent(message, "email") and message.to_addrs == [client.reachable_contact("email").email]
 
 
-def test_renewals_stand_at_every_stage_each_opened_by_the_sweep_within_30_days_R1_R2(db, portfolio):
+def test_renewals_stand_at_every_stage_each_opened_by_the_sweep_within_30_days_R1_R2(db, seeded):
     now = clock.now()
     all_renewals = list(db.session.scalars(select(Renewal)))
-    assert portfolio.renewals == len(all_renewals)
+    assert seeded.renewals == len(all_renewals)
     assert {r.stage for r in all_renewals} == {stage.value for stage in RenewalStage}
     for renewal in all_renewals:
         # R1: opened by the sweep (no one), once the renewal date came within 30 days.
@@ -759,7 +553,7 @@ def test_renewals_stand_at_every_stage_each_opened_by_the_sweep_within_30_days_R
     assert any(a.before["amount"] == a.after["amount"] for a in changes)
 
 
-def test_paid_renewals_move_to_the_next_term_and_lost_ones_say_why(db, portfolio):
+def test_paid_renewals_move_to_the_next_term_and_lost_ones_say_why(db, seeded):
     now = clock.now()
     paid = renewals_at(db, RenewalStage.PAID)
     assert len(paid) >= 2
@@ -782,11 +576,11 @@ def test_paid_renewals_move_to_the_next_term_and_lost_ones_say_why(db, portfolio
 
 
 def test_invoices_carry_fees_and_approved_discounts_and_are_reminded_until_paid_R3_R4_R8_R9(
-    db, portfolio
+    db, seeded
 ):
     now = clock.now()
     invoices = list(db.session.scalars(select(Invoice)))
-    assert portfolio.invoices == len(invoices)
+    assert seeded.invoices == len(invoices)
     for invoice in invoices:
         assert invoice.number and invoice.issued_at <= now
         assert invoice.total == sum(line.amount for line in invoice.lines) > 0
@@ -839,9 +633,7 @@ def test_invoices_carry_fees_and_approved_discounts_and_are_reminded_until_paid_
             assert all(reminder.at < invoice.paid_at for reminder in reminders)
 
 
-def test_wire_transfers_wait_four_days_then_are_flagged_once_to_finance_and_the_acm_R7(
-    db, portfolio
-):
+def test_wire_transfers_wait_four_days_then_are_flagged_once_to_finance_and_the_acm_R7(db, seeded):
     now = clock.now()
     wires = list(
         db.session.scalars(select(Payment).where(Payment.method == PaymentMethod.WIRE.value))
@@ -880,7 +672,7 @@ def test_wire_transfers_wait_four_days_then_are_flagged_once_to_finance_and_the_
         assert wire.invoice.invoice_status is InvoiceStatus.PAID
 
 
-def test_payments_at_the_premises_and_payment_issues_go_through_finance_R5_R6(db, portfolio):
+def test_payments_at_the_premises_and_payment_issues_go_through_finance_R5_R6(db, seeded):
     now = clock.now()
     at_premises = list(
         db.session.scalars(select(Payment).where(Payment.method == PaymentMethod.PREMISES.value))
@@ -910,7 +702,7 @@ def test_payments_at_the_premises_and_payment_issues_go_through_finance_R5_R6(db
             assert issue.invoice.invoice_status is InvoiceStatus.UNPAID
 
 
-def test_an_installment_plan_sums_exactly_to_its_invoice_first_paid_one_overdue_R10(db, portfolio):
+def test_an_installment_plan_sums_exactly_to_its_invoice_first_paid_one_overdue_R10(db, seeded):
     today = clock.now().date()
     (split,) = db.session.scalars(
         select(Invoice).where(Invoice.status == InvoiceStatus.SPLIT.value)
@@ -929,7 +721,7 @@ def test_an_installment_plan_sums_exactly_to_its_invoice_first_paid_one_overdue_
     assert renewal.renewal_stage is RenewalStage.INVOICED  # until every installment is paid
 
 
-def test_finance_has_work_in_every_section_of_its_queue(db, portfolio):
+def test_finance_has_work_in_every_section_of_its_queue(db, seeded):
     queue_ = payments.finance_queue(now=clock.now())
     assert queue_.wires and queue_.premises and queue_.issues and queue_.installments
     # Flagged wires come first (R7).
@@ -937,7 +729,7 @@ def test_finance_has_work_in_every_section_of_its_queue(db, portfolio):
     assert flags[0] and flags == sorted(flags, reverse=True)
 
 
-def test_every_acm_has_renewals_and_every_team_several_stages(db, portfolio):
+def test_every_acm_has_renewals_and_every_team_several_stages(db, seeded):
     stages: dict[str, set[str]] = {}
     for renewal in db.session.scalars(select(Renewal)):
         stages.setdefault(renewal.client.acm.team.name, set()).add(renewal.stage)
@@ -954,7 +746,7 @@ def test_every_acm_has_renewals_and_every_team_several_stages(db, portfolio):
             ), login
 
 
-# --- Onboarding and launch (O1, O2, L1-L5) -----------------------------------------------------
+# --- Onboarding and launch (O1, O2, L1-L5) ---------------------------------------------------
 
 
 def launch_events(db, client: Client, kind: TimelineKind) -> list[TimelineEvent]:
@@ -1194,73 +986,13 @@ def test_contract_usage_stays_within_its_limits_near_200_products_one_exception_
     assert exception.reason in event.summary
 
 
-def wipe(db) -> None:
-    """Empty this test's database, the audit log's append-only guard set aside."""
-    tables = db.metadata.sorted_tables
-    if db.engine.dialect.name == "postgresql":
-        names = ", ".join(table.name for table in tables)
-        db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    else:
-        db.session.execute(text("DROP TRIGGER audit_events_no_delete"))
-        db.session.execute(Team.__table__.update().values(leader_id=None))
-        for table in reversed(tables):
-            db.session.execute(table.delete())
-    db.session.commit()
-    db.session.expunge_all()
+# --- Follow-ups (F2) -------------------------------------------------------------------------
 
 
-def fingerprint(db) -> dict[str, list]:
-    """What the demo holds, by store code (ids and the KYC links' random nonces aside)."""
-    codes = {id_: code for id_, code in db.session.execute(select(Client.id, Client.store_code))}
-    return {
-        "clients": sorted(
-            (c.store_code, c.status, c.acm.email, c.last_contact_at, c.lms_started_at)
-            for c in db.session.scalars(select(Client))
-        ),
-        "events": sorted(
-            (codes[e.client_id], e.kind, e.at, e.summary)
-            for e in db.session.scalars(select(TimelineEvent))
-        ),
-        "welcome": sorted(
-            (codes[w.client_id], w.due_at, w.sent_at)
-            for w in db.session.scalars(select(WelcomeEmail))
-        ),
-        "kyc": sorted(
-            (codes[q.client_id], q.link_expires_at, q.submitted_at, sorted(q.answers.items()))
-            for q in db.session.scalars(select(KycQuestionnaire))
-        ),
-        "ticks": sorted(
-            (codes[i.client_id], i.checklist, i.item_key, i.done_at, i.note or "", i.evidence)
-            for i in db.session.scalars(select(ChecklistItem))
-            if i.done
-        ),
-        "usage": sorted(
-            (codes[u.client_id], u.kind, u.quantity, u.recorded_at)
-            for u in db.session.scalars(select(ContractUsage))
-        ),
-    }
-
-
-def test_the_demo_is_the_same_for_a_seed(db, frozen_clock):
-    demo.seed_demo(clients=CLIENTS)
-    db.session.commit()
-    first = fingerprint(db)
-
-    wipe(db)
-    assert db.session.scalar(select(func.count()).select_from(Client)) == 0
-
-    demo.seed_demo(clients=CLIENTS)
-    db.session.commit()
-    assert fingerprint(db) == first
-
-
-def test_each_acm_has_an_unanswered_call_to_follow_up_on_their_day_F2(db, portfolio):
+def test_each_acm_has_an_unanswered_call_to_follow_up_on_their_day_F2(db, seeded):
     """This morning's unanswered call, through the service: where the team leaves the
     follow-up email to a button, it is owed on the ACM's day; where the team sends it at
     once, it went, and the WhatsApp waits for the team's hours."""
-    from kamportal.models import NoReplyLadder
-    from kamportal.services import day
-
     now = clock.now()
     acms = [u for u in db.session.scalars(select(User)) if u.has_role(Role.ACM)]
     for acm in acms:
@@ -1280,4 +1012,3 @@ def test_each_acm_has_an_unanswered_call_to_follow_up_on_their_day_F2(db, portfo
         else:
             assert [item.client for item in owed] == [ladder.client]
             assert owed[0].title == "Call not answered: send the follow-up email"
-    assert demo.seed_demo(clients=PORTFOLIO).nothing_added

@@ -91,6 +91,18 @@ def test_the_walk_sees_the_whole_package():
     assert "kamportal.services.renewals" in GRAPH["kamportal.blueprints.renewals.routes"]
 
 
+def test_the_demos_stories_are_in_the_app_layer_and_none_imports_the_package():
+    """The demo is a package of stories (kamportal/demo/): each is in the top layer with
+    the CLI, and a story imports the module it needs, never the package's face, which
+    imports every story (a circle the walk would not see)."""
+    stories = [name for name in MODULES if name.startswith("kamportal.demo.")]
+    assert {"kamportal.demo.seed", "kamportal.demo.common"} < set(stories)
+    assert "kamportal.demo.common" in GRAPH["kamportal.demo.escalations"]
+    for name in stories:
+        assert layer_of(name)[1] == "the app", name
+        assert "kamportal.demo" not in GRAPH[name], name
+
+
 def test_imports_run_down_the_layers():
     upward = []
     for name, targets in GRAPH.items():

@@ -72,14 +72,7 @@ from kamportal.models import (
     User,
 )
 from kamportal.services import accounts, calendar, contact_log, day, kyc
-from tests.conftest import (
-    DATABASE_URL,
-    PASSWORD,
-    REDIS_URL,
-    CSRFClient,
-    _clean_postgres,
-    _test_config,
-)
+from tests.conftest import PASSWORD, app_on_its_own_database
 
 # Derandomized, so CI is repeatable; HYPOTHESIS_EXAMPLES=500 for a deeper run by hand.
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "25"))
@@ -406,13 +399,8 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(database_template, tmp_path_factory) -> Iterator[World]:
-    from kamportal import queue
-
-    app = create_app(_test_config(database_template, tmp_path_factory.mktemp("world"), {}))
-    app.test_client_class = CSRFClient
-    if REDIS_URL:
-        queue.backend(app).connection.flushdb()
-    with app.app_context():
+    world_path = tmp_path_factory.mktemp("world")
+    with app_on_its_own_database(database_template, world_path) as app:
         demo.seed_demo(clients=60)
         _add_spare_users()
         _add_unanswered_calls()
@@ -422,12 +410,6 @@ def world(database_template, tmp_path_factory) -> Iterator[World]:
             )
         _db.session.commit()
         yield World(app, WriteWatch(_db.engine))
-        _db.session.remove()
-        if DATABASE_URL:
-            _clean_postgres()
-        _db.engine.dispose()
-    if REDIS_URL:
-        queue.backend(app).connection.flushdb()
 
 
 def _add_spare_users() -> None:

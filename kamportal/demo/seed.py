@@ -1,0 +1,76 @@
+"""`seed_demo`: the demo's stories, in their order, each adding what is missing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import current_app
+
+from kamportal import clock
+from kamportal.demo.clients import seed_clients
+from kamportal.demo.common import SeedReport
+from kamportal.demo.escalations import seed_escalations
+from kamportal.demo.followups import seed_unanswered_calls
+from kamportal.demo.launches import seed_launch_stories
+from kamportal.demo.people import seed_people
+from kamportal.demo.renewals import seed_renewals
+from kamportal.extensions import db
+
+DEFAULT_CLIENTS = 300
+DEFAULT_SEED = 2026
+
+
+# The demo server's address by default (`flask kam serve`, which `make demo` runs): the KYC
+# links of the demo's emails open the questionnaire there (O1), unless told otherwise.
+DEMO_PUBLIC_URL = "http://127.0.0.1:5000"
+
+
+def seed_demo(
+    *, clients: int = DEFAULT_CLIENTS, seed: int = DEFAULT_SEED, served_at: str = DEMO_PUBLIC_URL
+) -> SeedReport:
+    """Add what is missing of the demo portfolio; flushes, the caller commits.
+
+    `served_at` is the address the demo server will be reached at: the links of the demo's
+    emails (the KYC questionnaire, O1) are built on it, unless PUBLIC_URL is set.
+
+    The first `clients` demo stores of `seed` are created unless their store code exists,
+    so running it again adds nothing and a larger `clients` adds only the extra stores.
+    A new store's onboarding and launch are replayed with it (O1, O2, L1-L5). Then each
+    ACM's escalations and complaints that are missing, on their clients, their renewal
+    stories with the sweeps that ran meanwhile (R1, R4, R7), and the launch stories'
+    clients that are missing (LAUNCH_STORIES: one at each stage of the onboarding). The
+    portal clock is as it was afterwards, even when seeding fails.
+    """
+    now = clock.now()
+    report = SeedReport()
+    with _public_url(served_at):
+        people = seed_people(now, report)
+        seed_clients(clients, seed, now, people, report)
+        db.session.flush()
+        seed_escalations(seed, now, people, report)
+        db.session.flush()
+        seed_renewals(seed, now, people, report)
+        db.session.flush()
+        seed_launch_stories(seed, now, people, report)
+        db.session.flush()
+        seed_unanswered_calls(now, people, report)
+        db.session.flush()
+    return report
+
+
+@contextmanager
+def _public_url(served_at: str) -> Iterator[None]:
+    """KYC links are built on PUBLIC_URL, and seeding has no request to take the portal's
+    address from: the demo server's (`served_at`) stands in while seeding, unless one is
+    set."""
+    config = current_app.config
+    previous = config.get("PUBLIC_URL")
+    if previous:
+        yield
+        return
+    config["PUBLIC_URL"] = served_at.rstrip("/")
+    try:
+        yield
+    finally:
+        config["PUBLIC_URL"] = previous
