@@ -18,6 +18,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from email import message_from_bytes, policy
@@ -217,6 +218,39 @@ def frozen_clock() -> Iterator[Callable[..., datetime]]:
     clock.unfreeze()
 
 
+@pytest.fixture
+def queue_clock(frozen_clock, monkeypatch) -> Callable[..., datetime]:
+    """The frozen portal clock, read also by RQ's scheduler in this process's worker passes
+    (`run_jobs`, `EmbeddedWorker.run_once`): a scheduled job is due when the portal clock
+    reaches its time, moved with `clock.advance`, instead of waiting for the wall clock.
+    A worker in a process of its own (`flask kam worker`) still reads the wall clock."""
+    import rq.scheduler
+
+    monkeypatch.setattr(rq.scheduler, "current_timestamp", lambda: int(clock.now().timestamp()))
+    return frozen_clock
+
+
+def wait_until(
+    condition: Callable[[], object],
+    *,
+    seconds: float,
+    what: str,
+    each: Callable[[], object] | None = None,
+) -> float:
+    """Poll `condition` until it holds, calling `each` (a worker pass, say) before each look;
+    the seconds it took. Fails the test, naming `what`, after `seconds`. For what another
+    process or thread does; a test's own scheduled time is the controlled clock's."""
+    started = time.monotonic()
+    while True:
+        if each is not None:
+            each()
+        if condition():
+            return time.monotonic() - started
+        if time.monotonic() - started > seconds:
+            pytest.fail(f"not seen within {seconds} s: {what}")
+        time.sleep(0.05)
+
+
 _counter = itertools.count(1)
 
 
@@ -304,6 +338,62 @@ def make_contact(db) -> Callable[..., Contact]:
         return contact
 
     return make
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """An ACM's portfolio as most tests need it: the ACM, their team and its leader (None
+    where the team has none), a client of the ACM's and that client's contact (None where
+    none was asked for)."""
+
+    team: Team
+    leader: User | None
+    acm: User
+    client: Client | None
+    contact: Contact | None
+
+    def as_dict(self, **more: object) -> dict:
+        """The records by name, with `more`: what a module's fixture hands its tests."""
+        return {**vars(self), **more}
+
+
+@pytest.fixture
+def make_portfolio(db, make_team, make_user, make_client, make_contact) -> Callable[..., Portfolio]:
+    """`make_portfolio(team={...}, acm={...}, client={...})`: a team led by a leader, an
+    ACM in it and a client of that ACM, each dict the fields of that record (a name, a
+    timezone, the team's waits...). `leader`, `client` and `contact` take fields or a bool:
+    no leader with `leader=False`, no client with `client=False`, the client's contact with
+    `contact=True`. `roles` are the ACM's (an ACM by default). Committed."""
+
+    def make(
+        *,
+        team: dict | None = None,
+        leader: dict | bool = True,
+        acm: dict | None = None,
+        roles: tuple[Role | str, ...] = (Role.ACM,),
+        client: dict | bool = True,
+        contact: dict | bool = False,
+    ) -> Portfolio:
+        the_team = make_team(**(team or {}))
+        the_leader = None
+        if leader is not False:
+            the_leader = make_user(Role.LEADER, team=the_team, **_fields(leader))
+            the_team.leader = the_leader
+            db.session.commit()
+        the_acm = make_user(*roles, team=the_team, **(acm or {}))
+        the_client = None if client is False else make_client(acm=the_acm, **_fields(client))
+        the_contact = None
+        if contact is not False:
+            if the_client is None:
+                raise ValueError("a contact needs a client")
+            the_contact = make_contact(the_client, **_fields(contact))
+        return Portfolio(the_team, the_leader, the_acm, the_client, the_contact)
+
+    return make
+
+
+def _fields(wanted: dict | bool) -> dict:
+    return wanted if isinstance(wanted, dict) else {}
 
 
 def registered_client(*, actor: User, acm: User | None = None, **fields) -> Client:

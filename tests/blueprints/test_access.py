@@ -168,27 +168,18 @@ class World:
 
 
 @pytest.fixture
-def world(app, make_team, make_user, make_client, make_contact, login_as, db) -> World:
+def world(app, make_portfolio, make_user, login_as, db) -> World:
     app.config["PUBLIC_URL"] = "http://localhost"
-    team = make_team(name="Cairo")
-    leader = make_user(Role.LEADER, team=team)
-    team.leader = leader
-    acm = make_user(Role.ACM, team=team)
-    db.session.commit()
-    client = make_client(acm=acm)
-    contact = make_contact(client)
-    other_team = make_team(name="Dubai")
-    other_leader = make_user(Role.LEADER, team=other_team)
-    other_team.leader = other_leader
-    db.session.commit()
-    other_acm = make_user(Role.ACM, team=other_team)
+    cairo = make_portfolio(team={"name": "Cairo"}, contact=True)
+    acm, client, contact = cairo.acm, cairo.client, cairo.contact
+    dubai = make_portfolio(team={"name": "Dubai"}, client=False)
     # An account the admin routes act on, so no visitor acts on themselves.
-    spare = make_user(Role.ACM, team=team)
+    spare = make_user(Role.ACM, team=cairo.team)
     users = {
         "acm": acm,
-        "other_acm": other_acm,
-        "leader": leader,
-        "other_leader": other_leader,
+        "other_acm": dubai.acm,
+        "leader": cairo.leader,
+        "other_leader": dubai.leader,
         "finance": make_user(Role.FINANCE),
         "product": make_user(Role.PRODUCT),
         "commercial": make_user(Role.COMMERCIAL),
@@ -242,7 +233,7 @@ def world(app, make_team, make_user, make_client, make_contact, login_as, db) ->
         "client_id": client.id,
         "contact_id": contact.id,
         "user_id": spare.id,
-        "team_id": other_team.id,
+        "team_id": dubai.team.id,
         "ladder_id": db.session.scalar(select(NoReplyLadder.id)),
         "minutes_id": minutes.id,
         "item_id": item.id,

@@ -109,16 +109,18 @@ def test_only_admins_reach_the_calendar(login_as, frozen_clock, db, role):
 
 
 def test_a_holiday_added_over_a_pending_step_moves_it_and_the_timeline_says_so(
-    login_as, frozen_clock, db, make_team, make_user, make_client, make_contact, app
+    login_as, frozen_clock, db, make_portfolio, app
 ):
     """Time, E2: the admin declares Sunday 29 Nov a holiday in Egypt; the escalation's
     WhatsApp step due that day moves to Monday, its job with it, and the client's
     timeline says so in the reader's zone (the admin's: UTC)."""
     frozen_clock(datetime(2026, 11, 26, 13, 0, tzinfo=UTC))  # Thursday 15:00 in Cairo
-    team = make_team(escalation_whatsapp_after_hours=4)
-    acm = make_user(Role.ACM, team=team)
-    client = make_client(acm=acm)
-    make_contact(client, email="karim@store.example", is_primary=True)
+    portfolio = make_portfolio(
+        team={"escalation_whatsapp_after_hours": 4},
+        leader=False,
+        contact={"email": "karim@store.example", "is_primary": True},
+    )
+    acm, client = portfolio.acm, portfolio.client
     escalation = escalations.raise_escalation(
         client, actor=acm, trigger="asked_for_manager", said="Your manager.", channel="call"
     )

@@ -21,18 +21,6 @@ from kamportal.services import contact_log, escalations
 HTMX = {"HX-Request": "true"}
 
 
-@pytest.fixture
-def cairo(make_team, make_user, db):
-    """A Cairo team: a leader and two ACMs."""
-    team = make_team(name="Cairo", shared_mailbox="cairo-kam@kam.example")
-    leader = make_user(Role.LEADER, team=team, name="Layla Leader")
-    team.leader = leader
-    db.session.commit()
-    acm = make_user(Role.ACM, team=team, name="Ahmed ACM")
-    other = make_user(Role.ACM, team=team, name="Omar ACM")
-    return team, leader, acm, other
-
-
 def count(db, model) -> int:
     return db.session.scalar(select(func.count()).select_from(model))
 

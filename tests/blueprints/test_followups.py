@@ -17,12 +17,8 @@ MONDAY_10_CAIRO = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def acm(make_team, make_user, db):
-    team = make_team()
-    leader = make_user(Role.LEADER, team=team)
-    team.leader = leader
-    db.session.commit()
-    return make_user(Role.ACM, team=team)
+def acm(make_portfolio):
+    return make_portfolio(client=False).acm
 
 
 @pytest.fixture

@@ -53,25 +53,29 @@ def stored(db, store) -> KycQuestionnaire | None:
 
 
 @pytest.fixture
-def world(make_team, make_user, make_client, make_contact, login_as, db, frozen_clock):
+def world(make_portfolio, login_as, frozen_clock):
     frozen_clock(NOW)
-    team = make_team(name="Cairo")
-    leader = make_user(Role.LEADER, team=team, name="Layla Nour", email="leader@kam.example")
-    team.leader = leader
-    acm = make_user(Role.ACM, team=team, name="Mona Adel", email="mona@kam.example")
-    other_acm = make_user(Role.ACM, team=make_team(name="Dubai"), name="Omar Zaki")
-    store = make_client(acm=acm, store_name="Nile Crafts", store_code="NILE01")
-    make_contact(store, name="Karim Said", email="karim@nile.example", is_primary=True)
-    other = make_client(acm=other_acm, store_name="Delta Spices", store_code="DELTA1")
-    make_contact(other, name="Sara Fathy", email="sara@delta.example", is_primary=True)
-    db.session.commit()
+    cairo = make_portfolio(
+        team={"name": "Cairo"},
+        leader={"name": "Layla Nour", "email": "leader@kam.example"},
+        acm={"name": "Mona Adel", "email": "mona@kam.example"},
+        client={"store_name": "Nile Crafts", "store_code": "NILE01"},
+        contact={"name": "Karim Said", "email": "karim@nile.example", "is_primary": True},
+    )
+    dubai = make_portfolio(
+        team={"name": "Dubai"},
+        leader=False,
+        acm={"name": "Omar Zaki"},
+        client={"store_name": "Delta Spices", "store_code": "DELTA1"},
+        contact={"name": "Sara Fathy", "email": "sara@delta.example", "is_primary": True},
+    )
     return {
-        "leader": leader,
-        "acm": acm,
-        "other_acm": other_acm,
-        "store": store,
-        "other": other,
-        "http": login_as(acm),
+        "leader": cairo.leader,
+        "acm": cairo.acm,
+        "other_acm": dubai.acm,
+        "store": cairo.client,
+        "other": dubai.client,
+        "http": login_as(cairo.acm),
     }
 
 

@@ -56,19 +56,20 @@ def triggers(response) -> dict:
 
 
 @pytest.fixture
-def world(db, make_team, make_user, make_client, frozen_clock):
+def world(db, make_portfolio, make_team, make_user, frozen_clock):
     """Layla leads Mona (in Riyadh); Mona's client Nile Crafts is onboarding, its
     checklists opened; Omar is an ACM of another team."""
     frozen_clock(NOW)
-    team = make_team(name="Cairo")
-    leader = make_user(Role.LEADER, team=team, name="Layla Nour")
-    team.leader = leader
-    acm = make_user(Role.ACM, team=team, name="Mona Adel", timezone="Asia/Riyadh")
+    cairo = make_portfolio(
+        team={"name": "Cairo"},
+        leader={"name": "Layla Nour"},
+        acm={"name": "Mona Adel", "timezone": "Asia/Riyadh"},
+        client={"store_name": "Nile Crafts", "status": LifecycleStatus.ONBOARDING.value},
+    )
     other_acm = make_user(Role.ACM, team=make_team(name="Dubai"), name="Omar Said")
-    client = make_client(acm=acm, store_name="Nile Crafts", status=LifecycleStatus.ONBOARDING.value)
-    onboarding.client_registered(client)
+    onboarding.client_registered(cairo.client)
     db.session.commit()
-    return {"client": client, "acm": acm, "leader": leader, "other_acm": other_acm}
+    return cairo.as_dict(other_acm=other_acm)
 
 
 def launch_url(world, rest: str = "") -> str:

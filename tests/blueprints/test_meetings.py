@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -21,19 +22,14 @@ ZOOM = "https://zoom.us/j/81234567890"
 
 
 @pytest.fixture
-def world(frozen_clock, make_team, make_user, make_client, make_contact, login_as, db):
-    team = make_team()
-    acm = make_user(Role.ACM, team=team, name="Mona", timezone="Asia/Riyadh")
-    client = make_client(acm=acm, timezone="Africa/Cairo")
-    contact = make_contact(client, name="Omar", email="omar@store.example", is_primary=True)
-
-    class World:
-        pass
-
-    w = World()
-    w.acm, w.client, w.contact = acm, client, contact
-    w.http = login_as(acm)
-    return w
+def world(frozen_clock, make_portfolio, login_as):
+    portfolio = make_portfolio(
+        leader=False,
+        acm={"name": "Mona", "timezone": "Asia/Riyadh"},
+        client={"timezone": "Africa/Cairo"},
+        contact={"name": "Omar", "email": "omar@store.example", "is_primary": True},
+    )
+    return SimpleNamespace(**portfolio.as_dict(), http=login_as(portfolio.acm))
 
 
 def _form(w, **changes) -> dict:

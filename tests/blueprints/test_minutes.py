@@ -16,7 +16,6 @@ from kamportal.models import (
     Minutes,
     MinutesStatus,
     OutboxMessage,
-    Role,
     TimelineEvent,
     TimelineKind,
 )
@@ -25,18 +24,8 @@ from kamportal.services.minutes import ActionItemInput
 
 HTMX = {"HX-Request": "true"}
 _uids = itertools.count(1)
-
-
-@pytest.fixture
-def cairo(make_team, make_user, db, frozen_clock):
-    # The form's action items are due on fixed dates: today is the clock's 23 Nov 2026.
-    team = make_team(name="Cairo", shared_mailbox="cairo-kam@kam.example")
-    leader = make_user(Role.LEADER, team=team, name="Layla Leader")
-    team.leader = leader
-    db.session.commit()
-    acm = make_user(Role.ACM, team=team, name="Ahmed ACM")
-    other = make_user(Role.ACM, team=team, name="Omar ACM")
-    return team, leader, acm, other
+# The form's action items are due on fixed dates: today is the clock's 23 Nov 2026.
+pytestmark = pytest.mark.usefixtures("frozen_clock")
 
 
 @pytest.fixture

@@ -34,20 +34,18 @@ def text(response) -> str:
 
 
 @pytest.fixture
-def team(db, make_team, make_user):
-    team = make_team(name="Cairo KAM", working_days="7,1,2,3,4")
-    leader = make_user(Role.LEADER, team=team, name="Layla Leader", email="layla@kam.example")
-    team.leader = leader
-    acm = make_user(
-        Role.ACM,
-        team=team,
-        name="Omar Acm",
-        email="omar@kam.example",
-        booking_link="https://meetings.example.com/omar",
-        timezone="Africa/Cairo",
-    )
-    db.session.commit()
-    return {"team": team, "leader": leader, "acm": acm}
+def team(make_portfolio):
+    return make_portfolio(
+        team={"name": "Cairo KAM"},
+        leader={"name": "Layla Leader", "email": "layla@kam.example"},
+        acm={
+            "name": "Omar Acm",
+            "email": "omar@kam.example",
+            "booking_link": "https://meetings.example.com/omar",
+            "timezone": "Africa/Cairo",
+        },
+        client=False,
+    ).as_dict()
 
 
 def enterprise_client(db, acm, make_contact, *, code="NEW001", subscribed_at=None):

@@ -22,15 +22,16 @@ POLL = 10_000
 
 
 @pytest.fixture
-def cairo(make_team, make_user, db):
+def cairo(make_portfolio, make_user):
     """A Cairo team with its mailbox: a leader and two ACMs."""
-    team = make_team(name="Cairo", shared_mailbox="cairo-kam@kam.example")
-    leader = make_user(Role.LEADER, team=team, name="Layla Leader", email="layla@kam.example")
-    team.leader = leader
-    db.session.commit()
-    acm = make_user(Role.ACM, team=team, name="Ahmed ACM", email="ahmed@kam.example")
-    other = make_user(Role.ACM, team=team, name="Omar ACM", email="omar@kam.example")
-    return team, leader, acm, other
+    cairo = make_portfolio(
+        team={"name": "Cairo", "shared_mailbox": "cairo-kam@kam.example"},
+        leader={"name": "Layla Leader", "email": "layla@kam.example"},
+        acm={"name": "Ahmed ACM", "email": "ahmed@kam.example"},
+        client=False,
+    )
+    other = make_user(Role.ACM, team=cairo.team, name="Omar ACM", email="omar@kam.example")
+    return cairo.team, cairo.leader, cairo.acm, other
 
 
 def mark_document(page: Page) -> None:

@@ -20,7 +20,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from kamportal import clock
-from kamportal.models import Meeting, Role
+from kamportal.models import Meeting
 from kamportal.services import meetings
 from tests.e2e.conftest import sign_in
 from tests.e2e.test_clients import SWAP, mark_document, open_client, same_document
@@ -32,27 +32,20 @@ ZOOM = "https://zoom.us/j/1234567890"
 
 
 @pytest.fixture
-def riyadh(make_team, make_user, db):
+def riyadh(make_portfolio):
     """A Riyadh team: a leader and an ACM, both in Asia/Riyadh."""
-    team = make_team(
-        name="Riyadh",
-        country="SA",
-        timezone="Asia/Riyadh",
-        shared_mailbox="riyadh-kam@kam.example",
+    riyadh = make_portfolio(
+        team={
+            "name": "Riyadh",
+            "country": "SA",
+            "timezone": "Asia/Riyadh",
+            "shared_mailbox": "riyadh-kam@kam.example",
+        },
+        leader={"name": "Layla Leader", "email": "layla@kam.example", "timezone": "Asia/Riyadh"},
+        acm={"name": "Ahmed ACM", "email": "ahmed@kam.example", "timezone": "Asia/Riyadh"},
+        client=False,
     )
-    leader = make_user(
-        Role.LEADER,
-        team=team,
-        name="Layla Leader",
-        email="layla@kam.example",
-        timezone="Asia/Riyadh",
-    )
-    team.leader = leader
-    db.session.commit()
-    acm = make_user(
-        Role.ACM, team=team, name="Ahmed ACM", email="ahmed@kam.example", timezone="Asia/Riyadh"
-    )
-    return team, leader, acm
+    return riyadh.team, riyadh.leader, riyadh.acm
 
 
 @pytest.fixture

@@ -17,7 +17,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from kamportal.models import Role
 from kamportal.services import onboarding
 from kamportal.services.kyc_questions import CHOICE, QUESTIONS, Question
 from kamportal.services.launch_checklists import (
@@ -42,20 +41,15 @@ BOOKING_LINK = "https://meetings.example.com/omar"
 
 
 @pytest.fixture
-def cairo(make_team, make_user, db):
+def cairo(make_portfolio):
     """A Cairo team with its mailbox: a leader and an ACM with a booking link (O2)."""
-    team = make_team(name="Cairo", shared_mailbox="cairo-kam@kam.example")
-    leader = make_user(Role.LEADER, team=team, name="Layla Leader", email="layla@kam.example")
-    team.leader = leader
-    db.session.commit()
-    acm = make_user(
-        Role.ACM,
-        team=team,
-        name="Omar Acm",
-        email="omar@kam.example",
-        booking_link=BOOKING_LINK,
+    cairo = make_portfolio(
+        team={"name": "Cairo", "shared_mailbox": "cairo-kam@kam.example"},
+        leader={"name": "Layla Leader", "email": "layla@kam.example"},
+        acm={"name": "Omar Acm", "email": "omar@kam.example", "booking_link": BOOKING_LINK},
+        client=False,
     )
-    return team, leader, acm
+    return cairo.team, cairo.leader, cairo.acm
 
 
 @pytest.fixture

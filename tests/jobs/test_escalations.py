@@ -12,7 +12,7 @@ from sqlalchemy import select
 from kamportal import queue
 from kamportal.jobs import escalations as escalation_jobs
 from kamportal.messaging.whatsapp import whatsapp_adapter
-from kamportal.models import CalendarDay, Channel, Escalation, OutboxMessage, Role
+from kamportal.models import CalendarDay, Channel, Escalation, OutboxMessage
 from kamportal.services import escalations
 
 # Thursday 19 Nov 2026, 15:00 in Cairo, long past: RQ runs each scheduled step as soon as
@@ -23,16 +23,14 @@ LEADER_DUE = WHATSAPP_DUE + timedelta(hours=1)  # 1 more, ending at closing (17:
 
 
 @pytest.fixture
-def setup(make_team, make_user, make_client, make_contact, db, frozen_clock):
+def setup(make_portfolio, frozen_clock):
     frozen_clock(CALLED_AT)
-    team = make_team(escalation_whatsapp_after_hours=1, escalation_leader_after_hours=1)
-    leader = make_user(Role.LEADER, team=team, email="leader@kam.example")
-    team.leader = leader
-    acm = make_user(Role.ACM, team=team, name="Mona Adel", email="mona@kam.example")
-    client = make_client(acm=acm)
-    contact = make_contact(client, name="Karim Said", email="karim@store.example")
-    db.session.commit()
-    return {"leader": leader, "acm": acm, "client": client, "contact": contact}
+    return make_portfolio(
+        team={"escalation_whatsapp_after_hours": 1, "escalation_leader_after_hours": 1},
+        leader={"email": "leader@kam.example"},
+        acm={"name": "Mona Adel", "email": "mona@kam.example"},
+        contact={"name": "Karim Said", "email": "karim@store.example"},
+    ).as_dict()
 
 
 def unanswered(setup, db) -> Escalation:

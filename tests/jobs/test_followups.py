@@ -11,7 +11,7 @@ from sqlalchemy import select
 from kamportal import clock, queue
 from kamportal.jobs import followups as followup_jobs
 from kamportal.messaging.whatsapp import whatsapp_adapter
-from kamportal.models import CalendarDay, CallOutcome, NoReplyLadder, Role
+from kamportal.models import CalendarDay, CallOutcome, NoReplyLadder
 from kamportal.services import contact_log
 
 # A Thursday afternoon in Cairo, long past: its WhatsApp (Sunday 11:00 Cairo) is due for
@@ -21,15 +21,13 @@ WHATSAPP_DUE = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def ladder_setup(make_team, make_user, make_client, make_contact, db, frozen_clock):
-    team = make_team(followup_email_auto=True, no_reply_whatsapp_after_hours=4)
-    leader = make_user(Role.LEADER, team=team, email="leader@kam.example")
-    team.leader = leader
-    acm = make_user(Role.ACM, team=team, name="Mona Adel")
-    client = make_client(acm=acm)
-    contact = make_contact(client, name="Karim Said", email="karim@store.example")
-    db.session.commit()
-    return {"acm": acm, "client": client, "contact": contact}
+def ladder_setup(make_portfolio, frozen_clock):
+    return make_portfolio(
+        team={"followup_email_auto": True, "no_reply_whatsapp_after_hours": 4},
+        leader={"email": "leader@kam.example"},
+        acm={"name": "Mona Adel"},
+        contact={"name": "Karim Said", "email": "karim@store.example"},
+    ).as_dict()
 
 
 def call_unanswered(setup, db) -> NoReplyLadder:

@@ -1,36 +1,33 @@
 """Meeting confirmations end to end (rule F3): a real RQ worker (Redis with REDIS_URL, else
-the embedded queue) and a real SMTP server (aiosmtpd), on the real clock."""
+the embedded queue) and a real SMTP server (aiosmtpd), on the controlled clock, which RQ's
+scheduler reads too (`queue_clock`): a confirmation's time comes when the test moves the
+clock there."""
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from icalendar import Calendar
 
-from kamportal import queue
+from kamportal import clock, queue
 from kamportal.jobs import meetings as meeting_jobs
-from kamportal.models import Role
 from kamportal.services import meetings
+from tests.conftest import wait_until
 
 ZOOM = "https://zoom.us/j/81234567890"
 
 
 @pytest.fixture
-def world(make_team, make_user, make_client, make_contact, db):
+def world(make_portfolio, queue_clock):
     # A 4-hour lead: a meeting 4 h + a few seconds ahead is confirmed a few seconds from now.
-    team = make_team(confirmation_lead_hours=4)
-    acm = make_user(Role.ACM, team=team, email="mona@kam.example", name="Mona")
-    client = make_client(acm=acm, timezone="Africa/Cairo")
-    contact = make_contact(client, name="Omar", email="omar@store.example")
-
-    class World:
-        pass
-
-    w = World()
-    w.acm, w.client, w.contact = acm, client, contact
-    return w
+    return make_portfolio(
+        team={"confirmation_lead_hours": 4},
+        leader=False,
+        acm={"email": "mona@kam.example", "name": "Mona"},
+        client={"timezone": "Africa/Cairo"},
+        contact={"name": "Omar", "email": "omar@store.example"},
+    )
 
 
 def _schedule(w, starts_at, **extra):
@@ -48,14 +45,7 @@ def _schedule(w, starts_at, **extra):
 
 
 def _soon(seconds: float) -> datetime:
-    return datetime.now(UTC) + timedelta(hours=4, seconds=seconds)
-
-
-def _run_until(run_jobs, done, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not done() and time.monotonic() < deadline:
-        run_jobs()
-        time.sleep(0.1)
+    return clock.now() + timedelta(hours=4, seconds=seconds)
 
 
 def _invite(email) -> Calendar:
@@ -69,16 +59,18 @@ def test_f3_confirmation_arrives_once_at_its_time_with_a_parseable_invite(
     meeting = _schedule(world, _soon(3))
     db.session.commit()
     due = meeting.confirmation_due_at
+    assert due == clock.now() + timedelta(seconds=3)
+    run_jobs()
+    clock.advance(timedelta(seconds=2.9))
     run_jobs()
     assert smtp_server.messages == []  # not before its time
 
-    _run_until(run_jobs, lambda: smtp_server.messages, seconds=10)
-    received_at = datetime.now(UTC)
+    clock.advance(timedelta(seconds=0.1))
+    wait_until(lambda: smtp_server.messages, seconds=10, what="the confirmation", each=run_jobs)
     run_jobs()
     run_jobs()
 
     assert len(smtp_server.messages) == 1
-    assert received_at >= due
     email = smtp_server.messages[0]
     assert email["To"] == "omar@store.example"
     assert email["Subject"].startswith("Confirmed: Weekly follow-up meeting")
@@ -98,7 +90,7 @@ def test_f3_confirmation_arrives_once_at_its_time_with_a_parseable_invite(
     assert [str(a) for a in attendees] == ["mailto:omar@store.example"]
     assert attendees[0].params["CN"] == "Omar"
     db.session.expire_all()
-    assert meeting.confirmed_sequence == 0 and meeting.confirmed_at is not None
+    assert meeting.confirmed_sequence == 0 and meeting.confirmed_at == due
 
 
 def test_f3_reschedule_sends_one_updated_invite_and_not_the_old_one(
@@ -111,8 +103,12 @@ def test_f3_reschedule_sends_one_updated_invite_and_not_the_old_one(
     db.session.commit()
     assert queue.job_status(meetings.confirm_job_id(meeting.id, 0)) is None
 
-    _run_until(run_jobs, lambda: smtp_server.messages, seconds=10)
-    time.sleep(1)
+    clock.advance(timedelta(seconds=2))  # the old confirmation's time: nothing
+    run_jobs()
+    assert smtp_server.messages == []
+    clock.advance(timedelta(seconds=2))
+    wait_until(lambda: smtp_server.messages, seconds=10, what="the confirmation", each=run_jobs)
+    clock.advance(timedelta(seconds=1))
     run_jobs()
 
     # One invite, for the new time: the client never got the old one, so nothing "moved".
@@ -135,8 +131,8 @@ def test_f3_cancel_sends_a_cancellation_and_withdraws_the_confirmation(
     meetings.cancel_meeting(meeting, actor=world.acm, reason="Client travelling")
     db.session.commit()
 
-    _run_until(run_jobs, lambda: smtp_server.messages, seconds=5)
-    time.sleep(2.5)  # past the withdrawn confirmation's time
+    wait_until(lambda: smtp_server.messages, seconds=10, what="the cancellation", each=run_jobs)
+    clock.advance(timedelta(seconds=3))  # past the withdrawn confirmation's time
     run_jobs()
 
     assert len(smtp_server.messages) == 1
@@ -166,7 +162,7 @@ def test_f3_running_the_confirmation_twice_sends_once(app, db, smtp_server, run_
 
 
 def test_f3_reconcile_recreates_a_lost_confirmation(app, db, run_jobs, world):
-    meeting = _schedule(world, datetime.now(UTC) + timedelta(days=2))
+    meeting = _schedule(world, clock.now() + timedelta(days=2))
     db.session.commit()
     job_id = meetings.confirm_job_id(meeting.id, 0)
     assert queue.cancel(job_id)  # Redis lost it
@@ -179,15 +175,15 @@ def test_f3_reconcile_recreates_a_lost_confirmation(app, db, run_jobs, world):
 def test_f3_reconcile_sends_one_whose_time_passed_while_no_worker_ran(
     app, db, smtp_server, run_jobs, world
 ):
-    meeting = _schedule(world, datetime.now(UTC) + timedelta(days=2))
+    meeting = _schedule(world, clock.now() + timedelta(days=2))
     db.session.commit()
     # The confirmation's time came and went with Redis empty.
     queue.cancel(meetings.confirm_job_id(meeting.id, 0))
-    meeting.confirmation_due_at = datetime.now(UTC) - timedelta(hours=1)
+    meeting.confirmation_due_at = clock.now() - timedelta(hours=1)
     db.session.commit()
 
     assert meeting_jobs.reconcile_confirmations() == 1
-    _run_until(run_jobs, lambda: smtp_server.messages, seconds=5)
+    wait_until(lambda: smtp_server.messages, seconds=10, what="the confirmation", each=run_jobs)
     assert meeting_jobs.reconcile_confirmations() == 0
     run_jobs()
     assert len(smtp_server.messages) == 1
@@ -197,6 +193,6 @@ def test_f3_reconcile_leaves_past_meetings_alone(app, db, run_jobs, world):
     meeting = _schedule(world, _soon(-600), short_notice_reason="Now or never")
     db.session.commit()
     queue.cancel(meetings.confirm_job_id(meeting.id, 0))
-    meeting.starts_at = datetime.now(UTC) - timedelta(minutes=5)
+    meeting.starts_at = clock.now() - timedelta(minutes=5)
     db.session.commit()
     assert meeting_jobs.reconcile_confirmations() == 0

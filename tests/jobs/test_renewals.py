@@ -22,19 +22,20 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def world(make_team, make_user, make_client, make_contact, db, frozen_clock):
+def world(make_portfolio, make_user, frozen_clock):
     frozen_clock(NOW)
-    team = make_team(invoice_reminder_days=2)
-    leader = make_user(Role.LEADER, team=team, email="leader@kam.example")
-    team.leader = leader
-    acm = make_user(Role.ACM, team=team, email="mona@kam.example")
-    make_user(Role.FINANCE, email="finance@kam.example")
-    client = make_client(
-        acm=acm, renewal_date=NOW.date() + timedelta(days=30), recurring_amount=Decimal("900")
+    portfolio = make_portfolio(
+        team={"invoice_reminder_days": 2},
+        leader={"email": "leader@kam.example"},
+        acm={"email": "mona@kam.example"},
+        client={
+            "renewal_date": NOW.date() + timedelta(days=30),
+            "recurring_amount": Decimal("900"),
+        },
+        contact={"email": "karim@store.example", "is_primary": True},
     )
-    make_contact(client, email="karim@store.example", is_primary=True)
-    db.session.commit()
-    return {"acm": acm, "client": client}
+    make_user(Role.FINANCE, email="finance@kam.example")
+    return portfolio.as_dict()
 
 
 def sweep(run_jobs) -> None:

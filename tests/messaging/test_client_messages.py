@@ -163,51 +163,43 @@ def watched(monkeypatch):
 
 
 @pytest.fixture
-def world(app, db, make_team, make_user, make_client, make_contact, frozen_clock):
+def world(app, make_portfolio, make_user, frozen_clock):
     frozen_clock(MONDAY)
     app.config["PUBLIC_URL"] = "https://portal.example"
-    team = make_team(
-        name="Cairo",
-        shared_mailbox="cairo-kam@kam.example",
-        followup_email_auto=True,
-        no_reply_whatsapp_after_hours=4,
-        escalation_whatsapp_after_hours=4,
-        escalation_leader_after_hours=8,
-        invoice_reminder_days=3,
+    portfolio = make_portfolio(
+        team={
+            "name": "Cairo",
+            "shared_mailbox": "cairo-kam@kam.example",
+            "followup_email_auto": True,
+            "no_reply_whatsapp_after_hours": 4,
+            "escalation_whatsapp_after_hours": 4,
+            "escalation_leader_after_hours": 8,
+            "invoice_reminder_days": 3,
+        },
+        leader={"name": "Layla Nour", "email": "layla@kam.example"},
+        acm={
+            "name": "Mona Adel",
+            "email": "mona@kam.example",
+            "phone": "+201001234567",
+            "booking_link": "https://calendly.com/mona-adel",
+        },
+        client={
+            "store_name": "Nile Crafts",
+            "store_code": "NILE01",
+            "status": "onboarding",
+            "renewal_date": MONDAY.date() + timedelta(days=20),
+        },
+        contact={
+            "name": "Karim Said",
+            "email": "karim@nile.example",
+            "whatsapp": "+201009876543",
+            "is_primary": True,
+        },
     )
-    leader = make_user(Role.LEADER, team=team, name="Layla Nour", email="layla@kam.example")
-    team.leader = leader
-    acm = make_user(
-        Role.ACM,
-        team=team,
-        name="Mona Adel",
-        email="mona@kam.example",
-        phone="+201001234567",
-        booking_link="https://calendly.com/mona-adel",
+    other_acm = make_user(
+        Role.ACM, team=portfolio.team, name="Omar Farid", email="omar@kam.example"
     )
-    other_acm = make_user(Role.ACM, team=team, name="Omar Farid", email="omar@kam.example")
-    client = make_client(
-        acm=acm,
-        store_name="Nile Crafts",
-        store_code="NILE01",
-        status="onboarding",
-        renewal_date=MONDAY.date() + timedelta(days=20),
-    )
-    contact = make_contact(
-        client,
-        name="Karim Said",
-        email="karim@nile.example",
-        whatsapp="+201009876543",
-        is_primary=True,
-    )
-    db.session.commit()
-    return {
-        "leader": leader,
-        "acm": acm,
-        "other_acm": other_acm,
-        "client": client,
-        "contact": contact,
-    }
+    return portfolio.as_dict(other_acm=other_acm)
 
 
 def walk_every_client_message(world, db) -> None:

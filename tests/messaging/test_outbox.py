@@ -19,29 +19,20 @@ from kamportal.errors import ReusedMessageKey
 from kamportal.jobs import outbox as outbox_jobs
 from kamportal.messaging import outbox
 from kamportal.messaging.whatsapp import whatsapp_adapter
-from kamportal.models import DeliveryStatus, OutboxMessage, Role
+from kamportal.models import DeliveryStatus, OutboxMessage
 from tests.conftest import free_port
 from tests.jobs import sample_jobs
 
 
 @pytest.fixture
-def account(make_team, make_user, make_client, make_contact, db):
+def account(make_portfolio):
     """A client whose ACM's team has a leader and a shared mailbox, and one contact."""
-    team = make_team(shared_mailbox="cairo-team@kam.example")
-    leader = make_user(Role.LEADER, team=team, email="leader@kam.example")
-    team.leader = leader
-    acm = make_user(Role.ACM, team=team, email="acm@kam.example", name="Mona ACM")
-    db.session.commit()
-    client = make_client(acm=acm)
-    contact = make_contact(client, email="owner@store.example")
-
-    class Account:
-        pass
-
-    account = Account()
-    account.team, account.leader, account.acm = team, leader, acm
-    account.client, account.contact = client, contact
-    return account
+    return make_portfolio(
+        team={"shared_mailbox": "cairo-team@kam.example"},
+        leader={"email": "leader@kam.example"},
+        acm={"email": "acm@kam.example", "name": "Mona ACM"},
+        contact={"email": "owner@store.example"},
+    )
 
 
 def _queue_welcome(account, key: str = "welcome-1") -> OutboxMessage:

@@ -22,34 +22,30 @@ TODAY = NOW.date()
 
 
 @pytest.fixture
-def world(make_team, make_user, make_client, make_contact, db, frozen_clock):
+def world(make_portfolio, make_team, make_user, frozen_clock):
     frozen_clock(NOW)
-    team = make_team(name="Cairo", shared_mailbox="cairo-kam@kam.example", invoice_reminder_days=3)
-    leader = make_user(Role.LEADER, team=team, name="Layla Nour", email="leader@kam.example")
-    team.leader = leader
-    acm = make_user(Role.ACM, team=team, name="Mona Adel", email="mona@kam.example")
-    other_acm = make_user(Role.ACM, team=make_team(name="Dubai"), email="omar@kam.example")
-    finance = make_user(Role.FINANCE, name="Heba Finance", email="finance@kam.example")
-    commercial = make_user(Role.COMMERCIAL, name="Hany Commercial")
-    client = make_client(
-        acm=acm,
-        store_name="Nile Crafts",
-        store_code="NILE01",
-        renewal_date=TODAY + timedelta(days=20),
-        recurring_amount=Decimal("12000.00"),
-        currency="EGP",
+    portfolio = make_portfolio(
+        team={
+            "name": "Cairo",
+            "shared_mailbox": "cairo-kam@kam.example",
+            "invoice_reminder_days": 3,
+        },
+        leader={"name": "Layla Nour", "email": "leader@kam.example"},
+        acm={"name": "Mona Adel", "email": "mona@kam.example"},
+        client={
+            "store_name": "Nile Crafts",
+            "store_code": "NILE01",
+            "renewal_date": TODAY + timedelta(days=20),
+            "recurring_amount": Decimal("12000.00"),
+            "currency": "EGP",
+        },
+        contact={"name": "Karim Said", "email": "karim@nile.example", "is_primary": True},
     )
-    make_contact(client, name="Karim Said", email="karim@nile.example", is_primary=True)
-    db.session.commit()
-    return {
-        "team": team,
-        "leader": leader,
-        "acm": acm,
-        "other_acm": other_acm,
-        "finance": finance,
-        "commercial": commercial,
-        "client": client,
-    }
+    return portfolio.as_dict(
+        other_acm=make_user(Role.ACM, team=make_team(name="Dubai"), email="omar@kam.example"),
+        finance=make_user(Role.FINANCE, name="Heba Finance", email="finance@kam.example"),
+        commercial=make_user(Role.COMMERCIAL, name="Hany Commercial"),
+    )
 
 
 def opened(db) -> Renewal:

@@ -46,14 +46,9 @@ def kinds(db, client) -> list[str]:
 
 
 @pytest.fixture
-def team_setup(make_team, make_user, db):
-    team = make_team(name="Cairo")
-    leader = make_user(Role.LEADER, team=team)
-    team.leader = leader
-    acm = make_user(Role.ACM, team=team)
-    other_acm = make_user(Role.ACM, team=team)
-    db.session.commit()
-    return team, leader, acm, other_acm
+def team_setup(make_portfolio, make_user):
+    portfolio = make_portfolio(team={"name": "Cairo"}, client=False)
+    return portfolio.team, portfolio.leader, portfolio.acm, make_user(Role.ACM, team=portfolio.team)
 
 
 def test_create_client_records_timeline_and_audit_P6(db, team_setup):

@@ -32,16 +32,16 @@ ANNIVERSARY = datetime(2027, 1, 15, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def world(make_team, make_user, make_client, db, frozen_clock):
+def world(make_portfolio, make_team, make_user, frozen_clock):
     frozen_clock(NOW)
-    team = make_team(name="Cairo")
-    leader = make_user(Role.LEADER, team=team, name="Layla Nour")
-    team.leader = leader
-    acm = make_user(Role.ACM, team=team, name="Mona Adel")
+    portfolio = make_portfolio(
+        team={"name": "Cairo"},
+        leader={"name": "Layla Nour"},
+        acm={"name": "Mona Adel"},
+        client={"status": LifecycleStatus.LAUNCHING.value, "subscribed_at": SUBSCRIBED},
+    )
     other_acm = make_user(Role.ACM, team=make_team(name="Dubai"))
-    client = make_client(acm=acm, status=LifecycleStatus.LAUNCHING.value, subscribed_at=SUBSCRIBED)
-    db.session.commit()
-    return {"leader": leader, "acm": acm, "other_acm": other_acm, "client": client}
+    return portfolio.as_dict(other_acm=other_acm)
 
 
 def record(world, kind: str, quantity, client: Client | None = None):

@@ -38,23 +38,26 @@ def cairo(*args: int) -> datetime:
 
 
 @pytest.fixture
-def world(make_team, make_user, make_client, make_contact, db, frozen_clock):
+def world(make_portfolio, make_user, make_client, make_contact, db, frozen_clock):
     """A Cairo team (Sun-Thu 9-17) with, on Thursday afternoon, an escalation waiting on
     its WhatsApp step, a no-reply ladder waiting on its WhatsApp, and a welcome email owed.
     """
     frozen_clock(THURSDAY_AFTERNOON)
-    team = make_team(
-        name="Cairo",
-        escalation_whatsapp_after_hours=4,
-        escalation_leader_after_hours=8,
-        no_reply_whatsapp_after_hours=4,
-        followup_email_auto=True,
+    portfolio = make_portfolio(
+        team={
+            "name": "Cairo",
+            "escalation_whatsapp_after_hours": 4,
+            "escalation_leader_after_hours": 8,
+            "no_reply_whatsapp_after_hours": 4,
+            "followup_email_auto": True,
+        },
+        leader=False,
+        acm={"name": "Mona Adel"},
+        client={"store_name": "Escalated"},
+        contact={"email": "karim@store.example", "is_primary": True},
     )
-    acm = make_user(Role.ACM, team=team, name="Mona Adel")
+    team, acm, escalated = portfolio.team, portfolio.acm, portfolio.client
     admin = make_user(Role.ADMIN, name="Adam Admin")
-
-    escalated = make_client(acm=acm, store_name="Escalated")
-    make_contact(escalated, email="karim@store.example", is_primary=True)
     escalation = escalations.raise_escalation(
         escalated, actor=acm, trigger="asked_for_manager", said="Your manager.", channel="call"
     )

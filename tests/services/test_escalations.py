@@ -36,31 +36,22 @@ LEADER_DUE = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def setup(make_team, make_user, make_client, make_contact, db, frozen_clock):
+def setup(make_portfolio, make_user, frozen_clock):
     frozen_clock(THURSDAY_AFTERNOON)
-    team = make_team(
-        country="EG",
-        timezone="Africa/Cairo",
-        working_days="7,1,2,3,4",
-        shared_mailbox="cairo-kam@kam.example",
-        escalation_whatsapp_after_hours=4,
-        escalation_leader_after_hours=8,
+    portfolio = make_portfolio(
+        team={
+            "shared_mailbox": "cairo-kam@kam.example",
+            "escalation_whatsapp_after_hours": 4,
+            "escalation_leader_after_hours": 8,
+        },
+        leader={"name": "Layla Nour", "email": "leader@kam.example"},
+        acm={"name": "Mona Adel", "email": "mona@kam.example"},
+        contact={"name": "Karim Said", "email": "karim@store.example", "is_primary": True},
     )
-    leader = make_user(Role.LEADER, team=team, name="Layla Nour", email="leader@kam.example")
-    team.leader = leader
-    acm = make_user(Role.ACM, team=team, name="Mona Adel", email="mona@kam.example")
-    other_acm = make_user(Role.ACM, team=team, name="Omar Farid", email="omar@kam.example")
-    client = make_client(acm=acm)
-    contact = make_contact(client, name="Karim Said", email="karim@store.example", is_primary=True)
-    db.session.commit()
-    return {
-        "team": team,
-        "leader": leader,
-        "acm": acm,
-        "other_acm": other_acm,
-        "client": client,
-        "contact": contact,
-    }
+    other_acm = make_user(
+        Role.ACM, team=portfolio.team, name="Omar Farid", email="omar@kam.example"
+    )
+    return portfolio.as_dict(other_acm=other_acm)
 
 
 def raise_one(setup, db, **fields) -> Escalation:

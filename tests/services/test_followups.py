@@ -27,22 +27,14 @@ WHATSAPP_DUE = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def setup(make_team, make_user, make_client, make_contact, db, frozen_clock):
+def setup(make_portfolio, frozen_clock):
     frozen_clock(THURSDAY_AFTERNOON)
-    team = make_team(
-        country="EG",
-        timezone="Africa/Cairo",
-        working_days="7,1,2,3,4",
-        shared_mailbox="cairo-kam@kam.example",
-        no_reply_whatsapp_after_hours=4,
-    )
-    leader = make_user(Role.LEADER, team=team, email="leader@kam.example")
-    team.leader = leader
-    acm = make_user(Role.ACM, team=team, name="Mona Adel", email="mona@kam.example")
-    client = make_client(acm=acm)
-    contact = make_contact(client, name="Karim Said", email="karim@store.example")
-    db.session.commit()
-    return {"team": team, "acm": acm, "client": client, "contact": contact}
+    return make_portfolio(
+        team={"shared_mailbox": "cairo-kam@kam.example", "no_reply_whatsapp_after_hours": 4},
+        leader={"email": "leader@kam.example"},
+        acm={"name": "Mona Adel", "email": "mona@kam.example"},
+        contact={"name": "Karim Said", "email": "karim@store.example"},
+    ).as_dict()
 
 
 def unanswered_call(setup, db):

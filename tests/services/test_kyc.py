@@ -35,31 +35,26 @@ PUBLIC_URL = "https://kam.example.com"
 
 
 @pytest.fixture
-def world(app, make_team, make_user, make_client, make_contact, db, frozen_clock):
+def world(app, make_portfolio, make_team, make_user, make_client, make_contact, frozen_clock):
     frozen_clock(NOW)
     app.config["PUBLIC_URL"] = PUBLIC_URL
-    team = make_team(name="Cairo", shared_mailbox="cairo-kam@kam.example")
-    leader = make_user(Role.LEADER, team=team, name="Layla Nour", email="leader@kam.example")
-    team.leader = leader
-    acm = make_user(Role.ACM, team=team, name="Mona Adel", email="mona@kam.example")
-    other_acm = make_user(Role.ACM, team=make_team(name="Dubai"), email="omar@kam.example")
-    client = make_client(
-        acm=acm,
-        store_name="Nile Crafts",
-        store_code="NILE01",
-        status=LifecycleStatus.ONBOARDING.value,
+    portfolio = make_portfolio(
+        team={"name": "Cairo", "shared_mailbox": "cairo-kam@kam.example"},
+        leader={"name": "Layla Nour", "email": "leader@kam.example"},
+        acm={"name": "Mona Adel", "email": "mona@kam.example"},
+        client={
+            "store_name": "Nile Crafts",
+            "store_code": "NILE01",
+            "status": LifecycleStatus.ONBOARDING.value,
+        },
+        contact={"name": "Karim Said", "email": "karim@nile.example", "is_primary": True},
     )
-    make_contact(client, name="Karim Said", email="karim@nile.example", is_primary=True)
-    other = make_client(acm=acm, store_name="Desert Rose", status=LifecycleStatus.ONBOARDING.value)
+    other_acm = make_user(Role.ACM, team=make_team(name="Dubai"), email="omar@kam.example")
+    other = make_client(
+        acm=portfolio.acm, store_name="Desert Rose", status=LifecycleStatus.ONBOARDING.value
+    )
     make_contact(other, name="Hana Ali", email="hana@rose.example", is_primary=True)
-    db.session.commit()
-    return {
-        "leader": leader,
-        "acm": acm,
-        "other_acm": other_acm,
-        "client": client,
-        "other": other,
-    }
+    return portfolio.as_dict(other_acm=other_acm, other=other)
 
 
 def full_answers() -> dict[str, str]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from kamportal import clock, queue
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.messaging import outbox
-from kamportal.models import AuditEvent, Role, TimelineEvent, TimelineKind
+from kamportal.models import AuditEvent, TimelineEvent, TimelineKind
 from kamportal.models.meetings import MeetingStatus, Minutes
 from kamportal.services import meetings
 
@@ -20,18 +20,13 @@ ZOOM = "https://us02web.zoom.us/j/81234567890?pwd=abc"
 
 
 @pytest.fixture
-def world(frozen_clock, make_team, make_user, make_client, make_contact, db):
-    team = make_team()
-    acm = make_user(Role.ACM, team=team, email="mona@kam.example", name="Mona", timezone="UTC")
-    client = make_client(acm=acm, timezone="Africa/Cairo")
-    contact = make_contact(client, name="Omar Owner", email="omar@store.example")
-
-    class World:
-        pass
-
-    w = World()
-    w.team, w.acm, w.client, w.contact = team, acm, client, contact
-    return w
+def world(frozen_clock, make_portfolio):
+    return make_portfolio(
+        leader=False,
+        acm={"email": "mona@kam.example", "name": "Mona", "timezone": "UTC"},
+        client={"timezone": "Africa/Cairo"},
+        contact={"name": "Omar Owner", "email": "omar@store.example"},
+    )
 
 
 def _schedule(w, starts_at, **changes):

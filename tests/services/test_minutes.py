@@ -29,13 +29,11 @@ from kamportal.services.minutes import ActionItemInput
 
 
 @pytest.fixture
-def team_setup(make_team, make_user, db):
-    team = make_team(name="Cairo", shared_mailbox="cairo-kam@kam.example")
-    leader = make_user(Role.LEADER, team=team)
-    team.leader = leader
-    acm = make_user(Role.ACM, team=team)
-    db.session.commit()
-    return team, leader, acm
+def team_setup(make_portfolio):
+    portfolio = make_portfolio(
+        team={"name": "Cairo", "shared_mailbox": "cairo-kam@kam.example"}, client=False
+    )
+    return portfolio.team, portfolio.leader, portfolio.acm
 
 
 _uids = itertools.count(1)

@@ -54,45 +54,29 @@ def new_york(*args) -> datetime:
 
 
 @pytest.fixture
-def world(make_team, make_user, make_client, make_contact, db, frozen_clock):
+def world(make_portfolio, make_team, make_user, frozen_clock):
     """A Sun-Thu team in Cairo (9:00-17:00, Egypt's holidays) with its leader and ACM, and
     an Enterprise client in onboarding with one contact."""
     frozen_clock(NOW)
-    team = make_team(
-        name="Cairo",
-        country="EG",
-        timezone="Africa/Cairo",
-        working_days="7,1,2,3,4",
-        shared_mailbox="cairo-kam@kam.example",
-    )
-    leader = make_user(Role.LEADER, team=team, name="Layla Nour", email="leader@kam.example")
-    team.leader = leader
-    acm = make_user(
-        Role.ACM,
-        team=team,
-        name="Mona Adel",
-        email="mona@kam.example",
-        phone="+201001112233",
-        booking_link=BOOKING_LINK,
+    portfolio = make_portfolio(
+        team={"name": "Cairo", "shared_mailbox": "cairo-kam@kam.example"},
+        leader={"name": "Layla Nour", "email": "leader@kam.example"},
+        acm={
+            "name": "Mona Adel",
+            "email": "mona@kam.example",
+            "phone": "+201001112233",
+            "booking_link": BOOKING_LINK,
+        },
+        client={
+            "store_name": "Nile Crafts",
+            "store_code": "NILE01",
+            "status": LifecycleStatus.ONBOARDING.value,
+            "subscribed_at": NOW,
+        },
+        contact={"name": "Karim Said", "email": "karim@nile.example", "is_primary": True},
     )
     other_acm = make_user(Role.ACM, team=make_team(name="Dubai"), email="omar@kam.example")
-    client = make_client(
-        acm=acm,
-        store_name="Nile Crafts",
-        store_code="NILE01",
-        status=LifecycleStatus.ONBOARDING.value,
-        subscribed_at=NOW,
-    )
-    contact = make_contact(client, name="Karim Said", email="karim@nile.example", is_primary=True)
-    db.session.commit()
-    return {
-        "team": team,
-        "leader": leader,
-        "acm": acm,
-        "other_acm": other_acm,
-        "client": client,
-        "contact": contact,
-    }
+    return portfolio.as_dict(other_acm=other_acm)
 
 
 def kinds(db, client: Client) -> list[str]:
@@ -214,16 +198,22 @@ MON_FRI_CASES = [
 
 @pytest.mark.parametrize(("subscribed_at", "due_at"), MON_FRI_CASES)
 def test_welcome_due_48_business_hours_later_on_a_mon_fri_team_in_new_york_O2(
-    world, db, make_team, make_user, make_client, subscribed_at, due_at
+    world, db, make_portfolio, subscribed_at, due_at
 ):
     """O2: the team's calendar, not the client's: Sat-Sun off and Thanksgiving."""
-    team = make_team(
-        name="New York", country="US", timezone="America/New_York", working_days="1,2,3,4,5"
+    new_york = make_portfolio(
+        team={
+            "name": "New York",
+            "country": "US",
+            "timezone": "America/New_York",
+            "working_days": "1,2,3,4,5",
+        },
+        leader=False,
+        acm={"booking_link": BOOKING_LINK},
+        # The client sits in Cairo; the due time follows its ACM's team.
+        client={"status": LifecycleStatus.ONBOARDING.value},
     )
-    acm = make_user(Role.ACM, team=team, booking_link=BOOKING_LINK)
-    # The client sits in Cairo; the due time follows its ACM's team.
-    client = make_client(acm=acm, status=LifecycleStatus.ONBOARDING.value)
-    welcome = onboarding.owe_welcome(client, subscribed_at=subscribed_at)
+    welcome = onboarding.owe_welcome(new_york.client, subscribed_at=subscribed_at)
     db.session.commit()
     db.session.expire_all()
     assert welcome.due_at == due_at

@@ -1,6 +1,6 @@
-"""The job processes as production runs them (README, Processes): a redis-server the test
-starts and stops, `flask kam worker` and `flask kam cron` in processes of their own, killed
-with SIGKILL where the test is about a crash.
+"""The job processes as production runs them (README, Processes; jobs/worker.py): a
+redis-server the test starts and stops, `flask kam worker` and `flask kam cron` in
+processes of their own, killed with SIGKILL where the test is about a crash.
 
 The worker's timings are shortened with its options so that each test takes seconds; the
 README says what a crash costs with the defaults.
@@ -11,11 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,10 +30,10 @@ from kamportal.config import ROOT
 from kamportal.jobs import outbox as outbox_jobs
 from kamportal.messaging import outbox
 from kamportal.models import DeliveryStatus, OutboxMessage
-from tests.conftest import free_port, service_missing
+from kamportal.services import contact_log
+from tests.conftest import free_port, wait_until
 from tests.jobs import sample_jobs
 
-REDIS_SERVER = shutil.which("redis-server")
 FLASK = Path(sys.executable).with_name("flask")
 # A heartbeat a second that lapses 2 s later, maintenance every second, a wait for jobs of
 # 1 s (worker TTL 16 s less RQ's 15).
@@ -46,54 +44,6 @@ FAST = [
     "--worker-ttl=16",
 ]
 SCHEDULER_LOCK = RQScheduler.get_locking_key(queue.QUEUE_NAME)
-
-
-class RedisServer:
-    """A redis-server of the test's own on a free port, without persistence: stopped and
-    started again, it comes back empty, as a Redis restarted without its data would."""
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                *(str(REDIS_SERVER), "--port", str(self.port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no", "--dir", str(self.directory)),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis(port=self.port, socket_connect_timeout=1)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                return
-            except redis.exceptions.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-            finally:
-                client.close()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-
-
-@pytest.fixture
-def redis_server(tmp_path) -> Iterator[RedisServer]:
-    if REDIS_SERVER is None:
-        service_missing("redis-server (the Redis server program)")
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -203,16 +153,6 @@ def start_process(app, own_redis, tmp_path) -> Iterator[Callable[..., JobProcess
         print(f"--- flask kam {' '.join(process.args)}\n{process.output()[-4000:]}")
 
 
-def _wait_until(condition: Callable[[], bool], seconds: float, what: str) -> float:
-    """Poll `condition` until it holds; the seconds it took. Fails after `seconds`."""
-    started = time.monotonic()
-    while not condition():
-        if time.monotonic() - started > seconds:
-            pytest.fail(f"not seen within {seconds} s: {what}")
-        time.sleep(0.1)
-    return time.monotonic() - started
-
-
 def _let_the_dead_schedulers_lock_lapse(connection: redis.Redis) -> None:
     """A killed worker's scheduler keeps its lock for RQ's fixed 60 s (README, Processes);
     the test lets that time pass at once rather than wait."""
@@ -249,22 +189,61 @@ def test_the_cron_process_outlives_a_redis_restart_and_the_sweeps_resume(
     restarted it: `flask kam cron` waits for Redis and carries on."""
     worker = start_process("worker", *FAST)
     cron = start_process("cron", "--config=tests.jobs.sample_cron")
-    _wait_until(lambda: "swept" in sample_jobs.labels(app), 120, "a first sweep")
+    wait_until(lambda: "swept" in sample_jobs.labels(app), seconds=120, what="a first sweep")
 
     redis_server.stop()
-    _wait_until(
+    wait_until(
         lambda: not cron.alive or "Redis unreachable" in cron.output(),
-        30,
-        "the cron process meeting the refused connection",
+        seconds=30,
+        what="the cron process meeting the refused connection",
     )
     assert cron.alive, cron.output()[-3000:]
     redis_server.start()  # the same port, empty
 
     # Two: at most one could be a job taken before the stop and finished after.
-    _wait_until(lambda: sample_jobs.labels(app).count("swept") >= 2, 60, "sweeps after the restart")
+    wait_until(
+        lambda: sample_jobs.labels(app).count("swept") >= 2,
+        seconds=60,
+        what="sweeps after the restart",
+    )
     assert cron.alive and worker.alive
     assert cron.stop() == 0
     assert worker.stop() == 0
+
+
+def test_a_worker_process_delivers_a_client_email_once_G1(
+    app, db, start_process, make_portfolio, smtp_server
+):
+    """The production path: `flask kam worker`, started as the README says, builds its app
+    from the environment and delivers what the web app queued; a second finds nothing left."""
+    portfolio = make_portfolio(
+        team={"shared_mailbox": "team@kam.example"}, contact={"email": "owner@store.example"}
+    )
+    contact_log.email_contact(
+        portfolio.client,
+        actor=portfolio.acm,
+        contact=portfolio.contact,
+        subject="Welcome",
+        body="Hello",
+        key="w-1",
+    )
+    db.session.commit()
+    assert queue.job_status("outbox-1") is not None  # enqueued on Redis after the commit
+
+    for _ in range(2):  # a second worker finds nothing left to send
+        worker = start_process("worker", "--burst", mail_port=smtp_server.port)
+        assert worker.wait() == 0, worker.output()[-2000:]
+
+    assert len(smtp_server.messages) == 1
+    email = smtp_server.messages[0]
+    assert email["Subject"] == "Welcome"
+    assert set(email["Cc"].split(", ")) == {
+        portfolio.acm.email,
+        portfolio.leader.email,
+        "team@kam.example",
+    }
+    db.session.expire_all()
+    assert db.session.scalar(select(OutboxMessage.status)) == DeliveryStatus.SENT
 
 
 @pytest.fixture
@@ -314,7 +293,7 @@ def test_a_delivery_cut_short_by_a_killed_worker_fails_soon_and_is_never_sent_ag
     )
     db.session.commit()
     worker = start_process("worker", *FAST, mail_port=stalling_smtp.port)
-    _wait_until(lambda: stalling_smtp.started == 1, 120, "the delivery under way")
+    wait_until(lambda: stalling_smtp.started == 1, seconds=120, what="the delivery under way")
     assert _delivery(db, message.id)[:2] == (DeliveryStatus.SENDING, 1)
 
     worker.kill()
@@ -327,12 +306,12 @@ def test_a_delivery_cut_short_by_a_killed_worker_fails_soon_and_is_never_sent_ag
             queue.enqueue(outbox_jobs.reconcile, job_id="test-outbox-sweep", retry=None)
         return _delivery(db, message.id)[0] is DeliveryStatus.FAILED
 
-    _wait_until(swept, 60, "the cut-short delivery failed")
+    wait_until(swept, seconds=60, what="the cut-short delivery failed")
     delivery_job = outbox.delivery_job_id(message.id)
-    _wait_until(
+    wait_until(
         lambda: queue.job_status(delivery_job) is JobStatus.FINISHED,
-        60,
-        "RQ's retry of the abandoned delivery job",
+        seconds=60,
+        what="RQ's retry of the abandoned delivery job",
     )
 
     status, attempts, last_error = _delivery(db, message.id)
@@ -348,24 +327,44 @@ def test_scheduled_jobs_run_soon_after_a_killed_workers_scheduler_lock_lapses(
     maintenance (every 10 minutes in RQ): confirmations went minutes late. The lock still
     lasts RQ's 60 s; the next worker takes the scheduling over at its next maintenance."""
     worker = start_process("worker", *FAST)
-    _wait_until(lambda: bool(own_redis.exists(SCHEDULER_LOCK)), 120, "the scheduler's lock")
+    # The worker takes the lock, then forks its scheduler: killed in between, the scheduler
+    # would be born after the kill, live on and schedule the job below.
+    wait_until(
+        lambda: own_redis.exists(SCHEDULER_LOCK) and "Scheduler for" in worker.output(),
+        seconds=120,
+        what="the scheduler's lock and process",
+    )
     worker.kill()
     at = datetime.now(UTC) + timedelta(seconds=1)
     queue.enqueue(sample_jobs.record, "confirmation", job_id="sample-confirmation", at=at)
     replacement = start_process("worker", *FAST)
-    _wait_until(
+    wait_until(
         lambda: any(w.pid == replacement.pid for w in Worker.all(connection=own_redis)),
-        120,
-        "the replacement worker registered",
+        seconds=120,
+        what="the replacement worker registered",
     )
-    time.sleep(3)  # its maintenance ran twice or more meanwhile
+    # Its maintenance (every second) ran twice or more: a real worker reads the wall clock.
+    wait_until(
+        lambda: _worker_alive_for(own_redis, replacement.pid) >= 3,
+        seconds=30,
+        what="three seconds of the replacement's heartbeats",
+    )
     assert own_redis.pttl(SCHEDULER_LOCK) > 0  # the dead scheduler's lock still holds...
     assert sample_jobs.labels(app) == []  # ...and the job waits
 
     _let_the_dead_schedulers_lock_lapse(own_redis)
 
-    _wait_until(lambda: sample_jobs.labels(app) == ["confirmation"], 30, "the scheduled job")
+    wait_until(
+        lambda: sample_jobs.labels(app) == ["confirmation"], seconds=30, what="the scheduled job"
+    )
     assert sample_jobs.runs(app)[0]["at"] >= at.timestamp()
+
+
+def _worker_alive_for(connection: redis.Redis, pid: int) -> float:
+    """Seconds from the start of worker `pid` to its last heartbeat; a worker runs its due
+    maintenance right after a heartbeat."""
+    (worker,) = [w for w in Worker.all(connection=connection) if w.pid == pid]
+    return (worker.last_heartbeat - worker.birth_date).total_seconds()
 
 
 def _queue_on(app, monkeypatch, redis_url: str | None) -> None:

@@ -8,7 +8,6 @@ by `run_worker_burst`). House style, "Jobs (RQ)" and "Known pitfalls".
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
@@ -18,12 +17,13 @@ from flask import Flask
 from rq.job import JobStatus
 from rq.registry import FinishedJobRegistry, ScheduledJobRegistry
 
-from kamportal import queue
+from kamportal import clock, queue
 from kamportal.jobs import cron
 from kamportal.models import Team
-from tests.conftest import service_missing
+from tests.conftest import service_missing, wait_until
 from tests.jobs import sample_jobs
 
+HOUR = timedelta(hours=1)
 REDIS_TEST_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/2"
 
 
@@ -57,52 +57,45 @@ def run_pass(app, mode) -> Callable[[], None]:
     return lambda: queue.run_worker_burst(app)
 
 
-def _run_until(run_pass: Callable[[], None], done: Callable[[], bool], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not done() and time.monotonic() < deadline:
-        run_pass()
-        time.sleep(0.05)
-
-
-def test_scheduled_job_runs_at_its_time_and_not_before(app, run_pass):
-    """A job scheduled ~2 s ahead runs once, after its instant, on both backends."""
+def test_scheduled_job_runs_at_its_time_and_not_before(app, run_pass, queue_clock):
+    """A job scheduled ~2 s ahead runs once, at its instant, on both backends; RQ's
+    scheduler reads the controlled clock."""
     # A fraction of .9 s: RQ keeps schedules in whole seconds rounded down, so without the
     # rounding up in `enqueue` this job would run up to 0.9 s early.
-    at = datetime.fromtimestamp(int(time.time()) + 2.9, tz=UTC)
+    at = clock.now() + timedelta(seconds=2.9)
     queue.enqueue(sample_jobs.record, "later", job_id="sample-later", at=at)
     assert queue.job_status("sample-later") is JobStatus.SCHEDULED
     assert queue.scheduled_at("sample-later") >= at
 
-    _run_until(run_pass, lambda: bool(sample_jobs.runs(app)), seconds=8)
+    run_pass()
+    clock.advance(timedelta(seconds=2.95))  # past `at`, before its whole second
+    run_pass()
+    assert sample_jobs.runs(app) == []
+    clock.advance(timedelta(seconds=0.05))
+    run_pass()
 
-    runs = sample_jobs.runs(app)
-    assert [run["label"] for run in runs] == ["later"]
-    assert at.timestamp() <= runs[0]["at"] < at.timestamp() + 2
+    assert sample_jobs.labels(app) == ["later"]
     assert queue.job_status("sample-later") is JobStatus.FINISHED
     assert queue.scheduled_at("sample-later") is None
 
 
-def test_embedded_worker_thread_runs_jobs_and_sweeps_by_itself(app):
+def test_embedded_worker_thread_runs_jobs_and_sweeps_by_itself(app, queue_clock):
     """`make demo`'s worker thread runs an immediate job, a scheduled one and the cron
     sweeps without help, and stops when asked."""
     _use_queue(app, None)
     worker = queue.start_embedded_worker(app, cron_entries=cron.entries(), poll_seconds=0.1)
     try:
         assert worker.running
-        at = datetime.now(UTC) + timedelta(seconds=1)
-        queue.enqueue(sample_jobs.record, "soon", job_id="sample-soon", at=at)
+        queue.enqueue(sample_jobs.record, "soon", job_id="sample-soon", at=clock.now() + HOUR)
         queue.enqueue(sample_jobs.record, "now", job_id="sample-now")
-        deadline = time.monotonic() + 6
-        while len(sample_jobs.runs(app)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: sample_jobs.labels(app), seconds=6, what="the job enqueued now")
+        clock.advance(HOUR)
+        wait_until(lambda: len(sample_jobs.labels(app)) == 2, seconds=6, what="the scheduled job")
     finally:
         worker.stop()
 
     assert not worker.running
-    runs = {run["label"]: run["at"] for run in sample_jobs.runs(app)}
-    assert set(runs) == {"now", "soon"}
-    assert runs["now"] < runs["soon"]
-    assert runs["soon"] >= at.timestamp()
+    assert sample_jobs.labels(app) == ["now", "soon"]
     finished = FinishedJobRegistry(queue=queue.get_queue(app))
     swept = [job.func_name for job in map(queue.get_queue(app).fetch_job, finished.get_job_ids())]
     assert "kamportal.jobs.outbox.reconcile" in swept
