@@ -150,6 +150,10 @@ class Form(FlaskForm):
         pass
 
 
+class ActionForm(Form):
+    """A button that changes something: nothing typed, the CSRF token only."""
+
+
 class Subform(wtforms.Form):
     """A row inside a form (a `FormField`): guarded, without a CSRF token of its own."""
 

@@ -1,10 +1,13 @@
 """What every blueprint shares: access declarations, the page-or-fragment render helper,
-and the HTMX conventions (422 form errors, message fragments, out-of-band flashes)."""
+the HTMX conventions (422 form errors, message fragments, out-of-band flashes), and the one
+way a posted form or button reaches its service: `submit` (validate, one service call,
+commit; a refusal rolls back onto the form), with `answer` (a form, page or fragment),
+`press` (a button) and `in_place` (what a change made in place answers) built on it."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -23,8 +26,9 @@ from flask import render_template as flask_render
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter
-from wtforms import Field
+from wtforms import Field, FieldList, FormField
 
+from kamportal.blueprints.forms import ActionForm
 from kamportal.errors import DomainError
 from kamportal.extensions import db
 from kamportal.models import Client, Role, User
@@ -246,16 +250,94 @@ def save_form(
     **context: Any,
 ) -> Response:
     """The round trip of every create/edit page (and of a form opened in place: `partial`
-    is what an HTMX request gets instead of the page).
+    is what an HTMX request gets instead of the page): `answer`, the form given to the
+    templates as `form`."""
+    return answer(form, save, done=done, page=template, partial=partial, form=form, **context)
+
+
+def answer(
+    form: FlaskForm,
+    save: Callable[[], T],
+    /,
+    *,
+    done: Callable[[T], Response],
+    page: str,
+    partial: str | None = None,
+    retarget: str | None = None,
+    reswap: str | None = None,
+    page_context: Callable[[], dict[str, Any]] | None = None,
+    **context: Any,
+) -> Response:
+    """The round trip of a form, wherever it sits on a page (`submit`, then page or
+    fragment).
 
     A valid submission calls `save` (one service call), commits and answers `done(result)`.
-    Bad input, or a service's refusal (DomainError), gives the form again with its errors
-    and status 422, nothing saved. A GET shows the form.
+    Bad input, or the service's refusal, shows the form again with its errors, status 422,
+    nothing saved: HTMX gets `partial` (swapped at `retarget` when the request aimed
+    elsewhere, as `reswap` says), a plain request the whole `page`. A GET shows the same,
+    status 200. `context` is what both are rendered with (the form among it);
+    `page_context()` adds what only the whole page needs.
     """
     if (done_with := submit(form, save)) is not None:
         return done(done_with.result)
     status = 422 if form.is_submitted() else 200
-    return render(template, partial, status=status, form=form, **context)
+    if partial is not None and is_htmx():
+        response = make_response(flask_render(partial, **context) + flashes_oob(), status)
+        if status == 422 and (retarget or reswap):
+            if retarget:
+                response.headers["HX-Retarget"] = retarget
+            response.headers["HX-Reswap"] = reswap or "outerHTML"
+        return response
+    whole = {**page_context(), **context} if page_context is not None else context
+    return make_response(flask_render(page, **whole), status)
+
+
+def press(
+    save: Callable[[], T],
+    *,
+    done: Callable[[T], Response],
+    refused: Callable[[], Response],
+    form: FlaskForm | None = None,
+    not_done: str = "{}",
+) -> Response:
+    """A button that changes something, through `submit` (a CSRF-only `ActionForm` unless
+    `form` is given): done, `done(result)`; refused, nothing saved, the refusal flashed as
+    an error (worded by `not_done`, "Not sent: {}") and `refused()` answers (usually the
+    place of the button again, status 422)."""
+    form = form if form is not None else ActionForm()
+    if (done_with := submit(form, save)) is not None:
+        return done(done_with.result)
+    flash(not_done.format(refusal_of(form)), "error")
+    return refused()
+
+
+def in_place(
+    template: str,
+    *also: str,
+    location: str,
+    events: tuple[str, ...] = (),
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    """The answer to a change made in place (or to its refusal, `status` 422): HTMX gets
+    `template` (and `also` out of band, see `fragment`), the page told of `events`; a plain
+    form post goes to `location` (303), where its flash shows."""
+    if not is_htmx():
+        return redirect(location, 303)
+    response = fragment(template, *also, status=status, **context)
+    for event in events:
+        with_trigger(response, event)
+    return response
+
+
+def refusal_of(form: FlaskForm) -> str:
+    """What was refused, in one line: the form's own errors, then its fields'."""
+    fields = (error for field in _every_field(form) for error in _own_errors(field))
+    return " ".join([*form.form_errors, *fields]) or "This could not be done; reload the page."
+
+
+def _own_errors(field: Field) -> list[str]:
+    return [] if isinstance(field, (FieldList, FormField)) else list(field.errors)
 
 
 def saved(message: str, endpoint: str, **values: Any) -> Response:
@@ -265,12 +347,28 @@ def saved(message: str, endpoint: str, **values: Any) -> Response:
 
 
 def apply_domain_error(form: FlaskForm, error: DomainError) -> None:
-    """Put a service's refusal on the form field it concerns (or the form as a whole)."""
-    field = getattr(form, error.field, None) if error.field else None
-    if isinstance(field, Field):
+    """Put a service's refusal on the form field it concerns (or the form as a whole). A
+    row's field is named as the browser sends it ("action_items-2-due_on")."""
+    field = _field_named(form, error.field) if error.field else None
+    if field is not None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def _field_named(form: FlaskForm, name: str) -> Field | None:
+    field = getattr(form, name, None)
+    if isinstance(field, Field):
+        return field
+    return next((f for f in _every_field(form) if f.name == name), None)
+
+
+def _every_field(fields: Any) -> Iterator[Field]:
+    """The fields of a form, and those of its rows (`FieldList`, `FormField`)."""
+    for field in fields:
+        yield field
+        if isinstance(field, (FieldList, FormField)):
+            yield from _every_field(field)
 
 
 def with_trigger(response: Response, event: str, detail: Any = True) -> Response:

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kamportal.config import DEMO_PASSWORD
+from kamportal.errors import ValidationError
 from kamportal.models import AuditEvent, Role, Team, User
 from kamportal.services import accounts
 from tests.conftest import PASSWORD, sign_in
@@ -680,3 +681,26 @@ def test_a_bad_escalation_wait_is_refused_on_its_field_with_422_and_nothing_chan
     db.session.expire_all()
     assert accounts.team_snapshot(team) == before
     assert audit_actions(db, team) == []
+
+
+def test_a_deactivation_refused_after_the_change_shows_and_keeps_the_user_active(
+    admin_client, make_user, db, monkeypatch
+):
+    """Issue 12: a refusal rolls back what the service had changed before it refused, so
+    the row shown is the user as saved, still active, and nothing is audited."""
+    user = make_user(Role.ACM, name="Omar")
+    deactivate = accounts.deactivate_user
+
+    def deactivate_then_refuse(user, *, actor):
+        deactivate(user, actor=actor)
+        raise ValidationError("Omar holds an open escalation.")
+
+    monkeypatch.setattr(accounts, "deactivate_user", deactivate_then_refuse)
+    response = admin_client.post(f"/admin/users/{user.id}/deactivate", headers=HTMX)
+    body = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert body.lstrip().startswith(f'<tr id="user-{user.id}">')
+    assert "Omar holds an open escalation." in body
+    db.session.expire_all()
+    assert user.active
+    assert ("user.deactivate", admin_client.user.id) not in audit_actions(db, user)

@@ -4,7 +4,7 @@ calendar of F2, E2, O2). Every route here is for admins only."""
 
 from __future__ import annotations
 
-from flask import Response, flash, redirect, request, url_for
+from flask import Response, flash, request, url_for
 
 from kamportal import clock
 from kamportal.blueprints.accounts import bp
@@ -19,9 +19,9 @@ from kamportal.blueprints.accounts.forms import (
 from kamportal.blueprints.web import (
     acting_user,
     allow,
-    apply_domain_error,
-    fragment,
-    is_htmx,
+    answer,
+    in_place,
+    press,
     render,
     save_form,
     saved,
@@ -74,31 +74,31 @@ def edit_user(user_id: int):
 @allow(Role.ADMIN)
 def deactivate_user(user_id: int):
     user = db.get_or_404(User, user_id)
-    try:
-        accounts.deactivate_user(user, actor=acting_user())
-    except DomainError as error:
-        flash(error.message, "error")
-        return _user_changed(user, status=422)
-    db.session.commit()
-    flash(f"{user.name} is deactivated and can no longer sign in.", "success")
-    return _user_changed(user)
+    return press(
+        lambda: accounts.deactivate_user(user, actor=acting_user()),
+        done=lambda _: _user_row(user, f"{user.name} is deactivated and can no longer sign in."),
+        refused=lambda: _user_row(user, status=422),
+    )
 
 
 @bp.route("/users/<int:user_id>/activate", methods=["POST"])
 @allow(Role.ADMIN)
 def activate_user(user_id: int):
     user = db.get_or_404(User, user_id)
-    accounts.activate_user(user, actor=acting_user())
-    db.session.commit()
-    flash(f"{user.name} can sign in again.", "success")
-    return _user_changed(user)
+    return press(
+        lambda: accounts.activate_user(user, actor=acting_user()),
+        done=lambda _: _user_row(user, f"{user.name} can sign in again."),
+        refused=lambda: _user_row(user, status=422),
+    )
 
 
-def _user_changed(user: User, *, status: int = 200) -> Response:
+def _user_row(user: User, message: str | None = None, *, status: int = 200) -> Response:
     """HTMX: the user's row, swapped in place. A plain form post: back to the list."""
-    if not is_htmx():
-        return redirect(url_for("accounts.users"), 303)
-    return fragment("accounts/_user_row.html", user=user, status=status)
+    if message:
+        flash(message, "success")
+    return in_place(
+        "accounts/_user_row.html", location=url_for("accounts.users"), status=status, user=user
+    )
 
 
 @bp.route("/users/<int:user_id>/password", methods=["GET", "POST"])
@@ -175,15 +175,16 @@ def _calendar_context(country: str, form: CalendarDayForm | None = None) -> dict
     }
 
 
-def _calendar_panel(country: str, *, form: CalendarDayForm | None = None, status: int = 200):
-    """HTMX: the panel (form and days) in place. A plain post: back to the page (303), or
-    the page with the form's errors (422)."""
-    context = _calendar_context(country, form)
-    if is_htmx():
-        return fragment("accounts/_calendar_panel.html", status=status, **context)
-    if status == 200:
-        return redirect(url_for("accounts.calendar", country=country), 303)
-    return render("accounts/calendar.html", status=status, **context)
+def _calendar_panel(country: str, message: str | None = None, *, status: int = 200) -> Response:
+    """After a change: the panel (form and days) in place (HTMX), or back to the page."""
+    if message:
+        flash(message, "success")
+    return in_place(
+        "accounts/_calendar_panel.html",
+        location=url_for("accounts.calendar", country=country),
+        status=status,
+        **_calendar_context(country),
+    )
 
 
 @bp.route("/calendar")
@@ -202,24 +203,24 @@ def add_calendar_day():
     """Add a holiday, or make a day a working day (moving a public holiday), for a country."""
     form = CalendarDayForm()
     country = _calendar_country(form.country.data)
-    if form.validate_on_submit():
-        try:
-            day = business_calendar.set_calendar_day(
-                form.country.data,
-                form.day.data,
-                is_holiday=form.kind.data == "holiday",
-                name=form.name.data,
-                actor=acting_user(),
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            what = "a holiday" if day.is_holiday else "a working day"
-            flash(f"{day.day:%a %d %b %Y} is now {what} in {day.country}.", "success")
-            return _calendar_panel(country)
-    return _calendar_panel(country, form=form, status=422)
+    return answer(
+        form,
+        lambda: business_calendar.set_calendar_day(
+            form.country.data,
+            form.day.data,
+            is_holiday=form.kind.data == "holiday",
+            name=form.name.data,
+            actor=acting_user(),
+        ),
+        done=lambda day: _calendar_panel(country, f"{_what_day(day)} in {day.country}."),
+        page="accounts/calendar.html",
+        partial="accounts/_calendar_panel.html",
+        **_calendar_context(country, form),
+    )
+
+
+def _what_day(day: CalendarDay) -> str:
+    return f"{day.day:%a %d %b %Y} is now {'a holiday' if day.is_holiday else 'a working day'}"
 
 
 @bp.route("/calendar/days/<int:day_id>/delete", methods=["POST"])
@@ -228,7 +229,8 @@ def remove_calendar_day(day_id: int):
     """Drop an admin's day: the public holidays and the weekend apply again."""
     day = db.get_or_404(CalendarDay, day_id)
     country = day.country
-    business_calendar.remove_calendar_day(day, actor=acting_user())
-    db.session.commit()
-    flash("The day follows the public calendar again.", "success")
-    return _calendar_panel(country)
+    return press(
+        lambda: business_calendar.remove_calendar_day(day, actor=acting_user()),
+        done=lambda _: _calendar_panel(country, "The day follows the public calendar again."),
+        refused=lambda: _calendar_panel(country, status=422),
+    )

@@ -11,8 +11,10 @@ from flask_login import current_user, login_user, logout_user
 
 from kamportal.blueprints.auth import bp
 from kamportal.blueprints.auth.forms import LoginForm
-from kamportal.blueprints.web import acting_user, public, render, signed_in
-from kamportal.extensions import db, limiter
+from kamportal.blueprints.web import acting_user, press, public, render, signed_in, submit
+from kamportal.errors import ValidationError
+from kamportal.extensions import limiter
+from kamportal.models import User
 from kamportal.services import accounts, sessions
 
 # --- Throttling: failed sign-ins only, per account and per address ---------------------------
@@ -87,30 +89,40 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm()
-    if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
-        if user is not None:
-            remember = bool(form.remember.data)
-            sessions.start(user, remember=remember)
-            db.session.commit()
-            # A new session: nothing of the one before the sign-in carries over (its CSRF
-            # token included: the next page has a new one).
-            session.clear()
-            login_user(user, remember=remember)  # the cookie lasts REMEMBER_COOKIE_DURATION
-            target = request.args.get("next")
-            return redirect(target if _is_safe_next(target) else url_for("home.index"))
-        form.form_errors.append("Wrong email or password, or the account is deactivated.")
-        return render("auth/login.html", form=form, status=401)
-    status = 422 if form.errors else 200
+    if (signed := submit(form, lambda: _sign_in(form))) is not None:
+        # A new session: nothing of the one before the sign-in carries over (its CSRF
+        # token included: the next page has a new one).
+        session.clear()
+        remember = bool(form.remember.data)
+        login_user(signed.result, remember=remember)  # the cookie lasts REMEMBER_COOKIE_DURATION
+        target = request.args.get("next")
+        return redirect(target if _is_safe_next(target) else url_for("home.index"))
+    # A refused password: 401, which the throttle counts.
+    status = 401 if form.form_errors else 422 if form.errors else 200
     return render("auth/login.html", form=form, status=status)
+
+
+def _sign_in(form: LoginForm) -> User:
+    """The active user with the password typed starts a session; anyone else is refused,
+    with one message whatever was wrong (it tells no one which accounts exist)."""
+    user = accounts.authenticate(form.email.data, form.password.data)
+    if user is None:
+        raise ValidationError("Wrong email or password, or the account is deactivated.")
+    sessions.start(user, remember=bool(form.remember.data))
+    return user
 
 
 @bp.route("/logout", methods=["POST"])
 @signed_in
 def logout():
-    sessions.end(acting_user())
-    db.session.commit()
-    session.clear()
-    logout_user()
-    flash("You are signed out.", "info")
-    return redirect(url_for("auth.login"))
+    def done(_) -> Response:
+        session.clear()
+        logout_user()
+        flash("You are signed out.", "info")
+        return redirect(url_for("auth.login"))
+
+    return press(
+        lambda: sessions.end(acting_user()),
+        done=done,
+        refused=lambda: redirect(url_for("home.index")),
+    )

@@ -96,7 +96,9 @@ class WhatsAppForm(Form):
 
 
 class WhatsAppReplyForm(Form):
-    contact = HiddenField(id="whatsapp-reply-contact", validators=[DataRequired()])
+    contact = HiddenField(
+        id="whatsapp-reply-contact", validators=[DataRequired("Choose the contact to answer.")]
+    )
     key = HiddenField(id="whatsapp-reply-key", validators=[DataRequired(), Length(max=100)])
 
 

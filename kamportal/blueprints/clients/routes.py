@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -25,18 +27,19 @@ from kamportal.blueprints.options import options
 from kamportal.blueprints.web import (
     acting_user,
     allow,
-    apply_domain_error,
+    answer,
     client_or_404,
-    form_invalid,
     fragment,
+    in_place,
     is_htmx,
     prefixed,
+    press,
     render,
     save_form,
     saved,
     with_trigger,
 )
-from kamportal.errors import DomainError, ReusedMessageKey, ValidationError
+from kamportal.errors import ReusedMessageKey, ValidationError
 from kamportal.extensions import db
 from kamportal.models import Client, Contact, LifecycleStatus, Plan, Role, User
 from kamportal.services import access, clients, contact_log, validation
@@ -284,17 +287,17 @@ def contact_new(client_id: int):
 def contact_create(client_id: int):
     client = client_or_404(client_id)
     form = _contact_form()
-    if form.validate_on_submit():
-        try:
-            clients.add_contact(client, _details_from(form), actor=acting_user())
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            return _contacts_saved(client, added=True)
-    template = "clients/_contact_form.html" if is_htmx() else "clients/contact_page.html"
-    return form_invalid(template, retarget="#contact-form", client=client, form=form, contact=None)
+    return answer(
+        form,
+        lambda: clients.add_contact(client, _details_from(form), actor=acting_user()),
+        done=lambda _: _contacts_saved(client, added=True),
+        page="clients/contact_page.html",
+        partial="clients/_contact_form.html",
+        retarget="#contact-form",
+        client=client,
+        form=form,
+        contact=None,
+    )
 
 
 @bp.route("/<int:client_id>/contacts/<int:contact_id>")
@@ -328,44 +331,48 @@ def contact_update(client_id: int, contact_id: int):
     client = client_or_404(client_id)
     contact = _contact_or_404(client, contact_id)
     form = _contact_form(contact)
-    if form.validate_on_submit():
-        try:
-            clients.update_contact(contact, _details_from(form), actor=acting_user())
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            return _contacts_saved(client, added=False)
-    template = "clients/_contact_edit_row.html" if is_htmx() else "clients/contact_page.html"
-    return form_invalid(
-        template, retarget=f"#contact-{contact.id}", client=client, contact=contact, form=form
+    return answer(
+        form,
+        lambda: clients.update_contact(contact, _details_from(form), actor=acting_user()),
+        done=lambda _: _contacts_saved(client, added=False),
+        page="clients/contact_page.html",
+        partial="clients/_contact_edit_row.html",
+        retarget=f"#contact-{contact.id}",
+        client=client,
+        form=form,
+        contact=contact,
     )
 
 
 # --- Logging contact (G3, G6) ------------------------------------------------------------
 
 
-def _logged(client: Client, template: str, form_name: str, **extra):
-    """After a log form succeeds: a fresh form, and the timeline told to refresh."""
-    db.session.commit()
+def _log(client: Client, template: str, form_name: str, form, save: Callable[[], Any]):
+    """A log form of the client page (G3, G6). Done: a fresh form, and the timeline told to
+    refresh. Refused: the form with its errors, in place (HTMX) or on the client page."""
+    return answer(
+        form,
+        save,
+        done=lambda _: _logged(client, template, form_name),
+        page="clients/show.html",
+        partial=template,
+        page_context=lambda: {
+            **_timeline_context(client),
+            **_log_forms(client),
+            "can_reassign": access.can_reassign_client(current_user, client),
+        },
+        client=client,
+        **{form_name: form},
+    )
+
+
+def _logged(client: Client, template: str, form_name: str):
     if not is_htmx():
         flash("Recorded on the timeline.", "success")
         return redirect(url_for("clients.show", client_id=client.id))
     forms = _log_forms(client)
-    response = fragment(template, client=client, **{form_name: forms[form_name]}, **extra)
+    response = fragment(template, client=client, **{form_name: forms[form_name]})
     return with_trigger(response, TIMELINE_CHANGED)
-
-
-def _log_invalid(client: Client, template: str, form_name: str, form):
-    if not is_htmx():
-        return form_invalid(
-            "clients/show.html",
-            **_timeline_context(client),
-            **{**_log_forms(client), form_name: form},
-            can_reassign=access.can_reassign_client(current_user, client),
-        )
-    return form_invalid(template, client=client, **{form_name: form})
 
 
 @bp.route("/<int:client_id>/calls", methods=["POST"])
@@ -375,16 +382,19 @@ def log_call(client_id: int):
     client = client_or_404(client_id)
     form = CallForm()
     form.contact.choices = _contact_choices(client)
-    if form.validate_on_submit():
-        contact_log.log_call(
+    return _log(
+        client,
+        "clients/_call_form.html",
+        "call_form",
+        form,
+        lambda: contact_log.log_call(
             client,
             actor=acting_user(),
             contact=clients.contact_of(client, form.contact.data),
             outcome=form.outcome.data,
             notes=form.notes.data or "",
-        )
-        return _logged(client, "clients/_call_form.html", "call_form")
-    return _log_invalid(client, "clients/_call_form.html", "call_form", form)
+        ),
+    )
 
 
 @bp.route("/<int:client_id>/emails", methods=["POST"])
@@ -393,21 +403,20 @@ def log_email(client_id: int):
     client = client_or_404(client_id)
     form = EmailLogForm()
     form.contact.choices = _contact_choices(client)
-    if form.validate_on_submit():
-        try:
-            contact_log.log_email(
-                client,
-                actor=acting_user(),
-                contact=clients.contact_of(client, form.contact.data),
-                direction=form.direction.data,
-                subject=form.subject.data,
-                notes=form.notes.data or "",
-            )
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            return _logged(client, "clients/_email_log_form.html", "email_log_form")
-    return _log_invalid(client, "clients/_email_log_form.html", "email_log_form", form)
+    return _log(
+        client,
+        "clients/_email_log_form.html",
+        "email_log_form",
+        form,
+        lambda: contact_log.log_email(
+            client,
+            actor=acting_user(),
+            contact=clients.contact_of(client, form.contact.data),
+            direction=form.direction.data,
+            subject=form.subject.data,
+            notes=form.notes.data or "",
+        ),
+    )
 
 
 @bp.app_template_global()
@@ -425,13 +434,18 @@ def log_whatsapp(client_id: int):
     client = client_or_404(client_id)
     form = WhatsAppForm()
     form.contact.choices = _contact_choices(client)
-    if form.validate_on_submit():
-        contact = clients.contact_of(client, form.contact.data)
-        contact_log.log_whatsapp_request(
-            client, actor=acting_user(), contact=contact, message=form.message.data
-        )
-        return _logged(client, "clients/_whatsapp_form.html", "whatsapp_form")
-    return _log_invalid(client, "clients/_whatsapp_form.html", "whatsapp_form", form)
+    return _log(
+        client,
+        "clients/_whatsapp_form.html",
+        "whatsapp_form",
+        form,
+        lambda: contact_log.log_whatsapp_request(
+            client,
+            actor=acting_user(),
+            contact=clients.contact_of(client, form.contact.data),
+            message=form.message.data,
+        ),
+    )
 
 
 @bp.route("/<int:client_id>/whatsapp/reply", methods=["POST"])
@@ -440,25 +454,35 @@ def whatsapp_reply(client_id: int):
     """Rule G6: send the template reply that asks the client to use email."""
     client = client_or_404(client_id)
     form = WhatsAppReplyForm()
-    contact = None
-    if form.validate_on_submit() and form.contact.data.isdigit():
-        contact = clients.contact_of(client, int(form.contact.data))
-    try:
-        if contact is None:
-            raise ValidationError("Choose the contact to answer.", field="contact")
-        contact_log.reply_to_whatsapp_with_email_redirect(
-            client, actor=acting_user(), contact=contact, key=f"wa-redirect-{form.key.data}"
-        )
-    except DomainError as error:
-        db.session.rollback()
-        flash(f"Not sent: {error.message}", "error")
-        if not is_htmx():
-            return redirect(url_for("clients.show", client_id=client.id))
-        return fragment(
-            "clients/_whatsapp_form.html", client=client, status=422, **_log_forms(client)
-        )
-    flash(f"WhatsApp reply to {contact.name} queued.", "success")
-    return _logged(client, "clients/_whatsapp_form.html", "whatsapp_form")
+
+    def done(contact: Contact):
+        flash(f"WhatsApp reply to {contact.name} queued.", "success")
+        return _logged(client, "clients/_whatsapp_form.html", "whatsapp_form")
+
+    return press(
+        lambda: _reply_on_whatsapp(client, form),
+        form=form,
+        done=done,
+        refused=lambda: in_place(
+            "clients/_whatsapp_form.html",
+            location=url_for("clients.show", client_id=client.id),
+            status=422,
+            client=client,
+            **_log_forms(client),
+        ),
+        not_done="Not sent: {}",
+    )
+
+
+def _reply_on_whatsapp(client: Client, form: WhatsAppReplyForm) -> Contact:
+    chosen = form.contact.data
+    contact = clients.contact_of(client, int(chosen)) if chosen.isdigit() else None
+    if contact is None:
+        raise ValidationError("Choose the contact to answer.", field="contact")
+    contact_log.reply_to_whatsapp_with_email_redirect(
+        client, actor=acting_user(), contact=contact, key=f"wa-redirect-{form.key.data}"
+    )
+    return contact
 
 
 @bp.route("/<int:client_id>/notes", methods=["POST"])
@@ -466,10 +490,13 @@ def whatsapp_reply(client_id: int):
 def add_note(client_id: int):
     client = client_or_404(client_id)
     form = NoteForm()
-    if form.validate_on_submit():
-        contact_log.add_note(client, actor=acting_user(), text=form.text.data)
-        return _logged(client, "clients/_note_form.html", "note_form")
-    return _log_invalid(client, "clients/_note_form.html", "note_form", form)
+    return _log(
+        client,
+        "clients/_note_form.html",
+        "note_form",
+        form,
+        lambda: contact_log.add_note(client, actor=acting_user(), text=form.text.data),
+    )
 
 
 @bp.route("/<int:client_id>/contacts/<int:contact_id>/email", methods=["GET", "POST"])
@@ -481,48 +508,45 @@ def email_contact(client_id: int, contact_id: int):
     form = EmailContactForm()
     if request.method == "GET":
         form.key.data = uuid.uuid4().hex
-    if form.validate_on_submit():
-        try:
-            contact_log.email_contact(
-                client,
-                actor=acting_user(),
-                contact=contact,
-                subject=form.subject.data,
-                body=form.body.data,
-                key=f"contact-email-{form.key.data}",
-            )
-        except ReusedMessageKey as error:
-            # The form was sent before (Back button, page cache) with other words: nothing
-            # went; a fresh key lets the ACM send this one too, knowingly.
-            form.key.data = uuid.uuid4().hex
-            form.form_errors.append(
-                f"Not sent: {error.message} Check the client's timeline; to send this one "
-                "as a new email, send it again."
-            )
-        except DomainError as error:
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            if not is_htmx():
-                return saved(
-                    f"Email to {contact.name} queued; its status shows on the timeline.",
-                    "clients.show",
-                    client_id=client.id,
-                )
-            return with_trigger(
-                fragment("clients/_email_sent.html", client=client, contact=contact),
-                TIMELINE_CHANGED,
-            )
-    if request.method == "POST":
-        template = "clients/_email_form.html" if is_htmx() else "clients/email_page.html"
-        return form_invalid(template, client=client, contact=contact, form=form)
-    return render(
-        "clients/email_page.html",
-        "clients/_email_form.html",
+    return answer(
+        form,
+        lambda: _send_email(client, contact, form),
+        done=lambda _: _email_queued(client, contact),
+        page="clients/email_page.html",
+        partial="clients/_email_form.html",
         client=client,
         contact=contact,
         form=form,
     )
+
+
+def _email_queued(client: Client, contact: Contact) -> Response:
+    """Said in place of the form, the timeline told (HTMX); or the client page."""
+    if not is_htmx():
+        message = f"Email to {contact.name} queued; its status shows on the timeline."
+        return saved(message, "clients.show", client_id=client.id)
+    sent = fragment("clients/_email_sent.html", client=client, contact=contact)
+    return with_trigger(sent, TIMELINE_CHANGED)
+
+
+def _send_email(client: Client, contact: Contact, form: EmailContactForm):
+    try:
+        return contact_log.email_contact(
+            client,
+            actor=acting_user(),
+            contact=contact,
+            subject=form.subject.data,
+            body=form.body.data,
+            key=f"contact-email-{form.key.data}",
+        )
+    except ReusedMessageKey as error:
+        # The form was sent before (Back button, page cache) with other words: nothing
+        # went; a fresh key lets the ACM send this one too, knowingly.
+        form.key.data = uuid.uuid4().hex
+        raise ValidationError(
+            f"Not sent: {error.message} Check the client's timeline; to send this one "
+            "as a new email, send it again."
+        ) from error
 
 
 @bp.route("/<int:client_id>/messages/<int:message_id>/retry", methods=["POST"])
@@ -530,14 +554,17 @@ def email_contact(client_id: int, contact_id: int):
 def retry_message(client_id: int, message_id: int):
     """A message that failed to send, sent again by hand (nothing is lost on failure)."""
     client = client_or_404(client_id)
-    try:
-        contact_log.retry_message(client, message_id, actor=acting_user())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+
+    def timeline() -> Response:
+        location = url_for("clients.show", client_id=client.id)
+        return in_place("clients/_timeline.html", location=location, **_timeline_context(client))
+
+    def done(_) -> Response:
         flash("The message is queued again; its status shows on the timeline.", "success")
-    if not is_htmx():
-        return redirect(url_for("clients.show", client_id=client.id))
-    return fragment("clients/_timeline.html", **_timeline_context(client))
+        return timeline()
+
+    return press(
+        lambda: contact_log.retry_message(client, message_id, actor=acting_user()),
+        done=done,
+        refused=timeline,
+    )

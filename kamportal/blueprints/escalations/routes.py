@@ -32,9 +32,11 @@ from kamportal.blueprints.options import options
 from kamportal.blueprints.web import (
     acting_user,
     allow,
+    answer,
     client_or_404,
     form_invalid,
     fragment,
+    in_place,
     is_htmx,
     of_visible_client,
     panel_changed,
@@ -46,7 +48,7 @@ from kamportal.blueprints.web import (
     with_trigger,
 )
 from kamportal.extensions import db
-from kamportal.models import Client, Complaint, ComplaintStatus, Escalation, Role
+from kamportal.models import Client, Complaint, ComplaintStatus, Escalation, Role, User
 from kamportal.services import access, clients, escalations
 from kamportal.services.access import CLIENT_REGISTRY_ROLES
 
@@ -127,6 +129,11 @@ def _client_form(
     )
 
 
+def _said(form: RaiseForm | ComplaintForm) -> dict[str, Any]:
+    """What the client said, and how."""
+    return {"said": form.said.data, "channel": form.channel.data}
+
+
 @bp.route("/clients/<int:client_id>/escalations/new", methods=["GET", "POST"])
 @allow(*CLIENT_REGISTRY_ROLES)
 def raise_escalation(client_id: int):
@@ -134,25 +141,19 @@ def raise_escalation(client_id: int):
     A client with an open escalation: what it said now is added to that one."""
     client = client_or_404(client_id)
     form = RaiseForm()
-    already = escalations.open_escalation(client)
+    adding = escalations.open_escalation(client) is not None
 
     def done(escalation: Escalation) -> tuple[str, str]:
-        if already is not None:
-            message = f"Added to the open escalation #{escalation.id}."
-        else:
-            message = f"Escalation #{escalation.id} raised: call the client now (E2)."
-        return message, url_for("escalations.show", escalation_id=escalation.id)
+        added = f"Added to the open escalation #{escalation.id}."
+        raised = f"Escalation #{escalation.id} raised: call the client now (E2)."
+        return added if adding else raised, url_for("escalations.show", escalation_id=escalation.id)
 
     return _client_form(
         client,
         form,
         "escalation",
         lambda: escalations.raise_escalation(
-            client,
-            actor=acting_user(),
-            trigger=form.trigger.data,
-            said=form.said.data,
-            channel=form.channel.data,
+            client, actor=acting_user(), trigger=form.trigger.data, **_said(form)
         ),
         done,
     )
@@ -167,22 +168,17 @@ def record_complaint(client_id: int):
     form = ComplaintForm()
 
     def done(complaint: Complaint) -> tuple[str, str]:
-        kind = complaint.complaint_kind.label
-        return (
-            f"{kind} #{complaint.id} recorded for complaint handling.",
-            url_for("clients.show", client_id=client.id) + "#escalation-panel",
+        message = (
+            f"{complaint.complaint_kind.label} #{complaint.id} recorded for complaint handling."
         )
+        return message, url_for("clients.show", client_id=client.id) + "#escalation-panel"
 
     return _client_form(
         client,
         form,
         "complaint",
         lambda: escalations.record_complaint(
-            client,
-            actor=acting_user(),
-            kind=form.kind.data,
-            said=form.said.data,
-            channel=form.channel.data,
+            client, actor=acting_user(), kind=form.kind.data, **_said(form)
         ),
         done,
     )
@@ -339,26 +335,28 @@ def decide(escalation_id: int):
         abort(403)
     form = DecisionForm()
     form.acm.choices = []
-
-    def act() -> None:
-        chosen = form.acm.data if form.decision.data == "reassign" else None
-        new_acm = next(
-            (
-                u
-                for u in escalations.reassignment_choices(current_user, escalation.client)
-                if u.id == chosen
-            ),
-            None,
-        )
-        escalations.decide(
+    return _act(
+        escalation,
+        "decision_form",
+        form,
+        lambda: escalations.decide(
             escalation,
             leader=acting_user(),
             decision=form.decision.data,
             note=form.note.data,
-            new_acm=new_acm,
-        )
+            new_acm=_new_acm(form, escalation),
+        ),
+        "Decision recorded; the client is told.",
+    )
 
-    return _act(escalation, "decision_form", form, act, "Decision recorded; the client is told.")
+
+def _new_acm(form: DecisionForm, escalation: Escalation) -> User | None:
+    """The ACM chosen to take the client over, when the decision is to reassign it: one of
+    those the leader may choose."""
+    if form.decision.data != "reassign":
+        return None
+    choices = escalations.reassignment_choices(current_user, escalation.client)
+    return next((u for u in choices if u.id == form.acm.data), None)
 
 
 # --- The leader's queue (E3) -------------------------------------------------------------
@@ -416,28 +414,32 @@ def update_complaint(complaint_id: int):
     """E3: move a complaint along (open → in progress → closed), with a note."""
     complaint = of_visible_client(db.session.get(Complaint, complaint_id))
     form = _complaint_form(complaint, formdata=request.form)
-    changed = submit(
+    return answer(
         form,
         lambda: escalations.update_complaint(
             complaint, actor=acting_user(), status=form.status.data, note=form.note.data
         ),
+        done=lambda _: _complaint_moved(complaint),
+        page="escalations/complaints.html",
+        partial="escalations/_complaint_row.html",
+        page_context=lambda: {
+            "complaints": [complaint],
+            "forms": {complaint.id: form},
+            "tab": "",
+            "tabs": COMPLAINT_TABS,
+        },
+        complaint=complaint,
+        form=form,
     )
-    if changed is not None:
-        kind, status = complaint.complaint_kind.label, complaint.complaint_status.label
-        flash(f"{kind} #{complaint.id}: {status.lower()}.", "success")
-        if not is_htmx():
-            return redirect(url_for("escalations.complaints"), 303)
-        return fragment(
-            "escalations/_complaint_row.html",
-            complaint=complaint,
-            form=_complaint_form(complaint),
-        )
-    if is_htmx():
-        return form_invalid("escalations/_complaint_row.html", complaint=complaint, form=form)
-    return form_invalid(
-        "escalations/complaints.html",
-        complaints=[complaint],
-        forms={complaint.id: form},
-        tab="",
-        tabs=COMPLAINT_TABS,
+
+
+def _complaint_moved(complaint: Complaint) -> Response:
+    """The complaint's row again, with an empty form (HTMX), or back to the queue."""
+    kind, status = complaint.complaint_kind.label, complaint.complaint_status.label
+    flash(f"{kind} #{complaint.id}: {status.lower()}.", "success")
+    return in_place(
+        "escalations/_complaint_row.html",
+        location=url_for("escalations.complaints"),
+        complaint=complaint,
+        form=_complaint_form(complaint),
     )

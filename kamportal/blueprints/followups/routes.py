@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, flash, url_for
 
 from kamportal import clock
 from kamportal.blueprints.followups import bp
@@ -10,12 +10,11 @@ from kamportal.blueprints.web import (
     acting_user,
     allow,
     client_or_404,
-    fragment,
-    is_htmx,
+    in_place,
     panel_response,
-    with_trigger,
+    press,
 )
-from kamportal.errors import DomainError
+from kamportal.errors import ValidationError
 from kamportal.extensions import db
 from kamportal.models import Client, NoReplyLadder
 from kamportal.services import followups
@@ -54,10 +53,13 @@ def _ladder_or_404(client: Client, ladder_id: int) -> NoReplyLadder:
 def _panel(client: Client, *, status: int = 200):
     """The panel after one of its buttons: itself again (HTMX; the timeline told when
     something was done), or the client page."""
-    if not is_htmx():
-        return redirect(url_for("clients.show", client_id=client.id), 303)
-    response = fragment("followups/_client_ladder.html", client=client, status=status)
-    return with_trigger(response, TIMELINE_CHANGED) if status == 200 else response
+    return in_place(
+        "followups/_client_ladder.html",
+        location=url_for("clients.show", client_id=client.id),
+        events=(TIMELINE_CHANGED,) if status == 200 else (),
+        status=status,
+        client=client,
+    )
 
 
 # What sending the due WhatsApp now did (services.followups.send_due_whatsapp), as the ACM
@@ -76,15 +78,21 @@ def send_whatsapp_now(client_id: int, ladder_id: int):
     late), as the job would: a reply logged since stops the ladder instead."""
     client = client_or_404(client_id)
     ladder = _ladder_or_404(client, ladder_id)
-    done = followups.send_due_whatsapp(ladder.id, actor=acting_user())
-    if done not in WHATSAPP_NOW:
-        db.session.rollback()
-        flash("Not sent: the WhatsApp reminder is not due yet.", "error")
-        return _panel(client, status=422)
-    db.session.commit()
-    text, category = WHATSAPP_NOW[done]
-    flash(text.format(reason=ladder.stop_reason or ""), category)
-    return _panel(client)
+
+    def send() -> str:
+        done = followups.send_due_whatsapp(ladder.id, actor=acting_user())
+        if done not in WHATSAPP_NOW:
+            raise ValidationError("the WhatsApp reminder is not due yet.")
+        return done
+
+    def done(what: str):
+        text, category = WHATSAPP_NOW[what]
+        flash(text.format(reason=ladder.stop_reason or ""), category)
+        return _panel(client)
+
+    return press(
+        send, done=done, refused=lambda: _panel(client, status=422), not_done="Not sent: {}"
+    )
 
 
 @bp.route("/clients/<int:client_id>/followups/<int:ladder_id>/email", methods=["POST"])
@@ -93,14 +101,14 @@ def send_followup_email(client_id: int, ladder_id: int):
     """F2: the ACM sends the follow-up email the panel offers after an unanswered call."""
     client = client_or_404(client_id)
     ladder = _ladder_or_404(client, ladder_id)
-    try:
-        followups.send_followup_email(ladder, actor=acting_user())
-    except DomainError as error:
-        db.session.rollback()
-        flash(f"Not sent: {error.message}", "error")
-        status = 422
-    else:
-        db.session.commit()
+
+    def done(_):
         flash("Follow-up email queued; its status shows on the timeline.", "success")
-        status = 200
-    return _panel(client, status=status)
+        return _panel(client)
+
+    return press(
+        lambda: followups.send_followup_email(ladder, actor=acting_user()),
+        done=done,
+        refused=lambda: _panel(client, status=422),
+        not_done="Not sent: {}",
+    )

@@ -3,7 +3,7 @@ items shown until done."""
 
 from __future__ import annotations
 
-from flask import flash, redirect, url_for
+from flask import Response, flash, url_for
 
 from kamportal.blueprints.meetings import bp
 from kamportal.blueprints.meetings.minutes_forms import MinutesForm
@@ -11,15 +11,14 @@ from kamportal.blueprints.web import (
     acting_user,
     allow,
     client_or_404,
-    fragment,
+    in_place,
     is_htmx,
     of_visible_client,
     panel_response,
-    render,
+    press,
+    save_form,
     saved,
-    with_trigger,
 )
-from kamportal.errors import DomainError
 from kamportal.extensions import db
 from kamportal.models import ActionItem, Client, Minutes
 from kamportal.services import minutes as minutes_service
@@ -90,50 +89,43 @@ def _action_items_from(form: MinutesForm) -> list[minutes_service.ActionItemInpu
     ]
 
 
-def _apply_minutes_error(form: MinutesForm, error: DomainError) -> None:
-    """A service refusal on its field; "action_items-2-due_on" names a row's field."""
-    field = None
-    if error.field and error.field.startswith("action_items-"):
-        _, index, name = error.field.split("-", 2)
-        field = getattr(form.action_items[int(index)].form, name, None)
-    elif error.field:
-        field = getattr(form, error.field, None)
-    if field is not None:
-        field.errors = [*field.errors, error.message]
-    else:
-        form.form_errors.append(error.message)
-
-
 @bp.route("/minutes/<int:minutes_id>", methods=["GET", "POST"])
 @allow(*CLIENT_REGISTRY_ROLES)
 def minutes_form(minutes_id: int):
     """G5/O3: write the minutes and send them, or see what was decided."""
     minutes = of_visible_client(minutes_service.load_minutes(minutes_id))
     form = _minutes_form(minutes)
-    if form.validate_on_submit():
-        chosen = set(form.recipients.data or [])
-        try:
-            minutes_service.send_minutes(
-                minutes,
-                actor=acting_user(),
-                agreed_points=form.agreed_points.data or "",
-                action_items=_action_items_from(form),
-                recipients=[c for c in minutes.client.contacts if c.id in chosen],
-            )
-        except DomainError as error:
-            db.session.rollback()
-            _apply_minutes_error(form, error)
-        else:
-            db.session.commit()
-            return saved("Minutes sent (G5).", "clients.show", client_id=minutes.client_id)
-    return render(
-        "meetings/minutes_form.html",
-        "meetings/_minutes_form.html",
-        status=422 if form.is_submitted() else 200,
-        form=form,
+    return save_form(
+        form,
+        lambda: minutes_service.send_minutes(
+            minutes,
+            actor=acting_user(),
+            agreed_points=form.agreed_points.data or "",
+            action_items=_action_items_from(form),
+            recipients=[c for c in minutes.client.contacts if c.id in (form.recipients.data or [])],
+        ),
+        template="meetings/minutes_form.html",
+        partial="meetings/_minutes_form.html",
+        done=lambda _: saved("Minutes sent (G5).", "clients.show", client_id=minutes.client_id),
         minutes=minutes,
         about=minutes_service.subject_of(minutes),
         owed_label=minutes_service.owed_label(minutes),
+    )
+
+
+def _minutes_panel(
+    client: Client, message: str | None = None, *, status: int = 200, location: str | None = None
+):
+    """The client page's minutes panel again, the page told (HTMX); or `location` (the
+    client page)."""
+    if message:
+        flash(message, "success")
+    return in_place(
+        "meetings/_client_minutes.html",
+        location=location or url_for("clients.show", client_id=client.id),
+        events=(MINUTES_CHANGED, TIMELINE_CHANGED) if status == 200 else (),
+        status=status,
+        client=client,
     )
 
 
@@ -143,20 +135,16 @@ def minutes_no_requests(minutes_id: int):
     """G5: a regular follow-up in which the client had no requests; nothing is sent."""
     minutes = of_visible_client(minutes_service.load_minutes(minutes_id))
     client = minutes.client
-    try:
-        minutes_service.mark_no_requests(minutes, actor=acting_user())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        if is_htmx():
-            return fragment("meetings/_client_minutes.html", status=422, client=client)
-        return redirect(url_for("meetings.minutes_form", minutes_id=minutes_id), 303)
-    db.session.commit()
-    flash("Recorded: a regular follow-up, the client had no requests (G5).", "success")
-    if is_htmx():
-        panel = fragment("meetings/_client_minutes.html", client=client)
-        return with_trigger(with_trigger(panel, MINUTES_CHANGED), TIMELINE_CHANGED)
-    return redirect(url_for("clients.show", client_id=client.id), 303)
+    return press(
+        lambda: minutes_service.mark_no_requests(minutes, actor=acting_user()),
+        done=lambda _: _minutes_panel(
+            client, "Recorded: a regular follow-up, the client had no requests (G5)."
+        ),
+        # Without HTMX, to the minutes to write and send.
+        refused=lambda: _minutes_panel(
+            client, status=422, location=url_for("meetings.minutes_form", minutes_id=minutes_id)
+        ),
+    )
 
 
 @bp.route("/action-items/<int:item_id>/done", methods=["POST"])
@@ -164,13 +152,25 @@ def minutes_no_requests(minutes_id: int):
 def action_item_done(item_id: int):
     """An action item agreed in the minutes is done; its row is swapped in place."""
     item = of_visible_client(db.session.get(ActionItem, item_id))
-    minutes_service.complete_action_item(item, actor=acting_user())
-    db.session.commit()
-    if is_htmx():
-        row = fragment("meetings/_minutes_action_item.html", item=item)
-        return with_trigger(with_trigger(row, MINUTES_CHANGED), TIMELINE_CHANGED)
-    flash("Action item done.", "success")
-    return redirect(url_for("clients.show", client_id=item.client_id), 303)
+    return press(
+        lambda: minutes_service.complete_action_item(item, actor=acting_user()),
+        done=lambda _: _item_row(item, MINUTES_CHANGED, TIMELINE_CHANGED),
+        refused=lambda: _item_row(item, status=422),
+    )
+
+
+def _item_row(item: ActionItem, *events: str, status: int = 200) -> Response:
+    """The action item's row again, the page told of `events` (HTMX); or the client page,
+    saying it is done."""
+    if not is_htmx() and status == 200:
+        flash("Action item done.", "success")
+    return in_place(
+        "meetings/_minutes_action_item.html",
+        location=url_for("clients.show", client_id=item.client_id),
+        events=events,
+        status=status,
+        item=item,
+    )
 
 
 @bp.route("/minutes/client/<int:client_id>")

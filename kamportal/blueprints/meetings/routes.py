@@ -21,18 +21,17 @@ from kamportal.blueprints.meetings.forms import (
 from kamportal.blueprints.web import (
     acting_user,
     allow,
-    apply_domain_error,
+    answer,
     client_or_404,
-    form_response,
     fragment,
     of_visible_client,
     panel_changed,
     panel_response,
     prefixed,
 )
-from kamportal.errors import DomainError, ValidationError
+from kamportal.errors import ValidationError
 from kamportal.extensions import db
-from kamportal.models import Client, Contact, Meeting, User
+from kamportal.models import Client, Meeting, User
 from kamportal.services import access, meetings, validation
 
 # --- Meetings (G2, F3) -------------------------------------------------------------------
@@ -87,9 +86,15 @@ def _starts_at(form: MeetingTimeForm, client: Client, meeting: Meeting | None = 
     )
 
 
-def _attendees(form: MeetingTimeForm, client: Client) -> list[Contact]:
+def _details(form: MeetingTimeForm, client: Client) -> dict:
+    """What the meeting form says besides its time: length, link, agenda, attendees."""
     chosen = set(form.attendees.data or [])
-    return [c for c in client.contacts if c.id in chosen]
+    return {
+        "duration_minutes": form.duration_minutes.data,
+        "zoom_link": form.zoom_link.data,
+        "agenda": form.agenda.data or "",
+        "attendees": [c for c in client.contacts if c.id in chosen],
+    }
 
 
 def _changed(client: Client, message: str):
@@ -113,6 +118,24 @@ def client_meetings(client_id: int):
     )
 
 
+def _meeting_form(client: Client, meeting: Meeting | None, form: MeetingTimeForm, save, *, done):
+    """The new-meeting and reschedule forms: in place of the panel's button (HTMX) or on
+    their own page, with the time typed shown in the ACM's zone (F3)."""
+    prefix = f"meeting-{meeting.id}" if meeting is not None else "new-meeting"
+    return answer(
+        form,
+        save,
+        done=done,
+        page="meetings/form_page.html",
+        partial="meetings/_meeting_form.html",
+        form=form,
+        client=client,
+        meeting=meeting,
+        prefix=prefix,
+        preview=_form_preview(form, client, prefix, meeting),
+    )
+
+
 @bp.route("/clients/<int:client_id>/meetings/new", methods=["GET", "POST"])
 @allow(*access.CLIENT_REGISTRY_ROLES)
 def new(client_id: int):
@@ -121,35 +144,27 @@ def new(client_id: int):
     form = _time_form(ScheduleForm, client, "new-meeting")
     if request.method == "GET":
         form.attendees.data = [c.id for c in client.contacts if c.is_primary and c.email]
-    if form.validate_on_submit():
-        try:
-            meeting = meetings.schedule_meeting(
-                client,
-                actor=acting_user(),
-                kind=form.kind.data,
-                starts_at=_starts_at(form, client),
-                duration_minutes=form.duration_minutes.data,
-                zoom_link=form.zoom_link.data,
-                agenda=form.agenda.data or "",
-                attendees=_attendees(form, client),
-                short_notice_reason=form.short_notice_reason.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            when = clock.in_zone(meeting.starts_at, client.timezone)
-            return _changed(client, f"Meeting scheduled for {when:%a %d %b %H:%M} {when.tzname()}.")
-    return form_response(
-        "meetings/form_page.html",
-        "meetings/_meeting_form.html",
+
+    return _meeting_form(
+        client,
+        None,
         form,
-        client=client,
-        meeting=None,
-        prefix="new-meeting",
-        preview=_form_preview(form, client, "new-meeting"),
+        lambda: meetings.schedule_meeting(
+            client,
+            actor=acting_user(),
+            kind=form.kind.data,
+            starts_at=_starts_at(form, client),
+            short_notice_reason=form.short_notice_reason.data,
+            **_details(form, client),
+        ),
+        done=lambda meeting: _changed(client, f"Meeting scheduled for {_when(meeting)}."),
     )
+
+
+def _when(meeting: Meeting) -> str:
+    """When the meeting is, in the client's zone ("Tue 24 Nov 15:00 EET")."""
+    when = clock.in_zone(meeting.starts_at, meeting.client.timezone)
+    return f"{when:%a %d %b %H:%M} {when.tzname()}"
 
 
 @bp.route("/clients/<int:client_id>/meetings/preview")
@@ -219,62 +234,46 @@ def reschedule(meeting_id: int):
     """Move or change a meeting; its confirmation changes with it (F3)."""
     meeting = of_visible_client(db.session.get(Meeting, meeting_id))
     client = meeting.client
-    prefix = f"meeting-{meeting.id}"
-    form = _time_form(MeetingTimeForm, client, prefix)
+    form = _time_form(MeetingTimeForm, client, f"meeting-{meeting.id}")
     if request.method == "GET":
-        local = clock.in_zone(meeting.starts_at, client.timezone)
-        form.date.data, form.time.data = local.date(), local.time().replace(tzinfo=None)
-        form.duration_minutes.data = meeting.duration_minutes
-        form.zoom_link.data = meeting.zoom_link
-        form.agenda.data = meeting.agenda
-        form.attendees.data = [c.id for c in meeting.attendees]
-    if form.validate_on_submit():
-        try:
-            meetings.reschedule_meeting(
-                meeting,
-                actor=acting_user(),
-                starts_at=_starts_at(form, client, meeting),
-                duration_minutes=form.duration_minutes.data,
-                zoom_link=form.zoom_link.data,
-                agenda=form.agenda.data or "",
-                attendees=_attendees(form, client),
-                short_notice_reason=form.short_notice_reason.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            return _changed(client, "Meeting changed; the attendees get the updated invite (F3).")
-    return form_response(
-        "meetings/form_page.html",
-        "meetings/_meeting_form.html",
+        _show_as_it_is(form, meeting)
+    return _meeting_form(
+        client,
+        meeting,
         form,
-        client=client,
-        meeting=meeting,
-        prefix=prefix,
-        preview=_form_preview(form, client, prefix, meeting),
+        lambda: meetings.reschedule_meeting(
+            meeting,
+            actor=acting_user(),
+            starts_at=_starts_at(form, client, meeting),
+            short_notice_reason=form.short_notice_reason.data,
+            **_details(form, client),
+        ),
+        done=lambda _: _changed(
+            client, "Meeting changed; the attendees get the updated invite (F3)."
+        ),
     )
+
+
+def _show_as_it_is(form: MeetingTimeForm, meeting: Meeting) -> None:
+    """The reschedule form, opened: the meeting as it stands, its time in the client's zone."""
+    local = clock.in_zone(meeting.starts_at, meeting.client.timezone)
+    form.date.data, form.time.data = local.date(), local.time().replace(tzinfo=None)
+    form.duration_minutes.data = meeting.duration_minutes
+    form.zoom_link.data = meeting.zoom_link
+    form.agenda.data = meeting.agenda
+    form.attendees.data = [c.id for c in meeting.attendees]
 
 
 def _meeting_action(meeting: Meeting, form, action: str, do):
     """Cancel, held, no-show: the small form in the meeting's row, or its own page."""
-    client = meeting.client
-    prefixed(form, f"meeting-{meeting.id}")
-    if form.validate_on_submit():
-        try:
-            message = do()
-        except DomainError as error:
-            db.session.rollback()
-            apply_domain_error(form, error)
-        else:
-            db.session.commit()
-            return _changed(client, message)
-    return form_response(
-        "meetings/action_page.html",
-        "meetings/_action_form.html",
-        form,
-        client=client,
+    return answer(
+        prefixed(form, f"meeting-{meeting.id}"),
+        do,
+        done=lambda message: _changed(meeting.client, message),
+        page="meetings/action_page.html",
+        partial="meetings/_action_form.html",
+        form=form,
+        client=meeting.client,
         meeting=meeting,
         action=action,
     )

@@ -35,10 +35,6 @@ class _KycFormBase(Form):
         return {key: self[key].data for key in QUESTIONS}
 
 
-class LinkForm(Form):
-    """Send or revoke the client's link: a button (the CSRF token only)."""
-
-
 def _field(question: Question) -> Field:
     if question.kind == CHOICE:
         # An answer outside the choices is the service's refusal, on this field.

@@ -14,19 +14,21 @@ from typing import Any
 
 from flask import Response, current_app, flash, redirect, request, url_for
 
+from kamportal.blueprints.forms import ActionForm
 from kamportal.blueprints.onboarding import bp
-from kamportal.blueprints.onboarding.kyc_forms import LinkForm, answers_form, saved_form
+from kamportal.blueprints.onboarding.kyc_forms import answers_form, saved_form
 from kamportal.blueprints.web import (
     acting_user,
     allow,
+    answer,
     client_or_404,
     form_invalid,
     fragment,
+    in_place,
     is_htmx,
     public,
     render,
     submit,
-    with_trigger,
 )
 from kamportal.extensions import limiter
 from kamportal.models import Client, KycQuestionnaire
@@ -135,33 +137,34 @@ def kyc_form(token: str):
     except kyc.LinkRefused as refused:
         return _refused(refused)
     form = answers_form(questionnaire.answers)
-    context: dict[str, Any] = {"questionnaire": questionnaire, "client": questionnaire.client}
-    saved = submit(
+    context = {"questionnaire": questionnaire, "client": questionnaire.client}
+    return answer(
         form,
         lambda: kyc.save_answers(questionnaire, form.answers(), actor=None, submit=form.submitting),
+        done=lambda _: _client_saved(token, questionnaire, form, context),
+        page="onboarding/kyc_form.html",
+        partial="onboarding/_kyc_client_form.html",
+        # Each message is by its question; the form's top lists them: show it.
+        reswap="outerHTML show:top",
+        form=form,
+        **context,
     )
-    if saved is not None and form.submitting:
+
+
+def _client_saved(
+    token: str, questionnaire: KycQuestionnaire, form: Any, context: dict[str, Any]
+) -> Response:
+    """Submitted: thanks, in place of the page. Saved: the form again, to go on now (HTMX),
+    or the link again with how to come back."""
+    if form.submitting:
         return _whole_page(
             render("onboarding/kyc_thanks.html", "onboarding/_kyc_thanks.html", **context)
         )
-    if saved is not None:
-        if not is_htmx():
-            flash("Saved. Use the same link to come back and go on.", "success")
-            return redirect(url_for("onboarding.kyc_form", token=token), 303)
-        return fragment(
-            "onboarding/_kyc_client_form.html",
-            **context,
-            form=saved_form(questionnaire.answers),
-            saved=True,
-        )
-    if not form.is_submitted():
-        return render("onboarding/kyc_form.html", **context, form=form)
     if not is_htmx():
-        return form_invalid("onboarding/kyc_form.html", **context, form=form)
-    response = form_invalid("onboarding/_kyc_client_form.html", **context, form=form)
-    # Each message is by its question; the form's top lists them: show it.
-    response.headers["HX-Reswap"] = "outerHTML show:top"
-    return response
+        flash("Saved. Use the same link to come back and go on.", "success")
+        return redirect(url_for("onboarding.kyc_form", token=token), 303)
+    fresh = saved_form(questionnaire.answers)
+    return fragment("onboarding/_kyc_client_form.html", **context, form=fresh, saved=True)
 
 
 # --- The ACM's page for a client --------------------------------------------------------
@@ -181,40 +184,43 @@ def kyc_answers(client_id: int):
     client = client_or_404(client_id)
     questionnaire = kyc.questionnaire_of(client)
     form = answers_form(questionnaire.answers if questionnaire else {})
-    saved = submit(
+    return answer(
         form,
         lambda: kyc.answers_for_acm(
             client, form.answers(), actor=acting_user(), submit=form.submitting
         ),
+        done=lambda saved: _acm_saved(client, form.submitting and saved.submitted_at is not None),
+        page="onboarding/kyc_answers.html",
+        partial="onboarding/_kyc_workspace.html",
+        **_workspace(client, form=form, editing=form.is_submitted()),
     )
-    if saved is not None:
-        submitted = form.submitting and saved.result.submitted_at is not None
-        flash("KYC answers submitted." if submitted else "KYC answers saved.", "success")
-        if not is_htmx():
-            return redirect(url_for("onboarding.kyc_answers", client_id=client.id), 303)
-        # Mid-call the form stays open for the next answers; once submitted it folds away.
-        context = _workspace(client, editing=not submitted)
-        response = fragment("onboarding/_kyc_workspace.html", **context)
-        return with_trigger(with_trigger(response, TIMELINE_CHANGED), KYC_CHANGED)
-    context = _workspace(client, form=form, editing=form.is_submitted())
-    if form.is_submitted():
-        return form_invalid(
-            "onboarding/_kyc_workspace.html" if is_htmx() else "onboarding/kyc_answers.html",
-            **context,
-        )
-    return render("onboarding/kyc_answers.html", "onboarding/_kyc_workspace.html", **context)
+
+
+def _acm_saved(client: Client, submitted: bool) -> Response:
+    """The workspace again, the page told (HTMX), or the KYC page. Mid-call the form stays
+    open for the next answers; once submitted it folds away."""
+    flash("KYC answers submitted." if submitted else "KYC answers saved.", "success")
+    return _kyc_changed(client, "onboarding/_kyc_workspace.html", editing=not submitted)
+
+
+def _kyc_changed(client: Client, template: str, **context: Any) -> Response:
+    """`template` of the KYC page again, the timeline and the client page told (HTMX); or
+    the KYC page."""
+    return in_place(
+        template,
+        location=url_for("onboarding.kyc_answers", client_id=client.id),
+        events=(TIMELINE_CHANGED, KYC_CHANGED),
+        **_workspace(client, **context),
+    )
 
 
 def _link_action(client: Client, act: Callable[[], Any], message: str) -> Response:
     """Send or revoke the client's link. Done: the status again (HTMX) with the timeline
     told, or back to the KYC page; refused: the status with the refusal, 422."""
-    form = LinkForm()
+    form = ActionForm()
     if submit(form, act) is not None:
         flash(message, "success")
-        if not is_htmx():
-            return redirect(url_for("onboarding.kyc_answers", client_id=client.id), 303)
-        response = fragment("onboarding/_kyc_status.html", **_workspace(client))
-        return with_trigger(with_trigger(response, TIMELINE_CHANGED), KYC_CHANGED)
+        return _kyc_changed(client, "onboarding/_kyc_status.html")
     refused = "; ".join(form.form_errors) or "This could not be done; reload the page."
     if is_htmx():
         return form_invalid("onboarding/_kyc_status.html", **_workspace(client), refused=refused)

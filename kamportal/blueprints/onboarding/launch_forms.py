@@ -42,10 +42,6 @@ class ItemDetailsForm(Form):
     )
 
 
-class LaunchForm(Form):
-    """L5: mark the store launched (a button)."""
-
-
 class OverrideForm(Form):
     """L5: the team leader launches before the launch checklists are complete, saying
     why."""

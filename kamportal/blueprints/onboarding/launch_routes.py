@@ -21,11 +21,11 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from kamportal.blueprints.forms import ActionForm
 from kamportal.blueprints.onboarding import bp
 from kamportal.blueprints.onboarding.launch_forms import (
     ExceptionForm,
     ItemDetailsForm,
-    LaunchForm,
     OverrideForm,
     TickForm,
     UsageForm,
@@ -33,16 +33,17 @@ from kamportal.blueprints.onboarding.launch_forms import (
 from kamportal.blueprints.web import (
     acting_user,
     allow,
+    answer,
     client_or_404,
     form_invalid,
     fragment,
+    in_place,
     is_htmx,
     panel_changed,
     prefixed,
     render,
     save_form,
     submit,
-    with_trigger,
 )
 from kamportal.extensions import db
 from kamportal.models import ChecklistItem, Client, UsageKind
@@ -69,7 +70,7 @@ def launch_panel_of(client: Client) -> dict[str, Any]:
     return {
         "open": onboarding.launch_open(client),
         "can_override": access.can_reassign_client(current_user, client),
-        "launch_form": prefixed(LaunchForm(formdata=None), "launch"),
+        "launch_form": prefixed(ActionForm(formdata=None), "launch"),
         "override_form": prefixed(OverrideForm(formdata=None), "override"),
     }
 
@@ -96,13 +97,26 @@ def _anchor(checklist: str, item_key: str) -> str:
     return f"item-{checklist}-{item_key}"
 
 
-def _page_refused(client: Client, partial: str, **given: Any) -> Response:
-    """A refused form: its panel (HTMX) or the whole page (plain) with the form's errors,
-    status 422; nothing was saved."""
-    if is_htmx():
-        return form_invalid(partial, client=client, **given)
-    return form_invalid(
-        LAUNCH_PAGE, client=client, checklists=onboarding.checklists_of(client), **given
+def _panel_form(
+    client: Client,
+    panel: str,
+    name: str,
+    form: FlaskForm,
+    save: Callable[[], Any],
+    done: Callable[[Any], Response],
+) -> Response:
+    """A form of the launch page's panels (its template's `name`). Done: `done(result)`.
+    Refused: its panel (HTMX) or the whole page with the form's errors, status 422;
+    nothing was saved."""
+    return answer(
+        form,
+        save,
+        done=done,
+        page=LAUNCH_PAGE,
+        partial=panel,
+        page_context=lambda: {"checklists": onboarding.checklists_of(client)},
+        client=client,
+        **{name: form},
     )
 
 
@@ -160,28 +174,43 @@ def tick_item(client_id: int, checklist: str, item_key: str):
             client, checklist, item_key, actor=acting_user(), done=form.done.data
         ),
     )
-    anchor = _anchor(checklist, item_key)
     if saved is None:
-        found = _item_or_404(client, checklist, item_key)
-        if is_htmx():
-            return form_invalid(
-                "onboarding/_checklist_item.html",
-                client=client,
-                item=found,
-                errors=form.form_errors or ["The item could not be changed."],
-            )
-        flash(" ".join(form.form_errors) or "The item could not be changed.", "error")
-        return redirect(_page_url(client, anchor), 303)
-    if not is_htmx():
-        return redirect(_page_url(client, anchor), 303)
-    [view] = onboarding.checklists_of(client, only=checklist)
+        return _tick_refused(client, _item_or_404(client, checklist, item_key), form)
+    # The launch panel too when the item holds the launch, or the launch started (L1).
     oob = ["onboarding/_checklist_progress.html", "onboarding/_launch_lifecycle.html"]
     if checklist in GATE_KEYS or client.status != status_before:
         oob.append(LAUNCH_PANEL)
-    response = fragment(
-        "onboarding/_checklist_item.html", *oob, client=client, item=saved.result, view=view
+    return _item_changed(client, saved.result, *oob)
+
+
+def _item_changed(
+    client: Client, item: ChecklistItem, *also: str, saved: str | None = None
+) -> Response:
+    """An item's row again (and `also`, out of band: its checklist's progress...), the
+    timeline told; or the page, at the item. What was `saved` is flashed."""
+    if saved:
+        flash(f"“{item.text}”: {saved}.", "success")
+    context: dict[str, Any] = {"client": client, "item": item}
+    if also:
+        [context["view"]] = onboarding.checklists_of(client, only=item.checklist)
+    return in_place(
+        "onboarding/_checklist_item.html",
+        *also,
+        location=_page_url(client, _anchor(item.checklist, item.item_key)),
+        events=(TIMELINE_CHANGED,),
+        **context,
     )
-    return with_trigger(response, TIMELINE_CHANGED)
+
+
+def _tick_refused(client: Client, item: ChecklistItem, form: TickForm) -> Response:
+    """The row with why (HTMX, 422); or the page at the item, with why on top."""
+    errors = form.form_errors or ["The item could not be changed."]
+    if is_htmx():
+        return form_invalid(
+            "onboarding/_checklist_item.html", client=client, item=item, errors=errors
+        )
+    flash(" ".join(errors), "error")
+    return redirect(_page_url(client, _anchor(item.checklist, item.item_key)), 303)
 
 
 @bp.route("/clients/<int:client_id>/launch/<checklist>/<item_key>/details", methods=["GET", "POST"])
@@ -191,19 +220,10 @@ def item_details(client_id: int, checklist: str, item_key: str):
     again with the error (422), nothing saved."""
     client = client_or_404(client_id)
     found = _item_or_404(client, checklist, item_key)
-    anchor = _anchor(checklist, item_key)
-    form = prefixed(ItemDetailsForm(), anchor)
+    form = prefixed(ItemDetailsForm(), _anchor(checklist, item_key))
     if not form.is_submitted():
         form.note.data = found.note or ""
         form.evidence.data = "\n".join(found.evidence or [])
-
-    def done(item: ChecklistItem) -> Response:
-        flash(f"“{item.text}”: note and evidence saved.", "success")
-        if not is_htmx():
-            return redirect(_page_url(client, anchor), 303)
-        response = fragment("onboarding/_checklist_item.html", client=client, item=item)
-        return with_trigger(response, TIMELINE_CHANGED)
-
     return save_form(
         form,
         lambda: onboarding.update_item(
@@ -216,7 +236,7 @@ def item_details(client_id: int, checklist: str, item_key: str):
         ),
         template="onboarding/launch_item_page.html",
         partial="onboarding/_checklist_item_form.html",
-        done=done,
+        done=lambda item: _item_changed(client, item, saved="note and evidence saved"),
         client=client,
         item=found,
     )
@@ -233,25 +253,31 @@ def go_live(client_id: int):
     with it (422), nothing changed."""
     client = client_or_404(client_id)
     overriding = "override_reason" in request.form
-    form: FlaskForm = (
-        prefixed(OverrideForm(), "override") if overriding else prefixed(LaunchForm(), "launch")
-    )
-    saved = submit(
+    form = prefixed(OverrideForm(), "override") if overriding else prefixed(ActionForm(), "launch")
+    return _panel_form(
+        client,
+        LAUNCH_PANEL,
+        "override_form" if overriding else "launch_form",
         form,
         lambda: onboarding.launch(
             client,
             actor=acting_user(),
             override_reason=form.override_reason.data if overriding else None,
         ),
+        lambda _: _launched(client),
     )
-    if saved is None:
-        given = {"override_form": form} if overriding else {"launch_form": form}
-        return _page_refused(client, LAUNCH_PANEL, **given)
+
+
+def _launched(client: Client) -> Response:
+    """The launch panel and the lifecycle again, the timeline told; or the page, at it."""
     flash("The store is live.", "success")
-    if not is_htmx():
-        return redirect(_page_url(client, "launch-panel"), 303)
-    response = fragment(LAUNCH_PANEL, "onboarding/_launch_lifecycle.html", client=client)
-    return with_trigger(response, TIMELINE_CHANGED)
+    return in_place(
+        LAUNCH_PANEL,
+        "onboarding/_launch_lifecycle.html",
+        location=_page_url(client, "launch-panel"),
+        events=(TIMELINE_CHANGED,),
+        client=client,
+    )
 
 
 # --- The contract's limits (L2) ----------------------------------------------------------
@@ -262,15 +288,20 @@ def _limits_action(
 ) -> Response:
     """A form of the limits panel: done, the panel again (HTMX) or the page at it; refused,
     the panel with the form's errors (422), nothing saved."""
-    if submit(form, save) is None:
-        return _page_refused(client, LIMITS_PANEL, **{name: form})
-    return panel_changed(
+    return _panel_form(
         client,
         LIMITS_PANEL,
-        "limits-panel",
-        message(),
-        TIMELINE_CHANGED,
-        location=_page_url(client, "limits-panel"),
+        name,
+        form,
+        save,
+        lambda _: panel_changed(
+            client,
+            LIMITS_PANEL,
+            "limits-panel",
+            message(),
+            TIMELINE_CHANGED,
+            location=_page_url(client, "limits-panel"),
+        ),
     )
 
 

@@ -51,18 +51,13 @@ def welcome(client_id: int) -> Response:
     form = WelcomeForm()
     if not form.is_submitted():
         form.body.data = draft.body
+    queued = "Welcome email queued; its delivery shows on the timeline."
     return save_form(
         form,
         lambda: onboarding.send_welcome(client, actor=acting_user(), body=form.body.data or ""),
         template="onboarding/welcome.html",
         partial="onboarding/_welcome_form.html",
-        done=lambda _: panel_changed(
-            client,
-            PANEL,
-            PANEL_ANCHOR,
-            "Welcome email queued; its delivery shows on the timeline.",
-            "timeline-changed",
-        ),
+        done=lambda _: panel_changed(client, PANEL, PANEL_ANCHOR, queued, "timeline-changed"),
         client=client,
         draft=draft,
         cc=outbox.client_cc(client),
