@@ -197,14 +197,6 @@ def form_invalid(template: str, *, retarget: str | None = None, **context: Any) 
     return response
 
 
-def form_response(page: str, partial: str, form: FlaskForm, **context: Any) -> Response:
-    """A form opened in place: GET shows it (the page, or `partial` for HTMX); a refused
-    POST shows the same with its errors, status 422."""
-    if form.is_submitted():
-        return form_invalid(partial if is_htmx() else page, form=form, **context)
-    return render(page, partial, form=form, **context)
-
-
 FormT = TypeVar("FormT", bound=FlaskForm)
 
 
