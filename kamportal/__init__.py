@@ -115,6 +115,7 @@ def configure_blueprints(app: Flask) -> None:
     from kamportal.blueprints.accounts import bp as accounts_bp
     from kamportal.blueprints.auth import bp as auth_bp
     from kamportal.blueprints.clients import bp as clients_bp
+    from kamportal.blueprints.customizations import bp as customizations_bp
     from kamportal.blueprints.day import bp as day_bp
     from kamportal.blueprints.discounts import bp as discounts_bp
     from kamportal.blueprints.escalations import bp as escalations_bp
@@ -138,6 +139,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(renewals_bp)
     app.register_blueprint(finance_bp)
     app.register_blueprint(discounts_bp)
+    app.register_blueprint(customizations_bp)
     app.register_blueprint(onboarding_bp)
     app.before_request(enforce_access)
 

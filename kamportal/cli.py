@@ -107,6 +107,7 @@ def seed_demo_command(client_count: int, seed: int, served_at: str) -> None:
         f"submitted, {report.checklist_ticks} checklist items ticked, "
         f"{report.launched} stores launched."
     )
+    click.echo(f"Customization requests (C1-C3): {report.customizations}.")
 
 
 def _web_address(value: str) -> str:

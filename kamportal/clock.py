@@ -104,3 +104,14 @@ def days_since(at: datetime | None) -> int | None:
     if at is None:
         return None
     return (now() - at).days
+
+
+def span(delta: timedelta) -> str:
+    """A duration as people say it: "45 min", "5 h", "3 days 2 h"."""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        unit = "day" if days == 1 else "days"
+        return f"{days} {unit} {hours} h" if hours else f"{days} {unit}"
+    return f"{hours} h" if hours else f"{minutes} min"

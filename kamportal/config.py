@@ -113,6 +113,18 @@ class Config:
     KYC_LINK_DAYS = int(os.environ.get("KYC_LINK_DAYS", "14"))
     KYC_RATE_LIMIT = os.environ.get("KYC_RATE_LIMIT", "60 per minute")
 
+    # C1: customization requests' attachments, kept outside the web root under generated
+    # names, and the largest file taken; no request body is read past MAX_CONTENT_LENGTH.
+    ATTACHMENTS_DIR = os.environ.get("ATTACHMENTS_DIR", str(ROOT / "instance" / "attachments"))
+    CUSTOMIZATION_ATTACHMENT_MAX_BYTES = int(
+        os.environ.get("CUSTOMIZATION_ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024))
+    )
+    MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(50 * 1024 * 1024)))
+    # C2: product's 48 hours to decide a customization request are "calendar" hours
+    # (default, README: Customization requests) or "business" hours on the client's team
+    # calendar.
+    CUSTOMIZATION_DECISION_HOURS = os.environ.get("CUSTOMIZATION_DECISION_HOURS", "calendar")
+
     CLIENTS_PER_PAGE = 25
     TIMELINE_PER_PAGE = 20
 
@@ -127,6 +139,11 @@ class Config:
             )
         if cls.HTMX_SOURCE not in {"cdn", "local"}:
             raise ConfigError(f"HTMX_SOURCE must be 'cdn' or 'local', not {cls.HTMX_SOURCE!r}")
+        if cls.CUSTOMIZATION_DECISION_HOURS not in {"calendar", "business"}:
+            raise ConfigError(
+                "CUSTOMIZATION_DECISION_HOURS must be 'calendar' or 'business', "
+                f"not {cls.CUSTOMIZATION_DECISION_HOURS!r}"
+            )
         if cls.REMEMBER_COOKIE_DURATION.days < 1:
             raise ConfigError("REMEMBER_DAYS must be at least 1")
 

@@ -106,6 +106,7 @@ def _test_config(database_template: str, tmp_path: Path, overrides: dict) -> typ
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = url
         REDIS_URL = redis_url
+        ATTACHMENTS_DIR = str(tmp_path / "attachments")
 
     for name, value in overrides.items():
         setattr(Config, name, value)

@@ -33,6 +33,9 @@ from kamportal.models import (
     Contact,
     ContractException,
     ContractUsage,
+    CustomizationAttachment,
+    CustomizationRequest,
+    CustomizationStatus,
     DeliveryStatus,
     Escalation,
     EscalationStatus,
@@ -71,6 +74,7 @@ from kamportal.models import (
 from kamportal.services import (
     accounts,
     contract_limits,
+    customizations,
     day,
     escalations,
     kyc,
@@ -114,6 +118,8 @@ def table_counts(db) -> dict[str, int]:
         ChecklistItem,
         ContractUsage,
         ContractException,
+        CustomizationRequest,
+        CustomizationAttachment,
     )
     counts = {
         m.__tablename__: db.session.scalar(select(func.count()).select_from(m)) for m in models
@@ -1012,3 +1018,43 @@ def test_each_acm_has_an_unanswered_call_to_follow_up_on_their_day_F2(db, seeded
         else:
             assert [item.client for item in owed] == [ladder.client]
             assert owed[0].title == "Call not answered: send the follow-up email"
+
+
+def test_product_lands_on_requests_waiting_one_breached_one_rejected_one_on_hold_C2_C3(db, seeded):
+    now = clock.now()
+    waiting = customizations.product_queue(now=now)
+    teams = len(db.session.scalars(select(Team)).all())
+    assert seeded.customizations == len(demo.CUSTOMIZATION_STORIES) * teams
+    assert len(waiting) == 2 * teams
+    breached = [q for q in waiting if q.clock.overdue]
+    assert breached and all(q.request.breach_flagged_at is not None for q in breached)
+    assert all(q.request.breach_flagged_at is None for q in waiting if not q.clock.overdue)
+    # The breach went to product and the team's leader, once (C2).
+    for queued in breached:
+        [event] = db.session.scalars(
+            select(TimelineEvent).where(
+                TimelineEvent.client_id == queued.request.client_id,
+                TimelineEvent.kind == TimelineKind.CUSTOMIZATION_BREACHED.value,
+            )
+        ).all()
+        leader = queued.request.client.acm.team.leader
+        assert leader.email in event.outbox_message.to_addrs
+    statuses = Counter(db.session.scalars(select(CustomizationRequest.status)))
+    assert statuses[CustomizationStatus.REJECTED.value] == teams
+    assert statuses[CustomizationStatus.ON_HOLD.value] == teams
+    rejected = db.session.scalars(
+        select(CustomizationRequest).where(
+            CustomizationRequest.status == CustomizationStatus.REJECTED.value
+        )
+    ).all()
+    assert all(r.decision_reason and r.decided_by.has_role(Role.PRODUCT) for r in rejected)
+    # Attachments are kept where the setting says, under generated names (C1).
+    attachment = db.session.scalars(select(CustomizationAttachment)).first()
+    assert attachment.filename == "mock-up.pdf"
+    assert customizations.attachment_path(attachment).read_bytes().startswith(b"%PDF-")
+    # The ACM owes the answer to the hold on their day (C3).
+    on_hold = next(
+        r for r in db.session.scalars(select(CustomizationRequest)) if r.status == "on_hold"
+    )
+    section = day.section(on_hold.client.acm, "customizations", now=now)
+    assert any(item.customization == on_hold and item.rule == "C3" for item in section.items)

@@ -17,17 +17,19 @@ One module a story, run in order by `seed.py`: the people (people.py), the portf
 its timelines (clients.py: markets.py gives the names, numbers and prices), with each new
 store's onboarding (onboarding.py) and the meetings (meetings.py); then the escalations and
 complaints (escalations.py), the renewals (renewals.py), the launch stories (launches.py)
-and this morning's unanswered calls (followups.py). What several stories share is in
-common.py.
+this morning's unanswered calls (followups.py) and the customization requests product
+decides (customizations.py). What several stories share is in common.py.
 """
 
 from kamportal.config import DEMO_PASSWORD
+from kamportal.demo.customizations import CUSTOMIZATION_STORIES
 from kamportal.demo.followups import UNANSWERED_CALL_AGO
 from kamportal.demo.launches import LAUNCH_STORIES, MAX_CLIENTS
 from kamportal.demo.people import demo_logins
 from kamportal.demo.seed import DEFAULT_CLIENTS, DEFAULT_SEED, DEMO_PUBLIC_URL, seed_demo
 
 __all__ = [
+    "CUSTOMIZATION_STORIES",
     "DEFAULT_CLIENTS",
     "DEFAULT_SEED",
     "DEMO_PASSWORD",

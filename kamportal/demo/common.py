@@ -55,6 +55,8 @@ class SeedReport:
     kyc_submitted: int = 0
     checklist_ticks: int = 0
     launched: int = 0
+    # Customization requests (C1-C3) at each stage product works on.
+    customizations: int = 0
 
     @property
     def nothing_added(self) -> bool:

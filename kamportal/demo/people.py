@@ -165,6 +165,11 @@ class People:
     def leader(self, team: str) -> User:
         return self.by_email[self.teams[team].leader.email]
 
+    @property
+    def product(self) -> User:
+        """The product team's scrum master, who decides customization requests (C3)."""
+        return next(self.by_email[p.email] for p in STAFF if p.role is Role.PRODUCT)
+
 
 def seed_people(now: datetime, report: SeedReport) -> People:
     people = People(by_email={})

@@ -10,6 +10,7 @@ from flask import current_app
 from kamportal import clock
 from kamportal.demo.clients import seed_clients
 from kamportal.demo.common import SeedReport
+from kamportal.demo.customizations import seed_customizations
 from kamportal.demo.escalations import seed_escalations
 from kamportal.demo.followups import seed_unanswered_calls
 from kamportal.demo.launches import seed_launch_stories
@@ -39,8 +40,9 @@ def seed_demo(
     A new store's onboarding and launch are replayed with it (O1, O2, L1-L5). Then each
     ACM's escalations and complaints that are missing, on their clients, their renewal
     stories with the sweeps that ran meanwhile (R1, R4, R7), and the launch stories'
-    clients that are missing (LAUNCH_STORIES: one at each stage of the onboarding). The
-    portal clock is as it was afterwards, even when seeding fails.
+    clients that are missing (LAUNCH_STORIES: one at each stage of the onboarding), and the
+    customization requests product decides (CUSTOMIZATION_STORIES). The portal clock is
+    as it was afterwards, even when seeding fails.
     """
     now = clock.now()
     report = SeedReport()
@@ -55,6 +57,8 @@ def seed_demo(
         seed_launch_stories(seed, now, people, report)
         db.session.flush()
         seed_unanswered_calls(now, people, report)
+        db.session.flush()
+        seed_customizations(now, people, report)
         db.session.flush()
     return report
 

@@ -17,6 +17,7 @@ def entries() -> list[dict[str, Any]]:
     """Every periodic job, as keyword arguments for `CronScheduler.register`."""
     from kamportal.jobs import (
         cadence,
+        customizations,
         escalations,
         followups,
         invoices,
@@ -35,6 +36,9 @@ def entries() -> list[dict[str, Any]]:
         {"func": meetings.reconcile_confirmations, "queue_name": QUEUE_NAME, "interval": 300},
         # E2: re-create lost escalation step jobs; run steps that came due while none ran.
         {"func": escalations.reconcile_escalations, "queue_name": QUEUE_NAME, "interval": 300},
+        # C2: re-create lost customization breach checks; flag breaches that came due
+        # while none ran (each flagged once).
+        {"func": customizations.reconcile_breaches, "queue_name": QUEUE_NAME, "interval": 300},
         # F2: re-create lost WhatsApp steps of the no-reply ladder, send ones that came due.
         {"func": followups.reconcile_ladders, "queue_name": QUEUE_NAME, "interval": 300},
         # F1: record each client's weekly-contact lapse once; hourly, so it shows within

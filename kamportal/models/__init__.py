@@ -15,6 +15,11 @@ from kamportal.models.accounts import (
 )
 from kamportal.models.base import Base
 from kamportal.models.clients import IN_LAUNCH, LAUNCH_PATH, Client, Contact, LifecycleStatus, Plan
+from kamportal.models.customizations import (
+    CustomizationAttachment,
+    CustomizationRequest,
+    CustomizationStatus,
+)
 from kamportal.models.discounts import Quotation, QuotationStatus
 from kamportal.models.escalations import (
     Complaint,
@@ -87,6 +92,9 @@ __all__ = [
     "ContactChannel",
     "ContractException",
     "ContractUsage",
+    "CustomizationAttachment",
+    "CustomizationRequest",
+    "CustomizationStatus",
     "DeliveryStatus",
     "Escalation",
     "EscalationStatus",

@@ -78,6 +78,10 @@ class TimelineKind(enum.StrEnum):
     CONTRACT_USAGE = "contract_usage"
     CONTRACT_EXCEPTION = "contract_exception"
     DEADLINE_RECOUNTED = "deadline_recounted"
+    CUSTOMIZATION_REQUESTED = "customization_requested"
+    CUSTOMIZATION_DECIDED = "customization_decided"
+    CUSTOMIZATION_HOLD_ANSWERED = "customization_hold_answered"
+    CUSTOMIZATION_BREACHED = "customization_breached"
 
     @property
     def label(self) -> str:
@@ -146,6 +150,10 @@ TIMELINE_LABELS = {
     TimelineKind.CONTRACT_USAGE: "Contract usage recorded",
     TimelineKind.CONTRACT_EXCEPTION: "Contract exception agreed",
     TimelineKind.DEADLINE_RECOUNTED: "Due time recounted",
+    TimelineKind.CUSTOMIZATION_REQUESTED: "Customization requested",
+    TimelineKind.CUSTOMIZATION_DECIDED: "Customization decided",
+    TimelineKind.CUSTOMIZATION_HOLD_ANSWERED: "Customization: hold answered",
+    TimelineKind.CUSTOMIZATION_BREACHED: "Customization decision overdue",
 }
 
 

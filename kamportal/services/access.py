@@ -21,6 +21,10 @@ CLIENT_CREATOR_ROLES = (Role.ACM, Role.LEADER, Role.ADMIN)
 FINANCE_ROLES = (Role.FINANCE, Role.ADMIN)
 # Who approves a discount on an invoice (R9).
 DISCOUNT_ROLES = (Role.COMMERCIAL, Role.ADMIN)
+# Who decides customization requests (C2, C3): product's queue.
+PRODUCT_ROLES = (Role.PRODUCT, Role.ADMIN)
+# Who reaches a customization request's page at all; object rules narrow it further.
+CUSTOMIZATION_ROLES = (Role.ACM, Role.LEADER, Role.PRODUCT, Role.ADMIN)
 
 
 def led_team_ids(user: User) -> list[int]:
@@ -116,6 +120,23 @@ def check_decides_discounts(user: User) -> None:
     """For the services: only commercial (or an admin) approves a discount (R9)."""
     if not user.has_role(*DISCOUNT_ROLES):
         raise NotAllowed("Only commercial approves a discount.")
+
+
+def decides_customizations(user: User) -> bool:
+    """C3: product (or an admin) decides every customization request."""
+    return user.has_role(*PRODUCT_ROLES)
+
+
+def can_see_customization(user: User, client: Client) -> bool:
+    """A customization request, its scope of work and attachments: whoever may see its
+    client, and product, who decides it (and sees nothing else of the client)."""
+    return decides_customizations(user) or can_see_client(user, client)
+
+
+def check_decides_customizations(user: User) -> None:
+    """For the services: only product (or an admin) decides a customization request (C3)."""
+    if not decides_customizations(user):
+        raise NotAllowed("Only product decides a customization request.")
 
 
 def can_create_client(user: User) -> bool:

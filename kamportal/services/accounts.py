@@ -94,6 +94,18 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def emails_of(role: Role) -> list[str]:
+    """The addresses of the active users holding `role` (whom a staff notice goes to)."""
+    return list(
+        db.session.scalars(
+            select(User.email)
+            .where(User.active.is_(True))
+            .where(User.role_rows.any(UserRole.role == role.value))
+            .order_by(User.email)
+        )
+    )
+
+
 def find_user_by_email(email: str) -> User | None:
     return db.session.scalar(select(User).where(User.email == normalize_email(email)))
 

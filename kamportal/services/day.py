@@ -20,10 +20,12 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import contains_eager, joinedload
 
 from kamportal import clock
+from kamportal.clock import span
 from kamportal.extensions import db
 from kamportal.models import (
     ActionItem,
     Client,
+    CustomizationRequest,
     DeliveryStatus,
     Escalation,
     EscalationStatus,
@@ -45,7 +47,15 @@ from kamportal.models import (
     User,
     WelcomeEmail,
 )
-from kamportal.services import access, cadence, contact_log, invoices, meetings, onboarding
+from kamportal.services import (
+    access,
+    cadence,
+    contact_log,
+    customizations,
+    invoices,
+    meetings,
+    onboarding,
+)
 from kamportal.services import followups as followups_service
 from kamportal.services.calendar import CalendarCache
 
@@ -66,6 +76,7 @@ class DayItem:
     note: str = ""
     meeting: Meeting | None = None
     escalation: Escalation | None = None
+    customization: CustomizationRequest | None = None
     # How long it has been owed ("3 days 2 h"), or how long is left for what is not yet due.
     age: str = ""
     # Past its due time or day: a welcome email; an unpaid invoice (the client's calendar,
@@ -78,17 +89,6 @@ class Section:
     name: str
     heading: str
     items: list[DayItem] = field(default_factory=list)
-
-
-def span(delta: timedelta) -> str:
-    """A duration as people say it: "45 min", "5 h", "3 days 2 h"."""
-    minutes = max(int(delta.total_seconds() // 60), 0)
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        unit = "day" if days == 1 else "days"
-        return f"{days} {unit} {hours} h" if hours else f"{days} {unit}"
-    return f"{hours} h" if hours else f"{minutes} min"
 
 
 def local_day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
@@ -551,11 +551,46 @@ def failed_confirmations(user: User, *, now: datetime) -> Section:
     return Section("confirmations", "Confirmations not sent", items)
 
 
+def customizations_owed(user: User, *, now: datetime) -> Section:
+    """The user's clients' customization requests: awaiting product's decision, with its
+    48-hour clock (C2), or on hold until the ACM answers what product asked (C3)."""
+    items = []
+    for request in customizations.awaiting_of(user):
+        decision_clock = customizations.decision_clock(request, now=now)
+        if decision_clock is not None:
+            title = f"Customization {request.reference}: awaiting product's decision"
+            rule, since, note = "C2", request.clock_started_at, decision_clock.text
+            overdue = decision_clock.overdue
+        else:
+            title = f"Customization {request.reference} on hold: answer product"
+            rule, since, note = (
+                "C3",
+                request.decided_at or request.opened_at,
+                request.decision_reason or "",
+            )
+            overdue = False
+        items.append(
+            DayItem(
+                "customization",
+                rule,
+                title,
+                request.client,
+                since=since,
+                note=note,
+                customization=request,
+                age=span(now - since),
+                overdue=overdue,
+            )
+        )
+    return Section("customizations", "Customization requests", items)
+
+
 SECTIONS: dict[str, Callable[..., Section]] = {
     "escalations": escalations_to_act_on,
     "welcome": welcome_emails_owed,
     "meetings": meetings_today,
     "renewals": renewals_owed,
+    "customizations": customizations_owed,
     "confirmations": failed_confirmations,
     "minutes": owed_minutes,
     "no_reply": no_reply_followups,

@@ -37,9 +37,8 @@ from kamportal.models import (
     Role,
     TimelineKind,
     User,
-    UserRole,
 )
-from kamportal.services import access, timeline, validation
+from kamportal.services import access, accounts, timeline, validation
 from kamportal.services.invoices import INVOICE_FIELDS, amounts_due, days_overdue
 from kamportal.services.renewals import client_today, settle_renewal
 
@@ -510,17 +509,6 @@ def _mark_paid(invoice: Invoice, *, actor: User | None) -> None:
     settle_renewal(invoice, actor=actor, at=now)
 
 
-def _finance_addresses() -> list[str]:
-    return list(
-        db.session.scalars(
-            select(User.email)
-            .where(User.active.is_(True))
-            .where(User.role_rows.any(UserRole.role == Role.FINANCE.value))
-            .order_by(User.email)
-        )
-    )
-
-
 def flag_late_wire_transfers(*, now: datetime) -> list[Payment]:
     """R7, a sweep: wire transfers still unconfirmed 4 days after they were reported are
     flagged, once each; finance and the ACM are told by email. Returns those flagged now."""
@@ -535,7 +523,7 @@ def flag_late_wire_transfers(*, now: datetime) -> list[Payment]:
             .order_by(Payment.reported_at, Payment.id)
         )
     )
-    finance = _finance_addresses()
+    finance = accounts.emails_of(Role.FINANCE)
     for payment in late:
         payment.flagged_at = now
         invoice = payment.invoice

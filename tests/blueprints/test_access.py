@@ -17,6 +17,7 @@ from kamportal.models import ActionItem, CallOutcome, MeetingType, Minutes, NoRe
 from kamportal.services import (
     calendar,
     contact_log,
+    customizations,
     discounts,
     escalations,
     invoices,
@@ -58,6 +59,10 @@ ADMIN_ONLY = {**dict.fromkeys(VISITORS, FORBIDDEN), "anonymous": LOGIN, "admin":
 # Finance's queue (R5-R7, R10) and commercial's discounts (R9): their role and admins.
 FINANCE = {**ADMIN_ONLY, "finance": OK}
 COMMERCIAL = {**ADMIN_ONLY, "commercial": OK}
+# Customization requests (C1-C3): product decides them and sees them (never the rest of
+# the client); the client's ACM, leader and admins see them as they see the client.
+PRODUCT = {**ADMIN_ONLY, "product": OK}
+CUSTOMIZATION = {**CLIENT, "product": OK}
 # The renewal forecast: whoever follows renewals; the service narrows what each sees.
 FORECAST = {**SIGNED_IN, "product": FORBIDDEN, "commercial": FORBIDDEN}
 
@@ -143,6 +148,12 @@ ACCESS: dict[str, dict[str, str]] = {
     "finance.mark_paid_online": FINANCE,
     "discounts.queue": COMMERCIAL,
     "discounts.decide": COMMERCIAL,
+    "customizations.new": CLIENT,
+    "customizations.show": CUSTOMIZATION,
+    "customizations.attachment": CUSTOMIZATION,
+    "customizations.decide": PRODUCT,
+    "customizations.answer_hold": CLIENT,
+    "customizations.queue": PRODUCT,
     "onboarding.client_panel": CLIENT,
     "onboarding.welcome": CLIENT,
     # O1: the client's own link, no sign-in; the signed token decides what it opens.
@@ -225,6 +236,17 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
     payment = payments.report_wire_transfer(invoice, actor=acm, amount="100")
     issue = payments.raise_payment_issue(invoice, actor=acm, note="x")
     quotation = discounts.request_discount(client, actor=acm, description="x", discount="10")
+    # A customization request with an attachment, awaiting product's decision (C1, C2).
+    customization = customizations.open_request(
+        client,
+        actor=acm,
+        title="x",
+        end_result="x",
+        users="x",
+        done_when="x",
+        wanted_by=date.today() + timedelta(days=30),
+        uploads=[customizations.Upload("scope.pdf", b"%PDF-1.4 x")],
+    )
     # The launch checklists and a KYC link the client's routes act on (O1, L1-L5).
     onboarding.instantiate_checklists(client)
     kyc.send_link(client, actor=acm)
@@ -249,6 +271,8 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
         "payment_id": payment.id,
         "issue_id": issue.id,
         "quotation_id": quotation.id,
+        "request_id": customization.id,
+        "attachment_id": customization.attachments[0].id,
         "checklist": "lms",
         "item_key": "domain-ssl",
         "token": kyc.token_for(kyc.questionnaire_of(client)),

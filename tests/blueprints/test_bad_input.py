@@ -13,8 +13,10 @@ when it is opened (or posted empty) are read for their fields and choices.
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from wtforms import (
     DateField,
     DecimalField,
     FieldList,
+    FileField,
     FormField,
     IntegerField,
     SubmitField,
@@ -55,6 +58,8 @@ from kamportal.models import (
     Client,
     Complaint,
     Contact,
+    CustomizationAttachment,
+    CustomizationRequest,
     Escalation,
     Invoice,
     KycQuestionnaire,
@@ -164,11 +169,44 @@ TYPICAL = {
 }
 
 
-def _fitting(spec: FieldSpec) -> st.SearchStrategy[str]:
+def _zip(*names: str) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as package:
+        for name in names:
+            package.writestr(name, "x")
+    return buffer.getvalue()
+
+
+# Files an upload field gets: what a person attaches, and what no one should (a name that
+# climbs out of the folder or holds a NUL, content that is not what the name says, a zip
+# that is no Office document, nothing at all).
+GOOD_FILES = [("scope.pdf", b"%PDF-1.4 scope"), ("mock-up.png", b"\x89PNG\r\n\x1a\n....")]
+HOSTILE_FILES = [
+    ("../../../etc/passwd.pdf", b"%PDF-1.4"),
+    ("evil\x00.pdf", b"%PDF-1.4"),
+    ("C:\\Windows\\win.ini.png", b"\x89PNG\r\n\x1a\n"),
+    ("x" * 300 + ".pdf", b"%PDF-1.4"),
+    ("page.html.pdf", b"<script>alert(1)</script>"),
+    ("sheet.xlsx", _zip("[Content_Types].xml", "word/document.xml")),
+    ("deck.pptx", b"PK\x03\x04 not a zip"),
+    ("empty.docx", b""),
+    ("run.exe", b"MZ"),
+    ("\u202egnp.pdf", b"%PDF-1.4"),
+]
+
+
+def _upload(files: list[tuple[str, bytes]]) -> st.SearchStrategy[Any]:
+    """A fresh file for each request (a stream is read once)."""
+    return st.sampled_from(files).map(lambda f: (io.BytesIO(f[1]), f[0]))
+
+
+def _fitting(spec: FieldSpec) -> st.SearchStrategy[Any]:
     """What belongs in the field: a choice offered, the value the page showed, a date
     near today, what its name asks for."""
     if spec.choices:
         return st.sampled_from(spec.choices)
+    if issubclass(spec.kind, FileField):
+        return _upload(GOOD_FILES)
     if issubclass(spec.kind, BooleanField):
         return st.sampled_from(["y", ""])
     if issubclass(spec.kind, DateField):
@@ -185,11 +223,13 @@ def _fitting(spec: FieldSpec) -> st.SearchStrategy[str]:
 def _unfitting(spec: FieldSpec) -> st.SearchStrategy[str]:
     """What does not belong: a fitting value spoiled by an invisible character (past the
     choices, into the service and the database), hostile values, anything at all."""
+    if issubclass(spec.kind, FileField):
+        return st.one_of(_upload(HOSTILE_FILES), hostile, any_text)
     spoiled = st.tuples(_fitting(spec), st.sampled_from(INVISIBLE)).map("".join)
     return st.one_of(spoiled, hostile, any_text)
 
 
-def _form_values(fields: dict[str, FieldSpec], data: st.DataObject) -> dict[str, str]:
+def _form_values(fields: dict[str, FieldSpec], data: st.DataObject) -> dict[str, Any]:
     """Half the time every field fits but one, so the bad value goes as deep as it can;
     otherwise any field may be anything, or missing."""
     names = sorted(fields)
@@ -282,6 +322,12 @@ FINDERS: dict[frozenset[str], Callable[[], Any]] = {
     frozenset({"escalation_id"}): lambda: _by_id(Escalation, "escalation_id"),
     frozenset({"escalation_id", "action"}): lambda: _by_id(Escalation, "escalation_id"),
     frozenset({"renewal_id"}): lambda: _by_id(Renewal, "renewal_id"),
+    frozenset({"request_id"}): lambda: _by_id(CustomizationRequest, "request_id"),
+    frozenset({"request_id", "attachment_id"}): lambda: select(
+        CustomizationAttachment.request_id,
+        CustomizationAttachment.id.label("attachment_id"),
+        CustomizationRequest.client_id.label("client"),
+    ).join(CustomizationAttachment.request),
     frozenset({"invoice_id"}): lambda: _by_id(Invoice, "invoice_id"),
     frozenset({"quotation_id"}): lambda: _by_id(Quotation, "quotation_id"),
     frozenset({"payment_id"}): lambda: select(

@@ -21,6 +21,7 @@ REFRESH_ON = {
     "escalations": "escalation-changed from:body, timeline-changed from:body",
     "welcome": "timeline-changed from:body",
     "renewals": "renewal-changed from:body",
+    "customizations": "customization-changed from:body, timeline-changed from:body",
     "meetings": "meeting-changed from:body",
     "confirmations": "meeting-changed from:body",
     "minutes": "minutes-changed from:body, meeting-changed from:body",

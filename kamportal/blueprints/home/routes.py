@@ -1,6 +1,7 @@
 from flask import jsonify
 from sqlalchemy import text
 
+from kamportal.blueprints.customizations.routes import queue as customization_queue
 from kamportal.blueprints.day.routes import DAY_ROLES, day_page
 from kamportal.blueprints.discounts.routes import queue as discount_queue
 from kamportal.blueprints.finance.routes import queue as finance_queue
@@ -15,7 +16,8 @@ from kamportal.models import Role
 def index():
     """The signed-in user's start page: for an ACM, a leader or an admin, their day (F1,
     F3, G5; a leader's escalations to decide, E3); for finance, its queue (R5-R7, R10);
-    for commercial, the discounts to decide (R9); for others, who they are and where their
+    for commercial, the discounts to decide (R9); for product, the customization requests
+    to decide (C2, C3); for others, who they are and where their
     work is.
 
     The day is served here rather than redirected to /day/, so the address a signed-in
@@ -27,6 +29,8 @@ def index():
         return finance_queue()
     if user.has_role(Role.COMMERCIAL):
         return discount_queue()
+    if user.has_role(Role.PRODUCT):
+        return customization_queue()
     return render("home/index.html")
 
 

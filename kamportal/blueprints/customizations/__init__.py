@@ -1,0 +1,5 @@
+from flask import Blueprint
+
+bp = Blueprint("customizations", __name__)
+
+from kamportal.blueprints.customizations import routes  # noqa: E402,F401
