@@ -107,6 +107,7 @@ def seed_demo_command(client_count: int, seed: int, served_at: str) -> None:
         f"submitted, {report.checklist_ticks} checklist items ticked, "
         f"{report.launched} stores launched."
     )
+    click.echo(f"Support: {report.support_tickets} tickets escalated (G4).")
 
 
 def _web_address(value: str) -> str:

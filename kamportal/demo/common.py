@@ -55,6 +55,8 @@ class SeedReport:
     kyc_submitted: int = 0
     checklist_ticks: int = 0
     launched: int = 0
+    # G4: technical problems escalated to the support team.
+    support_tickets: int = 0
 
     @property
     def nothing_added(self) -> bool:

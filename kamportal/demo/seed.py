@@ -15,6 +15,7 @@ from kamportal.demo.followups import seed_unanswered_calls
 from kamportal.demo.launches import seed_launch_stories
 from kamportal.demo.people import seed_people
 from kamportal.demo.renewals import seed_renewals
+from kamportal.demo.support import seed_support_tickets
 from kamportal.extensions import db
 
 DEFAULT_CLIENTS = 300
@@ -39,7 +40,8 @@ def seed_demo(
     A new store's onboarding and launch are replayed with it (O1, O2, L1-L5). Then each
     ACM's escalations and complaints that are missing, on their clients, their renewal
     stories with the sweeps that ran meanwhile (R1, R4, R7), and the launch stories'
-    clients that are missing (LAUNCH_STORIES: one at each stage of the onboarding). The
+    clients that are missing (LAUNCH_STORIES: one at each stage of the onboarding), and the
+    support tickets of each team's first ACM (G4), one past its SLA. The
     portal clock is as it was afterwards, even when seeding fails.
     """
     now = clock.now()
@@ -55,6 +57,8 @@ def seed_demo(
         seed_launch_stories(seed, now, people, report)
         db.session.flush()
         seed_unanswered_calls(now, people, report)
+        db.session.flush()
+        seed_support_tickets(now, people, report)
         db.session.flush()
     return report
 

@@ -78,6 +78,9 @@ class TimelineKind(enum.StrEnum):
     CONTRACT_USAGE = "contract_usage"
     CONTRACT_EXCEPTION = "contract_exception"
     DEADLINE_RECOUNTED = "deadline_recounted"
+    SUPPORT_TICKET_OPENED = "support_ticket_opened"
+    SUPPORT_TICKET_STATUS = "support_ticket_status"
+    SUPPORT_TICKET_PAST_SLA = "support_ticket_past_sla"
 
     @property
     def label(self) -> str:
@@ -146,6 +149,9 @@ TIMELINE_LABELS = {
     TimelineKind.CONTRACT_USAGE: "Contract usage recorded",
     TimelineKind.CONTRACT_EXCEPTION: "Contract exception agreed",
     TimelineKind.DEADLINE_RECOUNTED: "Due time recounted",
+    TimelineKind.SUPPORT_TICKET_OPENED: "Support ticket opened",
+    TimelineKind.SUPPORT_TICKET_STATUS: "Support ticket status",
+    TimelineKind.SUPPORT_TICKET_PAST_SLA: "Support ticket past its SLA",
 }
 
 
