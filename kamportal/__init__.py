@@ -125,6 +125,7 @@ def configure_blueprints(app: Flask) -> None:
     from kamportal.blueprints.meetings import bp as meetings_bp
     from kamportal.blueprints.onboarding import bp as onboarding_bp
     from kamportal.blueprints.renewals import bp as renewals_bp
+    from kamportal.blueprints.support import bp as support_bp
     from kamportal.blueprints.web import DatabaseId, enforce_access
 
     app.url_map.converters["int"] = DatabaseId
@@ -136,6 +137,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(day_bp, url_prefix="/day")
     app.register_blueprint(followups_bp)
     app.register_blueprint(escalations_bp)
+    app.register_blueprint(support_bp)
     app.register_blueprint(renewals_bp)
     app.register_blueprint(finance_bp)
     app.register_blueprint(discounts_bp)

@@ -108,6 +108,7 @@ def seed_demo_command(client_count: int, seed: int, served_at: str) -> None:
         f"{report.launched} stores launched."
     )
     click.echo(f"Customization requests (C1-C3): {report.customizations}.")
+    click.echo(f"Support: {report.support_tickets} tickets escalated (G4).")
 
 
 def _web_address(value: str) -> str:

@@ -6,6 +6,7 @@ Every setting is listed in the README's production section.
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -104,6 +105,19 @@ class Config:
     WHMCS_IDENTIFIER = os.environ.get("WHMCS_IDENTIFIER") or None
     WHMCS_SECRET = os.environ.get("WHMCS_SECRET") or None
     WHMCS_TIMEOUT = float(os.environ.get("WHMCS_TIMEOUT", "15"))
+    # Tickets (C2, C6, G4): "portal" keeps them in the portal; "jira" creates them in Jira
+    # Cloud through its REST API (an Atlassian account's email and API token).
+    TICKETS_ADAPTER = os.environ.get("TICKETS_ADAPTER", "portal")
+    JIRA_URL = os.environ.get("JIRA_URL") or None
+    JIRA_EMAIL = os.environ.get("JIRA_EMAIL") or None
+    JIRA_API_TOKEN = os.environ.get("JIRA_API_TOKEN") or None
+    JIRA_TIMEOUT = float(os.environ.get("JIRA_TIMEOUT", "15"))
+    JIRA_ISSUE_TYPE = os.environ.get("JIRA_ISSUE_TYPE", "Task")
+    # The project each kind of ticket goes to: the approval of a customization request
+    # (C2, the seed's SAL), the customization itself (C6), a client's technical problem (G4).
+    TICKETS_APPROVAL_PROJECT = os.environ.get("TICKETS_APPROVAL_PROJECT", "SAL")
+    TICKETS_CUSTOMIZATION_PROJECT = os.environ.get("TICKETS_CUSTOMIZATION_PROJECT", "CUST")
+    TICKETS_SUPPORT_PROJECT = os.environ.get("TICKETS_SUPPORT_PROJECT", "SUP")
 
     # O2: where clients write out of the ACM's working hours (named in the welcome email).
     SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@expandcart.com")
@@ -146,6 +160,28 @@ class Config:
             )
         if cls.REMEMBER_COOKIE_DURATION.days < 1:
             raise ConfigError("REMEMBER_DAYS must be at least 1")
+        for name in TICKET_PROJECT_SETTINGS.values():
+            check_project_key(name, getattr(cls, name))
+
+
+# The setting naming the project of each kind of ticket (C2, C6, G4).
+TICKET_PROJECT_SETTINGS = {
+    "approval": "TICKETS_APPROVAL_PROJECT",
+    "customization": "TICKETS_CUSTOMIZATION_PROJECT",
+    "support": "TICKETS_SUPPORT_PROJECT",
+}
+# Jira's project keys: an uppercase letter, then uppercase letters, digits or underscores.
+_PROJECT_KEY = re.compile(r"^[A-Z][A-Z0-9_]{1,9}$")
+
+
+def check_project_key(setting: str, key: object) -> str:
+    """`key` if it is a project key Jira would accept (e.g. SAL); ConfigError otherwise."""
+    if not isinstance(key, str) or not _PROJECT_KEY.match(key):
+        raise ConfigError(
+            f"{setting} must be a project key: 2 to 10 uppercase letters, digits or "
+            f"underscores, starting with a letter (e.g. SAL), not {key!r}"
+        )
+    return key
 
 
 class DevelopmentConfig(Config):
@@ -173,6 +209,11 @@ class TestConfig(Config):
     WHMCS_URL = None
     WHMCS_IDENTIFIER = None
     WHMCS_SECRET = None
+    # Nor at a real Jira.
+    TICKETS_ADAPTER = "portal"
+    JIRA_URL = None
+    JIRA_EMAIL = None
+    JIRA_API_TOKEN = None
     HTMX_SOURCE = "local"
     PASSWORD_HASH_CHEAP = True
 

@@ -36,6 +36,7 @@ from kamportal.config import TestConfig
 from kamportal.extensions import db as _db
 from kamportal.models import Client, Contact, LifecycleStatus, Plan, Role, Team, User
 from kamportal.services import accounts
+from tests.tickets.fake_jira import FakeJira
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 DATABASE_URL = os.environ.get("DATABASE_URL")
@@ -459,6 +460,34 @@ def run_jobs(app) -> Callable[[], None]:
         queue.run_worker_burst(app)
 
     return run
+
+
+@pytest.fixture
+def jira_server() -> Iterator[FakeJira]:
+    """A fake Jira Cloud served on 127.0.0.1 (tests/tickets/fake_jira.py)."""
+    fake = FakeJira()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
+def jira_settings(fake: FakeJira) -> dict:
+    """The settings pointing an app at `fake` (TICKETS_ADAPTER=jira): a module's
+    `app_settings`."""
+    return {
+        "TICKETS_ADAPTER": "jira",
+        "JIRA_URL": fake.url,
+        "JIRA_EMAIL": fake.email,
+        "JIRA_API_TOKEN": fake.api_token,
+    }
+
+
+@pytest.fixture
+def on_jira(app, jira_server) -> FakeJira:
+    """The app, already built, pointed at the fake Jira for one test."""
+    app.config.update(jira_settings(jira_server))
+    app.extensions.pop("kam_tickets", None)
+    return jira_server
 
 
 def free_port() -> int:

@@ -64,7 +64,9 @@ from kamportal.models import (
     ResolutionKind,
     Role,
     StepKind,
+    SupportTicket,
     Team,
+    Ticket,
     TimelineEvent,
     TimelineKind,
     UsageKind,
@@ -80,6 +82,7 @@ from kamportal.services import (
     kyc,
     onboarding,
     payments,
+    support_tickets,
 )
 from kamportal.services.calendar import calendar_for_client
 from kamportal.services.kyc_questions import QUESTIONS
@@ -120,6 +123,8 @@ def table_counts(db) -> dict[str, int]:
         ContractException,
         CustomizationRequest,
         CustomizationAttachment,
+        SupportTicket,
+        Ticket,
     )
     counts = {
         m.__tablename__: db.session.scalar(select(func.count()).select_from(m)) for m in models
@@ -1058,3 +1063,25 @@ def test_product_lands_on_requests_waiting_one_breached_one_rejected_one_on_hold
     )
     section = day.section(on_hold.client.acm, "customizations", now=now)
     assert any(item.customization == on_hold and item.rule == "C3" for item in section.items)
+
+
+def test_each_teams_first_acm_has_support_tickets_one_past_its_sla_on_their_day_G4(db, seeded):
+    """Technical problems escalated to the support team with the Enterprise label, the
+    portal's own tickets: one past its SLA shows on the ACM's day, one within it does not."""
+    now = clock.now()
+    tickets = list(db.session.scalars(select(SupportTicket).order_by(SupportTicket.id)))
+    teams = db.session.scalar(select(func.count()).select_from(Team))
+    assert seeded.support_tickets == len(tickets) == 2 * teams
+    labels = db.session.scalars(select(Ticket.labels)).all()
+    assert labels and all(found == ["Enterprise"] for found in labels)
+    for ticket in tickets:
+        assert ticket.ticket_key.startswith("SUP-") and ticket.url is None
+        assert ticket.sla_due_at == support_tickets.sla_due(
+            ticket.client, ticket.priority, ticket.opened_at
+        )
+    past = [t for t in tickets if t.past_sla(now)]
+    assert {t.priority for t in past} == {"High"} and len(past) == teams
+    assert all(t.sla_flagged_at == now for t in past)
+    for ticket in past:
+        on_day = day.support_tickets_past_sla(ticket.client.acm, now=now).items
+        assert [item.support_ticket for item in on_day] == [ticket]

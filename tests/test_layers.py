@@ -22,7 +22,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ("kamportal.clock", "kamportal.config", "kamportal.errors", "kamportal.queue"),
     ),
     ("models", ("kamportal.models", "kamportal.extensions")),
-    ("messaging and billing", ("kamportal.messaging", "kamportal.billing")),
+    (
+        "messaging, billing and tickets",
+        ("kamportal.messaging", "kamportal.billing", "kamportal.tickets"),
+    ),
     ("services", ("kamportal.services",)),
     ("jobs", ("kamportal.jobs",)),
     ("blueprints", ("kamportal.blueprints",)),

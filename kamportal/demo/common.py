@@ -57,6 +57,8 @@ class SeedReport:
     launched: int = 0
     # Customization requests (C1-C3) at each stage product works on.
     customizations: int = 0
+    # G4: technical problems escalated to the support team.
+    support_tickets: int = 0
 
     @property
     def nothing_added(self) -> bool:

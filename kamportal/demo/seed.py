@@ -16,6 +16,7 @@ from kamportal.demo.followups import seed_unanswered_calls
 from kamportal.demo.launches import seed_launch_stories
 from kamportal.demo.people import seed_people
 from kamportal.demo.renewals import seed_renewals
+from kamportal.demo.support import seed_support_tickets
 from kamportal.extensions import db
 
 DEFAULT_CLIENTS = 300
@@ -41,8 +42,9 @@ def seed_demo(
     ACM's escalations and complaints that are missing, on their clients, their renewal
     stories with the sweeps that ran meanwhile (R1, R4, R7), and the launch stories'
     clients that are missing (LAUNCH_STORIES: one at each stage of the onboarding), and the
-    customization requests product decides (CUSTOMIZATION_STORIES). The portal clock is
-    as it was afterwards, even when seeding fails.
+    customization requests product decides (CUSTOMIZATION_STORIES), and the support
+    tickets of each team's first ACM (G4), one past its SLA. The portal clock is as it was
+    afterwards, even when seeding fails.
     """
     now = clock.now()
     report = SeedReport()
@@ -59,6 +61,7 @@ def seed_demo(
         seed_unanswered_calls(now, people, report)
         db.session.flush()
         seed_customizations(now, people, report)
+        seed_support_tickets(now, people, report)
         db.session.flush()
     return report
 

@@ -25,6 +25,7 @@ def entries() -> list[dict[str, Any]]:
         outbox,
         payments,
         renewals,
+        support_tickets,
     )
 
     return [
@@ -53,6 +54,12 @@ def entries() -> list[dict[str, Any]]:
         {"func": payments.flag_late_wire_transfers, "queue_name": QUEUE_NAME, "cron": "30 * * * *"},
         # R3/R4: invoices paid online in the billing system (WHMCS) are recorded as paid.
         {"func": payments.sync_with_billing, "queue_name": QUEUE_NAME, "cron": "40 * * * *"},
+        # G4: flag support tickets past their SLA; sync the open ones' status from Jira.
+        {
+            "func": support_tickets.sync_support_tickets,
+            "queue_name": QUEUE_NAME,
+            "cron": "*/15 * * * *",
+        },
     ]
 
 

@@ -67,6 +67,7 @@ from kamportal.models.onboarding import (
     WelcomeEmail,
 )
 from kamportal.models.renewals import Renewal, RenewalStage
+from kamportal.models.tickets import SupportTicket, Ticket
 from kamportal.models.timeline import AuditEvent, CallOutcome, TimelineEvent, TimelineKind
 from kamportal.models.types import Money, UTCDateTime
 
@@ -129,8 +130,10 @@ __all__ = [
     "ResolutionKind",
     "Role",
     "StepKind",
+    "SupportTicket",
     "Team",
     "TeamRules",
+    "Ticket",
     "TimelineEvent",
     "TimelineKind",
     "UTCDateTime",

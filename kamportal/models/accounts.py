@@ -69,6 +69,12 @@ class TeamRules:
     escalation_leader_after_hours: int = 8
     # R4: days between reminders of an unpaid invoice.
     invoice_reminder_days: int = 3
+    # G4: calendar hours the support team has to close a client's ticket, by its priority.
+    support_sla_highest_hours: int = 4
+    support_sla_high_hours: int = 8
+    support_sla_medium_hours: int = 24
+    support_sla_low_hours: int = 72
+    support_sla_lowest_hours: int = 120
 
     @property
     def working_weekdays(self) -> tuple[int, ...]:
@@ -76,6 +82,16 @@ class TeamRules:
 
 
 TEAM_RULES = TeamRules()
+
+
+# G4: the team setting holding the SLA of each ticket priority.
+SUPPORT_SLA_FIELDS = {
+    "Highest": "support_sla_highest_hours",
+    "High": "support_sla_high_hours",
+    "Medium": "support_sla_medium_hours",
+    "Low": "support_sla_low_hours",
+    "Lowest": "support_sla_lowest_hours",
+}
 
 
 def rules_of(team: Team | None) -> Team | TeamRules:
@@ -116,6 +132,21 @@ class Team(Base):
     )
     invoice_reminder_days: Mapped[int] = mapped_column(
         Integer, default=TEAM_RULES.invoice_reminder_days
+    )
+    support_sla_highest_hours: Mapped[int] = mapped_column(
+        Integer, default=TEAM_RULES.support_sla_highest_hours
+    )
+    support_sla_high_hours: Mapped[int] = mapped_column(
+        Integer, default=TEAM_RULES.support_sla_high_hours
+    )
+    support_sla_medium_hours: Mapped[int] = mapped_column(
+        Integer, default=TEAM_RULES.support_sla_medium_hours
+    )
+    support_sla_low_hours: Mapped[int] = mapped_column(
+        Integer, default=TEAM_RULES.support_sla_low_hours
+    )
+    support_sla_lowest_hours: Mapped[int] = mapped_column(
+        Integer, default=TEAM_RULES.support_sla_lowest_hours
     )
 
     leader: Mapped[User | None] = relationship(foreign_keys=[leader_id], post_update=True)

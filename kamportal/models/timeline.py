@@ -82,6 +82,9 @@ class TimelineKind(enum.StrEnum):
     CUSTOMIZATION_DECIDED = "customization_decided"
     CUSTOMIZATION_HOLD_ANSWERED = "customization_hold_answered"
     CUSTOMIZATION_BREACHED = "customization_breached"
+    SUPPORT_TICKET_OPENED = "support_ticket_opened"
+    SUPPORT_TICKET_STATUS = "support_ticket_status"
+    SUPPORT_TICKET_PAST_SLA = "support_ticket_past_sla"
 
     @property
     def label(self) -> str:
@@ -154,6 +157,9 @@ TIMELINE_LABELS = {
     TimelineKind.CUSTOMIZATION_DECIDED: "Customization decided",
     TimelineKind.CUSTOMIZATION_HOLD_ANSWERED: "Customization: hold answered",
     TimelineKind.CUSTOMIZATION_BREACHED: "Customization decision overdue",
+    TimelineKind.SUPPORT_TICKET_OPENED: "Support ticket opened",
+    TimelineKind.SUPPORT_TICKET_STATUS: "Support ticket status",
+    TimelineKind.SUPPORT_TICKET_PAST_SLA: "Support ticket past its SLA",
 }
 
 

@@ -20,7 +20,7 @@ from kamportal.config import DEMO_PASSWORD
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
 from kamportal.models import Client, Role, Team, User, UserRole
-from kamportal.models.accounts import WEEKDAY_NAMES
+from kamportal.models.accounts import SUPPORT_SLA_FIELDS, WEEKDAY_NAMES
 from kamportal.services import events, sessions, timeline, validation
 
 _STRONG = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
@@ -359,6 +359,7 @@ TEAM_FIELDS = (
     "escalation_whatsapp_after_hours",
     "escalation_leader_after_hours",
     "invoice_reminder_days",
+    *SUPPORT_SLA_FIELDS.values(),
 )
 
 # F3: a confirmation never goes later than this many hours before the meeting.
@@ -401,6 +402,11 @@ class TeamSettings(TypedDict):
     escalation_whatsapp_after_hours: NotRequired[int]
     escalation_leader_after_hours: NotRequired[int]
     invoice_reminder_days: NotRequired[int]
+    support_sla_highest_hours: NotRequired[int]
+    support_sla_high_hours: NotRequired[int]
+    support_sla_medium_hours: NotRequired[int]
+    support_sla_low_hours: NotRequired[int]
+    support_sla_lowest_hours: NotRequired[int]
 
 
 def create_team(*, actor: User | None, **settings: Unpack[TeamSettings]) -> Team:
@@ -575,6 +581,15 @@ def _checked_cadence(settings: TeamSettings) -> dict[str, int | bool]:
                 field="invoice_reminder_days",
             )
         cadence["invoice_reminder_days"] = days
+    for priority, name in SUPPORT_SLA_FIELDS.items():
+        if name in settings:
+            hours = _whole_hours(settings[name], name)
+            if hours < 1:
+                raise ValidationError(
+                    f"Give the support team at least 1 hour on a {priority} ticket (G4).",
+                    field=name,
+                )
+            cadence[name] = hours
     return cadence
 
 

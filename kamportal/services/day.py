@@ -5,8 +5,8 @@ user's time zone (F3), escalations where the user acts next (E2, E3), welcome em
 (O2), renewals waiting for the ACM and invoices past due (R1-R4), minutes owed (G5),
 no-reply follow-ups owed after an unanswered call (F2), WhatsApp requests not answered
 (G6), clients overdue or due soon for their weekly contact (F1), action items due (G5),
-and confirmations that failed to send (F3). Each section is one or two queries with its
-rows eager-loaded, whatever the portfolio size.
+confirmations that failed to send (F3), and support tickets past their SLA (G4). Each
+section is one or two queries with its rows eager-loaded, whatever the portfolio size.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from kamportal.models import (
     Plan,
     Renewal,
     RenewalStage,
+    SupportTicket,
     TimelineEvent,
     TimelineKind,
     User,
@@ -65,7 +66,7 @@ class DayItem:
     """One thing on the day: the rule it comes from, the client, and since when it is owed
     (`since` is an instant; `due_on` a date, for action items). `kind` names the item:
     meeting, confirmation, escalation, renewal, invoice, welcome, minutes, no_reply,
-    whatsapp, overdue, due_soon or action."""
+    whatsapp, overdue, due_soon, action or support."""
 
     kind: str
     rule: str
@@ -77,6 +78,8 @@ class DayItem:
     meeting: Meeting | None = None
     escalation: Escalation | None = None
     customization: CustomizationRequest | None = None
+
+    support_ticket: SupportTicket | None = None
     # How long it has been owed ("3 days 2 h"), or how long is left for what is not yet due.
     age: str = ""
     # Past its due time or day: a welcome email; an unpaid invoice (the client's calendar,
@@ -585,6 +588,37 @@ def customizations_owed(user: User, *, now: datetime) -> Section:
     return Section("customizations", "Customization requests", items)
 
 
+def support_tickets_past_sla(user: User, *, now: datetime) -> Section:
+    """G4: the user's clients' support tickets still open after their SLA ran out, the
+    longest past it first."""
+    query = (
+        select(SupportTicket)
+        .join(SupportTicket.client)
+        .options(contains_eager(SupportTicket.client))
+        .where(
+            SupportTicket.closed_at.is_(None),
+            SupportTicket.sla_due_at <= now,
+            _yours(user, SupportTicket.opened_by_id),
+        )
+        .order_by(SupportTicket.sla_due_at)
+    )
+    items = [
+        DayItem(
+            "support",
+            "G4",
+            f"Support ticket {ticket.ticket_key} past its SLA",
+            ticket.client,
+            since=ticket.sla_due_at,
+            note=f"{ticket.priority} · {ticket.status} · {ticket.summary}",
+            support_ticket=ticket,
+            age=span(now - ticket.sla_due_at),
+            overdue=True,
+        )
+        for ticket in db.session.scalars(query)
+    ]
+    return Section("support", "Support tickets past their SLA", items)
+
+
 SECTIONS: dict[str, Callable[..., Section]] = {
     "escalations": escalations_to_act_on,
     "welcome": welcome_emails_owed,
@@ -597,6 +631,7 @@ SECTIONS: dict[str, Callable[..., Section]] = {
     "whatsapp": whatsapp_requests,
     "followups": followups,
     "actions": actions_due,
+    "support": support_tickets_past_sla,
 }
 
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+from tests.local_server import LocalServer
 
 API_PATH = "/includes/api.php"
 TROUBLES = ("error", "http500", "not_json", "malformed", "slow", "answer")
@@ -55,9 +56,11 @@ class _Trouble:
     body: dict[str, Any] | None
 
 
-class FakeWhmcs:
+class FakeWhmcs(LocalServer):
     """The fake server: `start()` serves it, `requests` keeps every request's form fields,
     `invoices` what it holds; `number_prefix` makes it number invoices itself."""
+
+    thread_name = "fake-whmcs"
 
     def __init__(
         self,
@@ -66,6 +69,7 @@ class FakeWhmcs:
         secret: str = "fake-secret",
         clients: tuple[str, ...] = ("7",),
     ) -> None:
+        super().__init__()
         self.identifier = identifier
         self.secret = secret
         self.clients = set(clients)
@@ -75,33 +79,6 @@ class FakeWhmcs:
         self._ids = itertools.count(5001)
         self._troubles: list[_Trouble] = []
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._server = None
-        self._thread: threading.Thread | None = None
-        self.url = ""
-
-    # --- serving -------------------------------------------------------------------------
-
-    def start(self) -> str:
-        """Serve on a free port of 127.0.0.1 in a thread; returns the base URL (WHMCS_URL)."""
-        self._server = make_server("127.0.0.1", 0, self.wsgi, threaded=True)
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="fake-whmcs",
-            daemon=True,
-        )
-        self._thread.start()
-        self.url = f"http://127.0.0.1:{self._server.port}"
-        return self.url
-
-    def stop(self) -> None:
-        self._stopping.set()  # a slow answer still waiting gives up
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
 
     def misbehave(
         self,

@@ -129,6 +129,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "escalations.index": REGISTRY,
     "escalations.complaints": REGISTRY,
     "escalations.update_complaint": CLIENT,
+    "support.client_panel": CLIENT,
+    "support.open_ticket": CLIENT,
     "renewals.client_panel": CLIENT,
     "renewals.notify": CLIENT,
     "renewals.confirm": CLIENT,

@@ -65,6 +65,11 @@ def team_form(**overrides) -> dict:
         "escalation_whatsapp_after_hours": "4",
         "escalation_leader_after_hours": "8",
         "invoice_reminder_days": "3",
+        "support_sla_highest_hours": "4",
+        "support_sla_high_hours": "8",
+        "support_sla_medium_hours": "24",
+        "support_sla_low_hours": "72",
+        "support_sla_lowest_hours": "120",
     }
     data.update(overrides)
     return data

@@ -621,3 +621,33 @@ def test_an_invoice_reminder_interval_out_of_range_is_refused_r4(db, admin, valu
         accounts.update_team(team, actor=admin, **team_settings(invoice_reminder_days=value))
     assert refused.value.field == "invoice_reminder_days"
     assert team.invoice_reminder_days == 3
+
+
+def test_the_support_sla_is_set_per_team_and_priority_g4(db, admin):
+    team = accounts.create_team(actor=admin, **team_settings())
+    assert (team.support_sla_highest_hours, team.support_sla_lowest_hours) == (4, 120)
+    accounts.update_team(
+        team, actor=admin, **team_settings(support_sla_highest_hours=2, support_sla_low_hours=336)
+    )
+    assert (team.support_sla_highest_hours, team.support_sla_low_hours) == (2, 336)
+    [event] = audit_events(db, "team.update", team)
+    assert (
+        event.before["support_sla_highest_hours"],
+        event.after["support_sla_highest_hours"],
+    ) == (
+        4,
+        2,
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [(0, "at least 1 hour on a High ticket"), (337, "At most 336 hours"), (2.5, "whole number")],
+)
+def test_a_support_sla_out_of_range_is_refused_g4(db, admin, value, message):
+    team = accounts.create_team(actor=admin, **team_settings())
+    db.session.commit()
+    with pytest.raises(ValidationError, match=message) as refused:
+        accounts.update_team(team, actor=admin, **team_settings(support_sla_high_hours=value))
+    assert refused.value.field == "support_sla_high_hours"
+    assert team.support_sla_high_hours == 8

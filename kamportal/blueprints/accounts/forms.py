@@ -29,7 +29,7 @@ from kamportal.blueprints.forms import A_YEAR, DateWithin, Form
 from kamportal.blueprints.options import country_options, timezone_options
 from kamportal.extensions import db
 from kamportal.models import TEAM_RULES, Role, Team, User
-from kamportal.models.accounts import WEEKDAY_NAMES
+from kamportal.models.accounts import SUPPORT_SLA_FIELDS, WEEKDAY_NAMES
 from kamportal.services import accounts
 
 NO_TEAM = 0
@@ -169,6 +169,14 @@ class UserFilterForm(Form):
         }
 
 
+def _sla_hours(priority: str) -> IntegerField:
+    return IntegerField(
+        f"Support SLA, {priority} tickets, hours",
+        validators=[InputRequired()],
+        default=getattr(TEAM_RULES, SUPPORT_SLA_FIELDS[priority]),
+    )
+
+
 class TeamForm(Form):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     country = SelectField("Country", choices=[], validators=[DataRequired()], validate_choice=False)
@@ -220,6 +228,12 @@ class TeamForm(Form):
         validators=[InputRequired()],
         default=TEAM_RULES.invoice_reminder_days,
     )
+    # G4: the support SLA by ticket priority, in calendar hours.
+    support_sla_highest_hours = _sla_hours("Highest")
+    support_sla_high_hours = _sla_hours("High")
+    support_sla_medium_hours = _sla_hours("Medium")
+    support_sla_low_hours = _sla_hours("Low")
+    support_sla_lowest_hours = _sla_hours("Lowest")
 
     def __init__(self, *args, current_leader: User | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -257,6 +271,7 @@ class TeamForm(Form):
             "escalation_whatsapp_after_hours": self.escalation_whatsapp_after_hours.data,
             "escalation_leader_after_hours": self.escalation_leader_after_hours.data,
             "invoice_reminder_days": self.invoice_reminder_days.data,
+            **{name: self[name].data for name in SUPPORT_SLA_FIELDS.values()},
         }
 
 

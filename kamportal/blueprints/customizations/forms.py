@@ -6,6 +6,7 @@ from wtforms import DateField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from kamportal.blueprints.forms import A_YEAR, NONE, DateWithin, Form
+from kamportal.blueprints.options import options
 from kamportal.services.customizations import ATTACHMENTS_ACCEPTED, DECISIONS
 
 
@@ -42,7 +43,7 @@ class DecisionForm(Form):
 
     decision = RadioField(
         "Decision",
-        choices=list(DECISIONS.items()),
+        choices=options(DECISIONS.items()),
         validators=[DataRequired("Accept, reject or put it on hold.")],
     )
     reason = TextAreaField("Reason, or what you need", validators=[Optional(), Length(max=5000)])

@@ -29,6 +29,7 @@ REFRESH_ON = {
     "whatsapp": "timeline-changed from:body",
     "followups": "timeline-changed from:body, meeting-changed from:body",
     "actions": "minutes-changed from:body",
+    "support": "timeline-changed from:body",
 }
 
 

@@ -1,0 +1,278 @@
+"""Jira Cloud (TICKETS_ADAPTER=jira): tickets are Jira issues, created, commented, moved and
+read through Jira's REST API v3 (developer.atlassian.com/cloud/jira/platform/rest/v3).
+
+Basic auth with an Atlassian account's email and an API token; JSON in and out; text
+fields (a description, a comment) in the Atlassian Document Format. An error answer is
+`{"errorMessages": [...], "errors": {"field": "message"}}`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from kamportal.config import ConfigError
+from kamportal.tickets import (
+    TicketDraft,
+    TicketError,
+    TicketRef,
+    TicketStatus,
+    check_draft,
+    split_key,
+)
+
+API_PATH = "/rest/api/3"
+REQUIRED_SETTINGS = ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN")
+# A change Jira may have made before the answer was lost must not be made twice blindly
+# (a second issue for the same problem).
+_MAYBE_DONE = " It may have gone through: check in Jira before trying again."
+
+
+class JiraTickets:
+    """A client of Jira Cloud's REST API; one short-lived HTTP connection per call, so one
+    adapter serves every thread and every forked worker."""
+
+    name = "jira"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        email: str,
+        api_token: str,
+        issue_type: str = "Task",
+        timeout: float = 15.0,
+    ) -> None:
+        self.base_url = url.strip().rstrip("/")
+        self.issue_type = issue_type
+        self.timeout = timeout
+        self._auth = (email, api_token)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> JiraTickets:
+        """The adapter for the app's settings; ConfigError names what is missing or wrong."""
+        missing = [name for name in REQUIRED_SETTINGS if not config.get(name)]
+        if missing:
+            verb = "is" if len(missing) == 1 else "are"
+            raise ConfigError(
+                f"TICKETS_ADAPTER is 'jira' but {', '.join(missing)} {verb} not set. Set "
+                "JIRA_URL to the Jira site (https://<site>.atlassian.net), JIRA_EMAIL and "
+                "JIRA_API_TOKEN to an Atlassian account's email and API token, or set "
+                "TICKETS_ADAPTER=portal."
+            )
+        url = str(config["JIRA_URL"])
+        if not url.startswith(("https://", "http://")):
+            raise ConfigError(f"JIRA_URL must start with https://, not {url!r}")
+        timeout = float(config.get("JIRA_TIMEOUT") or 15)
+        if timeout <= 0:
+            raise ConfigError(f"JIRA_TIMEOUT must be a number of seconds above 0, not {timeout}")
+        return cls(
+            url,
+            email=str(config["JIRA_EMAIL"]),
+            api_token=str(config["JIRA_API_TOKEN"]),
+            issue_type=str(config.get("JIRA_ISSUE_TYPE") or "Task"),
+            timeout=timeout,
+        )
+
+    def __repr__(self) -> str:
+        return f"JiraTickets({self.base_url!r})"
+
+    def browse_url(self, key: str) -> str:
+        return f"{self.base_url}/browse/{quote(key)}"
+
+    def create_issue(self, draft: TicketDraft) -> TicketRef:
+        """Create the issue in `draft.project`, of JIRA_ISSUE_TYPE, with its labels and
+        priority; returns its key and browse URL. Raises TicketError before any call for a
+        draft no adapter accepts, and for anything Jira refuses or fails."""
+        draft = check_draft(draft)
+        fields: dict[str, Any] = {
+            "project": {"key": draft.project},
+            "issuetype": {"name": self.issue_type},
+            "summary": draft.summary,
+            "labels": list(draft.labels),
+        }
+        if draft.description:
+            fields["description"] = adf(draft.description)
+        if draft.priority:
+            fields["priority"] = {"name": draft.priority}
+        answer = self._call(
+            "POST", "/issue", what="create the issue", body={"fields": fields}, changes=True
+        )
+        key = answer.get("key") if isinstance(answer, dict) else None
+        if not isinstance(key, str) or not key:
+            raise TicketError(
+                "Jira said the issue was created but did not say its key." + _MAYBE_DONE
+            )
+        return TicketRef(key=key, url=self.browse_url(key))
+
+    def comment(self, key: str, text: str) -> None:
+        if not (text or "").strip():
+            raise TicketError("A comment needs some text.")
+        self._call(
+            "POST",
+            f"{_issue_path(key)}/comment",
+            what=f"comment on {key}",
+            body={"body": adf(text)},
+            changes=True,
+        )
+
+    def transition(self, key: str, status: str) -> None:
+        """Move issue `key` along the workflow transition named `status`, or leading to the
+        status named `status` (any case). TicketError names the transitions there are."""
+        path = f"{_issue_path(key)}/transitions"
+        answer = self._call("GET", path, what=f"read the transitions of {key}")
+        transitions = answer.get("transitions") if isinstance(answer, dict) else None
+        if not isinstance(transitions, list):
+            raise TicketError(f"Jira did not list the transitions of {key}.")
+        wanted = (status or "").casefold()
+        chosen, names = None, []
+        for transition in transitions:
+            if not isinstance(transition, dict):
+                continue
+            to = transition.get("to") if isinstance(transition.get("to"), dict) else {}
+            target = str(to.get("name") or transition.get("name") or "")
+            names.append(target)
+            if wanted in (target.casefold(), str(transition.get("name") or "").casefold()):
+                chosen = transition
+                break
+        if chosen is None:
+            can = ", ".join(n for n in names if n) or "none"
+            raise TicketError(f"Jira cannot move {key} to {status!r} now (it can go to: {can}).")
+        self._call(
+            "POST",
+            path,
+            what=f"move {key} to {status}",
+            body={"transition": {"id": str(chosen.get("id"))}},
+            changes=True,
+        )
+
+    def status(self, key: str) -> TicketStatus:
+        answer = self._call(
+            "GET", _issue_path(key), what=f"read the status of {key}", params={"fields": "status"}
+        )
+        fields = answer.get("fields") if isinstance(answer, dict) else None
+        status = fields.get("status") if isinstance(fields, dict) else None
+        name = status.get("name") if isinstance(status, dict) else None
+        if not isinstance(name, str) or not name:
+            raise TicketError(f"Jira did not say the status of {key}.")
+        category = status.get("statusCategory") if isinstance(status, dict) else None
+        done = isinstance(category, dict) and category.get("key") == "done"
+        return TicketStatus(name=name, done=done)
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+        changes: bool = False,
+    ) -> Any:
+        """Jira's answer (parsed JSON; None for an empty one), or TicketError saying what
+        went wrong. `what` completes "Jira could not ..."; `changes` says the call changes
+        Jira, so a lost answer may hide a change that happened."""
+        maybe_done = _MAYBE_DONE if changes else ""
+        url = self.base_url + API_PATH + path
+        try:
+            with httpx.Client(timeout=self.timeout, auth=self._auth) as http:
+                response = http.request(
+                    method, url, json=body, params=params, headers={"Accept": "application/json"}
+                )
+        except (httpx.ConnectError, httpx.ConnectTimeout) as error:
+            raise TicketError(
+                f"Could not reach Jira at {self.base_url} to {what} ({error}). Nothing was "
+                "changed: try again later, or ask an administrator to check JIRA_URL."
+            ) from error
+        except httpx.TimeoutException as error:
+            raise TicketError(
+                f"Jira did not answer within {self.timeout:g} seconds when asked to {what}."
+                + maybe_done
+            ) from error
+        except httpx.HTTPError as error:
+            raise TicketError(
+                f"The connection to Jira failed while asking it to {what} "
+                f"({error.__class__.__name__}: {error})." + maybe_done
+            ) from error
+
+        if not response.is_success:
+            raise TicketError(
+                _refusal(response, what) + (maybe_done if response.status_code >= 500 else "")
+            )
+        if not response.content.strip():
+            return None
+        try:
+            return json.loads(response.text)
+        except ValueError:
+            raise TicketError(
+                f"Jira gave an answer the portal cannot read when asked to {what}: "
+                f"{_excerpt(response.text)!r}." + maybe_done
+            ) from None
+
+
+def _refusal(response: httpx.Response, what: str) -> str:
+    """What Jira's error answer says, in words an ACM can act on."""
+    code = response.status_code
+    if code == 401:
+        return (
+            f"Jira refused the portal's credentials when asked to {what} (HTTP 401): ask an "
+            "administrator to check JIRA_EMAIL and JIRA_API_TOKEN."
+        )
+    reasons = _error_messages(response.text)
+    said = f": {'; '.join(reasons)}" if reasons else ""
+    if code == 403:
+        return (
+            f"Jira's account for the portal may not {what} (HTTP 403){said}. Ask a Jira "
+            "administrator for the permission."
+        )
+    if code == 404:
+        return f"Jira could not {what}: not found, or not visible to the portal's account{said}."
+    phrase = httpx.codes.get_reason_phrase(code)
+    return f"Jira could not {what} (HTTP {code} {phrase}){said}."
+
+
+def _error_messages(text: str) -> list[str]:
+    """The messages of Jira's error answer: `errorMessages`, then each field's error."""
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        return []
+    if not isinstance(answer, dict):
+        return []
+    messages = [str(m) for m in answer.get("errorMessages") or [] if str(m).strip()]
+    errors = answer.get("errors")
+    if isinstance(errors, dict):
+        messages += [f"{field}: {message}" for field, message in errors.items()]
+    return messages
+
+
+def adf(text: str) -> dict[str, Any]:
+    """Plain text as an Atlassian Document Format document: a paragraph per blank-line
+    separated block, its lines kept with hard breaks."""
+    content = []
+    for block in text.strip().split("\n\n"):
+        lines = [line for line in block.strip().splitlines()]
+        if not any(line.strip() for line in lines):
+            continue
+        nodes: list[dict[str, Any]] = []
+        for n, line in enumerate(lines):
+            if n:
+                nodes.append({"type": "hardBreak"})
+            if line:
+                nodes.append({"type": "text", "text": line})
+        content.append({"type": "paragraph", "content": nodes})
+    return {"type": "doc", "version": 1, "content": content}
+
+
+def _issue_path(key: str) -> str:
+    split_key(key)  # refuses anything that is not a key before it goes into a URL
+    return f"/issue/{quote(key.strip())}"
+
+
+def _excerpt(text: str, limit: int = 200) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit] + "…"

@@ -1,0 +1,85 @@
+"""The portal's own tickets (TICKETS_ADAPTER=portal, the default): for a team without Jira,
+the portal is the tickets' record, numbered per project (SAL-1, CUST-1, SUP-1)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from kamportal import clock
+from kamportal.extensions import db
+from kamportal.models import Ticket
+from kamportal.tickets import (
+    NEW_STATUS,
+    TicketDraft,
+    TicketError,
+    TicketRef,
+    TicketStatus,
+    check_draft,
+    split_key,
+)
+
+# The statuses of a portal ticket, as Jira's default workflow names them; the last is done.
+STATUSES = (NEW_STATUS, "In Progress", "Done")
+DONE = "Done"
+
+
+class PortalTickets:
+    """Tickets in the portal's `tickets` table, in the caller's transaction: what the
+    caller commits or rolls back, the ticket goes with."""
+
+    name = "portal"
+
+    def create_issue(self, draft: TicketDraft) -> TicketRef:
+        """The next ticket of `draft.project`, To Do. Raises TicketError for a draft without
+        a summary, with an unknown priority or a label with a space."""
+        draft = check_draft(draft)
+        last = db.session.scalar(
+            select(func.max(Ticket.number)).where(Ticket.project == draft.project)
+        )
+        now = clock.now()
+        ticket = Ticket(
+            project=draft.project,
+            number=(last or 0) + 1,
+            summary=draft.summary,
+            description=draft.description,
+            labels=list(draft.labels),
+            priority=draft.priority,
+            status=STATUSES[0],
+            comments=[],
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(ticket)
+        db.session.flush()
+        return TicketRef(key=ticket.key, url=None)
+
+    def comment(self, key: str, text: str) -> None:
+        if not (text or "").strip():
+            raise TicketError("A comment needs some text.")
+        ticket = self._ticket(key)
+        now = clock.now()
+        ticket.comments = [*ticket.comments, {"at": now.isoformat(), "text": text.strip()}]
+        ticket.updated_at = now
+
+    def transition(self, key: str, status: str) -> None:
+        """Move ticket `key` to `status` (one of STATUSES, any case); a portal ticket may
+        move between any of them."""
+        ticket = self._ticket(key)
+        wanted = next((s for s in STATUSES if s.casefold() == (status or "").casefold()), None)
+        if wanted is None:
+            raise TicketError(f"A ticket cannot move to {status!r}: choose {', '.join(STATUSES)}.")
+        ticket.status = wanted
+        ticket.updated_at = clock.now()
+
+    def status(self, key: str) -> TicketStatus:
+        ticket = self._ticket(key)
+        return TicketStatus(name=ticket.status, done=ticket.status == DONE)
+
+    def _ticket(self, key: str) -> Ticket:
+        project, number = split_key(key)
+        ticket = db.session.scalar(
+            select(Ticket).where(Ticket.project == project, Ticket.number == number)
+        )
+        if ticket is None:
+            raise TicketError(f"There is no ticket {key} in the portal.")
+        return ticket

@@ -1,0 +1,234 @@
+"""A fake Jira Cloud, served for real on 127.0.0.1 so the real HTTP client talks to it.
+
+It speaks the REST API v3 calls the portal uses: POST /rest/api/3/issue, POST
+/rest/api/3/issue/{key}/comment, GET and POST /rest/api/3/issue/{key}/transitions and GET
+/rest/api/3/issue/{key}?fields=status, with basic auth (email and API token), JSON bodies
+and Jira's error answers (`{"errorMessages": [...], "errors": {...}}`). Issues live in
+memory; `requests` keeps every request's method, path and JSON body. `misbehave()` makes
+the next request (or the next one to a path ending so) answer badly.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from tests.local_server import LocalServer
+
+API = "/rest/api/3"
+TROUBLES = ("http500", "not_json", "slow", "status")
+# Jira's default workflow: each status, its category, and where it can go.
+WORKFLOW = {
+    "To Do": ("new", ("In Progress", "Done")),
+    "In Progress": ("indeterminate", ("To Do", "Done")),
+    "Done": ("done", ("To Do",)),
+}
+TRANSITION_IDS = {"To Do": "11", "In Progress": "21", "Done": "31"}
+PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest")
+
+
+@dataclass
+class FakeIssue:
+    key: str
+    fields: dict[str, Any]
+    status: str = "To Do"
+    comments: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class FakeRequest:
+    method: str
+    path: str
+    body: Any
+    query: dict[str, str]
+
+
+@dataclass
+class _Trouble:
+    kind: str
+    path_end: str | None
+    seconds: float
+    status: int
+    body: Any
+
+
+class FakeJira(LocalServer):
+    """The fake server: `start()` serves it; `issues` what it holds, by key; `projects`
+    the project keys it knows."""
+
+    thread_name = "fake-jira"
+
+    def __init__(
+        self,
+        *,
+        email: str = "portal@example.com",
+        api_token: str = "fake-api-token",
+        projects: tuple[str, ...] = ("SUP", "SAL", "CUST"),
+    ) -> None:
+        super().__init__()
+        self.email = email
+        self.api_token = api_token
+        self.projects = set(projects)
+        self.issues: dict[str, FakeIssue] = {}
+        self.requests: list[FakeRequest] = []
+        self._numbers: dict[str, int] = {}
+        self._troubles: list[_Trouble] = []
+        self._lock = threading.Lock()
+
+    def misbehave(
+        self,
+        kind: str,
+        *,
+        path_end: str | None = None,
+        seconds: float = 2.0,
+        status: int = 500,
+        body: Any = None,
+    ) -> None:
+        """Make the next request (to a path ending in `path_end`, if given) answer badly,
+        once: "http500" an HTML 500 page; "not_json" an HTML page with status 200; "slow"
+        the normal answer after `seconds`; "status" the JSON `body` with `status`."""
+        if kind not in TROUBLES:
+            raise ValueError(f"unknown trouble {kind!r}; one of {TROUBLES}")
+        with self._lock:
+            self._troubles.append(_Trouble(kind, path_end, seconds, status, body))
+
+    def set_status(self, key: str, status: str) -> None:
+        """Someone moved the issue in Jira."""
+        with self._lock:
+            self.issues[key].status = status
+
+    def last(self, method: str, path_end: str) -> FakeRequest:
+        with self._lock:
+            return next(
+                r
+                for r in reversed(self.requests)
+                if r.method == method and r.path.endswith(path_end)
+            )
+
+    # --- the API -------------------------------------------------------------------------
+
+    def wsgi(self, environ, start_response):
+        return self._respond(Request(environ))(environ, start_response)
+
+    def _respond(self, request: Request) -> Response:
+        body = request.get_json(silent=True) if request.data else None
+        path = request.path
+        with self._lock:
+            self.requests.append(FakeRequest(request.method, path, body, request.args.to_dict()))
+            trouble = self._take_trouble(path)
+        if trouble is not None:
+            if trouble.kind == "slow":
+                self._stopping.wait(trouble.seconds)
+            else:
+                return _trouble_response(trouble)
+        if not self._authorized(request.headers.get("Authorization", "")):
+            return Response("Client must be authenticated to access this resource.", status=401)
+        if request.data and body is None:
+            return _error(400, ["Unexpected character in the request body."])
+        with self._lock:
+            return self._route(request.method, path, body or {}, request.args.to_dict())
+
+    def _authorized(self, header: str) -> bool:
+        expected = base64.b64encode(f"{self.email}:{self.api_token}".encode()).decode()
+        return header == f"Basic {expected}"
+
+    def _take_trouble(self, path: str) -> _Trouble | None:
+        for i, trouble in enumerate(self._troubles):
+            if trouble.path_end is None or path.endswith(trouble.path_end):
+                return self._troubles.pop(i)
+        return None
+
+    def _route(self, method: str, path: str, body: dict, query: dict[str, str]) -> Response:
+        if method == "POST" and path == f"{API}/issue":
+            return self._create(body)
+        match = re.fullmatch(rf"{API}/issue/([^/]+)(/comment|/transitions)?", path)
+        if match is None:
+            return _error(404, ["Not found."])
+        issue = self.issues.get(match.group(1))
+        if issue is None:
+            return _error(404, ["Issue does not exist or you do not have permission to see it."])
+        tail = match.group(2)
+        if tail is None and method == "GET":
+            return _json(self._issue_json(issue, query.get("fields")))
+        if tail == "/comment" and method == "POST":
+            if not isinstance(body.get("body"), dict) or body["body"].get("type") != "doc":
+                return _error(400, [], {"comment": "Comment body can not be empty!"})
+            issue.comments.append(body["body"])
+            return _json({"id": str(len(issue.comments)), "body": body["body"]}, status=201)
+        if tail == "/transitions" and method == "GET":
+            return _json({"transitions": self._transitions(issue)})
+        if tail == "/transitions" and method == "POST":
+            wanted = (body.get("transition") or {}).get("id")
+            target = next((t for t in self._transitions(issue) if t["id"] == wanted), None)
+            if target is None:
+                return _error(400, [f"Transition id '{wanted}' is not valid for this issue."])
+            issue.status = target["to"]["name"]
+            return Response(status=204)
+        return _error(405, ["Method not allowed."])
+
+    def _create(self, body: dict) -> Response:
+        fields = body.get("fields")
+        if not isinstance(fields, dict):
+            return _error(400, ["No fields given."])
+        errors = {}
+        project = (fields.get("project") or {}).get("key")
+        if project not in self.projects:
+            errors["project"] = "valid project is required"
+        if not str(fields.get("summary") or "").strip():
+            errors["summary"] = "You must specify a summary of the issue."
+        priority = (fields.get("priority") or {}).get("name")
+        if priority is not None and priority not in PRIORITIES:
+            errors["priority"] = "Specify a valid 'id' or 'name' for Priority"
+        labels = fields.get("labels", [])
+        if not isinstance(labels, list) or any(" " in str(label) for label in labels):
+            errors["labels"] = "The label must not contain spaces."
+        description = fields.get("description")
+        if description is not None and (
+            not isinstance(description, dict) or description.get("type") != "doc"
+        ):
+            errors["description"] = "Operation value must be an Atlassian Document."
+        if errors:
+            return _error(400, [], errors)
+        number = self._numbers[project] = self._numbers.get(project, 0) + 1
+        key = f"{project}-{number}"
+        self.issues[key] = FakeIssue(key=key, fields=fields)
+        return _json({"id": str(10000 + len(self.issues)), "key": key, "self": key}, status=201)
+
+    def _issue_json(self, issue: FakeIssue, fields: str | None) -> dict[str, Any]:
+        category, _ = WORKFLOW[issue.status]
+        status = {"name": issue.status, "statusCategory": {"key": category}}
+        return {"key": issue.key, "fields": {"status": status}}
+
+    def _transitions(self, issue: FakeIssue) -> list[dict[str, Any]]:
+        _, onward = WORKFLOW[issue.status]
+        return [{"id": TRANSITION_IDS[name], "name": name, "to": {"name": name}} for name in onward]
+
+
+def _json(payload: Any, status: int = 200) -> Response:
+    return Response(json.dumps(payload), status=status, mimetype="application/json")
+
+
+def _error(status: int, messages: list[str], errors: dict[str, str] | None = None) -> Response:
+    return _json({"errorMessages": messages, "errors": errors or {}}, status=status)
+
+
+def _trouble_response(trouble: _Trouble) -> Response:
+    if trouble.kind == "http500":
+        return Response(
+            "<html><body><h1>500 Internal Server Error</h1></body></html>",
+            status=500,
+            mimetype="text/html",
+        )
+    if trouble.kind == "not_json":
+        return Response(
+            "<html><body>Jira is down for maintenance</body></html>",
+            status=200,
+            mimetype="text/html",
+        )
+    return _json(trouble.body, status=trouble.status)

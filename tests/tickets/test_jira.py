@@ -1,0 +1,223 @@
+"""Tickets in Jira Cloud (TICKETS_ADAPTER=jira): the real HTTP client against a fake Jira
+served on a local port; create, comment, transition, read status, and Jira's errors."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from kamportal.config import ConfigError
+from kamportal.tickets import TicketDraft, TicketError, TicketStatus, ticket_adapter
+from kamportal.tickets.jira import JiraTickets, adf
+from tests.conftest import free_port, jira_settings
+
+
+@pytest.fixture
+def app_settings(jira_server) -> dict:
+    return jira_settings(jira_server)
+
+
+@pytest.fixture
+def jira(app) -> JiraTickets:
+    adapter = ticket_adapter(app)
+    assert isinstance(adapter, JiraTickets)
+    return adapter
+
+
+def draft(**fields) -> TicketDraft:
+    values = {
+        "project": "SUP",
+        "summary": "Checkout fails for card payments",
+        "description": "Since this morning.\n\nOrder 1042 and 1043.\nBoth with Visa.",
+        "labels": ("Enterprise",),
+        "priority": "High",
+    }
+    values.update(fields)
+    return TicketDraft(**values)
+
+
+# --- choosing the adapter -------------------------------------------------------------------
+
+
+def test_the_jira_adapter_is_chosen_by_the_setting_and_built_once(app, jira_server):
+    adapter = ticket_adapter(app)
+
+    assert isinstance(adapter, JiraTickets)
+    assert adapter.name == "jira"
+    assert adapter.base_url == jira_server.url
+    assert ticket_adapter(app) is adapter
+
+
+def test_jira_without_its_settings_is_refused_at_start():
+    with pytest.raises(ConfigError, match="JIRA_EMAIL, JIRA_API_TOKEN are not set"):
+        JiraTickets.from_config({"JIRA_URL": "https://x.atlassian.net"})
+    with pytest.raises(ConfigError, match="must start with https://"):
+        JiraTickets.from_config(
+            {"JIRA_URL": "x.atlassian.net", "JIRA_EMAIL": "a@b.c", "JIRA_API_TOKEN": "t"}
+        )
+
+
+def test_an_unknown_adapter_is_refused(app):
+    app.config["TICKETS_ADAPTER"] = "redmine"
+    app.extensions.pop("kam_tickets", None)
+    with pytest.raises(ConfigError, match="TICKETS_ADAPTER must be 'portal' or 'jira'"):
+        ticket_adapter(app)
+
+
+# --- create, comment, transition, status ------------------------------------------------------
+
+
+def test_an_issue_is_created_with_its_labels_priority_and_a_document_description(jira, jira_server):
+    ref = jira.create_issue(draft())
+
+    assert ref.key == "SUP-1"
+    assert ref.url == f"{jira_server.url}/browse/SUP-1"
+    sent = jira_server.last("POST", "/rest/api/3/issue").body["fields"]
+    assert sent["project"] == {"key": "SUP"}
+    assert sent["issuetype"] == {"name": "Task"}
+    assert sent["summary"] == "Checkout fails for card payments"
+    assert sent["labels"] == ["Enterprise"]
+    assert sent["priority"] == {"name": "High"}
+    assert sent["description"] == {
+        "type": "doc",
+        "version": 1,
+        "content": [
+            {"type": "paragraph", "content": [{"type": "text", "text": "Since this morning."}]},
+            {
+                "type": "paragraph",
+                "content": [
+                    {"type": "text", "text": "Order 1042 and 1043."},
+                    {"type": "hardBreak"},
+                    {"type": "text", "text": "Both with Visa."},
+                ],
+            },
+        ],
+    }
+    assert jira.create_issue(draft(project="SAL")).key == "SAL-1"
+    assert jira.create_issue(draft()).key == "SUP-2"
+
+
+def test_the_credentials_go_as_basic_auth(jira_server):
+    wrong = JiraTickets(jira_server.url, email=jira_server.email, api_token="wrong")
+    with pytest.raises(TicketError, match=r"HTTP 401.*JIRA_EMAIL and JIRA_API_TOKEN"):
+        wrong.create_issue(draft())
+    assert jira_server.issues == {}
+
+
+def test_a_comment_goes_as_a_document(jira, jira_server):
+    key = jira.create_issue(draft()).key
+
+    jira.comment(key, "The client sent a screenshot.")
+
+    assert jira_server.issues[key].comments == [adf("The client sent a screenshot.")]
+
+
+def test_a_transition_is_chosen_by_the_status_it_leads_to(jira, jira_server):
+    key = jira.create_issue(draft()).key
+    assert jira.status(key) == TicketStatus("To Do", done=False)
+
+    jira.transition(key, "in progress")
+    assert jira.status(key) == TicketStatus("In Progress", done=False)
+    assert jira_server.last("POST", "/transitions").body == {"transition": {"id": "21"}}
+
+    jira.transition(key, "Done")
+    assert jira.status(key) == TicketStatus("Done", done=True)
+
+
+def test_a_transition_the_workflow_does_not_allow_names_the_ones_it_does(jira):
+    key = jira.create_issue(draft()).key
+    with pytest.raises(TicketError, match=r"cannot move SUP-1 to 'Closed'.*In Progress, Done"):
+        jira.transition(key, "Closed")
+
+
+# --- Jira's errors ---------------------------------------------------------------------------
+
+
+def test_a_refused_issue_says_jiras_reasons(jira, jira_server):
+    with pytest.raises(TicketError) as refused:
+        jira.create_issue(draft(project="NOPE"))
+    assert "HTTP 400" in refused.value.message
+    assert "project: valid project is required" in refused.value.message
+    assert jira_server.issues == {}
+
+
+def test_error_messages_and_field_errors_are_both_read(jira, jira_server):
+    jira_server.misbehave(
+        "status",
+        status=400,
+        body={"errorMessages": ["Issue type is required."], "errors": {"labels": "Too many."}},
+    )
+    with pytest.raises(TicketError, match=r"Issue type is required.; labels: Too many."):
+        jira.create_issue(draft())
+
+
+def test_an_unknown_issue_is_not_found(jira):
+    with pytest.raises(TicketError, match="read the status of SUP-99: not found"):
+        jira.status("SUP-99")
+    with pytest.raises(TicketError, match="comment on SUP-99: not found"):
+        jira.comment("SUP-99", "x")
+
+
+def test_a_permission_refusal_says_so(jira, jira_server):
+    jira_server.misbehave(
+        "status", status=403, body={"errorMessages": ["You do not have permission."]}
+    )
+    with pytest.raises(TicketError, match=r"HTTP 403.*permission"):
+        jira.create_issue(draft())
+
+
+def test_a_server_error_may_have_gone_through(jira, jira_server):
+    jira_server.misbehave("http500")
+    with pytest.raises(TicketError, match=r"HTTP 500 Internal Server Error.*check in Jira"):
+        jira.create_issue(draft())
+
+
+def test_an_answer_that_is_not_json_is_refused(jira, jira_server):
+    jira_server.misbehave("not_json")
+    with pytest.raises(TicketError, match=r"cannot read.*maintenance"):
+        jira.create_issue(draft())
+
+
+def test_an_answer_without_the_key_is_refused(jira, jira_server):
+    jira_server.misbehave("status", status=201, body={"id": "10001"})
+    with pytest.raises(TicketError, match="did not say its key"):
+        jira.create_issue(draft())
+
+
+def test_a_status_answer_without_the_status_is_refused(jira, jira_server):
+    key = jira.create_issue(draft()).key
+    jira_server.misbehave("status", status=200, body={"fields": {}})
+    with pytest.raises(TicketError, match=f"did not say the status of {key}"):
+        jira.status(key)
+
+
+def test_a_slow_jira_times_out_with_a_clear_message(jira_server):
+    slow = JiraTickets(
+        jira_server.url, email=jira_server.email, api_token=jira_server.api_token, timeout=0.2
+    )
+    jira_server.misbehave("slow", seconds=2)
+    started = time.monotonic()
+    with pytest.raises(TicketError, match=r"did not answer within 0.2 seconds.*check in Jira"):
+        slow.create_issue(draft())
+    assert time.monotonic() - started < 2
+
+
+def test_an_unreachable_jira_changed_nothing():
+    down = JiraTickets(f"http://127.0.0.1:{free_port()}", email="a@b.c", api_token="t")
+    with pytest.raises(TicketError, match=r"Could not reach Jira.*Nothing was changed"):
+        down.status("SUP-1")
+
+
+def test_drafts_no_adapter_accepts_are_refused_before_any_call(jira, jira_server):
+    for bad, said in [
+        (draft(summary="  "), "needs a summary"),
+        (draft(priority="Urgent"), "not a priority"),
+        (draft(labels=("Enterprise client",)), "not a label"),
+        (draft(project="sup"), "not a project key"),
+    ]:
+        with pytest.raises(TicketError, match=said):
+            jira.create_issue(bad)
+    with pytest.raises(TicketError, match="not a ticket key"):
+        jira.status("../../admin")
+    assert jira_server.requests == []

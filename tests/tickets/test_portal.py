@@ -1,0 +1,95 @@
+"""The portal's own tickets (TICKETS_ADAPTER=portal, the default): numbered per project,
+moved between the default workflow's statuses, commented, in the caller's transaction."""
+
+from __future__ import annotations
+
+import pytest
+
+from kamportal.models import Ticket
+from kamportal.models.types import utc
+from kamportal.tickets import TicketDraft, TicketError, TicketStatus, ticket_adapter, ticket_project
+from kamportal.tickets.portal import PortalTickets
+
+
+def draft(project: str = "SUP", **fields) -> TicketDraft:
+    values = {"summary": "  Checkout   fails ", "description": "Since today.", "labels": ()}
+    values.update(fields)
+    return TicketDraft(project=project, **values)
+
+
+def test_the_portal_adapter_is_the_default(app):
+    assert isinstance(ticket_adapter(app), PortalTickets)
+
+
+def test_the_projects_come_from_the_settings(app):
+    assert [ticket_project(k) for k in ("approval", "customization", "support")] == [
+        "SAL",
+        "CUST",
+        "SUP",
+    ]
+
+
+@pytest.mark.config(TICKETS_SUPPORT_PROJECT="HELP")
+def test_a_project_is_a_setting(app):
+    assert ticket_project("support") == "HELP"
+
+
+def test_tickets_are_numbered_per_project(db, frozen_clock):
+    frozen_clock(utc(2026, 12, 7, 9))
+    portal = PortalTickets()
+
+    keys = [
+        portal.create_issue(draft("SUP")).key,
+        portal.create_issue(draft("SAL")).key,
+        portal.create_issue(draft("SUP", labels=("Enterprise",), priority="High")).key,
+        portal.create_issue(draft("CUST")).key,
+    ]
+
+    assert keys == ["SUP-1", "SAL-1", "SUP-2", "CUST-1"]
+    ticket = db.session.query(Ticket).filter_by(project="SUP", number=2).one()
+    assert (ticket.summary, ticket.labels, ticket.priority, ticket.status) == (
+        "Checkout fails",
+        ["Enterprise"],
+        "High",
+        "To Do",
+    )
+    assert ticket.created_at == utc(2026, 12, 7, 9)
+    assert portal.create_issue(draft()).url is None
+
+
+def test_a_ticket_moves_and_is_done(db):
+    portal = PortalTickets()
+    key = portal.create_issue(draft()).key
+
+    portal.transition(key, "in progress")
+    assert portal.status(key) == TicketStatus("In Progress", done=False)
+    portal.transition(key, "Done")
+    assert portal.status(key) == TicketStatus("Done", done=True)
+    with pytest.raises(TicketError, match="cannot move to 'Closed'"):
+        portal.transition(key, "Closed")
+
+
+def test_comments_are_kept_in_order(db):
+    portal = PortalTickets()
+    key = portal.create_issue(draft()).key
+
+    portal.comment(key, "first")
+    portal.comment(key, " second ")
+
+    ticket = db.session.query(Ticket).one()
+    assert [c["text"] for c in ticket.comments] == ["first", "second"]
+    with pytest.raises(TicketError, match="needs some text"):
+        portal.comment(key, " ")
+
+
+def test_unknown_keys_and_bad_drafts_are_refused(db):
+    portal = PortalTickets()
+    with pytest.raises(TicketError, match="no ticket SUP-4"):
+        portal.status("SUP-4")
+    with pytest.raises(TicketError, match="not a ticket key"):
+        portal.status("SUP")
+    with pytest.raises(TicketError, match="needs a summary"):
+        portal.create_issue(draft(summary=""))
+    with pytest.raises(TicketError, match="not a priority"):
+        portal.create_issue(draft(priority="P1"))
+    assert db.session.query(Ticket).count() == 0
