@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,6 +26,29 @@ DEMO_PASSWORD = "kam-demo-2026"
 
 class ConfigError(RuntimeError):
     """A setting is missing or wrong; the app refuses to start."""
+
+
+def chosen_adapter(
+    extensions: dict,
+    config: Mapping,
+    setting: str,
+    builders: Mapping[str, Callable[[Mapping], object]],
+    *,
+    key: str,
+) -> object:
+    """The adapter to an outside system (billing, tickets) that `setting` chooses among
+    `builders` ("portal", the portal's own, when unset), built from `config` once per app
+    and kept in its `extensions` under `key`. ConfigError names the choices for any other
+    value; a builder raises it for missing settings of its own."""
+    adapter = extensions.get(key)
+    if adapter is None:
+        kind = config.get(setting) or "portal"
+        build = builders.get(kind)
+        if build is None:
+            choices = " or ".join(repr(name) for name in builders)
+            raise ConfigError(f"{setting} must be {choices}, not {kind!r}")
+        adapter = extensions[key] = build(config)
+    return adapter
 
 
 def _flag(name: str, default: bool) -> bool:

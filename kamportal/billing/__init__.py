@@ -10,6 +10,7 @@ failure is a `BillingError` whose message an ACM can act on.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -17,12 +18,10 @@ from typing import Protocol
 
 from flask import Flask, current_app
 
-from kamportal.config import ConfigError
+from kamportal.config import chosen_adapter
 from kamportal.errors import DomainError
 from kamportal.models.types import minor_unit
 
-ADAPTERS = ("portal", "whmcs")
-_EXTENSION_KEY = "kam_billing"
 _CURRENCY_CODE = re.compile(r"^[A-Z]{3}$")
 
 
@@ -99,23 +98,9 @@ def billing_adapter(app: Flask | None = None) -> BillingAdapter:
     WHMCS_IDENTIFIER and WHMCS_SECRET.
     """
     app = app or current_app
-    adapter = app.extensions.get(_EXTENSION_KEY)
-    if adapter is None:
-        kind = app.config.get("BILLING_ADAPTER") or "portal"
-        if kind == "portal":
-            from kamportal.billing.portal import PortalBilling
-
-            adapter = PortalBilling()
-        elif kind == "whmcs":
-            from kamportal.billing.whmcs import WhmcsBilling
-
-            adapter = WhmcsBilling.from_config(app.config)
-        else:
-            raise ConfigError(
-                f"BILLING_ADAPTER must be {' or '.join(repr(a) for a in ADAPTERS)}, not {kind!r}"
-            )
-        app.extensions[_EXTENSION_KEY] = adapter
-    return adapter
+    return chosen_adapter(  # type: ignore[return-value]
+        app.extensions, app.config, "BILLING_ADAPTER", _BUILDERS, key="kam_billing"
+    )
 
 
 def _check_draft(draft: InvoiceDraft) -> Decimal:
@@ -167,3 +152,18 @@ def _amount_text(amount: Decimal, currency: str) -> str:
             "smallest amount)."
         )
     return f"{exact:f}"
+
+
+def _portal_billing(config: Mapping) -> BillingAdapter:
+    from kamportal.billing.portal import PortalBilling
+
+    return PortalBilling()
+
+
+def _whmcs_billing(config: Mapping) -> BillingAdapter:
+    from kamportal.billing.whmcs import WhmcsBilling
+
+    return WhmcsBilling.from_config(config)
+
+
+_BUILDERS = {"portal": _portal_billing, "whmcs": _whmcs_billing}

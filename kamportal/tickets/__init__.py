@@ -9,16 +9,20 @@ them; a failure is a `TicketError` whose message an ACM can act on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
 from flask import Flask, current_app
 
-from kamportal.config import TICKET_PROJECT_SETTINGS, ConfigError, check_project_key
+from kamportal.config import (
+    TICKET_PROJECT_SETTINGS,
+    ConfigError,
+    check_project_key,
+    chosen_adapter,
+)
 from kamportal.errors import DomainError
 
-ADAPTERS = ("portal", "jira")
-_EXTENSION_KEY = "kam_tickets"
 # Jira's default priorities, highest first: the ones a ticket may carry.
 PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest")
 SUMMARY_MAX = 255
@@ -90,23 +94,9 @@ def ticket_adapter(app: Flask | None = None) -> TicketAdapter:
     and JIRA_API_TOKEN.
     """
     app = app or current_app
-    adapter = app.extensions.get(_EXTENSION_KEY)
-    if adapter is None:
-        kind = app.config.get("TICKETS_ADAPTER") or "portal"
-        if kind == "portal":
-            from kamportal.tickets.portal import PortalTickets
-
-            adapter = PortalTickets()
-        elif kind == "jira":
-            from kamportal.tickets.jira import JiraTickets
-
-            adapter = JiraTickets.from_config(app.config)
-        else:
-            raise ConfigError(
-                f"TICKETS_ADAPTER must be {' or '.join(repr(a) for a in ADAPTERS)}, not {kind!r}"
-            )
-        app.extensions[_EXTENSION_KEY] = adapter
-    return adapter
+    return chosen_adapter(  # type: ignore[return-value]
+        app.extensions, app.config, "TICKETS_ADAPTER", _BUILDERS, key="kam_tickets"
+    )
 
 
 def ticket_project(kind: str, app: Flask | None = None) -> str:
@@ -155,3 +145,18 @@ def split_key(key: str) -> tuple[str, int]:
     except ConfigError as error:
         raise TicketError(f"{key!r} is not a ticket key (e.g. SUP-12).") from error
     return project, int(number)
+
+
+def _portal_tickets(config: Mapping) -> TicketAdapter:
+    from kamportal.tickets.portal import PortalTickets
+
+    return PortalTickets()
+
+
+def _jira_tickets(config: Mapping) -> TicketAdapter:
+    from kamportal.tickets.jira import JiraTickets
+
+    return JiraTickets.from_config(config)
+
+
+_BUILDERS = {"portal": _portal_tickets, "jira": _jira_tickets}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, flash, redirect, request, url_for
+from flask import Response, flash, request, url_for
 from flask_wtf import FlaskForm
 
 from kamportal.blueprints.discounts import bp
@@ -20,7 +20,7 @@ from kamportal.blueprints.web import (
     acting_user,
     allow,
     form_invalid,
-    fragment,
+    in_place,
     is_htmx,
     prefixed,
     render,
@@ -81,9 +81,12 @@ def _row_response(quotation: Quotation, form: FlaskForm, *, done: bool) -> Respo
             f"{quotation.quotation_status.label.lower()}.",
             "success",
         )
-        if not is_htmx():
-            return redirect(url_for("discounts.queue"), 303)
-        return fragment("discounts/_quotation_row.html", quotation=quotation, form=form)
+        return in_place(
+            "discounts/_quotation_row.html",
+            location=url_for("discounts.queue"),
+            quotation=quotation,
+            form=form,
+        )
     if is_htmx():
         return form_invalid("discounts/_quotation_row.html", quotation=quotation, form=form)
     return form_invalid("discounts/queue.html", **_discounts_context(refused=(quotation, form)))

@@ -30,12 +30,11 @@ from kamportal.blueprints.web import (
     acting_user,
     allow,
     form_invalid,
-    fragment,
+    in_place,
     is_htmx,
     prefixed,
     render,
     submit,
-    with_trigger,
 )
 from kamportal.extensions import db
 from kamportal.models import (
@@ -133,10 +132,12 @@ def _row_action(
             return form_invalid(template, **refused_row())
         return refused_page()
     flash(message(saved.result), "success")
-    if not is_htmx():
-        return redirect(url_for("finance.queue"), 303)
-    response = fragment(template, **done_row(saved.result))
-    return with_trigger(response, event) if event else response
+    return in_place(
+        template,
+        location=url_for("finance.queue"),
+        events=(event,) if event else (),
+        **done_row(saved.result),
+    )
 
 
 def _queue_refused(section: str, record: Any, form: FlaskForm) -> Response:
