@@ -162,6 +162,8 @@ class Config:
     # (default, README: Customization requests) or "business" hours on the client's team
     # calendar.
     CUSTOMIZATION_DECISION_HOURS = os.environ.get("CUSTOMIZATION_DECISION_HOURS", "calendar")
+    # C5, C7: how long a client's link (concept approval, acceptance, survey) works.
+    CUSTOMIZATION_LINK_DAYS = int(os.environ.get("CUSTOMIZATION_LINK_DAYS", "14"))
 
     CLIENTS_PER_PAGE = 25
     TIMELINE_PER_PAGE = 20

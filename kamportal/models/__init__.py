@@ -16,9 +16,14 @@ from kamportal.models.accounts import (
 from kamportal.models.base import Base
 from kamportal.models.clients import IN_LAUNCH, LAUNCH_PATH, Client, Contact, LifecycleStatus, Plan
 from kamportal.models.customizations import (
+    ClientLink,
+    ConceptDocument,
     CustomizationAttachment,
     CustomizationRequest,
+    CustomizationStage,
     CustomizationStatus,
+    Milestone,
+    MilestoneStatus,
 )
 from kamportal.models.discounts import Quotation, QuotationStatus
 from kamportal.models.escalations import (
@@ -86,15 +91,18 @@ __all__ = [
     "Channel",
     "ChecklistItem",
     "Client",
+    "ClientLink",
     "Complaint",
     "ComplaintKind",
     "ComplaintStatus",
+    "ConceptDocument",
     "Contact",
     "ContactChannel",
     "ContractException",
     "ContractUsage",
     "CustomizationAttachment",
     "CustomizationRequest",
+    "CustomizationStage",
     "CustomizationStatus",
     "DeliveryStatus",
     "Escalation",
@@ -112,6 +120,8 @@ __all__ = [
     "Meeting",
     "MeetingStatus",
     "MeetingType",
+    "Milestone",
+    "MilestoneStatus",
     "Minutes",
     "MinutesStatus",
     "Money",

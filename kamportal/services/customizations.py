@@ -38,6 +38,7 @@ from kamportal.models import (
     Client,
     CustomizationAttachment,
     CustomizationRequest,
+    CustomizationStage,
     CustomizationStatus,
     Role,
     TimelineKind,
@@ -53,7 +54,20 @@ DECISIONS = {
     CustomizationStatus.REJECTED.value: "Reject",
     CustomizationStatus.ON_HOLD.value: "Put on hold",
 }
-REQUEST_FIELDS = ("status", "decision_due_at", "decided_at", "decision_reason", "hold_answer")
+REQUEST_FIELDS = (
+    "status",
+    "stage",
+    "decision_due_at",
+    "decided_at",
+    "decision_reason",
+    "hold_answer",
+)
+# C3, C4: where a decision leaves the request (on hold, it still waits on a decision).
+_STAGE_AFTER_DECISION = {
+    CustomizationStatus.ACCEPTED: CustomizationStage.PRICING,
+    CustomizationStatus.REJECTED: CustomizationStage.REJECTED,
+    CustomizationStatus.ON_HOLD: CustomizationStage.DECISION,
+}
 
 # The files a request takes (C1), by extension: the content type served, and what the
 # content must be ("zip:<part>" an Office Open XML package holding that part).
@@ -363,6 +377,7 @@ def decide(request: CustomizationRequest, *, actor: User, decision: str, reason:
         request.decided_by = actor
         request.decision_reason = reason.strip() or None
         request.decision_due_at = None
+        request.stage = _STAGE_AFTER_DECISION[status].value
     because = f": {request.decision_reason}" if request.decision_reason else ""
     timeline.record(
         request.client,
