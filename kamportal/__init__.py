@@ -269,7 +269,12 @@ def configure_cli(app: Flask) -> None:
 def configure_services(app: Flask) -> None:
     # The services that act on what others do listen once imported (services/events.py):
     # imported with the app, no event goes unheard in a page, a job or the CLI.
-    from kamportal.services import deadlines, escalations, followups  # noqa: F401
+    from kamportal.services import (  # noqa: F401
+        customization_tickets,
+        deadlines,
+        escalations,
+        followups,
+    )
 
 
 def configure_jobs(app: Flask) -> None:

@@ -142,6 +142,11 @@ class Config:
     TICKETS_APPROVAL_PROJECT = os.environ.get("TICKETS_APPROVAL_PROJECT", "SAL")
     TICKETS_CUSTOMIZATION_PROJECT = os.environ.get("TICKETS_CUSTOMIZATION_PROJECT", "CUST")
     TICKETS_SUPPORT_PROJECT = os.environ.get("TICKETS_SUPPORT_PROJECT", "SUP")
+    # C3: the status product's decision moves the approval ticket to (a status, or the
+    # name of a transition, of the project's workflow); empty: a comment only.
+    TICKETS_ACCEPTED_STATUS = os.environ.get("TICKETS_ACCEPTED_STATUS", "Done")
+    TICKETS_REJECTED_STATUS = os.environ.get("TICKETS_REJECTED_STATUS", "Done")
+    TICKETS_ON_HOLD_STATUS = os.environ.get("TICKETS_ON_HOLD_STATUS", "In Progress")
 
     # O2: where clients write out of the ACM's working hours (named in the welcome email).
     SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@expandcart.com")

@@ -98,4 +98,5 @@ def test_every_event_is_heard_once_the_app_is_made(app):
         "client-replied": 2,
         "call-unanswered": 1,
         "calendar-changed": 1,
+        "invoice-paid": 1,
     }

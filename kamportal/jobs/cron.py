@@ -17,6 +17,7 @@ def entries() -> list[dict[str, Any]]:
     """Every periodic job, as keyword arguments for `CronScheduler.register`."""
     from kamportal.jobs import (
         cadence,
+        customization_tickets,
         customizations,
         escalations,
         followups,
@@ -59,6 +60,12 @@ def entries() -> list[dict[str, Any]]:
             "func": support_tickets.sync_support_tickets,
             "queue_name": QUEUE_NAME,
             "cron": "*/15 * * * *",
+        },
+        # C2, C6: sync the status of customization requests' tickets from the ticket system.
+        {
+            "func": customization_tickets.sync_customization_tickets,
+            "queue_name": QUEUE_NAME,
+            "cron": "5-59/15 * * * *",
         },
     ]
 

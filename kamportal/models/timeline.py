@@ -85,6 +85,11 @@ class TimelineKind(enum.StrEnum):
     SUPPORT_TICKET_OPENED = "support_ticket_opened"
     SUPPORT_TICKET_STATUS = "support_ticket_status"
     SUPPORT_TICKET_PAST_SLA = "support_ticket_past_sla"
+    CUSTOMIZATION_TICKET_OPENED = "customization_ticket_opened"
+    CUSTOMIZATION_TICKET_STATUS = "customization_ticket_status"
+    CUSTOMIZATION_TICKET_FAILED = "customization_ticket_failed"
+    CUSTOMIZATION_PAID = "customization_paid"
+    CUSTOMIZATION_REJECTION_SENT = "customization_rejection_sent"
 
     @property
     def label(self) -> str:
@@ -160,6 +165,11 @@ TIMELINE_LABELS = {
     TimelineKind.SUPPORT_TICKET_OPENED: "Support ticket opened",
     TimelineKind.SUPPORT_TICKET_STATUS: "Support ticket status",
     TimelineKind.SUPPORT_TICKET_PAST_SLA: "Support ticket past its SLA",
+    TimelineKind.CUSTOMIZATION_TICKET_OPENED: "Customization ticket opened",
+    TimelineKind.CUSTOMIZATION_TICKET_STATUS: "Customization ticket status",
+    TimelineKind.CUSTOMIZATION_TICKET_FAILED: "Customization ticket: the ticket system failed",
+    TimelineKind.CUSTOMIZATION_PAID: "Customization paid",
+    TimelineKind.CUSTOMIZATION_REJECTION_SENT: "Customization rejection sent to the client",
 }
 
 

@@ -44,7 +44,14 @@ from kamportal.models import (
     TimelineKind,
     User,
 )
-from kamportal.services import access, accounts, calendar, timeline, validation
+from kamportal.services import (
+    access,
+    accounts,
+    calendar,
+    customization_tickets,
+    timeline,
+    validation,
+)
 
 DECISION_HOURS = 48
 BREACH_JOB = "kamportal.jobs.customizations.flag_breach"
@@ -313,6 +320,7 @@ def open_request(
         actor, "customization.open", request, after=timeline.snapshot(request, REQUEST_FIELDS)
     )
     db.session.flush()
+    customization_tickets.approval_ticket_owed(request)
     return request
 
 
@@ -346,6 +354,7 @@ def answer_hold(request: CustomizationRequest, *, actor: User, answer: str) -> N
         at=now,
     )
     db.session.flush()
+    customization_tickets.hold_answer_owed(request)
 
 
 # --- Product's decision (C3) ---------------------------------------------------------------------
@@ -388,6 +397,7 @@ def decide(request: CustomizationRequest, *, actor: User, decision: str, reason:
         at=now,
     )
     db.session.flush()
+    customization_tickets.decision_owed(request)
 
 
 # --- The breach (C2) -----------------------------------------------------------------------------

@@ -52,6 +52,7 @@ from kamportal.services import (
     access,
     cadence,
     contact_log,
+    customization_rejection,
     customizations,
     invoices,
     meetings,
@@ -619,6 +620,25 @@ def support_tickets_past_sla(user: User, *, now: datetime) -> Section:
     return Section("support", "Support tickets past their SLA", items)
 
 
+def rejections_owed(user: User, *, now: datetime) -> Section:
+    """C3: the user's clients' rejected customization requests whose reason is not sent to
+    the client yet, the oldest decision first."""
+    items = [
+        DayItem(
+            "rejection",
+            "C3",
+            f"Customization {request.reference} rejected: send the reason to the client",
+            request.client,
+            since=request.decided_at,
+            note=request.decision_reason or "",
+            customization=request,
+            age=span(now - (request.decided_at or now)),
+        )
+        for request in customization_rejection.owed_of(user)
+    ]
+    return Section("rejections", "Rejections to send", items)
+
+
 SECTIONS: dict[str, Callable[..., Section]] = {
     "escalations": escalations_to_act_on,
     "welcome": welcome_emails_owed,
@@ -632,6 +652,7 @@ SECTIONS: dict[str, Callable[..., Section]] = {
     "followups": followups,
     "actions": actions_due,
     "support": support_tickets_past_sla,
+    "rejections": rejections_owed,
 }
 
 

@@ -15,6 +15,11 @@ who listens), so no event goes unheard in a web process, a job or the CLI.
 - `calendar_changed` (accounts, calendar days, clients): a business calendar changed for a
   team, a country or some clients; the deadlines still pending on it are counted again
   (services/deadlines.py).
+- `invoice_paid` (services/payments.py): an invoice became paid, by whichever path (online
+  or found paid in the billing system, a wire confirmed by finance, paid at the premises;
+  an installment plan's invoice once its last installment is paid). A customization
+  request waiting for that invoice moves to delivery and its customization ticket opens
+  (C6, services/customization_tickets.py).
 """
 
 from __future__ import annotations
@@ -30,8 +35,10 @@ call_unanswered = _events.signal("call-unanswered")
 # sender: what changed (a team, a calendar day, a client); actor, reason, and one of
 # team=, country= or clients=.
 calendar_changed = _events.signal("calendar-changed")
+# sender: the invoice (paid now); actor (None when the billing system found it paid), at.
+invoice_paid = _events.signal("invoice-paid")
 
-EVENTS = (client_replied, call_unanswered, calendar_changed)
+EVENTS = (client_replied, call_unanswered, calendar_changed, invoice_paid)
 
 
 def listening() -> dict[str, int]:

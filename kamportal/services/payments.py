@@ -38,7 +38,7 @@ from kamportal.models import (
     TimelineKind,
     User,
 )
-from kamportal.services import access, accounts, timeline, validation
+from kamportal.services import access, accounts, events, timeline, validation
 from kamportal.services.invoices import INVOICE_FIELDS, amounts_due, days_overdue
 from kamportal.services.renewals import client_today, settle_renewal
 
@@ -507,6 +507,7 @@ def _mark_paid(invoice: Invoice, *, actor: User | None) -> None:
         at=now,
     )
     settle_renewal(invoice, actor=actor, at=now)
+    events.invoice_paid.send(invoice, actor=actor, at=now)
 
 
 def flag_late_wire_transfers(*, now: datetime) -> list[Payment]:

@@ -85,6 +85,11 @@ class TicketAdapter(Protocol):
         """Ticket `key`'s status now; raises TicketError."""
         ...
 
+    def link(self, key: str, related_key: str) -> None:
+        """Link ticket `key` to ticket `related_key` (C6: the customization ticket to its
+        approval ticket); linking them again changes nothing. Raises TicketError."""
+        ...
+
 
 def ticket_adapter(app: Flask | None = None) -> TicketAdapter:
     """The app's adapter, chosen by TICKETS_ADAPTER ("portal", the default, or "jira"),

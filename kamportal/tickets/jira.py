@@ -27,6 +27,8 @@ from kamportal.tickets import (
 
 API_PATH = "/rest/api/3"
 REQUIRED_SETTINGS = ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN")
+# The link between a customization ticket and its approval ticket (C6): Jira's default type.
+LINK_TYPE = "Relates"
 # A change Jira may have made before the answer was lost must not be made twice blindly
 # (a second issue for the same problem).
 _MAYBE_DONE = " It may have gone through: check in Jira before trying again."
@@ -147,6 +149,23 @@ class JiraTickets:
             path,
             what=f"move {key} to {status}",
             body={"transition": {"id": str(chosen.get("id"))}},
+            changes=True,
+        )
+
+    def link(self, key: str, related_key: str) -> None:
+        """Link the two issues with Jira's "Relates" link type (Jira keeps one link of a
+        type between two issues, so linking again changes nothing)."""
+        split_key(key)
+        split_key(related_key)
+        self._call(
+            "POST",
+            "/issueLink",
+            what=f"link {key} to {related_key}",
+            body={
+                "type": {"name": LINK_TYPE},
+                "inwardIssue": {"key": key.strip()},
+                "outwardIssue": {"key": related_key.strip()},
+            },
             changes=True,
         )
 

@@ -71,6 +71,15 @@ class PortalTickets:
         ticket.status = wanted
         ticket.updated_at = clock.now()
 
+    def link(self, key: str, related_key: str) -> None:
+        """A portal ticket has no links of its own: each names the other in a comment,
+        once."""
+        ticket, related = self._ticket(key), self._ticket(related_key)
+        for one, other in ((ticket, related), (related, ticket)):
+            text = f"Relates to {other.key}"
+            if all(c.get("text") != text for c in one.comments):
+                self.comment(one.key, text)
+
     def status(self, key: str) -> TicketStatus:
         ticket = self._ticket(key)
         return TicketStatus(name=ticket.status, done=ticket.status == DONE)

@@ -156,6 +156,7 @@ ACCESS: dict[str, dict[str, str]] = {
     "customizations.decide": PRODUCT,
     "customizations.answer_hold": CLIENT,
     "customizations.queue": PRODUCT,
+    "customizations.send_rejection": CLIENT,
     "onboarding.client_panel": CLIENT,
     "onboarding.welcome": CLIENT,
     # O1: the client's own link, no sign-in; the signed token decides what it opens.

@@ -1,11 +1,12 @@
 """A fake Jira Cloud, served for real on 127.0.0.1 so the real HTTP client talks to it.
 
 It speaks the REST API v3 calls the portal uses: POST /rest/api/3/issue, POST
-/rest/api/3/issue/{key}/comment, GET and POST /rest/api/3/issue/{key}/transitions and GET
-/rest/api/3/issue/{key}?fields=status, with basic auth (email and API token), JSON bodies
-and Jira's error answers (`{"errorMessages": [...], "errors": {...}}`). Issues live in
-memory; `requests` keeps every request's method, path and JSON body. `misbehave()` makes
-the next request (or the next one to a path ending so) answer badly.
+/rest/api/3/issue/{key}/comment, GET and POST /rest/api/3/issue/{key}/transitions, GET
+/rest/api/3/issue/{key}?fields=status and POST /rest/api/3/issueLink, with basic auth
+(email and API token), JSON bodies and Jira's error answers (`{"errorMessages": [...],
+"errors": {...}}`). Issues live in memory, their links in `links`; `requests` keeps every
+request's method, path and JSON body. `misbehave()` makes the next request (or the next
+one to a path ending so) answer badly.
 """
 
 from __future__ import annotations
@@ -77,6 +78,8 @@ class FakeJira(LocalServer):
         self.projects = set(projects)
         self.issues: dict[str, FakeIssue] = {}
         self.requests: list[FakeRequest] = []
+        # (link type, inward key, outward key), each once, as Jira keeps them.
+        self.links: list[tuple[str, str, str]] = []
         self._numbers: dict[str, int] = {}
         self._troubles: list[_Trouble] = []
         self._lock = threading.Lock()
@@ -147,6 +150,8 @@ class FakeJira(LocalServer):
     def _route(self, method: str, path: str, body: dict, query: dict[str, str]) -> Response:
         if method == "POST" and path == f"{API}/issue":
             return self._create(body)
+        if method == "POST" and path == f"{API}/issueLink":
+            return self._link(body)
         match = re.fullmatch(rf"{API}/issue/([^/]+)(/comment|/transitions)?", path)
         if match is None:
             return _error(404, ["Not found."])
@@ -199,6 +204,18 @@ class FakeJira(LocalServer):
         key = f"{project}-{number}"
         self.issues[key] = FakeIssue(key=key, fields=fields)
         return _json({"id": str(10000 + len(self.issues)), "key": key, "self": key}, status=201)
+
+    def _link(self, body: dict) -> Response:
+        kind = (body.get("type") or {}).get("name")
+        keys = [(body.get(end) or {}).get("key") for end in ("inwardIssue", "outwardIssue")]
+        if kind != "Relates":
+            return _error(404, [f"No issue link type with name '{kind}' found."])
+        if any(key not in self.issues for key in keys):
+            return _error(404, ["Issue does not exist or you do not have permission to see it."])
+        link = (kind, keys[0], keys[1])
+        if link not in self.links:
+            self.links.append(link)
+        return Response(status=201)
 
     def _issue_json(self, issue: FakeIssue, fields: str | None) -> dict[str, Any]:
         category, _ = WORKFLOW[issue.status]

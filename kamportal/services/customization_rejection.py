@@ -1,0 +1,106 @@
+"""C3: a rejected customization request's reason goes to the client: the ACM sends it from
+the request's page, in words the ACM may edit (prefilled from a template with product's
+reason), by email to the client's contact with the G1 CCs; once, on the client's timeline.
+Until it is sent it is owed on the ACM's day."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+
+from kamportal import clock
+from kamportal.errors import RuleViolation
+from kamportal.extensions import db
+from kamportal.messaging import outbox
+from kamportal.models import (
+    Client,
+    CustomizationRequest,
+    CustomizationStage,
+    OutboxMessage,
+    TimelineKind,
+    User,
+)
+from kamportal.services import access, timeline, validation
+
+MESSAGE_MAX = 5000
+
+
+def message_key(request: CustomizationRequest) -> str:
+    return f"customization-{request.id}-rejection"
+
+
+def default_message(request: CustomizationRequest) -> str:
+    """What the email says unless the ACM writes otherwise: the request and product's
+    reason, without any of the portal's references."""
+    return outbox.render_email(
+        "customization_rejection_message.txt", request=request, client=request.client
+    ).strip()
+
+
+def is_owed(request: CustomizationRequest) -> bool:
+    return request.stage == CustomizationStage.REJECTED.value and request.rejection_sent_at is None
+
+
+def send_rejection(request: CustomizationRequest, *, actor: User, message: str) -> OutboxMessage:
+    """C3: email the client why its request was rejected (G1 CCs), once; sending again
+    returns the first email. On the client's timeline and in the audit log.
+
+    Raises NotAllowed for someone who does not work on the client, RuleViolation("C3")
+    for a request not rejected or a client without an email address, ValidationError for
+    a blank or too long message."""
+    client = request.client
+    access.check_works_on(actor, client)
+    if request.stage != CustomizationStage.REJECTED.value:
+        raise RuleViolation("C3", "Only a rejected request's reason goes to the client.")
+    if request.rejection_sent_at is not None:
+        sent = outbox.find_by_key(message_key(request))
+        if sent is not None:
+            return sent
+    text = validation.typed_text(message, field="message", multiline=True, max_length=MESSAGE_MAX)
+    text = validation.required_text(
+        text, field="message", message="Write what the client should read."
+    )
+    contact = client.reachable_contact("email")
+    if contact is None:
+        raise RuleViolation("C3", "No contact of this client has an email address: add one.")
+    sent = outbox.email_client(
+        client,
+        contact,
+        key=message_key(request),
+        subject=f"Your customization request: {request.title}",
+        template="customization_rejection.txt",
+        actor=actor,
+        message=text,
+    )
+    now = clock.now()
+    with timeline.audited(actor, "customization.rejection_sent", request, ("rejection_sent_at",)):
+        request.rejection_sent_at = now
+    timeline.record(
+        client,
+        TimelineKind.CUSTOMIZATION_REJECTION_SENT,
+        actor=actor,
+        summary=f"Customization {request.reference}: the rejection's reason sent to "
+        f"{contact.name} (C3)",
+        detail={"request_id": request.id},
+        outbox_message=sent,
+        at=now,
+    )
+    db.session.flush()
+    return sent
+
+
+def owed_of(user: User) -> list[CustomizationRequest]:
+    """The ACM's day: their clients' rejected requests whose reason is not sent yet."""
+    return list(
+        db.session.scalars(
+            select(CustomizationRequest)
+            .join(CustomizationRequest.client)
+            .options(contains_eager(CustomizationRequest.client))
+            .where(Client.acm_id == user.id, access.visible_clients_clause(user))
+            .where(
+                CustomizationRequest.stage == CustomizationStage.REJECTED.value,
+                CustomizationRequest.rejection_sent_at.is_(None),
+            )
+            .order_by(CustomizationRequest.decided_at, CustomizationRequest.id)
+        )
+    )
