@@ -85,6 +85,10 @@ class TimelineKind(enum.StrEnum):
     SUPPORT_TICKET_OPENED = "support_ticket_opened"
     SUPPORT_TICKET_STATUS = "support_ticket_status"
     SUPPORT_TICKET_PAST_SLA = "support_ticket_past_sla"
+    CUSTOMIZATION_ESTIMATED = "customization_estimated"
+    CUSTOMIZATION_PRICED = "customization_priced"
+    QUOTATION_READY = "quotation_ready"
+    CUSTOMIZATION_INVOICED = "customization_invoiced"
 
     @property
     def label(self) -> str:
@@ -160,6 +164,10 @@ TIMELINE_LABELS = {
     TimelineKind.SUPPORT_TICKET_OPENED: "Support ticket opened",
     TimelineKind.SUPPORT_TICKET_STATUS: "Support ticket status",
     TimelineKind.SUPPORT_TICKET_PAST_SLA: "Support ticket past its SLA",
+    TimelineKind.CUSTOMIZATION_ESTIMATED: "Customization: period estimated",
+    TimelineKind.CUSTOMIZATION_PRICED: "Customization: priced",
+    TimelineKind.QUOTATION_READY: "Customization: quotation ready",
+    TimelineKind.CUSTOMIZATION_INVOICED: "Customization invoiced",
 }
 
 
