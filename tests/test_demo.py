@@ -605,7 +605,9 @@ def test_invoices_carry_fees_and_approved_discounts_and_are_reminded_until_paid_
     assert {"renewal", "customization"} in kinds  # R8: one invoice with both
 
     quotations = list(db.session.scalars(select(Quotation)))
-    assert {q.status for q in quotations} == {s.value for s in QuotationStatus}
+    assert {q.status for q in quotations} == {
+        s.value for s in QuotationStatus if s is not QuotationStatus.NONE
+    }
     for quotation in quotations:
         assert quotation.requested_by == quotation.client.acm
         if quotation.quotation_status is QuotationStatus.REQUESTED:

@@ -25,7 +25,7 @@ from kamportal.models.customizations import (
     Milestone,
     MilestoneStatus,
 )
-from kamportal.models.discounts import Quotation, QuotationStatus
+from kamportal.models.discounts import DiscountCovers, Quotation, QuotationStatus
 from kamportal.models.escalations import (
     Complaint,
     ComplaintKind,
@@ -105,6 +105,7 @@ __all__ = [
     "CustomizationStage",
     "CustomizationStatus",
     "DeliveryStatus",
+    "DiscountCovers",
     "Escalation",
     "EscalationStatus",
     "EscalationStep",

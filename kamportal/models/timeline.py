@@ -90,6 +90,10 @@ class TimelineKind(enum.StrEnum):
     CUSTOMIZATION_TICKET_FAILED = "customization_ticket_failed"
     CUSTOMIZATION_PAID = "customization_paid"
     CUSTOMIZATION_REJECTION_SENT = "customization_rejection_sent"
+    CUSTOMIZATION_ESTIMATED = "customization_estimated"
+    CUSTOMIZATION_PRICED = "customization_priced"
+    QUOTATION_READY = "quotation_ready"
+    CUSTOMIZATION_INVOICED = "customization_invoiced"
 
     @property
     def label(self) -> str:
@@ -170,6 +174,10 @@ TIMELINE_LABELS = {
     TimelineKind.CUSTOMIZATION_TICKET_FAILED: "Customization ticket: the ticket system failed",
     TimelineKind.CUSTOMIZATION_PAID: "Customization paid",
     TimelineKind.CUSTOMIZATION_REJECTION_SENT: "Customization rejection sent to the client",
+    TimelineKind.CUSTOMIZATION_ESTIMATED: "Customization: period estimated",
+    TimelineKind.CUSTOMIZATION_PRICED: "Customization: priced",
+    TimelineKind.QUOTATION_READY: "Customization: quotation ready",
+    TimelineKind.CUSTOMIZATION_INVOICED: "Customization invoiced",
 }
 
 

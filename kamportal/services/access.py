@@ -24,7 +24,8 @@ DISCOUNT_ROLES = (Role.COMMERCIAL, Role.ADMIN)
 # Who decides customization requests (C2, C3): product's queue.
 PRODUCT_ROLES = (Role.PRODUCT, Role.ADMIN)
 # Who reaches a customization request's page at all; object rules narrow it further.
-CUSTOMIZATION_ROLES = (Role.ACM, Role.LEADER, Role.PRODUCT, Role.ADMIN)
+# (Commercial reaches only the requests it prices: C4.)
+CUSTOMIZATION_ROLES = (Role.ACM, Role.LEADER, Role.PRODUCT, Role.COMMERCIAL, Role.ADMIN)
 
 
 def led_team_ids(user: User) -> list[int]:
@@ -127,10 +128,26 @@ def decides_customizations(user: User) -> bool:
     return user.has_role(*PRODUCT_ROLES)
 
 
-def can_see_customization(user: User, client: Client) -> bool:
+def prices_customizations(user: User) -> bool:
+    """C4: commercial (or an admin) prices accepted customization requests."""
+    return user.has_role(*DISCOUNT_ROLES)
+
+
+def check_prices_customizations(user: User) -> None:
+    """For the services: only commercial (or an admin) prices a customization (C4)."""
+    if not prices_customizations(user):
+        raise NotAllowed("Only commercial prices a customization.")
+
+
+def can_see_customization(user: User, client: Client, *, accepted: bool = False) -> bool:
     """A customization request, its scope of work and attachments: whoever may see its
-    client, and product, who decides it (and sees nothing else of the client)."""
-    return decides_customizations(user) or can_see_client(user, client)
+    client, product, who decides it, and commercial once it is `accepted` (to price it,
+    C4); neither sees anything else of the client."""
+    return (
+        decides_customizations(user)
+        or (accepted and prices_customizations(user))
+        or can_see_client(user, client)
+    )
 
 
 def check_decides_customizations(user: User) -> None:

@@ -57,6 +57,7 @@ from kamportal.services import (
     invoices,
     meetings,
     onboarding,
+    quotations,
 )
 from kamportal.services import followups as followups_service
 from kamportal.services.calendar import CalendarCache
@@ -589,6 +590,23 @@ def customizations_owed(user: User, *, now: datetime) -> Section:
     return Section("customizations", "Customization requests", items)
 
 
+def customization_invoices_owed(user: User, *, now: datetime) -> Section:
+    """C6: the user's clients' customization requests whose concept document the client
+    approved: the invoice is owed."""
+    items = [
+        DayItem(
+            "customization",
+            "C6",
+            f"Customization {request.reference}: issue the invoice",
+            request.client,
+            since=request.opened_at,
+            customization=request,
+        )
+        for request in quotations.invoices_owed_by(user)
+    ]
+    return Section("customization_invoices", "Customization invoices owed", items)
+
+
 def support_tickets_past_sla(user: User, *, now: datetime) -> Section:
     """G4: the user's clients' support tickets still open after their SLA ran out, the
     longest past it first."""
@@ -653,6 +671,7 @@ SECTIONS: dict[str, Callable[..., Section]] = {
     "actions": actions_due,
     "support": support_tickets_past_sla,
     "rejections": rejections_owed,
+    "customization_invoices": customization_invoices_owed,
 }
 
 

@@ -5,7 +5,7 @@ invoice, once (its line: `discount_line`, used by services/invoices.py).
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -13,7 +13,15 @@ from sqlalchemy.orm import joinedload
 from kamportal import clock
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
-from kamportal.models import Client, Quotation, QuotationStatus, TimelineKind, User
+from kamportal.models import (
+    Client,
+    DiscountCovers,
+    Quotation,
+    QuotationStatus,
+    TimelineKind,
+    User,
+)
+from kamportal.models.types import minor_unit
 from kamportal.services import access, timeline, validation
 
 # --- R9: discounts from an approved quotation -------------------------------------------------
@@ -79,7 +87,7 @@ def decide_discount(quotation: Quotation, *, actor: User, approve: bool, note: s
         quotation.client,
         TimelineKind.DISCOUNT_DECIDED,
         actor=actor,
-        summary=f"Discount of {quotation.money} {status.label.lower()} by commercial"
+        summary=f"Discount of {quotation.discount_text} {status.label.lower()} by commercial"
         + (f": {note}" if note else "")
         + " (R9)",
         detail={"quotation_id": quotation.id, "status": status},
@@ -88,10 +96,23 @@ def decide_discount(quotation: Quotation, *, actor: User, approve: bool, note: s
     db.session.flush()
 
 
-def discount_line(quotation: Quotation | None, client: Client, currency: str) -> Decimal:
+def discount_line(
+    quotation: Quotation | None,
+    client: Client,
+    currency: str,
+    *,
+    fee: Decimal = Decimal(0),
+    renewal: Decimal = Decimal(0),
+) -> Decimal:
     """R9: the (negative) amount of `quotation`'s discount on an invoice of `client` in
-    `currency`; zero without one. Raises RuleViolation("R9") for a quotation of another
-    client or currency, not approved by commercial, or on an invoice already."""
+    `currency` whose customization fees sum to `fee` and renewal to `renewal`; zero
+    without one. A percent is of the lines the discount covers (the fee, or the fee and the
+    renewal invoiced with it: R8), rounded to the currency's minor unit; an amount is taken
+    as it is. A stand-alone (legacy) discount is its amount.
+
+    Raises RuleViolation("R9") for a quotation of another client or currency, not approved
+    by commercial, on an invoice already, a customization's discount without its fee, or
+    an amount above the lines it covers."""
     if quotation is None:
         return Decimal(0)
     if quotation.client_id != client.id or quotation.currency != currency:
@@ -107,7 +128,29 @@ def discount_line(quotation: Quotation | None, client: Client, currency: str) ->
         )
     if quotation.used_on_invoice_id is not None:
         raise RuleViolation("R9", "This discount is on an invoice already.", field="quotation")
-    return -quotation.discount
+    if quotation.request_id is None:
+        return -(quotation.discount or Decimal(0))
+    if fee <= 0:
+        raise RuleViolation(
+            "R9", "This discount goes on the invoice of its customization fee.", field="quotation"
+        )
+    covered = fee + (renewal if quotation.covers is DiscountCovers.FEE_AND_RENEWAL else 0)
+    if quotation.discount_percent is not None:
+        share = covered * quotation.discount_percent / 100
+        return -share.quantize(minor_unit(currency), rounding=ROUND_HALF_UP)
+    amount = quotation.discount or Decimal(0)
+    if amount > covered:
+        raise RuleViolation(
+            "R9", f"The discount is more than {quotation.covers.label}.", field="quotation"
+        )
+    return -amount
+
+
+def discount_line_text(quotation: Quotation) -> str:
+    """The discount's line as the client reads it on the invoice (R9)."""
+    if quotation.request_id is None:
+        return f"Discount: {quotation.description}"
+    return f"Discount ({quotation.discount_text}) on {quotation.covers.label}"
 
 
 # --- Reading -----------------------------------------------------------------------------------
@@ -120,14 +163,22 @@ def discount_queue(*, recent: int = 50) -> tuple[list[Quotation], list[Quotation
         db.session.scalars(
             select(Quotation)
             .where(Quotation.status == QuotationStatus.REQUESTED.value)
-            .options(joinedload(Quotation.client), joinedload(Quotation.requested_by))
+            .options(
+                joinedload(Quotation.client),
+                joinedload(Quotation.requested_by),
+                joinedload(Quotation.request),
+            )
             .order_by(Quotation.requested_at, Quotation.id)
         )
     )
     decided = list(
         db.session.scalars(
             select(Quotation)
-            .where(Quotation.status != QuotationStatus.REQUESTED.value)
+            .where(
+                Quotation.status.in_(
+                    [QuotationStatus.APPROVED.value, QuotationStatus.REJECTED.value]
+                )
+            )
             .options(
                 joinedload(Quotation.client),
                 joinedload(Quotation.requested_by),

@@ -49,7 +49,7 @@ from kamportal.models import (
 )
 from kamportal.models.types import minor_unit
 from kamportal.services import access, timeline, validation
-from kamportal.services.discounts import discount_line
+from kamportal.services.discounts import discount_line, discount_line_text
 from kamportal.services.renewals import (
     RENEWAL_FIELDS,
     RenewalStanding,
@@ -80,6 +80,7 @@ def issue_invoice(
     renewal: Renewal | None = None,
     fees: list[Fee] | tuple[Fee, ...] = (),
     quotation: Quotation | None = None,
+    currency: str | None = None,
     adapter: BillingAdapter | None = None,
 ) -> Invoice:
     """R3: create the invoice through the billing adapter: the renewal's amount (R8: with
@@ -102,7 +103,7 @@ def issue_invoice(
             )
     if due_on is None:
         raise ValidationError("Give the invoice's due date.", field="due_on")
-    currency = renewal.currency if renewal is not None else client.currency
+    currency = renewal.currency if renewal is not None else currency or client.currency
     lines: list[tuple[LineKind, str, Decimal]] = []
     if renewal is not None:
         term = renewal.agreed_on or renewal.due_on
@@ -122,9 +123,15 @@ def issue_invoice(
         )
     if not lines:
         raise ValidationError("Nothing to invoice: a renewal or a customization fee.")
-    discount = discount_line(quotation, client, currency)
+    discount = discount_line(
+        quotation,
+        client,
+        currency,
+        fee=sum((a for k, _, a in lines if k is LineKind.CUSTOMIZATION), Decimal(0)),
+        renewal=sum((a for k, _, a in lines if k is LineKind.RENEWAL), Decimal(0)),
+    )
     if quotation is not None:
-        lines.append((LineKind.DISCOUNT, f"Discount: {quotation.description}", discount))
+        lines.append((LineKind.DISCOUNT, discount_line_text(quotation), discount))
     total = sum((amount for _, _, amount in lines), Decimal(0))
     if total <= 0:
         raise ValidationError("The invoice's total must be more than zero.", field="quotation")
@@ -472,11 +479,14 @@ class ClientBilling:
 
     @property
     def usable_discounts(self) -> list[Quotation]:
-        """R9: approved and not on an invoice yet."""
+        """R9: the stand-alone discounts approved and not on an invoice yet (a customization
+        quotation's discount goes on the invoice issued from its request)."""
         return [
             q
             for q in self.quotations
-            if q.quotation_status is QuotationStatus.APPROVED and q.used_on_invoice_id is None
+            if q.quotation_status is QuotationStatus.APPROVED
+            and q.used_on_invoice_id is None
+            and q.request_id is None
         ]
 
 
@@ -512,6 +522,8 @@ def client_billing(client: Client, *, invoices: int = 10) -> ClientBilling:
         db.session.scalars(
             select(Quotation)
             .where(Quotation.client_id == client.id)
+            .where(Quotation.status != QuotationStatus.NONE.value)
+            .options(joinedload(Quotation.request))
             .order_by(Quotation.requested_at.desc(), Quotation.id.desc())
             .limit(10)
         )

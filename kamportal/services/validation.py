@@ -175,6 +175,21 @@ def amount_of(value: object, currency: str, *, field: str, positive: bool = True
     return amount.quantize(unit)
 
 
+def percent_of(value: object, *, field: str) -> Decimal:
+    """A percentage strictly between 0 and 100, with at most 2 decimals (a discount, R9)."""
+    if isinstance(value, (float, bool)) or value is None:
+        raise ValidationError("Give a percentage.", field=field)
+    try:
+        percent = value if isinstance(value, Decimal) else Decimal(str(value).strip().rstrip("%"))
+    except InvalidOperation:
+        raise ValidationError("Give a percentage, e.g. 30.", field=field) from None
+    if not percent.is_finite() or not 0 < percent < 100:
+        raise ValidationError("A percentage more than 0 and less than 100.", field=field)
+    if percent != percent.quantize(Decimal("0.01")):
+        raise ValidationError("A percentage has at most 2 decimals.", field=field)
+    return percent.quantize(Decimal("0.01"))
+
+
 def _parsed_amount(text: str, currency: str, field: str) -> Decimal:
     text = text.translate(_ARABIC_NUMERALS).strip()
     code = currency.upper()

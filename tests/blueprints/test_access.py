@@ -62,7 +62,10 @@ COMMERCIAL = {**ADMIN_ONLY, "commercial": OK}
 # Customization requests (C1-C3): product decides them and sees them (never the rest of
 # the client); the client's ACM, leader and admins see them as they see the client.
 PRODUCT = {**ADMIN_ONLY, "product": OK}
-CUSTOMIZATION = {**CLIENT, "product": OK}
+# Commercial reaches a request once product accepted it, to price it (C4): not this one,
+# which awaits product's decision.
+CUSTOMIZATION = {**CLIENT, "product": OK, "commercial": HIDDEN}
+PRICING = {**COMMERCIAL, "commercial": HIDDEN}
 # The renewal forecast: whoever follows renewals; the service narrows what each sees.
 FORECAST = {**SIGNED_IN, "product": FORBIDDEN, "commercial": FORBIDDEN}
 
@@ -136,7 +139,6 @@ ACCESS: dict[str, dict[str, str]] = {
     "renewals.confirm": CLIENT,
     "renewals.invoice": CLIENT,
     "renewals.lost": CLIENT,
-    "renewals.request_discount": CLIENT,
     "renewals.report_wire": CLIENT,
     "renewals.payment_issue": CLIENT,
     "renewals.installments": CLIENT,
@@ -157,6 +159,12 @@ ACCESS: dict[str, dict[str, str]] = {
     "customizations.answer_hold": CLIENT,
     "customizations.queue": PRODUCT,
     "customizations.send_rejection": CLIENT,
+    # C4: product's period; commercial's price (of an accepted request only); R9, C6: the
+    # ACM's discount request and invoice.
+    "customizations.estimate": PRODUCT,
+    "customizations.price": PRICING,
+    "customizations.ask_discount": CLIENT,
+    "customizations.issue_invoice": CLIENT,
     "onboarding.client_panel": CLIENT,
     "onboarding.welcome": CLIENT,
     # O1: the client's own link, no sign-in; the signed token decides what it opens.

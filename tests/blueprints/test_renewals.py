@@ -114,18 +114,17 @@ def test_a_fee_without_an_amount_is_refused_with_nothing_invoiced(world, db, log
 
 
 def test_only_an_approved_discount_is_offered_on_the_invoice(world, db, login_as):  # noqa: F811
-    """R9: requested from the panel; once commercial approves it, the invoice form
-    offers it."""
+    """R9: a stand-alone discount asked before quotations (legacy); once commercial
+    approves it, the invoice form offers it."""
     renewal = confirmed(world, db)
     http = login_as(world["acm"])
-    panel = swapped_panel(
-        http.post(
-            f"/clients/{world['client'].id}/discounts/new",
-            data={"description": "Loyalty", "discount": "1000"},
-            headers=HTMX,
-        )
+    discounts.request_discount(
+        world["client"], actor=world["acm"], description="Loyalty", discount="1000"
     )
+    db.session.commit()
+    panel = text(http.get(f"/clients/{world['client'].id}"))
     assert "Loyalty: −EGP1,000.00" in panel and "Requested" in panel
+    assert f"/clients/{world['client'].id}/discounts/new" not in panel
     form = text(http.get(f"/renewals/{renewal.id}/invoice", headers=HTMX))
     assert "Loyalty" not in form
     quotation = db.session.scalars(select(Quotation)).one()

@@ -2,4 +2,8 @@ from flask import Blueprint
 
 bp = Blueprint("customizations", __name__)
 
-from kamportal.blueprints.customizations import rejection, routes  # noqa: E402,F401
+from kamportal.blueprints.customizations import (  # noqa: E402,F401
+    quotation_routes,
+    rejection,
+    routes,
+)

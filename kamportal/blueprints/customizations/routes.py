@@ -27,7 +27,12 @@ from kamportal.blueprints.web import (
     saved,
 )
 from kamportal.extensions import db
-from kamportal.models import Client, CustomizationAttachment, CustomizationRequest
+from kamportal.models import (
+    Client,
+    CustomizationAttachment,
+    CustomizationRequest,
+    CustomizationStatus,
+)
 from kamportal.services import access, customizations
 from kamportal.services.access import CLIENT_REGISTRY_ROLES, CUSTOMIZATION_ROLES, PRODUCT_ROLES
 
@@ -41,7 +46,11 @@ def client_customizations(client: Client) -> list[CustomizationRequest]:
 def _visible_request(request_id: int) -> CustomizationRequest:
     """The request, if the signed-in user may see it; otherwise 404, never its client."""
     found = customizations.load_request(request_id)
-    if found is None or not access.can_see_customization(acting_user(), found.client):
+    if found is None or not access.can_see_customization(
+        acting_user(),
+        found.client,
+        accepted=found.customization_status is CustomizationStatus.ACCEPTED,
+    ):
         abort(404)
     return found
 

@@ -77,7 +77,7 @@ def _row_response(quotation: Quotation, form: FlaskForm, *, done: bool) -> Respo
     Refused: the row (HTMX) or the queue with the form's errors, 422."""
     if done:
         flash(
-            f"Discount of {quotation.money} for {quotation.client.store_name} "
+            f"Discount of {quotation.discount_text} for {quotation.client.store_name} "
             f"{quotation.quotation_status.label.lower()}.",
             "success",
         )

@@ -99,12 +99,3 @@ class InstallmentsForm(Form):
         validators=[InputRequired("Give the days."), NumberRange(1, 366, "From 1 to 366 days.")],
         default=30,
     )
-
-
-class DiscountForm(Form):
-    """R9: a discount asked of commercial."""
-
-    description = StringField(
-        "What it is for", validators=[DataRequired("Say what it is for."), Length(max=300)]
-    )
-    discount = _amount("Discount")

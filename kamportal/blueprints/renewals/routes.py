@@ -24,7 +24,6 @@ from kamportal.blueprints.options import options
 from kamportal.blueprints.renewals import bp
 from kamportal.blueprints.renewals.forms import (
     ConfirmForm,
-    DiscountForm,
     InstallmentsForm,
     InvoiceForm,
     LostForm,
@@ -45,7 +44,7 @@ from kamportal.blueprints.web import (
 )
 from kamportal.extensions import db
 from kamportal.models import Client, Invoice, Quotation, Renewal, Role
-from kamportal.services import discounts, invoices, payments, renewals
+from kamportal.services import invoices, payments, renewals
 from kamportal.services.access import CLIENT_REGISTRY_ROLES
 from kamportal.services.invoices import Fee
 
@@ -217,29 +216,6 @@ def lost(renewal_id: int):
         submit="Mark the renewal lost",
         save=lambda: renewals.mark_lost(renewal, actor=acting_user(), reason=form.reason.data),
         message="Renewal marked lost.",
-    )
-
-
-@bp.route("/clients/<int:client_id>/discounts/new", methods=["GET", "POST"])
-@allow(*CLIENT_REGISTRY_ROLES)
-def request_discount(client_id: int):
-    """R9: ask commercial to approve a discount."""
-    client = client_or_404(client_id)
-    form = DiscountForm()
-    return _panel_action(
-        client,
-        form,
-        name="discount",
-        title="Ask commercial for a discount",
-        submit="Ask for approval",
-        hint=f"In {client.currency}. Once approved it can go on an invoice, once (R9).",
-        save=lambda: discounts.request_discount(
-            client,
-            actor=acting_user(),
-            description=form.description.data,
-            discount=form.discount.data,
-        ),
-        message="Discount asked of commercial.",
     )
 
 
