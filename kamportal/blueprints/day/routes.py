@@ -31,6 +31,7 @@ REFRESH_ON = {
     "actions": "minutes-changed from:body",
     "support": "timeline-changed from:body",
     "rejections": "customization-changed from:body, timeline-changed from:body",
+    "customization_invoices": "customization-changed from:body, timeline-changed from:body",
 }
 
 
