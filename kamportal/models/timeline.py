@@ -85,6 +85,10 @@ class TimelineKind(enum.StrEnum):
     SUPPORT_TICKET_OPENED = "support_ticket_opened"
     SUPPORT_TICKET_STATUS = "support_ticket_status"
     SUPPORT_TICKET_PAST_SLA = "support_ticket_past_sla"
+    CONCEPT_WRITTEN = "concept_written"
+    CONCEPT_SENT = "concept_sent"
+    CONCEPT_LINK_REVOKED = "concept_link_revoked"
+    CONCEPT_APPROVED = "concept_approved"
 
     @property
     def label(self) -> str:
@@ -160,6 +164,10 @@ TIMELINE_LABELS = {
     TimelineKind.SUPPORT_TICKET_OPENED: "Support ticket opened",
     TimelineKind.SUPPORT_TICKET_STATUS: "Support ticket status",
     TimelineKind.SUPPORT_TICKET_PAST_SLA: "Support ticket past its SLA",
+    TimelineKind.CONCEPT_WRITTEN: "Concept document written",
+    TimelineKind.CONCEPT_SENT: "Concept document sent",
+    TimelineKind.CONCEPT_LINK_REVOKED: "Concept document link revoked",
+    TimelineKind.CONCEPT_APPROVED: "Concept document approved",
 }
 
 
