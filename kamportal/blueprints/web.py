@@ -370,3 +370,48 @@ def with_trigger(response: Response, event: str, detail: Any = True) -> Response
     events[event] = detail
     response.headers["HX-Trigger"] = json.dumps(events)
     return response
+
+
+# --- Pages a client opens from an emailed link, without a login (O1, C5, C7) ---------------
+
+# An altered token names nothing that exists; a link that did exist is gone for good.
+LINK_REFUSED_TITLE = {
+    "altered": "This link is not valid",
+    "revoked": "This link no longer works",
+    "expired": "This link has expired",
+    "submitted": "Already submitted",
+    "used": "Already answered",
+}
+
+
+def keep_link_private(response: Response) -> Response:
+    """The token in the address is the only key: no cache keeps the page, no Referer
+    carries the address to another site, no search engine lists it."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+def whole_page(response: Response, page_id: str) -> Response:
+    """An answer that replaces the page's content (`#page_id`), not just its form (HTMX)."""
+    if is_htmx():
+        response.headers["HX-Retarget"] = f"#{page_id}"
+        response.headers["HX-Reswap"] = "outerHTML"
+    return response
+
+
+def link_refused(refused: DomainError, page_id: str) -> Response:
+    """A link that opens nothing: why, alone on the page, naming nothing of the client."""
+    reason = getattr(refused, "reason", "")
+    return whole_page(
+        render(
+            "onboarding/kyc_refused.html",
+            "onboarding/_kyc_refused.html",
+            status=404 if reason == "altered" else 410,
+            reason=reason,
+            title=LINK_REFUSED_TITLE.get(reason, "This link does not work"),
+            message=refused.message,
+        ),
+        page_id,
+    )

@@ -94,6 +94,10 @@ class TimelineKind(enum.StrEnum):
     CUSTOMIZATION_PRICED = "customization_priced"
     QUOTATION_READY = "quotation_ready"
     CUSTOMIZATION_INVOICED = "customization_invoiced"
+    CONCEPT_WRITTEN = "concept_written"
+    CONCEPT_SENT = "concept_sent"
+    CONCEPT_LINK_REVOKED = "concept_link_revoked"
+    CONCEPT_APPROVED = "concept_approved"
 
     @property
     def label(self) -> str:
@@ -178,6 +182,10 @@ TIMELINE_LABELS = {
     TimelineKind.CUSTOMIZATION_PRICED: "Customization: priced",
     TimelineKind.QUOTATION_READY: "Customization: quotation ready",
     TimelineKind.CUSTOMIZATION_INVOICED: "Customization invoiced",
+    TimelineKind.CONCEPT_WRITTEN: "Concept document written",
+    TimelineKind.CONCEPT_SENT: "Concept document sent",
+    TimelineKind.CONCEPT_LINK_REVOKED: "Concept document link revoked",
+    TimelineKind.CONCEPT_APPROVED: "Concept document approved",
 }
 
 

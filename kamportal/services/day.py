@@ -51,6 +51,7 @@ from kamportal.models import (
 from kamportal.services import (
     access,
     cadence,
+    concept_documents,
     contact_log,
     customization_rejection,
     customizations,
@@ -87,6 +88,8 @@ class DayItem:
     # Past its due time or day: a welcome email; an unpaid invoice (the client's calendar,
     # R4); an action item (the user's).
     overdue: bool = False
+    # Until when something out works (a concept document's link, C5).
+    until: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -657,6 +660,37 @@ def rejections_owed(user: User, *, now: datetime) -> Section:
     return Section("rejections", "Rejections to send", items)
 
 
+def concept_documents_owed(user: User, *, now: datetime) -> Section:
+    """C5: the user's clients' concept documents to write, to send (or send again: changed,
+    withdrawn or expired), or sent and waiting for the client, with the link's expiry."""
+    items = []
+    for owed in concept_documents.owed_by(user, now=now):
+        request, standing = owed.request, owed.standing
+        concept = request.concept
+        since = (
+            standing.link.sent_at
+            if standing.state == "sent" and standing.link is not None
+            else concept.updated_at
+            if concept is not None
+            else request.estimated_at or request.priced_at or request.opened_at
+        )
+        items.append(
+            DayItem(
+                "concept",
+                "C5",
+                f"Concept document of {request.reference}",
+                request.client,
+                since=since,
+                note=standing.label,
+                customization=request,
+                age=span(now - since),
+                overdue=standing.state == "expired",
+                until=standing.expires_at if standing.state in ("sent", "expired") else None,
+            )
+        )
+    return Section("concepts", "Concept documents owed", items)
+
+
 SECTIONS: dict[str, Callable[..., Section]] = {
     "escalations": escalations_to_act_on,
     "welcome": welcome_emails_owed,
@@ -672,6 +706,7 @@ SECTIONS: dict[str, Callable[..., Section]] = {
     "support": support_tickets_past_sla,
     "rejections": rejections_owed,
     "customization_invoices": customization_invoices_owed,
+    "concepts": concept_documents_owed,
 }
 
 

@@ -6,7 +6,7 @@ every new page comes with a decision about who may reach it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 import pytest
@@ -16,6 +16,7 @@ from kamportal import clock
 from kamportal.models import ActionItem, CallOutcome, MeetingType, Minutes, NoReplyLadder, Role
 from kamportal.services import (
     calendar,
+    concept_documents,
     contact_log,
     customizations,
     discounts,
@@ -27,6 +28,7 @@ from kamportal.services import (
     payments,
     renewals,
 )
+from tests.services.concept_world import write as write_concept
 
 # Who is asking: the client's own ACM and team leader, the same roles elsewhere, the
 # other roles, an admin, and nobody signed in.
@@ -180,13 +182,27 @@ ACCESS: dict[str, dict[str, str]] = {
     "onboarding.record_usage": CLIENT,
     # L2: an agreed exception is the client's team leader's (or an admin's) to record.
     "onboarding.grant_exception": {**CLIENT, "acm": FORBIDDEN},
+    # C5: the concept document, read as the request is, written by whoever works on the
+    # client; the client's page and its PDF need no sign-in (the signed token decides).
+    "customizations.concept_edit": CLIENT,
+    "customizations.concept_print": CUSTOMIZATION,
+    "customizations.concept_pdf_download": CUSTOMIZATION,
+    "customizations.concept_send": CLIENT,
+    "customizations.concept_revoke": CLIENT,
+    "customizations.concept_signed_copy": CLIENT,
+    "customizations.public_concept": EVERYONE,
+    "customizations.public_concept_pdf": EVERYONE,
 }
+# The token each client-link page is opened with in these tests, by endpoint (the KYC
+# token otherwise).
+LINK_TOKENS = ("customizations.public_concept", "customizations.public_concept_pdf")
 
 
 @dataclass
 class World:
     clients: dict  # visitor name -> signed-in test client (None for anonymous)
     ids: dict  # URL parameter -> value
+    tokens: dict = field(default_factory=dict)  # endpoint -> the token its URL takes
 
 
 @pytest.fixture
@@ -261,6 +277,11 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
     # The launch checklists and a KYC link the client's routes act on (O1, L1-L5).
     onboarding.instantiate_checklists(client)
     kyc.send_link(client, actor=acm)
+    # Its concept document written and sent (C5); the quotation's stage set directly.
+    customization.stage = "concept"
+    write_concept(customization, actor=acm)
+    concept_message = concept_documents.send_concept(customization, actor=acm)
+    concept_token = concept_message.body.split("/concept/", 1)[1].split()[0]
     db.session.commit()
     ids = {
         "client_id": client.id,
@@ -288,7 +309,7 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
         "item_key": "domain-ssl",
         "token": kyc.token_for(kyc.questionnaire_of(client)),
     }
-    return World(clients, ids)
+    return World(clients, ids, dict.fromkeys(LINK_TOKENS, concept_token))
 
 
 def outcome(response) -> str:
@@ -316,7 +337,10 @@ def test_every_route_answers_every_visitor_as_decided(app, world):
     rules = sorted(routes(app), key=lambda r: r.endpoint == "auth.logout")
     failures = []
     for rule in rules:
-        url = rule.build({k: world.ids[k] for k in rule.arguments})[1]
+        values = {k: world.ids[k] for k in rule.arguments}
+        if rule.endpoint in world.tokens:
+            values["token"] = world.tokens[rule.endpoint]
+        url = rule.build(values)[1]
         method = "GET" if "GET" in rule.methods else "POST"
         for visitor in VISITORS:
             http = world.clients[visitor]

@@ -56,6 +56,7 @@ from kamportal.models import (
     CallOutcome,
     ChecklistItem,
     Client,
+    ClientLink,
     Complaint,
     Contact,
     CustomizationAttachment,
@@ -76,8 +77,18 @@ from kamportal.models import (
     Team,
     User,
 )
-from kamportal.services import accounts, calendar, contact_log, day, kyc
+from kamportal.services import (
+    accounts,
+    calendar,
+    client_links,
+    concept_documents,
+    contact_log,
+    day,
+    kyc,
+)
 from tests.conftest import PASSWORD, app_on_its_own_database
+from tests.services.concept_world import request_in_concept
+from tests.services.concept_world import write as write_concept
 
 # Derandomized, so CI is repeatable; HYPOTHESIS_EXAMPLES=500 for a deeper run by hand.
 EXAMPLES = int(os.environ.get("HYPOTHESIS_EXAMPLES", "25"))
@@ -365,6 +376,18 @@ def _of_client(model: Any, argument: str) -> Any:
 
 
 ESCALATION_ACTIONS = ["resolve", "to-leader", "resume"]
+# The client's concept pages (C5) take a concept link's token, not the KYC form's.
+CONCEPT_ENDPOINTS = {"customizations.public_concept", "customizations.public_concept_pdf"}
+
+
+def _concept_token() -> str:
+    link = _db.session.scalars(
+        select(ClientLink)
+        .where(ClientLink.purpose == "concept")
+        .where(ClientLink.used_at.is_(None), ClientLink.revoked_at.is_(None))
+        .order_by(ClientLink.id)
+    ).first()
+    return client_links.token_for(link) if link is not None else "no-such-link"
 
 
 @dataclass
@@ -450,6 +473,7 @@ def world(database_template, tmp_path_factory) -> Iterator[World]:
         demo.seed_demo(clients=60)
         _add_spare_users()
         _add_unanswered_calls()
+        _add_concepts_to_approve()
         for days in range(400, 410):
             calendar.set_calendar_day(
                 "EG", date.today() + timedelta(days=days), is_holiday=True, name="Spare", actor=None
@@ -485,6 +509,21 @@ def _add_unanswered_calls() -> None:
     )
     for client in live:
         contact_log.log_call(client, actor=client.acm, contact=None, outcome=CallOutcome.NO_ANSWER)
+
+
+def _add_concepts_to_approve() -> None:
+    """C5: concept documents written and sent, for the ACM's routes and the client's page
+    (several: an approval spends one; the client's page takes the first link left)."""
+    clients = _db.session.scalars(
+        select(Client)
+        .where(Client.acm_id.is_not(None), Client.contacts.any(Contact.email.is_not(None)))
+        .order_by(Client.id)
+        .limit(3)
+    )
+    for client in clients:
+        request = request_in_concept(client, actor=client.acm)
+        write_concept(request, actor=client.acm)
+        concept_documents.send_concept(request, actor=client.acm, base_url="http://localhost/")
 
 
 def _acting_user(role: Role, client: Client | None) -> User:
@@ -524,6 +563,8 @@ def _url_values(route: Route, data: st.DataObject) -> tuple[dict[str, Any], Clie
     if "token" in values:
         questionnaire = _db.session.get(KycQuestionnaire, values["token"])
         values["token"] = kyc.token_for(questionnaire) if questionnaire else "no-such-link"
+        if route.endpoint in CONCEPT_ENDPOINTS:
+            values["token"] = _concept_token()
     action = data.draw(st.sampled_from(ESCALATION_ACTIONS), label="action")
     if "action" in route.arguments:
         values["action"] = action
@@ -572,6 +613,8 @@ def test_no_form_answers_5xx_and_a_refused_one_writes_nothing(world: World, rout
     client_id = values.pop("client", None)
     if "token" in values:
         values["token"] = kyc.token_for(_db.session.get(KycQuestionnaire, values["token"]))
+        if route.endpoint in CONCEPT_ENDPOINTS:
+            values["token"] = _concept_token()
     first = _first_user(route, _db.session.get(Client, client_id) if client_id else None)
     fields = _fields(world, route, _url(route.rule, values), world.http(first))
 

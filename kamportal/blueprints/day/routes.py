@@ -32,6 +32,7 @@ REFRESH_ON = {
     "support": "timeline-changed from:body",
     "rejections": "customization-changed from:body, timeline-changed from:body",
     "customization_invoices": "customization-changed from:body, timeline-changed from:body",
+    "concepts": "concept-changed from:body, timeline-changed from:body",
 }
 
 

@@ -26,9 +26,12 @@ from kamportal.blueprints.web import (
     fragment,
     in_place,
     is_htmx,
+    keep_link_private,
+    link_refused,
     public,
     render,
     submit,
+    whole_page,
 )
 from kamportal.extensions import limiter
 from kamportal.models import Client, KycQuestionnaire
@@ -38,14 +41,6 @@ from kamportal.services.kyc_questions import KYC_SECTIONS, Question, QuestionSec
 
 TIMELINE_CHANGED = "timeline-changed"
 KYC_CHANGED = "kyc-changed"
-# An altered token names nothing that exists; a link that did exist is gone for good.
-REFUSED_STATUS = {"altered": 404, "revoked": 410, "expired": 410, "submitted": 410}
-REFUSED_TITLE = {
-    "altered": "This link is not valid",
-    "revoked": "This link no longer works",
-    "expired": "This link has expired",
-    "submitted": "Already submitted",
-}
 
 
 # --- What the templates ask ------------------------------------------------------------
@@ -98,32 +93,18 @@ def _keep_the_link_private(response: Response) -> Response:
     Referer carries the address to another site, no search engine lists it. Error pages
     of this address (429, an expired CSRF token) included."""
     if request.endpoint == "onboarding.kyc_form":
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Robots-Tag"] = "noindex, nofollow"
+        keep_link_private(response)
     return response
 
 
 def _whole_page(response: Response) -> Response:
     """An answer that replaces the page's content, not just the form (HTMX)."""
-    if is_htmx():
-        response.headers["HX-Retarget"] = "#kyc-page"
-        response.headers["HX-Reswap"] = "outerHTML"
-    return response
+    return whole_page(response, "kyc-page")
 
 
 def _refused(refused: kyc.LinkRefused) -> Response:
     """The link opens nothing: why, alone on the page (a form left open is replaced)."""
-    return _whole_page(
-        render(
-            "onboarding/kyc_refused.html",
-            "onboarding/_kyc_refused.html",
-            status=REFUSED_STATUS.get(refused.reason, 410),
-            reason=refused.reason,
-            title=REFUSED_TITLE.get(refused.reason, "This link does not work"),
-            message=refused.message,
-        )
-    )
+    return link_refused(refused, "kyc-page")
 
 
 @bp.route("/kyc/<token>", methods=["GET", "POST"])
