@@ -85,6 +85,14 @@ class TimelineKind(enum.StrEnum):
     SUPPORT_TICKET_OPENED = "support_ticket_opened"
     SUPPORT_TICKET_STATUS = "support_ticket_status"
     SUPPORT_TICKET_PAST_SLA = "support_ticket_past_sla"
+    CUSTOMIZATION_MILESTONE_ADDED = "customization_milestone_added"
+    CUSTOMIZATION_MILESTONE_MOVED = "customization_milestone_moved"
+    CUSTOMIZATION_MILESTONE_DONE = "customization_milestone_done"
+    CUSTOMIZATION_ACCEPTANCE_SENT = "customization_acceptance_sent"
+    CUSTOMIZATION_ACCEPTED = "customization_accepted"
+    CUSTOMIZATION_CLOSED = "customization_closed"
+    CUSTOMIZATION_SURVEY_SENT = "customization_survey_sent"
+    CUSTOMIZATION_SURVEY_ANSWERED = "customization_survey_answered"
 
     @property
     def label(self) -> str:
@@ -160,6 +168,14 @@ TIMELINE_LABELS = {
     TimelineKind.SUPPORT_TICKET_OPENED: "Support ticket opened",
     TimelineKind.SUPPORT_TICKET_STATUS: "Support ticket status",
     TimelineKind.SUPPORT_TICKET_PAST_SLA: "Support ticket past its SLA",
+    TimelineKind.CUSTOMIZATION_MILESTONE_ADDED: "Customization: milestone added",
+    TimelineKind.CUSTOMIZATION_MILESTONE_MOVED: "Customization: milestone due date moved",
+    TimelineKind.CUSTOMIZATION_MILESTONE_DONE: "Customization: milestone done",
+    TimelineKind.CUSTOMIZATION_ACCEPTANCE_SENT: "Customization: acceptance link sent",
+    TimelineKind.CUSTOMIZATION_ACCEPTED: "Customization accepted by the client",
+    TimelineKind.CUSTOMIZATION_CLOSED: "Customization closed",
+    TimelineKind.CUSTOMIZATION_SURVEY_SENT: "Customization: satisfaction survey sent",
+    TimelineKind.CUSTOMIZATION_SURVEY_ANSWERED: "Customization: satisfaction survey answered",
 }
 
 

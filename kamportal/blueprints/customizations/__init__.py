@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("customizations", __name__)
 
-from kamportal.blueprints.customizations import routes  # noqa: E402,F401
+from kamportal.blueprints.customizations import delivery_routes, routes  # noqa: E402,F401

@@ -30,6 +30,7 @@ REFRESH_ON = {
     "followups": "timeline-changed from:body, meeting-changed from:body",
     "actions": "minutes-changed from:body",
     "support": "timeline-changed from:body",
+    "delivery": "customization-changed from:body, timeline-changed from:body",
 }
 
 
