@@ -98,6 +98,14 @@ class TimelineKind(enum.StrEnum):
     CONCEPT_SENT = "concept_sent"
     CONCEPT_LINK_REVOKED = "concept_link_revoked"
     CONCEPT_APPROVED = "concept_approved"
+    CUSTOMIZATION_MILESTONE_ADDED = "customization_milestone_added"
+    CUSTOMIZATION_MILESTONE_MOVED = "customization_milestone_moved"
+    CUSTOMIZATION_MILESTONE_DONE = "customization_milestone_done"
+    CUSTOMIZATION_ACCEPTANCE_SENT = "customization_acceptance_sent"
+    CUSTOMIZATION_ACCEPTED = "customization_accepted"
+    CUSTOMIZATION_CLOSED = "customization_closed"
+    CUSTOMIZATION_SURVEY_SENT = "customization_survey_sent"
+    CUSTOMIZATION_SURVEY_ANSWERED = "customization_survey_answered"
 
     @property
     def label(self) -> str:
@@ -186,6 +194,14 @@ TIMELINE_LABELS = {
     TimelineKind.CONCEPT_SENT: "Concept document sent",
     TimelineKind.CONCEPT_LINK_REVOKED: "Concept document link revoked",
     TimelineKind.CONCEPT_APPROVED: "Concept document approved",
+    TimelineKind.CUSTOMIZATION_MILESTONE_ADDED: "Customization: milestone added",
+    TimelineKind.CUSTOMIZATION_MILESTONE_MOVED: "Customization: milestone due date moved",
+    TimelineKind.CUSTOMIZATION_MILESTONE_DONE: "Customization: milestone done",
+    TimelineKind.CUSTOMIZATION_ACCEPTANCE_SENT: "Customization: acceptance link sent",
+    TimelineKind.CUSTOMIZATION_ACCEPTED: "Customization accepted by the client",
+    TimelineKind.CUSTOMIZATION_CLOSED: "Customization closed",
+    TimelineKind.CUSTOMIZATION_SURVEY_SENT: "Customization: satisfaction survey sent",
+    TimelineKind.CUSTOMIZATION_SURVEY_ANSWERED: "Customization: satisfaction survey answered",
 }
 
 

@@ -56,6 +56,7 @@ def issue(
     if purpose not in PURPOSES:
         raise ValueError(f"unknown link purpose {purpose!r}")
     now = clock.now()
+    sent_by_id = actor.id if actor is not None else None  # read before a pending link flushes
     link = live_link(request, purpose)
     if link is None:
         link = ClientLink(request_id=request.id, purpose=purpose)
@@ -63,7 +64,7 @@ def issue(
     link.nonce = secrets.token_urlsafe(12)
     link.sent_to = to
     link.sent_at = now
-    link.sent_by_id = actor.id if actor is not None else None
+    link.sent_by_id = sent_by_id
     link.expires_at = now + timedelta(days=current_app.config["CUSTOMIZATION_LINK_DAYS"])
     link.revoked_at = None
     link.used_at = None

@@ -5,7 +5,8 @@ user's time zone (F3), escalations where the user acts next (E2, E3), welcome em
 (O2), renewals waiting for the ACM and invoices past due (R1-R4), minutes owed (G5),
 no-reply follow-ups owed after an unanswered call (F2), WhatsApp requests not answered
 (G6), clients overdue or due soon for their weekly contact (F1), action items due (G5),
-confirmations that failed to send (F3), and support tickets past their SLA (G4). Each
+confirmations that failed to send (F3), support tickets past their SLA (G4), and
+customizations in delivery: late milestones, acceptance to obtain, closure owed (C7). Each
 section is one or two queries with its rows eager-loaded, whatever the portfolio size.
 """
 
@@ -26,6 +27,7 @@ from kamportal.models import (
     ActionItem,
     Client,
     CustomizationRequest,
+    CustomizationStage,
     DeliveryStatus,
     Escalation,
     EscalationStatus,
@@ -55,6 +57,7 @@ from kamportal.services import (
     contact_log,
     customization_rejection,
     customizations,
+    delivery,
     invoices,
     meetings,
     onboarding,
@@ -69,7 +72,8 @@ class DayItem:
     """One thing on the day: the rule it comes from, the client, and since when it is owed
     (`since` is an instant; `due_on` a date, for action items). `kind` names the item:
     meeting, confirmation, escalation, renewal, invoice, welcome, minutes, no_reply,
-    whatsapp, overdue, due_soon, action or support."""
+    whatsapp, overdue, due_soon, action, support, or (C7) milestone, acceptance or
+    closure."""
 
     kind: str
     rule: str
@@ -691,6 +695,73 @@ def concept_documents_owed(user: User, *, now: datetime) -> Section:
     return Section("concepts", "Concept documents owed", items)
 
 
+def customization_delivery(user: User, *, now: datetime) -> Section:
+    """C7: the user's clients' customizations in delivery: each milestone late (not done,
+    due before the client's today), since the client's midnight after its due date; the
+    client's acceptance to obtain once every milestone is done; the closure owed once the
+    client accepted. The longest owed first."""
+    items = []
+    for delivering in delivery.delivering_of(user, now=now):
+        request, progress = delivering.request, delivering.progress
+        client = request.client
+        if request.stage == CustomizationStage.CLOSING.value and request.accepted_at:
+            items.append(
+                DayItem(
+                    "closure",
+                    "C7",
+                    f"Customization {request.reference} accepted: close it",
+                    client,
+                    since=request.accepted_at,
+                    note="Closing sends the satisfaction survey",
+                    customization=request,
+                    age=span(now - request.accepted_at),
+                )
+            )
+        elif progress.all_done:
+            since = max(m.done_at or request.opened_at for m in request.milestones)
+            link = delivering.acceptance_link
+            note = "Send the acceptance link, or record the client's acceptance"
+            if link is not None and link.used_at is None and link.revoked_at is None:
+                expired = now >= link.expires_at
+                note = "Acceptance link sent: " + (
+                    "expired, send a new one" if expired else "waiting for the client"
+                )
+            items.append(
+                DayItem(
+                    "acceptance",
+                    "C7",
+                    f"Customization {request.reference}: every milestone done, obtain acceptance",
+                    client,
+                    since=since,
+                    note=note,
+                    customization=request,
+                    age=span(now - since),
+                )
+            )
+        else:
+            for milestone in request.milestones:
+                if not delivery.is_late(milestone, progress.today):
+                    continue
+                since = delivery.late_since(milestone, client)
+                owner = milestone.owner.name if milestone.owner else "no owner"
+                items.append(
+                    DayItem(
+                        "milestone",
+                        "C7",
+                        f"Milestone late: {milestone.title}",
+                        client,
+                        since=since,
+                        due_on=milestone.due_on,
+                        note=f"{request.reference} · owner: {owner}",
+                        customization=request,
+                        age=span(now - since),
+                        overdue=True,
+                    )
+                )
+    items.sort(key=lambda item: (item.since, item.client.id))
+    return Section("delivery", "Customizations in delivery", items)
+
+
 SECTIONS: dict[str, Callable[..., Section]] = {
     "escalations": escalations_to_act_on,
     "welcome": welcome_emails_owed,
@@ -707,6 +778,7 @@ SECTIONS: dict[str, Callable[..., Section]] = {
     "rejections": rejections_owed,
     "customization_invoices": customization_invoices_owed,
     "concepts": concept_documents_owed,
+    "delivery": customization_delivery,
 }
 
 

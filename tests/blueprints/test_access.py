@@ -16,6 +16,7 @@ from kamportal import clock
 from kamportal.models import ActionItem, CallOutcome, MeetingType, Minutes, NoReplyLadder, Role
 from kamportal.services import (
     calendar,
+    client_links,
     concept_documents,
     contact_log,
     customizations,
@@ -29,6 +30,7 @@ from kamportal.services import (
     renewals,
 )
 from tests.services.concept_world import write as write_concept
+from tests.services.test_delivery import in_delivery
 
 # Who is asking: the client's own ACM and team leader, the same roles elsewhere, the
 # other roles, an admin, and nobody signed in.
@@ -167,6 +169,16 @@ ACCESS: dict[str, dict[str, str]] = {
     "customizations.price": PRICING,
     "customizations.ask_discount": CLIENT,
     "customizations.issue_invoice": CLIENT,
+    # C7: the delivery's changes are the client's ACM's (leader, admin); the client's own
+    # acceptance and survey links need no sign-in, the signed token decides what opens.
+    "customizations.add_milestone": CLIENT,
+    "customizations.update_milestone": CLIENT,
+    "customizations.send_acceptance_link": CLIENT,
+    "customizations.record_acceptance": CLIENT,
+    "customizations.close": CLIENT,
+    "customizations.resend_survey": CLIENT,
+    "customizations.public_acceptance": EVERYONE,
+    "customizations.public_survey": EVERYONE,
     "onboarding.client_panel": CLIENT,
     "onboarding.welcome": CLIENT,
     # O1: the client's own link, no sign-in; the signed token decides what it opens.
@@ -274,6 +286,11 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
         wanted_by=date.today() + timedelta(days=30),
         uploads=[customizations.Upload("scope.pdf", b"%PDF-1.4 x")],
     )
+    # A customization in delivery, every milestone done, with its acceptance and survey
+    # links out (C7).
+    delivering = in_delivery(db, client, acm, due=[date.today()], done=1)
+    acceptance = client_links.issue(delivering, "acceptance", to=contact.email, actor=acm)
+    survey = client_links.issue(delivering, "survey", to=contact.email, actor=acm)
     # The launch checklists and a KYC link the client's routes act on (O1, L1-L5).
     onboarding.instantiate_checklists(client)
     kyc.send_link(client, actor=acm)
@@ -308,6 +325,12 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
         "checklist": "lms",
         "item_key": "domain-ssl",
         "token": kyc.token_for(kyc.questionnaire_of(client)),
+        "milestone_id": delivering.milestones[0].id,
+        # A URL argument of the same name that one endpoint reads its own way.
+        ("customizations.update_milestone", "request_id"): delivering.id,
+        ("customizations.add_milestone", "request_id"): delivering.id,
+        ("customizations.public_acceptance", "token"): client_links.token_for(acceptance),
+        ("customizations.public_survey", "token"): client_links.token_for(survey),
     }
     return World(clients, ids, dict.fromkeys(LINK_TOKENS, concept_token))
 
@@ -337,7 +360,7 @@ def test_every_route_answers_every_visitor_as_decided(app, world):
     rules = sorted(routes(app), key=lambda r: r.endpoint == "auth.logout")
     failures = []
     for rule in rules:
-        values = {k: world.ids[k] for k in rule.arguments}
+        values = {k: world.ids.get((rule.endpoint, k), world.ids.get(k)) for k in rule.arguments}
         if rule.endpoint in world.tokens:
             values["token"] = world.tokens[rule.endpoint]
         url = rule.build(values)[1]

@@ -61,11 +61,13 @@ from kamportal.models import (
     Contact,
     CustomizationAttachment,
     CustomizationRequest,
+    CustomizationStage,
     Escalation,
     Invoice,
     KycQuestionnaire,
     LifecycleStatus,
     Meeting,
+    Milestone,
     Minutes,
     NoReplyLadder,
     OutboxMessage,
@@ -334,6 +336,11 @@ FINDERS: dict[frozenset[str], Callable[[], Any]] = {
     frozenset({"escalation_id", "action"}): lambda: _by_id(Escalation, "escalation_id"),
     frozenset({"renewal_id"}): lambda: _by_id(Renewal, "renewal_id"),
     frozenset({"request_id"}): lambda: _by_id(CustomizationRequest, "request_id"),
+    frozenset({"request_id", "milestone_id"}): lambda: select(
+        Milestone.request_id,
+        Milestone.id.label("milestone_id"),
+        CustomizationRequest.client_id.label("client"),
+    ).join(Milestone.request),
     frozenset({"request_id", "attachment_id"}): lambda: select(
         CustomizationAttachment.request_id,
         CustomizationAttachment.id.label("attachment_id"),
@@ -361,6 +368,30 @@ FINDERS: dict[frozenset[str], Callable[[], Any]] = {
 }
 
 
+# The customization pages behind a client's link (C7): the purpose of each one's token.
+LINK_PURPOSES = {
+    "customizations.public_concept": "concept",
+    "customizations.public_concept_pdf": "concept",
+    "customizations.public_acceptance": "acceptance",
+    "customizations.public_survey": "survey",
+}
+
+
+def _link_rows(route: Route) -> Any:
+    return select(ClientLink.id.label("token")).where(
+        ClientLink.purpose == LINK_PURPOSES[route.endpoint]
+    )
+
+
+def _token(route: Route, row_id: int) -> str:
+    """The token of the link (a customization link, or a KYC questionnaire's) a row names."""
+    if route.endpoint in LINK_PURPOSES:
+        link = _db.session.get(ClientLink, row_id)
+        return client_links.token_for(link) if link else "no-such-link"
+    questionnaire = _db.session.get(KycQuestionnaire, row_id)
+    return kyc.token_for(questionnaire) if questionnaire else "no-such-link"
+
+
 def _by_id(model: Any, argument: str) -> Any:
     """Rows of `model` named by their id as `argument`, with the client they belong to."""
     return select(model.id.label(argument), model.client_id.label("client"))
@@ -376,18 +407,6 @@ def _of_client(model: Any, argument: str) -> Any:
 
 
 ESCALATION_ACTIONS = ["resolve", "to-leader", "resume"]
-# The client's concept pages (C5) take a concept link's token, not the KYC form's.
-CONCEPT_ENDPOINTS = {"customizations.public_concept", "customizations.public_concept_pdf"}
-
-
-def _concept_token() -> str:
-    link = _db.session.scalars(
-        select(ClientLink)
-        .where(ClientLink.purpose == "concept")
-        .where(ClientLink.used_at.is_(None), ClientLink.revoked_at.is_(None))
-        .order_by(ClientLink.id)
-    ).first()
-    return client_links.token_for(link) if link is not None else "no-such-link"
 
 
 @dataclass
@@ -473,6 +492,7 @@ def world(database_template, tmp_path_factory) -> Iterator[World]:
         demo.seed_demo(clients=60)
         _add_spare_users()
         _add_unanswered_calls()
+        _add_deliveries()
         _add_concepts_to_approve()
         for days in range(400, 410):
             calendar.set_calendar_day(
@@ -511,6 +531,27 @@ def _add_unanswered_calls() -> None:
         contact_log.log_call(client, actor=client.acm, contact=None, outcome=CallOutcome.NO_ANSWER)
 
 
+def _add_deliveries() -> None:
+    """Customizations in delivery (C7): one with every milestone done, one under way, each
+    with its acceptance and survey links out."""
+    requests = _db.session.scalars(select(CustomizationRequest).order_by(CustomizationRequest.id))
+    for n, request in enumerate(list(requests)[:2]):
+        request.stage = CustomizationStage.DELIVERY.value
+        for position, status in enumerate(["done", "done" if n == 0 else "in_progress"], 1):
+            _db.session.add(
+                Milestone(
+                    request=request,
+                    position=position,
+                    title=f"Milestone {position}",
+                    due_on=date.today(),
+                    status=status,
+                )
+            )
+        _db.session.flush()
+        for purpose in ("acceptance", "survey"):
+            client_links.issue(request, purpose, to="client@store.example", actor=None)
+
+
 def _add_concepts_to_approve() -> None:
     """C5: concept documents written and sent, for the ACM's routes and the client's page
     (several: an approval spends one; the client's page takes the first link left)."""
@@ -545,6 +586,8 @@ def _url(rule: str, values: dict[str, Any]) -> str:
 
 def _objects(route: Route) -> list[dict[str, Any]]:
     """What the route's URL can name now (one empty entry for a URL that names nothing)."""
+    if route.endpoint in LINK_PURPOSES:
+        return [dict(row._mapping) for row in _db.session.execute(_link_rows(route))]
     finder = FINDERS[route.arguments]()  # a KeyError: a new kind of URL wants its finder
     if finder is None:
         return [{}]
@@ -561,10 +604,7 @@ def _url_values(route: Route, data: st.DataObject) -> tuple[dict[str, Any], Clie
     values = dict(rows[data.draw(st.integers(0, 10**6), label="object") % len(rows)])
     client_id = values.pop("client", None)
     if "token" in values:
-        questionnaire = _db.session.get(KycQuestionnaire, values["token"])
-        values["token"] = kyc.token_for(questionnaire) if questionnaire else "no-such-link"
-        if route.endpoint in CONCEPT_ENDPOINTS:
-            values["token"] = _concept_token()
+        values["token"] = _token(route, values["token"])
     action = data.draw(st.sampled_from(ESCALATION_ACTIONS), label="action")
     if "action" in route.arguments:
         values["action"] = action
@@ -612,9 +652,7 @@ def test_no_form_answers_5xx_and_a_refused_one_writes_nothing(world: World, rout
     values = {**objects[0], "action": "resolve"}
     client_id = values.pop("client", None)
     if "token" in values:
-        values["token"] = kyc.token_for(_db.session.get(KycQuestionnaire, values["token"]))
-        if route.endpoint in CONCEPT_ENDPOINTS:
-            values["token"] = _concept_token()
+        values["token"] = _token(route, values["token"])
     first = _first_user(route, _db.session.get(Client, client_id) if client_id else None)
     fields = _fields(world, route, _url(route.rule, values), world.http(first))
 

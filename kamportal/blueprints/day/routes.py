@@ -33,6 +33,7 @@ REFRESH_ON = {
     "rejections": "customization-changed from:body, timeline-changed from:body",
     "customization_invoices": "customization-changed from:body, timeline-changed from:body",
     "concepts": "concept-changed from:body, timeline-changed from:body",
+    "delivery": "customization-changed from:body, timeline-changed from:body",
 }
 
 
