@@ -406,12 +406,13 @@ def link_refused(refused: DomainError, page_id: str) -> Response:
     reason = getattr(refused, "reason", "")
     return whole_page(
         render(
-            "onboarding/kyc_refused.html",
-            "onboarding/_kyc_refused.html",
+            "link_refused.html",
+            "_link_refused.html",
             status=404 if reason == "altered" else 410,
             reason=reason,
             title=LINK_REFUSED_TITLE.get(reason, "This link does not work"),
             message=refused.message,
+            page_id=page_id,
         ),
         page_id,
     )

@@ -256,7 +256,7 @@ def test_an_expired_link_says_so_and_names_nothing(world, client, frozen_clock, 
     for response in (client.get(link), client.post(link, data={"save": "y"})):
         page = text(response)
         assert response.status_code == 410
-        assert "This link has expired" in page and 'data-kyc-refused="expired"' in page
+        assert "This link has expired" in page and 'data-link-refused="expired"' in page
         for secret in ("Nile Crafts", "NILE01", "Cairo, Egypt", "karim@nile.example", "Karim"):
             assert secret not in page
     assert stored(db, world["store"]).answers == {"location": "Cairo, Egypt"}
@@ -274,7 +274,7 @@ def test_a_revoked_or_replaced_link_no_longer_works(world, client):
     response = client.get(second)
     page = text(response)
     assert response.status_code == 410
-    assert "no longer works" in page and 'data-kyc-refused="revoked"' in page
+    assert "no longer works" in page and 'data-link-refused="revoked"' in page
     assert "Nile Crafts" not in page
 
 
@@ -286,7 +286,7 @@ def test_an_altered_link_is_not_found_and_names_nothing(world, client, token):
     response = client.get(f"/kyc/{token}")
     page = text(response)
     assert response.status_code == 404
-    assert "not valid" in page and 'data-kyc-refused="altered"' in page
+    assert "not valid" in page and 'data-link-refused="altered"' in page
     assert "Nile Crafts" not in page and "Delta Spices" not in page
     assert response.headers["Referrer-Policy"] == "no-referrer"
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, abort, current_app, flash, request, url_for
+from flask import Response, abort, flash, request, url_for
 
 from kamportal.blueprints.customizations import bp
+from kamportal.blueprints.customizations.client_pages import link_limit, refused, replacing_the_page
 from kamportal.blueprints.customizations.concept_forms import (
     ApprovalForm,
     ConceptForm,
@@ -32,14 +33,11 @@ from kamportal.blueprints.web import (
     allow,
     answer,
     in_place,
-    keep_link_private,
-    link_refused,
     press,
     public,
     render,
     save_form,
     saved,
-    whole_page,
 )
 from kamportal.extensions import limiter
 from kamportal.models import CustomizationRequest
@@ -49,7 +47,6 @@ from kamportal.services.concept_pdf import concept_pdf
 
 PANEL = "customizations/_concept.html"
 CHANGED = ("timeline-changed", "concept-changed")
-PUBLIC_ENDPOINTS = {"customizations.public_concept", "customizations.public_concept_pdf"}
 
 
 @bp.app_template_global()
@@ -228,37 +225,16 @@ def concept_signed_copy(request_id: int):
 # --- The client's page, through the link ------------------------------------------------
 
 
-def _link_limit() -> str:
-    return current_app.config["KYC_RATE_LIMIT"]  # the same as the KYC page's
-
-
-@bp.after_request
-def _keep_the_link_private(response: Response) -> Response:
-    """The token in the address opens the client's document: no cache keeps the page, no
-    Referer carries the address away, no search engine lists it."""
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        keep_link_private(response)
-    return response
-
-
-def _whole_page(response: Response) -> Response:
-    return whole_page(response, "concept-page")
-
-
-def _refused(refused: concept_documents.LinkRefused) -> Response:
-    return link_refused(refused, "concept-page")
-
-
 @bp.route("/concept/<token>", methods=["GET", "POST"])
-@limiter.limit(_link_limit)
+@limiter.limit(link_limit)
 @public
 def public_concept(token: str):
     """C5: the client reads the concept document without a login and approves it by
     typing their full name; the time and the address are recorded, the link is spent."""
     try:
         link = concept_documents.open_concept(token)
-    except concept_documents.LinkRefused as refused:
-        return _refused(refused)
+    except concept_documents.LinkRefused as refusal:
+        return refused(refusal)
     form = ApprovalForm()
     context = {"customization": link.request, "client": link.request.client, "token": token}
     return answer(
@@ -266,7 +242,7 @@ def public_concept(token: str):
         lambda: concept_documents.approve_by_link(
             link, name=form.full_name.data, agreed=form.agree.data, address=request.remote_addr
         ),
-        done=lambda _: _whole_page(
+        done=lambda _: replacing_the_page(
             render(
                 "customizations/concept_thanks.html",
                 "customizations/_concept_thanks.html",
@@ -281,13 +257,13 @@ def public_concept(token: str):
 
 
 @bp.route("/concept/<token>/pdf")
-@limiter.limit(_link_limit)
+@limiter.limit(link_limit)
 @public
 def public_concept_pdf(token: str):
     """C5: the client downloads the concept document as a PDF while the link works."""
     try:
         link = concept_documents.open_concept(token)
-    except concept_documents.LinkRefused as refused:
-        return _refused(refused)
+    except concept_documents.LinkRefused as refusal:
+        return refused(refusal)
     customization = concept_documents.load_for_document(link.request_id)
     return _pdf_response(customization)

@@ -14,13 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Response, abort, current_app, flash, request, url_for
+from flask import Response, abort, flash, request, url_for
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 from wtforms import SelectChoice
 
 from kamportal import clock
 from kamportal.blueprints.customizations import bp
+from kamportal.blueprints.customizations.client_pages import link_limit, refused, replacing_the_page
 from kamportal.blueprints.customizations.delivery_forms import (
     NO_OWNER,
     AcceptanceRecordForm,
@@ -36,7 +37,6 @@ from kamportal.blueprints.web import (
     allow,
     answer,
     in_place,
-    is_htmx,
     prefixed,
     public,
     render,
@@ -47,15 +47,6 @@ from kamportal.services import access, client_links, customizations, delivery
 from kamportal.services.access import CLIENT_REGISTRY_ROLES
 
 CHANGED = ("customization-changed", "timeline-changed")
-PUBLIC_PAGES = ("customizations.public_acceptance", "customizations.public_survey")
-# An altered token names nothing that exists; a link that did exist is gone for good.
-REFUSED_STATUS = {"altered": 404, "revoked": 410, "expired": 410, "used": 410}
-REFUSED_TITLE = {
-    "altered": "This link is not valid",
-    "revoked": "This link no longer works",
-    "expired": "This link has expired",
-    "used": "Already answered",
-}
 
 
 # --- The request page's delivery section --------------------------------------------------------
@@ -366,44 +357,8 @@ def resend_survey(request_id: int):
 # --- The client's pages, through the links ------------------------------------------------------
 
 
-def _link_limit() -> str:
-    return current_app.config["KYC_RATE_LIMIT"]
-
-
-@bp.after_request
-def _keep_the_link_private(response: Response) -> Response:
-    """The token in the address is the only key: no cache keeps the page, no Referer
-    carries the address away, no search engine lists it (error pages included)."""
-    if request.endpoint in PUBLIC_PAGES:
-        response.headers["Cache-Control"] = "no-store"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Robots-Tag"] = "noindex, nofollow"
-    return response
-
-
-def _whole_page(response: Response) -> Response:
-    """An answer that replaces the page's content, not just the form (HTMX)."""
-    if is_htmx():
-        response.headers["HX-Retarget"] = "#link-page"
-        response.headers["HX-Reswap"] = "outerHTML"
-    return response
-
-
-def _refused(refused: client_links.LinkRefused) -> Response:
-    return _whole_page(
-        render(
-            "customizations/link_refused.html",
-            "customizations/_link_refused.html",
-            status=REFUSED_STATUS.get(refused.reason, 410),
-            reason=refused.reason,
-            title=REFUSED_TITLE.get(refused.reason, "This link does not work"),
-            message=refused.message,
-        )
-    )
-
-
 def _thanks(message: str) -> Response:
-    return _whole_page(
+    return replacing_the_page(
         render(
             "customizations/link_thanks.html", "customizations/_link_thanks.html", message=message
         )
@@ -424,8 +379,8 @@ def _link_page(
     answer saved once through `save(link)` and thanks in place of the page."""
     try:
         link = client_links.open_link(token, purpose)
-    except client_links.LinkRefused as refused:
-        return _refused(refused)
+    except client_links.LinkRefused as refusal:
+        return refused(refusal)
     customization = link.request
     return answer(
         form,
@@ -441,7 +396,7 @@ def _link_page(
 
 
 @bp.route("/customization/accept/<token>", methods=["GET", "POST"])
-@limiter.limit(_link_limit)
+@limiter.limit(link_limit)
 @public
 def public_acceptance(token: str):
     """C7: the client reviews the milestones and the exit criteria and accepts the
@@ -463,7 +418,7 @@ def public_acceptance(token: str):
 
 
 @bp.route("/customization/survey/<token>", methods=["GET", "POST"])
-@limiter.limit(_link_limit)
+@limiter.limit(link_limit)
 @public
 def public_survey(token: str):
     """C7: the client scores the work from 1 to 5, with a comment if they wish; once."""
