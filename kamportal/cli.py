@@ -107,7 +107,7 @@ def seed_demo_command(client_count: int, seed: int, served_at: str) -> None:
         f"submitted, {report.checklist_ticks} checklist items ticked, "
         f"{report.launched} stores launched."
     )
-    click.echo(f"Customization requests (C1-C3): {report.customizations}.")
+    click.echo(f"Customization requests (C1-C7): {report.customizations}.")
     click.echo(f"Support: {report.support_tickets} tickets escalated (G4).")
 
 

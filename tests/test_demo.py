@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -35,6 +36,7 @@ from kamportal.models import (
     ContractUsage,
     CustomizationAttachment,
     CustomizationRequest,
+    CustomizationStage,
     CustomizationStatus,
     DeliveryStatus,
     Escalation,
@@ -78,10 +80,13 @@ from kamportal.services import (
     contract_limits,
     customizations,
     day,
+    delivery,
+    discounts,
     escalations,
     kyc,
     onboarding,
     payments,
+    quotations,
     support_tickets,
 )
 from kamportal.services.calendar import calendar_for_client
@@ -604,11 +609,15 @@ def test_invoices_carry_fees_and_approved_discounts_and_are_reminded_until_paid_
     kinds = [{line.kind for line in invoice.lines} for invoice in invoices]
     assert {"renewal", "customization"} in kinds  # R8: one invoice with both
 
+    # R9: discounts come from customizations' quotations: asked by the ACM, decided by
+    # commercial, the approved ones on the invoice of their fee.
     quotations = list(db.session.scalars(select(Quotation)))
-    assert {q.status for q in quotations} == {
-        s.value for s in QuotationStatus if s is not QuotationStatus.NONE
-    }
+    assert {q.status for q in quotations} == {s.value for s in QuotationStatus}
     for quotation in quotations:
+        assert quotation.request is not None and quotation.price > 0
+        if quotation.quotation_status is QuotationStatus.NONE:
+            assert quotation.requested_at is None and not quotation.has_discount
+            continue
         assert quotation.requested_by == quotation.client.acm
         if quotation.quotation_status is QuotationStatus.REQUESTED:
             assert quotation.decided_at is None and quotation.used_on_invoice_id is None
@@ -617,15 +626,30 @@ def test_invoices_carry_fees_and_approved_discounts_and_are_reminded_until_paid_
         assert quotation.requested_at < quotation.decided_at <= now
         if quotation.quotation_status is QuotationStatus.REJECTED:
             assert quotation.decision_note and quotation.used_on_invoice_id is None
-    # R9: the approved discount shows on the invoice, less the quotation's amount.
     discounted = [
         (invoice, line) for invoice in invoices for line in invoice.lines if line.kind == "discount"
     ]
     assert discounted
     for invoice, line in discounted:
-        assert line.quotation.quotation_status is QuotationStatus.APPROVED
-        assert line.amount == -line.quotation.discount
-        assert line.quotation.used_on_invoice_id == invoice.id
+        quotation = line.quotation
+        assert quotation.quotation_status is QuotationStatus.APPROVED
+        assert quotation.used_on_invoice_id == invoice.id
+        covered = sum(
+            (
+                li.amount
+                for li in invoice.lines
+                if li.kind == "customization"
+                or (li.kind == "renewal" and quotation.covers.value == "fee_and_renewal")
+            ),
+            Decimal(0),
+        )
+        share = covered * quotation.discount_percent / 100
+        assert line.amount == -Money(share, invoice.currency).amount
+    # The seed's example: a customization invoiced with the renewal, 30% off both (R8, R9).
+    assert any(
+        {li.kind for li in invoice.lines} == {"renewal", "customization", "discount"}
+        for invoice, _ in discounted
+    )
 
     # R4: unpaid invoices are reminded at the team's interval, none once paid.
     renewal_invoices = [invoice for invoice in invoices if invoice.parent_id is None]
@@ -1067,6 +1091,50 @@ def test_product_lands_on_requests_waiting_one_breached_one_rejected_one_on_hold
     assert any(item.customization == on_hold and item.rule == "C3" for item in section.items)
 
 
+def test_customizations_at_every_stage_commercial_and_product_have_work_C4_C7(db, seeded):
+    """Every stage of the process has requests; product has periods to estimate and
+    commercial prices and a discount to decide; the paid ones have their customization
+    ticket; one is delivered, accepted by the client, closed, with its survey answered."""
+    now = clock.now()
+    teams = len(db.session.scalars(select(Team)).all())
+    stages = Counter(db.session.scalars(select(CustomizationRequest.stage)))
+    assert set(stages) == {stage.value for stage in CustomizationStage}
+    assert len(quotations.to_estimate()) == teams and len(quotations.to_price()) == teams
+    _, decided = discounts.discount_queue()
+    waiting = db.session.scalars(
+        select(Quotation).where(Quotation.status == QuotationStatus.REQUESTED.value)
+    ).all()
+    assert len(waiting) == teams and decided
+    requests = db.session.scalars(select(CustomizationRequest)).all()
+    for request in requests:
+        assert request.approval_ticket_key.startswith("SAL-")
+        paid = request.stage in ("delivery", "closing", "closed")
+        assert (request.customization_ticket_key is not None) == paid
+        assert (request.paid_at is not None) == paid
+    # The ACM owes the concept documents and the invoices on their day (C5, C6).
+    concept = next(r for r in requests if r.stage == "concept")
+    assert any(
+        i.customization == concept
+        for i in day.section(concept.client.acm, "concepts", now=now).items
+    )
+    invoicing = next(r for r in requests if r.stage == "invoicing")
+    owed = day.section(invoicing.client.acm, "customization_invoices", now=now).items
+    assert any(item.customization == invoicing for item in owed)
+    # In delivery: a milestone done, one late on the ACM's day (C7).
+    delivering = next(r for r in requests if r.stage == "delivery")
+    progress = delivery.request_progress(delivering, at=now)
+    assert progress.done >= 1 and progress.late >= 1
+    late = day.section(delivering.client.acm, "delivery", now=now).items
+    assert any(item.customization == delivering for item in late)
+    # Delivered: accepted by the client's link, closed, the survey on the client page.
+    for closed in (r for r in requests if r.stage == "closed"):
+        assert closed.accepted_via == "link" and closed.accepted_name
+        assert closed.accepted_at < closed.closed_at < closed.survey_answered_at <= now
+        assert closed.survey_score == 5 and closed.survey_comment
+        assert all(m.status == "done" for m in closed.milestones)
+        assert closed.concept.approved_via == "link" and closed.concept.approved_name
+
+
 def test_each_teams_first_acm_has_support_tickets_one_past_its_sla_on_their_day_G4(db, seeded):
     """Technical problems escalated to the support team with the Enterprise label, the
     portal's own tickets: one past its SLA shows on the ACM's day, one within it does not."""
@@ -1074,7 +1142,7 @@ def test_each_teams_first_acm_has_support_tickets_one_past_its_sla_on_their_day_
     tickets = list(db.session.scalars(select(SupportTicket).order_by(SupportTicket.id)))
     teams = db.session.scalar(select(func.count()).select_from(Team))
     assert seeded.support_tickets == len(tickets) == 2 * teams
-    labels = db.session.scalars(select(Ticket.labels)).all()
+    labels = db.session.scalars(select(Ticket.labels).where(Ticket.project == "SUP")).all()
     assert labels and all(found == ["Enterprise"] for found in labels)
     for ticket in tickets:
         assert ticket.ticket_key.startswith("SUP-") and ticket.url is None

@@ -17,8 +17,8 @@ One module a story, run in order by `seed.py`: the people (people.py), the portf
 its timelines (clients.py: markets.py gives the names, numbers and prices), with each new
 store's onboarding (onboarding.py) and the meetings (meetings.py); then the escalations and
 complaints (escalations.py), the renewals (renewals.py), the launch stories (launches.py)
-this morning's unanswered calls (followups.py), the customization requests product
-decides (customizations.py) and the support tickets (support.py, G4). What several
+this morning's unanswered calls (followups.py), the customization requests at every
+stage (customizations.py) and the support tickets (support.py, G4). What several
 stories share is in common.py.
 """
 

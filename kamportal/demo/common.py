@@ -55,7 +55,7 @@ class SeedReport:
     kyc_submitted: int = 0
     checklist_ticks: int = 0
     launched: int = 0
-    # Customization requests (C1-C3) at each stage product works on.
+    # Customization requests (C1-C7), at every stage of the process.
     customizations: int = 0
     # G4: technical problems escalated to the support team.
     support_tickets: int = 0

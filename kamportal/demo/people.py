@@ -170,6 +170,16 @@ class People:
         """The product team's scrum master, who decides customization requests (C3)."""
         return next(self.by_email[p.email] for p in STAFF if p.role is Role.PRODUCT)
 
+    @property
+    def commercial(self) -> User:
+        """The VP commercial and sales, who prices customizations and approves discounts
+        (C4, R9)."""
+        return next(self.by_email[p.email] for p in STAFF if p.role is Role.COMMERCIAL)
+
+    @property
+    def finance(self) -> User:
+        return next(self.by_email[p.email] for p in STAFF if p.role is Role.FINANCE)
+
 
 def seed_people(now: datetime, report: SeedReport) -> People:
     people = People(by_email={})

@@ -1,4 +1,4 @@
-"""Renewals, invoices, payments and discounts (R1-R10): each ACM's renewal stories
+"""Renewals, invoices and payments (R1-R8, R10): each ACM's renewal stories
 (DEMO_RENEWALS), told on clients of theirs with the sweeps cron would have run meanwhile."""
 
 from __future__ import annotations
@@ -26,8 +26,6 @@ from kamportal.models import (
     LifecycleStatus,
     Payment,
     PaymentIssue,
-    Quotation,
-    QuotationStatus,
     Renewal,
     ResolutionKind,
     Role,
@@ -36,7 +34,7 @@ from kamportal.models import (
     User,
 )
 from kamportal.services import clients as clients_service
-from kamportal.services import discounts, invoices, payments, renewals
+from kamportal.services import invoices, payments, renewals
 from kamportal.services.calendar import BusinessCalendar, calendar_for
 from kamportal.services.clients import ClientProfile
 from kamportal.services.invoices import Fee
@@ -46,9 +44,6 @@ RENEWAL_STEPS: dict[str, Role] = {
     "renewal_date": Role.ACM,
     "notify": Role.ACM,
     "confirm": Role.ACM,
-    "ask_discount": Role.ACM,
-    "approve": Role.COMMERCIAL,
-    "reject": Role.COMMERCIAL,
     "invoice": Role.ACM,
     "split": Role.ACM,
     "wire": Role.ACM,
@@ -85,10 +80,9 @@ class Step:
 
     Every story starts with "renewal_date" (its ACM sets the subscription's renewal date,
     weeks before the R1 sweep opens it). Then: "notify" and "confirm" (R2; `share`: the
-    amount the client confirmed, as a share of the subscription's); "ask_discount" (R9;
-    `share` of the renewal, `text` what for) and commercial's "approve" or "reject"
-    (`text`: the note); "invoice" (R3; R8: with `fees`, in US dollars, converted like the
-    price list; R9: less the discount if approved); "split" (R10: `parts` installments,
+    amount the client confirmed, as a share of the subscription's); "invoice" (R3; R8: with
+    `fees`, in US dollars, converted like the price list; discounts come from a
+    customization's quotation, R9: demo/customizations.py); "split" (R10: `parts` installments,
     `every` days apart from that day); "wire" (R7: the ACM reports it) and finance's
     "wire_confirmed" or "wire_rejected" (`text`: why); finance's "paid_online" (the first
     unpaid installment once split) and "premises" (R6: with a receipt); "issue" (R5:
@@ -171,12 +165,9 @@ DEMO_RENEWALS: dict[str, tuple[tuple[RenewalStory, ...], ...]] = {
     "Riyadh": (
         (
             RenewalStory(
-                "discount approved by commercial, on the invoice (R9), paid online",
-                10, (Step("notify", 18), Step("confirm", 15),
-                     Step("ask_discount", 14, share="0.10",
-                          text="Loyalty discount: a third year with us, paid upfront"),
-                     Step("approve", 13, text="Approved for a third renewal paid in full."),
-                     Step("invoice", 12), Step("paid_online", 6))),
+                "invoiced, paid online (R3)",
+                10, (Step("notify", 18), Step("confirm", 15), Step("invoice", 12),
+                     Step("paid_online", 6))),
             RenewalStory(
                 "wire transfer reported yesterday, waiting for finance (R7)",
                 14, (Step("notify", 12), Step("confirm", 9), Step("invoice", 7),
@@ -201,11 +192,8 @@ DEMO_RENEWALS: dict[str, tuple[tuple[RenewalStory, ...], ...]] = {
         ),
         (
             RenewalStory(
-                "discount asked of commercial, waiting for a decision (R9)",
-                17, (Step("notify", 11), Step("confirm", 6),
-                     Step("ask_discount", 2, share="0.15",
-                          text="Half of the client's sales moved to marketplaces: renewal "
-                          "at 15% less"))),
+                "amount confirmed lower than the subscription's (R2)",
+                17, (Step("notify", 11), Step("confirm", 6, share="0.85"))),
             RenewalStory(
                 "lost after the notice",
                 9, (Step("notify", 15),
@@ -242,14 +230,8 @@ DEMO_RENEWALS: dict[str, tuple[tuple[RenewalStory, ...], ...]] = {
         ),
         (
             RenewalStory(
-                "discount rejected with a note (R9), invoiced at the full amount, reminded "
-                "(R4)",
-                2, (Step("notify", 16), Step("confirm", 14),
-                     Step("ask_discount", 13, share="0.20",
-                          text="Match a competitor's offer: 20% off the renewal"),
-                     Step("reject", 12, text="The renewal is already at last year's price; we "
-                          "can set up the Google Shopping feed for free instead."),
-                     Step("invoice", 10))),
+                "invoiced at the full amount, reminded (R4)",
+                2, (Step("notify", 16), Step("confirm", 14), Step("invoice", 10))),
             RenewalStory(
                 "invoiced yesterday, no reminder yet (R3)",
                 20, (Step("notify", 6), Step("confirm", 3), Step("invoice", 1))),
@@ -416,7 +398,6 @@ class _RenewalTale:
     renewal: Renewal | None = None
     invoice: Invoice | None = None
     plan: list[Invoice] = field(default_factory=list)
-    quotation: Quotation | None = None
     payment: Payment | None = None
     issue: PaymentIssue | None = None
 
@@ -431,7 +412,7 @@ class _RenewalTale:
             return
         renewal = self.renewal = self.renewal or self._opened_renewal()
         market = _MARKET_OF_CURRENCY[renewal.currency]
-        finance, commercial = staff[Role.FINANCE], staff[Role.COMMERCIAL]
+        finance = staff[Role.FINANCE]
         match step.kind:
             case "notify":
                 renewals.notify_client(renewal, actor=acm)
@@ -442,21 +423,7 @@ class _RenewalTale:
                 renewals.confirm_renewal(
                     renewal, actor=acm, agreed_on=renewal.due_on, amount=amount
                 )
-            case "ask_discount":
-                self.quotation = discounts.request_discount(
-                    client,
-                    actor=acm,
-                    description=step.text,
-                    discount=round_price(renewal.amount * Decimal(step.share), market),
-                )
-            case "approve" | "reject":
-                discounts.decide_discount(
-                    self.quotation, actor=commercial, approve=step.kind == "approve", note=step.text
-                )
             case "invoice":
-                discount = self.quotation
-                if discount and discount.quotation_status is not QuotationStatus.APPROVED:
-                    discount = None  # R9: only an approved discount goes on the invoice
                 self.invoice = invoices.issue_invoice(
                     client,
                     actor=acm,
@@ -466,7 +433,6 @@ class _RenewalTale:
                         Fee(what, round_price(Decimal(usd) * market.usd_rate, market))
                         for what, usd in step.fees
                     ],
-                    quotation=discount,
                     adapter=DEMO_BILLING,
                 )
             case "split":

@@ -146,11 +146,14 @@ def discount_line(
     return -amount
 
 
-def discount_line_text(quotation: Quotation) -> str:
-    """The discount's line as the client reads it on the invoice (R9)."""
+def discount_line_text(quotation: Quotation, *, with_renewal: bool) -> str:
+    """The discount's line as the client reads it on the invoice (R9): what it was taken
+    from on this invoice (a discount that may cover the renewal covers only the fee of an
+    invoice without one)."""
     if quotation.request_id is None:
         return f"Discount: {quotation.description}"
-    return f"Discount ({quotation.discount_text}) on {quotation.covers.label}"
+    covers = quotation.covers if with_renewal else DiscountCovers.FEE
+    return f"Discount ({quotation.discount_text}) on {covers.label}"
 
 
 # --- Reading -----------------------------------------------------------------------------------

@@ -131,7 +131,14 @@ def issue_invoice(
         renewal=sum((a for k, _, a in lines if k is LineKind.RENEWAL), Decimal(0)),
     )
     if quotation is not None:
-        lines.append((LineKind.DISCOUNT, discount_line_text(quotation), discount))
+        with_renewal = any(kind is LineKind.RENEWAL for kind, _, _ in lines)
+        lines.append(
+            (
+                LineKind.DISCOUNT,
+                discount_line_text(quotation, with_renewal=with_renewal),
+                discount,
+            )
+        )
     total = sum((amount for _, _, amount in lines), Decimal(0))
     if total <= 0:
         raise ValidationError("The invoice's total must be more than zero.", field="quotation")

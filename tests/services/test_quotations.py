@@ -284,3 +284,13 @@ def test_a_customization_discount_does_not_go_on_a_renewal_alone_R9(world, db):
             due_on=TODAY,
             quotation=quotations.quotation_of(request),
         )
+
+
+def test_a_discount_that_may_cover_the_renewal_says_the_fee_on_an_invoice_without_it_R9(world, db):
+    request = at_invoicing(world, db, discount_percent="30", covers="fee_and_renewal")
+    invoice = quotations.issue_invoice(request, actor=world["acm"], due_on=TODAY)
+    assert [(line.kind, line.description, line.amount) for line in invoice.lines][-1] == (
+        "discount",
+        "Discount (30%) on the customization fee",
+        -(request.price * Decimal("0.3")).quantize(Decimal("0.01")),
+    )
