@@ -71,6 +71,27 @@ MILESTONES = (
 )
 
 
+def quoted(days: int, usd: int) -> tuple[Next, ...]:
+    """Product's period, then commercial's price (C4)."""
+    return (Next("estimate", value=str(days)), Next("price", value=str(usd)))
+
+
+# The concept document written, sent and approved by the client the next day (C5).
+CONCEPT_APPROVED = (
+    Next("concept"),
+    Next("send_concept", timedelta(hours=2)),
+    Next("approved", timedelta(days=1)),
+)
+# Invoiced, paid the next day, every milestone done over the next weeks (C6, C7).
+DELIVERED = (
+    Next("invoice", timedelta(hours=2)),
+    Next("paid", timedelta(days=1)),
+    Next("milestone", timedelta(days=6)),
+    Next("milestone", timedelta(days=14)),
+    Next("milestone", timedelta(days=20)),
+)
+
+
 @dataclass(frozen=True)
 class CustomizationStory:
     """One demo request: asked `asked_ago` before now; then, `decided_after` later,
@@ -153,8 +174,7 @@ CUSTOMIZATION_STORIES = (
         asked_ago=timedelta(days=9),
         decision=CustomizationStatus.ACCEPTED,
         next=(
-            Next("estimate", value="20"),
-            Next("price", value="1500"),
+            *quoted(20, 1500),
             Next("discount", value="15"),
             Next("concept"),
             Next("send_concept", timedelta(hours=3)),
@@ -168,17 +188,14 @@ CUSTOMIZATION_STORIES = (
         asked_ago=timedelta(days=14),
         decision=CustomizationStatus.ACCEPTED,
         next=(
-            Next("estimate", value="10"),
-            Next("price", value="800"),
+            *quoted(10, 800),
             Next("discount", value="20"),
             Next(
                 "reject",
                 timedelta(hours=5),
                 text="The price is already our partner rate; 20% would sell it at a loss.",
             ),
-            Next("concept"),
-            Next("send_concept", timedelta(hours=2)),
-            Next("approved", timedelta(days=2)),
+            *CONCEPT_APPROVED,
         ),
     ),
     CustomizationStory(
@@ -191,14 +208,11 @@ CUSTOMIZATION_STORIES = (
         attach=True,
         with_renewal=True,
         next=(
-            Next("estimate", value="30"),
-            Next("price", value="1000"),
+            *quoted(30, 1000),
             Next("discount", value="30", text="fee_and_renewal"),
             Next("approve", timedelta(hours=4), text="The best offer, with the renewal (SAL)."),
-            Next("concept"),
-            Next("send_concept", timedelta(hours=2)),
-            Next("approved", timedelta(days=1)),
-            Next("invoice", timedelta(hours=3)),
+            *CONCEPT_APPROVED,
+            DELIVERED[0],
         ),
     ),
     CustomizationStory(
@@ -208,16 +222,7 @@ CUSTOMIZATION_STORIES = (
         "A wholesale buyer orders on credit and the order reaches the sales team.",
         asked_ago=timedelta(days=40),
         decision=CustomizationStatus.ACCEPTED,
-        next=(
-            Next("estimate", value="60"),
-            Next("price", value="2500"),
-            Next("concept"),
-            Next("send_concept", timedelta(hours=2)),
-            Next("approved", timedelta(days=1)),
-            Next("invoice", timedelta(hours=4)),
-            Next("paid", timedelta(days=2)),
-            Next("milestone", timedelta(days=6)),
-        ),
+        next=(*quoted(60, 2500), *CONCEPT_APPROVED, *DELIVERED[:3]),
     ),
     CustomizationStory(
         "Abandoned cart emails",
@@ -227,16 +232,9 @@ CUSTOMIZATION_STORIES = (
         asked_ago=timedelta(days=60),
         decision=CustomizationStatus.ACCEPTED,
         next=(
-            Next("estimate", value="20"),
-            Next("price", value="700"),
-            Next("concept"),
-            Next("send_concept", timedelta(hours=2)),
-            Next("approved", timedelta(days=1)),
-            Next("invoice", timedelta(hours=2)),
-            Next("paid", timedelta(days=1)),
-            Next("milestone", timedelta(days=6)),
-            Next("milestone", timedelta(days=14)),
-            Next("milestone", timedelta(days=20)),
+            *quoted(20, 700),
+            *CONCEPT_APPROVED,
+            *DELIVERED,
             Next(
                 "accepted_on_call",
                 timedelta(days=1),
@@ -253,16 +251,9 @@ CUSTOMIZATION_STORIES = (
         asked_ago=timedelta(days=75),
         decision=CustomizationStatus.ACCEPTED,
         next=(
-            Next("estimate", value="30"),
-            Next("price", value="1200"),
-            Next("concept"),
-            Next("send_concept", timedelta(hours=2)),
-            Next("approved", timedelta(days=1)),
-            Next("invoice", timedelta(hours=2)),
-            Next("paid", timedelta(days=1)),
-            Next("milestone", timedelta(days=6)),
-            Next("milestone", timedelta(days=14)),
-            Next("milestone", timedelta(days=20)),
+            *quoted(30, 1200),
+            *CONCEPT_APPROVED,
+            *DELIVERED,
             Next("acceptance", timedelta(days=1)),
             Next("close", timedelta(days=1)),
             Next(
