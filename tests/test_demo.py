@@ -1143,7 +1143,11 @@ def test_each_teams_first_acm_has_support_tickets_one_past_its_sla_on_their_day_
     teams = db.session.scalar(select(func.count()).select_from(Team))
     assert seeded.support_tickets == len(tickets) == 2 * teams
     labels = db.session.scalars(select(Ticket.labels).where(Ticket.project == "SUP")).all()
-    assert labels and all(found == ["Enterprise"] for found in labels)
+    # Enterprise (G4), then the label each is opened once by.
+    assert labels and all(
+        found[0] == "Enterprise" and found[1].startswith("kam-support-") and len(found) == 2
+        for found in labels
+    )
     for ticket in tickets:
         assert ticket.ticket_key.startswith("SUP-") and ticket.url is None
         assert ticket.sla_due_at == support_tickets.sla_due(

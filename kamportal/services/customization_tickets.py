@@ -8,8 +8,10 @@ Every call to the ticket system runs in a job of its own, enqueued after the com
 makes it owed, under an id per event: a request, a decision or an answer to a hold is sent
 once, and a ticket system that fails is retried by the queue (DEFAULT_RETRY) without
 holding back the portal. A job that opens a ticket stores its key in the same transaction;
-one whose key is stored already does nothing. A failure goes on the client's timeline (its
-first and last attempts), so the ACM sees it.
+one whose key is stored already does nothing. Each ticket carries a label of its own
+(`ticket_label`) that the job looks for before creating: a ticket created by an attempt
+whose answer was lost is found by the retry, not opened twice. A failure goes on the
+client's timeline (its first and last attempts), so the ACM sees it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from kamportal.tickets import (
     TicketAdapter,
     TicketDraft,
     TicketError,
+    open_once,
     ticket_adapter,
     ticket_project,
 )
@@ -51,6 +54,8 @@ SYNC_JOB = f"{_JOBS}.sync_ticket"
 # The two tickets of a request, by the name the jobs and the timeline use.
 APPROVAL, CUSTOMIZATION = "approval", "customization"
 TICKET_NAMES = {APPROVAL: "Approval ticket", CUSTOMIZATION: "Customization ticket"}
+# What each ticket is for, in its label: the customization ticket is the delivery's.
+_PURPOSES = {APPROVAL: "approval", CUSTOMIZATION: "delivery"}
 # C3: the setting naming the status each decision moves the approval ticket to.
 DECISION_STATUS_SETTINGS = {
     CustomizationStatus.ACCEPTED.value: "TICKETS_ACCEPTED_STATUS",
@@ -68,6 +73,11 @@ def _stamp(at: datetime) -> str:
 
 def job_id(request_id: int, what: str) -> str:
     return f"customization-{request_id}-{what}"
+
+
+def ticket_label(request_id: int, which: str) -> str:
+    """The label of the request's one ticket `which` ("kam-customization-12-approval")."""
+    return f"kam-customization-{request_id}-{_PURPOSES[which]}"
 
 
 # --- What the request's life owes the ticket system ------------------------------------------
@@ -151,7 +161,7 @@ def _when_invoice_paid(invoice: Invoice, *, actor: Any, at: datetime, **_: Any) 
 def open_approval_ticket(request_id: int, *, adapter: TicketAdapter | None = None) -> str:
     """C2: open the request's approval ticket in the approval project and keep its key.
     Returns what happened ("opened", or why nothing was). Raises TicketError (the job is
-    retried), with nothing stored."""
+    retried), with nothing stored; a failed search for its label opens nothing."""
     request = db.session.get(CustomizationRequest, request_id, with_for_update=True)
     if request is None:
         return "gone"
@@ -175,7 +185,7 @@ def open_approval_ticket(request_id: int, *, adapter: TicketAdapter | None = Non
         summary=f"{client.store_name}: {request.title}"[:SUMMARY_MAX],
         description=description,
     )
-    ref = (adapter or ticket_adapter()).create_issue(draft)
+    ref = open_once(adapter or ticket_adapter(), draft, ticket_label(request.id, APPROVAL))
     was = request.reference
     request.approval_ticket_key = ref.key
     request.approval_ticket_url = ref.url
@@ -220,7 +230,7 @@ def open_customization_ticket(request_id: int, *, adapter: TicketAdapter | None 
         summary=f"{client.store_name}: {request.title}"[:SUMMARY_MAX],
         description="\n\n".join(lines),
     )
-    ref = (adapter or ticket_adapter()).create_issue(draft)
+    ref = open_once(adapter or ticket_adapter(), draft, ticket_label(request.id, CUSTOMIZATION))
     request.customization_ticket_key = ref.key
     request.customization_ticket_url = ref.url
     request.customization_ticket_status = NEW_STATUS

@@ -2,14 +2,20 @@
 system (Jira, TICKETS_ADAPTER=jira), always with the `Enterprise` label.
 
 The ticket is opened in the ticket system first and recorded in the portal after, so a
-refusal leaves nothing behind (the ACM retries). Its status is synced from the ticket
-system; each priority has an SLA, a team setting in calendar hours: the support team
-works on its own hours, not the ACM team's, and a client's broken store does not wait
-for the weekend. An open ticket past its SLA shows on the ACM's day.
+refusal leaves nothing behind (the ACM retries). The form carries a key made when it was
+opened, in the ticket's label: a form sent again (after an answer lost on the way, or
+twice) finds the ticket its first sending opened instead of opening a second.
+
+Its status is synced from the ticket system; each priority has an SLA, a team setting in
+calendar hours: the support team works on its own hours, not the ACM team's, and a
+client's broken store does not wait for the weekend. An open ticket past its SLA shows
+on the ACM's day.
 """
 
 from __future__ import annotations
 
+import re
+import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, select
@@ -27,6 +33,7 @@ from kamportal.tickets import (
     SUMMARY_MAX,
     TicketAdapter,
     TicketDraft,
+    open_once,
     ticket_adapter,
     ticket_project,
 )
@@ -34,6 +41,17 @@ from kamportal.tickets import (
 # G4: every ticket escalated from the portal carries this label.
 ENTERPRISE_LABEL = "Enterprise"
 DESCRIPTION_MAX = 20_000
+# A form's key, as the form makes it (uuid4().hex), or near enough to go in a label.
+_FORM_KEY = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+def new_form_key() -> str:
+    """The key a new support ticket form carries (G4): the ticket it opens has it."""
+    return uuid.uuid4().hex
+
+
+def ticket_label(form_key: str) -> str:
+    return f"kam-support-{form_key}"
 
 
 def sla_hours(client: Client, priority: str) -> int:
@@ -54,14 +72,20 @@ def open_ticket(
     summary: str,
     description: str,
     priority: str,
+    form_key: str | None = None,
     adapter: TicketAdapter | None = None,
 ) -> SupportTicket:
     """Escalate the client's technical problem to the support project, with the
-    Enterprise label (G4); the key is stored and put on the client's timeline.
+    Enterprise label (G4); the key is stored and put on the client's timeline. The same
+    `form_key` sent again gives the ticket it opened (None: a fresh key).
 
-    Raises ValidationError for a missing summary or description or an unknown priority;
-    TicketError when the ticket system refuses or fails, with nothing recorded.
+    Raises ValidationError for a missing summary or description, an unknown priority or
+    a form key that is not one; TicketError when the ticket system refuses or fails, with
+    nothing recorded.
     """
+    form_key = new_form_key() if form_key is None else form_key
+    if not _FORM_KEY.fullmatch(form_key):
+        raise ValidationError("This form is out of date: close it and open it again.")
     summary = " ".join((summary or "").split())
     description = (description or "").strip()
     if not summary:
@@ -88,7 +112,10 @@ def open_ticket(
         labels=(ENTERPRISE_LABEL,),
         priority=priority,
     )
-    ref = (adapter or ticket_adapter()).create_issue(draft)
+    ref = open_once(adapter or ticket_adapter(), draft, ticket_label(form_key))
+    recorded = db.session.scalar(select(SupportTicket).where(SupportTicket.ticket_key == ref.key))
+    if recorded is not None:
+        return recorded  # the form was sent twice and its first sending went through
     now = clock.now()
     ticket = SupportTicket(
         client=client,

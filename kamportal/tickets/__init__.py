@@ -5,12 +5,17 @@ TICKETS_ADAPTER chooses the adapter: "portal" (the default) keeps tickets in the
 numbered per project ("SUP-1"); "jira" creates them in Jira Cloud. Adapters take plain
 data (a `TicketDraft`, a key), never models, so that a service, a job or the CLI can call
 them; a failure is a `TicketError` whose message an ACM can act on.
+
+Every ticket the portal opens carries a label naming what it is for, one ticket per
+label ("kam-customization-12-approval"): `open_once` asks for it before creating, so a
+ticket created by a call whose answer was lost is found, not opened again, by the retry.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from flask import Flask, current_app
@@ -26,6 +31,9 @@ from kamportal.errors import DomainError
 # Jira's default priorities, highest first: the ones a ticket may carry.
 PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest")
 SUMMARY_MAX = 255
+# A label names the one ticket the portal opens for a purpose; Jira takes up to 255
+# characters without spaces, this keeps it plain enough to quote in JQL.
+PURPOSE_LABEL = re.compile(r"kam-[A-Za-z0-9_-]{1,200}")
 # A new ticket's status in Jira's default workflow (and the portal's): until the first sync
 # says otherwise.
 NEW_STATUS = "To Do"
@@ -71,6 +79,11 @@ class TicketAdapter(Protocol):
 
     def create_issue(self, draft: TicketDraft) -> TicketRef:
         """Open the ticket; raises TicketError."""
+        ...
+
+    def find_by_label(self, label: str) -> TicketRef | None:
+        """The ticket carrying `label` (the first opened, should there be several), or
+        None; raises TicketError when the ticket system cannot say."""
         ...
 
     def comment(self, key: str, text: str) -> None:
@@ -138,6 +151,19 @@ def check_draft(draft: TicketDraft) -> TicketDraft:
         labels=tuple(dict.fromkeys(draft.labels)),
         priority=draft.priority,
     )
+
+
+def open_once(adapter: TicketAdapter, draft: TicketDraft, label: str) -> TicketRef:
+    """The ticket for `label`'s purpose: the one the ticket system holds already (opened
+    by an earlier call whose answer was lost), else `draft` opened with `label` added.
+    Raises TicketError, before any call for a label that is not a purpose label; a
+    failed search opens nothing."""
+    if not PURPOSE_LABEL.fullmatch(label or ""):
+        raise TicketError(f"{label!r} is not a label the portal gives its tickets.")
+    found = adapter.find_by_label(label)
+    if found is not None:
+        return found
+    return adapter.create_issue(replace(draft, labels=(*draft.labels, label)))
 
 
 def split_key(key: str) -> tuple[str, int]:

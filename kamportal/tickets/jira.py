@@ -17,6 +17,7 @@ import httpx
 
 from kamportal.config import ConfigError
 from kamportal.tickets import (
+    PURPOSE_LABEL,
     TicketDraft,
     TicketError,
     TicketRef,
@@ -29,9 +30,10 @@ API_PATH = "/rest/api/3"
 REQUIRED_SETTINGS = ("JIRA_URL", "JIRA_EMAIL", "JIRA_API_TOKEN")
 # The link between a customization ticket and its approval ticket (C6): Jira's default type.
 LINK_TYPE = "Relates"
-# A change Jira may have made before the answer was lost must not be made twice blindly
-# (a second issue for the same problem).
+# A change Jira may have made before the answer was lost must not be made twice blindly.
 _MAYBE_DONE = " It may have gone through: check in Jira before trying again."
+# An issue with a purpose label is looked for before it is created (`open_once`).
+_FOUND_AGAIN = " It may have been created: trying again finds it rather than open a second."
 
 
 class JiraTickets:
@@ -101,14 +103,40 @@ class JiraTickets:
             fields["description"] = adf(draft.description)
         if draft.priority:
             fields["priority"] = {"name": draft.priority}
+        lost = (
+            _FOUND_AGAIN if any(PURPOSE_LABEL.fullmatch(x) for x in draft.labels) else _MAYBE_DONE
+        )
         answer = self._call(
-            "POST", "/issue", what="create the issue", body={"fields": fields}, changes=True
+            "POST", "/issue", what="create the issue", body={"fields": fields}, maybe_done=lost
         )
         key = answer.get("key") if isinstance(answer, dict) else None
         if not isinstance(key, str) or not key:
-            raise TicketError(
-                "Jira said the issue was created but did not say its key." + _MAYBE_DONE
-            )
+            raise TicketError("Jira said the issue was created but did not say its key." + lost)
+        return TicketRef(key=key, url=self.browse_url(key))
+
+    def find_by_label(self, label: str) -> TicketRef | None:
+        """The first issue created with `label`, by a JQL search (the enhanced search, which
+        returns ids only unless asked for fields). Its index may lag a creation by seconds;
+        the portal's retries come later than that."""
+        quoted = (label or "").replace("\\", "\\\\").replace('"', '\\"')
+        answer = self._call(
+            "POST",
+            "/search/jql",
+            what=f"search for the issue labelled {label}",
+            body={
+                "jql": f'labels = "{quoted}" ORDER BY created ASC',
+                "fields": ["created"],
+                "maxResults": 1,
+            },
+        )
+        issues = answer.get("issues") if isinstance(answer, dict) else None
+        if not isinstance(issues, list):
+            raise TicketError(f"Jira did not list the issues labelled {label}.")
+        if not issues:
+            return None
+        key = issues[0].get("key") if isinstance(issues[0], dict) else None
+        if not isinstance(key, str) or not key:
+            raise TicketError(f"Jira found an issue labelled {label} but did not say its key.")
         return TicketRef(key=key, url=self.browse_url(key))
 
     def comment(self, key: str, text: str) -> None:
@@ -119,12 +147,13 @@ class JiraTickets:
             f"{_issue_path(key)}/comment",
             what=f"comment on {key}",
             body={"body": adf(text)},
-            changes=True,
+            maybe_done=_MAYBE_DONE,
         )
 
     def transition(self, key: str, status: str) -> None:
         """Move issue `key` along the workflow transition named `status`, or leading to the
-        status named `status` (any case). TicketError names the transitions there are."""
+        status named `status` (any case); an issue in that status already stays. TicketError
+        names the transitions there are."""
         path = f"{_issue_path(key)}/transitions"
         answer = self._call("GET", path, what=f"read the transitions of {key}")
         transitions = answer.get("transitions") if isinstance(answer, dict) else None
@@ -142,6 +171,8 @@ class JiraTickets:
                 chosen = transition
                 break
         if chosen is None:
+            if self.status(key).name.casefold() == wanted:
+                return  # moved by an earlier call whose answer was lost
             can = ", ".join(n for n in names if n) or "none"
             raise TicketError(f"Jira cannot move {key} to {status!r} now (it can go to: {can}).")
         self._call(
@@ -149,7 +180,7 @@ class JiraTickets:
             path,
             what=f"move {key} to {status}",
             body={"transition": {"id": str(chosen.get("id"))}},
-            changes=True,
+            maybe_done=_MAYBE_DONE,
         )
 
     def link(self, key: str, related_key: str) -> None:
@@ -166,7 +197,7 @@ class JiraTickets:
                 "inwardIssue": {"key": key.strip()},
                 "outwardIssue": {"key": related_key.strip()},
             },
-            changes=True,
+            maybe_done=_MAYBE_DONE,
         )
 
     def status(self, key: str) -> TicketStatus:
@@ -190,12 +221,11 @@ class JiraTickets:
         what: str,
         body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
-        changes: bool = False,
+        maybe_done: str = "",
     ) -> Any:
         """Jira's answer (parsed JSON; None for an empty one), or TicketError saying what
-        went wrong. `what` completes "Jira could not ..."; `changes` says the call changes
-        Jira, so a lost answer may hide a change that happened."""
-        maybe_done = _MAYBE_DONE if changes else ""
+        went wrong. `what` completes "Jira could not ..."; `maybe_done`, for a call that
+        changes Jira, says what to do about a change a lost answer may hide."""
         url = self.base_url + API_PATH + path
         try:
             with httpx.Client(timeout=self.timeout, auth=self._auth) as http:

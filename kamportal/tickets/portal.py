@@ -3,7 +3,9 @@ the portal is the tickets' record, numbered per project (SAL-1, CUST-1, SUP-1)."
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+import json
+
+from sqlalchemy import String, cast, func, select
 
 from kamportal import clock
 from kamportal.extensions import db
@@ -52,6 +54,18 @@ class PortalTickets:
         db.session.add(ticket)
         db.session.flush()
         return TicketRef(key=ticket.key, url=None)
+
+    def find_by_label(self, label: str) -> TicketRef | None:
+        """The first ticket carrying `label`. `labels` is a JSON list: its text holds the
+        label quoted, which narrows the search in the database; the list says for sure."""
+        quoted = json.dumps(label)
+        candidates = db.session.scalars(
+            select(Ticket)
+            .where(cast(Ticket.labels, String).contains(quoted, autoescape=True))
+            .order_by(Ticket.id)
+        )
+        ticket = next((t for t in candidates if label in t.labels), None)
+        return TicketRef(key=ticket.key, url=None) if ticket is not None else None
 
     def comment(self, key: str, text: str) -> None:
         if not (text or "").strip():

@@ -6,6 +6,7 @@ the ACM's day shows the tickets past their SLA."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -101,7 +102,8 @@ def test_in_jira_the_key_links_to_jira_and_carries_the_enterprise_label(
     http = login_as(world.acm)
     http.post(f"/clients/{world.client.id}/support-tickets/new", data=FORM, headers=HTMX)
 
-    assert on_jira.last("POST", "/rest/api/3/issue").body["fields"]["labels"] == ["Enterprise"]
+    enterprise, purpose = on_jira.last("POST", "/rest/api/3/issue").body["fields"]["labels"]
+    assert enterprise == "Enterprise" and purpose.startswith("kam-support-")
     panel = panel_of(text_of(http.get(f"/clients/{world.client.id}")))
     assert f'href="{on_jira.url}/browse/SUP-1"' in panel
     timeline = db.session.scalars(
@@ -115,7 +117,12 @@ def test_a_refusal_of_jira_gives_the_form_again_with_its_message_and_saves_nothi
 ):
     http = login_as(world.acm)
     url = f"/clients/{world.client.id}/support-tickets/new"
-    on_jira.misbehave("status", status=400, body={"errors": {"priority": "Priority is hidden"}})
+    on_jira.misbehave(
+        "status",
+        path_end="/issue",
+        status=400,
+        body={"errors": {"priority": "Priority is hidden"}},
+    )
 
     response = http.post(url, data=FORM, headers=HTMX)
 
@@ -142,3 +149,50 @@ def test_a_ticket_past_its_sla_shows_on_the_acms_day(world, login_as, db, frozen
     panel = panel_of(text_of(http.get(f"/clients/{world.client.id}")))
     assert "SLA ran out" in panel
     assert clock.now() == OPENED + timedelta(hours=8)
+
+
+def form_key(form: str) -> str:
+    return re.search(r'name="key" type="hidden" value="([^"]+)"', form).group(1)
+
+
+def test_a_form_sent_again_after_jiras_answer_was_lost_opens_one_issue_G4(
+    world, login_as, db, on_jira
+):
+    http = login_as(world.acm)
+    url = f"/clients/{world.client.id}/support-tickets/new"
+    key = form_key(text_of(http.get(url, headers=HTMX)))
+    on_jira.misbehave("lost", path_end="/issue")
+
+    refused = http.post(url, data={**FORM, "key": key}, headers=HTMX)
+
+    assert refused.status_code == 422
+    assert "trying again finds it" in text_of(refused)
+    assert form_key(text_of(refused)) == key  # the form sent again is the same sending
+    assert count(db) == 0
+    sent = http.post(url, data={**FORM, "key": key}, headers=HTMX)
+    assert sent.status_code == 200 and "SUP-1" in text_of(sent)
+    # Sent once more (a double click): the same ticket, nothing more.
+    assert http.post(url, data={**FORM, "key": key}, headers=HTMX).status_code == 200
+    assert list(on_jira.issues) == ["SUP-1"]
+    assert db.session.scalars(select(SupportTicket.ticket_key)).all() == ["SUP-1"]
+    assert "kam-support" not in text_of(http.get(f"/clients/{world.client.id}"))
+
+
+def test_each_form_opened_is_a_ticket_of_its_own(world, login_as, db):
+    http = login_as(world.acm)
+    url = f"/clients/{world.client.id}/support-tickets/new"
+    keys = {form_key(text_of(http.get(url, headers=HTMX))) for _ in range(2)}
+    for key in keys:
+        http.post(url, data={**FORM, "key": key}, headers=HTMX)
+    assert len(keys) == 2 and count(db) == 2
+
+
+def test_a_form_with_a_key_that_is_not_one_is_refused(world, login_as, db):
+    response = login_as(world.acm).post(
+        f"/clients/{world.client.id}/support-tickets/new",
+        data={**FORM, "key": "not a key"},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    assert "This form is out of date" in text_of(response)
+    assert count(db) == 0

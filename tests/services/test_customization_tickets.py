@@ -89,6 +89,7 @@ def test_opening_a_request_opens_its_approval_ticket_once_C2(app, db, world, run
     assert ticket.summary == "Nile Crafts: Loyalty points"
     assert "Points at checkout" in ticket.description
     assert "Wanted by: 31 Jan 2027" in ticket.description
+    assert ticket.labels == [f"kam-customization-{request.id}-approval"]  # opened once by it
     assert f"https://kam.example/customizations/{request.id}" in ticket.description
     [opened] = timeline_of(db, TimelineKind.CUSTOMIZATION_TICKET_OPENED)
     assert opened.startswith("Approval ticket SAL-1 opened")
@@ -118,6 +119,57 @@ def test_on_jira_a_failure_is_retried_and_visible_and_opens_one_issue(
     [issue] = on_jira.issues.values()
     assert issue.fields["project"] == {"key": "SAL"}
     assert issue.fields["summary"] == "Nile Crafts: Loyalty points"
+
+
+def retry_when_due(app, queue_clock, run_jobs, job_id: str) -> None:
+    queue_clock(queue.scheduled_at(job_id, app=app) + timedelta(seconds=1))
+    run_jobs()
+
+
+def test_on_jira_an_approval_ticket_whose_answer_was_lost_is_found_not_opened_again_C2(
+    app, db, world, on_jira, queue_clock, run_jobs
+):
+    queue_clock(NOW)
+    on_jira.misbehave("lost", path_end="/rest/api/3/issue")  # created, the answer never came
+    request = open_request(world, db, run_jobs)
+    assert request.approval_ticket_key is None
+    assert list(on_jira.issues) == ["SAL-1"]
+    label = customization_tickets.ticket_label(request.id, "approval")
+    assert label == f"kam-customization-{request.id}-approval"
+    assert on_jira.issues["SAL-1"].fields["labels"] == [label]
+    [failed] = timeline_of(db, TimelineKind.CUSTOMIZATION_TICKET_FAILED)
+    assert "trying again finds it" in failed
+
+    retry_when_due(
+        app, queue_clock, run_jobs, customization_tickets.job_id(request.id, "approval-ticket")
+    )
+    db.session.expire_all()
+
+    request = db.session.get(CustomizationRequest, request.id)
+    assert request.approval_ticket_key == "SAL-1"
+    assert request.approval_ticket_url == f"{on_jira.url}/browse/SAL-1"
+    assert list(on_jira.issues) == ["SAL-1"]
+    creates = [r for r in on_jira.requests if r.method == "POST" and r.path.endswith("/issue")]
+    assert len(creates) == 1
+
+
+def test_on_jira_a_failed_search_fails_the_job_which_is_retried_and_opens_one_issue_C2(
+    app, db, world, on_jira, queue_clock, run_jobs
+):
+    queue_clock(NOW)
+    on_jira.misbehave("http500", path_end="/search/jql")
+    request = open_request(world, db, run_jobs)
+    job_id = customization_tickets.job_id(request.id, "approval-ticket")
+    assert queue.job_status(job_id, app=app).value == "scheduled"
+    assert on_jira.issues == {}  # nothing created while it could not be sure
+    [failed] = timeline_of(db, TimelineKind.CUSTOMIZATION_TICKET_FAILED)
+    assert "search for the issue labelled" in failed
+
+    retry_when_due(app, queue_clock, run_jobs, job_id)
+    db.session.expire_all()
+
+    assert db.session.get(CustomizationRequest, request.id).approval_ticket_key == "SAL-1"
+    assert list(on_jira.issues) == ["SAL-1"]
 
 
 def test_the_decision_and_the_answer_to_a_hold_reach_the_approval_ticket_once_C3(
@@ -246,6 +298,32 @@ def test_on_jira_the_customization_ticket_names_the_invoice_and_links_the_approv
     assert on_jira.links == [("Relates", "CUST-1", "SAL-1")]
     creates = [r for r in on_jira.requests if r.method == "POST" and r.path.endswith("/issue")]
     assert len(creates) == 2  # the approval ticket and the customization ticket, once each
+
+
+def test_on_jira_a_customization_ticket_whose_answer_was_lost_is_found_not_opened_again_C6(
+    app, db, world, on_jira, queue_clock, run_jobs
+):
+    queue_clock(NOW)
+    request, invoice = invoiced_request(world, db, run_jobs)
+    on_jira.misbehave("lost_504", path_end="/rest/api/3/issue")
+    pay_at_premises(world, invoice)
+    db.session.commit()
+    run_jobs()
+    assert list(on_jira.issues) == ["SAL-1", "CUST-1"]
+    label = f"kam-customization-{request.id}-delivery"
+    assert on_jira.issues["CUST-1"].fields["labels"] == [label]
+    db.session.expire_all()
+    assert db.session.get(CustomizationRequest, request.id).customization_ticket_key is None
+
+    job_id = customization_tickets.job_id(request.id, "customization-ticket")
+    retry_when_due(app, queue_clock, run_jobs, job_id)
+    run_jobs()  # the link
+    db.session.expire_all()
+
+    request = db.session.get(CustomizationRequest, request.id)
+    assert request.customization_ticket_key == "CUST-1"
+    assert list(on_jira.issues) == ["SAL-1", "CUST-1"]
+    assert on_jira.links == [("Relates", "CUST-1", "SAL-1")]
 
 
 # --- The sync ------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from kamportal.services import day, support_tickets
 from kamportal.tickets import TicketError, ticket_adapter
 
 OPENED = utc(2026, 12, 3, 10)  # a Thursday
+KEY = "5b0c0ffee5b0c0ffee5b0c0ffee5b0c0"  # the form's
 
 
 @pytest.fixture
@@ -43,13 +44,13 @@ def events(kind: TimelineKind, db) -> list[TimelineEvent]:
 
 
 def test_a_ticket_is_opened_with_the_enterprise_label_and_put_on_the_timeline(db, world):
-    ticket = open_one(world)
+    ticket = open_one(world, form_key=KEY)
     db.session.commit()
 
     assert (ticket.ticket_key, ticket.url, ticket.status) == ("SUP-1", None, "To Do")
     assert (ticket.priority, ticket.opened_by, ticket.opened_at) == ("High", world.acm, OPENED)
     portal_ticket = db.session.scalars(select(Ticket)).one()
-    assert portal_ticket.labels == ["Enterprise"]
+    assert portal_ticket.labels == ["Enterprise", support_tickets.ticket_label(KEY)]
     assert portal_ticket.summary == "Desert Rose: Checkout fails"
     assert "ROSE01" in portal_ticket.description and world.acm.email in portal_ticket.description
     [event] = events(TimelineKind.SUPPORT_TICKET_OPENED, db)
@@ -58,11 +59,11 @@ def test_a_ticket_is_opened_with_the_enterprise_label_and_put_on_the_timeline(db
 
 
 def test_in_jira_the_payload_carries_the_enterprise_label_and_the_link_is_kept(db, world, on_jira):
-    ticket = open_one(world, priority="Highest")
+    ticket = open_one(world, priority="Highest", form_key=KEY)
     db.session.commit()
 
     sent = on_jira.last("POST", "/rest/api/3/issue").body["fields"]
-    assert sent["labels"] == ["Enterprise"]
+    assert sent["labels"] == ["Enterprise", support_tickets.ticket_label(KEY)]
     assert sent["priority"] == {"name": "Highest"}
     assert sent["project"] == {"key": "SUP"}
     assert ticket.url == f"{on_jira.url}/browse/SUP-1"
@@ -71,7 +72,9 @@ def test_in_jira_the_payload_carries_the_enterprise_label_and_the_link_is_kept(d
 
 
 def test_a_refusal_of_jira_leaves_nothing_written(db, world, on_jira):
-    on_jira.misbehave("status", status=400, body={"errorMessages": ["Priority is hidden."]})
+    on_jira.misbehave(
+        "status", path_end="/issue", status=400, body={"errorMessages": ["Priority is hidden."]}
+    )
     with pytest.raises(TicketError, match="Priority is hidden"):
         open_one(world)
     db.session.rollback()
@@ -80,6 +83,52 @@ def test_a_refusal_of_jira_leaves_nothing_written(db, world, on_jira):
     assert events(TimelineKind.SUPPORT_TICKET_OPENED, db) == []
     # The ACM tries again, and it goes through.
     assert open_one(world).ticket_key == "SUP-1"
+
+
+# --- sent once, whatever happens to the answer (G4) ------------------------------------------
+
+
+@pytest.mark.parametrize("lost", ["lost", "lost_504"])
+def test_a_form_sent_again_after_a_lost_answer_opens_one_issue_G4(db, world, on_jira, lost):
+    on_jira.misbehave(lost, path_end="/issue")
+    with pytest.raises(TicketError, match="trying again finds it"):
+        open_one(world, form_key=KEY)
+    db.session.rollback()
+    assert list(on_jira.issues) == ["SUP-1"]  # Jira made it; the portal never heard
+    assert db.session.scalars(select(SupportTicket)).all() == []
+
+    ticket = open_one(world, form_key=KEY)  # the ACM sends the form again
+    db.session.commit()
+
+    assert list(on_jira.issues) == ["SUP-1"]
+    assert (ticket.ticket_key, ticket.url) == ("SUP-1", f"{on_jira.url}/browse/SUP-1")
+    assert len(events(TimelineKind.SUPPORT_TICKET_OPENED, db)) == 1
+
+
+def test_a_form_sent_twice_records_one_ticket_G4(db, world):
+    first = open_one(world, form_key=KEY)
+    db.session.commit()
+    again = open_one(world, form_key=KEY)
+    db.session.commit()
+
+    assert again == first
+    assert db.session.scalars(select(Ticket)).one().key == "SUP-1"
+    assert len(events(TimelineKind.SUPPORT_TICKET_OPENED, db)) == 1
+    assert open_one(world).ticket_key == "SUP-2"  # another form, another ticket
+
+
+def test_a_failed_search_opens_nothing_G4(db, world, on_jira):
+    on_jira.misbehave("http500", path_end="/search/jql")
+    with pytest.raises(TicketError, match="search for the issue labelled kam-support-"):
+        open_one(world, form_key=KEY)
+    assert on_jira.issues == {}
+
+
+@pytest.mark.parametrize("key", ["", "short", "has space in it", 'quote"d-key-12345', "x" * 65])
+def test_a_form_key_that_is_not_one_is_refused_before_any_call(db, world, on_jira, key):
+    with pytest.raises(ValidationError, match="out of date"):
+        open_one(world, form_key=key)
+    assert on_jira.requests == []
 
 
 @pytest.mark.parametrize(

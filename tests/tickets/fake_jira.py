@@ -2,11 +2,12 @@
 
 It speaks the REST API v3 calls the portal uses: POST /rest/api/3/issue, POST
 /rest/api/3/issue/{key}/comment, GET and POST /rest/api/3/issue/{key}/transitions, GET
-/rest/api/3/issue/{key}?fields=status and POST /rest/api/3/issueLink, with basic auth
-(email and API token), JSON bodies and Jira's error answers (`{"errorMessages": [...],
-"errors": {...}}`). Issues live in memory, their links in `links`; `requests` keeps every
-request's method, path and JSON body. `misbehave()` makes the next request (or the next
-one to a path ending so) answer badly.
+/rest/api/3/issue/{key}?fields=status, POST /rest/api/3/issueLink and POST
+/rest/api/3/search/jql (the JQL `labels = "..."`), with basic auth (email and API token),
+JSON bodies and Jira's error answers (`{"errorMessages": [...], "errors": {...}}`).
+Issues live in memory, their links in `links`; `requests` keeps every request's method,
+path and JSON body. `misbehave()` makes the next request (or the next one to a path
+ending so) answer badly, or do its work and lose the answer.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+import socket
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,7 +25,9 @@ from werkzeug.wrappers import Request, Response
 from tests.local_server import LocalServer
 
 API = "/rest/api/3"
-TROUBLES = ("http500", "not_json", "slow", "status")
+TROUBLES = ("http500", "not_json", "slow", "status", "lost", "lost_504")
+# The search the portal makes (`find_by_label`), the only JQL the fake reads.
+LABEL_JQL = re.compile(r'labels = "((?:[^"\\]|\\.)*)"(?: ORDER BY created ASC)?')
 # Jira's default workflow: each status, its category, and where it can go.
 WORKFLOW = {
     "To Do": ("new", ("In Progress", "Done")),
@@ -37,6 +41,7 @@ PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest")
 @dataclass
 class FakeIssue:
     key: str
+    id: str
     fields: dict[str, Any]
     status: str = "To Do"
     comments: list[dict[str, Any]] = field(default_factory=list)
@@ -54,6 +59,7 @@ class FakeRequest:
 class _Trouble:
     kind: str
     path_end: str | None
+    method: str | None
     seconds: float
     status: int
     body: Any
@@ -89,17 +95,20 @@ class FakeJira(LocalServer):
         kind: str,
         *,
         path_end: str | None = None,
+        method: str | None = None,
         seconds: float = 2.0,
         status: int = 500,
         body: Any = None,
     ) -> None:
-        """Make the next request (to a path ending in `path_end`, if given) answer badly,
-        once: "http500" an HTML 500 page; "not_json" an HTML page with status 200; "slow"
-        the normal answer after `seconds`; "status" the JSON `body` with `status`."""
+        """Make the next request (with `method`, to a path ending in `path_end`, if given)
+        answer badly, once: "http500" an HTML 500 page; "not_json" an HTML page with status
+        200; "slow" the normal answer after `seconds`; "status" the JSON `body` with
+        `status`. The answer lost: "lost" does the work, then drops the connection without
+        a word; "lost_504" does it, then answers a proxy's 504 page."""
         if kind not in TROUBLES:
             raise ValueError(f"unknown trouble {kind!r}; one of {TROUBLES}")
         with self._lock:
-            self._troubles.append(_Trouble(kind, path_end, seconds, status, body))
+            self._troubles.append(_Trouble(kind, path_end, method, seconds, status, body))
 
     def set_status(self, key: str, status: str) -> None:
         """Someone moved the issue in Jira."""
@@ -117,19 +126,33 @@ class FakeJira(LocalServer):
     # --- the API -------------------------------------------------------------------------
 
     def wsgi(self, environ, start_response):
-        return self._respond(Request(environ))(environ, start_response)
-
-    def _respond(self, request: Request) -> Response:
+        request = Request(environ)
         body = request.get_json(silent=True) if request.data else None
-        path = request.path
         with self._lock:
-            self.requests.append(FakeRequest(request.method, path, body, request.args.to_dict()))
-            trouble = self._take_trouble(path)
-        if trouble is not None:
-            if trouble.kind == "slow":
-                self._stopping.wait(trouble.seconds)
-            else:
-                return _trouble_response(trouble)
+            self.requests.append(
+                FakeRequest(request.method, request.path, body, request.args.to_dict())
+            )
+            trouble = self._take_trouble(request.method, request.path)
+        response = self._respond(request, body, trouble)
+        if trouble is not None and trouble.kind == "lost":
+            # The work is done; the answer never leaves: the client sees the connection end.
+            start_response("200 OK", [])
+            environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+            return [b""]
+        if trouble is not None and trouble.kind == "lost_504":
+            response = Response(
+                "<html><body><h1>504 Gateway Time-out</h1></body></html>",
+                status=504,
+                mimetype="text/html",
+            )
+        return response(environ, start_response)
+
+    def _respond(self, request: Request, body: Any, trouble: _Trouble | None) -> Response:
+        path = request.path
+        if trouble is not None and trouble.kind == "slow":
+            self._stopping.wait(trouble.seconds)
+        elif trouble is not None and trouble.kind not in ("lost", "lost_504"):
+            return _trouble_response(trouble)
         if not self._authorized(request.headers.get("Authorization", "")):
             return Response("Client must be authenticated to access this resource.", status=401)
         if request.data and body is None:
@@ -141,9 +164,11 @@ class FakeJira(LocalServer):
         expected = base64.b64encode(f"{self.email}:{self.api_token}".encode()).decode()
         return header == f"Basic {expected}"
 
-    def _take_trouble(self, path: str) -> _Trouble | None:
+    def _take_trouble(self, method: str, path: str) -> _Trouble | None:
         for i, trouble in enumerate(self._troubles):
-            if trouble.path_end is None or path.endswith(trouble.path_end):
+            if trouble.path_end is not None and not path.endswith(trouble.path_end):
+                continue
+            if trouble.method is None or trouble.method == method:
                 return self._troubles.pop(i)
         return None
 
@@ -152,6 +177,8 @@ class FakeJira(LocalServer):
             return self._create(body)
         if method == "POST" and path == f"{API}/issueLink":
             return self._link(body)
+        if method == "POST" and path == f"{API}/search/jql":
+            return self._search(body)
         match = re.fullmatch(rf"{API}/issue/([^/]+)(/comment|/transitions)?", path)
         if match is None:
             return _error(404, ["Not found."])
@@ -202,8 +229,23 @@ class FakeJira(LocalServer):
             return _error(400, [], errors)
         number = self._numbers[project] = self._numbers.get(project, 0) + 1
         key = f"{project}-{number}"
-        self.issues[key] = FakeIssue(key=key, fields=fields)
-        return _json({"id": str(10000 + len(self.issues)), "key": key, "self": key}, status=201)
+        issue = self.issues[key] = FakeIssue(
+            key=key, id=str(10000 + len(self.issues)), fields=fields
+        )
+        return _json({"id": issue.id, "key": key, "self": key}, status=201)
+
+    def _search(self, body: dict) -> Response:
+        """The enhanced search: ids only, unless fields are asked for (then the key too)."""
+        match = LABEL_JQL.fullmatch(str(body.get("jql") or "").strip())
+        if match is None:
+            return _error(400, [f"The fake reads only a label search, not {body.get('jql')!r}."])
+        label = re.sub(r"\\(.)", r"\1", match.group(1))
+        found = [i for i in self.issues.values() if label in i.fields.get("labels", [])]
+        found = found[: int(body.get("maxResults") or 50)]
+        if not body.get("fields"):
+            return _json({"issues": [{"id": i.id} for i in found], "isLast": True})
+        issues = [{"id": i.id, "key": i.key, "fields": {}} for i in found]
+        return _json({"issues": issues, "isLast": True})
 
     def _link(self, body: dict) -> Response:
         kind = (body.get("type") or {}).get("name")

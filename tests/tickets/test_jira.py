@@ -8,7 +8,7 @@ import time
 import pytest
 
 from kamportal.config import ConfigError
-from kamportal.tickets import TicketDraft, TicketError, TicketStatus, ticket_adapter
+from kamportal.tickets import TicketDraft, TicketError, TicketStatus, open_once, ticket_adapter
 from kamportal.tickets.jira import JiraTickets, adf
 from tests.conftest import free_port, jira_settings
 
@@ -221,3 +221,71 @@ def test_drafts_no_adapter_accepts_are_refused_before_any_call(jira, jira_server
     with pytest.raises(TicketError, match="not a ticket key"):
         jira.status("../../admin")
     assert jira_server.requests == []
+
+
+# --- opened once, whatever happens to the answer ------------------------------------------------
+
+LABEL = "kam-support-0123456789abcdef"
+
+
+def test_an_issue_is_found_by_its_label_with_a_jql_search(jira, jira_server):
+    assert jira.find_by_label(LABEL) is None
+    ref = jira.create_issue(draft(labels=("Enterprise", LABEL)))
+    jira.create_issue(draft(labels=("Enterprise", "kam-support-other")))
+
+    assert jira.find_by_label(LABEL) == ref
+    search = jira_server.last("POST", "/rest/api/3/search/jql").body
+    assert search["jql"] == f'labels = "{LABEL}" ORDER BY created ASC'
+    assert search["fields"] and search["maxResults"] == 1  # ids only, without fields
+
+
+def test_a_label_is_quoted_in_the_jql(jira, jira_server):
+    assert jira.find_by_label('kam-x" OR project = "SUP') is None
+    assert (
+        jira_server.last("POST", "/search/jql")
+        .body["jql"]
+        .startswith(r'labels = "kam-x\" OR project = \"SUP"')
+    )
+
+
+@pytest.mark.parametrize("lost", ["lost", "lost_504"])
+def test_an_issue_whose_answer_was_lost_is_found_not_created_again(jira, jira_server, lost):
+    jira_server.misbehave(lost, path_end="/issue")
+    with pytest.raises(TicketError, match="It may have been created: trying again finds it"):
+        open_once(jira, draft(), LABEL)
+    assert list(jira_server.issues) == ["SUP-1"]
+
+    ref = open_once(jira, draft(), LABEL)
+
+    assert ref.key == "SUP-1"
+    assert list(jira_server.issues) == ["SUP-1"]
+    assert jira_server.issues["SUP-1"].fields["labels"] == ["Enterprise", LABEL]
+
+
+def test_a_failed_search_creates_nothing(jira, jira_server):
+    jira_server.misbehave("http500", path_end="/search/jql")
+    with pytest.raises(TicketError, match="search for the issue labelled"):
+        open_once(jira, draft(), LABEL)
+    jira_server.misbehave("status", path_end="/search/jql", status=200, body={"total": 1})
+    with pytest.raises(TicketError, match="did not list the issues"):
+        open_once(jira, draft(), LABEL)
+    assert jira_server.issues == {}
+
+
+def test_a_label_that_is_not_a_purpose_label_is_refused_before_any_call(jira, jira_server):
+    for label in ("", "Enterprise", "kam-with space", "kam-" + "x" * 201):
+        with pytest.raises(TicketError, match="not a label the portal gives"):
+            open_once(jira, draft(), label)
+    assert jira_server.requests == []
+
+
+def test_a_move_whose_answer_was_lost_is_not_refused_when_tried_again(jira, jira_server):
+    key = jira.create_issue(draft()).key
+    jira_server.misbehave("lost_504", path_end="/transitions", method="POST")
+    with pytest.raises(TicketError, match="HTTP 504"):
+        jira.transition(key, "Done")
+    assert jira_server.issues[key].status == "Done"  # done, the answer lost
+
+    jira.transition(key, "Done")  # the retry: Done is no way out of Done, but it is there
+
+    assert jira.status(key) == TicketStatus("Done", done=True)

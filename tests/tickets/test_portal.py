@@ -7,7 +7,14 @@ import pytest
 
 from kamportal.models import Ticket
 from kamportal.models.types import utc
-from kamportal.tickets import TicketDraft, TicketError, TicketStatus, ticket_adapter, ticket_project
+from kamportal.tickets import (
+    TicketDraft,
+    TicketError,
+    TicketStatus,
+    open_once,
+    ticket_adapter,
+    ticket_project,
+)
 from kamportal.tickets.portal import PortalTickets
 
 
@@ -93,3 +100,27 @@ def test_unknown_keys_and_bad_drafts_are_refused(db):
     with pytest.raises(TicketError, match="not a priority"):
         portal.create_issue(draft(priority="P1"))
     assert db.session.query(Ticket).count() == 0
+
+
+def test_a_ticket_is_found_by_its_label_exactly(db):
+    portal = PortalTickets()
+    portal.create_issue(draft("SAL", labels=("kam-customization-12-approval",)))
+    portal.create_issue(draft("SAL", labels=("kam-customization-1-approval",)))
+    portal.create_issue(draft("SUP", labels=("Enterprise", "kam-support_a")))
+
+    assert portal.find_by_label("kam-customization-1-approval").key == "SAL-2"
+    assert portal.find_by_label("kam-customization-12-approval").key == "SAL-1"
+    assert portal.find_by_label("kam-customization-2-approval") is None
+    assert portal.find_by_label("kam-support_a").key == "SUP-1"
+    assert portal.find_by_label("kam-supportXa") is None  # "_" is no wildcard
+    assert portal.find_by_label("kam-support") is None
+
+
+def test_open_once_opens_a_label_once(db):
+    portal = PortalTickets()
+    first = open_once(portal, draft(labels=("Enterprise",)), "kam-support-1234abcd")
+    again = open_once(portal, draft(summary="Edited before sending again"), "kam-support-1234abcd")
+
+    assert again == first
+    ticket = db.session.query(Ticket).one()
+    assert ticket.labels == ["Enterprise", "kam-support-1234abcd"]

@@ -1,6 +1,6 @@
 """The form of a support ticket escalated from the client page (G4)."""
 
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from kamportal.blueprints.forms import Form
@@ -26,3 +26,5 @@ class SupportTicketForm(Form):
     priority = SelectField(
         "Priority", choices=options((p, p) for p in PRIORITIES), default="Medium"
     )
+    # Made when the form is opened: sent again, it finds the ticket it opened.
+    key = HiddenField(validators=[Length(max=100)])

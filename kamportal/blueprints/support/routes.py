@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
+from flask import Response, request
 
 from kamportal import clock
 from kamportal.blueprints.support import bp
@@ -51,9 +51,12 @@ def client_panel(client_id: int):
 @allow(*CLIENT_REGISTRY_ROLES)
 def open_ticket(client_id: int):
     """G4: escalate the client's technical problem. A refusal of the ticket system shows
-    the form again with its message, nothing saved, for the ACM to retry."""
+    the form again with its message, nothing saved, for the ACM to retry: the form's key
+    makes a retry find a ticket whose answer was lost rather than open a second."""
     client = client_or_404(client_id)
     form = prefixed(SupportTicketForm(), "support")
+    if request.method == "GET":
+        form.key.data = support_tickets.new_form_key()
 
     def done(ticket: SupportTicket) -> Response:
         message = f"Support ticket {ticket.ticket_key} opened ({ticket.priority})."
@@ -67,6 +70,7 @@ def open_ticket(client_id: int):
             summary=form.summary.data,
             description=form.description.data,
             priority=form.priority.data,
+            form_key=form.key.data,
         ),
         template="support/ticket_form_page.html",
         partial="support/_ticket_form.html",
