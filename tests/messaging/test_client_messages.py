@@ -28,6 +28,7 @@ from kamportal.messaging.whatsapp import render_template
 from kamportal.models import (
     CallOutcome,
     Channel,
+    CustomizationStage,
     MeetingType,
     Minutes,
     MinutesStatus,
@@ -36,7 +37,11 @@ from kamportal.models import (
     Role,
 )
 from kamportal.services import (
+    client_links,
+    concept_documents,
     contact_log,
+    customization_rejection,
+    delivery,
     escalations,
     followups,
     invoices,
@@ -48,6 +53,8 @@ from kamportal.services import (
     renewals,
 )
 from kamportal.services.minutes import ActionItemInput
+from tests.services.concept_world import request_in_concept
+from tests.services.concept_world import write as write_concept
 
 # Monday 23 Nov 2026, 11:00 in Cairo: a working day of a Sunday-Thursday team.
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -294,6 +301,27 @@ def walk_every_client_message(world, db) -> None:
     ladder = db.session.scalars(select(NoReplyLadder)).one()
     clock.freeze(ladder.whatsapp_due_at)
     assert followups.send_due_whatsapp(ladder.id) == "sent"
+    db.session.commit()
+
+    # C3, C5, C7: a rejection's reason, the concept document's link, the acceptance link
+    # and, once closed, the satisfaction survey (the stages set as the process leaves them).
+    rejected = request_in_concept(client, actor=acm)
+    rejected.status = rejected.stage = "rejected"
+    rejected.decision_reason = "The courier has no API."
+    customization_rejection.send_rejection(
+        rejected, actor=acm, message=customization_rejection.default_message(rejected)
+    )
+    request = request_in_concept(client, actor=acm)
+    write_concept(request, actor=acm)
+    concept_documents.send_concept(request, actor=acm)
+    request.stage = CustomizationStage.DELIVERY.value
+    for milestone in request.milestones:
+        milestone.status = "done"
+    delivery.send_acceptance_link(request, actor=acm)
+    delivery.accept_by_link(
+        client_links.live_link(request, "acceptance"), name=contact.name, address="192.0.2.1"
+    )
+    delivery.close_request(request, actor=acm)
     db.session.commit()
 
     # E1-E3, a day later: the escalation's email, WhatsApp, and the leader's decision.
