@@ -150,12 +150,14 @@ def milestone_window(client: Client) -> tuple[date, date]:
 
 
 def _check_concept_stage(request: CustomizationRequest) -> None:
-    if request.stage != CustomizationStage.CONCEPT.value:
-        raise RuleViolation(
-            "C5", "The concept document is written once the quotation is ready (C4)."
-        )
     if request.concept is not None and request.concept.is_approved:
         raise RuleViolation("C5", "The client approved this concept document: it stays as is.")
+    customizations.check_stage(
+        request,
+        CustomizationStage.CONCEPT,
+        rule="C5",
+        refusal="The concept document is written and sent once the quotation is ready.",
+    )
 
 
 def _text(value: str, field: str, message: str) -> str:

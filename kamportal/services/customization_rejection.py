@@ -20,7 +20,7 @@ from kamportal.models import (
     TimelineKind,
     User,
 )
-from kamportal.services import access, timeline, validation
+from kamportal.services import access, customizations, timeline, validation
 
 MESSAGE_MAX = 5000
 
@@ -50,8 +50,12 @@ def send_rejection(request: CustomizationRequest, *, actor: User, message: str) 
     a blank or too long message."""
     client = request.client
     access.check_works_on(actor, client)
-    if request.stage != CustomizationStage.REJECTED.value:
-        raise RuleViolation("C3", "Only a rejected request's reason goes to the client.")
+    customizations.check_stage(
+        request,
+        CustomizationStage.REJECTED,
+        rule="C3",
+        refusal="Only a rejected request's reason goes to the client.",
+    )
     if request.rejection_sent_at is not None:
         sent = outbox.find_by_key(message_key(request))
         if sent is not None:

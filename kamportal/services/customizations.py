@@ -124,6 +124,22 @@ class DecisionClock:
         return f"overdue by {self.span}" if self.overdue else f"{self.span} left"
 
 
+# --- The stage (C2-C7) ----------------------------------------------------------------------------
+
+
+def check_stage(
+    request: CustomizationRequest, *stages: CustomizationStage, rule: str, refusal: str
+) -> None:
+    """The one stage check of every step of the process: raises RuleViolation(rule) unless
+    `request` is at one of `stages`, its message `refusal` (when the step comes) and where
+    the request stands now. Staff read it; a client's page says its own words."""
+    if request.stage in {stage.value for stage in stages}:
+        return
+    raise RuleViolation(
+        rule, f"{refusal} Where {request.reference} stands: {request.customization_stage.label}."
+    )
+
+
 # --- The clock (C2) ----------------------------------------------------------------------------
 
 
@@ -332,7 +348,11 @@ def answer_hold(request: CustomizationRequest, *, actor: User, answer: str) -> N
     work on the client, ValidationError without an answer."""
     access.check_works_on(actor, request.client)
     if request.status != CustomizationStatus.ON_HOLD.value:
-        raise RuleViolation("C3", "Only a request on hold waits for your answer.")
+        raise RuleViolation(
+            "C3",
+            f"Only a request on hold waits for your answer. Where {request.reference} "
+            f"stands: {request.customization_status.label}.",
+        )
     answer = validation.required_text(
         answer, field="answer", message="Give what product asked for."
     )
@@ -477,18 +497,6 @@ def load_request(request_id: int) -> CustomizationRequest | None:
             joinedload(CustomizationRequest.opened_by),
             joinedload(CustomizationRequest.decided_by),
             selectinload(CustomizationRequest.attachments),
-        )
-    )
-
-
-def client_requests(client: Client) -> list[CustomizationRequest]:
-    """The client's requests, the latest first (the client page's panel)."""
-    return list(
-        db.session.scalars(
-            select(CustomizationRequest)
-            .where(CustomizationRequest.client_id == client.id)
-            .options(joinedload(CustomizationRequest.decided_by))
-            .order_by(CustomizationRequest.opened_at.desc(), CustomizationRequest.id.desc())
         )
     )
 

@@ -147,8 +147,12 @@ def progress_of(
 
 def _check_delivering(request: CustomizationRequest, actor: User, doing: str) -> None:
     access.check_works_on(actor, request.client)
-    if request.stage != CustomizationStage.DELIVERY.value:
-        raise RuleViolation("C7", f"{doing} only while the customization is in delivery.")
+    customizations.check_stage(
+        request,
+        CustomizationStage.DELIVERY,
+        rule="C7",
+        refusal=f"{doing} only while the customization is in delivery.",
+    )
 
 
 def owner_choices(request: CustomizationRequest) -> list[User]:
@@ -315,8 +319,12 @@ def _day(value: date) -> str:
 
 
 def _check_acceptable(request: CustomizationRequest) -> None:
-    if request.stage != CustomizationStage.DELIVERY.value:
-        raise RuleViolation("C7", "Only a customization in delivery waits for acceptance.")
+    customizations.check_stage(
+        request,
+        CustomizationStage.DELIVERY,
+        rule="C7",
+        refusal="Only a customization in delivery waits for acceptance.",
+    )
     if not request_progress(request).all_done:
         raise RuleViolation(
             "C7", "Every milestone must be done before the client accepts the delivery."
@@ -427,7 +435,13 @@ def accept_by_link(link: ClientLink, *, name: str, address: str | None) -> Custo
         field="name",
         message="Type your full name to accept.",
     )
-    _check_acceptable(request)
+    if request.stage != CustomizationStage.DELIVERY.value or not request_progress(request).all_done:
+        # The client reads this: none of the portal's references or stages.
+        raise RuleViolation(
+            "C7",
+            "This delivery no longer waits for your acceptance: your account manager will be "
+            "in touch.",
+        )
     with timeline.audited(None, "customization.accept", request, DELIVERY_FIELDS):
         request.accepted_at = clock.now()
         request.accepted_via = "link"
@@ -512,8 +526,12 @@ def close_request(
     Raises NotAllowed, RuleViolation("C7") unless accepted and not closed, ValidationError
     without a contact email (the survey could not go)."""
     access.check_works_on(actor, request.client)
-    if request.stage != CustomizationStage.CLOSING.value:
-        raise RuleViolation("C7", "Only an accepted customization is closed.")
+    customizations.check_stage(
+        request,
+        CustomizationStage.CLOSING,
+        rule="C7",
+        refusal="Only an accepted customization is closed.",
+    )
     now = clock.now()
     with timeline.audited(actor, "customization.close", request, DELIVERY_FIELDS):
         request.stage = CustomizationStage.CLOSED.value

@@ -40,7 +40,7 @@ from kamportal.models import (
     TimelineKind,
     User,
 )
-from kamportal.services import access, invoices, timeline, validation
+from kamportal.services import access, customizations, invoices, timeline, validation
 from kamportal.services.customizations import REQUEST_FIELDS
 
 # C4: the longest period product may estimate, in days.
@@ -62,8 +62,12 @@ def quotation_of(request: CustomizationRequest) -> Quotation | None:
 
 
 def _check_pricing(request: CustomizationRequest) -> None:
-    if request.customization_stage is not CustomizationStage.PRICING:
-        raise RuleViolation("C4", f"{request.reference} is not being priced.")
+    customizations.check_stage(
+        request,
+        CustomizationStage.PRICING,
+        rule="C4",
+        refusal="The period and the price are set while the request is being priced.",
+    )
 
 
 # --- C4: product's period, commercial's price -----------------------------------------------------
@@ -293,10 +297,12 @@ def issue_invoice(
     invoiced, ("R8") without a renewal to invoice or in another currency, ("R9") while the
     discount waits for commercial; and what services/invoices.issue_invoice raises."""
     access.check_works_on(actor, request.client)
-    if request.customization_stage is not CustomizationStage.INVOICING:
-        raise RuleViolation(
-            "C6", "The invoice comes once the client approved the concept document."
-        )
+    customizations.check_stage(
+        request,
+        CustomizationStage.INVOICING,
+        rule="C6",
+        refusal="The invoice is issued once, after the client approved the concept document.",
+    )
     quotation = quotation_of(request)
     if quotation is None or quotation.price is None:
         raise RuleViolation("C6", f"{request.reference} has no quotation.")

@@ -66,10 +66,11 @@ COMMERCIAL = {**ADMIN_ONLY, "commercial": OK}
 # Customization requests (C1-C3): product decides them and sees them (never the rest of
 # the client); the client's ACM, leader and admins see them as they see the client.
 PRODUCT = {**ADMIN_ONLY, "product": OK}
-# Commercial reaches a request once product accepted it, to price it (C4): not this one,
-# which awaits product's decision.
-CUSTOMIZATION = {**CLIENT, "product": OK, "commercial": HIDDEN}
-PRICING = {**COMMERCIAL, "commercial": HIDDEN}
+# Commercial reaches a request once product accepted it, to price it (C4): the world's
+# request is accepted (its page, attachments, concept document); one not accepted stays
+# hidden from commercial (tests/blueprints/test_quotations.py).
+CUSTOMIZATION = {**CLIENT, "product": OK, "commercial": OK}
+PRICING = COMMERCIAL
 # The renewal forecast: whoever follows renewals; the service narrows what each sees.
 FORECAST = {**SIGNED_IN, "product": FORBIDDEN, "commercial": FORBIDDEN}
 
@@ -294,7 +295,11 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
     # The launch checklists and a KYC link the client's routes act on (O1, L1-L5).
     onboarding.instantiate_checklists(client)
     kyc.send_link(client, actor=acm)
-    # Its concept document written and sent (C5); the quotation's stage set directly.
+    # Accepted and priced, its concept document written and sent (C5): the decision and
+    # the quotation set directly.
+    customization.status = "accepted"
+    customization.decision_due_at = None
+    customization.estimated_days, customization.price, customization.price_currency = 5, 100, "EGP"
     customization.stage = "concept"
     write_concept(customization, actor=acm)
     concept_message = concept_documents.send_concept(customization, actor=acm)

@@ -97,7 +97,8 @@ def test_the_acm_opens_a_request_from_the_client_page_with_attachments_C1_C2(wor
     assert len(stored_files(app)) == 2
     # On the client page's panel, awaiting product.
     page = world["acm_http"].get(f"/clients/{world['client'].id}").get_data(as_text=True)
-    assert "Awaiting product&#39;s decision" in page or "Awaiting product's decision" in page
+    line = page.split(f'id="customization-{request.id}"', 1)[1].split("</li>", 1)[0]
+    assert "Awaiting a decision" in line and 'data-owner="Product"' in line
 
 
 @pytest.mark.parametrize(

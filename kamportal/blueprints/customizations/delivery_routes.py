@@ -163,12 +163,6 @@ def delivery_panel(
 bp.add_app_template_global(delivery_panel)
 
 
-@bp.app_template_global()
-def delivery_progress(requests: list[CustomizationRequest]) -> dict[int, delivery.Progress]:
-    """The client page's panel: each request's progress in delivery or after (C7)."""
-    return delivery.progress_of(requests)
-
-
 def _working_request(request_id: int) -> CustomizationRequest:
     """The request, if the signed-in user works on its client; otherwise 404."""
     found = _visible_request(request_id)

@@ -33,14 +33,14 @@ from kamportal.models import (
     CustomizationRequest,
     CustomizationStatus,
 )
-from kamportal.services import access, customizations
+from kamportal.services import access, customization_steps, customizations
 from kamportal.services.access import CLIENT_REGISTRY_ROLES, CUSTOMIZATION_ROLES, PRODUCT_ROLES
 
 
 @bp.app_template_global()
-def client_customizations(client: Client) -> list[CustomizationRequest]:
-    """The client page's panel of customization requests (C1-C3)."""
-    return customizations.client_requests(client)
+def client_customizations(client: Client) -> list[customization_steps.Standing]:
+    """The client page's panel: each request with its stage and what is next (C1-C7)."""
+    return customization_steps.client_standings(client, now=clock.now())
 
 
 def _visible_request(request_id: int) -> CustomizationRequest:
@@ -102,12 +102,15 @@ def _show_context(
     answer_form: HoldAnswerForm | None = None,
 ) -> dict[str, Any]:
     user = acting_user()
+    now = clock.now()
     return {
         "customization": request,
-        "clock": customizations.decision_clock(request, now=clock.now()),
+        "request_standing": customization_steps.standing_of(request, now=now),
+        "clock": customizations.decision_clock(request, now=now),
         "decision_form": decision_form or DecisionForm(formdata=None),
         "answer_form": answer_form or HoldAnswerForm(formdata=None),
         "decides": access.decides_customizations(user),
+        "prices": access.prices_customizations(user),
         "works_on_client": access.can_work_on_client(user, request.client),
     }
 
