@@ -33,6 +33,7 @@ from kamportal.blueprints.web import (
     allow,
     answer,
     in_place,
+    is_htmx,
     press,
     public,
     render,
@@ -124,11 +125,18 @@ def concept_edit(request_id: int):
         ),
         template="customizations/concept_edit.html",
         partial="customizations/_concept_form.html",
-        done=lambda _: saved(
-            "Concept document saved.", "customizations.show", request_id=customization.id
-        ),
+        done=lambda _: _to_the_request(customization, "Concept document saved."),
         customization=customization,
     )
+
+
+def _to_the_request(customization: CustomizationRequest, message: str) -> Response:
+    """Saved: on to the request's page. From an HTMX form the browser goes there itself: a
+    303 would be followed inside the request and the whole page swapped into the form."""
+    response = saved(message, "customizations.show", request_id=customization.id)
+    if is_htmx():
+        response = Response(status=204, headers={"HX-Redirect": response.location})
+    return response
 
 
 @bp.route("/customizations/<int:request_id>/concept")
@@ -209,10 +217,8 @@ def concept_signed_copy(request_id: int):
             signed_by=form.signed_by.data,
             upload=next(iter(_uploads([form.signed_copy.data])), None),
         ),
-        done=lambda _: saved(
-            "Signed copy recorded: the concept document is approved.",
-            "customizations.show",
-            request_id=customization.id,
+        done=lambda _: _to_the_request(
+            customization, "Signed copy recorded: the concept document is approved."
         ),
         page="customizations/show.html",
         partial=PANEL,
