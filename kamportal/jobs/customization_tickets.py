@@ -57,6 +57,16 @@ def link_tickets(request_id: int) -> str:
 
 
 @queue.job
+def attach_invoice(request_id: int) -> str:
+    """C6: the paid invoice's PDF attached to the customization ticket, once."""
+    return _attempt(
+        request_id,
+        "attach the invoice to the customization ticket",
+        lambda: tickets.attach_invoice(request_id),
+    )
+
+
+@queue.job
 def comment_on_approval_ticket(request_id: int, text: str) -> str:
     """C3: a decision or an answer to a hold, as a comment on the approval ticket."""
     return _attempt(

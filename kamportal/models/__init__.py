@@ -72,7 +72,7 @@ from kamportal.models.onboarding import (
     WelcomeEmail,
 )
 from kamportal.models.renewals import Renewal, RenewalStage
-from kamportal.models.tickets import SupportTicket, Ticket
+from kamportal.models.tickets import SupportTicket, Ticket, TicketAttachment
 from kamportal.models.timeline import AuditEvent, CallOutcome, TimelineEvent, TimelineKind
 from kamportal.models.types import Money, UTCDateTime
 
@@ -145,6 +145,7 @@ __all__ = [
     "Team",
     "TeamRules",
     "Ticket",
+    "TicketAttachment",
     "TimelineEvent",
     "TimelineKind",
     "UTCDateTime",

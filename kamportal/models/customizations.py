@@ -127,6 +127,8 @@ class CustomizationRequest(Base):
         ForeignKey("invoices.id", ondelete="SET NULL"), index=True
     )
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # C6: when the invoice's PDF reached the customization ticket.
+    invoice_attached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # C7: the client's acceptance, by link ("link": the typed name and the address it came
     # from) or recorded by the ACM ("acm", with the evidence in `acceptance_note` and an
     # attachment of purpose "acceptance_evidence").

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kamportal.models.accounts import User
@@ -34,12 +34,37 @@ class Ticket(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
+    attachments: Mapped[list[TicketAttachment]] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", order_by="TicketAttachment.id"
+    )
+
     @property
     def key(self) -> str:
         return f"{self.project}-{self.number}"
 
     def __repr__(self) -> str:
         return f"<Ticket {self.key}>"
+
+
+class TicketAttachment(Base):
+    """A file attached to one of the portal's own tickets (C6: the paid invoice), kept
+    outside the web root under a generated name (ATTACHMENTS_DIR); `filename` is its name
+    on the ticket, once per ticket, as a retried attachment adds nothing."""
+
+    __tablename__ = "ticket_attachments"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "filename", name="uq_ticket_attachments_ticket_filename"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    attached_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="attachments")
 
 
 class SupportTicket(Base):

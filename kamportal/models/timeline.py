@@ -88,6 +88,7 @@ class TimelineKind(enum.StrEnum):
     CUSTOMIZATION_TICKET_OPENED = "customization_ticket_opened"
     CUSTOMIZATION_TICKET_STATUS = "customization_ticket_status"
     CUSTOMIZATION_TICKET_FAILED = "customization_ticket_failed"
+    CUSTOMIZATION_INVOICE_ATTACHED = "customization_invoice_attached"
     CUSTOMIZATION_PAID = "customization_paid"
     CUSTOMIZATION_REJECTION_SENT = "customization_rejection_sent"
     CUSTOMIZATION_ESTIMATED = "customization_estimated"
@@ -184,6 +185,7 @@ TIMELINE_LABELS = {
     TimelineKind.CUSTOMIZATION_TICKET_OPENED: "Customization ticket opened",
     TimelineKind.CUSTOMIZATION_TICKET_STATUS: "Customization ticket status",
     TimelineKind.CUSTOMIZATION_TICKET_FAILED: "Customization ticket: the ticket system failed",
+    TimelineKind.CUSTOMIZATION_INVOICE_ATTACHED: "Customization ticket: invoice attached",
     TimelineKind.CUSTOMIZATION_PAID: "Customization paid",
     TimelineKind.CUSTOMIZATION_REJECTION_SENT: "Customization rejection sent to the client",
     TimelineKind.CUSTOMIZATION_ESTIMATED: "Customization: period estimated",

@@ -1,8 +1,8 @@
 """C2, C3, C6: a customization request's two tickets in the ticket system (the portal's own,
 or Jira): the approval ticket in the approval project (the seed's SAL) that product's
 decision is mirrored to, and, once the invoice is paid by whichever path, the
-customization ticket in the customization project, naming the invoice and linked to the
-approval ticket.
+customization ticket in the customization project, naming the invoice, linked to the
+approval ticket and with the invoice's PDF attached.
 
 Every call to the ticket system runs in a job of its own, enqueued after the commit that
 makes it owed, under an id per event: a request, a decision or an answer to a hold is sent
@@ -22,7 +22,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import or_, select
 
-from kamportal import queue
+from kamportal import clock, queue
 from kamportal.extensions import db
 from kamportal.models import (
     CustomizationRequest,
@@ -32,6 +32,8 @@ from kamportal.models import (
     TimelineKind,
 )
 from kamportal.services import events, kyc, timeline
+from kamportal.services.invoice_pdf import CONTENT_TYPE as PDF_TYPE
+from kamportal.services.invoice_pdf import invoice_filename, invoice_pdf
 from kamportal.tickets import (
     NEW_STATUS,
     SUMMARY_MAX,
@@ -49,6 +51,7 @@ OPEN_CUSTOMIZATION_JOB = f"{_JOBS}.open_customization_ticket"
 LINK_JOB = f"{_JOBS}.link_tickets"
 COMMENT_JOB = f"{_JOBS}.comment_on_approval_ticket"
 MOVE_JOB = f"{_JOBS}.move_approval_ticket"
+ATTACH_INVOICE_JOB = f"{_JOBS}.attach_invoice"
 SYNC_JOB = f"{_JOBS}.sync_ticket"
 
 # The two tickets of a request, by the name the jobs and the timeline use.
@@ -217,7 +220,7 @@ def open_customization_ticket(request_id: int, *, adapter: TicketAdapter | None 
         paid = invoice.paid_at or request.paid_at
         lines.append(
             f"Invoice {invoice.label}: {invoice.money}, paid {paid:%d %b %Y}"
-            f"\nIn the portal: {where}"
+            f"\nAttached: {invoice_filename(invoice)}\nIn the portal: {where}"
         )
     approval = request.approval_ticket_key or request.reference
     approval_url = request.approval_ticket_url or portal_url(
@@ -239,6 +242,10 @@ def open_customization_ticket(request_id: int, *, adapter: TicketAdapter | None 
         queue.enqueue_after_commit(
             db.session, LINK_JOB, request.id, job_id=job_id(request.id, "link-tickets")
         )
+    if invoice is not None and invoice.number:
+        queue.enqueue_after_commit(
+            db.session, ATTACH_INVOICE_JOB, request.id, job_id=job_id(request.id, "invoice-pdf")
+        )
     return "opened"
 
 
@@ -251,6 +258,36 @@ def link_tickets(request_id: int, *, adapter: TicketAdapter | None = None) -> st
         request.customization_ticket_key, request.approval_ticket_key
     )
     return "linked"
+
+
+def attach_invoice(request_id: int, *, adapter: TicketAdapter | None = None) -> str:
+    """C6: attach the paid invoice's PDF ("invoice-<number>.pdf") to the customization
+    ticket, once: the adapter looks for the file before sending it, so a retry after a
+    lost answer attaches nothing twice. Returns what happened. Raises TicketError (the job
+    is retried), with nothing stored."""
+    request = db.session.get(CustomizationRequest, request_id, with_for_update=True)
+    if request is None:
+        return "gone"
+    if request.invoice_attached_at is not None:
+        return "already attached"
+    invoice = db.session.get(Invoice, request.invoice_id) if request.invoice_id else None
+    if invoice is None or not invoice.number:
+        return "no invoice"
+    key = request.customization_ticket_key
+    if not key:
+        raise TicketError(f"{request.reference} has no customization ticket yet: trying again.")
+    filename = invoice_filename(invoice)
+    (adapter or ticket_adapter()).attach(key, filename, PDF_TYPE, invoice_pdf(invoice))
+    request.invoice_attached_at = clock.now()
+    timeline.record(
+        request.client,
+        TimelineKind.CUSTOMIZATION_INVOICE_ATTACHED,
+        actor=None,
+        summary=f"Invoice {invoice.label} attached to the customization ticket {key} (C6)",
+        detail={"request_id": request.id, "invoice_id": invoice.id, "ticket_key": key},
+    )
+    db.session.flush()
+    return "attached"
 
 
 def comment_on_approval_ticket(

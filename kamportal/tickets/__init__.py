@@ -31,6 +31,7 @@ from kamportal.errors import DomainError
 # Jira's default priorities, highest first: the ones a ticket may carry.
 PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest")
 SUMMARY_MAX = 255
+FILENAME_MAX = 255
 # A label names the one ticket the portal opens for a purpose; Jira takes up to 255
 # characters without spaces, this keeps it plain enough to quote in JQL.
 PURPOSE_LABEL = re.compile(r"kam-[A-Za-z0-9_-]{1,200}")
@@ -103,6 +104,12 @@ class TicketAdapter(Protocol):
         approval ticket); linking them again changes nothing. Raises TicketError."""
         ...
 
+    def attach(self, key: str, filename: str, content_type: str, data: bytes) -> bool:
+        """Attach the file `data` to ticket `key` as `filename` (C6: the paid invoice),
+        unless a file of that name is there already (attached by a call whose answer was
+        lost): True when attached now, False when it was there. Raises TicketError."""
+        ...
+
 
 def ticket_adapter(app: Flask | None = None) -> TicketAdapter:
     """The app's adapter, chosen by TICKETS_ADAPTER ("portal", the default, or "jira"),
@@ -151,6 +158,18 @@ def check_draft(draft: TicketDraft) -> TicketDraft:
         labels=tuple(dict.fromkeys(draft.labels)),
         priority=draft.priority,
     )
+
+
+def check_attachment(filename: str, content_type: str, data: bytes) -> str:
+    """`filename`, trimmed, once every adapter would take the file; TicketError if not."""
+    name = (filename or "").strip()
+    if not name or len(name) > FILENAME_MAX or any(c in name for c in "/\\\0") or name[0] == ".":
+        raise TicketError(f"{filename!r} is not a name a ticket's file can have.")
+    if not (content_type or "").strip() or "/" not in content_type:
+        raise TicketError(f"{content_type!r} is not a file type.")
+    if not data:
+        raise TicketError(f"{name} is empty: there is nothing to attach.")
+    return name
 
 
 def open_once(adapter: TicketAdapter, draft: TicketDraft, label: str) -> TicketRef:

@@ -22,6 +22,7 @@ from kamportal.tickets import (
     TicketError,
     TicketRef,
     TicketStatus,
+    check_attachment,
     check_draft,
     split_key,
 )
@@ -200,6 +201,31 @@ class JiraTickets:
             maybe_done=_MAYBE_DONE,
         )
 
+    def attach(self, key: str, filename: str, content_type: str, data: bytes) -> bool:
+        """Upload the file to issue `key` (multipart, field "file"; Jira wants its XSRF
+        check turned off for it), after reading the issue's attachments: a file of that
+        name there already (uploaded by a call whose answer was lost) is not sent again."""
+        name = check_attachment(filename, content_type, data)
+        path = _issue_path(key)
+        answer = self._call(
+            "GET", path, what=f"read the attachments of {key}", params={"fields": "attachment"}
+        )
+        fields = answer.get("fields") if isinstance(answer, dict) else None
+        attached = fields.get("attachment") if isinstance(fields, dict) else None
+        if not isinstance(attached, list):
+            raise TicketError(f"Jira did not list the attachments of {key}.")
+        if any(isinstance(a, dict) and a.get("filename") == name for a in attached):
+            return False
+        self._call(
+            "POST",
+            f"{path}/attachments",
+            what=f"attach {name} to {key}",
+            files={"file": (name, data, content_type)},
+            headers={"X-Atlassian-Token": "no-check"},
+            maybe_done=" It may have been attached: trying again looks before sending it twice.",
+        )
+        return True
+
     def status(self, key: str) -> TicketStatus:
         answer = self._call(
             "GET", _issue_path(key), what=f"read the status of {key}", params={"fields": "status"}
@@ -221,6 +247,8 @@ class JiraTickets:
         what: str,
         body: dict[str, Any] | None = None,
         params: dict[str, str] | None = None,
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+        headers: dict[str, str] | None = None,
         maybe_done: str = "",
     ) -> Any:
         """Jira's answer (parsed JSON; None for an empty one), or TicketError saying what
@@ -230,7 +258,12 @@ class JiraTickets:
         try:
             with httpx.Client(timeout=self.timeout, auth=self._auth) as http:
                 response = http.request(
-                    method, url, json=body, params=params, headers={"Accept": "application/json"}
+                    method,
+                    url,
+                    json=body,
+                    params=params,
+                    files=files,
+                    headers={"Accept": "application/json", **(headers or {})},
                 )
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             raise TicketError(

@@ -4,18 +4,22 @@ the portal is the tickets' record, numbered per project (SAL-1, CUST-1, SUP-1)."
 from __future__ import annotations
 
 import json
+import secrets
+from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import String, cast, func, select
 
 from kamportal import clock
 from kamportal.extensions import db
-from kamportal.models import Ticket
+from kamportal.models import Ticket, TicketAttachment
 from kamportal.tickets import (
     NEW_STATUS,
     TicketDraft,
     TicketError,
     TicketRef,
     TicketStatus,
+    check_attachment,
     check_draft,
     split_key,
 )
@@ -93,6 +97,33 @@ class PortalTickets:
             text = f"Relates to {other.key}"
             if all(c.get("text") != text for c in one.comments):
                 self.comment(one.key, text)
+
+    def attach(self, key: str, filename: str, content_type: str, data: bytes) -> bool:
+        """Keep the file with ticket `key`, its bytes under ATTACHMENTS_DIR with a generated
+        name (never one a caller chose); a file of that name on the ticket stays as it is.
+        Bytes written for a transaction that then rolls back stay unreferenced, never
+        served."""
+        name = check_attachment(filename, content_type, data)
+        ticket = self._ticket(key)
+        if any(a.filename == name for a in ticket.attachments):
+            return False
+        folder = Path(current_app.config["ATTACHMENTS_DIR"])
+        folder.mkdir(parents=True, exist_ok=True)
+        stored_name = secrets.token_hex(16)
+        (folder / stored_name).write_bytes(data)
+        now = clock.now()
+        ticket.attachments.append(
+            TicketAttachment(
+                filename=name,
+                stored_name=stored_name,
+                content_type=content_type,
+                size=len(data),
+                attached_at=now,
+            )
+        )
+        ticket.updated_at = now
+        db.session.flush()
+        return True
 
     def status(self, key: str) -> TicketStatus:
         ticket = self._ticket(key)

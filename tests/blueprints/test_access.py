@@ -147,6 +147,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "renewals.report_wire": CLIENT,
     "renewals.payment_issue": CLIENT,
     "renewals.installments": CLIENT,
+    # An invoice's PDF: whoever sees the client's invoices, finance every one (R3, C6).
+    "renewals.invoice_pdf_download": {**CLIENT, "finance": OK},
     "renewals.index": REGISTRY,
     "renewals.forecast": FORECAST,
     "finance.queue": FINANCE,

@@ -1,15 +1,19 @@
 """A customization request's tickets (C2, C3, C6) through real RQ jobs, against the portal's
 own tickets and a fake Jira over HTTP: the approval ticket opened once, product's decision
 and the ACM's answer mirrored to it once each, the customization ticket opened once the
-invoice is paid by any path (naming the invoice and the approval ticket, linked to it),
-failures retried and on the timeline, and the statuses synced."""
+invoice is paid by any path (naming the invoice and the approval ticket, linked to it, the
+invoice's PDF attached once), failures retried and on the timeline, and the statuses
+synced."""
 
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from kamportal import clock, queue
@@ -234,6 +238,7 @@ def test_paid_by_any_path_the_customization_ticket_opens_once_C6(app, db, world,
     assert f"#invoice-{invoice.id}" in ticket.description
     assert "Approval ticket: SAL-1" in ticket.description
     assert {"Relates to SAL-1"} <= {c["text"] for c in ticket.comments}  # linked
+    assert [a.filename for a in ticket.attachments] == [f"invoice-{invoice.number}.pdf"]
     assert len(timeline_of(db, TimelineKind.CUSTOMIZATION_PAID)) == 1
     assert customization_tickets.open_customization_ticket(request.id) == "already open"
 
@@ -256,6 +261,11 @@ def test_installments_open_the_ticket_when_the_last_is_paid_C6(app, db, world, r
     db.session.expire_all()
     request = db.session.get(CustomizationRequest, request.id)
     assert (request.stage, request.customization_ticket_key) == ("delivery", "CUST-1")
+    ticket = db.session.scalar(select(Ticket).where(Ticket.project == "CUST"))
+    # The invoice the request was invoiced with, listing its installments.
+    [attached] = ticket.attachments
+    assert attached.filename == f"invoice-{invoice.number}.pdf"
+    assert first.number in pdf_text(attached_bytes(app, attached))
 
 
 def test_paid_online_as_the_billing_sync_finds_it_C6(
@@ -346,3 +356,80 @@ def test_the_sync_picks_up_a_status_changed_in_jira(app, db, world, on_jira, run
     queue.enqueue(ticket_jobs.sync_customization_tickets, job_id="test-customization-sync")
     run_jobs()
     assert len(timeline_of(db, TimelineKind.CUSTOMIZATION_TICKET_STATUS)) == 1
+
+
+# --- The invoice attached to the customization ticket (C6) ---------------------------------------
+
+
+def pdf_text(data: bytes) -> str:
+    return " ".join(
+        " ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).split()
+    )
+
+
+def attached_bytes(app, attachment) -> bytes:
+    return (Path(app.config["ATTACHMENTS_DIR"]) / attachment.stored_name).read_bytes()
+
+
+def test_the_customization_ticket_gets_the_invoice_pdf_once_C6(app, db, world, run_jobs):
+    request, invoice = invoiced_request(world, db, run_jobs)
+    pay_online(world, invoice)
+    db.session.commit()
+    run_jobs()
+    run_jobs()
+    db.session.expire_all()
+    ticket = db.session.scalar(select(Ticket).where(Ticket.project == "CUST"))
+    name = f"invoice-{invoice.number}.pdf"
+    assert f"Attached: {name}" in ticket.description
+    [attached] = ticket.attachments
+    assert (attached.filename, attached.content_type) == (name, "application/pdf")
+    text = pdf_text(attached_bytes(app, attached))
+    assert f"Invoice {invoice.number}" in text and "Loyalty points" in text
+    assert "Total EGP1,500.00" in text
+    request = db.session.get(CustomizationRequest, request.id)
+    assert request.invoice_attached_at == clock.now()
+    assert timeline_of(db, TimelineKind.CUSTOMIZATION_INVOICE_ATTACHED) == [
+        f"Invoice {invoice.number} attached to the customization ticket CUST-1 (C6)"
+    ]
+    # Run again (a retry, a lost answer): nothing more.
+    assert customization_tickets.attach_invoice(request.id) == "already attached"
+    request.invoice_attached_at = None
+    assert customization_tickets.attach_invoice(request.id) == "attached"
+    db.session.commit()
+    assert len(db.session.scalar(select(Ticket).where(Ticket.project == "CUST")).attachments) == 1
+
+
+@pytest.mark.parametrize("trouble", ["lost", "lost_504", "http500"])
+def test_on_jira_a_failed_attachment_is_retried_and_the_invoice_attached_once_C6(
+    app, db, world, on_jira, queue_clock, run_jobs, trouble
+):
+    """Lost: Jira attached it but the answer never came; http500: Jira refused it."""
+    queue_clock(NOW)
+    request, invoice = invoiced_request(world, db, run_jobs)
+    on_jira.misbehave(trouble, path_end="/attachments")
+    pay_at_premises(world, invoice)
+    db.session.commit()
+    run_jobs()
+    run_jobs()
+    name = f"invoice-{invoice.number}.pdf"
+    lost = trouble != "http500"
+    assert [a.filename for a in on_jira.attachments("CUST-1")] == ([name] if lost else [])
+    db.session.expire_all()
+    assert db.session.get(CustomizationRequest, request.id).invoice_attached_at is None
+    [failed] = timeline_of(db, TimelineKind.CUSTOMIZATION_TICKET_FAILED)
+    assert "could not attach the invoice to the customization ticket" in failed
+    assert "tried again" in failed
+
+    job_id = customization_tickets.job_id(request.id, "invoice-pdf")
+    assert queue.job_status(job_id, app=app).value == "scheduled"  # DEFAULT_RETRY
+    retry_when_due(app, queue_clock, run_jobs, job_id)
+    db.session.expire_all()
+
+    [attached] = on_jira.attachments("CUST-1")
+    assert attached.content_type == "application/pdf"
+    assert f"Invoice {invoice.number}" in pdf_text(attached.data)
+    uploads = [r for r in on_jira.requests if r.path.endswith("/attachments")]
+    assert len(uploads) == (1 if lost else 2)
+    assert db.session.get(CustomizationRequest, request.id).invoice_attached_at is not None
+    assert len(timeline_of(db, TimelineKind.CUSTOMIZATION_INVOICE_ATTACHED)) == 1
+    assert on_jira.links == [("Relates", "CUST-1", "SAL-1")]

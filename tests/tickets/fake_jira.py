@@ -2,12 +2,15 @@
 
 It speaks the REST API v3 calls the portal uses: POST /rest/api/3/issue, POST
 /rest/api/3/issue/{key}/comment, GET and POST /rest/api/3/issue/{key}/transitions, GET
-/rest/api/3/issue/{key}?fields=status, POST /rest/api/3/issueLink and POST
-/rest/api/3/search/jql (the JQL `labels = "..."`), with basic auth (email and API token),
-JSON bodies and Jira's error answers (`{"errorMessages": [...], "errors": {...}}`).
-Issues live in memory, their links in `links`; `requests` keeps every request's method,
-path and JSON body. `misbehave()` makes the next request (or the next one to a path
-ending so) answer badly, or do its work and lose the answer.
+/rest/api/3/issue/{key}?fields=status (or attachment), POST
+/rest/api/3/issue/{key}/attachments (multipart, field "file", with the header
+`X-Atlassian-Token: no-check`), POST /rest/api/3/issueLink and POST /rest/api/3/search/jql
+(the JQL `labels = "..."`), with basic auth (email and API token), JSON bodies and Jira's
+error answers (`{"errorMessages": [...], "errors": {...}}`). Issues live in memory, their
+links in `links`, the files attached to each in `attachments(key)`; `requests` keeps every
+request's method, path, JSON body and the names of the files it sent. `misbehave()` makes
+the next request (or the next one to a path ending so) answer badly, or do its work and
+lose the answer.
 """
 
 from __future__ import annotations
@@ -39,12 +42,21 @@ PRIORITIES = ("Highest", "High", "Medium", "Low", "Lowest")
 
 
 @dataclass
+class FakeAttachment:
+    id: str
+    filename: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
 class FakeIssue:
     key: str
     id: str
     fields: dict[str, Any]
     status: str = "To Do"
     comments: list[dict[str, Any]] = field(default_factory=list)
+    attachments: list[FakeAttachment] = field(default_factory=list)
 
 
 @dataclass
@@ -53,6 +65,7 @@ class FakeRequest:
     path: str
     body: Any
     query: dict[str, str]
+    files: tuple[str, ...] = ()
 
 
 @dataclass
@@ -115,6 +128,11 @@ class FakeJira(LocalServer):
         with self._lock:
             self.issues[key].status = status
 
+    def attachments(self, key: str) -> list[FakeAttachment]:
+        """The files attached to issue `key`, in the order they came."""
+        with self._lock:
+            return list(self.issues[key].attachments)
+
     def last(self, method: str, path_end: str) -> FakeRequest:
         with self._lock:
             return next(
@@ -130,7 +148,13 @@ class FakeJira(LocalServer):
         body = request.get_json(silent=True) if request.data else None
         with self._lock:
             self.requests.append(
-                FakeRequest(request.method, request.path, body, request.args.to_dict())
+                FakeRequest(
+                    request.method,
+                    request.path,
+                    body,
+                    request.args.to_dict(),
+                    tuple(f.filename or "" for f in request.files.values()),
+                )
             )
             trouble = self._take_trouble(request.method, request.path)
         response = self._respond(request, body, trouble)
@@ -157,8 +181,12 @@ class FakeJira(LocalServer):
             return Response("Client must be authenticated to access this resource.", status=401)
         if request.data and body is None:
             return _error(400, ["Unexpected character in the request body."])
+        if path.endswith("/attachments") and request.headers.get("X-Atlassian-Token") != "no-check":
+            return Response("XSRF check failed", status=403, mimetype="text/plain")
         with self._lock:
-            return self._route(request.method, path, body or {}, request.args.to_dict())
+            return self._route(
+                request.method, path, body or {}, request.args.to_dict(), request.files
+            )
 
     def _authorized(self, header: str) -> bool:
         expected = base64.b64encode(f"{self.email}:{self.api_token}".encode()).decode()
@@ -172,14 +200,16 @@ class FakeJira(LocalServer):
                 return self._troubles.pop(i)
         return None
 
-    def _route(self, method: str, path: str, body: dict, query: dict[str, str]) -> Response:
+    def _route(
+        self, method: str, path: str, body: dict, query: dict[str, str], files: Any = None
+    ) -> Response:
         if method == "POST" and path == f"{API}/issue":
             return self._create(body)
         if method == "POST" and path == f"{API}/issueLink":
             return self._link(body)
         if method == "POST" and path == f"{API}/search/jql":
             return self._search(body)
-        match = re.fullmatch(rf"{API}/issue/([^/]+)(/comment|/transitions)?", path)
+        match = re.fullmatch(rf"{API}/issue/([^/]+)(/comment|/transitions|/attachments)?", path)
         if match is None:
             return _error(404, ["Not found."])
         issue = self.issues.get(match.group(1))
@@ -202,7 +232,26 @@ class FakeJira(LocalServer):
                 return _error(400, [f"Transition id '{wanted}' is not valid for this issue."])
             issue.status = target["to"]["name"]
             return Response(status=204)
+        if tail == "/attachments" and method == "POST":
+            return self._attach(issue, files)
         return _error(405, ["Method not allowed."])
+
+    def _attach(self, issue: FakeIssue, files: Any) -> Response:
+        """Jira takes every file sent as "file", a name already there too (it keeps both)."""
+        sent = files.getlist("file") if files is not None else []
+        if not sent:
+            return _error(400, ["No file was attached: send it as the multipart field 'file'."])
+        added = []
+        for upload in sent:
+            attachment = FakeAttachment(
+                id=str(20000 + sum(len(i.attachments) for i in self.issues.values())),
+                filename=upload.filename or "",
+                content_type=upload.mimetype or "application/octet-stream",
+                data=upload.read(),
+            )
+            issue.attachments.append(attachment)
+            added.append(_attachment_json(attachment))
+        return _json(added)
 
     def _create(self, body: dict) -> Response:
         fields = body.get("fields")
@@ -262,11 +311,21 @@ class FakeJira(LocalServer):
     def _issue_json(self, issue: FakeIssue, fields: str | None) -> dict[str, Any]:
         category, _ = WORKFLOW[issue.status]
         status = {"name": issue.status, "statusCategory": {"key": category}}
-        return {"key": issue.key, "fields": {"status": status}}
+        attached = [_attachment_json(a) for a in issue.attachments]
+        return {"key": issue.key, "fields": {"status": status, "attachment": attached}}
 
     def _transitions(self, issue: FakeIssue) -> list[dict[str, Any]]:
         _, onward = WORKFLOW[issue.status]
         return [{"id": TRANSITION_IDS[name], "name": name, "to": {"name": name}} for name in onward]
+
+
+def _attachment_json(attachment: FakeAttachment) -> dict[str, Any]:
+    return {
+        "id": attachment.id,
+        "filename": attachment.filename,
+        "mimeType": attachment.content_type,
+        "size": len(attachment.data),
+    }
 
 
 def _json(payload: Any, status: int = 200) -> Response:

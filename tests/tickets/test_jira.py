@@ -289,3 +289,74 @@ def test_a_move_whose_answer_was_lost_is_not_refused_when_tried_again(jira, jira
     jira.transition(key, "Done")  # the retry: Done is no way out of Done, but it is there
 
     assert jira.status(key) == TicketStatus("Done", done=True)
+
+
+# --- attachments (C6: the paid invoice on the customization ticket) ---------------------------
+
+PDF = b"%PDF-1.4 the invoice"
+
+
+def test_a_file_is_attached_as_multipart_with_the_xsrf_check_off(jira, jira_server):
+    key = jira.create_issue(draft()).key
+
+    assert jira.attach(key, "invoice-INV-1.pdf", "application/pdf", PDF) is True
+
+    [attached] = jira_server.attachments(key)
+    assert (attached.filename, attached.content_type, attached.data) == (
+        "invoice-INV-1.pdf",
+        "application/pdf",
+        PDF,
+    )
+    looked = jira_server.last("GET", f"/issue/{key}")
+    assert looked.query == {"fields": "attachment"}  # it looked before sending
+    assert jira_server.last("POST", "/attachments").files == ("invoice-INV-1.pdf",)
+
+
+def test_a_file_of_that_name_is_not_attached_twice(jira, jira_server):
+    key = jira.create_issue(draft()).key
+    jira.attach(key, "invoice-INV-1.pdf", "application/pdf", PDF)
+
+    assert jira.attach(key, "invoice-INV-1.pdf", "application/pdf", PDF) is False
+    assert jira.attach(key, "invoice-INV-2.pdf", "application/pdf", PDF) is True
+
+    assert [a.filename for a in jira_server.attachments(key)] == [
+        "invoice-INV-1.pdf",
+        "invoice-INV-2.pdf",
+    ]
+
+
+@pytest.mark.parametrize("lost", ["lost", "lost_504"])
+def test_an_attachment_whose_answer_was_lost_is_not_sent_again(jira, jira_server, lost):
+    key = jira.create_issue(draft()).key
+    jira_server.misbehave(lost, path_end="/attachments")
+    with pytest.raises(TicketError, match="It may have been attached: trying again looks"):
+        jira.attach(key, "invoice-INV-1.pdf", "application/pdf", PDF)
+
+    assert jira.attach(key, "invoice-INV-1.pdf", "application/pdf", PDF) is False
+
+    assert len(jira_server.attachments(key)) == 1
+    uploads = [r for r in jira_server.requests if r.path.endswith("/attachments")]
+    assert len(uploads) == 1
+
+
+def test_attaching_to_an_unknown_issue_or_a_failed_look_sends_nothing(jira, jira_server):
+    with pytest.raises(TicketError, match="not found"):
+        jira.attach("SUP-99", "invoice-INV-1.pdf", "application/pdf", PDF)
+    key = jira.create_issue(draft()).key
+    jira_server.misbehave("status", path_end=f"/issue/{key}", status=200, body={"key": key})
+    with pytest.raises(TicketError, match="did not list the attachments"):
+        jira.attach(key, "invoice-INV-1.pdf", "application/pdf", PDF)
+    assert not any(r.path.endswith("/attachments") for r in jira_server.requests)
+
+
+def test_a_file_no_adapter_takes_is_refused_before_any_call(jira, jira_server):
+    for name, kind, data in [
+        ("", "application/pdf", PDF),
+        ("../invoice.pdf", "application/pdf", PDF),
+        (".hidden.pdf", "application/pdf", PDF),
+        ("invoice.pdf", "", PDF),
+        ("invoice.pdf", "application/pdf", b""),
+    ]:
+        with pytest.raises(TicketError):
+            jira.attach("SUP-1", name, kind, data)
+    assert jira_server.requests == []

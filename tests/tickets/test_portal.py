@@ -3,6 +3,8 @@ moved between the default workflow's statuses, commented, in the caller's transa
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kamportal.models import Ticket
@@ -124,3 +126,32 @@ def test_open_once_opens_a_label_once(db):
     assert again == first
     ticket = db.session.query(Ticket).one()
     assert ticket.labels == ["Enterprise", "kam-support-1234abcd"]
+
+
+def test_a_file_is_kept_with_the_ticket_under_a_generated_name_once(app, db):
+    """C6: the portal's own tickets keep attachments (the bytes in ATTACHMENTS_DIR)."""
+    portal = PortalTickets()
+    key = portal.create_issue(draft("CUST")).key
+
+    assert portal.attach(key, " invoice-INV-1.pdf ", "application/pdf", b"%PDF-1.4 x") is True
+    assert portal.attach(key, "invoice-INV-1.pdf", "application/pdf", b"%PDF-1.4 y") is False
+    db.session.commit()
+
+    [attached] = db.session.query(Ticket).one().attachments
+    assert (attached.filename, attached.content_type, attached.size) == (
+        "invoice-INV-1.pdf",
+        "application/pdf",
+        10,
+    )
+    assert attached.stored_name != attached.filename
+    stored = Path(app.config["ATTACHMENTS_DIR"]) / attached.stored_name
+    assert stored.read_bytes() == b"%PDF-1.4 x"
+
+
+def test_a_file_for_an_unknown_ticket_or_without_a_name_is_refused(db):
+    portal = PortalTickets()
+    with pytest.raises(TicketError, match="no ticket CUST-9"):
+        portal.attach("CUST-9", "invoice.pdf", "application/pdf", b"%PDF")
+    key = portal.create_issue(draft("CUST")).key
+    with pytest.raises(TicketError, match="not a name"):
+        portal.attach(key, "a/b.pdf", "application/pdf", b"%PDF")

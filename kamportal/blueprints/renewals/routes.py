@@ -3,7 +3,8 @@ panel and its actions, the list of renewals and unpaid invoices, and the renewal
 
 Each action's form opens in the panel (GET) and is sent from there (POST); once done the
 panel is swapped again and the timeline told. Object access: whoever may see the client
-(404 otherwise); the services refuse the rest (finance's and commercial's decisions). The
+(404 otherwise); the services refuse the rest (finance's and commercial's decisions). An
+invoice's PDF: whoever may see the client's invoices (finance sees every one). The
 forecast: everyone who follows renewals, narrowed by the service to the clients each may
 see.
 """
@@ -15,7 +16,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import Response
+from flask import Response, abort
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -45,10 +46,13 @@ from kamportal.blueprints.web import (
 from kamportal.extensions import db
 from kamportal.models import Client, Invoice, Quotation, Renewal, Role
 from kamportal.services import invoices, payments, renewals
-from kamportal.services.access import CLIENT_REGISTRY_ROLES
+from kamportal.services.access import CLIENT_REGISTRY_ROLES, can_see_invoices_of
+from kamportal.services.invoice_pdf import CONTENT_TYPE as PDF_TYPE
+from kamportal.services.invoice_pdf import invoice_filename, invoice_pdf
 from kamportal.services.invoices import Fee
 
 FORECAST_ROLES = (Role.ACM, Role.LEADER, Role.FINANCE, Role.ADMIN)
+INVOICE_READERS = (*CLIENT_REGISTRY_ROLES, Role.FINANCE)
 TIMELINE_CHANGED = "timeline-changed"
 RENEWAL_CHANGED = "renewal-changed"
 WIRE_HINT = (
@@ -300,6 +304,27 @@ def _split(invoice: Invoice, form: InstallmentsForm) -> list[Invoice]:
     first, every = form.first_due_on.data, form.every_days.data
     dates = [first + timedelta(days=every * n) for n in range(form.count.data)]
     return invoices.split_into_installments(invoice, actor=acting_user(), due_dates=dates)
+
+
+# --- An invoice as the client has it (R3, C6) ---------------------------------------------
+
+
+@bp.route("/invoices/<int:invoice_id>/invoice.pdf")
+@allow(*INVOICE_READERS)
+def invoice_pdf_download(invoice_id: int):
+    """The invoice as a PDF, as the client has it (and as it is attached to a paid
+    customization's ticket: C6); 404 for an invoice the billing system has not numbered."""
+    invoice = db.session.get(Invoice, invoice_id)
+    if (
+        invoice is None
+        or not invoice.number
+        or not can_see_invoices_of(current_user, invoice.client)
+    ):
+        abort(404)
+    response = Response(invoice_pdf(invoice), mimetype=PDF_TYPE)
+    response.headers["Content-Disposition"] = f'attachment; filename="{invoice_filename(invoice)}"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 # --- The list (R1, R4) -------------------------------------------------------------------
