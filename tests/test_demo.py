@@ -1110,6 +1110,7 @@ def test_customizations_at_every_stage_commercial_and_product_have_work_C4_C7(db
         assert request.approval_ticket_key.startswith("SAL-")
         paid = request.stage in ("delivery", "closing", "closed")
         assert (request.customization_ticket_key is not None) == paid
+        assert (request.invoice_attached_at is not None) == paid
         assert (request.paid_at is not None) == paid
     # The ACM owes the concept documents and the invoices on their day (C5, C6).
     concept = next(r for r in requests if r.stage == "concept")

@@ -397,8 +397,10 @@ def _take(step: Next, request: CustomizationRequest, *, people: People) -> None:
         case "paid":
             invoice = db.session.get(Invoice, request.invoice_id)
             payments.record_online_payment(invoice, actor=people.finance)
-            # The customization ticket, as its job opens it once the invoice is paid (C6).
+            # The customization ticket, as its jobs open it once the invoice is paid and
+            # attach the invoice (C6).
             customization_tickets.open_customization_ticket(request.id)
+            customization_tickets.attach_invoice(request.id)
         case "milestone":
             milestone = next(m for m in request.milestones if m.status != "done")
             delivery.update_milestone(
