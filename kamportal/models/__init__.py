@@ -62,6 +62,7 @@ from kamportal.models.meetings import (
     meeting_attendees,
 )
 from kamportal.models.messaging import Channel, DeliveryStatus, OutboxMessage
+from kamportal.models.metrics import Integration, NotSellingAlert, StoreDay
 from kamportal.models.onboarding import (
     ChecklistItem,
     ContractException,
@@ -110,6 +111,7 @@ __all__ = [
     "EscalationStatus",
     "EscalationStep",
     "EscalationTrigger",
+    "Integration",
     "Invoice",
     "InvoiceLine",
     "InvoiceStatus",
@@ -127,6 +129,7 @@ __all__ = [
     "MinutesStatus",
     "Money",
     "NoReplyLadder",
+    "NotSellingAlert",
     "OutboxMessage",
     "Payment",
     "PaymentIssue",
@@ -141,6 +144,7 @@ __all__ = [
     "ResolutionKind",
     "Role",
     "StepKind",
+    "StoreDay",
     "SupportTicket",
     "Team",
     "TeamRules",

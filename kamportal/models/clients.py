@@ -68,6 +68,10 @@ class Client(Base):
     renewal_date: Mapped[date | None] = mapped_column(Date, index=True)
     recurring_amount: Mapped[Decimal | None] = mapped_column(MoneyAmount)
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # F4: the integration that pushes this store's daily figures (None: CSV uploads only).
+    integration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("integrations.id", ondelete="SET NULL"), index=True
+    )
     # R3: the client's account in the billing system (WHMCS's user id), when it has one.
     billing_account_id: Mapped[str | None] = mapped_column(String(40))
     # The last answered call, held meeting or email sent (rule F1); kept by services/clients.py.

@@ -1,0 +1,94 @@
+"""Store figures (F4): each store's daily orders and GMV, the integrations that push them,
+and the "not selling" alerts raised from them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kamportal.models.accounts import User
+from kamportal.models.base import Base
+from kamportal.models.clients import Client
+from kamportal.models.types import Money, MoneyAmount, UTCDateTime
+
+
+class Integration(Base):
+    """F4: a system that pushes store figures through the API (the e-commerce platform, or
+    one region of it). Its token is shown once when an admin creates it and kept only as a
+    SHA-256 hash (`token_prefix`, its first characters, tells tokens apart); a revoked
+    token is refused. It writes the figures of its own stores only (Client.integration_id).
+    """
+
+    __tablename__ = "integrations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_prefix: Mapped[str] = mapped_column(String(12))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_by: Mapped[User | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class StoreDay(Base):
+    """F4: a store's orders and GMV on one day of the store's calendar, in the store's
+    currency; one row per store and day, written again (not added) when the day is sent
+    again. `source` says which door it came through: "api", "csv" or "demo"."""
+
+    __tablename__ = "store_days"
+    __table_args__ = (
+        UniqueConstraint("client_id", "day", name="uq_store_days_client_day"),
+        Index("ix_store_days_day", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    orders: Mapped[int] = mapped_column(Integer)
+    gmv: Mapped[Decimal] = mapped_column(MoneyAmount)
+    currency: Mapped[str] = mapped_column(String(3))
+    source: Mapped[str] = mapped_column(String(10))
+    integration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("integrations.id", ondelete="SET NULL")
+    )
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    client: Mapped[Client] = relationship()
+
+    @property
+    def gmv_money(self) -> Money:
+        return Money(self.gmv, self.currency)
+
+
+class NotSellingAlert(Base):
+    """F4: a store that stopped selling (no orders for the team's number of days) or whose
+    GMV fell more than the team's share against its trailing four weeks. One alert per
+    episode: it stays open until the store sells again (`cleared_at`). The ACM owes the
+    reasons found and the actions agreed with the client (`recorded_at`)."""
+
+    __tablename__ = "not_selling_alerts"
+    __table_args__ = (Index("ix_not_selling_alerts_open", "cleared_at", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cause: Mapped[str] = mapped_column(String(20))  # "no_orders" | "gmv_drop"
+    detail: Mapped[str] = mapped_column(String(300))
+    reasons: Mapped[str | None] = mapped_column(Text)
+    actions: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    client: Mapped[Client] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
