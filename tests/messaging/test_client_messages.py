@@ -53,6 +53,7 @@ from kamportal.services import (
     renewals,
 )
 from kamportal.services.minutes import ActionItemInput
+from tests.client_view import readable
 from tests.services.concept_world import request_in_concept
 from tests.services.concept_world import write as write_concept
 
@@ -348,7 +349,7 @@ def walk_every_client_message(world, db) -> None:
 def what_the_client_reads(message: OutboxMessage) -> list[str]:
     if message.channel == Channel.WHATSAPP.value:
         return [render_template(message.template, message.params)]
-    texts = [message.subject or "", message.body]
+    texts = [message.subject or "", readable(message.body)]
     for attachment in message.attachments or []:
         invitation = Calendar.from_ical(attachment["content"])
         for event in invitation.walk("VEVENT"):
