@@ -119,6 +119,7 @@ def configure_blueprints(app: Flask) -> None:
     from kamportal.blueprints.day import bp as day_bp
     from kamportal.blueprints.discounts import bp as discounts_bp
     from kamportal.blueprints.escalations import bp as escalations_bp
+    from kamportal.blueprints.figures import bp as figures_bp
     from kamportal.blueprints.finance import bp as finance_bp
     from kamportal.blueprints.followups import bp as followups_bp
     from kamportal.blueprints.home import bp as home_bp
@@ -140,6 +141,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(support_bp)
     app.register_blueprint(renewals_bp)
     app.register_blueprint(finance_bp)
+    app.register_blueprint(figures_bp)
     app.register_blueprint(discounts_bp)
     app.register_blueprint(customizations_bp)
     app.register_blueprint(onboarding_bp)

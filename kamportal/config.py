@@ -169,6 +169,13 @@ class Config:
     CUSTOMIZATION_DECISION_HOURS = os.environ.get("CUSTOMIZATION_DECISION_HOURS", "calendar")
     # C5, C7: how long a client's link (concept approval, acceptance, survey) works.
     CUSTOMIZATION_LINK_DAYS = int(os.environ.get("CUSTOMIZATION_LINK_DAYS", "14"))
+    # F4: store figures by CSV: the largest file and most rows taken, and the most rows
+    # checked while the page waits (a larger file is checked in a job, its progress shown).
+    FIGURES_UPLOAD_MAX_BYTES = int(
+        os.environ.get("FIGURES_UPLOAD_MAX_BYTES", str(20 * 1024 * 1024))
+    )
+    FIGURES_UPLOAD_MAX_ROWS = int(os.environ.get("FIGURES_UPLOAD_MAX_ROWS", "200000"))
+    FIGURES_INLINE_ROWS = int(os.environ.get("FIGURES_INLINE_ROWS", "2000"))
 
     CLIENTS_PER_PAGE = 25
     TIMELINE_PER_PAGE = 20

@@ -62,7 +62,7 @@ from kamportal.models.meetings import (
     meeting_attendees,
 )
 from kamportal.models.messaging import Channel, DeliveryStatus, OutboxMessage
-from kamportal.models.metrics import Integration, NotSellingAlert, StoreDay
+from kamportal.models.metrics import FiguresUpload, Integration, NotSellingAlert, StoreDay
 from kamportal.models.onboarding import (
     ChecklistItem,
     ContractException,
@@ -111,6 +111,7 @@ __all__ = [
     "EscalationStatus",
     "EscalationStep",
     "EscalationTrigger",
+    "FiguresUpload",
     "Integration",
     "Invoice",
     "InvoiceLine",

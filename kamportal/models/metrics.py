@@ -5,8 +5,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kamportal.models.accounts import User
@@ -92,3 +103,37 @@ class NotSellingAlert(Base):
 
     client: Mapped[Client] = relationship()
     recorded_by: Mapped[User | None] = relationship()
+
+
+class FiguresUpload(Base):
+    """F4: a CSV of store figures uploaded by a person, kept under ATTACHMENTS_DIR with a
+    generated name. It is checked first (nothing written: `preview` holds the first bad
+    rows with what is wrong with each, and the first good ones), then imported in one
+    transaction. `status`: "checking" (a large file, in a job), "previewed", "importing",
+    "done" or "failed". `rows_done` is the last progress kept here; while a job runs, the
+    live count is in Redis (services/figures_upload.py)."""
+
+    __tablename__ = "figures_uploads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    rows_total: Mapped[int] = mapped_column(Integer, default=0)
+    rows_good: Mapped[int] = mapped_column(Integer, default=0)
+    rows_bad: Mapped[int] = mapped_column(Integer, default=0)
+    rows_done: Mapped[int] = mapped_column(Integer, default=0)
+    preview: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    good_rows_only: Mapped[bool] = mapped_column(Boolean, default=False)
+    added: Mapped[int | None] = mapped_column(Integer)
+    changed: Mapped[int | None] = mapped_column(Integer)
+    unchanged: Mapped[int | None] = mapped_column(Integer)
+    failure: Mapped[str | None] = mapped_column(String(500))
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    uploaded_by: Mapped[User | None] = relationship()

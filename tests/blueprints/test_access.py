@@ -22,6 +22,7 @@ from kamportal.services import (
     customizations,
     discounts,
     escalations,
+    figures_upload,
     invoices,
     kyc,
     meetings,
@@ -73,6 +74,10 @@ CUSTOMIZATION = {**CLIENT, "product": OK, "commercial": OK}
 PRICING = COMMERCIAL
 # The renewal forecast: whoever follows renewals; the service narrows what each sees.
 FORECAST = {**SIGNED_IN, "product": FORBIDDEN, "commercial": FORBIDDEN}
+# F4: store figures by CSV: whoever writes figures; an upload is its uploader's (the
+# world's is the ACM's), admins see every one.
+UPLOADERS = {**REGISTRY, "other_acm": OK, "other_leader": OK}
+UPLOAD = {**UPLOADERS, "other_acm": HIDDEN, "leader": HIDDEN, "other_leader": HIDDEN}
 
 ACCESS: dict[str, dict[str, str]] = {
     "home.index": SIGNED_IN,
@@ -207,6 +212,10 @@ ACCESS: dict[str, dict[str, str]] = {
     "customizations.concept_signed_copy": CLIENT,
     "customizations.public_concept": EVERYONE,
     "customizations.public_concept_pdf": EVERYONE,
+    "figures.upload": UPLOADERS,
+    "figures.show": UPLOAD,
+    "figures.progress": UPLOAD,
+    "figures.start_import": UPLOAD,
 }
 # The token each client-link page is opened with in these tests, by endpoint (the KYC
 # token otherwise).
@@ -306,6 +315,12 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
     write_concept(customization, actor=acm)
     concept_message = concept_documents.send_concept(customization, actor=acm)
     concept_token = concept_message.body.split("/concept/", 1)[1].split()[0]
+    # A CSV of store figures the ACM uploaded, checked and waiting to be imported (F4).
+    figures = figures_upload.receive(
+        actor=acm,
+        filename="figures.csv",
+        data=f"store_code,day,orders,gmv\n{client.store_code},2026-01-05,3,10\n".encode(),
+    )
     db.session.commit()
     ids = {
         "client_id": client.id,
@@ -329,6 +344,7 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
         "quotation_id": quotation.id,
         "request_id": customization.id,
         "attachment_id": customization.attachments[0].id,
+        "upload_id": figures.id,
         "checklist": "lms",
         "item_key": "domain-ssl",
         "token": kyc.token_for(kyc.questionnaire_of(client)),

@@ -63,6 +63,7 @@ from kamportal.models import (
     CustomizationRequest,
     CustomizationStage,
     Escalation,
+    FiguresUpload,
     Invoice,
     KycQuestionnaire,
     LifecycleStatus,
@@ -86,6 +87,7 @@ from kamportal.services import (
     concept_documents,
     contact_log,
     day,
+    figures_upload,
     kyc,
 )
 from tests.conftest import PASSWORD, app_on_its_own_database
@@ -355,6 +357,7 @@ FINDERS: dict[frozenset[str], Callable[[], Any]] = {
         PaymentIssue.id.label("issue_id"), Invoice.client_id.label("client")
     ).join(PaymentIssue.invoice),
     frozenset({"team_id"}): lambda: select(Team.id.label("team_id")),
+    frozenset({"upload_id"}): lambda: select(FiguresUpload.id.label("upload_id")),
     # Only the spare users: the others act in these tests and must stay able to sign in.
     frozenset({"user_id"}): lambda: select(User.id.label("user_id")).where(
         User.email.like("spare%")
@@ -494,6 +497,7 @@ def world(database_template, tmp_path_factory) -> Iterator[World]:
         _add_unanswered_calls()
         _add_deliveries()
         _add_concepts_to_approve()
+        _add_figures_upload()
         for days in range(400, 410):
             calendar.set_calendar_day(
                 "EG", date.today() + timedelta(days=days), is_holiday=True, name="Spare", actor=None
@@ -565,6 +569,19 @@ def _add_concepts_to_approve() -> None:
         request = request_in_concept(client, actor=client.acm)
         write_concept(request, actor=client.acm)
         concept_documents.send_concept(request, actor=client.acm, base_url="http://localhost/")
+
+
+def _add_figures_upload() -> None:
+    """F4: a CSV of store figures, checked, for the import and its pages."""
+    client = _db.session.scalars(
+        select(Client).where(Client.acm_id.is_not(None)).order_by(Client.id)
+    ).first()
+    day_before = (date.today() - timedelta(days=2)).isoformat()
+    figures_upload.receive(
+        actor=client.acm,
+        filename="figures.csv",
+        data=f"store_code,day,orders,gmv\n{client.store_code},{day_before},3,10\n".encode(),
+    )
 
 
 def _acting_user(role: Role, client: Client | None) -> User:
