@@ -1,4 +1,4 @@
-"""figures uploads F4
+"""Store figures by CSV (F4): the uploads, their preview and import progress
 
 Revision ID: 5857440de4c5
 Revises: 33a56ca46400
