@@ -13,7 +13,15 @@ import pytest
 from sqlalchemy import select
 
 from kamportal import clock
-from kamportal.models import ActionItem, CallOutcome, MeetingType, Minutes, NoReplyLadder, Role
+from kamportal.models import (
+    ActionItem,
+    CallOutcome,
+    MeetingType,
+    Minutes,
+    NoReplyLadder,
+    NotSellingAlert,
+    Role,
+)
 from kamportal.services import (
     calendar,
     client_links,
@@ -138,6 +146,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "escalations.complaints": REGISTRY,
     "escalations.update_complaint": CLIENT,
     "support.client_panel": CLIENT,
+    "metrics.not_selling_panel": CLIENT,
+    "metrics.record_reasons": CLIENT,
     "support.open_ticket": CLIENT,
     "renewals.client_panel": CLIENT,
     "renewals.notify": CLIENT,
@@ -306,8 +316,14 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
     write_concept(customization, actor=acm)
     concept_message = concept_documents.send_concept(customization, actor=acm)
     concept_token = concept_message.body.split("/concept/", 1)[1].split()[0]
+    # A store not selling whose reasons are owed (F4).
+    alert = NotSellingAlert(
+        client_id=client.id, raised_at=clock.now(), cause="no_orders", detail="No orders"
+    )
+    db.session.add(alert)
     db.session.commit()
     ids = {
+        "alert_id": alert.id,
         "client_id": client.id,
         "contact_id": contact.id,
         "user_id": spare.id,
