@@ -124,6 +124,7 @@ def configure_blueprints(app: Flask) -> None:
     from kamportal.blueprints.followups import bp as followups_bp
     from kamportal.blueprints.home import bp as home_bp
     from kamportal.blueprints.meetings import bp as meetings_bp
+    from kamportal.blueprints.metrics import bp as metrics_bp
     from kamportal.blueprints.onboarding import bp as onboarding_bp
     from kamportal.blueprints.renewals import bp as renewals_bp
     from kamportal.blueprints.support import bp as support_bp
@@ -145,6 +146,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(discounts_bp)
     app.register_blueprint(customizations_bp)
     app.register_blueprint(onboarding_bp)
+    app.register_blueprint(metrics_bp)
     app.before_request(enforce_access)
 
 

@@ -23,6 +23,7 @@ def entries() -> list[dict[str, Any]]:
         followups,
         invoices,
         meetings,
+        not_selling,
         outbox,
         payments,
         renewals,
@@ -60,6 +61,14 @@ def entries() -> list[dict[str, Any]]:
             "func": support_tickets.sync_support_tickets,
             "queue_name": QUEUE_NAME,
             "cron": "*/15 * * * *",
+        },
+        # F4: raise not-selling alerts and clear those of stores selling again. Each store is
+        # read on its own calendar (yesterday and before): hourly, so a store is looked at
+        # within the hour after its midnight, whatever its zone (once per episode).
+        {
+            "func": not_selling.sweep_not_selling,
+            "queue_name": QUEUE_NAME,
+            "cron": "50 * * * *",
         },
         # C2, C6: sync the status of customization requests' tickets from the ticket system.
         {

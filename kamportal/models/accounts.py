@@ -75,6 +75,11 @@ class TeamRules:
     support_sla_medium_hours: int = 24
     support_sla_low_hours: int = 72
     support_sla_lowest_hours: int = 120
+    # F4: a live store is "not selling" after this many whole days of its calendar without
+    # an order, or when its last 7 days' GMV is more than this share under the weekly
+    # average of the 4 weeks before (README, Settings).
+    not_selling_days: int = 7
+    not_selling_drop_percent: int = 50
 
     @property
     def working_weekdays(self) -> tuple[int, ...]:
@@ -147,6 +152,10 @@ class Team(Base):
     )
     support_sla_lowest_hours: Mapped[int] = mapped_column(
         Integer, default=TEAM_RULES.support_sla_lowest_hours
+    )
+    not_selling_days: Mapped[int] = mapped_column(Integer, default=TEAM_RULES.not_selling_days)
+    not_selling_drop_percent: Mapped[int] = mapped_column(
+        Integer, default=TEAM_RULES.not_selling_drop_percent
     )
 
     leader: Mapped[User | None] = relationship(foreign_keys=[leader_id], post_update=True)

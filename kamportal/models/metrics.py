@@ -100,6 +100,11 @@ class NotSellingAlert(Base):
     recorded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The first day of the store's calendar the alert looks at (the first day without
+    # orders, or the first of the 7 days whose GMV fell), and for a GMV drop the weekly
+    # average of the 4 weeks before it, which the store must come back to.
+    since_day: Mapped[date | None] = mapped_column(Date)
+    baseline_gmv: Mapped[Decimal | None] = mapped_column(MoneyAmount)
 
     client: Mapped[Client] = relationship()
     recorded_by: Mapped[User | None] = relationship()

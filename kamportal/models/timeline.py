@@ -107,6 +107,9 @@ class TimelineKind(enum.StrEnum):
     CUSTOMIZATION_CLOSED = "customization_closed"
     CUSTOMIZATION_SURVEY_SENT = "customization_survey_sent"
     CUSTOMIZATION_SURVEY_ANSWERED = "customization_survey_answered"
+    NOT_SELLING_RAISED = "not_selling_raised"
+    NOT_SELLING_RECORDED = "not_selling_recorded"
+    NOT_SELLING_CLEARED = "not_selling_cleared"
 
     @property
     def label(self) -> str:
@@ -204,6 +207,9 @@ TIMELINE_LABELS = {
     TimelineKind.CUSTOMIZATION_CLOSED: "Customization closed",
     TimelineKind.CUSTOMIZATION_SURVEY_SENT: "Customization: satisfaction survey sent",
     TimelineKind.CUSTOMIZATION_SURVEY_ANSWERED: "Customization: satisfaction survey answered",
+    TimelineKind.NOT_SELLING_RAISED: "Not selling",
+    TimelineKind.NOT_SELLING_RECORDED: "Not selling: reasons and actions recorded",
+    TimelineKind.NOT_SELLING_CLEARED: "Selling again",
 }
 
 

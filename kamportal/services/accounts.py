@@ -21,7 +21,7 @@ from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
 from kamportal.models import Client, Role, Team, User, UserRole
 from kamportal.models.accounts import SUPPORT_SLA_FIELDS, WEEKDAY_NAMES
-from kamportal.services import events, sessions, timeline, validation
+from kamportal.services import events, not_selling, sessions, timeline, validation
 
 _STRONG = PasswordHasher()  # argon2id, RFC 9106 low-memory profile
 _CHEAP = PasswordHasher.from_parameters(profiles.CHEAPEST)  # tests only (PASSWORD_HASH_CHEAP)
@@ -360,6 +360,8 @@ TEAM_FIELDS = (
     "escalation_leader_after_hours",
     "invoice_reminder_days",
     *SUPPORT_SLA_FIELDS.values(),
+    "not_selling_days",
+    "not_selling_drop_percent",
 )
 
 # F3: a confirmation never goes later than this many hours before the meeting.
@@ -407,6 +409,8 @@ class TeamSettings(TypedDict):
     support_sla_medium_hours: NotRequired[int]
     support_sla_low_hours: NotRequired[int]
     support_sla_lowest_hours: NotRequired[int]
+    not_selling_days: NotRequired[int]
+    not_selling_drop_percent: NotRequired[int]
 
 
 def create_team(*, actor: User | None, **settings: Unpack[TeamSettings]) -> Team:
@@ -573,14 +577,26 @@ def _checked_cadence(settings: TeamSettings) -> dict[str, int | bool]:
             if wait < 1:
                 raise ValidationError(too_short, field=name)
             cadence[name] = wait
-    if "invoice_reminder_days" in settings:
-        days = settings["invoice_reminder_days"]
-        if isinstance(days, bool) or not isinstance(days, int) or days not in REMINDER_DAYS:
-            raise ValidationError(
-                "Remind every 1 to 30 days until the invoice is paid (R4).",
-                field="invoice_reminder_days",
-            )
-        cadence["invoice_reminder_days"] = days
+    whole_numbers = {
+        "invoice_reminder_days": (
+            REMINDER_DAYS,
+            "Remind every 1 to 30 days until the invoice is paid (R4).",
+        ),
+        "not_selling_days": (
+            not_selling.DAYS_RANGE,
+            "A store is not selling after 1 to 60 days without an order (F4).",
+        ),
+        "not_selling_drop_percent": (
+            not_selling.DROP_PERCENT_RANGE,
+            "A GMV drop of 1 to 99 % against the 4 weeks before raises the alert (F4).",
+        ),
+    }
+    for name, (allowed, message) in whole_numbers.items():
+        if name in settings:
+            number = settings[name]
+            if isinstance(number, bool) or not isinstance(number, int) or number not in allowed:
+                raise ValidationError(message, field=name)
+            cadence[name] = number
     for priority, name in SUPPORT_SLA_FIELDS.items():
         if name in settings:
             hours = _whole_hours(settings[name], name)

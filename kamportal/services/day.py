@@ -5,8 +5,9 @@ user's time zone (F3), escalations where the user acts next (E2, E3), welcome em
 (O2), renewals waiting for the ACM and invoices past due (R1-R4), minutes owed (G5),
 no-reply follow-ups owed after an unanswered call (F2), WhatsApp requests not answered
 (G6), clients overdue or due soon for their weekly contact (F1), action items due (G5),
-confirmations that failed to send (F3), support tickets past their SLA (G4), and
-customizations in delivery: late milestones, acceptance to obtain, closure owed (C7). Each
+confirmations that failed to send (F3), support tickets past their SLA (G4),
+customizations in delivery: late milestones, acceptance to obtain, closure owed (C7), and
+stores not selling whose reasons are owed (F4). Each
 section is one or two queries with its rows eager-loaded, whatever the portfolio size.
 """
 
@@ -60,6 +61,7 @@ from kamportal.services import (
     delivery,
     invoices,
     meetings,
+    not_selling,
     onboarding,
     quotations,
 )
@@ -94,6 +96,8 @@ class DayItem:
     overdue: bool = False
     # Until when something out works (a concept document's link, C5).
     until: datetime | None = None
+    # The not-selling alert the item is about (F4).
+    alert_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -762,6 +766,26 @@ def customization_delivery(user: User, *, now: datetime) -> Section:
     return Section("delivery", "Customizations in delivery", items)
 
 
+def not_selling_owed(user: User, *, now: datetime) -> Section:
+    """F4: the user's clients' not-selling alerts whose reasons and actions are not
+    recorded yet, the oldest first (cleared ones too: the reasons are still owed)."""
+    items = [
+        DayItem(
+            "not_selling",
+            "F4",
+            f"Not selling: {not_selling.CAUSE_LABELS.get(alert.cause, alert.cause)}",
+            alert.client,
+            since=alert.raised_at,
+            note=alert.detail,
+            age=span(now - alert.raised_at),
+            overdue=alert.cleared_at is None,
+            alert_id=alert.id,
+        )
+        for alert in not_selling.owed_of(user)
+    ]
+    return Section("not_selling", "Stores not selling", items)
+
+
 SECTIONS: dict[str, Callable[..., Section]] = {
     "escalations": escalations_to_act_on,
     "welcome": welcome_emails_owed,
@@ -779,6 +803,7 @@ SECTIONS: dict[str, Callable[..., Section]] = {
     "customization_invoices": customization_invoices_owed,
     "concepts": concept_documents_owed,
     "delivery": customization_delivery,
+    "not_selling": not_selling_owed,
 }
 
 

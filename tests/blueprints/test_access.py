@@ -13,7 +13,15 @@ import pytest
 from sqlalchemy import select
 
 from kamportal import clock
-from kamportal.models import ActionItem, CallOutcome, MeetingType, Minutes, NoReplyLadder, Role
+from kamportal.models import (
+    ActionItem,
+    CallOutcome,
+    MeetingType,
+    Minutes,
+    NoReplyLadder,
+    NotSellingAlert,
+    Role,
+)
 from kamportal.services import (
     calendar,
     client_links,
@@ -143,6 +151,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "escalations.complaints": REGISTRY,
     "escalations.update_complaint": CLIENT,
     "support.client_panel": CLIENT,
+    "metrics.not_selling_panel": CLIENT,
+    "metrics.record_reasons": CLIENT,
     "support.open_ticket": CLIENT,
     "renewals.client_panel": CLIENT,
     "renewals.notify": CLIENT,
@@ -321,8 +331,14 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
         filename="figures.csv",
         data=f"store_code,day,orders,gmv\n{client.store_code},2026-01-05,3,10\n".encode(),
     )
+    # A store not selling whose reasons are owed (F4).
+    alert = NotSellingAlert(
+        client_id=client.id, raised_at=clock.now(), cause="no_orders", detail="No orders"
+    )
+    db.session.add(alert)
     db.session.commit()
     ids = {
+        "alert_id": alert.id,
         "client_id": client.id,
         "contact_id": contact.id,
         "user_id": spare.id,

@@ -70,6 +70,8 @@ def team_form(**overrides) -> dict:
         "support_sla_medium_hours": "24",
         "support_sla_low_hours": "72",
         "support_sla_lowest_hours": "120",
+        "not_selling_days": "7",
+        "not_selling_drop_percent": "50",
     }
     data.update(overrides)
     return data

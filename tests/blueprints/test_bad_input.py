@@ -46,7 +46,7 @@ from wtforms import (
 from wtforms.csrf.core import CSRFTokenField
 
 import kamportal
-from kamportal import create_app, demo
+from kamportal import clock, create_app, demo
 from kamportal.blueprints.web import PUBLIC, access_of
 from kamportal.config import TestConfig
 from kamportal.extensions import db as _db
@@ -71,6 +71,7 @@ from kamportal.models import (
     Milestone,
     Minutes,
     NoReplyLadder,
+    NotSellingAlert,
     OutboxMessage,
     Payment,
     PaymentIssue,
@@ -321,6 +322,7 @@ FINDERS: dict[frozenset[str], Callable[[], Any]] = {
     ),
     frozenset({"client_id", "contact_id"}): lambda: _of_client(Contact, "contact_id"),
     frozenset({"client_id", "ladder_id"}): lambda: _of_client(NoReplyLadder, "ladder_id"),
+    frozenset({"client_id", "alert_id"}): lambda: _of_client(NotSellingAlert, "alert_id"),
     frozenset({"client_id", "message_id"}): lambda: _of_client(OutboxMessage, "message_id").where(
         OutboxMessage.client_id.is_not(None)
     ),
@@ -498,6 +500,7 @@ def world(database_template, tmp_path_factory) -> Iterator[World]:
         _add_deliveries()
         _add_concepts_to_approve()
         _add_figures_upload()
+        _add_not_selling_alerts()
         for days in range(400, 410):
             calendar.set_calendar_day(
                 "EG", date.today() + timedelta(days=days), is_holiday=True, name="Spare", actor=None
@@ -517,6 +520,19 @@ def _add_spare_users() -> None:
             roles=[role],
             team=team if role is Role.ACM else None,
             actor=None,
+        )
+
+
+def _add_not_selling_alerts() -> None:
+    """F4: stores not selling, their reasons owed."""
+    live = _db.session.scalars(
+        select(Client).where(Client.status == LifecycleStatus.LIVE.value).order_by(Client.id)
+    ).all()[:3]
+    for client in live:
+        _db.session.add(
+            NotSellingAlert(
+                client_id=client.id, raised_at=clock.now(), cause="no_orders", detail="No orders"
+            )
         )
 
 

@@ -228,6 +228,17 @@ class TeamForm(Form):
         validators=[InputRequired()],
         default=TEAM_RULES.invoice_reminder_days,
     )
+    # F4: when a store is not selling.
+    not_selling_days = IntegerField(
+        "Not selling after, days without an order",
+        validators=[InputRequired()],
+        default=TEAM_RULES.not_selling_days,
+    )
+    not_selling_drop_percent = IntegerField(
+        "Not selling when GMV drops by more than, %",
+        validators=[InputRequired()],
+        default=TEAM_RULES.not_selling_drop_percent,
+    )
     # G4: the support SLA by ticket priority, in calendar hours.
     support_sla_highest_hours = _sla_hours("Highest")
     support_sla_high_hours = _sla_hours("High")
@@ -271,6 +282,8 @@ class TeamForm(Form):
             "escalation_whatsapp_after_hours": self.escalation_whatsapp_after_hours.data,
             "escalation_leader_after_hours": self.escalation_leader_after_hours.data,
             "invoice_reminder_days": self.invoice_reminder_days.data,
+            "not_selling_days": self.not_selling_days.data,
+            "not_selling_drop_percent": self.not_selling_drop_percent.data,
             **{name: self[name].data for name in SUPPORT_SLA_FIELDS.values()},
         }
 

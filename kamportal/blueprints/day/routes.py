@@ -1,5 +1,5 @@
-"""The ACM's day: what is owed today, and since when (E2, E3, F1, F2, F3, G5, G6, O2,
-R1-R4).
+"""The ACM's day: what is owed today, and since when (E2, E3, F1, F2, F3, F4, G5, G6,
+O2, R1-R4).
 
 The page shows the signed-in user's own day; each section refreshes in place through its
 fragment when something changes on the page (`*-changed` events) and every minute.
@@ -34,6 +34,7 @@ REFRESH_ON = {
     "customization_invoices": "customization-changed from:body, timeline-changed from:body",
     "concepts": "concept-changed from:body, timeline-changed from:body",
     "delivery": "customization-changed from:body, timeline-changed from:body",
+    "not_selling": "not-selling-changed from:body, timeline-changed from:body",
 }
 
 
