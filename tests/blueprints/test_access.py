@@ -22,6 +22,7 @@ from kamportal.services import (
     customizations,
     discounts,
     escalations,
+    integrations,
     invoices,
     kyc,
     meetings,
@@ -47,6 +48,7 @@ VISITORS = (
 )
 
 OK, FORBIDDEN, HIDDEN, LOGIN = "ok", "403", "404", "login"
+NO_TOKEN = "401"
 
 EVERYONE = dict.fromkeys(VISITORS, OK)
 SIGNED_IN = {**EVERYONE, "anonymous": LOGIN}
@@ -73,6 +75,8 @@ CUSTOMIZATION = {**CLIENT, "product": OK, "commercial": OK}
 PRICING = COMMERCIAL
 # The renewal forecast: whoever follows renewals; the service narrows what each sees.
 FORECAST = {**SIGNED_IN, "product": FORBIDDEN, "commercial": FORBIDDEN}
+# F4: the store-figures API takes an integration's token, never a session.
+TOKEN_ONLY = dict.fromkeys(VISITORS, NO_TOKEN)
 
 ACCESS: dict[str, dict[str, str]] = {
     "home.index": SIGNED_IN,
@@ -109,6 +113,12 @@ ACCESS: dict[str, dict[str, str]] = {
     "accounts.calendar": ADMIN_ONLY,
     "accounts.add_calendar_day": ADMIN_ONLY,
     "accounts.remove_calendar_day": ADMIN_ONLY,
+    "accounts.integrations_list": ADMIN_ONLY,
+    "accounts.new_integration": ADMIN_ONLY,
+    "accounts.revoke_integration": ADMIN_ONLY,
+    "accounts.integration_stores": ADMIN_ONLY,
+    "api.store_days": TOKEN_ONLY,
+    "api.openapi": EVERYONE,
     "day.index": REGISTRY,
     "day.items": REGISTRY,
     "followups.ladder_panel": CLIENT,
@@ -253,6 +263,7 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
     )
     db.session.add(item)
     day = calendar.set_calendar_day("EG", date(2030, 1, 2), is_holiday=True, name="x", actor=None)
+    integration, _ = integrations.create_integration("Platform", actor=None)
     meeting = meetings.schedule_meeting(
         client,
         actor=acm,
@@ -316,6 +327,7 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
         "minutes_id": minutes.id,
         "item_id": item.id,
         "day_id": day.id,
+        "integration_id": integration.id,
         "meeting_id": meeting.id,
         "section": "minutes",
         "message_id": 1,
@@ -346,7 +358,7 @@ def outcome(response) -> str:
     # The sign-in redirect of an anonymous visitor names the page asked for.
     if response.status_code == 302 and "/login?next=" in response.headers.get("Location", ""):
         return LOGIN
-    if response.status_code in (403, 404):
+    if response.status_code in (401, 403, 404):
         return str(response.status_code)
     assert response.status_code < 500, response.get_data(as_text=True)[:300]
     return OK

@@ -63,6 +63,7 @@ from kamportal.models import (
     CustomizationRequest,
     CustomizationStage,
     Escalation,
+    Integration,
     Invoice,
     KycQuestionnaire,
     LifecycleStatus,
@@ -86,6 +87,7 @@ from kamportal.services import (
     concept_documents,
     contact_log,
     day,
+    integrations,
     kyc,
 )
 from tests.conftest import PASSWORD, app_on_its_own_database
@@ -360,6 +362,7 @@ FINDERS: dict[frozenset[str], Callable[[], Any]] = {
         User.email.like("spare%")
     ),
     frozenset({"day_id"}): lambda: select(CalendarDay.id.label("day_id")),
+    frozenset({"integration_id"}): lambda: select(Integration.id.label("integration_id")),
     frozenset({"token"}): lambda: select(KycQuestionnaire.id.label("token")).where(
         KycQuestionnaire.link_nonce.is_not(None)
     ),
@@ -494,6 +497,8 @@ def world(database_template, tmp_path_factory) -> Iterator[World]:
         _add_unanswered_calls()
         _add_deliveries()
         _add_concepts_to_approve()
+        for n in range(3):
+            integrations.create_integration(f"Platform {n}", actor=None)
         for days in range(400, 410):
             calendar.set_calendar_day(
                 "EG", date.today() + timedelta(days=days), is_holiday=True, name="Spare", actor=None
