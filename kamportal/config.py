@@ -155,6 +155,8 @@ class Config:
     PUBLIC_URL = os.environ.get("PUBLIC_URL") or None
     KYC_LINK_DAYS = int(os.environ.get("KYC_LINK_DAYS", "14"))
     KYC_RATE_LIMIT = os.environ.get("KYC_RATE_LIMIT", "60 per minute")
+    # F4: calls to the store-figures API allowed per integration token.
+    STORE_FIGURES_RATE_LIMIT = os.environ.get("STORE_FIGURES_RATE_LIMIT", "60 per minute")
 
     # C1: customization requests' attachments, kept outside the web root under generated
     # names, and the largest file taken; no request body is read past MAX_CONTENT_LENGTH.

@@ -40,6 +40,7 @@ R = TypeVar("R")
 
 PUBLIC = "public"
 ANY_USER = "any-user"
+BY_TOKEN = "by-token"
 
 
 class DatabaseId(IntegerConverter):
@@ -75,6 +76,13 @@ def public(view: F) -> F:
     return view
 
 
+def by_token(view: F) -> F:
+    """No session: the bearer token the view checks itself decides (the store-figures API,
+    F4); without a valid one it answers 401, whoever is signed in."""
+    view.kam_access = BY_TOKEN  # type: ignore[attr-defined]
+    return view
+
+
 def access_of(view: Callable[..., Any] | None) -> Any:
     return getattr(view, "kam_access", None)
 
@@ -87,7 +95,7 @@ def enforce_access() -> Response | None:
         return None
     view = current_app.view_functions.get(request.endpoint)
     rule = access_of(view)
-    if rule == PUBLIC:
+    if rule in (PUBLIC, BY_TOKEN):
         return None
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()

@@ -183,7 +183,8 @@ def _read_fields(
 
 def _stores(codes: set[str]) -> dict[str, Client]:
     found: dict[str, Client] = {}
-    ordered = sorted(codes)
+    # What cannot be a store code names no store (and NUL would not reach PostgreSQL).
+    ordered = sorted(c for c in codes if len(c) <= 40 and validation.is_code(c))
     for start in range(0, len(ordered), CHUNK):
         chunk = ordered[start : start + CHUNK]
         for client in db.session.scalars(select(Client).where(Client.store_code.in_(chunk))):

@@ -90,6 +90,11 @@ def code(value: str | None, *, field: str, what: str, max_length: int = 40) -> s
     return text
 
 
+def is_code(text: str) -> bool:
+    """Whether `text` has the shape of a code (see `code`), as it is."""
+    return _CODE.fullmatch(text) is not None
+
+
 def whole_number(
     value: int | None,
     *,

@@ -31,6 +31,7 @@ from kamportal.services import (
     discounts,
     escalations,
     figures_upload,
+    integrations,
     invoices,
     kyc,
     meetings,
@@ -56,6 +57,7 @@ VISITORS = (
 )
 
 OK, FORBIDDEN, HIDDEN, LOGIN = "ok", "403", "404", "login"
+NO_TOKEN = "401"
 
 EVERYONE = dict.fromkeys(VISITORS, OK)
 SIGNED_IN = {**EVERYONE, "anonymous": LOGIN}
@@ -86,6 +88,8 @@ FORECAST = {**SIGNED_IN, "product": FORBIDDEN, "commercial": FORBIDDEN}
 # world's is the ACM's), admins see every one.
 UPLOADERS = {**REGISTRY, "other_acm": OK, "other_leader": OK}
 UPLOAD = {**UPLOADERS, "other_acm": HIDDEN, "leader": HIDDEN, "other_leader": HIDDEN}
+# F4: the store-figures API takes an integration's token, never a session.
+TOKEN_ONLY = dict.fromkeys(VISITORS, NO_TOKEN)
 
 ACCESS: dict[str, dict[str, str]] = {
     "home.index": SIGNED_IN,
@@ -122,6 +126,12 @@ ACCESS: dict[str, dict[str, str]] = {
     "accounts.calendar": ADMIN_ONLY,
     "accounts.add_calendar_day": ADMIN_ONLY,
     "accounts.remove_calendar_day": ADMIN_ONLY,
+    "accounts.integrations_list": ADMIN_ONLY,
+    "accounts.new_integration": ADMIN_ONLY,
+    "accounts.revoke_integration": ADMIN_ONLY,
+    "accounts.integration_stores": ADMIN_ONLY,
+    "api.store_days": TOKEN_ONLY,
+    "api.openapi": EVERYONE,
     "day.index": REGISTRY,
     "day.items": REGISTRY,
     "followups.ladder_panel": CLIENT,
@@ -272,6 +282,7 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
     )
     db.session.add(item)
     day = calendar.set_calendar_day("EG", date(2030, 1, 2), is_holiday=True, name="x", actor=None)
+    integration, _ = integrations.create_integration("Platform", actor=None)
     meeting = meetings.schedule_meeting(
         client,
         actor=acm,
@@ -347,6 +358,7 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
         "minutes_id": minutes.id,
         "item_id": item.id,
         "day_id": day.id,
+        "integration_id": integration.id,
         "meeting_id": meeting.id,
         "section": "minutes",
         "message_id": 1,
@@ -378,7 +390,7 @@ def outcome(response) -> str:
     # The sign-in redirect of an anonymous visitor names the page asked for.
     if response.status_code == 302 and "/login?next=" in response.headers.get("Location", ""):
         return LOGIN
-    if response.status_code in (403, 404):
+    if response.status_code in (401, 403, 404):
         return str(response.status_code)
     assert response.status_code < 500, response.get_data(as_text=True)[:300]
     return OK

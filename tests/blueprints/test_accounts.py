@@ -457,7 +457,7 @@ def admin_routes(app, user_id: int, team_id: int) -> list[tuple[str, str]]:
         for rule in app.url_map.iter_rules():
             if not rule.endpoint.startswith("accounts."):
                 continue
-            values = {"user_id": user_id, "team_id": team_id, "day_id": 1}
+            values = {"user_id": user_id, "team_id": team_id, "day_id": 1, "integration_id": 1}
             url = rule.build({k: v for k, v in values.items() if k in rule.arguments})[1]
             routes += [(m, url) for m in sorted(rule.methods - {"HEAD", "OPTIONS"})]
     return routes
@@ -482,6 +482,10 @@ def test_the_accounts_blueprint_has_the_routes_the_access_matrix_expects(app):
         ("accounts.calendar", frozenset({"GET"})),
         ("accounts.add_calendar_day", frozenset({"POST"})),
         ("accounts.remove_calendar_day", frozenset({"POST"})),
+        ("accounts.integrations_list", frozenset({"GET"})),
+        ("accounts.new_integration", frozenset({"GET", "POST"})),
+        ("accounts.revoke_integration", frozenset({"GET", "POST"})),
+        ("accounts.integration_stores", frozenset({"GET", "POST"})),
     }
 
 

@@ -64,6 +64,7 @@ from kamportal.models import (
     CustomizationStage,
     Escalation,
     FiguresUpload,
+    Integration,
     Invoice,
     KycQuestionnaire,
     LifecycleStatus,
@@ -89,6 +90,7 @@ from kamportal.services import (
     contact_log,
     day,
     figures_upload,
+    integrations,
     kyc,
 )
 from tests.conftest import PASSWORD, app_on_its_own_database
@@ -365,6 +367,7 @@ FINDERS: dict[frozenset[str], Callable[[], Any]] = {
         User.email.like("spare%")
     ),
     frozenset({"day_id"}): lambda: select(CalendarDay.id.label("day_id")),
+    frozenset({"integration_id"}): lambda: select(Integration.id.label("integration_id")),
     frozenset({"token"}): lambda: select(KycQuestionnaire.id.label("token")).where(
         KycQuestionnaire.link_nonce.is_not(None)
     ),
@@ -501,6 +504,8 @@ def world(database_template, tmp_path_factory) -> Iterator[World]:
         _add_concepts_to_approve()
         _add_figures_upload()
         _add_not_selling_alerts()
+        for n in range(3):
+            integrations.create_integration(f"Platform {n}", actor=None)
         for days in range(400, 410):
             calendar.set_calendar_day(
                 "EG", date.today() + timedelta(days=days), is_holiday=True, name="Spare", actor=None

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)
 
-from kamportal.blueprints.accounts import routes  # noqa: E402,F401
+from kamportal.blueprints.accounts import integration_routes, routes  # noqa: E402,F401
