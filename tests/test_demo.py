@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from zoneinfo import ZoneInfo
 
 import phonenumbers
@@ -21,6 +22,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from kamportal import clock, demo, queue
+from kamportal.demo import store_figures as demo_figures
 from kamportal.demo.common import SeedReport
 from kamportal.extensions import db as _db
 from kamportal.models import (
@@ -66,6 +68,7 @@ from kamportal.models import (
     ResolutionKind,
     Role,
     StepKind,
+    StoreDay,
     SupportTicket,
     Team,
     Ticket,
@@ -130,6 +133,7 @@ def table_counts(db) -> dict[str, int]:
         CustomizationAttachment,
         SupportTicket,
         Ticket,
+        StoreDay,
     )
     counts = {
         m.__tablename__: db.session.scalar(select(func.count()).select_from(m)) for m in models
@@ -1160,3 +1164,47 @@ def test_each_teams_first_acm_has_support_tickets_one_past_its_sla_on_their_day_
     for ticket in past:
         on_day = day.support_tickets_past_sla(ticket.client.acm, now=now).items
         assert [item.support_ticket for item in on_day] == [ticket]
+
+
+def orders_between(days: dict[date, int], yesterday: date, first: int, last: int) -> int:
+    """The orders from `first` to `last` days before `yesterday`."""
+    return sum(days.get(yesterday - timedelta(days=n), 0) for n in range(first, last + 1))
+
+
+def test_live_and_at_risk_stores_have_180_days_of_figures_in_every_shape_F4(db, seeded):
+    """Steady, growing, falling, stopped (no orders for the last 10 days or more) and
+    recovering stores, each with the figures of its shape; onboarding stores have none."""
+    figures: dict[int, dict[date, int]] = {}
+    for client_id, day_, orders in db.session.execute(
+        select(StoreDay.client_id, StoreDay.day, StoreDay.orders)
+    ):
+        figures.setdefault(client_id, {})[day_] = orders
+    assert seeded.store_days == sum(len(days) for days in figures.values())
+    stores = db.session.scalars(select(Client).order_by(Client.id)).all()
+    dealt = demo_figures.shapes_of(stores, demo.DEFAULT_SEED)
+    shapes: Counter[str] = Counter()
+    for client in stores:
+        days = figures.get(client.id, {})
+        if client.status not in (LifecycleStatus.LIVE, LifecycleStatus.AT_RISK):
+            assert not days, client.status
+            continue
+        yesterday = clock.today(client.timezone) - timedelta(days=1)
+        assert max(days) == yesterday and min(days) >= yesterday - timedelta(days=179)
+        assert 170 <= len(days) <= 180  # a day missing now and then
+        total = partial(orders_between, days, yesterday)
+        shape = dealt[client.id]
+        shapes[shape] += 1
+        early, late = total(150, 179), total(0, 29)
+        if shape == "stopped":
+            assert total(0, 9) == 0 < total(30, 59)
+        elif shape == "growing":
+            assert late > 1.5 * early
+        elif shape == "falling":
+            assert 0 < late < 0.7 * total(90, 119)
+        elif shape == "recovering":
+            lowest = min(total(n, n + 6) for n in range(35, 70))
+            assert lowest < 0.35 * early / 30 * 7 and total(0, 13) > 0.8 * early / 30 * 14
+        else:
+            assert 0.75 * early <= late <= 1.25 * early
+    assert set(shapes) == set(demo_figures.SHAPES), shapes
+    assert shapes.most_common(1)[0][0] == "steady"

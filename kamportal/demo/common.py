@@ -59,6 +59,8 @@ class SeedReport:
     customizations: int = 0
     # G4: technical problems escalated to the support team.
     support_tickets: int = 0
+    # F4: the live and at-risk stores' daily figures.
+    store_days: int = 0
 
     @property
     def nothing_added(self) -> bool:

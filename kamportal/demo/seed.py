@@ -16,6 +16,7 @@ from kamportal.demo.followups import seed_unanswered_calls
 from kamportal.demo.launches import seed_launch_stories
 from kamportal.demo.people import seed_people
 from kamportal.demo.renewals import seed_renewals
+from kamportal.demo.store_figures import seed_store_figures
 from kamportal.demo.support import seed_support_tickets
 from kamportal.extensions import db
 
@@ -62,6 +63,7 @@ def seed_demo(
         db.session.flush()
         seed_customizations(now, people, report)
         seed_support_tickets(now, people, report)
+        seed_store_figures(seed, now, report)
         db.session.flush()
     return report
 

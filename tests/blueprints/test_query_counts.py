@@ -1,5 +1,6 @@
 """Pages stay fast by design: the client list and the client page issue the same number
-of queries for 10 clients as for 200 (no N+1), whatever their contacts and timelines."""
+of queries for 10 clients as for 200 (no N+1), whatever their contacts, timelines and
+store figures."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from kamportal.models import (
     DeliveryStatus,
     OutboxMessage,
     Role,
+    StoreDay,
     TimelineEvent,
     TimelineKind,
 )
@@ -85,6 +87,20 @@ def portfolio(db, acm, size: int) -> Client:
                 )
             )
         first = first or client
+    # The first store's figures (F4): as many days as clients, up to the 90 it charts.
+    today = clock.today(first.timezone)
+    db.session.add_all(
+        StoreDay(
+            client_id=first.id,
+            day=today - timedelta(days=d),
+            orders=d,
+            gmv=Decimal(d * 10),
+            currency="EGP",
+            source="demo",
+            updated_at=now,
+        )
+        for d in range(1, min(size, 90) + 1)
+    )
     db.session.commit()
     return first
 
@@ -117,5 +133,5 @@ def test_client_list_and_page_query_counts_do_not_grow_with_the_portfolio(querie
     large = queries_for(200)
     assert small == large
     # The client page: its panels (escalation, support, renewal, customizations, meetings,
-    # minutes, not selling...) one or two each.
-    assert max(large.values()) <= 25, large
+    # minutes, store figures, not selling...) one or two each.
+    assert max(large.values()) <= 26, large
