@@ -54,6 +54,7 @@ from kamportal.models import (
     Minutes,
     Money,
     NoReplyLadder,
+    NotSellingAlert,
     OutboxMessage,
     Payment,
     PaymentIssue,
@@ -87,6 +88,7 @@ from kamportal.services import (
     discounts,
     escalations,
     kyc,
+    not_selling,
     onboarding,
     payments,
     quotations,
@@ -1208,3 +1210,15 @@ def test_live_and_at_risk_stores_have_180_days_of_figures_in_every_shape_F4(db, 
             assert 0.75 * early <= late <= 1.25 * early
     assert set(shapes) == set(demo_figures.SHAPES), shapes
     assert shapes.most_common(1)[0][0] == "steady"
+
+
+def test_the_stores_that_stopped_or_fell_are_not_selling_on_their_acms_day_F4(db, seeded):
+    """The sweep ran as cron would: the stopped stores (and the falling ones past the
+    team's share) have an open alert, their reasons owed on their ACM's day."""
+    alerts = db.session.scalars(select(NotSellingAlert)).all()
+    assert seeded.not_selling == len(alerts) > 0
+    assert {alert.cause for alert in alerts} == {"no_orders", "gmv_drop"}
+    for alert in alerts:
+        assert alert.cleared_at is None and alert.recorded_at is None
+        assert alert in not_selling.owed_of(alert.client.acm)
+    assert not_selling.sweep(clock.now()).raised == 0  # one alert per episode

@@ -61,6 +61,8 @@ class SeedReport:
     support_tickets: int = 0
     # F4: the live and at-risk stores' daily figures.
     store_days: int = 0
+    # F4: stores found not selling by the sweep, their reasons owed on the ACM's day.
+    not_selling: int = 0
 
     @property
     def nothing_added(self) -> bool:

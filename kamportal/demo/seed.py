@@ -9,7 +9,7 @@ from flask import current_app
 
 from kamportal import clock
 from kamportal.demo.clients import seed_clients
-from kamportal.demo.common import SeedReport
+from kamportal.demo.common import SeedReport, replaying_the_past
 from kamportal.demo.customizations import seed_customizations
 from kamportal.demo.escalations import seed_escalations
 from kamportal.demo.followups import seed_unanswered_calls
@@ -19,6 +19,8 @@ from kamportal.demo.renewals import seed_renewals
 from kamportal.demo.store_figures import seed_store_figures
 from kamportal.demo.support import seed_support_tickets
 from kamportal.extensions import db
+from kamportal.models import TimelineEvent
+from kamportal.services import not_selling
 
 DEFAULT_CLIENTS = 300
 DEFAULT_SEED = 2026
@@ -65,6 +67,10 @@ def seed_demo(
         seed_support_tickets(now, people, report)
         seed_store_figures(seed, now, report)
         db.session.flush()
+        # F4: this hour's sweep, as cron runs it: the stores that stopped selling or fell.
+        with replaying_the_past() as added:
+            report.not_selling += not_selling.sweep(now).raised
+        report.events += sum(isinstance(row, TimelineEvent) for row in added)
     return report
 
 

@@ -8,12 +8,16 @@ and Arabic letters (Arabic is set without joining: text shaping would need HarfB
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+
+# fontTools logs each font it subsets at INFO: noise in a command's output or a log.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 FONTS = Path(__file__).resolve().parent.parent / "static" / "fonts"
 FAMILY = "DejaVu"
