@@ -147,6 +147,8 @@ class Config:
     TICKETS_ACCEPTED_STATUS = os.environ.get("TICKETS_ACCEPTED_STATUS", "Done")
     TICKETS_REJECTED_STATUS = os.environ.get("TICKETS_REJECTED_STATUS", "Done")
     TICKETS_ON_HOLD_STATUS = os.environ.get("TICKETS_ON_HOLD_STATUS", "In Progress")
+    # C7: where the customization ticket goes once the request is closed.
+    TICKETS_CLOSED_STATUS = os.environ.get("TICKETS_CLOSED_STATUS", "Done")
 
     # O2: where clients write out of the ACM's working hours (named in the welcome email).
     SUPPORT_EMAIL = os.environ.get("SUPPORT_EMAIL", "support@expandcart.com")

@@ -67,22 +67,24 @@ def attach_invoice(request_id: int) -> str:
 
 
 @queue.job
-def comment_on_approval_ticket(request_id: int, text: str) -> str:
-    """C3: a decision or an answer to a hold, as a comment on the approval ticket."""
+def comment_on_approval_ticket(request_id: int, text: str, which: str = tickets.APPROVAL) -> str:
+    """C3: a decision or an answer to a hold, as a comment on the approval ticket; C7: the
+    acceptance and closure on the customization ticket (`which`)."""
     return _attempt(
         request_id,
-        "comment on the approval ticket",
-        lambda: tickets.comment_on_approval_ticket(request_id, text),
+        f"comment on the {tickets.TICKET_NAMES[which].lower()}",
+        lambda: tickets.comment_on_approval_ticket(request_id, text, which=which),
     )
 
 
 @queue.job
-def move_approval_ticket(request_id: int, status: str) -> str:
-    """C3: the approval ticket moved to the status of product's decision."""
+def move_approval_ticket(request_id: int, status: str, which: str = tickets.APPROVAL) -> str:
+    """C3: the approval ticket moved to the status of product's decision; C7: the
+    customization ticket to the closed status (`which`)."""
     return _attempt(
         request_id,
-        f"move the approval ticket to {status}",
-        lambda: tickets.move_approval_ticket(request_id, status),
+        f"move the {tickets.TICKET_NAMES[which].lower()} to {status}",
+        lambda: tickets.move_approval_ticket(request_id, status, which=which),
     )
 
 

@@ -161,6 +161,38 @@ def _when_invoice_paid(invoice: Invoice, *, actor: Any, at: datetime, **_: Any) 
 # --- The jobs' work (each committed by its job) -------------------------------------------------
 
 
+def closure_owed(request: CustomizationRequest) -> None:
+    """C7: the client's acceptance and the closure go to the customization ticket as a
+    comment, and move it to TICKETS_CLOSED_STATUS (empty: a comment only)."""
+    assert request.closed_at is not None
+    how = (
+        f"by {request.accepted_name} through the emailed link"
+        if request.accepted_via == "link"
+        else "as the account manager recorded it"
+    )
+    accepted = f" on {request.accepted_at:%d %b %Y}" if request.accepted_at else ""
+    text = f"Accepted by the client{accepted}, {how}; closed on {request.closed_at:%d %b %Y}."
+    event = f"closed-{_stamp(request.closed_at)}"
+    queue.enqueue_after_commit(
+        db.session,
+        COMMENT_JOB,
+        request.id,
+        text,
+        CUSTOMIZATION,
+        job_id=job_id(request.id, f"{event}-comment"),
+    )
+    target = (current_app.config.get("TICKETS_CLOSED_STATUS") or "").strip()
+    if target:
+        queue.enqueue_after_commit(
+            db.session,
+            MOVE_JOB,
+            request.id,
+            target,
+            CUSTOMIZATION,
+            job_id=job_id(request.id, f"{event}-move"),
+        )
+
+
 def open_approval_ticket(request_id: int, *, adapter: TicketAdapter | None = None) -> str:
     """C2: open the request's approval ticket in the approval project and keep its key.
     Returns what happened ("opened", or why nothing was). Raises TicketError (the job is
@@ -291,11 +323,12 @@ def attach_invoice(request_id: int, *, adapter: TicketAdapter | None = None) -> 
 
 
 def comment_on_approval_ticket(
-    request_id: int, text: str, *, adapter: TicketAdapter | None = None
+    request_id: int, text: str, *, which: str = APPROVAL, adapter: TicketAdapter | None = None
 ) -> str:
-    """C3: add `text` to the approval ticket. Raises TicketError while the ticket is not
-    open yet (its own job is being retried) or the ticket system fails: retried."""
-    key = _approval_key(request_id)
+    """C3, C7: add `text` to the request's approval ticket (or its customization ticket:
+    `which`). Raises TicketError while the ticket is not open yet (its own job is being
+    retried) or the ticket system fails: retried."""
+    key = _ticket_key(request_id, which)
     if key is None:
         return "gone"
     (adapter or ticket_adapter()).comment(key, text)
@@ -303,24 +336,28 @@ def comment_on_approval_ticket(
 
 
 def move_approval_ticket(
-    request_id: int, status: str, *, adapter: TicketAdapter | None = None
+    request_id: int, status: str, *, which: str = APPROVAL, adapter: TicketAdapter | None = None
 ) -> str:
-    """C3: move the approval ticket to `status`. Raises TicketError as the comment does,
-    and when the workflow has no way there (the message names the ways it has)."""
-    key = _approval_key(request_id)
+    """C3, C7: move the approval ticket (or the customization ticket: `which`) to
+    `status`. Raises TicketError as the comment does, and when the workflow has no way
+    there (the message names the ways it has)."""
+    key = _ticket_key(request_id, which)
     if key is None:
         return "gone"
     (adapter or ticket_adapter()).transition(key, status)
     return "moved"
 
 
-def _approval_key(request_id: int) -> str | None:
+def _ticket_key(request_id: int, which: str) -> str | None:
     request = db.session.get(CustomizationRequest, request_id)
     if request is None:
         return None
-    if not request.approval_ticket_key:
-        raise TicketError(f"{request.reference} has no approval ticket yet: trying again later.")
-    return request.approval_ticket_key
+    key = request.approval_ticket_key if which == APPROVAL else request.customization_ticket_key
+    if not key:
+        raise TicketError(
+            f"{request.reference} has no {TICKET_NAMES[which].lower()} yet: trying again later."
+        )
+    return key
 
 
 def _opened(

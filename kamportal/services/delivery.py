@@ -44,7 +44,14 @@ from kamportal.models import (
     User,
 )
 from kamportal.models.accounts import UserRole
-from kamportal.services import access, client_links, customizations, timeline, validation
+from kamportal.services import (
+    access,
+    client_links,
+    customization_tickets,
+    customizations,
+    timeline,
+    validation,
+)
 
 MILESTONE_FIELDS = ("title", "kind", "due_on", "owner_id", "status", "done_at")
 DELIVERY_FIELDS = (
@@ -546,6 +553,7 @@ def close_request(
         at=now,
     )
     _send_survey(request, actor=actor, base_url=base_url)
+    customization_tickets.closure_owed(request)
     db.session.flush()
     return request
 

@@ -30,7 +30,13 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import customization_tickets, customizations, invoices, payments
+from kamportal.services import (
+    customization_tickets,
+    customizations,
+    delivery,
+    invoices,
+    payments,
+)
 from kamportal.services.invoices import Fee
 from tests.billing.conftest import whmcs_server  # noqa: F401 (a fixture)
 from tests.services import renewal_world
@@ -201,6 +207,32 @@ def test_the_decision_and_the_answer_to_a_hold_reach_the_approval_ticket_once_C3
     assert issue.status == "Done"
 
 
+def test_the_acceptance_and_the_closure_reach_the_customization_ticket_once_C7(
+    app, db, world, run_jobs
+):
+    request, _ = paid_request(world, db, run_jobs)
+    request = db.session.get(CustomizationRequest, request.id)
+    now = clock.now()
+    request.stage = CustomizationStage.CLOSING.value
+    request.accepted_at, request.accepted_via, request.accepted_name = now, "link", "Mona"
+    db.session.commit()
+    delivery.close_request(request, actor=world["acm"], base_url="https://kam.example")
+    db.session.commit()
+    run_jobs()
+    run_jobs()
+    [ticket] = db.session.scalars(select(Ticket).where(Ticket.project == "CUST")).all()
+    db.session.refresh(ticket)
+    assert ticket.status == "Done"
+    closing = [c["text"] for c in ticket.comments if c["text"].startswith("Accepted")]
+    assert closing == [
+        f"Accepted by the client on {now:%d %b %Y}, by Mona through the emailed link; "
+        f"closed on {now:%d %b %Y}."
+    ]
+    # The approval ticket is left as product's decision moved it.
+    [approval] = db.session.scalars(select(Ticket).where(Ticket.project == "SAL")).all()
+    assert not any(c["text"].startswith("Accepted") for c in approval.comments)
+
+
 # --- The customization ticket, once paid (C6) ----------------------------------------------------
 
 
@@ -367,17 +399,23 @@ def pdf_text(data: bytes) -> str:
     )
 
 
-def attached_bytes(app, attachment) -> bytes:
-    return (Path(app.config["ATTACHMENTS_DIR"]) / attachment.stored_name).read_bytes()
-
-
-def test_the_customization_ticket_gets_the_invoice_pdf_once_C6(app, db, world, run_jobs):
+def paid_request(world, db, run_jobs) -> tuple[CustomizationRequest, Invoice]:
+    """Invoiced, paid online, its customization ticket open (the jobs run)."""
     request, invoice = invoiced_request(world, db, run_jobs)
     pay_online(world, invoice)
     db.session.commit()
     run_jobs()
     run_jobs()
     db.session.expire_all()
+    return request, invoice
+
+
+def attached_bytes(app, attachment) -> bytes:
+    return (Path(app.config["ATTACHMENTS_DIR"]) / attachment.stored_name).read_bytes()
+
+
+def test_the_customization_ticket_gets_the_invoice_pdf_once_C6(app, db, world, run_jobs):
+    request, invoice = paid_request(world, db, run_jobs)
     ticket = db.session.scalar(select(Ticket).where(Ticket.project == "CUST"))
     name = f"invoice-{invoice.number}.pdf"
     assert f"Attached: {name}" in ticket.description
