@@ -546,7 +546,9 @@ def test_an_admin_finds_every_queue_in_the_menu(world, login_as):
         assert f'href="{link}"' in nav
 
 
-@pytest.mark.parametrize(("who", "heading"), [("finance", "Finance"), ("commercial", "Discounts")])
+@pytest.mark.parametrize(
+    ("who", "heading"), [("finance", "Finance"), ("commercial", "Pricing and discounts")]
+)
 def test_finance_and_commercial_land_on_their_queue(world, login_as, who, heading):
     """The start page of finance is its queue (R5-R7, R10), of commercial the discounts
     to decide (R9), as the ACM's is their day."""

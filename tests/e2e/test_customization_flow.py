@@ -212,7 +212,9 @@ def test_a_customization_from_the_request_to_the_clients_survey_C1_to_C7_R8_R9_G
     assert same_document(page), "asking for the discount reloaded the page"
 
     # Commercial approves it in its queue, the row swapped in place.
-    sales.get_by_role("navigation", name="Main").get_by_role("link", name="Discounts").click()
+    sales.get_by_role("navigation", name="Main").get_by_role(
+        "link", name="Pricing and discounts"
+    ).click()
     ready(sales)
     asked = sales.locator("#requested-discounts tbody tr").first
     expect(asked).to_contain_text(f"{reference}: {title}")
