@@ -276,6 +276,7 @@ def configure_services(app: Flask) -> None:
     # The services that act on what others do listen once imported (services/events.py):
     # imported with the app, no event goes unheard in a page, a job or the CLI.
     from kamportal.services import (  # noqa: F401
+        churn,
         customization_tickets,
         deadlines,
         escalations,

@@ -99,4 +99,5 @@ def test_every_event_is_heard_once_the_app_is_made(app):
         "call-unanswered": 1,
         "calendar-changed": 1,
         "invoice-paid": 1,
+        "cancellation-confirmed": 1,
     }

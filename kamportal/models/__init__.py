@@ -36,6 +36,7 @@ from kamportal.models.escalations import (
     EscalationStep,
     EscalationTrigger,
     LadderStep,
+    RefundStatus,
     ResolutionKind,
     StepKind,
 )
@@ -140,6 +141,7 @@ __all__ = [
     "Plan",
     "Quotation",
     "QuotationStatus",
+    "RefundStatus",
     "Renewal",
     "RenewalStage",
     "ResolutionKind",

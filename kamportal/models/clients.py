@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kamportal.models.accounts import User
@@ -79,6 +79,9 @@ class Client(Base):
     # L1: the launch (LMS) started (onboarding → launching); L5: the store went live.
     lms_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     launched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Churn (services/churn.py): when the client left and why; the monthly churn counts it.
+    churned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    churn_reason: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -13,7 +14,7 @@ from kamportal.models.base import Base
 from kamportal.models.clients import Client
 from kamportal.models.messaging import OutboxMessage
 from kamportal.models.timeline import TimelineEvent
-from kamportal.models.types import UTCDateTime
+from kamportal.models.types import Money, MoneyAmount, UTCDateTime
 
 
 class EscalationTrigger(enum.StrEnum):
@@ -231,10 +232,26 @@ class ComplaintStatus(enum.StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
     CLOSED = "closed"
+    # A cancellation the client confirmed after complaint handling: the client churns.
+    CONFIRMED = "confirmed"
 
     @property
     def label(self) -> str:
+        if self is ComplaintStatus.CONFIRMED:
+            return "Cancellation confirmed"
         return self.value.replace("_", " ").capitalize()
+
+
+class RefundStatus(enum.StrEnum):
+    """A refund request in finance's queue, until finance decides."""
+
+    REQUESTED = "requested"
+    REFUNDED = "refunded"
+    DECLINED = "declined"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
 
 
 class Complaint(Base):
@@ -254,9 +271,25 @@ class Complaint(Base):
     status: Mapped[str] = mapped_column(String(20), default=ComplaintStatus.OPEN.value)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     note: Mapped[str | None] = mapped_column(Text)
+    # A refund request: the amount asked, in the client's currency, and finance's decision.
+    refund_amount: Mapped[Decimal | None] = mapped_column(MoneyAmount)
+    refund_currency: Mapped[str | None] = mapped_column(String(3))
+    refund_status: Mapped[str | None] = mapped_column(String(20), index=True)
+    refund_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refund_decided_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    refund_note: Mapped[str | None] = mapped_column(Text)
 
     client: Mapped[Client] = relationship()
-    raised_by: Mapped[User | None] = relationship()
+    raised_by: Mapped[User | None] = relationship(foreign_keys=[raised_by_id])
+    refund_decided_by: Mapped[User | None] = relationship(foreign_keys=[refund_decided_by_id])
+
+    @property
+    def refund(self) -> Money | None:
+        if self.refund_amount is None or self.refund_currency is None:
+            return None
+        return Money(self.refund_amount, self.refund_currency)
 
     @property
     def complaint_kind(self) -> ComplaintKind:

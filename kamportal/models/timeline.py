@@ -50,6 +50,8 @@ class TimelineKind(enum.StrEnum):
     ESCALATION_RESOLVED = "escalation_resolved"
     COMPLAINT_RECORDED = "complaint_recorded"
     COMPLAINT_UPDATED = "complaint_updated"
+    CLIENT_CHURNED = "client_churned"
+    REFUND_DECIDED = "refund_decided"
     RENEWAL_OPENED = "renewal_opened"
     RENEWAL_NOTIFIED = "renewal_notified"
     RENEWAL_CONFIRMED = "renewal_confirmed"
@@ -150,6 +152,8 @@ TIMELINE_LABELS = {
     TimelineKind.ESCALATION_RESOLVED: "Escalation resolved",
     TimelineKind.COMPLAINT_RECORDED: "Complaint recorded",
     TimelineKind.COMPLAINT_UPDATED: "Complaint updated",
+    TimelineKind.CLIENT_CHURNED: "Client churned",
+    TimelineKind.REFUND_DECIDED: "Refund decided",
     TimelineKind.RENEWAL_OPENED: "Renewal due",
     TimelineKind.RENEWAL_NOTIFIED: "Renewal notice sent",
     TimelineKind.RENEWAL_CONFIRMED: "Renewal confirmed",

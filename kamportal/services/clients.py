@@ -64,6 +64,10 @@ CONTACT_FIELDS = ("name", "email", "phone", "whatsapp", "role", "is_primary", "i
 LANGUAGES = {"ar": "Arabic", "en": "English", "fr": "French"}
 PLANS = frozenset(p.value for p in Plan)
 STATUSES = frozenset(s.value for s in LifecycleStatus)
+# The client list's status filter: none (the default) leaves churned clients out; "all"
+# shows them too.
+ALL_STATUSES = "all"
+LIST_STATUSES = STATUSES | {ALL_STATUSES}
 
 
 # --- The client list ---------------------------------------------------------------------
@@ -96,7 +100,7 @@ class ClientFilters:
         direction = args.get("direction", "asc")
         return cls(
             q=validation.query_text(args.get("q")),
-            status=args.get("status", "") if args.get("status") in STATUSES else "",
+            status=args.get("status", "") if args.get("status") in LIST_STATUSES else "",
             acm_id=validation.query_number(args.get("acm"), default=None),
             country=validation.query_text(args.get("country"), max_length=2).upper(),
             plan=args.get("plan", "") if args.get("plan") in PLANS else "",
@@ -141,7 +145,9 @@ def client_list_query(viewer: User, filters: ClientFilters) -> Select[tuple[Clie
                 ),
             )
         )
-    if filters.status:
+    if not filters.status:
+        query = query.where(Client.status != LifecycleStatus.CHURNED.value)
+    elif filters.status != ALL_STATUSES:
         query = query.where(Client.status == filters.status)
     if filters.acm_id:
         query = query.where(Client.acm_id == filters.acm_id)

@@ -43,6 +43,7 @@ from kamportal.models import (
     LadderStep,
     NoReplyLadder,
     OutboxMessage,
+    RefundStatus,
     ResolutionKind,
     StepKind,
     TimelineEvent,
@@ -53,6 +54,7 @@ from kamportal.models import (
 from kamportal.services import (
     access,
     calendar,
+    churn,
     clients,
     contact_log,
     events,
@@ -328,7 +330,7 @@ def client_complaints(client: Client) -> list[Complaint]:
 
 def complaint_queue(viewer: User, *, status: str | None = None) -> list[Complaint]:
     """The complaints, cancellations and refunds of the clients `viewer` may see (E3),
-    oldest first; closed ones only when asked for by `status`."""
+    oldest first; closed (and confirmed cancellations) only when asked for by `status`."""
     query = (
         select(Complaint)
         .join(Complaint.client)
@@ -341,7 +343,8 @@ def complaint_queue(viewer: User, *, status: str | None = None) -> list[Complain
     if status:
         query = query.where(Complaint.status == status)
     else:
-        query = query.where(Complaint.status != ComplaintStatus.CLOSED.value)
+        ended = (ComplaintStatus.CLOSED.value, ComplaintStatus.CONFIRMED.value)
+        query = query.where(Complaint.status.not_in(ended))
     return list(db.session.scalars(query))
 
 
@@ -967,17 +970,24 @@ def _tell_acms(
 
 # --- Complaints (E3) ---------------------------------------------------------------------------
 
-COMPLAINT_FIELDS = ("client_id", "kind", "channel", "said", "status", "note")
+COMPLAINT_FIELDS = ("client_id", "kind", "channel", "said", "status", "note", "refund_amount")
 
 
 def record_complaint(
-    client: Client, *, actor: User, kind: str, said: str, channel: str
+    client: Client,
+    *,
+    actor: User,
+    kind: str,
+    said: str,
+    channel: str,
+    refund_amount: object = None,
 ) -> Complaint:
     """E3: a complaint, cancellation or refund request goes to the complaint-handling queue,
-    recorded, and not through the escalation ladder.
+    recorded, and not through the escalation ladder. A refund request carries its amount
+    (in the client's currency) to finance's queue (services/churn.py).
 
     Raises NotAllowed for someone who does not work on the client, ValidationError for an
-    unknown kind or channel or nothing said.
+    unknown kind or channel, nothing said, or a refund without a valid amount.
     """
     access.check_works_on(actor, client)
     kind = validation.choice(
@@ -987,6 +997,7 @@ def record_complaint(
         ContactChannel, channel, field="channel", message="Choose the channel."
     )
     said = validation.required_text(said, field="said", message="Write what the client said.")
+    refund = churn.refund_amount(client, kind, refund_amount)
     now = clock.now()
     complaint = Complaint(
         client=client,
@@ -997,6 +1008,10 @@ def record_complaint(
         raised_at=now,
         status=ComplaintStatus.OPEN.value,
     )
+    if refund is not None:
+        complaint.refund_amount = refund
+        complaint.refund_currency = client.currency
+        complaint.refund_status = RefundStatus.REQUESTED.value
     db.session.add(complaint)
     db.session.flush()
     timeline.record(
@@ -1004,7 +1019,8 @@ def record_complaint(
         TimelineKind.COMPLAINT_RECORDED,
         actor=actor,
         summary=f"{kind.label} #{complaint.id} recorded for complaint handling "
-        f"({channel.label}): {said}",
+        f"({channel.label}): {said}"
+        + (f" (refund of {complaint.refund} asked)" if refund is not None else ""),
         detail={"complaint_id": complaint.id, "kind": kind},
         at=now,
     )
@@ -1015,20 +1031,32 @@ def record_complaint(
 
 
 def update_complaint(complaint: Complaint, *, actor: User, status: str, note: str = "") -> None:
-    """E3: move a complaint along the queue (open → in progress → closed), with a note.
+    """E3: move a complaint along the queue (open → in progress → closed), with a note. A
+    cancellation may end "cancellation confirmed" instead, with why: the client churns
+    (events.cancellation_confirmed, services/churn.py).
 
-    Raises NotAllowed for someone who does not work on the client, ValidationError for an
-    unknown status or closing without a note.
+    Raises NotAllowed for someone who does not work on the client, RuleViolation("E3") to
+    move a confirmed cancellation, ValidationError for an unknown status, closing or
+    confirming without a note, or confirming what is no cancellation.
     """
     access.check_works_on(actor, complaint.client)
     status = validation.choice(ComplaintStatus, status, field="status", message="Choose a status.")
     note = (note or "").strip()
+    if complaint.status == ComplaintStatus.CONFIRMED.value:
+        raise RuleViolation("E3", "This cancellation is confirmed: the client has churned.")
+    confirming = status is ComplaintStatus.CONFIRMED
+    if confirming and complaint.complaint_kind is not ComplaintKind.CANCELLATION:
+        raise ValidationError("Only a cancellation is confirmed.", field="status")
     if status is ComplaintStatus.CLOSED and not note:
         raise ValidationError("Say how it was closed.", field="note")
+    if confirming and not note:
+        raise ValidationError("Say why the client cancels.", field="note")
     before = timeline.snapshot(complaint, COMPLAINT_FIELDS)
     now = clock.now()
     complaint.status = status.value
-    complaint.closed_at = now if status is ComplaintStatus.CLOSED else None
+    complaint.closed_at = (
+        now if status in (ComplaintStatus.CLOSED, ComplaintStatus.CONFIRMED) else None
+    )
     if note:
         complaint.note = note
     timeline.record(
@@ -1047,6 +1075,8 @@ def update_complaint(complaint: Complaint, *, actor: User, status: str, note: st
         before=before,
         after=timeline.snapshot(complaint, COMPLAINT_FIELDS),
     )
+    if confirming:
+        events.cancellation_confirmed.send(complaint, actor=actor, note=note)
     db.session.flush()
 
 

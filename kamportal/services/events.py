@@ -20,6 +20,9 @@ who listens), so no event goes unheard in a web process, a job or the CLI.
   an installment plan's invoice once its last installment is paid). A customization
   request waiting for that invoice moves to delivery and its customization ticket opens
   (C6, services/customization_tickets.py).
+- `cancellation_confirmed` (services/escalations.py): complaint handling ends with the
+  client's cancellation confirmed (E3); the client churns and its open renewal is lost
+  (services/churn.py).
 """
 
 from __future__ import annotations
@@ -37,8 +40,10 @@ call_unanswered = _events.signal("call-unanswered")
 calendar_changed = _events.signal("calendar-changed")
 # sender: the invoice (paid now); actor (None when the billing system found it paid), at.
 invoice_paid = _events.signal("invoice-paid")
+# sender: the cancellation (a Complaint); actor, note (why, from complaint handling).
+cancellation_confirmed = _events.signal("cancellation-confirmed")
 
-EVENTS = (client_replied, call_unanswered, calendar_changed, invoice_paid)
+EVENTS = (client_replied, call_unanswered, calendar_changed, invoice_paid, cancellation_confirmed)
 
 
 def listening() -> dict[str, int]:

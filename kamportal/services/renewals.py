@@ -344,6 +344,7 @@ def forecast(viewer: User, *, today: date) -> list[ForecastRow]:
         select(Renewal, Client)
         .join(Renewal.client)
         .where(Renewal.due_on >= today, Renewal.due_on <= horizon)
+        .where(Client.status != LifecycleStatus.CHURNED.value)
         .where(access.visible_invoices_clause(viewer))
         .options(joinedload(Client.acm))
     )

@@ -181,6 +181,7 @@ ACCESS: dict[str, dict[str, str]] = {
     "finance.reject_payment": FINANCE,
     "finance.record_premises_payment": FINANCE,
     "finance.resolve_payment_issue": FINANCE,
+    "finance.decide_refund": FINANCE,
     "finance.mark_paid_online": FINANCE,
     "discounts.queue": COMMERCIAL,
     "discounts.decide": COMMERCIAL,
@@ -297,7 +298,7 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
         client, actor=acm, trigger="asked_for_manager", said="x", channel="call"
     )
     complaint = escalations.record_complaint(
-        client, actor=acm, kind="refund", said="x", channel="email"
+        client, actor=acm, kind="refund", said="x", channel="email", refund_amount="100"
     )
     client.renewal_date = date.today() + timedelta(days=10)
     [renewal] = renewals.open_due_renewals(now=clock.now())

@@ -473,9 +473,13 @@ def test_the_queue_issues_the_same_queries_for_3_or_30_escalations(
 
 def test_a_complaint_is_recorded_from_the_client_page_and_handled_in_the_queue(cairo, login_as, db):
     http = login_as(cairo["acm"])
+    asked = {"kind": "refund", "channel": "email", "said": "Refund last month's fee."}
+    no_amount = http.post(f"/clients/{cairo['client'].id}/complaints/new", data=asked, headers=HTMX)
+    assert no_amount.status_code == 422
+    assert "Give the amount to refund." in text_of(no_amount)
     response = http.post(
         f"/clients/{cairo['client'].id}/complaints/new",
-        data={"kind": "refund", "channel": "email", "said": "Refund last month's fee."},
+        data={**asked, "refund_amount": "250"},
         headers=HTMX,
     )
     assert response.status_code == 200

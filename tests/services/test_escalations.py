@@ -177,7 +177,12 @@ def test_complaints_cancellations_and_refunds_are_recorded_not_laddered(setup, d
     """E3: their own kind, in the complaint queue with a status; no escalation, no step."""
     for kind in ("complaint", "cancellation", "refund"):
         escalations.record_complaint(
-            setup["client"], actor=setup["acm"], kind=kind, said=f"I want a {kind}", channel="email"
+            setup["client"],
+            actor=setup["acm"],
+            kind=kind,
+            said=f"I want a {kind}",
+            channel="email",
+            refund_amount="100" if kind == "refund" else None,
         )
     db.session.commit()
     assert db.session.scalars(select(Escalation)).all() == []

@@ -1,6 +1,6 @@
 """Forms of the escalation pages (E1, E2, E3) and the complaint queue (E3)."""
 
-from wtforms import RadioField, SelectField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from kamportal.blueprints.forms import Form
@@ -52,6 +52,8 @@ class ComplaintForm(Form):
     )
     channel = _channel()
     said = _said()
+    # A refund's amount, in the client's currency; the service reads and bounds it.
+    refund_amount = StringField("Amount to refund", validators=[Length(max=30)])
 
 
 class EscalationCallForm(Form):

@@ -61,6 +61,7 @@ COMPLAINT_TABS = {
     ComplaintStatus.OPEN.value: ComplaintStatus.OPEN.label,
     ComplaintStatus.IN_PROGRESS.value: ComplaintStatus.IN_PROGRESS.label,
     ComplaintStatus.CLOSED.value: ComplaintStatus.CLOSED.label,
+    ComplaintStatus.CONFIRMED.value: ComplaintStatus.CONFIRMED.label,
 }
 
 
@@ -178,7 +179,11 @@ def record_complaint(client_id: int):
         form,
         "complaint",
         lambda: escalations.record_complaint(
-            client, actor=acting_user(), kind=form.kind.data, **_said(form)
+            client,
+            actor=acting_user(),
+            kind=form.kind.data,
+            refund_amount=form.refund_amount.data,
+            **_said(form),
         ),
         done,
     )

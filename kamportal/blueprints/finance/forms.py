@@ -3,12 +3,13 @@
 Amounts are plain text fields: the services read them as Decimal at the currency's minor
 unit and say clearly what is wrong (a float, too many decimals, nothing)."""
 
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from kamportal.blueprints.forms import Form
 from kamportal.blueprints.options import options
 from kamportal.models import PaymentMethod
+from kamportal.services.churn import REFUND_DECISIONS
 
 # R5: the channels finance may agree; installments are a plan the ACM makes (R10).
 AGREED_CHANNELS = (PaymentMethod.ONLINE, PaymentMethod.WIRE, PaymentMethod.PREMISES)
@@ -49,3 +50,14 @@ class ResolveIssueForm(Form):
         validate_choice=False,
     )
     note = TextAreaField("Note", validators=[Optional(), Length(max=2000)])
+
+
+class RefundDecisionForm(Form):
+    """A refund request: refunded or declined, with a note."""
+
+    decision = RadioField(
+        "Decision",
+        choices=options(REFUND_DECISIONS.items()),
+        validators=[DataRequired("Choose refunded or declined.")],
+    )
+    note = TextAreaField("Note", validators=[DataRequired("Write a note."), Length(max=2000)])

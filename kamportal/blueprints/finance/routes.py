@@ -22,6 +22,7 @@ from kamportal.blueprints.finance import bp
 from kamportal.blueprints.finance.forms import (
     ConfirmWireForm,
     PremisesPaymentForm,
+    RefundDecisionForm,
     RejectWireForm,
     ResolveIssueForm,
 )
@@ -38,13 +39,14 @@ from kamportal.blueprints.web import (
 )
 from kamportal.extensions import db
 from kamportal.models import (
+    Complaint,
     Invoice,
     InvoiceStatus,
     Money,
     Payment,
     PaymentIssue,
 )
-from kamportal.services import invoices, payments
+from kamportal.services import churn, invoices, payments
 from kamportal.services.access import FINANCE_ROLES
 
 # A payment issue resolved moves its invoice into (or out of) the premises list, which
@@ -67,21 +69,27 @@ def _issue_form(issue: PaymentIssue) -> ResolveIssueForm:
     return prefixed(ResolveIssueForm(formdata=None), f"issue-{issue.id}")
 
 
+def _refund_form(complaint: Complaint) -> RefundDecisionForm:
+    return prefixed(RefundDecisionForm(formdata=None), f"refund-{complaint.id}")
+
+
 def _queue_context(refused: tuple[str, Any, FlaskForm] | None = None) -> dict[str, Any]:
     """Finance's queue with a form in each row. `refused` is (section, record, form) of
     a form sent without JavaScript and refused: its row shows that form with its errors,
     even if the record left the queue meanwhile."""
     queue = payments.finance_queue(now=clock.now())
     premises, issues = list(queue.premises), list(queue.issues)
+    refunds = churn.refunds_requested()
     if refused is not None:
         section, record, _ = refused
-        rows = premises if section == "premises" else issues
+        rows = {"premises": premises, "issue": issues, "refund": refunds}[section]
         if record not in rows:
             rows.insert(0, record)
     due = invoices.amounts_due(premises + queue.installments + [w.invoice for w in queue.wires])
     forms = {
         "premises": {i.id: _premises_form(i, due[i.id]) for i in premises},
         "issue": {i.id: _issue_form(i) for i in issues},
+        "refund": {c.id: _refund_form(c) for c in refunds},
     }
     if refused is not None:
         section, record, form = refused
@@ -98,6 +106,8 @@ def _queue_context(refused: tuple[str, Any, FlaskForm] | None = None) -> dict[st
         "reject_forms": {w.id: _reject_form(w) for w in queue.wires},
         "premises_forms": forms["premises"],
         "issue_forms": forms["issue"],
+        "refunds": refunds,
+        "refund_forms": forms["refund"],
     }
 
 
@@ -339,4 +349,23 @@ def resolve_payment_issue(issue_id: int):
         refused_row=lambda: {"issue": issue, "form": form},
         refused_page=lambda: _queue_refused("issue", issue, form),
         event=CHANNEL_CHANGED,
+    )
+
+
+@bp.route("/finance/refunds/<int:complaint_id>", methods=["POST"])
+@allow(*FINANCE_ROLES)
+def decide_refund(complaint_id: int):
+    """A refund request from complaint handling: finance marks it refunded or declined."""
+    complaint = db.get_or_404(Complaint, complaint_id)
+    form = prefixed(RefundDecisionForm(), f"refund-{complaint.id}")
+    return _row_action(
+        form,
+        lambda: churn.decide_refund(
+            complaint, actor=acting_user(), decision=form.decision.data, note=form.note.data
+        ),
+        template="finance/_refund_row.html",
+        message=lambda _: f"Refund #{complaint.id}: {complaint.refund_status}.",
+        done_row=lambda _: {"complaint": complaint, "form": form},
+        refused_row=lambda: {"complaint": complaint, "form": form},
+        refused_page=lambda: _queue_refused("refund", complaint, form),
     )
