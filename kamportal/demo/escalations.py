@@ -567,7 +567,13 @@ def _tell_complaint(
     replay = Replay(calendar, start)
     replay.go(start)
     complaint = escalations.record_complaint(
-        client, actor=acm, kind=story.kind, said=story.said, channel=story.channel
+        client,
+        actor=acm,
+        kind=story.kind,
+        said=story.said,
+        channel=story.channel,
+        # A refund asks for the term's subscription back.
+        refund_amount=client.recurring_amount if story.kind is ComplaintKind.REFUND else None,
     )
     if story.status is ComplaintStatus.OPEN:
         return

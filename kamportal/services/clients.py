@@ -336,6 +336,18 @@ def create_client(profile: ClientProfile, *, actor: User, acm: User | None) -> C
     return client
 
 
+def _churn_dates(client: Client, *, previous_status: str) -> None:
+    """A client marked churned by hand counts in the monthly churn from now (a confirmed
+    cancellation says why: services/churn.py); one brought back is churned no more."""
+    churned = LifecycleStatus.CHURNED.value
+    if client.status == churned and previous_status != churned:
+        client.churned_at = clock.now()
+        client.churn_reason = client.churn_reason or "Marked churned on the client's profile"
+    elif client.status != churned and previous_status == churned:
+        client.churned_at = None
+        client.churn_reason = None
+
+
 def update_client(client: Client, profile: ClientProfile, *, actor: User) -> dict[str, tuple]:
     """Change a client's profile; returns the changed fields (nothing recorded if none)."""
     before = timeline.snapshot(client, PROFILE_FIELDS)
@@ -344,6 +356,7 @@ def update_client(client: Client, profile: ClientProfile, *, actor: User) -> dic
     for name, value in values.items():
         setattr(client, name, value)
     onboarding.status_changed(client, previous_status=before["status"], actor=actor)
+    _churn_dates(client, previous_status=before["status"])
     after = timeline.snapshot(client, PROFILE_FIELDS)
     changed = timeline.changes(before, after)
     if changed:

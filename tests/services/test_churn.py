@@ -3,6 +3,9 @@ client and loses its open renewal; a refund request waits in finance's queue wit
 amount until finance decides; churned clients leave the active lists and the forecast; the
 monthly churn figure counts them per month of the leader's zone and per currency."""
 
+from __future__ import annotations
+
+from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -12,7 +15,9 @@ from sqlalchemy import select
 from kamportal import clock
 from kamportal.errors import NotAllowed, RuleViolation, ValidationError
 from kamportal.models import AuditEvent, LifecycleStatus, Renewal, Role, TimelineEvent
+from kamportal.models.types import utc
 from kamportal.services import churn, clients, escalations, renewals
+from kamportal.services.clients import ClientProfile
 
 # Cairo is UTC+2: 31 Oct 22:30 UTC is 1 Nov 00:30 at the leader's.
 LAST_OCTOBER_NIGHT_UTC = datetime(2026, 10, 31, 22, 30, tzinfo=UTC)
@@ -205,3 +210,24 @@ def test_the_forecast_page_shows_the_monthly_churn(setup, db, login_as):
     db.session.commit()
     page = login_as(setup["leader"]).get("/renewals/forecast").get_data(as_text=True)
     assert 'id="churn"' in page and 'data-month="2026-11-01"' in page
+
+
+def test_a_client_marked_churned_by_hand_counts_from_then_and_not_once_back(
+    db, make_portfolio, frozen_clock
+):
+    frozen_clock(utc(2026, 11, 10, 9))
+    world = make_portfolio()
+    client = world.client
+
+    def set_status(status: str) -> None:
+        profile = {f.name: getattr(client, f.name) for f in fields(ClientProfile)}
+        clients.update_client(
+            client, ClientProfile(**{**profile, "status": status}), actor=world.acm
+        )
+        db.session.commit()
+
+    set_status(LifecycleStatus.CHURNED.value)
+    assert client.churned_at == utc(2026, 11, 10, 9)
+    assert client.churn_reason == "Marked churned on the client's profile"
+    set_status(LifecycleStatus.LIVE.value)
+    assert client.churned_at is None and client.churn_reason is None
