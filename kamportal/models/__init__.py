@@ -63,6 +63,7 @@ from kamportal.models.meetings import (
 )
 from kamportal.models.messaging import Channel, DeliveryStatus, OutboxMessage
 from kamportal.models.metrics import FiguresUpload, Integration, NotSellingAlert, StoreDay
+from kamportal.models.notifications import Notification
 from kamportal.models.onboarding import (
     ChecklistItem,
     ContractException,
@@ -131,6 +132,7 @@ __all__ = [
     "Money",
     "NoReplyLadder",
     "NotSellingAlert",
+    "Notification",
     "OutboxMessage",
     "Payment",
     "PaymentIssue",
