@@ -64,6 +64,7 @@ from kamportal.models.meetings import (
 )
 from kamportal.models.messaging import Channel, DeliveryStatus, OutboxMessage
 from kamportal.models.metrics import FiguresUpload, Integration, NotSellingAlert, StoreDay
+from kamportal.models.notifications import Notification
 from kamportal.models.onboarding import (
     ChecklistItem,
     ContractException,
@@ -132,6 +133,7 @@ __all__ = [
     "Money",
     "NoReplyLadder",
     "NotSellingAlert",
+    "Notification",
     "OutboxMessage",
     "Payment",
     "PaymentIssue",

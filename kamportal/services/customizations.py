@@ -49,6 +49,7 @@ from kamportal.services import (
     accounts,
     calendar,
     customization_tickets,
+    notifications,
     timeline,
     validation,
 )
@@ -176,6 +177,14 @@ def _start_clock(request: CustomizationRequest, *, at: datetime) -> None:
     request.decision_due_at = decision_due_at(request.client, at)
     request.breach_flagged_at = None
     db.session.flush()
+    notifications.notify(
+        notifications.users_with(Role.PRODUCT),
+        kind=notifications.DECISION,
+        text=f"Customization {request.reference} for {request.client.store_code} waits for "
+        "your decision",
+        link=notifications.link_to("customizations.show", request_id=request.id),
+        key=f"customization-{request.id}-decision-{at:%Y%m%d%H%M%S%f}",
+    )
     queue.enqueue_after_commit(
         db.session,
         BREACH_JOB,

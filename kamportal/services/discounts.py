@@ -22,7 +22,7 @@ from kamportal.models import (
     User,
 )
 from kamportal.models.types import minor_unit
-from kamportal.services import access, timeline, validation
+from kamportal.services import access, notifications, timeline, validation
 
 # --- R9: discounts from an approved quotation -------------------------------------------------
 
@@ -57,6 +57,7 @@ def request_discount(
         summary=f"Discount of {quotation.money} asked of commercial: {description} (R9)",
         detail={"quotation_id": quotation.id},
     )
+    notifications.discount_awaits_commercial(quotation, client)
     timeline.audit(
         actor,
         "quotation.request",

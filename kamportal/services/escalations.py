@@ -45,6 +45,7 @@ from kamportal.models import (
     OutboxMessage,
     RefundStatus,
     ResolutionKind,
+    Role,
     StepKind,
     TimelineEvent,
     TimelineKind,
@@ -59,6 +60,7 @@ from kamportal.services import (
     contact_log,
     events,
     followups,
+    notifications,
     timeline,
     validation,
 )
@@ -674,6 +676,13 @@ def _to_leader(escalation: Escalation, *, actor: User | None, at: datetime, note
             reply_to=client.acm.email,
         )
     _add_step(escalation, StepKind.LEADER, actor=actor, at=at, message=message, note=note)
+    notifications.notify(
+        leader if leader is not None else notifications.users_with(Role.ADMIN),
+        kind=notifications.ESCALATION,
+        text=f"Escalation of {client.store_code} waits for your decision",
+        link=notifications.link_to("escalations.show", escalation_id=escalation.id),
+        key=f"escalation-{escalation.id}-leader",
+    )
     who = leader.name if leader else "the team leader (the team has none: an admin decides)"
     timeline.record(
         client,

@@ -42,7 +42,7 @@ from kamportal.models import (
     User,
 )
 from kamportal.models.accounts import TEAM_RULES
-from kamportal.services import access, timeline, validation
+from kamportal.services import access, notifications, timeline, validation
 
 # The team settings' bounds (the team form says them).
 DAYS_RANGE = range(1, 61)
@@ -290,6 +290,13 @@ def _raise(store: StoreWindow, client: Client, *, now: datetime) -> NotSellingAl
         summary=f"Not selling: {alert.detail} (F4)",
         detail={"cause": alert.cause, "since_day": alert.since_day},
         at=now,
+    )
+    notifications.notify(
+        client.acm_id,
+        kind=notifications.NOT_SELLING,
+        text=f"{client.store_code} is not selling: {alert.detail}",
+        link=notifications.link_to("clients.show", client_id=client.id),
+        key=f"not-selling-{client.id}-{alert.cause}-{alert.since_day}",
     )
     return alert
 

@@ -38,7 +38,7 @@ from kamportal.models import (
     TimelineKind,
     User,
 )
-from kamportal.services import access, accounts, events, timeline, validation
+from kamportal.services import access, accounts, events, notifications, timeline, validation
 from kamportal.services.invoices import INVOICE_FIELDS, amounts_due, days_overdue
 from kamportal.services.renewals import client_today, settle_renewal
 
@@ -525,6 +525,7 @@ def flag_late_wire_transfers(*, now: datetime) -> list[Payment]:
         )
     )
     finance = accounts.emails_of(Role.FINANCE)
+    finance_users = notifications.users_with(Role.FINANCE) if late else []
     for payment in late:
         payment.flagged_at = now
         invoice = payment.invoice
@@ -554,6 +555,14 @@ def flag_late_wire_transfers(*, now: datetime) -> list[Payment]:
             detail={"invoice_id": invoice.id, "payment_id": payment.id},
             outbox_message=message,
             at=now,
+        )
+        notifications.notify(
+            finance_users,
+            kind=notifications.WIRE_FLAGGED,
+            text=f"Wire transfer for {client.store_code} {invoice.number} still not confirmed "
+            "after 4 days",
+            link=notifications.link_to("finance.queue"),
+            key=f"payment-{payment.id}-flagged",
         )
     db.session.flush()
     return late

@@ -40,7 +40,14 @@ from kamportal.models import (
     TimelineKind,
     User,
 )
-from kamportal.services import access, customizations, invoices, timeline, validation
+from kamportal.services import (
+    access,
+    customizations,
+    invoices,
+    notifications,
+    timeline,
+    validation,
+)
 from kamportal.services.customizations import REQUEST_FIELDS
 
 # C4: the longest period product may estimate, in days.
@@ -263,7 +270,7 @@ def request_discount(
         detail={"quotation_id": quotation.id, "request_id": request.id},
         at=now,
     )
-    db.session.flush()
+    notifications.discount_awaits_commercial(quotation, request.client)
     return quotation
 
 

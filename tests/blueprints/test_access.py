@@ -35,6 +35,7 @@ from kamportal.services import (
     invoices,
     kyc,
     meetings,
+    notifications,
     onboarding,
     payments,
     renewals,
@@ -90,6 +91,9 @@ UPLOADERS = {**REGISTRY, "other_acm": OK, "other_leader": OK}
 UPLOAD = {**UPLOADERS, "other_acm": HIDDEN, "leader": HIDDEN, "other_leader": HIDDEN}
 # F4: the store-figures API takes an integration's token, never a session.
 TOKEN_ONLY = dict.fromkeys(VISITORS, NO_TOKEN)
+# Notifications (issue 14): each signed-in user their own; another's is not found (the
+# world's is the ACM's).
+OWN_NOTIFICATION = {**dict.fromkeys(VISITORS, HIDDEN), "anonymous": LOGIN, "acm": OK}
 
 ACCESS: dict[str, dict[str, str]] = {
     "home.index": SIGNED_IN,
@@ -237,6 +241,10 @@ ACCESS: dict[str, dict[str, str]] = {
     "figures.show": UPLOAD,
     "figures.progress": UPLOAD,
     "figures.start_import": UPLOAD,
+    "notifications.index": SIGNED_IN,
+    "notifications.badge": SIGNED_IN,
+    "notifications.mark_read": OWN_NOTIFICATION,
+    "notifications.mark_all_read": SIGNED_IN,
 }
 # The token each client-link page is opened with in these tests, by endpoint (the KYC
 # token otherwise).
@@ -348,8 +356,13 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
         client_id=client.id, raised_at=clock.now(), cause="no_orders", detail="No orders"
     )
     db.session.add(alert)
+    # Something newly owed by the ACM (issue 14).
+    [notification] = notifications.notify(
+        acm, kind=notifications.NOT_SELLING, text="Not selling", link="/", key="world"
+    )
     db.session.commit()
     ids = {
+        "notification_id": notification.id,
         "alert_id": alert.id,
         "client_id": client.id,
         "contact_id": contact.id,

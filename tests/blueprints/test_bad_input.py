@@ -72,6 +72,7 @@ from kamportal.models import (
     Milestone,
     Minutes,
     NoReplyLadder,
+    Notification,
     NotSellingAlert,
     OutboxMessage,
     Payment,
@@ -92,6 +93,7 @@ from kamportal.services import (
     figures_upload,
     integrations,
     kyc,
+    notifications,
 )
 from tests.conftest import PASSWORD, app_on_its_own_database
 from tests.services.concept_world import request_in_concept
@@ -325,6 +327,8 @@ FINDERS: dict[frozenset[str], Callable[[], Any]] = {
     frozenset({"client_id", "contact_id"}): lambda: _of_client(Contact, "contact_id"),
     frozenset({"client_id", "ladder_id"}): lambda: _of_client(NoReplyLadder, "ladder_id"),
     frozenset({"client_id", "alert_id"}): lambda: _of_client(NotSellingAlert, "alert_id"),
+    # Anyone's: only their owner (the admin who acts) marks them; others' are not found.
+    frozenset({"notification_id"}): lambda: select(Notification.id.label("notification_id")),
     frozenset({"client_id", "message_id"}): lambda: _of_client(OutboxMessage, "message_id").where(
         OutboxMessage.client_id.is_not(None)
     ),
@@ -504,6 +508,7 @@ def world(database_template, tmp_path_factory) -> Iterator[World]:
         _add_concepts_to_approve()
         _add_figures_upload()
         _add_not_selling_alerts()
+        _add_notifications()
         for n in range(3):
             integrations.create_integration(f"Platform {n}", actor=None)
         for days in range(400, 410):
@@ -525,6 +530,17 @@ def _add_spare_users() -> None:
             roles=[role],
             team=team if role is Role.ACM else None,
             actor=None,
+        )
+
+
+def _add_notifications() -> None:
+    """Issue 14: an admin's notifications (the admin acts on "any signed-in user" routes)
+    and an ACM's, which the admin cannot mark."""
+    admin = _acting_user(Role.ADMIN, None)
+    acm = _acting_user(Role.ACM, None)
+    for n in range(3):
+        notifications.notify(
+            [admin, acm], kind=notifications.DECISION, text=f"Owed {n}", link="/", key=f"n{n}"
         )
 
 
