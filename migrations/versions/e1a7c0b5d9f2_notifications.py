@@ -1,7 +1,7 @@
 """Notifications in the header (issue 14): what a user newly owes
 
 Revision ID: e1a7c0b5d9f2
-Revises: 5d2c8e1f0a47
+Revises: 7c41d9e2b6a3
 Create Date: 2026-12-05 10:10:00.000000
 
 """
@@ -12,7 +12,7 @@ import kamportal.models.types
 
 # revision identifiers, used by Alembic.
 revision = 'e1a7c0b5d9f2'
-down_revision = '5d2c8e1f0a47'
+down_revision = '7c41d9e2b6a3'
 branch_labels = None
 depends_on = None
 
