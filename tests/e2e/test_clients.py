@@ -112,7 +112,7 @@ def test_live_search_filters_sorts_and_pages_and_stays_bookmarkable(
     expect(page).to_have_url(re.compile(r"[?&]status=at_risk(&|$)"))
 
     # Back to everything, sorted by code (twice: descending), then the next page.
-    page.get_by_label("Status").select_option(label="All")
+    page.get_by_label("Status").select_option(label="Active (not churned)")
     page.get_by_label("Search").fill("")
     expect(count).to_have_text("32 clients", timeout=SWAP)
     table.get_by_role("link", name="Code", exact=True).click()
