@@ -5,7 +5,7 @@ Milestones come from the concept document (C5); in delivery the ACM may add one,
 due date, give it an owner (a staff user who delivers: the client's ACM, their team, a
 product user) and move its status forward, planned → in progress → done. A milestone is
 late when it is not done and its due date is before the client's today: the due date is
-the client's, as a renewal date is (`renewals.client_today`).
+the client's (`clock.today` in its zone), as a renewal date is.
 
 Once every milestone is done, the client accepts: by the link the ACM emails (typing their
 name, kept with the time and the address it came from), or the ACM records the acceptance
@@ -80,11 +80,6 @@ MAX_COMMENT = 2000
 # --- Progress and lateness (C7) ----------------------------------------------------------------
 
 
-def client_today(client: Client, *, at: datetime | None = None) -> date:
-    """The client's date now (or at `at`): the calendar milestone due dates are on."""
-    return clock.today(client.timezone, at=at)
-
-
 def is_late(milestone: Milestone, today: date) -> bool:
     """C7: not done, and its due date before the client's `today` (due today is not late)."""
     return milestone.status != MilestoneStatus.DONE.value and milestone.due_on < today
@@ -128,7 +123,7 @@ def progress(milestones: Iterable[Milestone], *, today: date) -> Progress:
 
 
 def request_progress(request: CustomizationRequest, *, at: datetime | None = None) -> Progress:
-    return progress(request.milestones, today=client_today(request.client, at=at))
+    return progress(request.milestones, today=clock.today(request.client.timezone, at=at))
 
 
 def progress_of(
@@ -145,7 +140,8 @@ def progress_of(
     ):
         by_request[milestone.request_id].append(milestone)
     return {
-        r.id: progress(by_request[r.id], today=client_today(r.client, at=at)) for r in delivering
+        r.id: progress(by_request[r.id], today=clock.today(r.client.timezone, at=at))
+        for r in delivering
     }
 
 

@@ -128,7 +128,7 @@ def delivery_panel(
         return None
     user = acting_user()
     milestones = delivery.milestones_of(customization)
-    progress = delivery.progress(milestones, today=delivery.client_today(customization.client))
+    progress = delivery.progress(milestones, today=clock.today(customization.client.timezone))
     works = access.can_work_on_client(user, customization.client)
     in_delivery = customization.stage == CustomizationStage.DELIVERY.value
     owners = _owner_options(customization) if works and in_delivery else []
