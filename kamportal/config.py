@@ -9,6 +9,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from dotenv import load_dotenv
@@ -181,6 +182,16 @@ class Config:
     FIGURES_UPLOAD_MAX_ROWS = int(os.environ.get("FIGURES_UPLOAD_MAX_ROWS", "200000"))
     FIGURES_INLINE_ROWS = int(os.environ.get("FIGURES_INLINE_ROWS", "2000"))
 
+    # P2: GMV bands for the client list, on the store's GMV over its last 30 days in one
+    # reference currency: the bands' lower bounds (README: Health and segmentation), and
+    # how many units of each store currency make one unit of the reference.
+    GMV_BAND_CURRENCY = os.environ.get("GMV_BAND_CURRENCY", "USD")
+    GMV_BANDS = os.environ.get("GMV_BANDS", "1000,10000,50000")
+    GMV_RATES = os.environ.get(
+        "GMV_RATES",
+        "EGP=49,SAR=3.75,AED=3.6725,KWD=0.307,BHD=0.376,QAR=3.64,OMR=0.385,JOD=0.709",
+    )
+
     CLIENTS_PER_PAGE = 25
     TIMELINE_PER_PAGE = 20
 
@@ -202,6 +213,8 @@ class Config:
             )
         if cls.REMEMBER_COOKIE_DURATION.days < 1:
             raise ConfigError("REMEMBER_DAYS must be at least 1")
+        gmv_band_bounds(cls.GMV_BANDS)
+        gmv_rates(cls.GMV_RATES)
         for name in TICKET_PROJECT_SETTINGS.values():
             check_project_key(name, getattr(cls, name))
 
@@ -224,6 +237,44 @@ def check_project_key(setting: str, key: object) -> str:
             f"underscores, starting with a letter (e.g. SAL), not {key!r}"
         )
     return key
+
+
+def gmv_band_bounds(setting: str) -> list[Decimal]:
+    """GMV_BANDS ("1000,10000,50000"): the bands' lower bounds past the first band's 0,
+    rising; ConfigError otherwise."""
+    try:
+        bounds = [Decimal(part.strip()) for part in setting.split(",") if part.strip()]
+    except InvalidOperation:
+        bounds = []
+    if (
+        not bounds
+        or any(not b.is_finite() or b <= 0 for b in bounds)
+        or bounds != sorted(set(bounds))
+    ):
+        raise ConfigError(
+            f"GMV_BANDS must be rising positive amounts separated by commas (e.g. "
+            f"1000,10000,50000), not {setting!r}"
+        )
+    return bounds
+
+
+def gmv_rates(setting: str) -> dict[str, Decimal]:
+    """GMV_RATES ("EGP=49,SAR=3.75"): units of each currency per unit of the reference
+    currency; ConfigError otherwise."""
+    rates: dict[str, Decimal] = {}
+    for part in filter(None, (p.strip() for p in setting.split(","))):
+        code, _, value = part.partition("=")
+        try:
+            rate = Decimal(value.strip())
+        except InvalidOperation:
+            rate = Decimal(0)
+        if not re.fullmatch(r"[A-Z]{3}", code.strip()) or not rate.is_finite() or rate <= 0:
+            raise ConfigError(
+                f"GMV_RATES must be CODE=rate pairs separated by commas (e.g. EGP=49,SAR=3.75),"
+                f" not {setting!r}"
+            )
+        rates[code.strip()] = rate
+    return rates
 
 
 class DevelopmentConfig(Config):

@@ -63,7 +63,14 @@ from kamportal.models.meetings import (
     meeting_attendees,
 )
 from kamportal.models.messaging import Channel, DeliveryStatus, OutboxMessage
-from kamportal.models.metrics import FiguresUpload, Integration, NotSellingAlert, StoreDay
+from kamportal.models.metrics import (
+    ClientHealth,
+    FiguresUpload,
+    HealthBand,
+    Integration,
+    NotSellingAlert,
+    StoreDay,
+)
 from kamportal.models.notifications import Notification
 from kamportal.models.onboarding import (
     ChecklistItem,
@@ -94,6 +101,7 @@ __all__ = [
     "Channel",
     "ChecklistItem",
     "Client",
+    "ClientHealth",
     "ClientLink",
     "Complaint",
     "ComplaintKind",
@@ -114,6 +122,7 @@ __all__ = [
     "EscalationStep",
     "EscalationTrigger",
     "FiguresUpload",
+    "HealthBand",
     "Integration",
     "Invoice",
     "InvoiceLine",

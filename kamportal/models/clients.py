@@ -6,7 +6,7 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kamportal.models.accounts import User
@@ -82,6 +82,14 @@ class Client(Base):
     # Churn (services/churn.py): when the client left and why; the monthly churn counts it.
     churned_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     churn_reason: Mapped[str | None] = mapped_column(Text)
+    # P2: the latest health score (0-100) and when it was computed (services/health.py),
+    # and the store's GMV over its last 30 days, in its currency and in the GMV bands'
+    # reference currency (GMV_BAND_CURRENCY; None without a rate for the currency). Kept by
+    # the health sweep so that the client list filters and sorts on them.
+    health_score: Mapped[int | None] = mapped_column(Integer, index=True)
+    health_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    gmv_30d: Mapped[Decimal | None] = mapped_column(MoneyAmount)
+    gmv_30d_ref: Mapped[Decimal | None] = mapped_column(MoneyAmount, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 

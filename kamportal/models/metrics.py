@@ -3,6 +3,7 @@ and the "not selling" alerts raised from them."""
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -142,3 +143,56 @@ class FiguresUpload(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     uploaded_by: Mapped[User | None] = relationship()
+
+
+class HealthBand(enum.StrEnum):
+    """P2: a client's health at a glance, from its score (0-100): green from 70, amber from
+    40, red below."""
+
+    GREEN = "green"
+    AMBER = "amber"
+    RED = "red"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def lowest(self) -> int:
+        """The lowest score in the band."""
+        return HEALTH_BAND_LOWEST[self]
+
+    @property
+    def highest(self) -> int:
+        """The highest score in the band."""
+        return {HealthBand.GREEN: 100, HealthBand.AMBER: 69, HealthBand.RED: 39}[self]
+
+    @classmethod
+    def of(cls, score: int) -> HealthBand:
+        return next(band for band in cls if score >= band.lowest)
+
+
+HEALTH_BAND_LOWEST = {HealthBand.GREEN: 70, HealthBand.AMBER: 40, HealthBand.RED: 0}
+
+
+class ClientHealth(Base):
+    """P2: a client's health score on one day of the portal's calendar (UTC), with the
+    reasons that made it: a list of {"points": -20, "reason": "No contact for 12 days",
+    "rule": "F1"}. One row per client and day, written again while the day lasts; the
+    latest is also kept on the client (Client.health_score) for the client list."""
+
+    __tablename__ = "client_health"
+    __table_args__ = (UniqueConstraint("client_id", "day", name="uq_client_health_client_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date, index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    client: Mapped[Client] = relationship()
+
+    @property
+    def band(self) -> HealthBand:
+        return HealthBand.of(self.score)
