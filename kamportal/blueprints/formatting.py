@@ -11,7 +11,7 @@ from flask import Flask
 from flask_login import current_user
 
 from kamportal import clock
-from kamportal.models import TimelineEvent
+from kamportal.models import HealthBand, TimelineEvent
 
 
 def viewer_zone() -> str:
@@ -87,3 +87,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(country_name)
     app.add_template_filter(ago)
     app.add_template_filter(hours)
+    app.add_template_global(HealthBand.of, "health_band")

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from kamportal import clock
@@ -25,6 +25,7 @@ from kamportal.extensions import db
 from kamportal.models import (
     Client,
     Contact,
+    HealthBand,
     LifecycleStatus,
     Meeting,
     MeetingStatus,
@@ -39,6 +40,7 @@ from kamportal.models import (
 from kamportal.services import (
     access,
     events,
+    gmv_bands,
     onboarding,
     search,
     timeline,
@@ -76,9 +78,19 @@ SORTS = {
     "name": Client.store_name,
     "code": Client.store_code,
     "status": Client.status,
+    "industry": Client.industry,
+    "country": Client.country,
+    "plan": Client.plan,
+    "health": Client.health_score,
+    "gmv": Client.gmv_30d_ref,
     "last_contact": Client.last_contact_at,
     "renewal": Client.renewal_date,
 }
+# P2: the health filter's choices besides the bands: clients the sweep has not scored yet;
+# and the GMV band filter's: stores with no GMV known in the reference currency.
+NOT_SCORED = "none"
+NO_GMV = "none"
+HEALTH_CHOICES = frozenset(band.value for band in HealthBand) | {NOT_SCORED}
 
 
 @dataclass(frozen=True)
@@ -90,6 +102,9 @@ class ClientFilters:
     acm_id: int | None = None
     country: str = ""
     plan: str = ""
+    industry: str = ""
+    health: str = ""
+    gmv: str = ""
     sort: str = "name"
     direction: str = "asc"
     page: int = 1
@@ -104,6 +119,9 @@ class ClientFilters:
             acm_id=validation.query_number(args.get("acm"), default=None),
             country=validation.query_text(args.get("country"), max_length=2).upper(),
             plan=args.get("plan", "") if args.get("plan") in PLANS else "",
+            industry=validation.query_text(args.get("industry"), max_length=120),
+            health=args.get("health", "") if args.get("health") in HEALTH_CHOICES else "",
+            gmv=_gmv_choice(args.get("gmv")),
             sort=sort if sort in SORTS else "name",
             direction=direction if direction in ("asc", "desc") else "asc",
             page=validation.query_number(args.get("page"), default=1) or 1,
@@ -117,6 +135,9 @@ class ClientFilters:
             "acm": self.acm_id,
             "country": self.country,
             "plan": self.plan,
+            "industry": self.industry,
+            "health": self.health,
+            "gmv": self.gmv,
             "sort": self.sort,
             "direction": self.direction,
             "page": self.page,
@@ -124,6 +145,46 @@ class ClientFilters:
         values.update(changes)
         defaults = {"sort": "name", "direction": "asc", "page": 1}
         return {k: v for k, v in values.items() if v not in (None, "") and defaults.get(k) != v}
+
+
+def _gmv_choice(value: str | None) -> str:
+    """The GMV band filter as asked: a band's number, NO_GMV, or "" (any)."""
+    if value == NO_GMV:
+        return NO_GMV
+    number = validation.query_number(value, default=None)
+    return str(number) if gmv_bands.band(number) is not None else ""
+
+
+def _segment_clauses(filters: ClientFilters) -> list[ColumnElement[bool]]:
+    """P2: the segmentation filters (industry, health band, GMV band) as clauses."""
+    clauses: list[ColumnElement[bool]] = []
+    if filters.industry:
+        clauses.append(Client.industry == filters.industry)
+    if filters.health == NOT_SCORED:
+        clauses.append(Client.health_score.is_(None))
+    elif filters.health:
+        band = HealthBand(filters.health)
+        clauses.append(Client.health_score.between(band.lowest, band.highest))
+    if filters.gmv == NO_GMV:
+        clauses.append(Client.gmv_30d_ref.is_(None))
+    elif filters.gmv:
+        band = gmv_bands.band(int(filters.gmv))
+        clauses.append(Client.gmv_30d_ref >= band.low)
+        if band.high is not None:
+            clauses.append(Client.gmv_30d_ref < band.high)
+    return clauses
+
+
+def industries(viewer: User) -> list[str]:
+    """The industries of the clients `viewer` may see, for the client list's filter."""
+    return list(
+        db.session.scalars(
+            select(Client.industry)
+            .where(access.visible_clients_clause(viewer), Client.industry.is_not(None))
+            .distinct()
+            .order_by(Client.industry)
+        )
+    )
 
 
 def client_list_query(viewer: User, filters: ClientFilters) -> Select[tuple[Client]]:
@@ -155,6 +216,7 @@ def client_list_query(viewer: User, filters: ClientFilters) -> Select[tuple[Clie
         query = query.where(Client.country == filters.country)
     if filters.plan:
         query = query.where(Client.plan == filters.plan)
+    query = query.where(*_segment_clauses(filters))
     column = SORTS[filters.sort]
     if filters.direction == "asc":
         ordered = column.asc().nulls_first()

@@ -41,8 +41,8 @@ from kamportal.blueprints.web import (
 )
 from kamportal.errors import ReusedMessageKey, ValidationError
 from kamportal.extensions import db
-from kamportal.models import Client, Contact, LifecycleStatus, Plan, Role, User
-from kamportal.services import access, clients, contact_log, validation
+from kamportal.models import Client, Contact, HealthBand, LifecycleStatus, Plan, Role, User
+from kamportal.services import access, clients, contact_log, gmv_bands, validation
 from kamportal.services.access import CLIENT_CREATOR_ROLES, CLIENT_REGISTRY_ROLES
 
 TIMELINE_CHANGED = "timeline-changed"
@@ -80,6 +80,9 @@ def index():
         statuses=list(LifecycleStatus),
         plans=list(Plan),
         countries=validation.country_choices(),
+        industries=clients.industries(current_user),
+        health_bands=list(HealthBand),
+        gmv_bands=gmv_bands.bands(),
         can_create=access.can_create_client(current_user),
     )
 
