@@ -149,6 +149,8 @@ def main() -> None:
                 "search 'store'": "/clients/?q=store",
                 "search by contact email": "/clients/?q=%40",
                 "sort by last contact, page 3": "/clients/?sort=last_contact&direction=desc&page=3",
+                "clients in red, by GMV": "/clients/?health=red&sort=gmv&direction=desc",
+                "amber in GMV band 2, weakest first": "/clients/?health=amber&gmv=2&sort=health",
                 "client page": f"/clients/{client_id}",
                 "timeline page 2 (htmx)": f"/clients/{client_id}/timeline?page=2",
                 "the day": "/day/",

@@ -116,6 +116,7 @@ def queries_for(app, db, make_team, make_user, login_as):
         for name, url in {
             "list": "/clients/",
             "search": "/clients/?q=store&sort=last_contact&direction=desc",
+            "segmented (P2)": "/clients/?health=amber&gmv=2&industry=Food&sort=health",
             "client page": f"/clients/{client.id}",
             "timeline": f"/clients/{client.id}/timeline?page=2",
         }.items():
