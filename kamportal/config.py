@@ -182,6 +182,9 @@ class Config:
     FIGURES_UPLOAD_MAX_ROWS = int(os.environ.get("FIGURES_UPLOAD_MAX_ROWS", "200000"))
     FIGURES_INLINE_ROWS = int(os.environ.get("FIGURES_INLINE_ROWS", "2000"))
 
+    # P5: business days (on the client's team calendar, the day of the change not counted)
+    # to hold a hand-over meeting once the client's point of contact changed.
+    HANDOVER_BUSINESS_DAYS = int(os.environ.get("HANDOVER_BUSINESS_DAYS", "5"))
     # P2: GMV bands for the client list, on the store's GMV over its last 30 days in one
     # reference currency: the bands' lower bounds (README: Health and segmentation), and
     # how many units of each store currency make one unit of the reference.
@@ -213,6 +216,8 @@ class Config:
             )
         if cls.REMEMBER_COOKIE_DURATION.days < 1:
             raise ConfigError("REMEMBER_DAYS must be at least 1")
+        if not 1 <= cls.HANDOVER_BUSINESS_DAYS <= 60:
+            raise ConfigError("HANDOVER_BUSINESS_DAYS must be between 1 and 60")
         gmv_band_bounds(cls.GMV_BANDS)
         gmv_rates(cls.GMV_RATES)
         for name in TICKET_PROJECT_SETTINGS.values():

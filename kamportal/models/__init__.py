@@ -55,6 +55,7 @@ from kamportal.models.invoices import (
 from kamportal.models.meetings import (
     ActionItem,
     ActionOwner,
+    ContactHandover,
     Meeting,
     MeetingStatus,
     MeetingType,
@@ -109,6 +110,7 @@ __all__ = [
     "ConceptDocument",
     "Contact",
     "ContactChannel",
+    "ContactHandover",
     "ContractException",
     "ContractUsage",
     "CustomizationAttachment",

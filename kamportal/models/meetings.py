@@ -208,3 +208,32 @@ class ActionItem(Base):
     @property
     def action_owner(self) -> ActionOwner:
         return ActionOwner(self.owner)
+
+
+class ContactHandover(Base):
+    """P5: the client's point of contact changed (its primary contact): a hand-over meeting
+    with the new one is owed by `due_at` (HANDOVER_BUSINESS_DAYS on the client's team
+    calendar, recounted when it changes) until a hand-over meeting of the client is held
+    after the change (`held_at`, `meeting_id`). The names are kept as they were."""
+
+    __tablename__ = "contact_handovers"
+    __table_args__ = (Index("ix_contact_handovers_open", "held_at", "client_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+    from_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    to_contact_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contacts.id", ondelete="SET NULL")
+    )
+    from_name: Mapped[str] = mapped_column(String(120))
+    to_name: Mapped[str] = mapped_column(String(120))
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    changed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    held_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+
+    client: Mapped[Client] = relationship()
+    to_contact: Mapped[Contact | None] = relationship(foreign_keys=[to_contact_id])

@@ -139,6 +139,23 @@ class BusinessCalendar:
             remaining -= closes - begin
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def end_of_business_days(self, start: datetime, days: int) -> datetime:
+        """The closing time of the `days`-th business day after `start`'s local day, the
+        day of `start` itself not counted (P5's hand-over). Raises ValueError for
+        days < 1."""
+        if days < 1:
+            raise ValueError("count at least one business day")
+        start = _utc(start)
+        first = start.astimezone(ZoneInfo(self.zone)).date()
+        later = (
+            closes
+            for opens, closes in self._windows_from(start)
+            if opens.astimezone(ZoneInfo(self.zone)).date() > first
+        )
+        for _ in range(days - 1):
+            next(later)
+        return next(later)
+
     def subtract_business_hours(self, end: datetime, hours: float) -> datetime:
         """The instant `hours` business hours before `end`, to the second: the reverse of
         `add_business_hours` (the demo replays past ladders with it)."""

@@ -41,6 +41,7 @@ from kamportal.services import (
     access,
     events,
     gmv_bands,
+    handovers,
     onboarding,
     search,
     timeline,
@@ -148,11 +149,12 @@ class ClientFilters:
 
 
 def _gmv_choice(value: str | None) -> str:
-    """The GMV band filter as asked: a band's number, NO_GMV, or "" (any)."""
+    """The GMV band filter as asked: a band's number, NO_GMV, or "" (any). A number past
+    the last band filters nothing (`_segment_clauses`)."""
     if value == NO_GMV:
         return NO_GMV
-    number = validation.query_number(value, default=None)
-    return str(number) if gmv_bands.band(number) is not None else ""
+    number = validation.query_number(value, default=None, high=100)
+    return "" if number is None else str(number)
 
 
 def _segment_clauses(filters: ClientFilters) -> list[ColumnElement[bool]]:
@@ -167,8 +169,7 @@ def _segment_clauses(filters: ClientFilters) -> list[ColumnElement[bool]]:
         clauses.append(Client.health_score.between(band.lowest, band.highest))
     if filters.gmv == NO_GMV:
         clauses.append(Client.gmv_30d_ref.is_(None))
-    elif filters.gmv:
-        band = gmv_bands.band(int(filters.gmv))
+    elif (band := gmv_bands.band(int(filters.gmv or 0))) is not None:
         clauses.append(Client.gmv_30d_ref >= band.low)
         if band.high is not None:
             clauses.append(Client.gmv_30d_ref < band.high)
@@ -564,11 +565,16 @@ def _make_only_primary(client: Client, contact: Contact, actor: User) -> None:
     for other in previous:
         other.is_primary = False
     if previous:
+        handover = handovers.owe_handover(client, previous[0], contact, actor=actor, at=clock.now())
         timeline.record(
             client,
             TimelineKind.CONTACT_UPDATED,
             actor=actor,
-            summary=f"Point of contact changed from {previous[0].name} to {contact.name}",
+            summary=(
+                f"Point of contact changed from {previous[0].name} to {contact.name}; "
+                "a hand-over meeting is owed by ",
+                handover.due_at,
+            ),
             detail={"from_contact_id": previous[0].id, "to_contact_id": contact.id},
         )
 

@@ -27,6 +27,7 @@ from kamportal.extensions import db
 from kamportal.models import (
     ActionItem,
     Client,
+    ContactHandover,
     CustomizationRequest,
     CustomizationStage,
     DeliveryStatus,
@@ -59,6 +60,7 @@ from kamportal.services import (
     customization_rejection,
     customizations,
     delivery,
+    handovers,
     invoices,
     meetings,
     not_selling,
@@ -786,6 +788,42 @@ def not_selling_owed(user: User, *, now: datetime) -> Section:
     return Section("not_selling", "Stores not selling", items)
 
 
+def handovers_owed(user: User, *, now: datetime) -> Section:
+    """P5: hand-over meetings owed on the user's clients since their point of contact
+    changed, the earliest due first; each says whether the meeting is booked."""
+    query = (
+        select(ContactHandover)
+        .join(ContactHandover.client)
+        .options(contains_eager(ContactHandover.client))
+        .where(
+            ContactHandover.held_at.is_(None),
+            Client.status != LifecycleStatus.CHURNED.value,
+            _yours(user, Client.acm_id),
+        )
+        .order_by(ContactHandover.due_at, ContactHandover.id)
+    )
+    owed = list(db.session.scalars(query))
+    booked = handovers.booked_meetings([handover.client_id for handover in owed])
+    items = []
+    for handover in owed:
+        meeting = booked.get(handover.client_id)
+        late = now >= handover.due_at
+        items.append(
+            DayItem(
+                "handover",
+                "P5",
+                f"Hand-over meeting with {handover.to_name} (was {handover.from_name})",
+                handover.client,
+                since=handover.due_at,
+                note="Booked" if meeting is not None else "Book a hand-over meeting",
+                meeting=meeting,
+                age=span(now - handover.due_at) if late else span(handover.due_at - now),
+                overdue=late,
+            )
+        )
+    return Section("handovers", "Hand-over meetings owed", items)
+
+
 SECTIONS: dict[str, Callable[..., Section]] = {
     "escalations": escalations_to_act_on,
     "welcome": welcome_emails_owed,
@@ -804,6 +842,7 @@ SECTIONS: dict[str, Callable[..., Section]] = {
     "concepts": concept_documents_owed,
     "delivery": customization_delivery,
     "not_selling": not_selling_owed,
+    "handovers": handovers_owed,
 }
 
 

@@ -1,16 +1,16 @@
 """Deadlines counted in business hours, recounted when their calendar changes (Time).
 
-O2's welcome email, E2's next step of the escalation ladder and F2's WhatsApp reminder are
-stored as instants counted on a business calendar: the team's week, hours and zone (and
-its waits, for E2 and F2), its country's public holidays and the days an admin adds or
-moves for that country. When that calendar changes, each deadline still pending is
-counted again from where it started, on the calendar as it is now (one recount, for a
-team, a country or some clients); the job of a step that moved is enqueued again under
-its deterministic id, which replaces the old one, and the move lands on the client's
-timeline and in the audit log. The services that change a calendar say so after the
-change is flushed (`events.calendar_changed`: calendar.set_calendar_day /
-remove_calendar_day, accounts.update_team / update_user, clients.reassign_client /
-update_client), and this module counts again.
+O2's welcome email, E2's next step of the escalation ladder, F2's WhatsApp reminder and
+P5's hand-over meeting are stored as instants counted on a business calendar: the team's
+week, hours and zone (and its waits, for E2 and F2), its country's public holidays and
+the days an admin adds or moves for that country. When that calendar changes, each
+deadline still pending is counted again from where it started, on the calendar as it is
+now (one recount, for a team, a country or some clients); the job of a step that moved
+is enqueued again under its deterministic id, which replaces the old one, and the move
+lands on the client's timeline and in the audit log. The services that change a
+calendar say so after the change is flushed (`events.calendar_changed`:
+calendar.set_calendar_day / remove_calendar_day, accounts.update_team / update_user,
+clients.reassign_client / update_client), and this module counts again.
 
 The step jobs check their due time against the calendar again when they wake
 (`escalations.run_due_step`, `followups.send_due_whatsapp`), so a job scheduled before a
@@ -27,18 +27,28 @@ from typing import Any
 
 from kamportal.extensions import db
 from kamportal.models import Client, LadderStep, Team, TimelineKind, User
-from kamportal.services import calendar, escalations, events, followups, onboarding, timeline
+from kamportal.services import (
+    calendar,
+    escalations,
+    events,
+    followups,
+    handovers,
+    onboarding,
+    timeline,
+)
 
 log = logging.getLogger(__name__)
 
 _WELCOME = "Welcome email (O2)"
 _F2 = "WhatsApp reminder after the unanswered call (F2)"
+_P5 = "Hand-over meeting with the new point of contact (P5)"
 _STEP_NAMES = {LadderStep.WHATSAPP: "WhatsApp", LadderStep.LEADER: "leader"}
 
 
 @dataclass(frozen=True)
 class Moved:
-    """One pending deadline the recount moved: what (`welcome`, `escalation`, `whatsapp`),
+    """One pending deadline the recount moved: what (`welcome`, `escalation`, `whatsapp`,
+    `handover`),
     the row's id, its due time before and after, and how the timeline names it."""
 
     what: str
@@ -140,6 +150,16 @@ def _recount(
                     Moved("whatsapp", ladder.id, ladder.client, ladder.whatsapp_due_at, due, _F2)
                 )
                 followups.move_whatsapp(ladder, due)
+
+    for handover in handovers.owed():
+        business = calendar_of(handover.client)
+        if applies(handover.client, business):
+            due = handovers.due_at(handover.changed_at, business)
+            if due != handover.due_at:
+                moved.append(
+                    Moved("handover", handover.id, handover.client, handover.due_at, due, _P5)
+                )
+                handover.due_at = due
 
     for item in moved:
         timeline.record(

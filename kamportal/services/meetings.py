@@ -35,7 +35,7 @@ from kamportal.models import (
     rules_of,
 )
 from kamportal.models.meetings import Meeting, MeetingStatus, MeetingType
-from kamportal.services import cadence, timeline
+from kamportal.services import cadence, handovers, timeline
 
 # F3: the confirmation goes at least this long before the meeting; a meeting booked with
 # less notice needs a reason.
@@ -521,6 +521,7 @@ def mark_held(meeting: Meeting, *, actor: User, recording_link: str) -> Meeting:
     )
     cadence.record_contact(client, meeting.starts_at)
     minutes.owe_for_meeting(meeting, at=now)
+    handovers.meeting_held(meeting)
     _audit(actor, "meeting.held", meeting, before=before)
     return meeting
 

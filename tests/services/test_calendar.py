@@ -268,3 +268,37 @@ def test_a_day_is_set_once_per_country(db, frozen_clock):
     calendar.set_calendar_day("EG", date(2026, 11, 24), is_holiday=True, name="A", actor=None)
     with pytest.raises(ValidationError, match="already set"):
         calendar.set_calendar_day("EG", date(2026, 11, 24), is_holiday=False, name="B", actor=None)
+
+
+# --- whole business days (P5) ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "due"),
+    [
+        # Thursday: the day itself not counted; Sun, Mon, Tue, Wed, Thu.
+        (cairo(2026, 11, 19, 10, 0), 5, cairo(2026, 11, 26, 17, 0)),
+        # Friday and Saturday are off: the same five days.
+        (cairo(2026, 11, 20, 10, 0), 5, cairo(2026, 11, 26, 17, 0)),
+        # Sunday one minute before closing: Mon to Thu, then Sunday again.
+        (cairo(2026, 11, 22, 16, 59), 5, cairo(2026, 11, 29, 17, 0)),
+        # Before opening on Wednesday: the next day closes it.
+        (cairo(2026, 11, 25, 8, 0), 1, cairo(2026, 11, 26, 17, 0)),
+        # Just after midnight on Thursday: Thursday is still the day of the change.
+        (cairo(2026, 11, 26, 0, 1), 1, cairo(2026, 11, 29, 17, 0)),
+    ],
+)
+def test_whole_business_days_end_at_the_close_of_the_last_one_P5(start, days, due):
+    assert sun_thu_cairo().end_of_business_days(start, days) == due
+
+
+def test_whole_business_days_skip_holidays_P5():
+    thursday_off = sun_thu_cairo(extra_holidays=frozenset({date(2026, 11, 26)}))
+    assert thursday_off.end_of_business_days(cairo(2026, 11, 22, 12, 0), 4) == cairo(
+        2026, 11, 29, 17, 0
+    )
+
+
+def test_whole_business_days_are_at_least_one():
+    with pytest.raises(ValueError, match="at least one"):
+        sun_thu_cairo().end_of_business_days(cairo(2026, 11, 22, 12, 0), 0)

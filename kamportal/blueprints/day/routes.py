@@ -35,6 +35,7 @@ REFRESH_ON = {
     "concepts": "concept-changed from:body, timeline-changed from:body",
     "delivery": "customization-changed from:body, timeline-changed from:body",
     "not_selling": "not-selling-changed from:body, timeline-changed from:body",
+    "handovers": "meeting-changed from:body, timeline-changed from:body",
 }
 
 

@@ -31,7 +31,7 @@ from kamportal.blueprints.web import (
 )
 from kamportal.errors import ValidationError
 from kamportal.extensions import db
-from kamportal.models import Client, Meeting, User
+from kamportal.models import Client, Meeting, MeetingType, User
 from kamportal.services import access, meetings, validation
 
 # --- Meetings (G2, F3) -------------------------------------------------------------------
@@ -144,6 +144,9 @@ def new(client_id: int):
     form = _time_form(ScheduleForm, client, "new-meeting")
     if request.method == "GET":
         form.attendees.data = [c.id for c in client.contacts if c.is_primary and c.email]
+        # The day's "book a hand-over meeting" (P5) and the like open the form on a kind.
+        if request.args.get("kind") in {kind.value for kind in MeetingType}:
+            form.kind.data = request.args["kind"]
 
     return _meeting_form(
         client,
