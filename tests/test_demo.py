@@ -34,6 +34,7 @@ from kamportal.models import (
     Complaint,
     ComplaintStatus,
     Contact,
+    ContactHandover,
     ContractException,
     ContractUsage,
     CustomizationAttachment,
@@ -1170,6 +1171,21 @@ def test_each_teams_first_acm_has_support_tickets_one_past_its_sla_on_their_day_
     for ticket in past:
         on_day = day.support_tickets_past_sla(ticket.client.acm, now=now).items
         assert [item.support_ticket for item in on_day] == [ticket]
+
+
+def test_each_team_owes_hand_overs_one_late_on_its_acms_day_P5(db, seeded):
+    """Points of contact that changed hands: a hand-over meeting owed within the week and
+    one late, on the ACM's day; the new primary contact is the only one."""
+    now = clock.now()
+    handovers = list(db.session.scalars(select(ContactHandover).order_by(ContactHandover.id)))
+    # Two a team, as far as its live clients nothing was emailed to have two contacts (the
+    # small portfolio of these tests has two such clients).
+    assert seeded.handovers == len(handovers) >= 2
+    assert any(h.due_at <= now for h in handovers) and any(h.due_at > now for h in handovers)
+    for handover in handovers:
+        assert handover.client.primary_contact.name == handover.to_name != handover.from_name
+        items = day.handovers_owed(handover.client.acm, now=now).items
+        assert handover.client in [item.client for item in items]
 
 
 def orders_between(days: dict[date, int], yesterday: date, first: int, last: int) -> int:

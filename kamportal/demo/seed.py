@@ -13,6 +13,7 @@ from kamportal.demo.common import SeedReport, replaying_the_past
 from kamportal.demo.customizations import seed_customizations
 from kamportal.demo.escalations import seed_escalations
 from kamportal.demo.followups import seed_unanswered_calls
+from kamportal.demo.handovers import seed_handovers
 from kamportal.demo.launches import seed_launch_stories
 from kamportal.demo.people import seed_people
 from kamportal.demo.renewals import seed_renewals
@@ -65,6 +66,7 @@ def seed_demo(
         db.session.flush()
         seed_customizations(now, people, report)
         seed_support_tickets(now, people, report)
+        seed_handovers(now, people, report)
         seed_store_figures(seed, now, report)
         db.session.flush()
         # F4: this hour's sweep, as cron runs it: the stores that stopped selling or fell.
