@@ -112,6 +112,7 @@ def _sqlite_foreign_keys(dbapi_connection, connection_record) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
+    from kamportal.blueprints.account_plans import bp as account_plans_bp
     from kamportal.blueprints.accounts import bp as accounts_bp
     from kamportal.blueprints.api import bp as api_bp
     from kamportal.blueprints.auth import bp as auth_bp
@@ -150,6 +151,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(onboarding_bp)
     app.register_blueprint(metrics_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(account_plans_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.before_request(enforce_access)
 

@@ -27,6 +27,7 @@ from kamportal.demo.common import SeedReport
 from kamportal.extensions import db as _db
 from kamportal.models import (
     IN_LAUNCH,
+    AccountPlan,
     ActionItem,
     AuditEvent,
     ChecklistItem,
@@ -81,6 +82,7 @@ from kamportal.models import (
     WelcomeEmail,
 )
 from kamportal.services import (
+    account_plans,
     accounts,
     contract_limits,
     customizations,
@@ -1171,6 +1173,27 @@ def test_each_teams_first_acm_has_support_tickets_one_past_its_sla_on_their_day_
     for ticket in past:
         on_day = day.support_tickets_past_sla(ticket.client.acm, now=now).items
         assert [item.support_ticket for item in on_day] == [ticket]
+
+
+def test_account_plans_are_versioned_and_one_review_a_team_is_overdue_P1(db, seeded):
+    """Plans written part by part over the last months: versions with what changed, goals
+    and stakeholders; a review recorded on one, another's review overdue on its ACM's day."""
+    now = clock.now()
+    plans = list(db.session.scalars(select(AccountPlan).order_by(AccountPlan.id)))
+    assert seeded.account_plans == len(plans) > 0
+    for plan in plans:
+        content = account_plans.content_of(plan)
+        assert len(content["goals"]) == 3 and content["stakeholders"]
+        assert plan.versions_saved == len(plan.versions) >= 5
+        assert all(version.changes for version in plan.versions)
+    # A plan older than a quarter and a month was reviewed when its review came.
+    for plan in plans:
+        assert bool(plan.reviews) == (plan.created_at + timedelta(days=122) < now)
+    overdue = [p for p in plans if p.next_review_on < clock.today(p.client.timezone, at=now)]
+    assert overdue
+    for plan in overdue:
+        items = day.plan_reviews_owed(plan.client.acm, now=now).items
+        assert plan.client in [item.client for item in items]
 
 
 def test_each_team_owes_hand_overs_one_late_on_its_acms_day_P5(db, seeded):

@@ -63,6 +63,8 @@ class SeedReport:
     store_days: int = 0
     # F4: stores found not selling by the sweep, their reasons owed on the ACM's day.
     not_selling: int = 0
+    # P1: account plans written.
+    account_plans: int = 0
     # P5: points of contact that changed hands, a hand-over meeting owed.
     handovers: int = 0
 

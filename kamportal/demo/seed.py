@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from flask import current_app
 
 from kamportal import clock
+from kamportal.demo.account_plans import seed_account_plans
 from kamportal.demo.clients import seed_clients
 from kamportal.demo.common import SeedReport, replaying_the_past
 from kamportal.demo.customizations import seed_customizations
@@ -67,6 +68,7 @@ def seed_demo(
         seed_customizations(now, people, report)
         seed_support_tickets(now, people, report)
         seed_handovers(now, people, report)
+        seed_account_plans(now, people, report)
         seed_store_figures(seed, now, report)
         db.session.flush()
         # F4: this hour's sweep, as cron runs it: the stores that stopped selling or fell.

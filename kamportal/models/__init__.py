@@ -1,5 +1,12 @@
 """All models, imported here so that metadata and migrations see every table."""
 
+from kamportal.models.account_plans import (
+    AccountPlan,
+    AccountPlanReview,
+    AccountPlanVersion,
+    GoalStatus,
+    Influence,
+)
 from kamportal.models.accounts import (
     ROLE_LABELS,
     TEAM_RULES,
@@ -93,6 +100,9 @@ __all__ = [
     "ROLE_LABELS",
     "TEAM_RULES",
     "WORKING_WEEKS",
+    "AccountPlan",
+    "AccountPlanReview",
+    "AccountPlanVersion",
     "ActionItem",
     "ActionOwner",
     "AuditEvent",
@@ -124,7 +134,9 @@ __all__ = [
     "EscalationStep",
     "EscalationTrigger",
     "FiguresUpload",
+    "GoalStatus",
     "HealthBand",
+    "Influence",
     "Integration",
     "Invoice",
     "InvoiceLine",

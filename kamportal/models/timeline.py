@@ -112,6 +112,8 @@ class TimelineKind(enum.StrEnum):
     NOT_SELLING_RAISED = "not_selling_raised"
     NOT_SELLING_RECORDED = "not_selling_recorded"
     NOT_SELLING_CLEARED = "not_selling_cleared"
+    ACCOUNT_PLAN_SAVED = "account_plan_saved"
+    ACCOUNT_PLAN_REVIEWED = "account_plan_reviewed"
 
     @property
     def label(self) -> str:
@@ -214,6 +216,8 @@ TIMELINE_LABELS = {
     TimelineKind.NOT_SELLING_RAISED: "Not selling",
     TimelineKind.NOT_SELLING_RECORDED: "Not selling: reasons and actions recorded",
     TimelineKind.NOT_SELLING_CLEARED: "Selling again",
+    TimelineKind.ACCOUNT_PLAN_SAVED: "Account plan saved",
+    TimelineKind.ACCOUNT_PLAN_REVIEWED: "Account plan reviewed",
 }
 
 

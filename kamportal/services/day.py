@@ -25,6 +25,7 @@ from kamportal import clock
 from kamportal.clock import span
 from kamportal.extensions import db
 from kamportal.models import (
+    AccountPlan,
     ActionItem,
     Client,
     ContactHandover,
@@ -824,6 +825,35 @@ def handovers_owed(user: User, *, now: datetime) -> Section:
     return Section("handovers", "Hand-over meetings owed", items)
 
 
+def plan_reviews_owed(user: User, *, now: datetime) -> Section:
+    """P1: the quarterly reviews of the user's clients' account plans due by their today,
+    the longest due first."""
+    today = clock.today(user.timezone, at=now)
+    query = (
+        select(AccountPlan)
+        .join(AccountPlan.client)
+        .options(contains_eager(AccountPlan.client))
+        .where(
+            AccountPlan.next_review_on <= today,
+            Client.status != LifecycleStatus.CHURNED.value,
+            _yours(user, Client.acm_id),
+        )
+        .order_by(AccountPlan.next_review_on, AccountPlan.id)
+    )
+    items = [
+        DayItem(
+            "plan_review",
+            "P1",
+            "Quarterly account plan review",
+            plan.client,
+            due_on=plan.next_review_on,
+            overdue=plan.next_review_on < today,
+        )
+        for plan in db.session.scalars(query)
+    ]
+    return Section("plan_reviews", "Account plan reviews due", items)
+
+
 SECTIONS: dict[str, Callable[..., Section]] = {
     "escalations": escalations_to_act_on,
     "welcome": welcome_emails_owed,
@@ -843,6 +873,7 @@ SECTIONS: dict[str, Callable[..., Section]] = {
     "delivery": customization_delivery,
     "not_selling": not_selling_owed,
     "handovers": handovers_owed,
+    "plan_reviews": plan_reviews_owed,
 }
 
 

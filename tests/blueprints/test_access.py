@@ -23,6 +23,7 @@ from kamportal.models import (
     Role,
 )
 from kamportal.services import (
+    account_plans,
     calendar,
     client_links,
     concept_documents,
@@ -245,6 +246,15 @@ ACCESS: dict[str, dict[str, str]] = {
     "notifications.badge": SIGNED_IN,
     "notifications.mark_read": OWN_NOTIFICATION,
     "notifications.mark_all_read": SIGNED_IN,
+    # P1: the account plan, read and written as the client is.
+    "account_plans.show": CLIENT,
+    "account_plans.save_summary": CLIENT,
+    "account_plans.add_goal": CLIENT,
+    "account_plans.update_goal": CLIENT,
+    "account_plans.remove_goal": CLIENT,
+    "account_plans.add_stakeholder": CLIENT,
+    "account_plans.remove_stakeholder": CLIENT,
+    "account_plans.record_review": CLIENT,
 }
 # The token each client-link page is opened with in these tests, by endpoint (the KYC
 # token otherwise).
@@ -356,6 +366,15 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
         client_id=client.id, raised_at=clock.now(), cause="no_orders", detail="No orders"
     )
     db.session.add(alert)
+    # An account plan with two goals: one to change, one to remove (P1).
+    goals = [
+        account_plans.add_goal(
+            client,
+            account_plans.GoalInput("x", "x", "x", date(2027, 6, 30)),
+            actor=acm,
+        ).content["goals"][-1]["key"]
+        for _ in range(2)
+    ]
     # Something newly owed by the ACM (issue 14).
     [notification] = notifications.notify(
         acm, kind=notifications.NOT_SELLING, text="Not selling", link="/", key="world"
@@ -391,6 +410,8 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
         "item_key": "domain-ssl",
         "token": kyc.token_for(kyc.questionnaire_of(client)),
         "milestone_id": delivering.milestones[0].id,
+        "key": goals[0],
+        ("account_plans.remove_goal", "key"): goals[1],
         # A URL argument of the same name that one endpoint reads its own way.
         ("customizations.update_milestone", "request_id"): delivering.id,
         ("customizations.add_milestone", "request_id"): delivering.id,

@@ -51,6 +51,7 @@ from kamportal.blueprints.web import PUBLIC, access_of
 from kamportal.config import TestConfig
 from kamportal.extensions import db as _db
 from kamportal.models import (
+    AccountPlan,
     ActionItem,
     CalendarDay,
     CallOutcome,
@@ -84,6 +85,7 @@ from kamportal.models import (
     User,
 )
 from kamportal.services import (
+    account_plans,
     accounts,
     calendar,
     client_links,
@@ -375,6 +377,8 @@ FINDERS: dict[frozenset[str], Callable[[], Any]] = {
     frozenset({"token"}): lambda: select(KycQuestionnaire.id.label("token")).where(
         KycQuestionnaire.link_nonce.is_not(None)
     ),
+    # P1: a goal's or a stakeholder's key in a client's account plan.
+    frozenset({"client_id", "key"}): lambda: _plan_keys(),
     frozenset({"section"}): lambda: [{"section": name} for name in [*day.SECTIONS, "nothing"]],
     frozenset(): lambda: None,
 }
@@ -509,6 +513,7 @@ def world(database_template, tmp_path_factory) -> Iterator[World]:
         _add_figures_upload()
         _add_not_selling_alerts()
         _add_notifications()
+        _add_account_plans()
         for n in range(3):
             integrations.create_integration(f"Platform {n}", actor=None)
         for days in range(400, 410):
@@ -542,6 +547,31 @@ def _add_notifications() -> None:
         notifications.notify(
             [admin, acm], kind=notifications.DECISION, text=f"Owed {n}", link="/", key=f"n{n}"
         )
+
+
+def _add_account_plans() -> None:
+    """P1: account plans with goals and a stakeholder, for the routes that change them."""
+    live = _db.session.scalars(
+        select(Client).where(Client.status == LifecycleStatus.LIVE.value).order_by(Client.id)
+    ).all()[:3]
+    for client in live:
+        for n in range(3):
+            account_plans.add_goal(
+                client,
+                account_plans.GoalInput(f"Goal {n}", "GMV", "+10%", date.today() + timedelta(90)),
+                actor=client.acm,
+            )
+        account_plans.add_stakeholder(client, client.contacts[0], "high", actor=client.acm)
+
+
+def _plan_keys() -> list[dict[str, Any]]:
+    """Every goal and stakeholder key of every account plan, with its client."""
+    rows = []
+    for plan in _db.session.scalars(select(AccountPlan).order_by(AccountPlan.id)):
+        content = account_plans.content_of(plan)
+        for item in [*content["goals"], *content["stakeholders"]]:
+            rows.append({"client_id": plan.client_id, "key": item["key"], "client": plan.client_id})
+    return rows
 
 
 def _add_not_selling_alerts() -> None:
