@@ -115,6 +115,7 @@ def seed_demo_command(client_count: int, seed: int, served_at: str) -> None:
         f"Store figures: {report.store_days} days of orders and GMV; "
         f"{report.not_selling} stores not selling (F4)."
     )
+    click.echo(f"Health (P2): {report.health_days} daily scores, today's and 12 weeks before.")
 
 
 def _web_address(value: str) -> str:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from kamportal import clock, demo, queue
 from kamportal.demo import store_figures as demo_figures
 from kamportal.demo.common import SeedReport
+from kamportal.demo.seed import HEALTH_HISTORY_DAYS
 from kamportal.extensions import db as _db
 from kamportal.models import (
     IN_LAUNCH,
@@ -32,6 +33,7 @@ from kamportal.models import (
     AuditEvent,
     ChecklistItem,
     Client,
+    ClientHealth,
     Complaint,
     ComplaintStatus,
     Contact,
@@ -46,6 +48,7 @@ from kamportal.models import (
     Escalation,
     EscalationStatus,
     EscalationStep,
+    HealthBand,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -1265,3 +1268,18 @@ def test_the_stores_that_stopped_or_fell_are_not_selling_on_their_acms_day_F4(db
         assert alert.cleared_at is None and alert.recorded_at is None
         assert alert in not_selling.owed_of(alert.client.acm)
     assert not_selling.sweep(clock.now()).raised == 0  # one alert per episode
+
+
+def test_every_client_not_churned_has_its_health_and_12_weeks_of_it_P2(db, seeded):
+    """The sweep ran for today and for each of the 12 weeks before: every client that has
+    not churned has a score with its reasons, a day's row for each day, and the bands all
+    show up in the portfolio."""
+    clients = db.session.scalars(select(Client).where(Client.status != "churned")).all()
+    assert all(c.health_score is not None and c.health_at == clock.now() for c in clients)
+    days = db.session.execute(
+        select(ClientHealth.client_id, func.count()).group_by(ClientHealth.client_id)
+    ).all()
+    assert {count for _, count in days} == {HEALTH_HISTORY_DAYS + 1}
+    assert seeded.health_days == len(clients) * (HEALTH_HISTORY_DAYS + 1)
+    assert {HealthBand.of(c.health_score) for c in clients} == set(HealthBand)
+    assert any(c.gmv_30d_ref is not None for c in clients)

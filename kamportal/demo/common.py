@@ -67,6 +67,8 @@ class SeedReport:
     account_plans: int = 0
     # P5: points of contact that changed hands, a hand-over meeting owed.
     handovers: int = 0
+    # P2: the clients' daily health scores, today's and 12 weeks of history.
+    health_days: int = 0
 
     @property
     def nothing_added(self) -> bool:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 
 from flask import current_app
+from sqlalchemy import func, select
 
 from kamportal import clock
 from kamportal.demo.account_plans import seed_account_plans
@@ -21,11 +23,14 @@ from kamportal.demo.renewals import seed_renewals
 from kamportal.demo.store_figures import seed_store_figures
 from kamportal.demo.support import seed_support_tickets
 from kamportal.extensions import db
-from kamportal.models import TimelineEvent
-from kamportal.services import not_selling
+from kamportal.models import ClientHealth, TimelineEvent
+from kamportal.services import health, not_selling
 
 DEFAULT_CLIENTS = 300
 DEFAULT_SEED = 2026
+# P2: the days of health history the demo draws (12 weeks), each scored as that day's
+# hourly sweep last did (noon UTC).
+HEALTH_HISTORY_DAYS = 84
 
 
 # The demo server's address by default (`flask kam serve`, which `make demo` runs): the KYC
@@ -75,7 +80,19 @@ def seed_demo(
         with replaying_the_past() as added:
             report.not_selling += not_selling.sweep(now).raised
         report.events += sum(isinstance(row, TimelineEvent) for row in added)
+        report.health_days += _score_health(now)
     return report
+
+
+def _score_health(now: datetime) -> int:
+    """P2: each client's health today and on each of the last 12 weeks, the facts read as
+    they stood that day; returns the days' rows added (none when run again)."""
+    before = db.session.scalar(select(func.count()).select_from(ClientHealth)) or 0
+    noon = now.replace(hour=12, minute=0, second=0, microsecond=0)
+    for back in range(HEALTH_HISTORY_DAYS, 0, -1):
+        health.refresh_scores(noon - timedelta(days=back))
+    health.refresh_scores(now)
+    return (db.session.scalar(select(func.count()).select_from(ClientHealth)) or 0) - before
 
 
 @contextmanager

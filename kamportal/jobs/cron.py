@@ -21,6 +21,7 @@ def entries() -> list[dict[str, Any]]:
         customizations,
         escalations,
         followups,
+        health,
         invoices,
         meetings,
         not_selling,
@@ -70,6 +71,11 @@ def entries() -> list[dict[str, Any]]:
             "queue_name": QUEUE_NAME,
             "cron": "50 * * * *",
         },
+        # P2: the health scores and today's row of their history. Hourly, not daily: what
+        # moves a score (a call logged, an invoice paid, an escalation resolved) shows on the
+        # client page and in the client list within the hour, and the day's row is the
+        # day's last word; a few bulk statements per 5,000 clients keep that cheap.
+        {"func": health.refresh_health_scores, "queue_name": QUEUE_NAME, "cron": "55 * * * *"},
         # C2, C6: sync the status of customization requests' tickets from the ticket system.
         {
             "func": customization_tickets.sync_customization_tickets,
