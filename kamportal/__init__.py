@@ -130,6 +130,7 @@ def configure_blueprints(app: Flask) -> None:
     from kamportal.blueprints.notifications import bp as notifications_bp
     from kamportal.blueprints.onboarding import bp as onboarding_bp
     from kamportal.blueprints.renewals import bp as renewals_bp
+    from kamportal.blueprints.store_management import bp as store_management_bp
     from kamportal.blueprints.support import bp as support_bp
     from kamportal.blueprints.web import DatabaseId, enforce_access
 
@@ -152,6 +153,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(metrics_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(account_plans_bp)
+    app.register_blueprint(store_management_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.before_request(enforce_access)
 

@@ -185,6 +185,9 @@ class Config:
     # P5: business days (on the client's team calendar, the day of the change not counted)
     # to hold a hand-over meeting once the client's point of contact changed.
     HANDOVER_BUSINESS_DAYS = int(os.environ.get("HANDOVER_BUSINESS_DAYS", "5"))
+    # F6: the SLA of a client's data-entry request to its store manager, in business hours
+    # on the client's team calendar, by the request's size.
+    DATA_ENTRY_SLA_HOURS = os.environ.get("DATA_ENTRY_SLA_HOURS", "small=8,medium=24,large=72")
     # P2: GMV bands for the client list, on the store's GMV over its last 30 days in one
     # reference currency: the bands' lower bounds (README: Health and segmentation), and
     # how many units of each store currency make one unit of the reference.
@@ -218,6 +221,7 @@ class Config:
             raise ConfigError("REMEMBER_DAYS must be at least 1")
         if not 1 <= cls.HANDOVER_BUSINESS_DAYS <= 60:
             raise ConfigError("HANDOVER_BUSINESS_DAYS must be between 1 and 60")
+        data_entry_sla_hours(cls.DATA_ENTRY_SLA_HOURS)
         gmv_band_bounds(cls.GMV_BANDS)
         gmv_rates(cls.GMV_RATES)
         for name in TICKET_PROJECT_SETTINGS.values():
@@ -242,6 +246,25 @@ def check_project_key(setting: str, key: object) -> str:
             f"underscores, starting with a letter (e.g. SAL), not {key!r}"
         )
     return key
+
+
+DATA_ENTRY_SIZES = ("small", "medium", "large")
+
+
+def data_entry_sla_hours(setting: str) -> dict[str, int]:
+    """DATA_ENTRY_SLA_HOURS ("small=8,medium=24,large=72"): business hours per request
+    size, each size given, 1 to 2000 hours; ConfigError otherwise."""
+    hours: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in setting.split(","))):
+        size, _, value = part.partition("=")
+        if size.strip() in DATA_ENTRY_SIZES and value.strip().isdigit():
+            hours[size.strip()] = int(value.strip())
+    if set(hours) != set(DATA_ENTRY_SIZES) or not all(1 <= h <= 2000 for h in hours.values()):
+        raise ConfigError(
+            "DATA_ENTRY_SLA_HOURS must give business hours (1 to 2000) for small, medium and "
+            f"large, e.g. small=8,medium=24,large=72, not {setting!r}"
+        )
+    return hours
 
 
 def gmv_band_bounds(setting: str) -> list[Decimal]:

@@ -90,6 +90,7 @@ from kamportal.models.onboarding import (
     WelcomeEmail,
 )
 from kamportal.models.renewals import Renewal, RenewalStage
+from kamportal.models.store_management import DataEntryRequest, DutyDone, EntrySize
 from kamportal.models.tickets import SupportTicket, Ticket, TicketAttachment
 from kamportal.models.timeline import AuditEvent, CallOutcome, TimelineEvent, TimelineKind
 from kamportal.models.types import Money, UTCDateTime
@@ -127,8 +128,11 @@ __all__ = [
     "CustomizationRequest",
     "CustomizationStage",
     "CustomizationStatus",
+    "DataEntryRequest",
     "DeliveryStatus",
     "DiscountCovers",
+    "DutyDone",
+    "EntrySize",
     "Escalation",
     "EscalationStatus",
     "EscalationStep",

@@ -21,6 +21,8 @@ class Role(enum.StrEnum):
     PRODUCT = "product"
     COMMERCIAL = "commercial"
     ADMIN = "admin"
+    # F6: the Online Store Manager of the clients whose plan includes one.
+    STORE_MANAGER = "store_manager"
 
     @property
     def label(self) -> str:
@@ -34,6 +36,7 @@ ROLE_LABELS = {
     Role.PRODUCT: "Product",
     Role.COMMERCIAL: "Commercial",
     Role.ADMIN: "Admin",
+    Role.STORE_MANAGER: "Store manager",
 }
 
 # ISO weekday numbers (Monday=1 ... Sunday=7), as `date.isoweekday()` gives them.

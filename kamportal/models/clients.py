@@ -58,6 +58,10 @@ class Client(Base):
     store_code: Mapped[str] = mapped_column(String(40), unique=True)
     plan: Mapped[str] = mapped_column(String(20), index=True)
     has_store_manager: Mapped[bool] = mapped_column(Boolean, default=False)
+    # F6: the store manager doing the plan's store-manager duties (has_store_manager).
+    store_manager_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
     country: Mapped[str] = mapped_column(String(2), index=True)
     timezone: Mapped[str] = mapped_column(String(64))
     industry: Mapped[str | None] = mapped_column(String(120))
@@ -94,6 +98,7 @@ class Client(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     acm: Mapped[User | None] = relationship(foreign_keys=[acm_id])
+    store_manager: Mapped[User | None] = relationship(foreign_keys=[store_manager_id])
     contacts: Mapped[list[Contact]] = relationship(
         back_populates="client",
         cascade="all, delete-orphan",

@@ -114,6 +114,10 @@ class TimelineKind(enum.StrEnum):
     NOT_SELLING_CLEARED = "not_selling_cleared"
     ACCOUNT_PLAN_SAVED = "account_plan_saved"
     ACCOUNT_PLAN_REVIEWED = "account_plan_reviewed"
+    STORE_MANAGER_ASSIGNED = "store_manager_assigned"
+    STORE_DUTY_DONE = "store_duty_done"
+    DATA_ENTRY_LOGGED = "data_entry_logged"
+    DATA_ENTRY_DONE = "data_entry_done"
 
     @property
     def label(self) -> str:
@@ -218,6 +222,10 @@ TIMELINE_LABELS = {
     TimelineKind.NOT_SELLING_CLEARED: "Selling again",
     TimelineKind.ACCOUNT_PLAN_SAVED: "Account plan saved",
     TimelineKind.ACCOUNT_PLAN_REVIEWED: "Account plan reviewed",
+    TimelineKind.STORE_MANAGER_ASSIGNED: "Store manager assigned",
+    TimelineKind.STORE_DUTY_DONE: "Store-manager duty done",
+    TimelineKind.DATA_ENTRY_LOGGED: "Data-entry request",
+    TimelineKind.DATA_ENTRY_DONE: "Data-entry request done",
 }
 
 

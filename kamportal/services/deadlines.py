@@ -1,16 +1,17 @@
 """Deadlines counted in business hours, recounted when their calendar changes (Time).
 
-O2's welcome email, E2's next step of the escalation ladder, F2's WhatsApp reminder and
-P5's hand-over meeting are stored as instants counted on a business calendar: the team's
-week, hours and zone (and its waits, for E2 and F2), its country's public holidays and
-the days an admin adds or moves for that country. When that calendar changes, each
-deadline still pending is counted again from where it started, on the calendar as it is
-now (one recount, for a team, a country or some clients); the job of a step that moved
-is enqueued again under its deterministic id, which replaces the old one, and the move
-lands on the client's timeline and in the audit log. The services that change a
-calendar say so after the change is flushed (`events.calendar_changed`:
-calendar.set_calendar_day / remove_calendar_day, accounts.update_team / update_user,
-clients.reassign_client / update_client), and this module counts again.
+O2's welcome email, E2's next step of the escalation ladder, F2's WhatsApp reminder,
+P5's hand-over meeting and F6's data-entry requests are stored as instants counted on a
+business calendar: the team's week, hours and zone (and its waits, for E2 and F2), its
+country's public holidays and the days an admin adds or moves for that country. When
+that calendar changes, each deadline still pending is counted again from where it
+started, on the calendar as it is now (one recount, for a team, a country or some
+clients); the job of a step that moved is enqueued again under its deterministic id,
+which replaces the old one, and the move lands on the client's timeline and in the audit
+log. The services that change a calendar say so after the change is flushed
+(`events.calendar_changed`: calendar.set_calendar_day / remove_calendar_day,
+accounts.update_team / update_user, clients.reassign_client / update_client), and this
+module counts again.
 
 The step jobs check their due time against the calendar again when they wake
 (`escalations.run_due_step`, `followups.send_due_whatsapp`), so a job scheduled before a
@@ -34,6 +35,7 @@ from kamportal.services import (
     followups,
     handovers,
     onboarding,
+    store_management,
     timeline,
 )
 
@@ -42,13 +44,14 @@ log = logging.getLogger(__name__)
 _WELCOME = "Welcome email (O2)"
 _F2 = "WhatsApp reminder after the unanswered call (F2)"
 _P5 = "Hand-over meeting with the new point of contact (P5)"
+_F6 = "Data-entry request to the store manager (F6)"
 _STEP_NAMES = {LadderStep.WHATSAPP: "WhatsApp", LadderStep.LEADER: "leader"}
 
 
 @dataclass(frozen=True)
 class Moved:
     """One pending deadline the recount moved: what (`welcome`, `escalation`, `whatsapp`,
-    `handover`),
+    `handover`, `data_entry`),
     the row's id, its due time before and after, and how the timeline names it."""
 
     what: str
@@ -160,6 +163,16 @@ def _recount(
                     Moved("handover", handover.id, handover.client, handover.due_at, due, _P5)
                 )
                 handover.due_at = due
+
+    for request in store_management.pending_requests():
+        business = calendar_of(request.client)
+        if applies(request.client, business):
+            due = store_management.due_at(request.received_at, request.entry_size, business)
+            if due != request.due_at:
+                moved.append(
+                    Moved("data_entry", request.id, request.client, request.due_at, due, _F6)
+                )
+                request.due_at = due
 
     for item in moved:
         timeline.record(
