@@ -333,8 +333,7 @@ def finish_request(request: DataEntryRequest, *, actor: User, note: str = "") ->
         request.client,
         TimelineKind.DATA_ENTRY_DONE,
         actor=actor,
-        summary="Data-entry request done"
-        + (" late" if now > request.due_at else " within its SLA"),
+        summary="Data-entry request done" + (" late" if now > request.due_at else " in time"),
         detail={"request_id": request.id},
         at=now,
     )
