@@ -93,6 +93,7 @@ from kamportal.services import (
     payments,
     quotations,
     support_tickets,
+    team_view,
 )
 from kamportal.services.calendar import calendar_for_client
 from kamportal.services.kyc_questions import QUESTIONS
@@ -477,6 +478,23 @@ def test_every_acm_sees_an_open_escalation_and_every_leader_one_to_decide_E3(db,
         elif login.role == Role.LEADER:
             queue_ = escalations.escalation_queue(user)
             assert queue_ and queue_[0].waiting_for_leader, login
+
+
+def test_every_leader_lands_on_a_team_with_late_items(db, seeded):
+    """Issue 14: each demo leader's team shows late items for the rules every team has
+    (F1, G5, E2), and the whole demo some late welcome (O2), invoice (R4), wire (R7) and
+    store not selling (F4). The demo has no missed confirmation (F3)."""
+    seen: dict[str, int] = dict.fromkeys(team_view.LATE_RULES, 0)
+    for login in demo.demo_logins():
+        if login.role != Role.LEADER:
+            continue
+        [team] = team_view.teams_of(accounts.find_user_by_email(login.email))
+        counts = team_view.late_counts(team_view.Scope((team.id,)), now=clock.now())
+        for rule in ("F1", "G5", "E2"):
+            assert sum(counts[rule].values()) > 0, (login, rule)
+        for rule, per_acm in counts.items():
+            seen[rule] += sum(per_acm.values())
+    assert all(seen[rule] for rule in ("O2", "R4", "R7", "F4")), seen
 
 
 def test_complaints_cancellations_and_refunds_are_queued_in_every_status_E3(db, seeded):

@@ -93,6 +93,8 @@ UPLOAD = {**UPLOADERS, "other_acm": HIDDEN, "leader": HIDDEN, "other_leader": HI
 TOKEN_ONLY = dict.fromkeys(VISITORS, NO_TOKEN)
 # Notifications (issue 14): each signed-in user their own; another's is not found (the
 # world's is the ACM's).
+# The leader's view (issue 14): leaders (each their own teams) and admins (every team).
+TEAM = {**ADMIN_ONLY, "leader": OK, "other_leader": OK}
 OWN_NOTIFICATION = {**dict.fromkeys(VISITORS, HIDDEN), "anonymous": LOGIN, "acm": OK}
 
 ACCESS: dict[str, dict[str, str]] = {
@@ -138,6 +140,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "api.openapi": EVERYONE,
     "day.index": REGISTRY,
     "day.items": REGISTRY,
+    "team.index": TEAM,
+    "team.late": TEAM,
     "followups.ladder_panel": CLIENT,
     "followups.send_followup_email": CLIENT,
     "followups.send_whatsapp_now": CLIENT,
@@ -375,6 +379,7 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
         "integration_id": integration.id,
         "meeting_id": meeting.id,
         "section": "minutes",
+        "rule": "F1",
         "message_id": 1,
         "escalation_id": escalation.id,
         "complaint_id": complaint.id,

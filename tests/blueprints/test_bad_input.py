@@ -94,6 +94,7 @@ from kamportal.services import (
     integrations,
     kyc,
     notifications,
+    team_view,
 )
 from tests.conftest import PASSWORD, app_on_its_own_database
 from tests.services.concept_world import request_in_concept
@@ -376,6 +377,7 @@ FINDERS: dict[frozenset[str], Callable[[], Any]] = {
         KycQuestionnaire.link_nonce.is_not(None)
     ),
     frozenset({"section"}): lambda: [{"section": name} for name in [*day.SECTIONS, "nothing"]],
+    frozenset({"rule"}): lambda: [{"rule": name} for name in [*team_view.LATE_RULES, "X9"]],
     frozenset(): lambda: None,
 }
 
