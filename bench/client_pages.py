@@ -1,7 +1,7 @@
-"""Time the client pages, the day, the escalation queue, renewals and finance's queue on
-a large generated portfolio.
+"""Time the client pages, the day, the escalation queue, renewals, finance's queue and the
+leader's view on a large generated portfolio.
 
-Run: python -m bench.client_pages --clients 5000 [--requests 30]
+Run: python -m bench.client_pages --clients 5000 [--requests 30] [--only team]
 See bench/README.md.
 """
 
@@ -94,6 +94,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=5000)
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--only", default="", help="measure only the pages whose name has this")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
@@ -164,7 +165,14 @@ def main() -> None:
                 pages["launching client's page"] = f"/clients/{launching_id}"
             if who == "admin":
                 pages["finance's queue"] = "/finance/"
+                pages["every team (leader's view)"] = "/team/"
+                pages["late contacts of every team (F1)"] = "/team/late/F1"
+            if who == "leader":
+                pages["the team (leader's view)"] = "/team/"
+                pages["the team's late contacts, busiest ACM (F1)"] = f"/team/late/F1?acm={acm.id}"
             for name, path in pages.items():
+                if args.only not in name:
+                    continue
                 headers = {"HX-Request": "true"} if "htmx" in name else {}
 
                 def call(http=http, path=path, headers=headers) -> int:

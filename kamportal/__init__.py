@@ -132,6 +132,7 @@ def configure_blueprints(app: Flask) -> None:
     from kamportal.blueprints.renewals import bp as renewals_bp
     from kamportal.blueprints.store_management import bp as store_management_bp
     from kamportal.blueprints.support import bp as support_bp
+    from kamportal.blueprints.team import bp as team_bp
     from kamportal.blueprints.web import DatabaseId, enforce_access
 
     app.url_map.converters["int"] = DatabaseId
@@ -141,6 +142,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(accounts_bp, url_prefix="/admin")
     app.register_blueprint(meetings_bp)
     app.register_blueprint(day_bp, url_prefix="/day")
+    app.register_blueprint(team_bp, url_prefix="/team")
     app.register_blueprint(followups_bp)
     app.register_blueprint(escalations_bp)
     app.register_blueprint(support_bp)

@@ -110,6 +110,10 @@ def seed_demo_command(client_count: int, seed: int, served_at: str) -> None:
     click.echo(f"Customization requests (C1-C7): {report.customizations}.")
     click.echo(f"Support: {report.support_tickets} tickets escalated (G4).")
     click.echo(f"Account plans (P1): {report.account_plans}.")
+    click.echo(
+        f"Store management (F6): {report.store_duties} duties done, "
+        f"{report.data_entry_requests} data-entry requests."
+    )
     click.echo(f"Points of contact changed: {report.handovers}, a hand-over meeting owed (P5).")
     click.echo(
         f"Store figures: {report.store_days} days of orders and GMV; "

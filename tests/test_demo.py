@@ -98,7 +98,9 @@ from kamportal.services import (
     onboarding,
     payments,
     quotations,
+    store_management,
     support_tickets,
+    team_view,
 )
 from kamportal.services.calendar import calendar_for_client
 from kamportal.services.kyc_questions import QUESTIONS
@@ -204,10 +206,10 @@ def test_three_teams_each_with_a_leader_a_mailbox_and_four_acms(db, seeded):
 
 
 def test_one_user_for_each_other_role_and_the_demo_password_signs_in(db, seeded):
-    for role in (Role.FINANCE, Role.PRODUCT, Role.COMMERCIAL, Role.ADMIN):
+    for role in (Role.FINANCE, Role.PRODUCT, Role.COMMERCIAL, Role.STORE_MANAGER, Role.ADMIN):
         users = [u for u in db.session.scalars(select(User)) if u.has_role(role)]
         assert len(users) == 1, role
-    assert seeded.users == len(demo.demo_logins()) == 19
+    assert seeded.users == len(demo.demo_logins()) == 20
     for login in demo.demo_logins():
         assert accounts.authenticate(login.email, demo.DEMO_PASSWORD) is not None
 
@@ -483,6 +485,23 @@ def test_every_acm_sees_an_open_escalation_and_every_leader_one_to_decide_E3(db,
         elif login.role == Role.LEADER:
             queue_ = escalations.escalation_queue(user)
             assert queue_ and queue_[0].waiting_for_leader, login
+
+
+def test_every_leader_lands_on_a_team_with_late_items(db, seeded):
+    """Issue 14: each demo leader's team shows late items for the rules every team has
+    (F1, G5, E2), and the whole demo some late welcome (O2), invoice (R4), wire (R7) and
+    store not selling (F4). The demo has no missed confirmation (F3)."""
+    seen: dict[str, int] = dict.fromkeys(team_view.LATE_RULES, 0)
+    for login in demo.demo_logins():
+        if login.role != Role.LEADER:
+            continue
+        [team] = team_view.teams_of(accounts.find_user_by_email(login.email))
+        counts = team_view.late_counts(team_view.Scope((team.id,)), now=clock.now())
+        for rule in ("F1", "G5", "E2"):
+            assert sum(counts[rule].values()) > 0, (login, rule)
+        for rule, per_acm in counts.items():
+            seen[rule] += sum(per_acm.values())
+    assert all(seen[rule] for rule in ("O2", "R4", "R7", "F4")), seen
 
 
 def test_complaints_cancellations_and_refunds_are_queued_in_every_status_E3(db, seeded):
@@ -1176,6 +1195,26 @@ def test_each_teams_first_acm_has_support_tickets_one_past_its_sla_on_their_day_
     for ticket in past:
         on_day = day.support_tickets_past_sla(ticket.client.acm, now=now).items
         assert [item.support_ticket for item in on_day] == [ticket]
+
+
+def test_the_store_manager_has_the_store_managed_clients_duties_and_requests_F6(db, seeded):
+    """Every live client whose plan includes an Online Store Manager has one; duties done
+    this period on some; a data-entry request past its SLA and one within it."""
+    now = clock.now()
+    managed = list(
+        db.session.scalars(
+            select(Client).where(
+                Client.has_store_manager.is_(True), Client.status == LifecycleStatus.LIVE.value
+            )
+        )
+    )
+    assert managed and all(c.store_manager is not None for c in managed)
+    cards = store_management.cards(managed, now=now)
+    assert seeded.store_duties > 0
+    assert any(len(card.owed) < len(card.duties) for card in cards)
+    requests = [r for card in cards for r in card.requests]
+    assert seeded.data_entry_requests == len(requests) == 2
+    assert sorted(now > r.due_at for r in requests) == [False, True]
 
 
 def test_account_plans_are_versioned_and_one_review_a_team_is_overdue_P1(db, seeded):

@@ -63,6 +63,9 @@ class SeedReport:
     store_days: int = 0
     # F4: stores found not selling by the sweep, their reasons owed on the ACM's day.
     not_selling: int = 0
+    # F6: store-manager duties done and data-entry requests.
+    store_duties: int = 0
+    data_entry_requests: int = 0
     # P1: account plans written.
     account_plans: int = 0
     # P5: points of contact that changed hands, a hand-over meeting owed.

@@ -130,6 +130,7 @@ STAFF: tuple[Person, ...] = (
     _person("Heba Soliman", "+201277364918", Role.FINANCE, "Africa/Cairo"),
     _person("Dina Farouk", "+201148273659", Role.PRODUCT, "Africa/Cairo"),
     _person("Hany Lotfy", "+971509283746", Role.COMMERCIAL, "Asia/Dubai"),
+    _person("Mariam Adel", "+201066483920", Role.STORE_MANAGER, "Africa/Cairo"),
 )
 
 
@@ -175,6 +176,11 @@ class People:
         """The VP commercial and sales, who prices customizations and approves discounts
         (C4, R9)."""
         return next(self.by_email[p.email] for p in STAFF if p.role is Role.COMMERCIAL)
+
+    @property
+    def store_manager(self) -> User:
+        """The Online Store Manager of the clients whose plan includes one (F6)."""
+        return next(self.by_email[p.email] for p in STAFF if p.role is Role.STORE_MANAGER)
 
     @property
     def finance(self) -> User:

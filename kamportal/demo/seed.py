@@ -21,6 +21,7 @@ from kamportal.demo.launches import seed_launch_stories
 from kamportal.demo.people import seed_people
 from kamportal.demo.renewals import seed_renewals
 from kamportal.demo.store_figures import seed_store_figures
+from kamportal.demo.store_management import seed_store_management
 from kamportal.demo.support import seed_support_tickets
 from kamportal.extensions import db
 from kamportal.models import ClientHealth, TimelineEvent
@@ -74,6 +75,7 @@ def seed_demo(
         seed_support_tickets(now, people, report)
         seed_handovers(now, people, report)
         seed_account_plans(now, people, report)
+        seed_store_management(now, people, report)
         seed_store_figures(seed, now, report)
         db.session.flush()
         # F4: this hour's sweep, as cron runs it: the stores that stopped selling or fell.

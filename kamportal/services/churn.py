@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.orm import joinedload
 
 from kamportal import clock
@@ -160,11 +160,16 @@ def _month_start(day: date, back: int) -> date:
 
 
 def monthly_churn(
-    viewer: User, months: int = 12, *, now: datetime | None = None
+    viewer: User,
+    months: int = 12,
+    *,
+    now: datetime | None = None,
+    within: ColumnElement[bool] | None = None,
 ) -> list[ChurnMonth]:
     """Churn over the last `months` months (this one included), oldest first: per month of
-    the viewer's zone, the clients `viewer` may see that churned then, and their recurring
-    amount per currency (a client without one counts, for no amount)."""
+    the viewer's zone, the clients `viewer` may see (narrowed to `within`, a clause on
+    Client: one team's) that churned then, and their recurring amount per currency (a
+    client without one counts, for no amount)."""
     now = now or clock.now()
     zone = viewer.timezone or "UTC"
     today = clock.today(zone, at=now)
@@ -176,6 +181,7 @@ def monthly_churn(
         .where(Client.status == LifecycleStatus.CHURNED.value)
         .where(Client.churned_at >= since)
         .where(access.visible_clients_clause(viewer))
+        .where(true() if within is None else within)
     )
     for churned_at, currency, amount in rows:
         local = clock.in_zone(churned_at, zone).date()

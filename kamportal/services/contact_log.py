@@ -281,3 +281,25 @@ def retry_message(client: Client, message_id: int, *, actor: User) -> OutboxMess
         raise ValidationError("Only a message that failed to send can be sent again.")
     timeline.audit(actor, "outbox.retry", message, after={"status": message.status})
     return message
+
+
+# F1: what counts as contact with the client: an answered call, an email sent (by hand,
+# a follow-up or the welcome email), a meeting held.
+CONTACT_KINDS = (
+    TimelineKind.EMAIL_SENT,
+    TimelineKind.FOLLOWUP_EMAIL,
+    TimelineKind.WELCOME_EMAIL_SENT,
+    TimelineKind.MEETING_HELD,
+)
+
+
+def contact_made_clause() -> ColumnElement[bool]:
+    """F1 in SQL: a timeline event that is a contact made with the client (the events
+    that move its weekly cadence on)."""
+    return or_(
+        TimelineEvent.kind.in_([kind.value for kind in CONTACT_KINDS]),
+        and_(
+            TimelineEvent.kind == TimelineKind.CALL.value,
+            TimelineEvent.detail["outcome"].as_string() == CallOutcome.ANSWERED.value,
+        ),
+    )

@@ -41,15 +41,12 @@ from kamportal.models import (
     Meeting,
     MeetingStatus,
     Minutes,
-    MinutesStatus,
     NoReplyLadder,
     OutboxMessage,
-    Plan,
     Renewal,
     RenewalStage,
     SupportTicket,
     TimelineEvent,
-    TimelineKind,
     User,
     WelcomeEmail,
 )
@@ -69,6 +66,7 @@ from kamportal.services import (
     quotations,
 )
 from kamportal.services import followups as followups_service
+from kamportal.services import minutes as minutes_service
 from kamportal.services.calendar import CalendarCache
 
 
@@ -286,9 +284,7 @@ def welcome_emails_owed(user: User, *, now: datetime) -> Section:
         .join(WelcomeEmail.client)
         .options(contains_eager(WelcomeEmail.client).joinedload(Client.acm).joinedload(User.team))
         .where(
-            WelcomeEmail.sent_at.is_(None),
-            Client.status != LifecycleStatus.CHURNED.value,
-            Client.plan == Plan.ENTERPRISE.value,  # a client moved off Enterprise is not owed
+            onboarding.welcome_owed_clause(),
             or_(*conditions),
             access.visible_clients_clause(user),
         )
@@ -321,7 +317,7 @@ def owed_minutes(user: User, *, now: datetime) -> Section:
         select(Minutes)
         .join(Minutes.client)
         .options(contains_eager(Minutes.client), joinedload(Minutes.meeting))
-        .where(_yours(user, Minutes.owner_id), Minutes.status == MinutesStatus.OWED.value)
+        .where(_yours(user, Minutes.owner_id), minutes_service.owed_clause())
         .order_by(Minutes.owed_since, Minutes.id)
     )
     items = [
@@ -530,15 +526,7 @@ def failed_confirmations(user: User, *, now: datetime) -> Section:
     )
     failed = (
         select(Meeting, OutboxMessage.created_at)
-        .join(
-            TimelineEvent,
-            and_(
-                TimelineEvent.client_id == Meeting.client_id,
-                TimelineEvent.kind == TimelineKind.MEETING_CONFIRMED.value,
-                TimelineEvent.detail["meeting_id"].as_integer() == Meeting.id,
-                TimelineEvent.detail["sequence"].as_integer() == Meeting.sequence,
-            ),
-        )
+        .join(TimelineEvent, meetings.confirmation_event_clause())
         .join(OutboxMessage, OutboxMessage.id == TimelineEvent.outbox_message_id)
         .join(Meeting.client)
         .options(contains_eager(Meeting.client))

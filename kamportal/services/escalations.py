@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from kamportal import clock, queue
@@ -171,6 +171,19 @@ def waiting_on_timed_step() -> list[Escalation]:
             .options(joinedload(Escalation.client).joinedload(Client.acm))
             .order_by(Escalation.id)
         )
+    )
+
+
+def waiting_clause(now: datetime) -> ColumnElement[bool]:
+    """E2, E3 in SQL: open escalations kept waiting at `now`: the leader's decision is
+    awaited (the ladder's final step), or an unpaused ladder's next timed step was due
+    and has not happened."""
+    return and_(
+        Escalation.status == EscalationStatus.OPEN.value,
+        or_(
+            Escalation.waiting_for_leader.is_(True),
+            and_(Escalation.paused_at.is_(None), Escalation.step_due_at <= now),
+        ),
     )
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from kamportal import clock
@@ -438,6 +438,31 @@ def days_overdue(invoice: Invoice, *, at: datetime | None = None) -> int:
     if invoice.invoice_status is not InvoiceStatus.UNPAID:
         return 0
     return max((client_today(invoice.client, at=at) - invoice.due_on).days, 0)
+
+
+def overdue_clause(now: datetime) -> ColumnElement[bool]:
+    """R4 in SQL (on a query joined to Client): an unpaid invoice past its due date on its
+    client's calendar at `now`, as `days_overdue` counts it. Reads the zones of the clients
+    with unpaid invoices (one query), to compare each invoice with its client's today."""
+    zones = db.session.scalars(
+        select(Client.timezone)
+        .join(Invoice, Invoice.client_id == Client.id)
+        .where(Invoice.status == InvoiceStatus.UNPAID.value)
+        .distinct()
+    )
+    zones_by_today: dict[date, list[str]] = {}
+    for zone in zones:
+        zones_by_today.setdefault(clock.today(zone, at=now), []).append(zone)
+    return and_(
+        Invoice.status == InvoiceStatus.UNPAID.value,
+        or_(
+            false(),
+            *(
+                and_(Client.timezone.in_(same_day), Invoice.due_on < today)
+                for today, same_day in zones_by_today.items()
+            ),
+        ),
+    )
 
 
 @dataclass(frozen=True)

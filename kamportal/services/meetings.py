@@ -28,6 +28,7 @@ from kamportal.messaging import outbox
 from kamportal.models import (
     Client,
     Contact,
+    DeliveryStatus,
     OutboxMessage,
     TimelineEvent,
     TimelineKind,
@@ -726,6 +727,33 @@ def unconfirmed_clause() -> ColumnElement[bool]:
         Meeting.status == MeetingStatus.SCHEDULED.value,
         Meeting.confirmation_due_at.is_not(None),
         or_(Meeting.confirmed_sequence.is_(None), Meeting.confirmed_sequence != Meeting.sequence),
+    )
+
+
+def confirmation_event_clause() -> ColumnElement[bool]:
+    """F3: a MEETING_CONFIRMED timeline event of the meeting's current version (its detail
+    carries the meeting's id and sequence), to join or test a meeting against."""
+    return and_(
+        TimelineEvent.client_id == Meeting.client_id,
+        TimelineEvent.kind == TimelineKind.MEETING_CONFIRMED.value,
+        TimelineEvent.detail["meeting_id"].as_integer() == Meeting.id,
+        TimelineEvent.detail["sequence"].as_integer() == Meeting.sequence,
+    )
+
+
+def confirmation_missed_clause(now: datetime) -> ColumnElement[bool]:
+    """F3 in SQL: a scheduled meeting whose confirmation did not go out: due (4 hours
+    before) and not sent for its current version, or its email failed in the outbox."""
+    failed = (
+        select(TimelineEvent.id)
+        .join(OutboxMessage, OutboxMessage.id == TimelineEvent.outbox_message_id)
+        .where(confirmation_event_clause(), OutboxMessage.status == DeliveryStatus.FAILED.value)
+        .correlate(Meeting)
+        .exists()
+    )
+    return and_(
+        Meeting.status == MeetingStatus.SCHEDULED.value,
+        or_(and_(unconfirmed_clause(), Meeting.confirmation_due_at <= now), failed),
     )
 
 

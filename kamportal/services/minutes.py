@@ -45,6 +45,9 @@ ONBOARDING_POINTS = (
 
 # --- Owing minutes (G5) ------------------------------------------------------------------
 
+# G5 gives no deadline: minutes owed this long are late on the leader's view.
+LATE_AFTER = timedelta(days=1)
+
 
 def owe_for_meeting(meeting: Meeting, *, at: datetime) -> Minutes:
     """G5: minutes are owed by the meeting's organizer once it is held.
@@ -333,10 +336,21 @@ def owed_label(minutes: Minutes) -> str:
     return f"owed for {hours // 24} days"
 
 
+def owed_clause() -> ColumnElement[bool]:
+    """G5: minutes neither sent nor marked a regular follow-up without requests."""
+    return Minutes.status == MinutesStatus.OWED.value
+
+
+def late_clause(now: datetime) -> ColumnElement[bool]:
+    """G5 sets no deadline; the minutes confirm what was agreed, so they are late once
+    owed for LATE_AFTER (a day) or more at `now`."""
+    return and_(owed_clause(), Minutes.owed_since <= now - LATE_AFTER)
+
+
 def _owed_query():
     return (
         select(Minutes)
-        .where(Minutes.status == MinutesStatus.OWED.value)
+        .where(owed_clause())
         .options(
             joinedload(Minutes.client),
             joinedload(Minutes.meeting),

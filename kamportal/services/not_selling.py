@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import joinedload
 
 from kamportal import clock
@@ -375,16 +375,18 @@ def client_alerts(client: Client) -> list[NotSellingAlert]:
     return list(db.session.scalars(query))
 
 
+def owed_clause() -> ColumnElement[bool]:
+    """F4: an alert whose reasons and actions are not recorded yet (a cleared one too)."""
+    return NotSellingAlert.recorded_at.is_(None)
+
+
 def owed_of(user: User) -> list[NotSellingAlert]:
     """F4: the alerts whose reasons `user` owes (their clients'), the oldest first."""
     query = (
         select(NotSellingAlert)
         .join(NotSellingAlert.client)
         .options(joinedload(NotSellingAlert.client))
-        .where(
-            NotSellingAlert.recorded_at.is_(None),
-            Client.acm_id == user.id,
-        )
+        .where(owed_clause(), Client.acm_id == user.id)
         .order_by(NotSellingAlert.raised_at, NotSellingAlert.id)
     )
     return list(db.session.scalars(query))

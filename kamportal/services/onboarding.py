@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import ColumnElement, and_, func, insert, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from kamportal import clock
@@ -113,19 +113,31 @@ def reschedule_welcome(client: Client, *, subscribed_at: datetime | None = None)
     welcome.due_at = welcome_due_at(welcome.subscribed_at, calendar_for_client(client))
 
 
+def welcome_owed_clause() -> ColumnElement[bool]:
+    """O2 in SQL (joined to the client): a welcome email not sent, the client on the
+    Enterprise plan (one moved off it is not owed) and not churned."""
+    return and_(
+        WelcomeEmail.sent_at.is_(None),
+        Client.plan == Plan.ENTERPRISE.value,
+        Client.status != LifecycleStatus.CHURNED.value,
+    )
+
+
+def welcome_late_clause(now: datetime) -> ColumnElement[bool]:
+    """O2: an owed welcome email past its 48 business hours at `now` (`due_at` is counted
+    on the team's calendar, and recounted when the calendar changes)."""
+    return and_(welcome_owed_clause(), WelcomeEmail.due_at <= now)
+
+
 def welcomes_owed() -> list[WelcomeEmail]:
-    """The welcome emails still owed (O2): not sent, the client on the Enterprise plan and
-    not churned; with the client, its ACM and team (for their calendar)."""
+    """The welcome emails still owed (O2), with the client, its ACM and team (for their
+    calendar)."""
     return list(
         db.session.scalars(
             select(WelcomeEmail)
             .join(WelcomeEmail.client)
             .options(contains_eager(WelcomeEmail.client).joinedload(Client.acm))
-            .where(
-                WelcomeEmail.sent_at.is_(None),
-                Client.plan == Plan.ENTERPRISE.value,
-                Client.status != LifecycleStatus.CHURNED.value,
-            )
+            .where(welcome_owed_clause())
             .order_by(WelcomeEmail.id)
         )
     )

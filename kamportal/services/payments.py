@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import joinedload
 
 from kamportal import clock
@@ -510,16 +510,24 @@ def _mark_paid(invoice: Invoice, *, actor: User | None) -> None:
     events.invoice_paid.send(invoice, actor=actor, at=now)
 
 
+def late_wire_clause(now: datetime) -> ColumnElement[bool]:
+    """R7 in SQL: a wire transfer reported 4 days or more before `now` and still not
+    confirmed (flagged by the sweep, or about to be)."""
+    return and_(
+        Payment.method == PaymentMethod.WIRE.value,
+        Payment.status == PaymentStatus.REPORTED.value,
+        Payment.reported_at <= now - WIRE_WAIT,
+    )
+
+
 def flag_late_wire_transfers(*, now: datetime) -> list[Payment]:
     """R7, a sweep: wire transfers still unconfirmed 4 days after they were reported are
     flagged, once each; finance and the ACM are told by email. Returns those flagged now."""
     late = list(
         db.session.scalars(
             select(Payment)
-            .where(Payment.method == PaymentMethod.WIRE.value)
-            .where(Payment.status == PaymentStatus.REPORTED.value)
+            .where(late_wire_clause(now))
             .where(Payment.flagged_at.is_(None))
-            .where(Payment.reported_at <= now - WIRE_WAIT)
             .options(joinedload(Payment.invoice).joinedload(Invoice.client))
             .order_by(Payment.reported_at, Payment.id)
         )

@@ -166,6 +166,7 @@ def assign_store_manager(client: Client, manager: User | None, *, actor: User) -
             f"{manager.name} is its store manager already.", field="store_manager_id"
         )
     client.store_manager = manager
+    client.store_manager_id = manager.id if manager is not None else None
     timeline.record(
         client,
         TimelineKind.STORE_MANAGER_ASSIGNED,

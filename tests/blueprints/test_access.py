@@ -40,6 +40,7 @@ from kamportal.services import (
     onboarding,
     payments,
     renewals,
+    store_management,
 )
 from tests.services.concept_world import write as write_concept
 from tests.services.test_delivery import in_delivery
@@ -55,6 +56,7 @@ VISITORS = (
     "finance",
     "product",
     "commercial",
+    "store_manager",
     "admin",
 )
 
@@ -65,6 +67,7 @@ EVERYONE = dict.fromkeys(VISITORS, OK)
 SIGNED_IN = {**EVERYONE, "anonymous": LOGIN}
 REGISTRY = {
     **SIGNED_IN,
+    "store_manager": FORBIDDEN,
     "finance": FORBIDDEN,
     "product": FORBIDDEN,
     "commercial": FORBIDDEN,
@@ -85,7 +88,12 @@ PRODUCT = {**ADMIN_ONLY, "product": OK}
 CUSTOMIZATION = {**CLIENT, "product": OK, "commercial": OK}
 PRICING = COMMERCIAL
 # The renewal forecast: whoever follows renewals; the service narrows what each sees.
-FORECAST = {**SIGNED_IN, "product": FORBIDDEN, "commercial": FORBIDDEN}
+FORECAST = {
+    **SIGNED_IN,
+    "product": FORBIDDEN,
+    "commercial": FORBIDDEN,
+    "store_manager": FORBIDDEN,
+}
 # F4: store figures by CSV: whoever writes figures; an upload is its uploader's (the
 # world's is the ACM's), admins see every one.
 UPLOADERS = {**REGISTRY, "other_acm": OK, "other_leader": OK}
@@ -94,7 +102,15 @@ UPLOAD = {**UPLOADERS, "other_acm": HIDDEN, "leader": HIDDEN, "other_leader": HI
 TOKEN_ONLY = dict.fromkeys(VISITORS, NO_TOKEN)
 # Notifications (issue 14): each signed-in user their own; another's is not found (the
 # world's is the ACM's).
+# The leader's view (issue 14): leaders (each their own teams) and admins (every team).
+TEAM = {**ADMIN_ONLY, "leader": OK, "other_leader": OK}
 OWN_NOTIFICATION = {**dict.fromkeys(VISITORS, HIDDEN), "anonymous": LOGIN, "acm": OK}
+
+# F6: the store manager's own page and duties (the world's client is theirs); its card's
+# data-entry requests, theirs and the client's ACM's; its store manager, the leader's.
+STORE_MANAGER = {**ADMIN_ONLY, "store_manager": OK}
+STORE_CARD = {**CLIENT, "store_manager": OK}
+ASSIGN_STORE_MANAGER = {**REASSIGN, "store_manager": FORBIDDEN}
 
 ACCESS: dict[str, dict[str, str]] = {
     "home.index": SIGNED_IN,
@@ -139,6 +155,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "api.openapi": EVERYONE,
     "day.index": REGISTRY,
     "day.items": REGISTRY,
+    "team.index": TEAM,
+    "team.late": TEAM,
     "followups.ladder_panel": CLIENT,
     "followups.send_followup_email": CLIENT,
     "followups.send_whatsapp_now": CLIENT,
@@ -246,6 +264,11 @@ ACCESS: dict[str, dict[str, str]] = {
     "notifications.badge": SIGNED_IN,
     "notifications.mark_read": OWN_NOTIFICATION,
     "notifications.mark_all_read": SIGNED_IN,
+    "store_management.index": STORE_MANAGER,
+    "store_management.mark_done": STORE_MANAGER,
+    "store_management.log_request": STORE_CARD,
+    "store_management.finish_request": STORE_CARD,
+    "store_management.assign": ASSIGN_STORE_MANAGER,
     # P1: the account plan, read and written as the client is.
     "account_plans.show": CLIENT,
     "account_plans.save_summary": CLIENT,
@@ -284,6 +307,7 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
         "finance": make_user(Role.FINANCE),
         "product": make_user(Role.PRODUCT),
         "commercial": make_user(Role.COMMERCIAL),
+        "store_manager": make_user(Role.STORE_MANAGER),
         "admin": make_user(Role.ADMIN),
     }
     clients = {name: login_as(user) for name, user in users.items()}
@@ -375,6 +399,12 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
         ).content["goals"][-1]["key"]
         for _ in range(2)
     ]
+    # The client's Online Store Manager and a data-entry request sent to them (F6).
+    client.has_store_manager = True
+    client.store_manager = users["store_manager"]
+    data_entry = store_management.log_request(
+        client, actor=acm, description="Add 10 products", size="small"
+    )
     # Something newly owed by the ACM (issue 14).
     [notification] = notifications.notify(
         acm, kind=notifications.NOT_SELLING, text="Not selling", link="/", key="world"
@@ -394,6 +424,7 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
         "integration_id": integration.id,
         "meeting_id": meeting.id,
         "section": "minutes",
+        "rule": "F1",
         "message_id": 1,
         "escalation_id": escalation.id,
         "complaint_id": complaint.id,
@@ -412,6 +443,8 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
         "milestone_id": delivering.milestones[0].id,
         "key": goals[0],
         ("account_plans.remove_goal", "key"): goals[1],
+        "duty": "customer_care",
+        "entry_id": data_entry.id,
         # A URL argument of the same name that one endpoint reads its own way.
         ("customizations.update_milestone", "request_id"): delivering.id,
         ("customizations.add_milestone", "request_id"): delivering.id,

@@ -63,6 +63,7 @@ from kamportal.models import (
     CustomizationAttachment,
     CustomizationRequest,
     CustomizationStage,
+    DataEntryRequest,
     Escalation,
     FiguresUpload,
     Integration,
@@ -96,6 +97,8 @@ from kamportal.services import (
     integrations,
     kyc,
     notifications,
+    store_management,
+    team_view,
 )
 from tests.conftest import PASSWORD, app_on_its_own_database
 from tests.services.concept_world import request_in_concept
@@ -377,9 +380,21 @@ FINDERS: dict[frozenset[str], Callable[[], Any]] = {
     frozenset({"token"}): lambda: select(KycQuestionnaire.id.label("token")).where(
         KycQuestionnaire.link_nonce.is_not(None)
     ),
+    # F6: a store-manager duty of a client, a data-entry request.
+    frozenset({"client_id", "duty"}): lambda: [
+        {"client_id": client_id, "duty": duty.key, "client": client_id}
+        for client_id in _db.session.scalars(
+            select(Client.id).where(Client.has_store_manager.is_(True)).order_by(Client.id)
+        )
+        for duty in store_management.DUTIES[:3]
+    ],
+    frozenset({"entry_id"}): lambda: select(
+        DataEntryRequest.id.label("entry_id"), DataEntryRequest.client_id.label("client")
+    ),
     # P1: a goal's or a stakeholder's key in a client's account plan.
     frozenset({"client_id", "key"}): lambda: _plan_keys(),
     frozenset({"section"}): lambda: [{"section": name} for name in [*day.SECTIONS, "nothing"]],
+    frozenset({"rule"}): lambda: [{"rule": name} for name in [*team_view.LATE_RULES, "X9"]],
     frozenset(): lambda: None,
 }
 
@@ -561,7 +576,9 @@ def _add_account_plans() -> None:
                 account_plans.GoalInput(f"Goal {n}", "GMV", "+10%", date.today() + timedelta(90)),
                 actor=client.acm,
             )
-        account_plans.add_stakeholder(client, client.contacts[0], "high", actor=client.acm)
+        content = account_plans.content_of(account_plans.plan_of(client))
+        if not content["stakeholders"]:
+            account_plans.add_stakeholder(client, client.contacts[0], "high", actor=client.acm)
 
 
 def _plan_keys() -> list[dict[str, Any]]:

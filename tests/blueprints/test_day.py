@@ -380,13 +380,22 @@ def test_an_acms_start_page_is_their_day(frozen_clock, mona, make_client, login_
     assert '<a href="/day/">My day</a>' in page
 
 
-@pytest.mark.parametrize("role", [Role.LEADER, Role.ADMIN])
-def test_leaders_and_admins_land_on_their_day_too(role, login_as):
-    http = login_as(role)
+def test_admins_land_on_their_day_too(login_as):
+    http = login_as(Role.ADMIN)
     start = http.get("/").get_data(as_text=True)
     assert 'id="day-escalations"' in start and 'id="day-minutes"' in start
     assert "Your day, " in start and '<a href="/day/">My day</a>' in start
     assert http.get("/day/").status_code == 200
+
+
+def test_a_leader_lands_on_their_team_and_keeps_their_day(login_as):
+    """Issue 14: a team's leader starts on the leader's view; their day stays at /day/."""
+    http = login_as(Role.LEADER)
+    start = http.get("/").get_data(as_text=True)
+    assert 'id="late"' in start and 'id="day-escalations"' not in start
+    assert '<a href="/day/">My day</a>' in start and '<a href="/team/">Team</a>' in start
+    day_page = http.get("/day/").get_data(as_text=True)
+    assert 'id="day-escalations"' in day_page
 
 
 def portfolio_with_items(db, acm, size, make_client, make_meeting, make_minutes, make_action):

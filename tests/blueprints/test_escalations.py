@@ -301,12 +301,19 @@ def test_the_leader_reassigns_the_client_from_the_escalation_page(cairo, login_a
     assert "escalation.decide" in actions and "client.reassign" in actions
 
 
-def test_the_leader_signs_in_to_their_day_with_the_decision_waiting_E3(cairo, db, client):
+def test_the_leader_signs_in_to_their_team_with_the_decision_waiting_E3(cairo, db, client):
+    """The leader lands on their team (issue 14): the escalation counts as waiting there,
+    its item opens it; their day lists it too."""
     escalation = with_leader(cairo, db)
     signed_in = client.post("/login", data={"email": cairo["leader"].email, "password": PASSWORD})
     assert signed_in.status_code == 302 and signed_in.headers["Location"] == "/"
     start = text_of(client.get("/"))
-    waiting = section(start, "day-escalations")
+    late = section(start, "late")
+    assert f'href="/team/late/E2?acm={escalation.client.acm_id}"' in late.replace("&amp;", "&")
+    items = text_of(client.get(f"/team/late/E2?acm={escalation.client.acm_id}"))
+    assert "Waiting for the leader" in items
+    assert f'href="/escalations/{escalation.id}"' in items
+    waiting = section(text_of(client.get("/day/")), "day-escalations")
     assert "Escalation waiting for your decision" in waiting
     assert f'href="/escalations/{escalation.id}"' in waiting
 

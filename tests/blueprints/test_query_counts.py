@@ -14,8 +14,12 @@ from sqlalchemy import event
 from kamportal import clock
 from kamportal.models import (
     Client,
+    ClientHealth,
     Contact,
     DeliveryStatus,
+    Invoice,
+    Minutes,
+    NotSellingAlert,
     OutboxMessage,
     Role,
     StoreDay,
@@ -137,3 +141,106 @@ def test_client_list_and_page_query_counts_do_not_grow_with_the_portfolio(querie
     # minutes, store figures, not selling, health, account plan...) one or two each, and
     # the header's badge of unread notifications (one, on every page).
     assert max(large.values()) <= 29, large
+
+
+def team_portfolio(db, make_team, make_user, *, acms: int, clients: int) -> tuple:
+    """A team led by a leader, `acms` ACMs with `clients` clients each, every client with
+    something late (F1 never contacted, F4 not selling, G5 minutes owed for days, R4 an
+    invoice past due) and a week of health, contacts and orders (the trends)."""
+    now = clock.now()
+    team = make_team()
+    leader = make_user(Role.LEADER, team=team)
+    team.leader = leader
+    for a in range(acms):
+        acm = make_user(Role.ACM, team=team)
+        for n in range(clients):
+            client = Client(
+                store_name=f"Store {team.id}-{a}-{n}",
+                store_code=f"TQ{team.id}-{a}-{n}",
+                plan="enterprise",
+                country="EG",
+                timezone="Africa/Cairo" if n % 2 else "Asia/Dubai",
+                status="live",
+                currency="EGP",
+                recurring_amount=Decimal("1000"),
+                acm=acm,
+                created_at=now,
+                updated_at=now,
+                health_score=(n * 17) % 100,
+            )
+            db.session.add(client)
+            db.session.flush()
+            db.session.add_all(
+                [
+                    NotSellingAlert(
+                        client_id=client.id, raised_at=now, cause="no_orders", detail="x"
+                    ),
+                    Minutes(
+                        client_id=client.id, owner_id=acm.id, owed_since=now - timedelta(days=3)
+                    ),
+                    Invoice(
+                        client_id=client.id,
+                        currency="EGP",
+                        total=Decimal("100"),
+                        issued_on=clock.today("UTC") - timedelta(days=40),
+                        due_on=clock.today("UTC") - timedelta(days=10),
+                        issued_at=now - timedelta(days=40),
+                    ),
+                    ClientHealth(
+                        client_id=client.id, day=clock.today("UTC"), score=30, computed_at=now
+                    ),
+                    StoreDay(
+                        client_id=client.id,
+                        day=clock.today("UTC") - timedelta(days=1),
+                        orders=3,
+                        gmv=Decimal(30),
+                        currency="EGP",
+                        source="demo",
+                        updated_at=now,
+                    ),
+                    TimelineEvent(
+                        client_id=client.id,
+                        kind=TimelineKind.EMAIL_SENT.value,
+                        actor=acm,
+                        at=now - timedelta(days=2),
+                        summary="Email",
+                        detail={},
+                    ),
+                ]
+            )
+    db.session.commit()
+    return team, leader
+
+
+@pytest.fixture
+def team_queries_for(app, db, make_team, make_user, login_as):
+    def measure(*, teams: int, acms: int, clients: int) -> dict[str, int]:
+        built = [
+            team_portfolio(db, make_team, make_user, acms=acms, clients=clients)
+            for _ in range(teams)
+        ]
+        team, leader = built[0]
+        acm_id = max(user.id for user in team.members if user is not leader)
+        counts = {}
+        for name, (who, url) in {
+            "leader's team": (leader, "/team/"),
+            "drill-down": (leader, f"/team/late/R4?acm={acm_id}"),
+            "admin's teams": (Role.ADMIN, "/team/"),
+            "admin's drill-down": (Role.ADMIN, "/team/late/F4"),
+        }.items():
+            http = login_as(who)
+            with counting_queries(db.engine) as statements:
+                assert http.get(url).status_code == 200
+            counts[name] = len(statements)
+        return counts
+
+    return measure
+
+
+def test_the_leaders_view_query_counts_do_not_grow_with_the_teams(team_queries_for):
+    """Issue 14: the leader's page, the admin's every-team page and a drill-down issue as
+    many queries for one small team as for several large ones."""
+    small = team_queries_for(teams=1, acms=1, clients=2)
+    large = team_queries_for(teams=3, acms=4, clients=12)
+    assert small == large
+    assert max(large.values()) <= 35, large

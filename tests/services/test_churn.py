@@ -205,13 +205,6 @@ def test_finance_decides_a_refund_from_its_queue(setup, db, login_as):
     assert db.session.get(type(refund), refund.id).refund_status == "refunded"
 
 
-def test_the_forecast_page_shows_the_monthly_churn(setup, db, login_as):
-    churn.churn_client(setup["client"], actor=setup["leader"], reason="Closed")
-    db.session.commit()
-    page = login_as(setup["leader"]).get("/renewals/forecast").get_data(as_text=True)
-    assert 'id="churn"' in page and 'data-month="2026-11-01"' in page
-
-
 def test_a_client_marked_churned_by_hand_counts_from_then_and_not_once_back(
     db, make_portfolio, frozen_clock
 ):

@@ -45,7 +45,7 @@ from kamportal.blueprints.web import (
 )
 from kamportal.extensions import db
 from kamportal.models import Client, Invoice, Quotation, Renewal, Role
-from kamportal.services import churn, invoices, payments, renewals
+from kamportal.services import invoices, payments, renewals
 from kamportal.services.access import CLIENT_REGISTRY_ROLES, can_see_invoices_of
 from kamportal.services.invoice_pdf import CONTENT_TYPE as PDF_TYPE
 from kamportal.services.invoice_pdf import invoice_filename, invoice_pdf
@@ -349,8 +349,8 @@ def index():
 @allow(*FORECAST_ROLES)
 def forecast():
     """What falls due in the next 30, 60 and 90 days, per team and currency: confirmed
-    against at risk, over the clients the user may see (finance and admins: all); and the
-    clients churned each of the last 12 months, with their recurring amount."""
+    against at risk, over the clients the user may see (finance and admins: all). (The
+    monthly churn is on the leader's view.)"""
     today = viewer_today()
     rows = renewals.forecast(acting_user(), today=today)
     horizons = {days: [r for r in rows if r.days == days] for days in renewals.FORECAST_HORIZONS}
@@ -359,7 +359,6 @@ def forecast():
         today=today,
         horizons=horizons,
         all_teams={days: _per_currency(found) for days, found in horizons.items()},
-        churn_months=churn.monthly_churn(acting_user()),
     )
 
 

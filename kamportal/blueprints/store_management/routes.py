@@ -172,10 +172,10 @@ def log_request(client_id: int) -> Response:
     )
 
 
-@bp.route("/store-manager/data-entry/<int:request_id>/done", methods=["POST"])
+@bp.route("/store-manager/data-entry/<int:entry_id>/done", methods=["POST"])
 @allow(*CARD_ROLES)
-def finish_request(request_id: int) -> Response:
-    entry = store_management.request_of(request_id)
+def finish_request(entry_id: int) -> Response:
+    entry = store_management.request_of(entry_id)
     if entry is None:
         abort(404)
     client = _client_or_404(entry.client_id)

@@ -1,0 +1,138 @@
+"""The leader's view (issue 14): a team's portfolio by health, its late items per rule and
+ACM (F1, G5, O2, F3, E2, R4, R7, F4), each count opening its items, the ACMs' workload,
+12 weeks of trends and the monthly churn. A leader lands here (home.index); an admin sees
+every team in one table, each row opening that team.
+"""
+
+from collections.abc import Callable
+
+from flask import Response, abort, request, url_for
+
+from kamportal import clock
+from kamportal.blueprints.team import bp
+from kamportal.blueprints.team.charts import trend_charts
+from kamportal.blueprints.web import acting_user, allow, render
+from kamportal.models import Role, Team, User
+from kamportal.services import churn, team_view
+from kamportal.services.team_view import LateItem, Scope
+
+TEAM_ROLES = (Role.LEADER, Role.ADMIN)
+LARGEST_ID = 2**31 - 1
+
+# Where each late item is dealt with.
+ITEM_LINKS: dict[str, Callable[[LateItem], str]] = {
+    "F1": lambda item: url_for("clients.show", client_id=item.client.id),
+    "G5": lambda item: (
+        url_for("clients.show", client_id=item.client.id) + f"#minutes-{item.record.id}"
+    ),
+    "O2": lambda item: url_for("onboarding.welcome", client_id=item.client.id),
+    "F3": lambda item: url_for("clients.show", client_id=item.client.id) + "#meetings-panel",
+    "E2": lambda item: url_for("escalations.show", escalation_id=item.record.id),
+    "R4": lambda item: url_for("clients.show", client_id=item.client.id) + "#renewal-panel",
+    "R7": lambda item: url_for("clients.show", client_id=item.client.id) + "#renewal-panel",
+    "F4": lambda item: (
+        url_for("clients.show", client_id=item.client.id) + f"#not-selling-{item.record.id}"
+    ),
+}
+
+
+def _wanted_id(name: str) -> int | None:
+    """The id the query string names as `name`; None when it names none; 404 for one that
+    cannot be an id."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= LARGEST_ID:
+        abort(404)
+    return int(raw)
+
+
+def _chosen_team(teams: list[Team], team_id: int | None) -> Team | None:
+    """The team asked for among `teams` (404 if it is not one of them), else the first."""
+    if team_id is None:
+        return teams[0] if teams else None
+    team = next((t for t in teams if t.id == team_id), None)
+    if team is None:
+        abort(404)
+    return team
+
+
+def team_page() -> Response:
+    """The signed-in leader's team (the one `?team=` names, else their first); for an admin
+    without `?team=`, every team."""
+    user = acting_user()
+    now = clock.now()
+    teams = team_view.teams_of(user)
+    team_id = _wanted_id("team")
+    if team_id is None and user.has_role(Role.ADMIN):
+        return _all_teams(teams, now)
+    team = _chosen_team(teams, team_id)
+    if team is None:
+        return render("team/team.html", team=None, teams=teams)
+    scope = Scope((team.id,))
+    trends = team_view.trends(scope.team_ids, zone=user.timezone, now=now)
+    return render(
+        "team/team.html",
+        team=team,
+        teams=teams,
+        members=team_view.members(scope.team_ids),
+        rules=team_view.LATE_RULES.values(),
+        late=team_view.late_counts(scope, now=now),
+        bands=team_view.health_bands(scope),
+        workload=team_view.workload(scope, now=now),
+        charts=trend_charts(trends),
+        weeks=trends.weeks,
+        churn_months=churn.monthly_churn(
+            user, now=now, within=team_view.team_clients_clause(scope.team_ids)
+        ),
+    )
+
+
+def _all_teams(teams: list[Team], now) -> Response:
+    scope = Scope(tuple(t.id for t in teams), by_team=True)
+    return render(
+        "team/teams.html",
+        teams=teams,
+        rules=team_view.LATE_RULES.values(),
+        late=team_view.late_counts(scope, now=now),
+        bands=team_view.health_bands(scope),
+        workload=team_view.workload(scope, now=now),
+    )
+
+
+@bp.route("/")
+@allow(*TEAM_ROLES)
+def index() -> Response:
+    """The leader's team page; for an admin, every team."""
+    return team_page()
+
+
+@bp.route("/late/<rule>")
+@allow(*TEAM_ROLES)
+def late(rule: str) -> Response:
+    """The items behind one count: rule `rule`'s late items of one ACM (`?acm=`), or of a
+    whole team (`?team=`, else the leader's first; every team for an admin)."""
+    if rule not in team_view.LATE_RULES:
+        abort(404)
+    user = acting_user()
+    teams = team_view.teams_of(user)
+    acm_id, team_id = _wanted_id("acm"), _wanted_id("team")
+    acm: User | None = None
+    if acm_id is not None:
+        acm = team_view.member_of([t.id for t in teams], acm_id)
+        if acm is None or (team_id is not None and acm.team_id != team_id):
+            abort(404)
+        team_id = acm.team_id
+    if team_id is None and user.has_role(Role.ADMIN):
+        team, team_ids = None, tuple(t.id for t in teams)
+    else:
+        team = _chosen_team(teams, team_id)
+        team_ids = (team.id,) if team else ()
+    found = team_view.late_items(rule, Scope(team_ids, acm_id), now=clock.now())
+    return render(
+        "team/late.html",
+        found=found,
+        team=team,
+        acm=acm,
+        link=lambda item: ITEM_LINKS[rule](item),
+    )
