@@ -113,6 +113,7 @@ def seed_demo_command(client_count: int, seed: int, served_at: str) -> None:
         f"Store figures: {report.store_days} days of orders and GMV; "
         f"{report.not_selling} stores not selling (F4)."
     )
+    click.echo(f"Apps and marketing actions suggested (F5): {report.suggestions}.")
 
 
 def _web_address(value: str) -> str:

@@ -63,6 +63,8 @@ class SeedReport:
     store_days: int = 0
     # F4: stores found not selling by the sweep, their reasons owed on the ACM's day.
     not_selling: int = 0
+    # F5: apps and marketing actions suggested to live clients.
+    suggestions: int = 0
 
     @property
     def nothing_added(self) -> bool:

@@ -81,6 +81,13 @@ from kamportal.models.onboarding import (
     UsageKind,
     WelcomeEmail,
 )
+from kamportal.models.planning import (
+    Recommendation,
+    RecommendationKind,
+    Suggestion,
+    SuggestionAnswer,
+    SuggestionOutcome,
+)
 from kamportal.models.renewals import Renewal, RenewalStage
 from kamportal.models.tickets import SupportTicket, Ticket, TicketAttachment
 from kamportal.models.timeline import AuditEvent, CallOutcome, TimelineEvent, TimelineKind
@@ -152,6 +159,8 @@ __all__ = [
     "Plan",
     "Quotation",
     "QuotationStatus",
+    "Recommendation",
+    "RecommendationKind",
     "RefundStatus",
     "Renewal",
     "RenewalStage",
@@ -159,6 +168,9 @@ __all__ = [
     "Role",
     "StepKind",
     "StoreDay",
+    "Suggestion",
+    "SuggestionAnswer",
+    "SuggestionOutcome",
     "SupportTicket",
     "Team",
     "TeamRules",

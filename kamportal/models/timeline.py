@@ -112,6 +112,9 @@ class TimelineKind(enum.StrEnum):
     NOT_SELLING_RAISED = "not_selling_raised"
     NOT_SELLING_RECORDED = "not_selling_recorded"
     NOT_SELLING_CLEARED = "not_selling_cleared"
+    SUGGESTION_MADE = "suggestion_made"
+    SUGGESTION_ANSWERED = "suggestion_answered"
+    SUGGESTION_CLOSED = "suggestion_closed"
 
     @property
     def label(self) -> str:
@@ -214,6 +217,9 @@ TIMELINE_LABELS = {
     TimelineKind.NOT_SELLING_RAISED: "Not selling",
     TimelineKind.NOT_SELLING_RECORDED: "Not selling: reasons and actions recorded",
     TimelineKind.NOT_SELLING_CLEARED: "Selling again",
+    TimelineKind.SUGGESTION_MADE: "App or marketing action suggested",
+    TimelineKind.SUGGESTION_ANSWERED: "Client answered a suggestion",
+    TimelineKind.SUGGESTION_CLOSED: "Suggestion installed, done or declined",
 }
 
 
