@@ -120,6 +120,7 @@ def seed_demo_command(client_count: int, seed: int, served_at: str) -> None:
         f"{report.not_selling} stores not selling (F4)."
     )
     click.echo(f"Health (P2): {report.health_days} daily scores, today's and 12 weeks before.")
+    click.echo(f"Apps and marketing actions suggested (F5): {report.suggestions}.")
 
 
 def _web_address(value: str) -> str:

@@ -69,12 +69,14 @@ from kamportal.models import (
     Plan,
     Quotation,
     QuotationStatus,
+    Recommendation,
     Renewal,
     RenewalStage,
     ResolutionKind,
     Role,
     StepKind,
     StoreDay,
+    Suggestion,
     SupportTicket,
     Team,
     Ticket,
@@ -144,6 +146,8 @@ def table_counts(db) -> dict[str, int]:
         SupportTicket,
         Ticket,
         StoreDay,
+        Recommendation,
+        Suggestion,
     )
     counts = {
         m.__tablename__: db.session.scalar(select(func.count()).select_from(m)) for m in models
@@ -1322,3 +1326,37 @@ def test_every_client_not_churned_has_its_health_and_12_weeks_of_it_P2(db, seede
     assert seeded.health_days == len(clients) * (HEALTH_HISTORY_DAYS + 1)
     assert {HealthBand.of(c.health_score) for c in clients} == set(HealthBand)
     assert any(c.gmv_30d_ref is not None for c in clients)
+
+
+def test_live_clients_were_suggested_apps_and_actions_with_every_answer_and_outcome_F5(db, seeded):
+    """Each ACM suggested apps and marketing actions to their first live clients over the
+    last weeks: some installed or done, some declined with the client's reason, some still
+    open; each on the client's timeline, by the client's ACM, in the past."""
+    made = db.session.scalars(select(Suggestion)).all()
+    assert seeded.suggestions == len(made) > 0
+    assert {s.outcome for s in made} == {"installed", "done", "declined", "open"}
+    assert {s.answer for s in made} == {"interested", "thinking", "not_interested", None}
+    assert {s.channel for s in made} >= {"meeting", "call", "email"}
+    acms = {user for user in db.session.scalars(select(User)) if user.has_role(Role.ACM)}
+    assert {s.suggested_by for s in made} == acms
+    for suggestion in made:
+        assert suggestion.client.status == LifecycleStatus.LIVE.value
+        assert suggestion.suggested_by == suggestion.client.acm
+        assert suggestion.suggested_at < clock.now()
+        assert suggestion.recommendation.active
+        if suggestion.outcome == "declined":
+            assert suggestion.decline_reason
+        if suggestion.outcome == "installed":
+            assert suggestion.recommendation.kind == "app"
+        kinds = db.session.scalars(
+            select(TimelineEvent.kind)
+            .where(
+                TimelineEvent.client_id == suggestion.client_id,
+                TimelineEvent.detail["suggestion_id"].as_integer() == suggestion.id,
+            )
+            .order_by(TimelineEvent.at, TimelineEvent.id)
+        ).all()
+        assert kinds[0] == TimelineKind.SUGGESTION_MADE.value
+        assert (TimelineKind.SUGGESTION_CLOSED.value in kinds) == (not suggestion.is_open)
+    # The catalogue is the seed's, every entry offered.
+    assert db.session.scalar(select(func.count()).select_from(Recommendation)) == 25

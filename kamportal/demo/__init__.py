@@ -18,7 +18,8 @@ its timelines (clients.py: markets.py gives the names, numbers and prices), with
 store's onboarding (onboarding.py) and the meetings (meetings.py); then the escalations and
 complaints (escalations.py), the renewals (renewals.py), the launch stories (launches.py)
 this morning's unanswered calls (followups.py), the customization requests at every
-stage (customizations.py) and the support tickets (support.py, G4). What several
+stage (customizations.py), the support tickets (support.py, G4) and the apps and
+marketing actions suggested to live clients (suggestions.py, F5). What several
 stories share is in common.py.
 """
 

@@ -72,6 +72,8 @@ class SeedReport:
     handovers: int = 0
     # P2: the clients' daily health scores, today's and 12 weeks of history.
     health_days: int = 0
+    # F5: apps and marketing actions suggested to live clients.
+    suggestions: int = 0
 
     @property
     def nothing_added(self) -> bool:

@@ -22,6 +22,7 @@ from kamportal.demo.people import seed_people
 from kamportal.demo.renewals import seed_renewals
 from kamportal.demo.store_figures import seed_store_figures
 from kamportal.demo.store_management import seed_store_management
+from kamportal.demo.suggestions import seed_suggestions
 from kamportal.demo.support import seed_support_tickets
 from kamportal.extensions import db
 from kamportal.models import ClientHealth, TimelineEvent
@@ -54,7 +55,8 @@ def seed_demo(
     stories with the sweeps that ran meanwhile (R1, R4, R7), and the launch stories'
     clients that are missing (LAUNCH_STORIES: one at each stage of the onboarding), and the
     customization requests product decides (CUSTOMIZATION_STORIES), and the support
-    tickets of each team's first ACM (G4), one past its SLA. The portal clock is as it was
+    tickets of each team's first ACM (G4), one past its SLA, and the apps and marketing
+    actions each ACM suggested to their first live clients (F5). The portal clock is as it was
     afterwards, even when seeding fails.
     """
     now = clock.now()
@@ -83,6 +85,7 @@ def seed_demo(
             report.not_selling += not_selling.sweep(now).raised
         report.events += sum(isinstance(row, TimelineEvent) for row in added)
         report.health_days += _score_health(now)
+        seed_suggestions(now, people, report)
     return report
 
 

@@ -89,6 +89,13 @@ from kamportal.models.onboarding import (
     UsageKind,
     WelcomeEmail,
 )
+from kamportal.models.planning import (
+    Recommendation,
+    RecommendationKind,
+    Suggestion,
+    SuggestionAnswer,
+    SuggestionOutcome,
+)
 from kamportal.models.renewals import Renewal, RenewalStage
 from kamportal.models.store_management import DataEntryRequest, DutyDone, EntrySize
 from kamportal.models.tickets import SupportTicket, Ticket, TicketAttachment
@@ -170,6 +177,8 @@ __all__ = [
     "Plan",
     "Quotation",
     "QuotationStatus",
+    "Recommendation",
+    "RecommendationKind",
     "RefundStatus",
     "Renewal",
     "RenewalStage",
@@ -177,6 +186,9 @@ __all__ = [
     "Role",
     "StepKind",
     "StoreDay",
+    "Suggestion",
+    "SuggestionAnswer",
+    "SuggestionOutcome",
     "SupportTicket",
     "Team",
     "TeamRules",

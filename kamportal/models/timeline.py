@@ -118,6 +118,9 @@ class TimelineKind(enum.StrEnum):
     STORE_DUTY_DONE = "store_duty_done"
     DATA_ENTRY_LOGGED = "data_entry_logged"
     DATA_ENTRY_DONE = "data_entry_done"
+    SUGGESTION_MADE = "suggestion_made"
+    SUGGESTION_ANSWERED = "suggestion_answered"
+    SUGGESTION_CLOSED = "suggestion_closed"
 
     @property
     def label(self) -> str:
@@ -226,6 +229,9 @@ TIMELINE_LABELS = {
     TimelineKind.STORE_DUTY_DONE: "Store-manager duty done",
     TimelineKind.DATA_ENTRY_LOGGED: "Data-entry request",
     TimelineKind.DATA_ENTRY_DONE: "Data-entry request done",
+    TimelineKind.SUGGESTION_MADE: "App or marketing action suggested",
+    TimelineKind.SUGGESTION_ANSWERED: "Client answered a suggestion",
+    TimelineKind.SUGGESTION_CLOSED: "Suggestion installed, done or declined",
 }
 
 

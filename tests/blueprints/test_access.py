@@ -41,6 +41,7 @@ from kamportal.services import (
     payments,
     renewals,
     store_management,
+    suggestions,
 )
 from tests.services.concept_world import write as write_concept
 from tests.services.test_delivery import in_delivery
@@ -278,6 +279,17 @@ ACCESS: dict[str, dict[str, str]] = {
     "account_plans.add_stakeholder": CLIENT,
     "account_plans.remove_stakeholder": CLIENT,
     "account_plans.record_review": CLIENT,
+    # F5: the catalogue is the admin's; what is suggested to a client is its ACM's (leader,
+    # admin).
+    "planning.catalogue": ADMIN_ONLY,
+    "planning.add_recommendation": ADMIN_ONLY,
+    "planning.edit_recommendation": ADMIN_ONLY,
+    "planning.retire_recommendation": ADMIN_ONLY,
+    "planning.stock_catalogue": ADMIN_ONLY,
+    "planning.suggestions_panel": CLIENT,
+    "planning.suggest": CLIENT,
+    "planning.record_answer": CLIENT,
+    "planning.record_outcome": CLIENT,
 }
 # The token each client-link page is opened with in these tests, by endpoint (the KYC
 # token otherwise).
@@ -405,6 +417,10 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
     data_entry = store_management.log_request(
         client, actor=acm, description="Add 10 products", size="small"
     )
+    # An app suggested to the client, still open (F5).
+    suggestions.stock_catalogue(actor=None)
+    [app_entry, *_] = suggestions.offered()
+    suggestion = suggestions.suggest(client, app_entry, actor=acm, channel="meeting")
     # Something newly owed by the ACM (issue 14).
     [notification] = notifications.notify(
         acm, kind=notifications.NOT_SELLING, text="Not selling", link="/", key="world"
@@ -412,6 +428,8 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
     db.session.commit()
     ids = {
         "notification_id": notification.id,
+        "recommendation_id": app_entry.id,
+        "suggestion_id": suggestion.id,
         "alert_id": alert.id,
         "client_id": client.id,
         "contact_id": contact.id,

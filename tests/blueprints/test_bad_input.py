@@ -80,8 +80,10 @@ from kamportal.models import (
     Payment,
     PaymentIssue,
     Quotation,
+    Recommendation,
     Renewal,
     Role,
+    Suggestion,
     Team,
     User,
 )
@@ -332,6 +334,8 @@ FINDERS: dict[frozenset[str], Callable[[], Any]] = {
     frozenset({"client_id", "contact_id"}): lambda: _of_client(Contact, "contact_id"),
     frozenset({"client_id", "ladder_id"}): lambda: _of_client(NoReplyLadder, "ladder_id"),
     frozenset({"client_id", "alert_id"}): lambda: _of_client(NotSellingAlert, "alert_id"),
+    frozenset({"client_id", "suggestion_id"}): lambda: _of_client(Suggestion, "suggestion_id"),
+    frozenset({"recommendation_id"}): lambda: select(Recommendation.id.label("recommendation_id")),
     # Anyone's: only their owner (the admin who acts) marks them; others' are not found.
     frozenset({"notification_id"}): lambda: select(Notification.id.label("notification_id")),
     frozenset({"client_id", "message_id"}): lambda: _of_client(OutboxMessage, "message_id").where(

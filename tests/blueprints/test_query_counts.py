@@ -23,9 +23,11 @@ from kamportal.models import (
     OutboxMessage,
     Role,
     StoreDay,
+    Suggestion,
     TimelineEvent,
     TimelineKind,
 )
+from kamportal.services import suggestions
 
 
 @contextmanager
@@ -105,6 +107,26 @@ def portfolio(db, acm, size: int) -> Client:
         )
         for d in range(1, min(size, 90) + 1)
     )
+    # The first client's suggested apps and actions (F5): as many as clients, up to the
+    # catalogue's, every other one declined.
+    suggestions.stock_catalogue(actor=None)
+    db.session.add_all(
+        Suggestion(
+            client_id=first.id,
+            recommendation=entry,
+            suggested_at=now,
+            suggested_by=acm,
+            channel="call",
+            answer="thinking",
+            answered_at=now,
+            answered_by=acm,
+            outcome="declined" if n % 2 else "open",
+            outcome_at=now if n % 2 else None,
+            outcome_by=acm if n % 2 else None,
+            decline_reason="Not now." if n % 2 else None,
+        )
+        for n, entry in enumerate(suggestions.offered()[: min(size, 25)])
+    )
     db.session.commit()
     return first
 
@@ -138,9 +160,10 @@ def test_client_list_and_page_query_counts_do_not_grow_with_the_portfolio(querie
     large = queries_for(200)
     assert small == large
     # The client page: its panels (escalation, support, renewal, customizations, meetings,
-    # minutes, store figures, not selling, health, account plan...) one or two each, and
-    # the header's badge of unread notifications (one, on every page).
-    assert max(large.values()) <= 29, large
+    # minutes, store figures, not selling, health, account plan, suggested apps and actions
+    # (their list and the catalogue offered)...) one or two each, and the header's badge of
+    # unread notifications (one, on every page).
+    assert max(large.values()) <= 31, large
 
 
 def team_portfolio(db, make_team, make_user, *, acms: int, clients: int) -> tuple:
