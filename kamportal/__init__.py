@@ -128,6 +128,7 @@ def configure_blueprints(app: Flask) -> None:
     from kamportal.blueprints.metrics import bp as metrics_bp
     from kamportal.blueprints.notifications import bp as notifications_bp
     from kamportal.blueprints.onboarding import bp as onboarding_bp
+    from kamportal.blueprints.opportunities import bp as opportunities_bp
     from kamportal.blueprints.renewals import bp as renewals_bp
     from kamportal.blueprints.support import bp as support_bp
     from kamportal.blueprints.web import DatabaseId, enforce_access
@@ -150,6 +151,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(onboarding_bp)
     app.register_blueprint(metrics_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(opportunities_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.before_request(enforce_access)
 

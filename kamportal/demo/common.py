@@ -65,6 +65,8 @@ class SeedReport:
     not_selling: int = 0
     # P5: points of contact that changed hands, a hand-over meeting owed.
     handovers: int = 0
+    # P3: upsell and cross-sell opportunities, at every stage of the pipeline.
+    opportunities: int = 0
 
     @property
     def nothing_added(self) -> bool:

@@ -82,6 +82,7 @@ from kamportal.models.onboarding import (
     UsageKind,
     WelcomeEmail,
 )
+from kamportal.models.opportunities import Opportunity, OpportunityKind, OpportunityStage
 from kamportal.models.renewals import Renewal, RenewalStage
 from kamportal.models.tickets import SupportTicket, Ticket, TicketAttachment
 from kamportal.models.timeline import AuditEvent, CallOutcome, TimelineEvent, TimelineKind
@@ -145,6 +146,9 @@ __all__ = [
     "NoReplyLadder",
     "NotSellingAlert",
     "Notification",
+    "Opportunity",
+    "OpportunityKind",
+    "OpportunityStage",
     "OutboxMessage",
     "Payment",
     "PaymentIssue",

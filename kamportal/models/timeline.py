@@ -112,6 +112,11 @@ class TimelineKind(enum.StrEnum):
     NOT_SELLING_RAISED = "not_selling_raised"
     NOT_SELLING_RECORDED = "not_selling_recorded"
     NOT_SELLING_CLEARED = "not_selling_cleared"
+    OPPORTUNITY_ADDED = "opportunity_added"
+    OPPORTUNITY_UPDATED = "opportunity_updated"
+    OPPORTUNITY_MOVED = "opportunity_moved"
+    OPPORTUNITY_WON = "opportunity_won"
+    OPPORTUNITY_LOST = "opportunity_lost"
 
     @property
     def label(self) -> str:
@@ -214,6 +219,11 @@ TIMELINE_LABELS = {
     TimelineKind.NOT_SELLING_RAISED: "Not selling",
     TimelineKind.NOT_SELLING_RECORDED: "Not selling: reasons and actions recorded",
     TimelineKind.NOT_SELLING_CLEARED: "Selling again",
+    TimelineKind.OPPORTUNITY_ADDED: "Opportunity identified",
+    TimelineKind.OPPORTUNITY_UPDATED: "Opportunity updated",
+    TimelineKind.OPPORTUNITY_MOVED: "Opportunity moved",
+    TimelineKind.OPPORTUNITY_WON: "Opportunity won",
+    TimelineKind.OPPORTUNITY_LOST: "Opportunity lost",
 }
 
 
