@@ -129,6 +129,7 @@ def configure_blueprints(app: Flask) -> None:
     from kamportal.blueprints.metrics import bp as metrics_bp
     from kamportal.blueprints.notifications import bp as notifications_bp
     from kamportal.blueprints.onboarding import bp as onboarding_bp
+    from kamportal.blueprints.opportunities import bp as opportunities_bp
     from kamportal.blueprints.planning import bp as planning_bp
     from kamportal.blueprints.renewals import bp as renewals_bp
     from kamportal.blueprints.store_management import bp as store_management_bp
@@ -158,6 +159,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications_bp)
     app.register_blueprint(account_plans_bp)
     app.register_blueprint(store_management_bp)
+    app.register_blueprint(opportunities_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.before_request(enforce_access)
 

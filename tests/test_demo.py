@@ -60,6 +60,9 @@ from kamportal.models import (
     Money,
     NoReplyLadder,
     NotSellingAlert,
+    Opportunity,
+    OpportunityKind,
+    OpportunityStage,
     OutboxMessage,
     Payment,
     PaymentIssue,
@@ -98,6 +101,7 @@ from kamportal.services import (
     kyc,
     not_selling,
     onboarding,
+    opportunities,
     payments,
     quotations,
     store_management,
@@ -1095,7 +1099,8 @@ def test_product_lands_on_requests_waiting_one_breached_one_rejected_one_on_hold
     waiting = customizations.product_queue(now=now)
     teams = len(db.session.scalars(select(Team)).all())
     assert seeded.customizations == len(demo.CUSTOMIZATION_STORIES) * teams
-    assert len(waiting) == 2 * teams
+    # Two stories a team, and the customization each team won from an opportunity (P3).
+    assert len(waiting) == 3 * teams
     breached = [q for q in waiting if q.clock.overdue]
     assert breached and all(q.request.breach_flagged_at is not None for q in breached)
     assert all(q.request.breach_flagged_at is None for q in waiting if not q.clock.overdue)
@@ -1255,6 +1260,34 @@ def test_each_team_owes_hand_overs_one_late_on_its_acms_day_P5(db, seeded):
         assert handover.client.primary_contact.name == handover.to_name != handover.from_name
         items = day.handovers_owed(handover.client.acm, now=now).items
         assert handover.client in [item.client for item in items]
+
+
+def test_opportunities_stand_at_every_stage_in_their_clients_currencies_P3(db, seeded):
+    """Each team's live clients have opportunities at every stage of the pipeline, in their
+    currency, some past their close date; the lost ones say why; a customization won
+    started its request, waiting for product (C1, C2)."""
+    teams = len(db.session.scalars(select(Team)).all())
+    found = db.session.scalars(select(Opportunity)).all()
+    assert seeded.opportunities == len(found) == len(demo.OPPORTUNITY_STORIES) * teams
+    assert {o.stage for o in found} == {stage.value for stage in OpportunityStage}
+    assert {o.kind for o in found} == {kind.value for kind in OpportunityKind}
+    for opportunity in found:
+        client = opportunity.client
+        assert client.status == LifecycleStatus.LIVE.value
+        assert opportunity.currency == client.currency
+        assert (opportunity.lost_reason is not None) == (opportunity.stage == "lost")
+    started = [o for o in found if o.customization_request is not None]
+    assert len(started) == teams
+    for opportunity in started:
+        request = opportunity.customization_request
+        assert opportunity.stage == "won" and request.title == opportunity.title
+        assert request.status == CustomizationStatus.AWAITING_DECISION.value
+        assert request.approval_ticket_key.startswith("SAL-")
+    leader = found[0].client.acm.team.leader
+    today = clock.today(leader.timezone)
+    forecast = opportunities.forecast(leader, opportunities.PipelineFilter(), today=today)
+    assert any(cell.month is None for cell in forecast)  # overdue ones
+    assert any(cell.month is not None for cell in forecast)
 
 
 def orders_between(days: dict[date, int], yesterday: date, first: int, last: int) -> int:

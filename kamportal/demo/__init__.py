@@ -18,8 +18,9 @@ its timelines (clients.py: markets.py gives the names, numbers and prices), with
 store's onboarding (onboarding.py) and the meetings (meetings.py); then the escalations and
 complaints (escalations.py), the renewals (renewals.py), the launch stories (launches.py)
 this morning's unanswered calls (followups.py), the customization requests at every
-stage (customizations.py), the support tickets (support.py, G4) and the apps and
-marketing actions suggested to live clients (suggestions.py, F5). What several
+stage (customizations.py), the support tickets (support.py, G4), the apps and marketing
+actions suggested to live clients (suggestions.py, F5) and the upsell and cross-sell
+opportunities (opportunities.py, P3). What several
 stories share is in common.py.
 """
 
@@ -27,6 +28,7 @@ from kamportal.config import DEMO_PASSWORD
 from kamportal.demo.customizations import CUSTOMIZATION_STORIES
 from kamportal.demo.followups import UNANSWERED_CALL_AGO
 from kamportal.demo.launches import LAUNCH_STORIES, MAX_CLIENTS
+from kamportal.demo.opportunities import OPPORTUNITY_STORIES
 from kamportal.demo.people import demo_logins
 from kamportal.demo.seed import DEFAULT_CLIENTS, DEFAULT_SEED, DEMO_PUBLIC_URL, seed_demo
 
@@ -38,6 +40,7 @@ __all__ = [
     "DEMO_PUBLIC_URL",
     "LAUNCH_STORIES",
     "MAX_CLIENTS",
+    "OPPORTUNITY_STORIES",
     "UNANSWERED_CALL_AGO",
     "demo_logins",
     "seed_demo",

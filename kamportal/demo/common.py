@@ -74,6 +74,8 @@ class SeedReport:
     health_days: int = 0
     # F5: apps and marketing actions suggested to live clients.
     suggestions: int = 0
+    # P3: upsell and cross-sell opportunities, at every stage of the pipeline.
+    opportunities: int = 0
 
     @property
     def nothing_added(self) -> bool:

@@ -18,6 +18,7 @@ from kamportal.demo.escalations import seed_escalations
 from kamportal.demo.followups import seed_unanswered_calls
 from kamportal.demo.handovers import seed_handovers
 from kamportal.demo.launches import seed_launch_stories
+from kamportal.demo.opportunities import seed_opportunities
 from kamportal.demo.people import seed_people
 from kamportal.demo.renewals import seed_renewals
 from kamportal.demo.store_figures import seed_store_figures
@@ -78,6 +79,7 @@ def seed_demo(
         seed_handovers(now, people, report)
         seed_account_plans(now, people, report)
         seed_store_management(now, people, report)
+        seed_opportunities(now, people, report)
         seed_store_figures(seed, now, report)
         db.session.flush()
         # F4: this hour's sweep, as cron runs it: the stores that stopped selling or fell.

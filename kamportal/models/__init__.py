@@ -89,6 +89,7 @@ from kamportal.models.onboarding import (
     UsageKind,
     WelcomeEmail,
 )
+from kamportal.models.opportunities import Opportunity, OpportunityKind, OpportunityStage
 from kamportal.models.planning import (
     Recommendation,
     RecommendationKind,
@@ -168,6 +169,9 @@ __all__ = [
     "NoReplyLadder",
     "NotSellingAlert",
     "Notification",
+    "Opportunity",
+    "OpportunityKind",
+    "OpportunityStage",
     "OutboxMessage",
     "Payment",
     "PaymentIssue",

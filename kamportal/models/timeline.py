@@ -121,6 +121,11 @@ class TimelineKind(enum.StrEnum):
     SUGGESTION_MADE = "suggestion_made"
     SUGGESTION_ANSWERED = "suggestion_answered"
     SUGGESTION_CLOSED = "suggestion_closed"
+    OPPORTUNITY_ADDED = "opportunity_added"
+    OPPORTUNITY_UPDATED = "opportunity_updated"
+    OPPORTUNITY_MOVED = "opportunity_moved"
+    OPPORTUNITY_WON = "opportunity_won"
+    OPPORTUNITY_LOST = "opportunity_lost"
 
     @property
     def label(self) -> str:
@@ -232,6 +237,11 @@ TIMELINE_LABELS = {
     TimelineKind.SUGGESTION_MADE: "App or marketing action suggested",
     TimelineKind.SUGGESTION_ANSWERED: "Client answered a suggestion",
     TimelineKind.SUGGESTION_CLOSED: "Suggestion installed, done or declined",
+    TimelineKind.OPPORTUNITY_ADDED: "Opportunity identified",
+    TimelineKind.OPPORTUNITY_UPDATED: "Opportunity updated",
+    TimelineKind.OPPORTUNITY_MOVED: "Opportunity moved",
+    TimelineKind.OPPORTUNITY_WON: "Opportunity won",
+    TimelineKind.OPPORTUNITY_LOST: "Opportunity lost",
 }
 
 

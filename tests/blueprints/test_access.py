@@ -38,6 +38,7 @@ from kamportal.services import (
     meetings,
     notifications,
     onboarding,
+    opportunities,
     payments,
     renewals,
     store_management,
@@ -290,6 +291,14 @@ ACCESS: dict[str, dict[str, str]] = {
     "planning.suggest": CLIENT,
     "planning.record_answer": CLIENT,
     "planning.record_outcome": CLIENT,
+    # P3: a client's opportunities as the client; the pipeline, the registry's roles (the
+    # service narrows it to each one's clients).
+    "opportunities.client_panel": CLIENT,
+    "opportunities.new": CLIENT,
+    "opportunities.edit": CLIENT,
+    "opportunities.move": CLIENT,
+    "opportunities.win": CLIENT,
+    "opportunities.index": REGISTRY,
 }
 # The token each client-link page is opened with in these tests, by endpoint (the KYC
 # token otherwise).
@@ -425,8 +434,21 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
     [notification] = notifications.notify(
         acm, kind=notifications.NOT_SELLING, text="Not selling", link="/", key="world"
     )
+    # An upsell opportunity, a customization to win (P3, C1).
+    opportunity = opportunities.add_opportunity(
+        client,
+        actor=acm,
+        details=opportunities.Details(
+            kind="customization",
+            title="x",
+            amount="100",
+            currency="EGP",
+            expected_close_on=date.today() + timedelta(days=30),
+        ),
+    )
     db.session.commit()
     ids = {
+        "opportunity_id": opportunity.id,
         "notification_id": notification.id,
         "recommendation_id": app_entry.id,
         "suggestion_id": suggestion.id,

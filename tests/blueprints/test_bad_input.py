@@ -76,6 +76,7 @@ from kamportal.models import (
     NoReplyLadder,
     Notification,
     NotSellingAlert,
+    Opportunity,
     OutboxMessage,
     Payment,
     PaymentIssue,
@@ -354,6 +355,10 @@ FINDERS: dict[frozenset[str], Callable[[], Any]] = {
     frozenset({"escalation_id"}): lambda: _by_id(Escalation, "escalation_id"),
     frozenset({"escalation_id", "action"}): lambda: _by_id(Escalation, "escalation_id"),
     frozenset({"renewal_id"}): lambda: _by_id(Renewal, "renewal_id"),
+    # A customization first: its win takes the scope of work (C1), the form read.
+    frozenset({"opportunity_id"}): lambda: _by_id(Opportunity, "opportunity_id").order_by(
+        Opportunity.kind != "customization", Opportunity.id
+    ),
     frozenset({"request_id"}): lambda: _by_id(CustomizationRequest, "request_id"),
     frozenset({"request_id", "milestone_id"}): lambda: select(
         Milestone.request_id,
