@@ -11,6 +11,7 @@ from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAr
 from wtforms.validators import Length, NumberRange, Optional
 
 from kamportal.blueprints.forms import Form
+from kamportal.blueprints.options import options
 from kamportal.blueprints.planning import bp
 from kamportal.blueprints.web import acting_user, allow, answer, in_place, press, render, saved
 from kamportal.extensions import db
@@ -25,7 +26,9 @@ class RecommendationForm(Form):
     """F5: a catalogue entry. The form checks shape; the service checks the rules."""
 
     kind = SelectField(
-        "Kind", choices=[(k.value, k.label) for k in RecommendationKind], validate_choice=False
+        "Kind",
+        choices=options((k.value, k.label) for k in RecommendationKind),
+        validate_choice=False,
     )
     name = StringField("Name", validators=[Length(max=suggestions.NAME_MAX)])
     description = TextAreaField(

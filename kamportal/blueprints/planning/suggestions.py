@@ -12,10 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, abort
-from wtforms import SelectField, TextAreaField
+from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import Length
 
 from kamportal.blueprints.forms import Form
+from kamportal.blueprints.options import options
 from kamportal.blueprints.planning import bp
 from kamportal.blueprints.web import (
     acting_user,
@@ -36,7 +37,7 @@ PAGE = "planning/suggestions_page.html"
 ANCHOR = "suggestions-panel"
 CHANGED = ("suggestions-changed", "timeline-changed")
 
-ANSWERS = [(a.value, a.label) for a in SuggestionAnswer]
+ANSWERS = options((a.value, a.label) for a in SuggestionAnswer)
 
 
 def _id(value: Any) -> int | None:
@@ -56,12 +57,14 @@ class SuggestForm(Form):
     )
     channel = SelectField(
         "Suggested in",
-        choices=[(c.value, c.label) for c in ContactChannel],
+        choices=options((c.value, c.label) for c in ContactChannel),
         default=ContactChannel.MEETING.value,
         validate_choice=False,
     )
     answer = SelectField(
-        "The client's answer", choices=[("", "Not yet"), *ANSWERS], validate_choice=False
+        "The client's answer",
+        choices=[*options([("", "Not yet")]), *ANSWERS],
+        validate_choice=False,
     )
     note = TextAreaField("Note", validators=[Length(max=suggestions.TEXT_MAX)])
 
@@ -81,12 +84,12 @@ class OutcomeForm(Form):
 
 def _suggest_form(*, posted: bool = False) -> SuggestForm:
     form = SuggestForm() if posted else SuggestForm(formdata=None)
-    groups: dict[str, list[tuple[int, str, dict[str, str]]]] = {}
-    for entry in suggestions.offered():
-        groups.setdefault(entry.kind_label, []).append(
-            (entry.id, entry.name, {"title": entry.description})
+    form.recommendation.choices = [
+        SelectChoice(
+            entry.id, entry.name, render_kw={"title": entry.description}, optgroup=entry.kind_label
         )
-    form.recommendation.choices = groups
+        for entry in suggestions.offered()
+    ]
     return prefixed(form, "suggest")
 
 
@@ -98,9 +101,9 @@ def _answer_form(suggestion: Suggestion, *, posted: bool = False) -> AnswerForm:
 
 def _outcome_form(suggestion: Suggestion, *, posted: bool = False) -> OutcomeForm:
     form = OutcomeForm() if posted else OutcomeForm(formdata=None)
-    form.outcome.choices = [
+    form.outcome.choices = options(
         (o.value, o.label) for o in suggestions.outcomes_for(suggestion.recommendation)
-    ]
+    )
     form.suggestion_id = suggestion.id
     return prefixed(form, f"suggestion-{suggestion.id}-outcome")
 
