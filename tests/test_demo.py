@@ -31,6 +31,7 @@ from kamportal.models import (
     AuditEvent,
     ChecklistItem,
     Client,
+    ClientReport,
     Complaint,
     ComplaintStatus,
     Contact,
@@ -111,6 +112,7 @@ def table_counts(db) -> dict[str, int]:
         Team,
         User,
         Client,
+        ClientReport,
         Contact,
         TimelineEvent,
         AuditEvent,
@@ -1186,6 +1188,31 @@ def test_each_team_owes_hand_overs_one_late_on_its_acms_day_P5(db, seeded):
         assert handover.client.primary_contact.name == handover.to_name != handover.from_name
         items = day.handovers_owed(handover.client.acm, now=now).items
         assert handover.client in [item.client for item in items]
+
+
+def test_last_months_reports_are_mostly_sent_one_owed_on_each_acms_day_P4(db, seeded):
+    """October's reports, drafted on each team's first working day of November (Sunday 1st
+    in Cairo and Riyadh, Monday 2nd in Dubai) through the sweep: most sent with their PDF a
+    day later, each ACM's last one owed on their day, late, every other one written."""
+    now = clock.now()
+    reports = list(db.session.scalars(select(ClientReport).order_by(ClientReport.id)))
+    assert seeded.client_reports == len(reports) > 0
+    assert {r.month for r in reports} == {date(2026, 10, 1)}
+    sent = [r for r in reports if r.status == "sent"]
+    owed = [r for r in reports if r.status == "draft"]
+    assert len(sent) > len(owed) > 0
+    for report in sent:
+        assert report.drafted_at < report.sent_at < now
+        assert report.outbox_message.attachments[0]["content_type"] == "application/pdf"
+        assert report.commentary and report.proposals
+    assert any(r.commentary for r in owed) and any(not r.commentary for r in owed)
+    for report in owed:
+        acm = report.client.acm
+        items = day.client_reports_owed(acm, now=now).items
+        assert report in [item.client_report for item in items]
+        assert all(item.overdue for item in items)
+    # A store whose figures start after October says so rather than showing zeros.
+    assert all(r.has_figures == (r.gmv is not None) for r in reports)
 
 
 def orders_between(days: dict[date, int], yesterday: date, first: int, last: int) -> int:

@@ -65,6 +65,8 @@ class SeedReport:
     not_selling: int = 0
     # P5: points of contact that changed hands, a hand-over meeting owed.
     handovers: int = 0
+    # P4: last month's reports, most sent, the rest owed on the ACMs' day.
+    client_reports: int = 0
 
     @property
     def nothing_added(self) -> bool:

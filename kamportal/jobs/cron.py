@@ -17,6 +17,7 @@ def entries() -> list[dict[str, Any]]:
     """Every periodic job, as keyword arguments for `CronScheduler.register`."""
     from kamportal.jobs import (
         cadence,
+        client_reports,
         customization_tickets,
         customizations,
         escalations,
@@ -69,6 +70,14 @@ def entries() -> list[dict[str, Any]]:
             "func": not_selling.sweep_not_selling,
             "queue_name": QUEUE_NAME,
             "cron": "50 * * * *",
+        },
+        # P4: draft last month's reports on each team's first working day of the month;
+        # hourly, so they are there within the hour after the team opens (once per client
+        # and month, whatever the runs).
+        {
+            "func": client_reports.draft_monthly_reports,
+            "queue_name": QUEUE_NAME,
+            "cron": "25 * * * *",
         },
         # C2, C6: sync the status of customization requests' tickets from the ticket system.
         {

@@ -14,6 +14,7 @@ from kamportal.models.accounts import (
     rules_of,
 )
 from kamportal.models.base import Base
+from kamportal.models.client_reports import ClientReport, ReportStatus
 from kamportal.models.clients import IN_LAUNCH, LAUNCH_PATH, Client, Contact, LifecycleStatus, Plan
 from kamportal.models.customizations import (
     ClientLink,
@@ -104,6 +105,7 @@ __all__ = [
     "Client",
     "ClientHealth",
     "ClientLink",
+    "ClientReport",
     "Complaint",
     "ComplaintKind",
     "ComplaintStatus",
@@ -157,6 +159,7 @@ __all__ = [
     "RefundStatus",
     "Renewal",
     "RenewalStage",
+    "ReportStatus",
     "ResolutionKind",
     "Role",
     "StepKind",

@@ -112,6 +112,8 @@ class TimelineKind(enum.StrEnum):
     NOT_SELLING_RAISED = "not_selling_raised"
     NOT_SELLING_RECORDED = "not_selling_recorded"
     NOT_SELLING_CLEARED = "not_selling_cleared"
+    CLIENT_REPORT_DRAFTED = "client_report_drafted"
+    CLIENT_REPORT_SENT = "client_report_sent"
 
     @property
     def label(self) -> str:
@@ -214,6 +216,8 @@ TIMELINE_LABELS = {
     TimelineKind.NOT_SELLING_RAISED: "Not selling",
     TimelineKind.NOT_SELLING_RECORDED: "Not selling: reasons and actions recorded",
     TimelineKind.NOT_SELLING_CLEARED: "Selling again",
+    TimelineKind.CLIENT_REPORT_DRAFTED: "Monthly report drafted",
+    TimelineKind.CLIENT_REPORT_SENT: "Monthly report sent",
 }
 
 

@@ -27,6 +27,7 @@ from kamportal.extensions import db
 from kamportal.models import (
     ActionItem,
     Client,
+    ClientReport,
     ContactHandover,
     CustomizationRequest,
     CustomizationStage,
@@ -46,6 +47,7 @@ from kamportal.models import (
     Plan,
     Renewal,
     RenewalStage,
+    ReportStatus,
     SupportTicket,
     TimelineEvent,
     TimelineKind,
@@ -100,6 +102,8 @@ class DayItem:
     until: datetime | None = None
     # The not-selling alert the item is about (F4).
     alert_id: int | None = None
+    # The monthly report to send (P4).
+    client_report: ClientReport | None = None
 
 
 @dataclass(frozen=True)
@@ -824,6 +828,39 @@ def handovers_owed(user: User, *, now: datetime) -> Section:
     return Section("handovers", "Hand-over meetings owed", items)
 
 
+def client_reports_owed(user: User, *, now: datetime) -> Section:
+    """P4: the user's clients' monthly reports drafted and not sent yet, the earliest due
+    first; late from their due time (DUE_BUSINESS_DAYS business days after drafting)."""
+    query = (
+        select(ClientReport)
+        .join(ClientReport.client)
+        .options(contains_eager(ClientReport.client))
+        .where(
+            ClientReport.status == ReportStatus.DRAFT.value,
+            Client.status != LifecycleStatus.CHURNED.value,
+            _yours(user, Client.acm_id),
+        )
+        .order_by(ClientReport.due_at, ClientReport.id)
+    )
+    items = []
+    for report in db.session.scalars(query):
+        late = now >= report.due_at
+        items.append(
+            DayItem(
+                "client_report",
+                "P4",
+                f"Monthly report of {report.month:%B %Y}: review and send",
+                report.client,
+                since=report.due_at,
+                note="Commentary written" if report.commentary else "Commentary to write",
+                age=span(now - report.due_at) if late else span(report.due_at - now),
+                overdue=late,
+                client_report=report,
+            )
+        )
+    return Section("client_reports", "Monthly reports to send", items)
+
+
 SECTIONS: dict[str, Callable[..., Section]] = {
     "escalations": escalations_to_act_on,
     "welcome": welcome_emails_owed,
@@ -843,6 +880,7 @@ SECTIONS: dict[str, Callable[..., Section]] = {
     "delivery": customization_delivery,
     "not_selling": not_selling_owed,
     "handovers": handovers_owed,
+    "client_reports": client_reports_owed,
 }
 
 

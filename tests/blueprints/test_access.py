@@ -245,6 +245,11 @@ ACCESS: dict[str, dict[str, str]] = {
     "notifications.badge": SIGNED_IN,
     "notifications.mark_read": OWN_NOTIFICATION,
     "notifications.mark_all_read": SIGNED_IN,
+    # P4: the monthly report, read and sent by whoever works on the client.
+    "client_reports.show": CLIENT,
+    "client_reports.pdf": CLIENT,
+    "client_reports.send": CLIENT,
+    "client_reports.client_panel": CLIENT,
 }
 # The token each client-link page is opened with in these tests, by endpoint (the KYC
 # token otherwise).
@@ -259,7 +264,7 @@ class World:
 
 
 @pytest.fixture
-def world(app, make_portfolio, make_user, login_as, db) -> World:
+def world(app, make_portfolio, make_user, make_client_report, login_as, db) -> World:
     app.config["PUBLIC_URL"] = "http://localhost"
     cairo = make_portfolio(team={"name": "Cairo"}, contact=True)
     acm, client, contact = cairo.acm, cairo.client, cairo.contact
@@ -356,6 +361,8 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
         client_id=client.id, raised_at=clock.now(), cause="no_orders", detail="No orders"
     )
     db.session.add(alert)
+    # Last month's report, drafted (P4).
+    report = make_client_report(client)
     # Something newly owed by the ACM (issue 14).
     [notification] = notifications.notify(
         acm, kind=notifications.NOT_SELLING, text="Not selling", link="/", key="world"
@@ -363,6 +370,7 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
     db.session.commit()
     ids = {
         "notification_id": notification.id,
+        "report_id": report.id,
         "alert_id": alert.id,
         "client_id": client.id,
         "contact_id": contact.id,

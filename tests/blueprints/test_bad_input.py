@@ -57,6 +57,7 @@ from kamportal.models import (
     ChecklistItem,
     Client,
     ClientLink,
+    ClientReport,
     Complaint,
     Contact,
     CustomizationAttachment,
@@ -345,6 +346,7 @@ FINDERS: dict[frozenset[str], Callable[[], Any]] = {
     frozenset({"escalation_id"}): lambda: _by_id(Escalation, "escalation_id"),
     frozenset({"escalation_id", "action"}): lambda: _by_id(Escalation, "escalation_id"),
     frozenset({"renewal_id"}): lambda: _by_id(Renewal, "renewal_id"),
+    frozenset({"report_id"}): lambda: _by_id(ClientReport, "report_id"),
     frozenset({"request_id"}): lambda: _by_id(CustomizationRequest, "request_id"),
     frozenset({"request_id", "milestone_id"}): lambda: select(
         Milestone.request_id,

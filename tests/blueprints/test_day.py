@@ -389,7 +389,9 @@ def test_leaders_and_admins_land_on_their_day_too(role, login_as):
     assert http.get("/day/").status_code == 200
 
 
-def portfolio_with_items(db, acm, size, make_client, make_meeting, make_minutes, make_action):
+def portfolio_with_items(
+    db, acm, size, make_client, make_meeting, make_minutes, make_action, make_client_report
+):
     now = clock.now()
     for n in range(size):
         client = make_client(acm, last_contact_at=now - timedelta(days=5 + n % 5))
@@ -421,6 +423,10 @@ def portfolio_with_items(db, acm, size, make_client, make_meeting, make_minutes,
                 outbox_message=message,
             )
         )
+        # P4: last month's report drafted and not sent.
+        make_client_report(
+            client, drafted_at=now - timedelta(days=20), due_at=now - timedelta(days=17)
+        )
         # F2: an unanswered call whose follow-up email is owed; G6: a WhatsApp request.
         call = TimelineEvent(
             client_id=client.id,
@@ -451,12 +457,22 @@ def test_the_day_issues_the_same_queries_for_5_or_100_clients(
     make_meeting,
     make_minutes,
     make_action,
+    make_client_report,
     login_as,
 ):
     counts = []
     for size in (5, 100):
         acm = make_user(Role.ACM, team=make_team(), timezone="Africa/Cairo")
-        portfolio_with_items(db, acm, size, make_client, make_meeting, make_minutes, make_action)
+        portfolio_with_items(
+            db,
+            acm,
+            size,
+            make_client,
+            make_meeting,
+            make_minutes,
+            make_action,
+            make_client_report,
+        )
         http = login_as(acm)
         measured = {}
         for url, headers in {
@@ -469,7 +485,15 @@ def test_the_day_issues_the_same_queries_for_5_or_100_clients(
             assert response.status_code == 200
             measured[url] = len(statements)
         page = http.get("/day/").get_data(as_text=True)
-        for name in ("meetings", "minutes", "actions", "confirmations", "no_reply", "whatsapp"):
+        for name in (
+            "meetings",
+            "minutes",
+            "actions",
+            "confirmations",
+            "no_reply",
+            "whatsapp",
+            "client_reports",
+        ):
             assert len(items_of(page, name)) == size, name
         counts.append(measured)
     assert counts[0] == counts[1]

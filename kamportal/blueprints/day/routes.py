@@ -36,6 +36,7 @@ REFRESH_ON = {
     "delivery": "customization-changed from:body, timeline-changed from:body",
     "not_selling": "not-selling-changed from:body, timeline-changed from:body",
     "handovers": "meeting-changed from:body, timeline-changed from:body",
+    "client_reports": "client-report-changed from:body, timeline-changed from:body",
 }
 
 
