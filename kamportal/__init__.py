@@ -116,6 +116,7 @@ def configure_blueprints(app: Flask) -> None:
     from kamportal.blueprints.accounts import bp as accounts_bp
     from kamportal.blueprints.api import bp as api_bp
     from kamportal.blueprints.auth import bp as auth_bp
+    from kamportal.blueprints.client_reports import bp as client_reports_bp
     from kamportal.blueprints.clients import bp as clients_bp
     from kamportal.blueprints.customizations import bp as customizations_bp
     from kamportal.blueprints.day import bp as day_bp
@@ -160,6 +161,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(account_plans_bp)
     app.register_blueprint(store_management_bp)
     app.register_blueprint(opportunities_bp)
+    app.register_blueprint(client_reports_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.before_request(enforce_access)
 

@@ -116,6 +116,7 @@ def seed_demo_command(client_count: int, seed: int, served_at: str) -> None:
     )
     click.echo(f"Points of contact changed: {report.handovers}, a hand-over meeting owed (P5).")
     click.echo(f"Upsell and cross-sell opportunities (P3): {report.opportunities}.")
+    click.echo(f"Monthly reports of last month: {report.client_reports}, most sent (P4).")
     click.echo(
         f"Store figures: {report.store_days} days of orders and GMV; "
         f"{report.not_selling} stores not selling (F4)."

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -34,7 +34,7 @@ from sqlalchemy import create_engine, text
 from kamportal import clock, create_app
 from kamportal.config import TestConfig
 from kamportal.extensions import db as _db
-from kamportal.models import Client, Contact, LifecycleStatus, Plan, Role, Team, User
+from kamportal.models import Client, ClientReport, Contact, LifecycleStatus, Plan, Role, Team, User
 from kamportal.services import accounts
 from tests.tickets.fake_jira import FakeJira
 
@@ -338,6 +338,33 @@ def make_contact(db) -> Callable[..., Contact]:
         db.session.add(contact)
         db.session.commit()
         return contact
+
+    return make
+
+
+@pytest.fixture
+def make_client_report(db) -> Callable[..., ClientReport]:
+    """`make_client_report(client, month=..., status=...)`: a monthly report (P4) as the
+    sweep drafts it, October 2026's by default, without figures. Committed."""
+
+    def make(client: Client, **fields) -> ClientReport:
+        now = clock.now()
+        values = {
+            "month": date(2026, 10, 1),
+            "currency": client.currency,
+            "days_in_month": 31,
+            "days_with_figures": 0,
+            "commentary": "",
+            "proposals": "",
+            "status": "draft",
+            "drafted_at": now,
+            "due_at": now,
+        }
+        values.update(fields)
+        report = ClientReport(client_id=client.id, **values)
+        db.session.add(report)
+        db.session.commit()
+        return report
 
     return make
 

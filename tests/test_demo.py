@@ -34,6 +34,7 @@ from kamportal.models import (
     ChecklistItem,
     Client,
     ClientHealth,
+    ClientReport,
     Complaint,
     ComplaintStatus,
     Contact,
@@ -124,6 +125,7 @@ def table_counts(db) -> dict[str, int]:
         Team,
         User,
         Client,
+        ClientReport,
         Contact,
         TimelineEvent,
         AuditEvent,
@@ -1288,6 +1290,31 @@ def test_opportunities_stand_at_every_stage_in_their_clients_currencies_P3(db, s
     forecast = opportunities.forecast(leader, opportunities.PipelineFilter(), today=today)
     assert any(cell.month is None for cell in forecast)  # overdue ones
     assert any(cell.month is not None for cell in forecast)
+
+
+def test_last_months_reports_are_mostly_sent_one_owed_on_each_acms_day_P4(db, seeded):
+    """October's reports, drafted on each team's first working day of November (Sunday 1st
+    in Cairo and Riyadh, Monday 2nd in Dubai) through the sweep: most sent with their PDF a
+    day later, each ACM's last one owed on their day, late, every other one written."""
+    now = clock.now()
+    reports = list(db.session.scalars(select(ClientReport).order_by(ClientReport.id)))
+    assert seeded.client_reports == len(reports) > 0
+    assert {r.month for r in reports} == {date(2026, 10, 1)}
+    sent = [r for r in reports if r.status == "sent"]
+    owed = [r for r in reports if r.status == "draft"]
+    assert len(sent) > len(owed) > 0
+    for report in sent:
+        assert report.drafted_at < report.sent_at < now
+        assert report.outbox_message.attachments[0]["content_type"] == "application/pdf"
+        assert report.commentary and report.proposals
+    assert any(r.commentary for r in owed) and any(not r.commentary for r in owed)
+    for report in owed:
+        acm = report.client.acm
+        items = day.client_reports_owed(acm, now=now).items
+        assert report in [item.client_report for item in items]
+        assert all(item.overdue for item in items)
+    # A store whose figures start after October says so rather than showing zeros.
+    assert all(r.has_figures == (r.gmv is not None) for r in reports)
 
 
 def orders_between(days: dict[date, int], yesterday: date, first: int, last: int) -> int:

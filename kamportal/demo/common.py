@@ -76,6 +76,8 @@ class SeedReport:
     suggestions: int = 0
     # P3: upsell and cross-sell opportunities, at every stage of the pipeline.
     opportunities: int = 0
+    # P4: last month's reports, most sent, the rest owed on the ACMs' day.
+    client_reports: int = 0
 
     @property
     def nothing_added(self) -> bool:

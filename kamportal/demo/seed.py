@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from kamportal import clock
 from kamportal.demo.account_plans import seed_account_plans
+from kamportal.demo.client_reports import seed_client_reports
 from kamportal.demo.clients import seed_clients
 from kamportal.demo.common import SeedReport, replaying_the_past
 from kamportal.demo.customizations import seed_customizations
@@ -82,6 +83,7 @@ def seed_demo(
         seed_opportunities(now, people, report)
         seed_store_figures(seed, now, report)
         db.session.flush()
+        seed_client_reports(now, people, report)
         # F4: this hour's sweep, as cron runs it: the stores that stopped selling or fell.
         with replaying_the_past() as added:
             report.not_selling += not_selling.sweep(now).raised

@@ -17,6 +17,7 @@ def entries() -> list[dict[str, Any]]:
     """Every periodic job, as keyword arguments for `CronScheduler.register`."""
     from kamportal.jobs import (
         cadence,
+        client_reports,
         customization_tickets,
         customizations,
         escalations,
@@ -76,6 +77,14 @@ def entries() -> list[dict[str, Any]]:
         # client page and in the client list within the hour, and the day's row is the
         # day's last word; a few bulk statements per 5,000 clients keep that cheap.
         {"func": health.refresh_health_scores, "queue_name": QUEUE_NAME, "cron": "55 * * * *"},
+        # P4: draft last month's reports on each team's first working day of the month;
+        # hourly, so they are there within the hour after the team opens (once per client
+        # and month, whatever the runs).
+        {
+            "func": client_reports.draft_monthly_reports,
+            "queue_name": QUEUE_NAME,
+            "cron": "25 * * * *",
+        },
         # C2, C6: sync the status of customization requests' tickets from the ticket system.
         {
             "func": customization_tickets.sync_customization_tickets,

@@ -8,6 +8,7 @@ check (`reconcile`).
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,22 +30,40 @@ from kamportal.models import Channel, Client, Contact, DeliveryStatus, OutboxMes
 
 @dataclass(frozen=True)
 class Attachment:
-    """A text file sent with an email (an iCalendar invite, a CSV)."""
+    """A file sent with an email: text (an iCalendar invite, a CSV) or bytes (a PDF).
+
+    Kept with the outbox row, so a retry sends the same bytes: text as it is, bytes in
+    base64 (the row is JSON)."""
 
     filename: str
-    content_type: str  # e.g. "text/calendar; method=REQUEST"
-    content: str
+    content_type: str  # e.g. "text/calendar; method=REQUEST", "application/pdf"
+    content: str | bytes
 
     def __post_init__(self) -> None:
-        if not self.content_type.startswith("text/"):
-            raise ValueError("the outbox sends text attachments only")
+        if isinstance(self.content, str) and not self.content_type.startswith("text/"):
+            raise ValueError("text content goes in a text/* attachment; give bytes otherwise")
+        if "/" not in self.content_type.partition(";")[0]:
+            raise ValueError("a content type reads type/subtype")
 
     def as_dict(self) -> dict[str, str]:
+        if isinstance(self.content, bytes):
+            return {
+                "filename": self.filename,
+                "content_type": self.content_type,
+                "content_base64": base64.b64encode(self.content).decode("ascii"),
+            }
         return {
             "filename": self.filename,
             "content_type": self.content_type,
             "content": self.content,
         }
+
+
+def attachment_bytes(attachment: dict[str, str]) -> bytes:
+    """The bytes of an attachment as an outbox row keeps it (`Attachment.as_dict`)."""
+    if "content_base64" in attachment:
+        return base64.b64decode(attachment["content_base64"])
+    return attachment["content"].encode()
 
 
 DELIVER_JOB = "kamportal.jobs.outbox.deliver"
@@ -84,7 +103,7 @@ def queue_email(
     attachments: Iterable[Attachment] = (),
 ) -> OutboxMessage:
     """Write an email to the outbox; its delivery job is enqueued after the commit.
-    `attachments` (text files: an iCalendar invite) are kept with the row.
+    `attachments` (an iCalendar invite, a PDF) are kept with the row.
 
     `key` makes it idempotent: queueing the same message under the same key again (a
     double submit, a job run twice) returns the first message and enqueues nothing; the
@@ -384,11 +403,20 @@ def build_email(message: OutboxMessage) -> EmailMessage:
     email["Message-ID"] = f"<outbox-{message.id}.{digest}@{domain or 'kamportal'}>"
     email.set_content(message.body)
     for attachment in message.attachments or []:
-        # Text attachments only: "text/calendar; method=REQUEST" -> subtype and parameters.
+        # "text/calendar; method=REQUEST" -> type, subtype and parameters.
         kind, *parameters = (part.strip() for part in attachment["content_type"].split(";"))
+        maintype, _, subtype = kind.partition("/")
+        if "content_base64" in attachment:
+            email.add_attachment(
+                attachment_bytes(attachment),
+                maintype=maintype,
+                subtype=subtype,
+                filename=attachment["filename"],
+            )
+            continue
         email.add_attachment(
             attachment["content"],
-            subtype=kind.partition("/")[2],
+            subtype=subtype,
             filename=attachment["filename"],
             params=dict(p.split("=", 1) for p in parameters if "=" in p),
         )

@@ -21,6 +21,7 @@ from kamportal.models.accounts import (
     rules_of,
 )
 from kamportal.models.base import Base
+from kamportal.models.client_reports import ClientReport, ReportStatus
 from kamportal.models.clients import IN_LAUNCH, LAUNCH_PATH, Client, Contact, LifecycleStatus, Plan
 from kamportal.models.customizations import (
     ClientLink,
@@ -123,6 +124,7 @@ __all__ = [
     "Client",
     "ClientHealth",
     "ClientLink",
+    "ClientReport",
     "Complaint",
     "ComplaintKind",
     "ComplaintStatus",
@@ -186,6 +188,7 @@ __all__ = [
     "RefundStatus",
     "Renewal",
     "RenewalStage",
+    "ReportStatus",
     "ResolutionKind",
     "Role",
     "StepKind",

@@ -126,6 +126,8 @@ class TimelineKind(enum.StrEnum):
     OPPORTUNITY_MOVED = "opportunity_moved"
     OPPORTUNITY_WON = "opportunity_won"
     OPPORTUNITY_LOST = "opportunity_lost"
+    CLIENT_REPORT_DRAFTED = "client_report_drafted"
+    CLIENT_REPORT_SENT = "client_report_sent"
 
     @property
     def label(self) -> str:
@@ -242,6 +244,8 @@ TIMELINE_LABELS = {
     TimelineKind.OPPORTUNITY_MOVED: "Opportunity moved",
     TimelineKind.OPPORTUNITY_WON: "Opportunity won",
     TimelineKind.OPPORTUNITY_LOST: "Opportunity lost",
+    TimelineKind.CLIENT_REPORT_DRAFTED: "Monthly report drafted",
+    TimelineKind.CLIENT_REPORT_SENT: "Monthly report sent",
 }
 
 

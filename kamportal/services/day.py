@@ -28,6 +28,7 @@ from kamportal.models import (
     AccountPlan,
     ActionItem,
     Client,
+    ClientReport,
     ContactHandover,
     CustomizationRequest,
     CustomizationStage,
@@ -45,6 +46,7 @@ from kamportal.models import (
     OutboxMessage,
     Renewal,
     RenewalStage,
+    ReportStatus,
     SupportTicket,
     TimelineEvent,
     User,
@@ -99,6 +101,8 @@ class DayItem:
     until: datetime | None = None
     # The not-selling alert the item is about (F4).
     alert_id: int | None = None
+    # The monthly report to send (P4).
+    client_report: ClientReport | None = None
 
 
 @dataclass(frozen=True)
@@ -842,6 +846,39 @@ def plan_reviews_owed(user: User, *, now: datetime) -> Section:
     return Section("plan_reviews", "Account plan reviews due", items)
 
 
+def client_reports_owed(user: User, *, now: datetime) -> Section:
+    """P4: the user's clients' monthly reports drafted and not sent yet, the earliest due
+    first; late from their due time (DUE_BUSINESS_DAYS business days after drafting)."""
+    query = (
+        select(ClientReport)
+        .join(ClientReport.client)
+        .options(contains_eager(ClientReport.client))
+        .where(
+            ClientReport.status == ReportStatus.DRAFT.value,
+            Client.status != LifecycleStatus.CHURNED.value,
+            _yours(user, Client.acm_id),
+        )
+        .order_by(ClientReport.due_at, ClientReport.id)
+    )
+    items = []
+    for report in db.session.scalars(query):
+        late = now >= report.due_at
+        items.append(
+            DayItem(
+                "client_report",
+                "P4",
+                f"Monthly report of {report.month:%B %Y}: review and send",
+                report.client,
+                since=report.due_at,
+                note="Commentary written" if report.commentary else "Commentary to write",
+                age=span(now - report.due_at) if late else span(report.due_at - now),
+                overdue=late,
+                client_report=report,
+            )
+        )
+    return Section("client_reports", "Monthly reports to send", items)
+
+
 SECTIONS: dict[str, Callable[..., Section]] = {
     "escalations": escalations_to_act_on,
     "welcome": welcome_emails_owed,
@@ -862,6 +899,7 @@ SECTIONS: dict[str, Callable[..., Section]] = {
     "not_selling": not_selling_owed,
     "handovers": handovers_owed,
     "plan_reviews": plan_reviews_owed,
+    "client_reports": client_reports_owed,
 }
 
 

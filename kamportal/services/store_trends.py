@@ -135,8 +135,10 @@ def compare(days: list[DayFigures], length: int) -> Comparison:
     return Comparison(
         current,
         previous,
-        orders_change=_change(current, previous, Decimal(current.orders), Decimal(previous.orders)),
-        gmv_change=_change(current, previous, current.gmv, previous.gmv),
+        orders_change=average_day_change(
+            current, previous, Decimal(current.orders), Decimal(previous.orders)
+        ),
+        gmv_change=average_day_change(current, previous, current.gmv, previous.gmv),
     )
 
 
@@ -151,9 +153,12 @@ def _period(days: list[DayFigures]) -> Period:
     )
 
 
-def _change(
+def average_day_change(
     current: Period, previous: Period, now_total: Decimal, before_total: Decimal
 ) -> Decimal | None:
+    """The change in percent (one decimal) of a figure's average day over the days with
+    figures, from `previous` to `current`; None when either has no figures or the one
+    before averaged nothing. The store's trends (F4) and the monthly report (P4) use it."""
     if not current.days_with_figures or not previous.days_with_figures or not before_total:
         return None
     now_average = now_total / current.days_with_figures

@@ -299,6 +299,11 @@ ACCESS: dict[str, dict[str, str]] = {
     "opportunities.move": CLIENT,
     "opportunities.win": CLIENT,
     "opportunities.index": REGISTRY,
+    # P4: the monthly report, read and sent by whoever works on the client.
+    "client_reports.show": CLIENT,
+    "client_reports.pdf": CLIENT,
+    "client_reports.send": CLIENT,
+    "client_reports.client_panel": CLIENT,
 }
 # The token each client-link page is opened with in these tests, by endpoint (the KYC
 # token otherwise).
@@ -313,7 +318,7 @@ class World:
 
 
 @pytest.fixture
-def world(app, make_portfolio, make_user, login_as, db) -> World:
+def world(app, make_portfolio, make_user, make_client_report, login_as, db) -> World:
     app.config["PUBLIC_URL"] = "http://localhost"
     cairo = make_portfolio(team={"name": "Cairo"}, contact=True)
     acm, client, contact = cairo.acm, cairo.client, cairo.contact
@@ -430,6 +435,8 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
     suggestions.stock_catalogue(actor=None)
     [app_entry, *_] = suggestions.offered()
     suggestion = suggestions.suggest(client, app_entry, actor=acm, channel="meeting")
+    # Last month's report, drafted (P4).
+    report = make_client_report(client)
     # Something newly owed by the ACM (issue 14).
     [notification] = notifications.notify(
         acm, kind=notifications.NOT_SELLING, text="Not selling", link="/", key="world"
@@ -452,6 +459,7 @@ def world(app, make_portfolio, make_user, login_as, db) -> World:
         "notification_id": notification.id,
         "recommendation_id": app_entry.id,
         "suggestion_id": suggestion.id,
+        "report_id": report.id,
         "alert_id": alert.id,
         "client_id": client.id,
         "contact_id": contact.id,

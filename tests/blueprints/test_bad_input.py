@@ -58,6 +58,7 @@ from kamportal.models import (
     ChecklistItem,
     Client,
     ClientLink,
+    ClientReport,
     Complaint,
     Contact,
     CustomizationAttachment,
@@ -359,6 +360,7 @@ FINDERS: dict[frozenset[str], Callable[[], Any]] = {
     frozenset({"opportunity_id"}): lambda: _by_id(Opportunity, "opportunity_id").order_by(
         Opportunity.kind != "customization", Opportunity.id
     ),
+    frozenset({"report_id"}): lambda: _by_id(ClientReport, "report_id"),
     frozenset({"request_id"}): lambda: _by_id(CustomizationRequest, "request_id"),
     frozenset({"request_id", "milestone_id"}): lambda: select(
         Milestone.request_id,

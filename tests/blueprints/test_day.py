@@ -398,7 +398,9 @@ def test_a_leader_lands_on_their_team_and_keeps_their_day(login_as):
     assert 'id="day-escalations"' in day_page
 
 
-def portfolio_with_items(db, acm, size, make_client, make_meeting, make_minutes, make_action):
+def portfolio_with_items(
+    db, acm, size, make_client, make_meeting, make_minutes, make_action, make_client_report
+):
     now = clock.now()
     for n in range(size):
         client = make_client(acm, last_contact_at=now - timedelta(days=5 + n % 5))
@@ -430,6 +432,10 @@ def portfolio_with_items(db, acm, size, make_client, make_meeting, make_minutes,
                 outbox_message=message,
             )
         )
+        # P4: last month's report drafted and not sent.
+        make_client_report(
+            client, drafted_at=now - timedelta(days=20), due_at=now - timedelta(days=17)
+        )
         # F2: an unanswered call whose follow-up email is owed; G6: a WhatsApp request.
         call = TimelineEvent(
             client_id=client.id,
@@ -460,12 +466,22 @@ def test_the_day_issues_the_same_queries_for_5_or_100_clients(
     make_meeting,
     make_minutes,
     make_action,
+    make_client_report,
     login_as,
 ):
     counts = []
     for size in (5, 100):
         acm = make_user(Role.ACM, team=make_team(), timezone="Africa/Cairo")
-        portfolio_with_items(db, acm, size, make_client, make_meeting, make_minutes, make_action)
+        portfolio_with_items(
+            db,
+            acm,
+            size,
+            make_client,
+            make_meeting,
+            make_minutes,
+            make_action,
+            make_client_report,
+        )
         http = login_as(acm)
         measured = {}
         for url, headers in {
@@ -478,7 +494,15 @@ def test_the_day_issues_the_same_queries_for_5_or_100_clients(
             assert response.status_code == 200
             measured[url] = len(statements)
         page = http.get("/day/").get_data(as_text=True)
-        for name in ("meetings", "minutes", "actions", "confirmations", "no_reply", "whatsapp"):
+        for name in (
+            "meetings",
+            "minutes",
+            "actions",
+            "confirmations",
+            "no_reply",
+            "whatsapp",
+            "client_reports",
+        ):
             assert len(items_of(page, name)) == size, name
         counts.append(measured)
     assert counts[0] == counts[1]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import enum
+import io
 import re
 import sys
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
+from pypdf import PdfReader
 from sqlalchemy import select
 
 import kamportal
@@ -38,6 +40,7 @@ from kamportal.models import (
 )
 from kamportal.services import (
     client_links,
+    client_reports,
     concept_documents,
     contact_log,
     customization_rejection,
@@ -345,12 +348,30 @@ def walk_every_client_message(world, db) -> None:
     )
     db.session.commit()
 
+    # P4, last: last month's report, drafted on the first working day (the clock goes back
+    # to it) and sent with its PDF by the client's ACM of now.
+    clock.freeze(datetime(2026, 12, 1, 7, 0, tzinfo=UTC))
+    client.status = "live"
+    [report] = client_reports.draft_reports(clock.now())
+    client_reports.update_report(
+        report,
+        actor=client.acm,
+        commentary="Your first full month: the catalogue went live and sold well.",
+        proposals="A bundle offer for the holidays.",
+    )
+    client_reports.send_report(report, actor=client.acm)
+    db.session.commit()
+
 
 def what_the_client_reads(message: OutboxMessage) -> list[str]:
     if message.channel == Channel.WHATSAPP.value:
         return [render_template(message.template, message.params)]
     texts = [message.subject or "", readable(message.body)]
     for attachment in message.attachments or []:
+        if attachment["content_type"] == "application/pdf":
+            pdf = PdfReader(io.BytesIO(outbox.attachment_bytes(attachment)))
+            texts += [page.extract_text() for page in pdf.pages]
+            continue
         invitation = Calendar.from_ical(attachment["content"])
         for event in invitation.walk("VEVENT"):
             texts += [str(event.get(name, "")) for name in ("SUMMARY", "DESCRIPTION", "LOCATION")]

@@ -405,5 +405,39 @@ def test_an_attachment_travels_with_the_row_and_arrives_at_the_smtp_server(
     assert part.get_content_type() == "text/calendar"
     assert part.get_param("method") == "REQUEST"
     assert part.get_content().replace("\r\n", "\n") == invite.replace("\r\n", "\n")
-    with pytest.raises(ValueError, match="text attachments"):
+    with pytest.raises(ValueError, match="give bytes"):
         outbox.Attachment("a.pdf", "application/pdf", "x")
+
+
+def test_a_binary_attachment_arrives_byte_for_byte_and_a_retry_sends_the_same_bytes(
+    account, db, run_jobs, smtp_server
+):
+    """What P4's report needs: a PDF (bytes, every value 0-255) kept on the row in base64,
+    sent with it, and resent as it was."""
+    pdf = b"%PDF-1.4\n" + bytes(range(256)) + b"\n%%EOF\n"
+    message = outbox.queue_client_email(
+        account.client,
+        key="with-pdf",
+        to=[account.contact.email],
+        subject="Your report",
+        body="Attached.",
+        actor=account.acm,
+        attachments=[outbox.Attachment("report.pdf", "application/pdf", pdf)],
+    )
+    db.session.commit()
+    assert outbox.attachment_bytes(message.attachments[0]) == pdf
+    run_jobs()
+
+    (email,) = smtp_server.messages
+    (part,) = list(email.iter_attachments())
+    assert part.get_filename() == "report.pdf"
+    assert part.get_content_type() == "application/pdf"
+    assert part.get_content() == pdf
+    db.session.expire_all()
+    assert (
+        outbox.build_email(db.session.get(OutboxMessage, message.id))
+        .get_body(("plain",))
+        .get_content()
+        .strip()
+        == "Attached."
+    )

@@ -37,6 +37,7 @@ REFRESH_ON = {
     "not_selling": "not-selling-changed from:body, timeline-changed from:body",
     "handovers": "meeting-changed from:body, timeline-changed from:body",
     "plan_reviews": "plan-changed from:body",
+    "client_reports": "client-report-changed from:body, timeline-changed from:body",
 }
 
 
