@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 from babel.numbers import format_decimal
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from kamportal import clock
 from kamportal.errors import RuleViolation, ValidationError
@@ -138,6 +138,29 @@ def month_figures(client_ids: list[int], month: date) -> dict[int, MonthFigures]
 # --- Drafting ----------------------------------------------------------------------------------
 
 
+def due_at(drafted_at: datetime, business: BusinessCalendar) -> datetime:
+    """When a draft is owed by: the close of the DUE_BUSINESS_DAYS-th business day after
+    the day it was drafted."""
+    return business.end_of_business_days(drafted_at, DUE_BUSINESS_DAYS)
+
+
+def drafts_owed() -> list[ClientReport]:
+    """Every draft not sent yet on a client that has not churned, with its client, ACM
+    and team (for the calendar recount)."""
+    return list(
+        db.session.scalars(
+            select(ClientReport)
+            .join(ClientReport.client)
+            .options(contains_eager(ClientReport.client).joinedload(Client.acm))
+            .where(
+                ClientReport.status == ReportStatus.DRAFT.value,
+                Client.status != LifecycleStatus.CHURNED.value,
+            )
+            .order_by(ClientReport.id)
+        )
+    )
+
+
 def draft_reports(now: datetime) -> list[ClientReport]:
     """Draft the report each live or at-risk client is owed at `now` and does not have yet
     (rule P4): the month that just ended, once its team's first working day of the new
@@ -212,7 +235,7 @@ def _draft(
         proposals="",
         status=ReportStatus.DRAFT.value,
         drafted_at=now,
-        due_at=business.end_of_business_days(now, DUE_BUSINESS_DAYS),
+        due_at=due_at(now, business),
     )
     db.session.add(report)
     timeline.record(

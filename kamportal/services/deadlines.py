@@ -1,17 +1,17 @@
 """Deadlines counted in business hours, recounted when their calendar changes (Time).
 
 O2's welcome email, E2's next step of the escalation ladder, F2's WhatsApp reminder,
-P5's hand-over meeting and F6's data-entry requests are stored as instants counted on a
-business calendar: the team's week, hours and zone (and its waits, for E2 and F2), its
-country's public holidays and the days an admin adds or moves for that country. When
-that calendar changes, each deadline still pending is counted again from where it
-started, on the calendar as it is now (one recount, for a team, a country or some
-clients); the job of a step that moved is enqueued again under its deterministic id,
-which replaces the old one, and the move lands on the client's timeline and in the audit
-log. The services that change a calendar say so after the change is flushed
-(`events.calendar_changed`: calendar.set_calendar_day / remove_calendar_day,
-accounts.update_team / update_user, clients.reassign_client / update_client), and this
-module counts again.
+P5's hand-over meeting, F6's data-entry requests and P4's monthly report drafts are stored
+as instants counted on a business calendar (PENDING): the team's week, hours and zone
+(and its waits, for E2 and F2), its country's public holidays and the days an admin adds
+or moves for that country. When that calendar changes, each deadline still pending is
+counted again from where it started, on the calendar as it is now (one recount, for a
+team, a country or some clients); the job of a step that moved is enqueued again under
+its deterministic id, which replaces the old one, and the move lands on the client's
+timeline and in the audit log. The services that change a calendar say so after the
+change is flushed (`events.calendar_changed`: calendar.set_calendar_day /
+remove_calendar_day, accounts.update_team / update_user, clients.reassign_client /
+update_client), and this module counts again.
 
 The step jobs check their due time against the calendar again when they wake
 (`escalations.run_due_step`, `followups.send_due_whatsapp`), so a job scheduled before a
@@ -30,6 +30,7 @@ from kamportal.extensions import db
 from kamportal.models import Client, LadderStep, Team, TimelineKind, User
 from kamportal.services import (
     calendar,
+    client_reports,
     escalations,
     events,
     followups,
@@ -45,13 +46,14 @@ _WELCOME = "Welcome email (O2)"
 _F2 = "WhatsApp reminder after the unanswered call (F2)"
 _P5 = "Hand-over meeting with the new point of contact (P5)"
 _F6 = "Data-entry request to the store manager (F6)"
+_P4 = "Monthly report to send (P4)"
 _STEP_NAMES = {LadderStep.WHATSAPP: "WhatsApp", LadderStep.LEADER: "leader"}
 
 
 @dataclass(frozen=True)
 class Moved:
     """One pending deadline the recount moved: what (`welcome`, `escalation`, `whatsapp`,
-    `handover`, `data_entry`),
+    `handover`, `data_entry`, `client_report`),
     the row's id, its due time before and after, and how the timeline names it."""
 
     what: str
@@ -107,6 +109,81 @@ def recount_for_clients(
     )
 
 
+@dataclass(frozen=True)
+class Pending:
+    """One kind of pending deadline: its rows still pending, the due time it would have on
+    a calendar, the one it has, how to move it, and how the timeline names it."""
+
+    what: str
+    rows: Callable[[], Iterable[Any]]
+    due: Callable[[Any, calendar.BusinessCalendar], datetime]
+    current: Callable[[Any], datetime]
+    move: Callable[[Any, datetime], None]
+    label: Callable[[Any], str]
+
+
+def _set_due_at(row: Any, due: datetime) -> None:
+    row.due_at = due
+
+
+def _escalation_label(escalation: Any) -> str:
+    return f"Escalation #{escalation.id}: the {_STEP_NAMES[escalation.step.following]} step (E2)"
+
+
+PENDING = (
+    Pending(
+        "welcome",
+        onboarding.welcomes_owed,
+        lambda welcome, business: onboarding.welcome_due_at(welcome.subscribed_at, business),
+        lambda welcome: welcome.due_at,
+        _set_due_at,
+        lambda _: _WELCOME,
+    ),
+    Pending(
+        "escalation",
+        escalations.waiting_on_timed_step,
+        escalations.step_due_at,
+        lambda escalation: escalation.step_due_at,
+        escalations.move_step,
+        _escalation_label,
+    ),
+    Pending(
+        "whatsapp",
+        followups.waiting_ladders,
+        followups.whatsapp_due_at,
+        lambda ladder: ladder.whatsapp_due_at,
+        followups.move_whatsapp,
+        lambda _: _F2,
+    ),
+    Pending(
+        "handover",
+        handovers.owed,
+        lambda handover, business: handovers.due_at(handover.changed_at, business),
+        lambda handover: handover.due_at,
+        _set_due_at,
+        lambda _: _P5,
+    ),
+    Pending(
+        "data_entry",
+        store_management.pending_requests,
+        lambda request, business: store_management.due_at(
+            request.received_at, request.entry_size, business
+        ),
+        lambda request: request.due_at,
+        _set_due_at,
+        lambda _: _F6,
+    ),
+    Pending(
+        "client_report",
+        client_reports.drafts_owed,
+        lambda report, business: client_reports.due_at(report.drafted_at, business),
+        lambda report: report.due_at,
+        _set_due_at,
+        lambda _: _P4,
+    ),
+)
+
+
 def _recount(
     applies: Callable[[Client, calendar.BusinessCalendar], bool],
     *,
@@ -119,60 +196,17 @@ def _recount(
     calendar_of = calendar.CalendarCache()
     moved: list[Moved] = []
 
-    for welcome in onboarding.welcomes_owed():
-        business = calendar_of(welcome.client)
-        if applies(welcome.client, business):
-            due = onboarding.welcome_due_at(welcome.subscribed_at, business)
-            if due != welcome.due_at:
+    for pending in PENDING:
+        for row in pending.rows():
+            business = calendar_of(row.client)
+            if not applies(row.client, business):
+                continue
+            before, due = pending.current(row), pending.due(row, business)
+            if due != before:
                 moved.append(
-                    Moved("welcome", welcome.id, welcome.client, welcome.due_at, due, _WELCOME)
+                    Moved(pending.what, row.id, row.client, before, due, pending.label(row))
                 )
-                welcome.due_at = due
-
-    for escalation in escalations.waiting_on_timed_step():
-        business = calendar_of(escalation.client)
-        if applies(escalation.client, business):
-            due = escalations.step_due_at(escalation, business)
-            if due != escalation.step_due_at:
-                before = escalation.step_due_at
-                label = (
-                    f"Escalation #{escalation.id}: the "
-                    f"{_STEP_NAMES[escalation.step.following]} step (E2)"
-                )
-                moved.append(
-                    Moved("escalation", escalation.id, escalation.client, before, due, label)
-                )
-                escalations.move_step(escalation, due)
-
-    for ladder in followups.waiting_ladders():
-        business = calendar_of(ladder.client)
-        if applies(ladder.client, business):
-            due = followups.whatsapp_due_at(ladder, business)
-            if due != ladder.whatsapp_due_at:
-                moved.append(
-                    Moved("whatsapp", ladder.id, ladder.client, ladder.whatsapp_due_at, due, _F2)
-                )
-                followups.move_whatsapp(ladder, due)
-
-    for handover in handovers.owed():
-        business = calendar_of(handover.client)
-        if applies(handover.client, business):
-            due = handovers.due_at(handover.changed_at, business)
-            if due != handover.due_at:
-                moved.append(
-                    Moved("handover", handover.id, handover.client, handover.due_at, due, _P5)
-                )
-                handover.due_at = due
-
-    for request in store_management.pending_requests():
-        business = calendar_of(request.client)
-        if applies(request.client, business):
-            due = store_management.due_at(request.received_at, request.entry_size, business)
-            if due != request.due_at:
-                moved.append(
-                    Moved("data_entry", request.id, request.client, request.due_at, due, _F6)
-                )
-                request.due_at = due
+                pending.move(row, due)
 
     for item in moved:
         timeline.record(

@@ -308,3 +308,18 @@ def test_a_missed_day_is_caught_up_within_the_due_days_and_not_after_P4(db, cair
     make_client(acm=cairo.acm)
     assert sweep(db, datetime(2026, 11, 4, 15, 0, tzinfo=UTC)) == []
     assert sweep(db, datetime(2026, 11, 20, 9, 0, tzinfo=UTC)) == []
+
+
+def test_a_holiday_added_after_drafting_moves_the_due_time_and_says_so_P4(db, cairo):
+    """Drafted Sunday 1 November at the opening, due Wednesday at closing; Monday made a
+    holiday afterwards: due Thursday (the Time rule's recount)."""
+    [report] = sweep(db, CAIRO_OPENS)
+    assert report.due_at == datetime(2026, 11, 4, 15, 0, tzinfo=UTC)  # Wed 17:00 in Cairo
+    calendar.set_calendar_day("EG", date(2026, 11, 2), is_holiday=True, name="Closed", actor=None)
+    db.session.commit()
+    db.session.refresh(report)
+    assert report.due_at == datetime(2026, 11, 5, 15, 0, tzinfo=UTC)
+    recounted = db.session.scalar(
+        select(TimelineEvent).where(TimelineEvent.kind == "deadline_recounted")
+    )
+    assert recounted.summary.startswith("Monthly report to send (P4) now due")
