@@ -133,6 +133,7 @@ def configure_blueprints(app: Flask) -> None:
     from kamportal.blueprints.opportunities import bp as opportunities_bp
     from kamportal.blueprints.planning import bp as planning_bp
     from kamportal.blueprints.renewals import bp as renewals_bp
+    from kamportal.blueprints.search import bp as search_bp
     from kamportal.blueprints.store_management import bp as store_management_bp
     from kamportal.blueprints.support import bp as support_bp
     from kamportal.blueprints.team import bp as team_bp
@@ -162,6 +163,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(store_management_bp)
     app.register_blueprint(opportunities_bp)
     app.register_blueprint(client_reports_bp)
+    app.register_blueprint(search_bp)
     app.register_blueprint(api_bp, url_prefix="/api")
     app.before_request(enforce_access)
 

@@ -11,7 +11,15 @@ from sqlalchemy import ColumnElement, false, or_, select, true
 
 from kamportal.errors import NotAllowed
 from kamportal.extensions import db
-from kamportal.models import Client, Role, Team, User, UserRole
+from kamportal.models import (
+    Client,
+    CustomizationRequest,
+    CustomizationStatus,
+    Role,
+    Team,
+    User,
+    UserRole,
+)
 
 # The roles that work in the client registry at all; object rules below narrow it further.
 CLIENT_REGISTRY_ROLES = (Role.ACM, Role.LEADER, Role.ADMIN)
@@ -100,10 +108,15 @@ def sees_every_invoice(user: User) -> bool:
     return user.has_role(*FINANCE_ROLES)
 
 
-def visible_invoices_clause(user: User) -> ColumnElement[bool]:
+def visible_invoices_clause(
+    user: User, *, clients: ColumnElement[bool] | None = None
+) -> ColumnElement[bool]:
     """A WHERE clause (on a query joined to Client) for the invoices `user` may see: every
-    one for finance and admins, the clients they may see for everyone else."""
-    return true() if sees_every_invoice(user) else visible_clients_clause(user)
+    one for finance and admins, the clients they may see for everyone else (`clients`,
+    their `visible_clients_clause` when the caller has it already)."""
+    if sees_every_invoice(user):
+        return true()
+    return visible_clients_clause(user) if clients is None else clients
 
 
 def can_see_invoices_of(user: User, client: Client) -> bool:
@@ -148,6 +161,21 @@ def can_see_customization(user: User, client: Client, *, accepted: bool = False)
         or (accepted and prices_customizations(user))
         or can_see_client(user, client)
     )
+
+
+def visible_customizations_clause(
+    user: User, *, clients: ColumnElement[bool] | None = None
+) -> ColumnElement[bool]:
+    """A WHERE clause (on a query joined to Client) for the customization requests `user`
+    may see, as `can_see_customization` decides for one: every one for product, accepted
+    ones for commercial, those of the clients they may see for everyone else (`clients`,
+    as in `visible_invoices_clause`)."""
+    if decides_customizations(user):
+        return true()
+    conditions = [visible_clients_clause(user) if clients is None else clients]
+    if prices_customizations(user):
+        conditions.append(CustomizationRequest.status == CustomizationStatus.ACCEPTED.value)
+    return or_(*conditions)
 
 
 def check_decides_customizations(user: User) -> None:

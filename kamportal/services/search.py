@@ -21,3 +21,20 @@ def literal_pattern(text: str) -> str:
 def contains(column: InstrumentedAttribute[Any], text: str) -> ColumnElement[bool]:
     """`column` contains `text`, case-insensitively, every character taken literally."""
     return column.ilike(f"%{literal_pattern(text)}%", escape=ESCAPE)
+
+
+def starts_with(
+    column: InstrumentedAttribute[Any] | ColumnElement[Any], text: str, *, any_case: bool = True
+) -> ColumnElement[bool]:
+    """`column` starts with `text`, every character taken literally. `any_case=False`
+    for a column kept in capitals (codes, numbers, keys) searched with `text` in capitals:
+    a prefix LIKE of one case is one an index can answer."""
+    pattern = f"{literal_pattern(text)}%"
+    if any_case:
+        return column.ilike(pattern, escape=ESCAPE)
+    return column.like(pattern, escape=ESCAPE)
+
+
+def ends_with(column: InstrumentedAttribute[Any], text: str) -> ColumnElement[bool]:
+    """`column` ends with `text`, every character taken literally."""
+    return column.like(f"%{literal_pattern(text)}", escape=ESCAPE)

@@ -304,6 +304,9 @@ ACCESS: dict[str, dict[str, str]] = {
     "client_reports.pdf": CLIENT,
     "client_reports.send": CLIENT,
     "client_reports.client_panel": CLIENT,
+    # Issue 16: everyone searches; the service finds each only what they may open
+    # (tests/blueprints/test_search.py).
+    "search.index": SIGNED_IN,
 }
 # The token each client-link page is opened with in these tests, by endpoint (the KYC
 # token otherwise).
