@@ -19,7 +19,13 @@ ROOT = Path(kamportal.__file__).parent
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
         "infrastructure",
-        ("kamportal.clock", "kamportal.config", "kamportal.errors", "kamportal.queue"),
+        (
+            "kamportal.clock",
+            "kamportal.config",
+            "kamportal.csv_files",
+            "kamportal.errors",
+            "kamportal.queue",
+        ),
     ),
     ("models", ("kamportal.models", "kamportal.extensions")),
     (

@@ -112,12 +112,14 @@ class NotSellingAlert(Base):
 
 
 class FiguresUpload(Base):
-    """F4: a CSV of store figures uploaded by a person, kept under ATTACHMENTS_DIR with a
-    generated name. It is checked first (nothing written: `preview` holds the first bad
-    rows with what is wrong with each, and the first good ones), then imported in one
-    transaction. `status`: "checking" (a large file, in a job), "previewed", "importing",
-    "done" or "failed". `rows_done` is the last progress kept here; while a job runs, the
-    live count is in Redis (services/figures_upload.py)."""
+    """A CSV uploaded by a person, kept under ATTACHMENTS_DIR with a generated name: store
+    figures (F4, `kind` "figures"), or clients or contacts to register ("clients",
+    "contacts": issue 16, where `added` counts those registered). It is checked first
+    (nothing written: `preview` holds the first bad rows with what is wrong with each, and
+    the first good ones), then imported in one transaction. `status`: "checking" (a large
+    file, in a job), "previewed", "importing", "done" or "failed". `rows_done` is the last
+    progress kept here; while a job runs, the live count is in Redis
+    (services/uploads.py)."""
 
     __tablename__ = "figures_uploads"
 
@@ -129,6 +131,7 @@ class FiguresUpload(Base):
     filename: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20), default="figures", server_default="figures")
     status: Mapped[str] = mapped_column(String(20))
     rows_total: Mapped[int] = mapped_column(Integer, default=0)
     rows_good: Mapped[int] = mapped_column(Integer, default=0)

@@ -333,6 +333,12 @@ def _clean_profile(profile: ClientProfile, *, client_id: int | None) -> dict[str
     }
 
 
+def check_profile(profile: ClientProfile) -> None:
+    """The checks `create_client` makes of a new client's profile, nothing written (a CSV
+    import's preview). Raises ValidationError as `create_client` would."""
+    _clean_profile(profile, client_id=None)
+
+
 # How far ahead a subscription may start (a contract signed for a later date), and a
 # renewal date may lie after it (the longest term sold).
 SUBSCRIPTION_AHEAD = timedelta(days=366)
@@ -557,6 +563,12 @@ def _clean_contact(
         "is_primary": bool(details.is_primary),
         "is_decision_maker": bool(details.is_decision_maker),
     }
+
+
+def check_contact(client: Client, details: ContactDetails) -> None:
+    """The checks `add_contact` makes, nothing written (a CSV import's preview). Raises
+    ValidationError as `add_contact` would."""
+    _clean_contact(client, details)
 
 
 def _make_only_primary(client: Client, contact: Contact, actor: User) -> None:

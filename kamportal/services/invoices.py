@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from kamportal import clock
@@ -574,15 +574,19 @@ def standings(invoices: list[Invoice], *, at: datetime | None = None) -> list[In
     return [invoice_standing(i, at=at) for i in invoices]
 
 
+def unpaid_invoices_query(viewer: User) -> Select[tuple[Invoice]]:
+    """R4: unpaid invoices `viewer` may see (finance: all), the longest due first, with
+    their clients; their payments are loaded apart (in chunks when the rows are)."""
+    return (
+        select(Invoice)
+        .join(Invoice.client)
+        .where(Invoice.status == InvoiceStatus.UNPAID.value)
+        .where(access.visible_invoices_clause(viewer))
+        .options(joinedload(Invoice.client), selectinload(Invoice.payments))
+        .order_by(Invoice.due_on, Invoice.id)
+    )
+
+
 def unpaid_invoices(viewer: User) -> list[Invoice]:
     """R4: unpaid invoices `viewer` may see (finance: all), the longest due first."""
-    return list(
-        db.session.scalars(
-            select(Invoice)
-            .join(Invoice.client)
-            .where(Invoice.status == InvoiceStatus.UNPAID.value)
-            .where(access.visible_invoices_clause(viewer))
-            .options(joinedload(Invoice.client), joinedload(Invoice.payments))
-            .order_by(Invoice.due_on, Invoice.id)
-        ).unique()
-    )
+    return list(db.session.scalars(unpaid_invoices_query(viewer)))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import Select, and_, exists, select
 from sqlalchemy.orm import joinedload
 
 from kamportal import clock
@@ -265,19 +265,23 @@ def settle_renewal(invoice: Invoice, *, actor: User | None, at: datetime) -> Non
 # --- Reading -----------------------------------------------------------------------------------
 
 
+def open_renewals_query(viewer: User) -> Select[tuple[Renewal]]:
+    """R1: the renewals still to see through on the clients `viewer` may see, soonest
+    first, with their clients, ACMs and invoices (one query)."""
+    return (
+        select(Renewal)
+        .join(Renewal.client)
+        .where(Renewal.stage.not_in([RenewalStage.PAID.value, RenewalStage.LOST.value]))
+        .where(access.visible_clients_clause(viewer))
+        .options(joinedload(Renewal.client).joinedload(Client.acm), joinedload(Renewal.invoice))
+        .order_by(Renewal.due_on, Renewal.id)
+    )
+
+
 def open_renewals(viewer: User) -> list[Renewal]:
     """R1: the renewals still to see through on the clients `viewer` may see, soonest
     first."""
-    return list(
-        db.session.scalars(
-            select(Renewal)
-            .join(Renewal.client)
-            .where(Renewal.stage.not_in([RenewalStage.PAID.value, RenewalStage.LOST.value]))
-            .where(access.visible_clients_clause(viewer))
-            .options(joinedload(Renewal.client).joinedload(Client.acm), joinedload(Renewal.invoice))
-            .order_by(Renewal.due_on, Renewal.id)
-        )
-    )
+    return list(db.session.scalars(open_renewals_query(viewer)))
 
 
 # The stages a renewal goes through, in order (R1-R4); "lost" may end it at any of them.

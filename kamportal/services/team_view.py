@@ -332,13 +332,14 @@ class LateList:
     total: int
 
 
-def late_items(rule_name: str, scope: Scope, *, now: datetime) -> LateList:
-    """The items behind one count: rule `rule_name`'s late items in `scope`, each with
-    its client (and its ACM), the longest late first; at most ITEMS_SHOWN of `total`.
-    KeyError for an unknown rule."""
+def late_query(rule_name: str, scope: Scope, *, now: datetime) -> Select:
+    """Rule `rule_name`'s late records in `scope` at `now`, each with its client (and its
+    ACM), the longest late first. KeyError for an unknown rule."""
     rule = LATE_RULES[rule_name]
-    clause = rule.clause(now)
-    total = sum(_counts(rule.counted, rule.path, scope, clause).values())
+    return _late_query(rule, scope, rule.clause(now))
+
+
+def _late_query(rule: LateRule, scope: Scope, clause: ColumnElement[bool]) -> Select:
     if rule.path:
         loader = contains_eager(rule.path[0])
         for step in rule.path[1:]:
@@ -346,13 +347,22 @@ def late_items(rule_name: str, scope: Scope, *, now: datetime) -> LateList:
         loader = loader.contains_eager(Client.acm)
     else:
         loader = contains_eager(Client.acm)
-    query = (
+    return (
         _scoped(select(rule.counted), scope, rule.path)
         .options(loader)
         .where(clause)
         .order_by(*rule.order())
-        .limit(ITEMS_SHOWN)
     )
+
+
+def late_items(rule_name: str, scope: Scope, *, now: datetime) -> LateList:
+    """The items behind one count: rule `rule_name`'s late items in `scope`, each with
+    its client (and its ACM), the longest late first; at most ITEMS_SHOWN of `total`.
+    KeyError for an unknown rule."""
+    rule = LATE_RULES[rule_name]
+    clause = rule.clause(now)
+    total = sum(_counts(rule.counted, rule.path, scope, clause).values())
+    query = _late_query(rule, scope, clause).limit(ITEMS_SHOWN)
     return LateList(rule, [rule.item(record) for record in db.session.scalars(query)], total)
 
 

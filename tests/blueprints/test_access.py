@@ -25,6 +25,7 @@ from kamportal.models import (
 from kamportal.services import (
     account_plans,
     calendar,
+    client_import,
     client_links,
     concept_documents,
     contact_log,
@@ -106,6 +107,10 @@ TOKEN_ONLY = dict.fromkeys(VISITORS, NO_TOKEN)
 # world's is the ACM's).
 # The leader's view (issue 14): leaders (each their own teams) and admins (every team).
 TEAM = {**ADMIN_ONLY, "leader": OK, "other_leader": OK}
+# Issue 16: clients and contacts by CSV, leaders and admins; an import is its uploader's
+# (the world's is the leader's), admins see every one.
+IMPORTERS = TEAM
+IMPORT = {**TEAM, "other_leader": HIDDEN}
 OWN_NOTIFICATION = {**dict.fromkeys(VISITORS, HIDDEN), "anonymous": LOGIN, "acm": OK}
 
 # F6: the store manager's own page and duties (the world's client is theirs); its card's
@@ -120,6 +125,12 @@ ACCESS: dict[str, dict[str, str]] = {
     "auth.login": EVERYONE,
     "auth.logout": SIGNED_IN,
     "clients.index": REGISTRY,
+    "clients.export": REGISTRY,
+    "clients.import_file": IMPORTERS,
+    "clients.import_template": IMPORTERS,
+    "clients.show_import": IMPORT,
+    "clients.import_progress": IMPORT,
+    "clients.start_import": IMPORT,
     "clients.new": REGISTRY,
     "clients.show": CLIENT,
     "clients.edit": CLIENT,
@@ -159,6 +170,7 @@ ACCESS: dict[str, dict[str, str]] = {
     "day.items": REGISTRY,
     "team.index": TEAM,
     "team.late": TEAM,
+    "team.export_late": TEAM,
     "followups.ladder_panel": CLIENT,
     "followups.send_followup_email": CLIENT,
     "followups.send_whatsapp_now": CLIENT,
@@ -200,8 +212,12 @@ ACCESS: dict[str, dict[str, str]] = {
     # An invoice's PDF: whoever sees the client's invoices, finance every one (R3, C6).
     "renewals.invoice_pdf_download": {**CLIENT, "finance": OK},
     "renewals.index": REGISTRY,
+    "renewals.export_renewals": REGISTRY,
+    "renewals.export_invoices": REGISTRY,
     "renewals.forecast": FORECAST,
+    "renewals.export_forecast": FORECAST,
     "finance.queue": FINANCE,
+    "finance.export_queue": FINANCE,
     "finance.confirm_payment": FINANCE,
     "finance.reject_payment": FINANCE,
     "finance.record_premises_payment": FINANCE,
@@ -414,6 +430,13 @@ def world(app, make_portfolio, make_user, make_client_report, login_as, db) -> W
         filename="figures.csv",
         data=f"store_code,day,orders,gmv\n{client.store_code},2026-01-05,3,10\n".encode(),
     )
+    # A CSV of contacts the leader uploaded, checked and waiting to be imported (issue 16).
+    contacts = client_import.receive(
+        actor=cairo.leader,
+        kind="contacts",
+        filename="contacts.csv",
+        data=f"store_code,name,email\n{client.store_code},Mona,mona@store.example\n".encode(),
+    )
     # A store not selling whose reasons are owed (F4).
     alert = NotSellingAlert(
         client_id=client.id, raised_at=clock.now(), cause="no_orders", detail="No orders"
@@ -488,6 +511,10 @@ def world(app, make_portfolio, make_user, make_client_report, login_as, db) -> W
         "request_id": customization.id,
         "attachment_id": customization.attachments[0].id,
         "upload_id": figures.id,
+        ("clients.show_import", "upload_id"): contacts.id,
+        ("clients.import_progress", "upload_id"): contacts.id,
+        ("clients.start_import", "upload_id"): contacts.id,
+        "kind": "clients",
         "checklist": "lms",
         "item_key": "domain-ssl",
         "token": kyc.token_for(kyc.questionnaire_of(client)),
@@ -539,6 +566,7 @@ def test_every_route_answers_every_visitor_as_decided(app, world):
             http = world.clients[visitor]
             response = http.open(url, method=method, data={})
             got, expected = outcome(response), ACCESS[rule.endpoint][visitor]
+            response.close()  # a streamed download holds its request until closed
             if got != expected:
                 failures.append(f"{method} {url} as {visitor}: {got}, expected {expected}")
     assert failures == [], "\n".join(failures)

@@ -88,11 +88,13 @@ from kamportal.models import (
     Suggestion,
     Team,
     User,
+    UserRole,
 )
 from kamportal.services import (
     account_plans,
     accounts,
     calendar,
+    client_import,
     client_links,
     concept_documents,
     contact_log,
@@ -405,6 +407,7 @@ FINDERS: dict[frozenset[str], Callable[[], Any]] = {
     # P1: a goal's or a stakeholder's key in a client's account plan.
     frozenset({"client_id", "key"}): lambda: _plan_keys(),
     frozenset({"section"}): lambda: [{"section": name} for name in [*day.SECTIONS, "nothing"]],
+    frozenset({"kind"}): lambda: [{"kind": kind} for kind in [*client_import.KINDS, "nothing"]],
     frozenset({"rule"}): lambda: [{"rule": name} for name in [*team_view.LATE_RULES, "X9"]],
     frozenset(): lambda: None,
 }
@@ -676,6 +679,16 @@ def _add_figures_upload() -> None:
         actor=client.acm,
         filename="figures.csv",
         data=f"store_code,day,orders,gmv\n{client.store_code},{day_before},3,10\n".encode(),
+    )
+    # Issue 16: a CSV of contacts an admin uploaded, checked, for its import and pages.
+    admin = _db.session.scalars(
+        select(User).where(User.role_rows.any(UserRole.role == Role.ADMIN.value))
+    ).first()
+    client_import.receive(
+        actor=admin,
+        kind="contacts",
+        filename="contacts.csv",
+        data=f"store_code,name,email\n{client.store_code},Mona,mona@store.example\n".encode(),
     )
 
 

@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("clients", __name__)
 
-from kamportal.blueprints.clients import health, routes, store_figures  # noqa: E402,F401
+from kamportal.blueprints.clients import health, imports, routes, store_figures  # noqa: E402,F401

@@ -1,3 +1,4 @@
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -111,3 +112,18 @@ class EmailContactForm(Form):
     body = TextAreaField("Message", validators=[DataRequired(), Length(max=20000)])
     # Generated with the form: a double submit queues one email.
     key = HiddenField(id="email-key", validators=[DataRequired(), Length(max=100)])
+
+
+class ImportForm(Form):
+    """A CSV of clients or of contacts: read and checked by the service, whatever it holds."""
+
+    kind = RadioField(
+        "The file holds",
+        choices=options([("clients", "Clients to register"), ("contacts", "Contacts of clients")]),
+        default="clients",
+    )
+    file = FileField("CSV file")
+
+
+class StartImportForm(Form):
+    """Import a checked file, every row."""

@@ -23,6 +23,7 @@ from kamportal.blueprints.clients.forms import (
     WhatsAppForm,
     WhatsAppReplyForm,
 )
+from kamportal.blueprints.exports import csv_download
 from kamportal.blueprints.options import options
 from kamportal.blueprints.web import (
     acting_user,
@@ -42,7 +43,15 @@ from kamportal.blueprints.web import (
 from kamportal.errors import ReusedMessageKey, ValidationError
 from kamportal.extensions import db
 from kamportal.models import Client, Contact, HealthBand, LifecycleStatus, Plan, Role, User
-from kamportal.services import access, clients, contact_log, gmv_bands, validation
+from kamportal.services import (
+    access,
+    client_import,
+    clients,
+    contact_log,
+    gmv_bands,
+    list_exports,
+    validation,
+)
 from kamportal.services.access import CLIENT_CREATOR_ROLES, CLIENT_REGISTRY_ROLES
 
 TIMELINE_CHANGED = "timeline-changed"
@@ -84,7 +93,16 @@ def index():
         health_bands=list(HealthBand),
         gmv_bands=gmv_bands.bands(),
         can_create=access.can_create_client(current_user),
+        can_import=current_user.has_role(*client_import.IMPORTER_ROLES),
     )
+
+
+@bp.route("/export.csv")
+@allow(*CLIENT_REGISTRY_ROLES)
+def export():
+    """The client list as CSV, with the page's filters and sort, every page of it."""
+    filters = clients.ClientFilters.from_args(request.args)
+    return csv_download(list_exports.client_list(acting_user(), filters))
 
 
 # --- Creating, editing, reassigning ------------------------------------------------------

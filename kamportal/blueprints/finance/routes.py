@@ -18,6 +18,7 @@ from flask import Response, flash, redirect, request, url_for
 from flask_wtf import FlaskForm
 
 from kamportal import clock
+from kamportal.blueprints.exports import csv_download
 from kamportal.blueprints.finance import bp
 from kamportal.blueprints.finance.forms import (
     ConfirmWireForm,
@@ -46,7 +47,7 @@ from kamportal.models import (
     Payment,
     PaymentIssue,
 )
-from kamportal.services import churn, invoices, payments
+from kamportal.services import churn, invoices, list_exports, payments
 from kamportal.services.access import FINANCE_ROLES
 
 # A payment issue resolved moves its invoice into (or out of) the premises list, which
@@ -118,6 +119,13 @@ def queue():
     to record (R6), payment issues (R5), installments due within a week or overdue
     (R10)."""
     return render("finance/queue.html", **_queue_context())
+
+
+@bp.route("/finance/queue.csv")
+@allow(*FINANCE_ROLES)
+def export_queue():
+    """Finance's queue as CSV, section after section."""
+    return csv_download(list_exports.finance_queue(now=clock.now()))
 
 
 def _row_action(

@@ -20,6 +20,7 @@ from flask import Response, abort
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from kamportal.blueprints.exports import csv_download
 from kamportal.blueprints.forms import viewer_today
 from kamportal.blueprints.options import options
 from kamportal.blueprints.renewals import bp
@@ -45,7 +46,7 @@ from kamportal.blueprints.web import (
 )
 from kamportal.extensions import db
 from kamportal.models import Client, Invoice, Quotation, Renewal, Role
-from kamportal.services import invoices, payments, renewals
+from kamportal.services import invoices, list_exports, payments, renewals
 from kamportal.services.access import CLIENT_REGISTRY_ROLES, can_see_invoices_of
 from kamportal.services.invoice_pdf import CONTENT_TYPE as PDF_TYPE
 from kamportal.services.invoice_pdf import invoice_filename, invoice_pdf
@@ -342,6 +343,20 @@ def index():
     )
 
 
+@bp.route("/renewals/renewals.csv")
+@allow(*CLIENT_REGISTRY_ROLES)
+def export_renewals():
+    """R1: the renewals to see through, as CSV."""
+    return csv_download(list_exports.open_renewals(acting_user()))
+
+
+@bp.route("/renewals/unpaid-invoices.csv")
+@allow(*CLIENT_REGISTRY_ROLES)
+def export_invoices():
+    """R4: the unpaid invoices, as CSV."""
+    return csv_download(list_exports.unpaid_invoices(acting_user()))
+
+
 # --- The renewal forecast ----------------------------------------------------------------
 
 
@@ -360,6 +375,13 @@ def forecast():
         horizons=horizons,
         all_teams={days: _per_currency(found) for days, found in horizons.items()},
     )
+
+
+@bp.route("/renewals/forecast.csv")
+@allow(*FORECAST_ROLES)
+def export_forecast():
+    """The renewal forecast, as CSV."""
+    return csv_download(list_exports.renewal_forecast(acting_user(), today=viewer_today()))
 
 
 def _per_currency(rows: list[renewals.ForecastRow]) -> list[tuple[str, Decimal, Decimal]]:

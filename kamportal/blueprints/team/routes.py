@@ -9,11 +9,12 @@ from collections.abc import Callable
 from flask import Response, abort, request, url_for
 
 from kamportal import clock
+from kamportal.blueprints.exports import csv_download
 from kamportal.blueprints.team import bp
 from kamportal.blueprints.team.charts import trend_charts
 from kamportal.blueprints.web import acting_user, allow, render
 from kamportal.models import Role, Team, User
-from kamportal.services import churn, team_view
+from kamportal.services import churn, list_exports, team_view
 from kamportal.services.team_view import LateItem, Scope
 
 TEAM_ROLES = (Role.LEADER, Role.ADMIN)
@@ -107,11 +108,10 @@ def index() -> Response:
     return team_page()
 
 
-@bp.route("/late/<rule>")
-@allow(*TEAM_ROLES)
-def late(rule: str) -> Response:
-    """The items behind one count: rule `rule`'s late items of one ACM (`?acm=`), or of a
-    whole team (`?team=`, else the leader's first; every team for an admin)."""
+def _late_scope(rule: str) -> tuple[Team | None, User | None, Scope]:
+    """What `/late/<rule>` asks for: rule `rule`'s late items of one ACM (`?acm=`), or of
+    a whole team (`?team=`, else the leader's first; every team for an admin); 404 for an
+    unknown rule, or an ACM or team not the user's."""
     if rule not in team_view.LATE_RULES:
         abort(404)
     user = acting_user()
@@ -128,7 +128,15 @@ def late(rule: str) -> Response:
     else:
         team = _chosen_team(teams, team_id)
         team_ids = (team.id,) if team else ()
-    found = team_view.late_items(rule, Scope(team_ids, acm_id), now=clock.now())
+    return team, acm, Scope(team_ids, acm_id)
+
+
+@bp.route("/late/<rule>")
+@allow(*TEAM_ROLES)
+def late(rule: str) -> Response:
+    """The items behind one count: rule `rule`'s late items of one ACM, or of a team."""
+    team, acm, scope = _late_scope(rule)
+    found = team_view.late_items(rule, scope, now=clock.now())
     return render(
         "team/late.html",
         found=found,
@@ -136,3 +144,11 @@ def late(rule: str) -> Response:
         acm=acm,
         link=lambda item: ITEM_LINKS[rule](item),
     )
+
+
+@bp.route("/late/<rule>/export.csv")
+@allow(*TEAM_ROLES)
+def export_late(rule: str) -> Response:
+    """The same items as CSV, every one (the page shows the longest late)."""
+    _, _, scope = _late_scope(rule)
+    return csv_download(list_exports.late_items(rule, scope, now=clock.now()))
