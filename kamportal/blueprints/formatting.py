@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from kamportal import clock
 from kamportal.models import HealthBand, TimelineEvent
+from kamportal.services import rules
 
 
 def viewer_zone() -> str:
@@ -88,3 +89,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(ago)
     app.add_template_filter(hours)
     app.add_template_global(HealthBand.of, "health_band")
+    app.add_template_global(rules.meaning, "rule_meaning")

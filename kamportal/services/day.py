@@ -461,6 +461,7 @@ def followups(user: User, *, now: datetime) -> Section:
                     client,
                     since=since,
                     age=span(now - since),
+                    overdue=True,
                 )
             )
         else:

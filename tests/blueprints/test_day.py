@@ -82,7 +82,7 @@ def section_of(page: str, name: str) -> str:
 
 
 def items_of(page: str, name: str) -> list[str]:
-    return re.findall(r'<li class="day-item".*?</li>', section_of(page, name), re.S)
+    return re.findall(r'<li class="day-item[^"]*".*?</li>', section_of(page, name), re.S)
 
 
 @pytest.fixture
@@ -322,7 +322,7 @@ def test_items_of_other_acms_are_never_on_the_day(
     for user in (leader, make_user(Role.ACM, team=team), make_user(Role.ADMIN)):
         page = login_as(user).get("/day/").get_data(as_text=True)
         assert "Karims" not in page
-        assert 'class="day-item"' not in page
+        assert 'class="day-item' not in page
     # Karim sees all four kinds on his own day.
     page = login_as(karim).get("/day/").get_data(as_text=True)
     for name in ("meetings", "minutes", "followups", "actions", "confirmations"):
@@ -543,7 +543,21 @@ def test_a_reassigned_clients_items_leave_the_old_acms_day_for_the_new_one(
 
     page = login_as(mona).get("/day/").get_data(as_text=True)
     assert "Moved" not in page
-    assert 'class="day-item"' not in page
+    assert 'class="day-item' not in page
     page = login_as(karim).get("/day/").get_data(as_text=True)
     for name in ("meetings", "minutes", "actions", "confirmations"):
         assert len(items_of(page, name)) == 1, name
+
+
+def test_each_rule_badge_says_why_in_words_and_overdue_items_stand_out(
+    frozen_clock, mona, make_client, login_as
+):
+    """Issue 16: the badge's meaning on hover (title) and for screen readers (text); an
+    overdue item carries the word and its own style."""
+    make_client(acm=mona, store_name="Quiet Store", last_contact_at=None)
+    page = login_as(mona).get("/day/").get_data(as_text=True)
+    [item] = items_of(page, "followups")
+    meaning = "Every live client is contacted at least once a week"
+    assert f'<abbr class="badge rule" title="{meaning}">F1</abbr>' in item
+    assert f'<span class="visually-hidden">: {meaning}.</span>' in item
+    assert 'class="day-item overdue"' in item and ">Overdue</strong>" in item

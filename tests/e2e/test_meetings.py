@@ -403,7 +403,8 @@ def test_the_acms_day_lists_owed_minutes_and_an_overdue_client_and_follows_G5_F1
     followups = page.locator("#day-followups")
     late = followups.locator("li.day-item", has_text="Gulf Gadgets")
     expect(late).to_have_attribute("data-rule", "F1")
-    expect(late.locator(".badge")).to_have_text("F1")
+    expect(late.locator(".badge.rule")).to_have_text("F1")
+    expect(late.locator(".badge-overdue")).to_have_text("Overdue")
     expect(late).to_contain_text("Weekly contact overdue")
     # Last contact 13 Nov 09:00 UTC: a week later, 20 Nov 12:00 in Riyadh, 3 days 5 h ago.
     expect(late).to_contain_text("Overdue since 20 Nov 2026 12:00 +03 (3 days 5 h)")
