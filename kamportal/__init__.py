@@ -261,8 +261,10 @@ def configure_errors(app: Flask) -> None:
 
 
 def configure_templates(app: Flask) -> None:
+    from kamportal import i18n
     from kamportal.blueprints import formatting
 
+    i18n.init_app(app)
     formatting.register(app)
 
     @app.context_processor

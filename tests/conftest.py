@@ -305,7 +305,9 @@ def make_client(db) -> Callable[..., Client]:
             "plan": Plan.ENTERPRISE.value,
             "country": "EG",
             "timezone": "Africa/Cairo",
-            "language": "ar",
+            # English by default, so that a test reads the English of what the client
+            # receives; the client's language has its own tests (test_client_languages).
+            "language": "en",
             "status": LifecycleStatus.LIVE.value,
             "acm": acm,
             "currency": "EGP",

@@ -422,7 +422,10 @@ def test_open_escalations_stand_at_every_step_of_the_ladder_with_their_proofs_E2
         assert call.call_event.detail["outcome"] == "no_answer"
         (email,) = proofs(escalation, StepKind.EMAIL)
         assert sent(email.outbox_message, "email")
-        assert email.outbox_message.subject.startswith("We tried to call you")
+        # In the client's language (the demo has Arabic and English clients).
+        assert email.outbox_message.subject.startswith(
+            {"ar": "حاولنا الاتصال بكم", "en": "We tried to call you"}[escalation.client.language]
+        )
         assert email.outbox_message.to_addrs == [escalation.client.reachable_contact("email").email]
         # The next step is still ahead, and its job waits for it.
         assert escalation.step_due_at > now
@@ -877,7 +880,8 @@ def test_enterprise_clients_in_onboarding_are_owed_their_welcome_a_handful_still
         assert welcome.sent_by_id in managers(db, client)
         message = welcome.outbox_message
         assert sent(message, "email")
-        assert message.subject == f"Welcome to ExpandCart – {client.store_code}"
+        welcome_to = {"ar": "مرحبًا بكم في ExpandCart", "en": "Welcome to ExpandCart"}
+        assert message.subject == f"{welcome_to[client.language]} – {client.store_code}"
         assert welcome.sent_by.booking_link in message.body
         assert client.acm.team.leader.email in message.cc_addrs
         (event,) = launch_events(db, client, TimelineKind.WELCOME_EMAIL_SENT)

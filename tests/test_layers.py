@@ -27,7 +27,8 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "kamportal.queue",
         ),
     ),
-    ("models", ("kamportal.models", "kamportal.extensions")),
+    # i18n holds the Babel extension and the client's-language formatting of the models' money.
+    ("models", ("kamportal.models", "kamportal.extensions", "kamportal.i18n")),
     (
         "messaging, billing and tickets",
         ("kamportal.messaging", "kamportal.billing", "kamportal.tickets"),

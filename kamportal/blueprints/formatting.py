@@ -6,12 +6,12 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import pycountry
-from babel.numbers import format_currency
 from flask import Flask
 from flask_login import current_user
 
-from kamportal import clock
+from kamportal import clock, i18n
 from kamportal.models import HealthBand, TimelineEvent
+from kamportal.models.types import Money
 from kamportal.services import rules
 
 
@@ -46,10 +46,9 @@ def day(value: date | None) -> str:
     return value.strftime("%d %b %Y") if value else "—"
 
 
-def money(amount: Decimal | None, currency: str | None) -> str:
-    if amount is None or not currency:
-        return "—"
-    return format_currency(amount, currency, locale="en")
+def money(amount: Money | Decimal | None, currency: str | None = None) -> str:
+    """In the page's or the email's locale: English for staff, the client's for them."""
+    return i18n.money(amount, currency)
 
 
 def country_name(code: str | None) -> str:

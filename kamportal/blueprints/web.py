@@ -23,14 +23,17 @@ from flask import (
     url_for,
 )
 from flask import render_template as flask_render
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.routing import IntegerConverter
 from wtforms import Field, FieldList, FormField
 
+from kamportal import i18n
 from kamportal.blueprints.forms import ActionForm
 from kamportal.errors import DomainError
 from kamportal.extensions import db
+from kamportal.i18n import N_
 from kamportal.models import Client, Role, User
 from kamportal.services import access, clients
 
@@ -384,11 +387,11 @@ def with_trigger(response: Response, event: str, detail: Any = True) -> Response
 
 # An altered token names nothing that exists; a link that did exist is gone for good.
 LINK_REFUSED_TITLE = {
-    "altered": "This link is not valid",
-    "revoked": "This link no longer works",
-    "expired": "This link has expired",
-    "submitted": "Already submitted",
-    "used": "Already answered",
+    "altered": N_("This link is not valid"),
+    "revoked": N_("This link no longer works"),
+    "expired": N_("This link has expired"),
+    "submitted": N_("Already submitted"),
+    "used": N_("Already answered"),
 }
 
 
@@ -412,14 +415,15 @@ def whole_page(response: Response, page_id: str) -> Response:
 def link_refused(refused: DomainError, page_id: str) -> Response:
     """A link that opens nothing: why, alone on the page, naming nothing of the client."""
     reason = getattr(refused, "reason", "")
+    i18n.speak_to(getattr(refused, "language", None))
     return whole_page(
         render(
             "link_refused.html",
             "_link_refused.html",
             status=404 if reason == "altered" else 410,
             reason=reason,
-            title=LINK_REFUSED_TITLE.get(reason, "This link does not work"),
-            message=refused.message,
+            title=gettext(LINK_REFUSED_TITLE.get(reason, N_("This link does not work"))),
+            message=gettext(refused.message),
             page_id=page_id,
         ),
         page_id,

@@ -20,7 +20,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select, update
 
-from kamportal import clock, queue
+from kamportal import clock, i18n, queue
 from kamportal.errors import ReusedMessageKey
 from kamportal.extensions import db
 from kamportal.messaging.transports import email_transport
@@ -175,14 +175,17 @@ def email_client(
     **context: Any,
 ) -> OutboxMessage:
     """An email from `templates/emails/<template>` to `contact` of `client` (as
-    `queue_client_email`, G1 CCs), rendered with the client, the contact, the client's ACM
-    as `acm` and `context`."""
+    `queue_client_email`, G1 CCs), rendered in the client's language with the client, the
+    contact, the client's ACM as `acm` and `context`. The caller words `subject` in that
+    language (`i18n.client_language`)."""
+    with i18n.client_language(client.language):
+        body = render_email(template, client=client, contact=contact, acm=client.acm, **context)
     return queue_client_email(
         client,
         key=key,
         to=[contact.email],
         subject=subject,
-        body=render_email(template, client=client, contact=contact, acm=client.acm, **context),
+        body=body,
         actor=actor,
         attachments=attachments,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import time
 from typing import NotRequired, TypedDict, Unpack
 
@@ -485,15 +485,16 @@ def week_order(days: Iterable[int]) -> tuple[int, ...]:
     return tuple(d for d in ((first - 1 + i) % 7 + 1 for i in range(7)) if d in chosen)
 
 
-def describe_week(days: Iterable[int]) -> str:
-    """'Sun to Thu' with a dash for a run of days, else the days listed ('Sun, Tue, Thu')."""
+def describe_week(days: Iterable[int], names: Mapping[int, str] = WEEKDAY_NAMES) -> str:
+    """'Sun to Thu' with a dash for a run of days, else the days listed ('Sun, Tue, Thu');
+    `names` by ISO weekday (a client's language: `i18n.weekday_names`)."""
     ordered = week_order(days)
     if not ordered:
         return "—"
     contiguous = all(b == a % 7 + 1 for a, b in itertools.pairwise(ordered))
     if len(ordered) > 2 and contiguous:
-        return f"{WEEKDAY_NAMES[ordered[0]]}–{WEEKDAY_NAMES[ordered[-1]]}"
-    return ", ".join(WEEKDAY_NAMES[d] for d in ordered)
+        return f"{names[ordered[0]]}–{names[ordered[-1]]}"
+    return ", ".join(names[d] for d in ordered)
 
 
 def _apply_team(team: Team, settings: TeamSettings) -> None:

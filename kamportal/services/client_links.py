@@ -21,8 +21,15 @@ from sqlalchemy import select
 from kamportal import clock
 from kamportal.errors import ValidationError
 from kamportal.extensions import db
+from kamportal.i18n import N_
 from kamportal.models import ClientLink, CustomizationRequest, User
-from kamportal.services.kyc import LinkRefused, public_url
+from kamportal.services.kyc import (
+    LINK_ALTERED,
+    LINK_EXPIRED,
+    LINK_REVOKED,
+    LinkRefused,
+    public_url,
+)
 
 TOKEN_SALT = "customization-link"
 PURPOSES = ("concept", "acceptance", "survey")
@@ -100,26 +107,19 @@ def open_link(token: str, purpose: str) -> ClientLink:
         payload = _serializer().loads(token)
         link_id, nonce = int(payload["l"]), str(payload["n"])
     except (BadSignature, KeyError, TypeError, ValueError):
-        raise LinkRefused(
-            "altered", "This link is not valid. Please use the link exactly as it was emailed."
-        ) from None
+        raise LinkRefused("altered", LINK_ALTERED) from None
     link = db.session.get(ClientLink, link_id)
     if link is None or link.purpose != purpose:
-        raise LinkRefused(
-            "altered", "This link is not valid. Please use the link exactly as it was emailed."
-        )
+        raise LinkRefused("altered", LINK_ALTERED)
+    language = link.request.client.language
     if link.used_at is not None and link.nonce == nonce:
-        raise LinkRefused("used", "Thank you: this has been answered already.")
+        raise LinkRefused(
+            "used", N_("Thank you: this has been answered already."), language=language
+        )
     if link.nonce != nonce or link.revoked_at is not None:
-        raise LinkRefused(
-            "revoked",
-            "This link no longer works: it was withdrawn or replaced by a newer one. "
-            "Please use the latest link your account manager sent you.",
-        )
+        raise LinkRefused("revoked", LINK_REVOKED, language=language)
     if clock.now() >= link.expires_at:
-        raise LinkRefused(
-            "expired", "This link has expired. Please ask your account manager for a new one."
-        )
+        raise LinkRefused("expired", LINK_EXPIRED, language=language)
     return link
 
 

@@ -21,11 +21,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_decimal
+from flask_babel import gettext
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import contains_eager, joinedload
 
-from kamportal import clock
+from kamportal import clock, i18n
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
 from kamportal.messaging import outbox
@@ -252,43 +252,60 @@ def _draft(
 
 
 def headline(report: ClientReport) -> list[Metric]:
-    """The report's headline metrics (at most five), worded for the client; none for a
-    month without figures (the report then says so: `figures_note`)."""
+    """The report's headline metrics (at most five), worded for the client in the locale
+    of the render (the email's: the client's language); none for a month without figures
+    (the report then says so: `figures_note`)."""
     if not report.has_figures or report.gmv is None or report.orders is None:
         return []
     currency = report.currency
-    before = f"{month_before(report.month):%B}"
-    label = "Change on the month before"
+    before = i18n.month_name(month_before(report.month))
+    label = gettext("Change on the month before")
     if report.gmv_change is not None:
-        change = Metric(label, f"{report.gmv_change:+.1f}%", f"against {before}")
-    else:
-        change = Metric(label, "—", f"no sales in {before} to compare with")
-    if report.orders:
-        average = Metric(
-            "Average order value",
-            str(Money(_average(report.gmv, report.orders, currency), currency)),
+        change = Metric(
+            label,
+            i18n.change_percent(report.gmv_change),
+            gettext("against %(month)s", month=before),
         )
     else:
-        average = Metric("Average order value", "—", "no orders")
+        change = Metric(label, "—", gettext("no sales in %(month)s to compare with", month=before))
+    if report.orders:
+        average = Metric(
+            gettext("Average order value"),
+            i18n.money(Money(_average(report.gmv, report.orders, currency), currency)),
+        )
+    else:
+        average = Metric(gettext("Average order value"), "—", gettext("no orders"))
     return [
-        Metric("Revenue (sales)", str(Money(report.gmv, currency))),
+        Metric(gettext("Revenue (sales)"), i18n.money(Money(report.gmv, currency))),
         change,
-        Metric("Orders", format_decimal(report.orders, locale="en")),
+        Metric(gettext("Orders"), i18n.number(report.orders)),
         average,
-        Metric("Days with orders", f"{report.days_with_orders} of {report.days_in_month}"),
+        Metric(
+            gettext("Days with orders"),
+            gettext(
+                "%(days)s of %(month_days)s",
+                days=report.days_with_orders,
+                month_days=report.days_in_month,
+            ),
+        ),
     ]
 
 
 def figures_note(report: ClientReport) -> str:
-    """What the reader should know of the figures behind the metrics, or ""."""
+    """What the reader should know of the figures behind the metrics, or "" (in the locale
+    of the render, as `headline`)."""
     if not report.has_figures:
-        return (
-            f"No sales figures reached us for {report.month:%B %Y}, so this report has no metrics."
+        return gettext(
+            "No sales figures reached us for %(month)s, so this report has no metrics.",
+            month=i18n.month_year(report.month),
         )
     if report.days_with_figures < report.days_in_month:
-        return (
-            f"Sales figures reached us for {report.days_with_figures} of the "
-            f"{report.days_in_month} days of {report.month:%B}; the metrics cover those days."
+        return gettext(
+            "Sales figures reached us for %(days)s of the %(month_days)s days of %(month)s; "
+            "the metrics cover those days.",
+            days=report.days_with_figures,
+            month_days=report.days_in_month,
+            month=i18n.month_name(report.month),
         )
     return ""
 
@@ -322,6 +339,15 @@ def update_report(
     return report
 
 
+def _report_subject(report: ClientReport) -> str:
+    with i18n.client_language(report.client.language):
+        return gettext(
+            "Your monthly report for %(month)s – %(store)s",
+            month=i18n.month_year(report.month),
+            store=report.client.store_name,
+        )
+
+
 def send_report(report: ClientReport, *, actor: User) -> OutboxMessage:
     """Email the report to the client's point of contact with its PDF, CC'd as G1 says,
     and mark it sent (P4), on the timeline. Sent once: a report already sent returns its
@@ -352,18 +378,20 @@ def send_report(report: ClientReport, *, actor: User) -> OutboxMessage:
     if contact is None:
         raise ValidationError("No contact of this client has an email address: add one first.")
     now = clock.now()
+    with i18n.client_language(client.language):
+        metrics, note = headline(report), figures_note(report)
     with timeline.audited(actor, "client_report.send", report, _FIELDS):
         message = outbox.email_client(
             client,
             contact,
             key=f"client-report-{report.id}",
-            subject=f"Your monthly report for {report.month:%B %Y} – {client.store_name}",
+            subject=_report_subject(report),
             template="client_report.txt",
             actor=actor,
             attachments=[outbox.Attachment(report_filename(report), PDF_TYPE, pdf_of(report))],
             report=report,
-            metrics=headline(report),
-            note=figures_note(report),
+            metrics=metrics,
+            note=note,
         )
         report.status = ReportStatus.SENT.value
         report.sent_at, report.sent_by_id, report.outbox_message = now, actor.id, message

@@ -16,12 +16,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from kamportal import clock
+from kamportal import clock, i18n
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
+from kamportal.i18n import N_
 from kamportal.messaging import outbox
 from kamportal.models import (
     Client,
@@ -38,7 +40,7 @@ from kamportal.services import access, client_links, customizations, timeline, v
 from kamportal.services.client_links import LinkRefused
 
 PURPOSE = "concept"
-MILESTONE_KINDS = {"basic": "Basic function", "extra": "Extra requirement"}
+MILESTONE_KINDS = {"basic": N_("Basic function"), "extra": N_("Extra requirement")}
 MAX_MILESTONES = 20
 # How far ahead a milestone may fall: a customization is weeks or months of work.
 MILESTONE_HORIZON = timedelta(days=2 * 366)
@@ -305,7 +307,9 @@ def send_concept(
         client,
         contact,
         key=f"customization-{request.id}-concept-{link.nonce}",
-        subject=f"Please review and approve: {request.title}",
+        subject=i18n.translated(
+            client.language, "Please review and approve: %(title)s", title=request.title
+        ),
         template="concept_link.txt",
         customization=request,
         link=client_links.url_for_link(link, base_url=base_url),
@@ -361,7 +365,11 @@ def open_concept(token: str) -> ClientLink:
     if request.concept is None or request.stage != CustomizationStage.CONCEPT.value:
         raise LinkRefused(
             "revoked",
-            "This link no longer works. Please use the latest link your account manager sent you.",
+            N_(
+                "This link no longer works. Please use the latest link your account manager "
+                "sent you."
+            ),
+            language=request.client.language,
         )
     return link
 
@@ -374,10 +382,12 @@ def approve_by_link(link: ClientLink, *, name: str, agreed: bool, address: str |
     Raises ValidationError without a name or the tick (nothing recorded)."""
     name = validation.typed_text(name, field="full_name", max_length=200)
     name = validation.required_text(
-        name, field="full_name", message="Type your full name to approve."
+        name, field="full_name", message=gettext("Type your full name to approve.")
     )
     if not agreed:
-        raise ValidationError("Tick the box to say you approve the document.", field="agree")
+        raise ValidationError(
+            gettext("Tick the box to say you approve the document."), field="agree"
+        )
     request = link.request
     concept = request.concept
     now = clock.now()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from kamportal import clock
+from kamportal import clock, i18n
 from kamportal.errors import RuleViolation
 from kamportal.extensions import db
 from kamportal.messaging import outbox
@@ -32,9 +32,11 @@ def message_key(request: CustomizationRequest) -> str:
 def default_message(request: CustomizationRequest) -> str:
     """What the email says unless the ACM writes otherwise: the request and product's
     reason, without any of the portal's references."""
-    return outbox.render_email(
-        "customization_rejection_message.txt", request=request, client=request.client
-    ).strip()
+    with i18n.client_language(request.client.language):
+        text = outbox.render_email(
+            "customization_rejection_message.txt", request=request, client=request.client
+        )
+    return text.strip()
 
 
 def is_owed(request: CustomizationRequest) -> bool:
@@ -71,7 +73,9 @@ def send_rejection(request: CustomizationRequest, *, actor: User, message: str) 
         client,
         contact,
         key=message_key(request),
-        subject=f"Your customization request: {request.title}",
+        subject=i18n.translated(
+            client.language, "Your customization request: %(title)s", title=request.title
+        ),
         template="customization_rejection.txt",
         actor=actor,
         message=text,

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from kamportal import clock
+from kamportal import clock, i18n
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
 from kamportal.messaging import outbox
@@ -397,7 +398,12 @@ def send_acceptance_link(
         request,
         "acceptance",
         actor=actor,
-        subject=f"Please confirm the delivery of {request.title} – {request.client.store_name}",
+        subject=i18n.translated(
+            request.client.language,
+            "Please confirm the delivery of %(title)s – %(store)s",
+            title=request.title,
+            store=request.client.store_name,
+        ),
         template="customization_acceptance.txt",
         base_url=base_url,
         kind=TimelineKind.CUSTOMIZATION_ACCEPTANCE_SENT,
@@ -436,14 +442,16 @@ def accept_by_link(link: ClientLink, *, name: str, address: str | None) -> Custo
     name = validation.required_text(
         validation.typed_text(name, field="name", max_length=200),
         field="name",
-        message="Type your full name to accept.",
+        message=gettext("Type your full name to accept."),
     )
     if request.stage != CustomizationStage.DELIVERY.value or not request_progress(request).all_done:
         # The client reads this: none of the portal's references or stages.
         raise RuleViolation(
             "C7",
-            "This delivery no longer waits for your acceptance: your account manager will be "
-            "in touch.",
+            gettext(
+                "This delivery no longer waits for your acceptance: your account manager will "
+                "be in touch."
+            ),
         )
     with timeline.audited(None, "customization.accept", request, DELIVERY_FIELDS):
         request.accepted_at = clock.now()
@@ -511,7 +519,12 @@ def _send_survey(
         request,
         "survey",
         actor=actor,
-        subject=f"How did we do? {request.title} – {request.client.store_name}",
+        subject=i18n.translated(
+            request.client.language,
+            "How did we do? %(title)s – %(store)s",
+            title=request.title,
+            store=request.client.store_name,
+        ),
         template="customization_survey.txt",
         base_url=base_url,
         kind=TimelineKind.CUSTOMIZATION_SURVEY_SENT,
@@ -600,7 +613,7 @@ def survey_score(value: object) -> int:
     """A score from 1 to 5 (C7), from what was typed or chosen; ValidationError else."""
     text = str(value if value is not None else "").strip()
     if text not in {str(n) for n in SURVEY_SCORES}:
-        raise ValidationError("Choose a score from 1 to 5.", field="score")
+        raise ValidationError(gettext("Choose a score from 1 to 5."), field="score")
     return int(text)
 
 
@@ -616,7 +629,7 @@ def answer_survey(link: ClientLink, *, score: object, comment: str | None) -> Cu
         comment, field="comment", multiline=True, max_length=MAX_COMMENT
     ).strip()
     if request.survey_answered_at is not None:
-        raise RuleViolation("C7", "The survey has been answered already.")
+        raise RuleViolation("C7", gettext("The survey has been answered already."))
     now = clock.now()
     with timeline.audited(None, "customization.survey", request, DELIVERY_FIELDS):
         request.survey_score = value

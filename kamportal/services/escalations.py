@@ -23,7 +23,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from kamportal import clock, queue
+from kamportal import clock, i18n, queue
 from kamportal.errors import NotAllowed, RuleViolation, ValidationError
 from kamportal.extensions import db
 from kamportal.messaging import outbox
@@ -549,7 +549,9 @@ def _send_email_step(escalation: Escalation, *, actor: User | None, at: datetime
         client,
         contact,
         key=f"escalation-{escalation.id}-email",
-        subject=f"We tried to call you – {client.store_code}",
+        subject=i18n.translated(
+            client.language, "We tried to call you – %(code)s", code=client.store_code
+        ),
         template="escalation_we_tried_to_call.txt",
         team=acm.team if acm else None,
         actor=actor,
@@ -958,7 +960,9 @@ def _tell_client(
         client,
         contact,
         key=f"escalation-{escalation.id}-decision",
-        subject=f"About your request – {client.store_code}",
+        subject=i18n.translated(
+            client.language, "About your request – %(code)s", code=client.store_code
+        ),
         template="escalation_decision.txt",
         kind=kind.value,
         leader=actor,

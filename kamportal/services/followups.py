@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from kamportal import clock, queue
+from kamportal import clock, i18n, queue
 from kamportal.errors import RuleViolation
 from kamportal.extensions import db
 from kamportal.messaging import outbox
@@ -130,20 +130,23 @@ def send_followup_email(ladder: NoReplyLadder, *, actor: User | None) -> OutboxM
     if contact is None:
         raise RuleViolation("F2", "No contact of this client has an email address: add one.")
     acm = client.acm
-    body = outbox.render_email(
-        "followup_no_answer.txt",
-        client=client,
-        contact=contact,
-        acm=acm,
-        team=acm.team if acm else None,
-        called_at=ladder.started_at,
-    )
+    with i18n.client_language(client.language):
+        body = outbox.render_email(
+            "followup_no_answer.txt",
+            client=client,
+            contact=contact,
+            acm=acm,
+            team=acm.team if acm else None,
+            called_at=ladder.started_at,
+        )
     now = clock.now()
     message = outbox.queue_client_email(
         client,
         key=f"ladder-{ladder.id}-email",
         to=[contact.email],
-        subject=f"We tried to call you – {client.store_code}",
+        subject=i18n.translated(
+            client.language, "We tried to call you – %(code)s", code=client.store_code
+        ),
         body=body,
         actor=actor,
     )

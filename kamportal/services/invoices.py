@@ -21,7 +21,7 @@ from decimal import ROUND_DOWN, Decimal
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from kamportal import clock
+from kamportal import clock, i18n
 from kamportal.billing import BillingAdapter, InvoiceDraft, InvoiceLineDraft, billing_adapter
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
@@ -245,8 +245,18 @@ def _email_invoice(
     if contact is None:
         return None
     subject = {
-        "invoice.txt": f"Invoice {invoice.number} – {client.store_code}",
-        "invoice_reminder.txt": f"Reminder: invoice {invoice.number} – {client.store_code}",
+        "invoice.txt": i18n.translated(
+            client.language,
+            "Invoice %(number)s – %(code)s",
+            number=invoice.number,
+            code=client.store_code,
+        ),
+        "invoice_reminder.txt": i18n.translated(
+            client.language,
+            "Reminder: invoice %(number)s – %(code)s",
+            number=invoice.number,
+            code=client.store_code,
+        ),
     }[template]
     return outbox.email_client(
         client,

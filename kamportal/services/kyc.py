@@ -15,12 +15,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import gettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
-from kamportal import clock
+from kamportal import clock, i18n
 from kamportal.errors import DomainError, ValidationError
 from kamportal.extensions import db
+from kamportal.i18n import N_
 from kamportal.messaging import outbox
 from kamportal.models import (
     Client,
@@ -43,11 +45,23 @@ TOKEN_SALT = "kyc-link"
 
 class LinkRefused(DomainError):
     """A KYC link that does not open the form; `reason` is altered, revoked, expired or
-    submitted, and the page says which, naming nothing of the client."""
+    submitted, and the page says which, naming nothing of the client, in the client's
+    `language` when the link still tells whose it is (an altered one does not)."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: str, message: str, *, language: str | None = None) -> None:
         super().__init__(message)
         self.reason = reason
+        self.language = language
+
+
+# What a client's link that opens nothing says (O1, C5, C7), in English here: the page says
+# it in the client's language (`blueprints/web.link_refused`).
+LINK_ALTERED = N_("This link is not valid. Please use the link exactly as it was emailed.")
+LINK_REVOKED = N_(
+    "This link no longer works: it was withdrawn or replaced by a newer one. "
+    "Please use the latest link your account manager sent you."
+)
+LINK_EXPIRED = N_("This link has expired. Please ask your account manager for a new one.")
 
 
 def _link_expired(questionnaire: KycQuestionnaire, *, now: datetime) -> bool:
@@ -158,7 +172,12 @@ def send_link(client: Client, *, actor: User, base_url: str | None = None) -> Ou
         client,
         contact,
         key=f"kyc:{client.id}:{questionnaire.link_nonce}",
-        subject=f"A few questions about {client.store_name} – {client.store_code}",
+        subject=i18n.translated(
+            client.language,
+            "A few questions about %(store)s – %(code)s",
+            store=client.store_name,
+            code=client.store_code,
+        ),
         template="kyc_link.txt",
         link=link_for(questionnaire, base_url=base_url),
         expires_at=clock.in_zone(questionnaire.link_expires_at, client.timezone),
@@ -206,23 +225,21 @@ def open_link(token: str) -> KycQuestionnaire:
         payload = _serializer().loads(token)
         questionnaire_id, nonce = int(payload["q"]), str(payload["n"])
     except (BadSignature, KeyError, TypeError, ValueError):
-        raise LinkRefused(
-            "altered", "This link is not valid. Please use the link exactly as it was emailed."
-        ) from None
+        raise LinkRefused("altered", LINK_ALTERED) from None
     questionnaire = db.session.get(KycQuestionnaire, questionnaire_id)
-    if questionnaire is not None and questionnaire.submitted_at is not None:
-        raise LinkRefused("submitted", "Thank you: this questionnaire has been submitted already.")
-    if questionnaire is None or questionnaire.link_nonce != nonce:
+    if questionnaire is None:
+        raise LinkRefused("revoked", LINK_REVOKED)
+    language = questionnaire.client.language
+    if questionnaire.submitted_at is not None:
         raise LinkRefused(
-            "revoked",
-            "This link no longer works: it was withdrawn or replaced by a newer one. "
-            "Please use the latest link your account manager sent you.",
+            "submitted",
+            N_("Thank you: this questionnaire has been submitted already."),
+            language=language,
         )
+    if questionnaire.link_nonce != nonce:
+        raise LinkRefused("revoked", LINK_REVOKED, language=language)
     if _link_expired(questionnaire, now=clock.now()):
-        raise LinkRefused(
-            "expired",
-            "This link has expired. Please ask your account manager for a new one.",
-        )
+        raise LinkRefused("expired", LINK_EXPIRED, language=language)
     return questionnaire
 
 
@@ -235,17 +252,20 @@ def clean_answers(raw: dict[str, Any], *, submitting: bool) -> dict[str, str]:
         value = str(raw.get(key) or "").strip()
         if len(value) > MAX_ANSWER_LENGTH:
             raise ValidationError(
-                f"An answer has at most {MAX_ANSWER_LENGTH} characters.", field=key
+                gettext("An answer has at most %(n)s characters.", n=MAX_ANSWER_LENGTH),
+                field=key,
             )
         if value and question.kind == CHOICE and value not in question.choices:
-            raise ValidationError("Choose one of the answers offered.", field=key)
+            raise ValidationError(gettext("Choose one of the answers offered."), field=key)
         if value:
             answers[key] = value
     if submitting:
         for section in KYC_SECTIONS:
             for question in section.questions:
                 if not question.optional and question.key not in answers:
-                    raise ValidationError("Please answer this question.", field=question.key)
+                    raise ValidationError(
+                        gettext("Please answer this question."), field=question.key
+                    )
     return answers
 
 

@@ -1,15 +1,19 @@
 """The KYC questionnaire (O1), defined once as data: the seed's "Know Your Customer"
 points and its product-fit questions. The client's form, the ACM's form and the client
-page all read these; answers are stored by key, so keep the keys stable.
+page all read these; answers are stored by key, so keep the keys stable. The texts are
+English (a chosen answer is stored as its English choice) and marked for translation: the
+client's page shows them in the client's language.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kamportal.i18n import N_
+
 # Kinds of answer: a line of text, a paragraph, or one of `choices`.
 TEXT, LONG_TEXT, CHOICE = "text", "long_text", "choice"
-YES_NO_NOT_SURE = ("Yes", "No", "Not sure")
+YES_NO_NOT_SURE = (N_("Yes"), N_("No"), N_("Not sure"))
 MAX_ANSWER_LENGTH = 2000
 
 
@@ -31,109 +35,121 @@ class QuestionSection:
 
 KYC_SECTIONS: tuple[QuestionSection, ...] = (
     QuestionSection(
-        "Your business",
+        N_("Your business"),
         (
-            Question("location", "Where is the business located?", hint="City and country"),
+            Question("location", N_("Where is the business located?"), hint=N_("City and country")),
             Question(
                 "area_of_interest",
-                "Which markets or area do you want to sell to?",
-                hint="Countries, regions or cities",
+                N_("Which markets or area do you want to sell to?"),
+                hint=N_("Countries, regions or cities"),
             ),
-            Question("industry", "What industry is the store in?", hint="e.g. fashion, food"),
+            Question(
+                "industry", N_("What industry is the store in?"), hint=N_("e.g. fashion, food")
+            ),
             Question(
                 "target_customers",
-                "Who are your target customers?",
+                N_("Who are your target customers?"),
                 LONG_TEXT,
             ),
         ),
     ),
     QuestionSection(
-        "Working together",
+        N_("Working together"),
         (
             Question(
                 "communication",
-                "How do you prefer we communicate from now on?",
+                N_("How do you prefer we communicate from now on?"),
                 CHOICE,
-                ("Email", "Zoom meetings", "Phone calls"),
+                (N_("Email"), N_("Zoom meetings"), N_("Phone calls")),
             ),
             Question(
                 "onboarding_material",
-                "Which onboarding material suits you best?",
+                N_("Which onboarding material suits you best?"),
                 CHOICE,
-                ("Knowledge base articles", "Videos", "Email sequences", "A mix of these"),
+                (
+                    N_("Knowledge base articles"),
+                    N_("Videos"),
+                    N_("Email sequences"),
+                    N_("A mix of these"),
+                ),
             ),
         ),
     ),
     QuestionSection(
-        "Experience",
+        N_("Experience"),
         (
             Question(
                 "ecommerce_familiarity",
-                "How familiar are you with selling online?",
+                N_("How familiar are you with selling online?"),
                 CHOICE,
-                ("New to it", "Some experience", "Experienced"),
+                (N_("New to it"), N_("Some experience"), N_("Experienced")),
             ),
             Question(
                 "platform_familiarity",
-                "How familiar are you with the ExpandCart platform?",
+                N_("How familiar are you with the ExpandCart platform?"),
                 CHOICE,
-                ("New to it", "Some experience", "Experienced"),
+                (N_("New to it"), N_("Some experience"), N_("Experienced")),
             ),
             Question(
                 "marketing",
-                "Will the store's marketing be done in-house or outsourced?",
+                N_("Will the store's marketing be done in-house or outsourced?"),
                 CHOICE,
-                ("In-house", "Outsourced", "Both", "Not decided yet"),
+                (N_("In-house"), N_("Outsourced"), N_("Both"), N_("Not decided yet")),
             ),
             Question(
                 "special_requirements",
-                "Any special requirements for the store set-up (industry, country regulations …)?",
+                N_(
+                    "Any special requirements for the store set-up "
+                    "(industry, country regulations …)?"
+                ),
                 LONG_TEXT,
                 optional=True,
             ),
         ),
     ),
     QuestionSection(
-        "Your products",
+        N_("Your products"),
         (
-            Question("main_products", "What are your main products?", LONG_TEXT),
+            Question("main_products", N_("What are your main products?"), LONG_TEXT),
             Question(
-                "solves_problem", "Does the product solve a problem?", CHOICE, YES_NO_NOT_SURE
+                "solves_problem", N_("Does the product solve a problem?"), CHOICE, YES_NO_NOT_SURE
             ),
             Question(
                 "large_market",
-                "Does the product have a large target market?",
+                N_("Does the product have a large target market?"),
                 CHOICE,
                 YES_NO_NOT_SURE,
             ),
             Question(
                 "hard_to_find",
-                "Is the product new or hard to find in traditional stores?",
+                N_("Is the product new or hard to find in traditional stores?"),
                 CHOICE,
                 YES_NO_NOT_SURE,
             ),
-            Question("unique", "Is the product unique and impressive?", CHOICE, YES_NO_NOT_SURE),
+            Question(
+                "unique", N_("Is the product unique and impressive?"), CHOICE, YES_NO_NOT_SURE
+            ),
             Question(
                 "trend",
-                "Is the product in an uptrend or a downtrend?",
+                N_("Is the product in an uptrend or a downtrend?"),
                 CHOICE,
-                ("Uptrend", "Stable", "Downtrend", "Not sure"),
+                (N_("Uptrend"), N_("Stable"), N_("Downtrend"), N_("Not sure")),
             ),
             Question(
                 "competitors",
-                "Are there competitors doing well with this product?",
+                N_("Are there competitors doing well with this product?"),
                 CHOICE,
                 YES_NO_NOT_SURE,
             ),
             Question(
                 "track_record",
-                "Does the product have a track record of selling well?",
+                N_("Does the product have a track record of selling well?"),
                 CHOICE,
                 YES_NO_NOT_SURE,
             ),
             Question(
                 "would_buy",
-                "Would you or someone you know be interested in buying this product?",
+                N_("Would you or someone you know be interested in buying this product?"),
                 CHOICE,
                 YES_NO_NOT_SURE,
             ),

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kamportal.i18n import N_
+
 
 @dataclass(frozen=True)
 class ItemDefinition:
@@ -39,31 +41,36 @@ LMS = ChecklistDefinition(
     "ticket links) and the last update.",
     items=_items(
         "",
-        ("domain-ssl", "Domain linking/registration and SSL activation"),
-        ("template", "Choosing a template"),
-        ("branding", "Branding creation, theme selection, colors and final layout"),
-        ("logo-slogan", "Logo & slogan creation (1 logo, changeable once)"),
+        ("domain-ssl", N_("Domain linking/registration and SSL activation")),
+        ("template", N_("Choosing a template")),
+        ("branding", N_("Branding creation, theme selection, colors and final layout")),
+        ("logo-slogan", N_("Logo & slogan creation (1 logo, changeable once)")),
         (
             "banners-sliders",
-            "All store banners, sliders and UI requirements (at most 7 slides & banners, "
-            "changeable once)",
+            N_(
+                "All store banners, sliders and UI requirements (at most 7 slides & banners, "
+                "changeable once)"
+            ),
         ),
-        ("web-pages", "Store web pages (Terms of Service, Privacy Policy …)"),
+        ("web-pages", N_("Store web pages (Terms of Service, Privacy Policy …)")),
         (
             "products",
-            "Products from the Excel template (at most 200 during LMS, 600 per year)",
+            N_("Products from the Excel template (at most 200 during LMS, 600 per year)"),
         ),
-        ("categories", "Categories, in both languages if needed (at most 50)"),
+        ("categories", N_("Categories, in both languages if needed (at most 50)")),
         (
             "payment-shipping-advice",
-            "Payment & shipping methods advised for the store's target countries",
+            N_("Payment & shipping methods advised for the store's target countries"),
         ),
-        ("payment-shipping-integration", "Shipping and payment methods integrated"),
-        ("mail-server", "Mail server linked"),
-        ("general-settings", "General settings adjusted (users, customers access)"),
-        ("currencies-languages", "Currencies & languages settings adjusted"),
-        ("stock-orders", "Stock & orders workflow adjusted"),
-        ("developer-accounts", "Developer accounts for Play Store & App Store created or provided"),
+        ("payment-shipping-integration", N_("Shipping and payment methods integrated")),
+        ("mail-server", N_("Mail server linked")),
+        ("general-settings", N_("General settings adjusted (users, customers access)")),
+        ("currencies-languages", N_("Currencies & languages settings adjusted")),
+        ("stock-orders", N_("Stock & orders workflow adjusted")),
+        (
+            "developer-accounts",
+            N_("Developer accounts for Play Store & App Store created or provided"),
+        ),
     ),
 )
 

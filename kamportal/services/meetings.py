@@ -17,11 +17,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext
 from icalendar import Calendar, Event, vCalAddress, vText
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import joinedload
 
-from kamportal import clock, queue
+from kamportal import clock, i18n, queue
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
 from kamportal.messaging import outbox
@@ -624,15 +625,14 @@ def _previous_start(meeting: Meeting) -> dict | None:
 
 
 def _zone_times(at: datetime, *, client: Client, acm: User | None) -> list[dict]:
-    zones = [("your time", client.timezone)]
+    zones = [(gettext("your time"), client.timezone)]
     if acm is not None and acm.timezone != client.timezone:
-        zones.append((f"{acm.name}'s time", acm.timezone))
+        zones.append((gettext("%(name)s's time", name=acm.name), acm.timezone))
     return [
         {
             "who": who,
             "zone": zone,
-            "text": f"{clock.in_zone(at, zone):%A %d %B %Y, %H:%M} "
-            f"{clock.in_zone(at, zone).tzname()} ({zone})",
+            "text": f"{i18n.weekday_time(at, zone)} {clock.in_zone(at, zone).tzname()} ({zone})",
         }
         for who, zone in zones
     ]
@@ -640,32 +640,11 @@ def _zone_times(at: datetime, *, client: Client, acm: User | None) -> list[dict]
 
 def _queue_meeting_email(meeting: Meeting, *, kind: str, now: datetime) -> OutboxMessage:
     """The confirmation (`kind` "confirm") or cancellation ("cancel") email of the meeting's
-    current sequence, with its iCalendar attachment, through the outbox."""
+    current sequence, in the client's language, with its iCalendar attachment, through the
+    outbox."""
     client = meeting.client
-    acm = meeting.organizer
-    previous = _previous_start(meeting) if kind == "confirm" else None
-    context = {
-        "meeting": meeting,
-        "client": client,
-        "acm": acm,
-        "times": _zone_times(meeting.starts_at, client=client, acm=acm),
-        "previous": None
-        if previous is None
-        else _zone_times(previous["starts_at"], client=client, acm=acm),
-        "attendees": meeting.attendees,
-    }
-    local = clock.in_zone(meeting.starts_at, client.timezone)
-    when = f"{local:%a %d %b %Y %H:%M} {local.tzname()}"
-    if kind == "cancel":
-        subject = f"Cancelled: {meeting.meeting_type.title}, {when}"
-        body = outbox.render_email("meeting_cancellation.txt", **context)
-        method = "CANCEL"
-    else:
-        told = meeting.confirmed_sequence is not None
-        prefix = "Moved" if previous else ("Updated" if told else "Confirmed")
-        subject = f"{prefix}: {meeting.meeting_type.title}, {when}"
-        body = outbox.render_email("meeting_confirmation.txt", **context)
-        method = "REQUEST"
+    with i18n.client_language(client.language):
+        subject, body, method = _meeting_email(meeting, kind=kind)
     attachment = outbox.Attachment(
         filename="invite.ics" if method == "REQUEST" else "cancel.ics",
         content_type=f"text/calendar; method={method}",
@@ -677,9 +656,42 @@ def _queue_meeting_email(meeting: Meeting, *, kind: str, now: datetime) -> Outbo
         to=[c.email for c in meeting.attendees if c.email],
         subject=f"{subject} – {client.store_name}",
         body=body,
-        actor=acm,
+        actor=meeting.organizer,
         attachments=[attachment],
     )
+
+
+def _meeting_email(meeting: Meeting, *, kind: str) -> tuple[str, str, str]:
+    """The subject, body and iCalendar method of the meeting's email, in the locale of the
+    render."""
+    client = meeting.client
+    acm = meeting.organizer
+    previous = _previous_start(meeting) if kind == "confirm" else None
+    title = i18n.meeting_title(meeting.meeting_type)
+    context = {
+        "meeting": meeting,
+        "meeting_title": title,
+        "client": client,
+        "acm": acm,
+        "times": _zone_times(meeting.starts_at, client=client, acm=acm),
+        "previous": None
+        if previous is None
+        else _zone_times(previous["starts_at"], client=client, acm=acm),
+        "attendees": meeting.attendees,
+    }
+    local = clock.in_zone(meeting.starts_at, client.timezone)
+    when = f"{i18n.short_time(local)} {local.tzname()}"
+    title = title[:1].upper() + title[1:]  # a subject starts with a capital
+    if kind == "cancel":
+        subject = gettext("Cancelled: %(meeting)s, %(when)s", meeting=title, when=when)
+        return subject, outbox.render_email("meeting_cancellation.txt", **context), "CANCEL"
+    if previous:
+        subject = gettext("Moved: %(meeting)s, %(when)s", meeting=title, when=when)
+    elif meeting.confirmed_sequence is not None:
+        subject = gettext("Updated: %(meeting)s, %(when)s", meeting=title, when=when)
+    else:
+        subject = gettext("Confirmed: %(meeting)s, %(when)s", meeting=title, when=when)
+    return subject, outbox.render_email("meeting_confirmation.txt", **context), "REQUEST"
 
 
 def invitation(meeting: Meeting, *, method: str, now: datetime) -> str:

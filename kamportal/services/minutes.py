@@ -12,10 +12,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from kamportal import clock
+from kamportal import clock, i18n
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
 from kamportal.messaging import outbox
@@ -128,6 +129,22 @@ def subject_of(minutes: Minutes) -> str:
     return f"{what} on {local:%-d %b %Y}"
 
 
+def _about_for_client(minutes: Minutes) -> str:
+    """`subject_of` in the locale of the render (the client's language)."""
+    if minutes.meeting is not None:
+        at = minutes.meeting.starts_at
+        what = i18n.meeting_title(MeetingType(minutes.meeting.kind))
+    else:
+        at = minutes.call_event.at if minutes.call_event is not None else minutes.owed_since
+        what = gettext("call")
+    what = what[:1].upper() + what[1:]
+    return gettext(
+        "%(what)s on %(day)s",
+        what=what,
+        day=i18n.short_date(clock.in_zone(at, minutes.client.timezone)),
+    )
+
+
 def _clean_points(minutes: Minutes, agreed_points: str) -> list[str]:
     points = [line.strip().lstrip("-*").strip() for line in agreed_points.splitlines()]
     points = [p for p in points if p]
@@ -221,17 +238,19 @@ def send_minutes(
             )
         )
     minutes.agreed_points = "\n".join(points)
-    subject = f"Minutes: {subject_of(minutes)}"
-    body = outbox.render_email(
-        "minutes.txt",
-        minutes=minutes,
-        client=minutes.client,
-        points=points,
-        items=sorted(minutes.action_items, key=lambda i: (i.due_on, i.description)),
-        contacts=contacts,
-        actor=actor,
-        about=subject_of(minutes),
-    )
+    with i18n.client_language(minutes.client.language):
+        about = _about_for_client(minutes)
+        subject = gettext("Minutes: %(about)s", about=about)
+        body = outbox.render_email(
+            "minutes.txt",
+            minutes=minutes,
+            client=minutes.client,
+            points=points,
+            items=sorted(minutes.action_items, key=lambda i: (i.due_on, i.description)),
+            contacts=contacts,
+            actor=actor,
+            about=about,
+        )
     message = outbox.queue_client_email(
         minutes.client,
         key=f"minutes-{minutes.id}",

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext, lazy_gettext
 from sqlalchemy import ColumnElement, and_, func, insert, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from kamportal import clock
+from kamportal import clock, i18n
 from kamportal.errors import NotAllowed, RuleViolation, ValidationError
 from kamportal.extensions import db
 from kamportal.messaging import outbox
@@ -152,7 +153,10 @@ def welcome_standing(
 
 
 def welcome_subject(client: Client) -> str:
-    return f"Welcome to ExpandCart – {client.store_code}"
+    """O2's subject, in the client's language."""
+    return i18n.translated(
+        client.language, "Welcome to ExpandCart – %(code)s", code=client.store_code
+    )
 
 
 @dataclass(frozen=True)
@@ -164,37 +168,39 @@ class WelcomeDraft:
 
 @dataclass(frozen=True)
 class WelcomeSection:
-    """A headed section of the welcome email (O2): its heading line as the portal composes
-    it, what a refusal calls it, and what its text must still say (case aside)."""
+    """A headed section of the welcome email (O2): its heading's key in WELCOME_HEADINGS,
+    what a refusal calls it, and what its text must still say (case aside)."""
 
     heading: str
     name: str
-    must_say: tuple[str, ...] = ()
+    must_say: tuple[object, ...] = ()
 
 
-# The welcome email's headings, in its order (`templates/emails/welcome.txt` writes them
-# from here). The sections O2 requires besides the ACM's name and contact information (the
-# first) and the booking link (the last), which are checked by their values.
+# The welcome email's headings, in its order, in the client's language
+# (`templates/emails/welcome.txt` writes them from here). The sections O2 requires besides
+# the ACM's name and contact information (the first) and the booking link (the last),
+# which are checked by their values.
 WELCOME_HEADINGS = {
-    "acm": "YOUR ACCOUNT MANAGER",
-    "channels": "OFFICIAL CHANNELS",
-    "role": "WHAT I DO FOR YOU",
-    "hours": "WORKING HOURS",
-    "roadmap": "YOUR ROADMAP TO LAUNCH (LMS SERVICE)",
-    "booking": "BOOK OUR ONBOARDING MEETING",
+    "acm": lazy_gettext("YOUR ACCOUNT MANAGER"),
+    "channels": lazy_gettext("OFFICIAL CHANNELS"),
+    "role": lazy_gettext("WHAT I DO FOR YOU"),
+    "hours": lazy_gettext("WORKING HOURS"),
+    "roadmap": lazy_gettext("YOUR ROADMAP TO LAUNCH (LMS SERVICE)"),
+    "booking": lazy_gettext("BOOK OUR ONBOARDING MEETING"),
 }
 WELCOME_SECTIONS = (
-    WelcomeSection(WELCOME_HEADINGS["channels"], "the official channels", ("email",)),
-    WelcomeSection(WELCOME_HEADINGS["role"], "your role and responsibilities"),
-    WelcomeSection(WELCOME_HEADINGS["hours"], "your working hours"),
-    WelcomeSection(WELCOME_HEADINGS["roadmap"], "the roadmap to launch"),
+    WelcomeSection("channels", "the official channels", (lazy_gettext("email"),)),
+    WelcomeSection("role", "your role and responsibilities"),
+    WelcomeSection("hours", "your working hours"),
+    WelcomeSection("roadmap", "the roadmap to launch"),
 )
 
 
 def welcome_sections(body: str) -> dict[str, str]:
-    """The text under each heading of WELCOME_HEADINGS found in `body` (a heading is a line
-    of its own, case and a trailing colon aside), up to the next heading."""
-    headings = {h.casefold(): h for h in WELCOME_HEADINGS.values()}
+    """The text under each heading of WELCOME_HEADINGS (in the locale of the call) found in
+    `body`, by the heading's key (a heading is a line of its own, case and a trailing
+    colon aside), up to the next heading."""
+    headings = {str(h).casefold(): key for key, h in WELCOME_HEADINGS.items()}
     found: dict[str, list[str]] = {}
     current: list[str] | None = None
     for line in body.splitlines():
@@ -209,27 +215,35 @@ def welcome_sections(body: str) -> dict[str, str]:
 def missing_welcome_sections(body: str, calendar: BusinessCalendar) -> list[str]:
     """What of O2's sections `body` lost, as a refusal names it: each section of
     WELCOME_SECTIONS needs its heading, some text under it and what it must say; the
-    working hours keep the team's opening and closing times."""
+    working hours keep the team's opening and closing times. Headings in the locale of
+    the call (the client's language)."""
     sections = welcome_sections(body)
     missing = []
     for section in WELCOME_SECTIONS:
         text = sections.get(section.heading, "")
-        must_say = section.must_say
-        if section.heading == WELCOME_HEADINGS["hours"]:
+        must_say = tuple(str(word) for word in section.must_say)
+        if section.heading == "hours":
             must_say = (f"{calendar.opens:%H:%M}", f"{calendar.closes:%H:%M}")
         if not text or any(word.casefold() not in text.casefold() for word in must_say):
             said = f", saying {' and '.join(must_say)}" if must_say else ""
-            missing.append(f"{section.name} (under “{section.heading}”{said})")
+            heading = WELCOME_HEADINGS[section.heading]
+            missing.append(f"{section.name} (under “{heading}”{said})")
     return missing
 
 
 def working_hours_text(calendar: BusinessCalendar) -> str:
-    """The team's week and hours as the client reads them (Sun-Thu, 09:00-17:00, zone)."""
+    """The team's week and hours as the client reads them (Sun-Thu, 09:00-17:00, zone), in
+    the locale of the call."""
     # The week starts after its longest break (Sat-Thu, not Sun-Sat), as the team page says.
     days = calendar.working_weekdays
-    week = accounts.describe_week(days) if days else "by appointment"
+    week = accounts.describe_week(days, i18n.weekday_names()) if days else gettext("by appointment")
     hours = f"{calendar.opens:%H:%M}–{calendar.closes:%H:%M}"
-    return f"{week}, {hours} ({calendar.zone}), except public holidays"
+    return gettext(
+        "%(week)s, %(hours)s (%(zone)s), except public holidays",
+        week=week,
+        hours=hours,
+        zone=calendar.zone,
+    )
 
 
 def draft_welcome(client: Client) -> WelcomeDraft:
@@ -237,16 +251,17 @@ def draft_welcome(client: Client) -> WelcomeDraft:
     of the rule, from the ACM's profile, the team's calendar and the LMS checklist."""
     acm = client.acm
     contact = client.reachable_contact("email")
-    body = outbox.render_email(
-        "welcome.txt",
-        client=client,
-        contact=contact,
-        acm=acm,
-        working_hours=working_hours_text(calendar_for_client(client)),
-        support_email=current_app.config["SUPPORT_EMAIL"],
-        roadmap=LMS.items,
-        headings=WELCOME_HEADINGS,
-    )
+    with i18n.client_language(client.language):
+        body = outbox.render_email(
+            "welcome.txt",
+            client=client,
+            contact=contact,
+            acm=acm,
+            working_hours=working_hours_text(calendar_for_client(client)),
+            support_email=current_app.config["SUPPORT_EMAIL"],
+            roadmap=[gettext(step.text) for step in LMS.items],
+            headings=WELCOME_HEADINGS,
+        )
     return WelcomeDraft(
         to=contact.email if contact else None, subject=welcome_subject(client), body=body
     )
@@ -286,7 +301,8 @@ def send_welcome(client: Client, *, actor: User, body: str) -> OutboxMessage:
         "the booking link": acm.booking_link,
     }
     missing = [f"{item} ({value})" for item, value in kept.items() if value not in text]
-    missing += missing_welcome_sections(text, calendar_for_client(client))
+    with i18n.client_language(client.language):
+        missing += missing_welcome_sections(text, calendar_for_client(client))
     if missing:
         raise ValidationError(
             f"Keep {', '.join(missing)} in the email: the client needs them (O2).", field="body"

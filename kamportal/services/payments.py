@@ -19,7 +19,7 @@ from decimal import Decimal
 from sqlalchemy import ColumnElement, and_, select
 from sqlalchemy.orm import joinedload
 
-from kamportal import clock
+from kamportal import clock, i18n
 from kamportal.billing import BillingAdapter, billing_adapter
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
@@ -204,7 +204,12 @@ def _tell_client_of_wire(payment: Payment, *, actor: User) -> OutboxMessage | No
         client,
         contact,
         key=f"payment-{payment.id}-reported",
-        subject=f"Your wire transfer for invoice {invoice.number} – {client.store_code}",
+        subject=i18n.translated(
+            client.language,
+            "Your wire transfer for invoice %(number)s – %(code)s",
+            number=invoice.number,
+            code=client.store_code,
+        ),
         template="wire_reported.txt",
         invoice=invoice,
         payment=payment,

@@ -19,10 +19,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from flask_babel import gettext
 from sqlalchemy import Select, and_, exists, select
 from sqlalchemy.orm import joinedload
 
-from kamportal import clock
+from kamportal import clock, i18n
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
 from kamportal.messaging import outbox
@@ -137,6 +138,15 @@ def _on_timeline(
     )
 
 
+def _renewal_subject(renewal: Renewal) -> str:
+    with i18n.client_language(renewal.client.language):
+        return gettext(
+            "Your subscription renewal on %(due)s – %(code)s",
+            due=i18n.long_date(renewal.due_on),
+            code=renewal.client.store_code,
+        )
+
+
 def notify_client(renewal: Renewal, *, actor: User) -> OutboxMessage:
     """R2: email the client its renewal date and amount (G1 CCs); the renewal is then
     "client notified". Sending again returns the same message (one notice per term).
@@ -153,7 +163,7 @@ def notify_client(renewal: Renewal, *, actor: User) -> OutboxMessage:
         client,
         contact,
         key=f"renewal-{renewal.id}-notice",
-        subject=f"Your subscription renewal on {renewal.due_on:%d %B %Y} – {client.store_code}",
+        subject=_renewal_subject(renewal),
         template="renewal_notice.txt",
         renewal=renewal,
         actor=actor,

@@ -154,13 +154,14 @@ def test_an_acm_registers_an_enterprise_client_and_sends_the_welcome_email_O2(
     expect(form.locator("#welcome-to")).to_have_text("sara@nile.example", timeout=SWAP)
     expect(form.locator("#welcome-cc")).to_contain_text("omar@kam.example")
     expect(form.locator("#welcome-cc")).to_contain_text("layla@kam.example")
-    expect(form.locator("#welcome-subject")).to_have_text("Welcome to ExpandCart – NILE01")
+    # The client's language is Arabic: so are the subject and the body (O2).
+    expect(form.locator("#welcome-subject")).to_have_text("مرحبًا بكم في ExpandCart – NILE01")
     body = form.get_by_label("Message")
     expect(body).to_have_value(re.compile(re.escape(BOOKING_LINK)))
-    expect(body).to_have_value(re.compile(r"^Hello Sara,"))
+    expect(body).to_have_value(re.compile(r"^مرحبًا Sara،"))
     expect(body).to_have_value(re.compile("Omar Acm"))
-    expect(body).to_have_value(re.compile("WORKING HOURS"))
-    expect(body).to_have_value(re.compile(re.escape(LMS.items[0].text)))
+    expect(body).to_have_value(re.compile("ساعات العمل"))
+    expect(body).to_have_value(re.compile("ربط النطاق أو تسجيله وتفعيل شهادة SSL"))
     assert labels_pointing_elsewhere(page) == []
 
     form.get_by_role("button", name="Send the welcome email").click()
@@ -182,7 +183,7 @@ def test_an_acm_registers_an_enterprise_client_and_sends_the_welcome_email_O2(
     assert same_document(page)
     assert len(smtp_server.messages) == 1
     email = smtp_server.messages[0]
-    assert email["Subject"] == "Welcome to ExpandCart – NILE01"
+    assert email["Subject"] == "مرحبًا بكم في ExpandCart – NILE01"
     assert email["To"] == "sara@nile.example"
     assert {acm.email, leader.email} <= set(email["Cc"].split(", "))
     content = email.get_content()

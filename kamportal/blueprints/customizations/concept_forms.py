@@ -3,6 +3,7 @@ signed copy's upload, and the client's approval through the link."""
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -82,5 +83,5 @@ class SignedCopyForm(Form):
 class ApprovalForm(Form):
     """C5: the client approves by typing their full name and ticking the box."""
 
-    full_name = StringField("Your full name", validators=[Length(max=200)])
-    agree = BooleanField("I have read this concept document and I approve it.")
+    full_name = StringField(lazy_gettext("Your full name"), validators=[Length(max=200)])
+    agree = BooleanField(lazy_gettext("I have read this concept document and I approve it."))

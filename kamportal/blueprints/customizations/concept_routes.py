@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import Response, abort, flash, request, url_for
 
+from kamportal import i18n
 from kamportal.blueprints.customizations import bp
 from kamportal.blueprints.customizations.client_pages import link_limit, refused, replacing_the_page
 from kamportal.blueprints.customizations.concept_forms import (
@@ -241,6 +242,7 @@ def public_concept(token: str):
         link = concept_documents.open_concept(token)
     except concept_documents.LinkRefused as refusal:
         return refused(refusal)
+    i18n.speak_to(link.request.client.language)
     form = ApprovalForm()
     context = {"customization": link.request, "client": link.request.client, "token": token}
     return answer(

@@ -2,6 +2,7 @@
 the ACM records with its evidence, and the client's two pages: the acceptance (their
 name) and the satisfaction survey (a score 1-5 and a comment)."""
 
+from flask_babel import lazy_gettext
 from flask_wtf.file import FileField
 from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -53,8 +54,8 @@ class ClientAcceptanceForm(Form):
     """C7: the client accepts the delivery by typing their name."""
 
     name = StringField(
-        "Your full name",
-        validators=[DataRequired("Type your full name to accept."), Length(max=200)],
+        lazy_gettext("Your full name"),
+        validators=[DataRequired(lazy_gettext("Type your full name to accept.")), Length(max=200)],
     )
 
 
@@ -62,11 +63,11 @@ class SurveyForm(Form):
     """C7: the satisfaction survey: a score from 1 to 5 and a comment."""
 
     score = RadioField(
-        "How satisfied are you with the work?",
+        lazy_gettext("How satisfied are you with the work?"),
         choices=options((str(n), str(n)) for n in SURVEY_SCORES),
-        validators=[DataRequired("Choose a score from 1 to 5.")],
+        validators=[DataRequired(lazy_gettext("Choose a score from 1 to 5."))],
     )
     comment = TextAreaField(
-        "Anything you would like to tell us (optional)",
+        lazy_gettext("Anything you would like to tell us (optional)"),
         validators=[Optional(), Length(max=MAX_COMMENT)],
     )

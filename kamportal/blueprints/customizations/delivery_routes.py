@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import FileStorage
 from wtforms import SelectChoice
 
-from kamportal import clock
+from kamportal import clock, i18n
 from kamportal.blueprints.customizations import bp
 from kamportal.blueprints.customizations.client_pages import link_limit, refused, replacing_the_page
 from kamportal.blueprints.customizations.delivery_forms import (
@@ -42,6 +42,7 @@ from kamportal.blueprints.web import (
     render,
 )
 from kamportal.extensions import db, limiter
+from kamportal.i18n import N_
 from kamportal.models import ClientLink, CustomizationRequest, CustomizationStage, Milestone
 from kamportal.services import access, client_links, customizations, delivery
 from kamportal.services.access import CLIENT_REGISTRY_ROLES
@@ -376,6 +377,7 @@ def _link_page(
     except client_links.LinkRefused as refusal:
         return refused(refusal)
     customization = link.request
+    i18n.speak_to(customization.client.language)
     return answer(
         form,
         lambda: save(link),
@@ -403,8 +405,10 @@ def public_acceptance(token: str):
         lambda link: delivery.accept_by_link(
             link, name=form.name.data, address=request.remote_addr
         ),
-        thanks="Thank you: your acceptance has reached your account manager, who will close "
-        "the work with you.",
+        thanks=N_(
+            "Thank you: your acceptance has reached your account manager, who will close "
+            "the work with you."
+        ),
         page="public_acceptance",
         milestones=delivery.milestones_of,
         exit_criteria=delivery.exit_criteria,
@@ -422,6 +426,6 @@ def public_survey(token: str):
         "survey",
         form,
         lambda link: delivery.answer_survey(link, score=form.score.data, comment=form.comment.data),
-        thanks="Thank you for your answer: it helps us do better.",
+        thanks=N_("Thank you for your answer: it helps us do better."),
         page="public_survey",
     )

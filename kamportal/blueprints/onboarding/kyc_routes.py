@@ -13,7 +13,9 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, request, url_for
+from flask_babel import gettext
 
+from kamportal import i18n
 from kamportal.blueprints.forms import ActionForm
 from kamportal.blueprints.onboarding import bp
 from kamportal.blueprints.onboarding.kyc_forms import answers_form, saved_form
@@ -117,6 +119,7 @@ def kyc_form(token: str):
         questionnaire = kyc.open_link(token)
     except kyc.LinkRefused as refused:
         return _refused(refused)
+    i18n.speak_to(questionnaire.client.language)
     form = answers_form(questionnaire.answers)
     context = {"questionnaire": questionnaire, "client": questionnaire.client}
     return answer(
@@ -142,7 +145,7 @@ def _client_saved(
             render("onboarding/kyc_thanks.html", "onboarding/_kyc_thanks.html", **context)
         )
     if not is_htmx():
-        flash("Saved. Use the same link to come back and go on.", "success")
+        flash(gettext("Saved. Use the same link to come back and go on."), "success")
         return redirect(url_for("onboarding.kyc_form", token=token), 303)
     fresh = saved_form(questionnaire.answers)
     return fragment("onboarding/_kyc_client_form.html", **context, form=fresh, saved=True)

@@ -1,0 +1,173 @@
+"""What a client receives or opens speaks the client's language ("What clients see"):
+the locale of a client-facing render, chosen explicitly from the client's `language`, never
+from a browser; dates, numbers and money formatted for it. Staff pages stay English.
+
+The messages are in `kamportal/translations/<language>/LC_MESSAGES/messages.po`, compiled
+to `.mo` at install (`make translations` extracts and updates them, see the README)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from babel.core import Locale
+from babel.dates import format_date, format_datetime, get_day_names
+from babel.numbers import format_currency, format_decimal, format_percent
+from flask import Flask, g
+from flask_babel import Babel, force_locale, get_locale, gettext, refresh
+
+from kamportal import clock
+from kamportal.models.meetings import MeetingType
+from kamportal.models.types import Money
+
+DEFAULT_LANGUAGE = "en"
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+babel = Babel()
+
+
+def N_(text: str) -> str:
+    """Marks a text kept in English in data (a KYC question, an LMS step) that clients read
+    in their language: `make translations` extracts it, the page or email translates it
+    where it is shown (`_(text)`)."""
+    return text
+
+
+@cache
+def catalog_languages() -> frozenset[str]:
+    """The languages with a message catalog, English (the source) included."""
+    found = {p.parent.parent.name for p in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po")}
+    return frozenset(found | {DEFAULT_LANGUAGE})
+
+
+def language_of(language: str | None) -> str:
+    """The language a client with `language` is written to: theirs when it has a catalog,
+    else English (French is a client's choice without one yet)."""
+    return language if language in catalog_languages() else DEFAULT_LANGUAGE
+
+
+@contextmanager
+def client_language(language: str | None) -> Iterator[str]:
+    """Everything rendered or formatted inside speaks `language` (a client's `language`):
+    emails from jobs and services, public pages from their routes."""
+    chosen = language_of(language)
+    with force_locale(chosen):
+        yield chosen
+
+
+def translated(language: str | None, message: str, **variables: object) -> str:
+    """`message` (a literal: `make translations` extracts it) in `language`, with its
+    `%(name)s` variables: a client email's subject."""
+    with client_language(language):
+        return gettext(message, **variables)
+
+
+def meeting_title(meeting_type: MeetingType) -> str:
+    """A meeting as the client reads it in a sentence ("our onboarding meeting"); one of no
+    particular kind is just a "meeting" (F3, G5)."""
+    return {
+        MeetingType.ONBOARDING: gettext("onboarding meeting"),
+        MeetingType.WEEKLY: gettext("weekly follow-up meeting"),
+        MeetingType.QBR: gettext("quarterly business review meeting"),
+        MeetingType.HANDOVER: gettext("hand-over meeting"),
+        MeetingType.OTHER: gettext("meeting"),
+    }[meeting_type]
+
+
+def speak_to(language: str | None) -> None:
+    """The rest of this request (a page a client opens by an emailed link) speaks
+    `language`, the client's: the page, its form's messages, its `dir`."""
+    g.client_language = language_of(language)
+    refresh()
+
+
+def _page_locale() -> str | None:
+    # A staff page never sets it: English, whatever the browser asks for.
+    return g.get("client_language")
+
+
+def _locale() -> Locale:
+    return get_locale() or Locale.parse(DEFAULT_LANGUAGE)
+
+
+def text_direction() -> str:
+    """ "rtl" for a right-to-left locale (Arabic), else "ltr": the page's `dir`."""
+    return "rtl" if _locale().character_order == "right-to-left" else "ltr"
+
+
+def long_date(value: date | datetime | None) -> str:
+    """ "5 December 2026" / "5 ديسمبر 2026"."""
+    return format_date(value, "d MMMM y", locale=_locale()) if value else ""
+
+
+def short_date(value: date | datetime | None) -> str:
+    """ "5 Dec 2026", for lists."""
+    return format_date(value, "d MMM y", locale=_locale()) if value else ""
+
+
+def month_year(value: date | None) -> str:
+    """ "December 2026"."""
+    return format_date(value, "MMMM y", locale=_locale()) if value else ""
+
+
+def month_name(value: date) -> str:
+    """ "December"."""
+    return format_date(value, "MMMM", locale=_locale())
+
+
+def change_percent(value: Decimal | float) -> str:
+    """A month-on-month change in percent, signed: "+12.5%", "-3.0%"."""
+    return format_percent(Decimal(str(value)) / 100, "+#,##0.0%;-#,##0.0%", locale=_locale())
+
+
+def local_time(at: datetime | None, zone: str) -> str:
+    """The instant `at` in `zone` for a client: "5 December 2026, 14:00"."""
+    if at is None:
+        return ""
+    return format_datetime(clock.in_zone(at, zone), "d MMMM y, HH:mm", locale=_locale())
+
+
+def short_time(at: datetime) -> str:
+    """ "Sat 5 Dec 2026 14:00": an instant already in its reader's zone, in a subject."""
+    return format_datetime(at, "EEE d MMM y HH:mm", locale=_locale())
+
+
+def weekday_time(at: datetime, zone: str) -> str:
+    """ "Saturday 5 December 2026, 14:00": a meeting's start as its attendee reads it (F3)."""
+    return format_datetime(clock.in_zone(at, zone), "EEEE d MMMM y, HH:mm", locale=_locale())
+
+
+def weekday_names() -> dict[int, str]:
+    """The days of the week by ISO number (1 = Monday), as the locale abbreviates them."""
+    names = get_day_names("abbreviated", locale=_locale())
+    return {day: names[day - 1] for day in range(1, 8)}
+
+
+def number(value: int | Decimal | float) -> str:
+    return format_decimal(value, locale=_locale())
+
+
+def money(amount: Money | Decimal | None, currency: str | None = None) -> str:
+    """An amount in its currency for the locale: "SAR 1,150.00" / "‏1,150.00 ر.س.‏"."""
+    if isinstance(amount, Money):
+        amount, currency = amount.amount, amount.currency
+    if amount is None or not currency:
+        return "—"
+    return format_currency(amount, currency, locale=_locale())
+
+
+def init_app(app: Flask) -> None:
+    """Flask-Babel with English as every page's locale (no selector reads a browser), the
+    gettext calls in templates, and the formatting filters."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    babel.init_app(app, locale_selector=_page_locale)
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    for fn in (long_date, short_date, month_year, local_time, weekday_time, number):
+        app.add_template_filter(fn)
+    app.add_template_global(text_direction)
+    app.add_template_global(lambda: str(_locale().language), "page_language")
