@@ -47,10 +47,13 @@ def test_slash_jumps_to_the_box_and_what_it_finds_opens_from_the_keyboard_or_a_c
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_contain_text("Nile Crafts")
     expect(page).to_have_url(re.compile(rf"/clients/{cairo.client.id}$"))
+    # The new page's scripts (deferred) listen for "/" once it has loaded.
+    page.wait_for_load_state("load")
 
     # From the client page: another search, closed with Escape, opened again with the
     # arrow key; a click opens the result.
     page.keyboard.press("/")
+    expect(box).to_be_focused()
     page.keyboard.type("nile")
     expect(results).to_be_visible(timeout=SWAP)
     expect(found).to_have_count(1)  # never the other team's Nile Pearl
@@ -66,9 +69,11 @@ def test_slash_jumps_to_the_box_and_what_it_finds_opens_from_the_keyboard_or_a_c
     expect(found).to_be_focused()
     found.click()
     expect(page).to_have_url(re.compile(rf"/clients/{cairo.client.id}$"))
+    page.wait_for_load_state("load")
 
     # Enter in the box: the page of every kind found.
     page.keyboard.press("/")
+    expect(box).to_be_focused()
     page.keyboard.type("mona")
     expect(status).to_have_text("1 contact found.", timeout=SWAP)
     page.keyboard.press("Enter")
