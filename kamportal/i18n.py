@@ -94,6 +94,11 @@ def _locale() -> Locale:
     return get_locale() or Locale.parse(DEFAULT_LANGUAGE)
 
 
+def page_language() -> str:
+    """ "ar" / "en": the language of the render (a page's `lang`, a PDF's)."""
+    return str(_locale().language)
+
+
 def text_direction() -> str:
     """ "rtl" for a right-to-left locale (Arabic), else "ltr": the page's `dir`."""
     return "rtl" if _locale().character_order == "right-to-left" else "ltr"
@@ -147,6 +152,11 @@ def weekday_names() -> dict[int, str]:
     return {day: names[day - 1] for day in range(1, 8)}
 
 
+def country(code: str) -> str:
+    """A country by its ISO code, named in the locale: "Egypt" / "مصر"."""
+    return _locale().territories.get(code, code)
+
+
 def number(value: int | Decimal | float) -> str:
     return format_decimal(value, locale=_locale())
 
@@ -170,4 +180,4 @@ def init_app(app: Flask) -> None:
     for fn in (long_date, short_date, month_year, local_time, weekday_time, number):
         app.add_template_filter(fn)
     app.add_template_global(text_direction)
-    app.add_template_global(lambda: str(_locale().language), "page_language")
+    app.add_template_global(page_language)

@@ -1,6 +1,6 @@
 """The monthly client report (P4) as a PDF: the store, the month, the headline metrics with
 what the reader should know of the figures, the account manager's commentary and next
-month's proposals. The page set-up: services/client_pdf.py."""
+month's proposals, in the client's language. The page set-up: services/client_pdf.py."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 
+from flask_babel import gettext
+
+from kamportal import i18n
 from kamportal.models import ClientReport
-from kamportal.services.client_pdf import COMPANY, ClientDocument, day
+from kamportal.services.client_pdf import COMPANY, ClientDocument
 
 # What may stay of a store code in a file name; the rest becomes "-".
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -32,32 +35,46 @@ def report_filename(report: ClientReport) -> str:
 
 
 def report_pdf(report: ClientReport, metrics: Sequence[Metric], note: str) -> bytes:
-    """The PDF of `report` with its `metrics` and the `note` on its figures. The same
-    report gives the same bytes (the document is dated the day it was drafted)."""
+    """The PDF of `report` with its `metrics` and the `note` on its figures (worded in the
+    client's language: `client_reports.pdf_of`), in the client's language. The same report
+    gives the same bytes (the document is dated the day it was drafted)."""
+    with i18n.client_language(report.client.language):
+        return _document(report, metrics, note).output()
+
+
+def _document(report: ClientReport, metrics: Sequence[Metric], note: str) -> ClientDocument:
     client = report.client
-    title = f"Monthly report – {report.month:%B %Y}"
+    title = gettext("Monthly report – %(month)s", month=i18n.month_year(report.month))
     doc = ClientDocument(title)
     doc.pdf.set_creation_date(datetime.combine(report.drafted_at.date(), time.min, tzinfo=UTC))
     doc.heading(title, 18)
-    facts = [client.store_name, f"Store {client.store_code}", f"From {COMPANY}"]
     last = report.month.replace(day=report.days_in_month)
-    facts.append(f"{day(report.month)} to {day(last)}")
+    facts = [
+        client.store_name,
+        gettext("Store %(code)s", code=client.store_code),
+        gettext("From %(company)s", company=COMPANY),
+        gettext(
+            "%(first)s to %(last)s",
+            first=i18n.long_date(report.month),
+            last=i18n.long_date(last),
+        ),
+    ]
     doc.paragraph("\n".join(facts))
-    doc.heading("This month in figures")
+    doc.heading(gettext("This month in figures"))
     if metrics:
         doc.table(
             ("", ""),
             [(m.label, f"{m.value} ({m.note})" if m.note else m.value) for m in metrics],
             widths=(45, 55),
         )
-        doc.paragraph(f"Amounts in {report.currency}.")
+        doc.paragraph(gettext("Amounts in %(currency)s.", currency=report.currency))
     if note:
         doc.paragraph(note)
-    doc.heading("Commentary")
+    doc.heading(gettext("Commentary"))
     doc.paragraph(report.commentary or "—")
-    doc.heading("Next month")
+    doc.heading(gettext("Next month"))
     doc.paragraph(report.proposals or "—")
     acm = client.acm
     if acm is not None:
-        doc.paragraph(f"{acm.name}, your account manager\n{acm.email}")
-    return doc.output()
+        doc.paragraph(gettext("%(name)s, your account manager", name=acm.name) + f"\n{acm.email}")
+    return doc

@@ -430,7 +430,8 @@ def pdf_of(report: ClientReport) -> bytes:
         for attachment in message.attachments or []:
             if attachment["content_type"] == PDF_TYPE:
                 return outbox.attachment_bytes(attachment)
-    return report_pdf(report, headline(report), figures_note(report))
+    with i18n.client_language(report.client.language):
+        return report_pdf(report, headline(report), figures_note(report))
 
 
 # --- Reading -----------------------------------------------------------------------------------
