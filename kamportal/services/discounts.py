@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from kamportal import clock
+from kamportal import clock, i18n
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
 from kamportal.models import (
@@ -147,14 +148,20 @@ def discount_line(
     return -amount
 
 
-def discount_line_text(quotation: Quotation, *, with_renewal: bool) -> str:
-    """The discount's line as the client reads it on the invoice (R9): what it was taken
-    from on this invoice (a discount that may cover the renewal covers only the fee of an
-    invoice without one)."""
-    if quotation.request_id is None:
-        return f"Discount: {quotation.description}"
-    covers = quotation.covers if with_renewal else DiscountCovers.FEE
-    return f"Discount ({quotation.discount_text}) on {covers.label}"
+def discount_line_text(quotation: Quotation, client: Client, *, with_renewal: bool) -> str:
+    """The discount's line as the client reads it on the invoice (R9), in the client's
+    language: what it was taken from on this invoice (a discount that may cover the renewal
+    covers only the fee of an invoice without one)."""
+    with i18n.client_language(client.language):
+        if quotation.request_id is None:
+            return gettext("Discount: %(description)s", description=quotation.description)
+        discount = quotation.discount_text
+        if with_renewal and quotation.covers is DiscountCovers.FEE_AND_RENEWAL:
+            return gettext(
+                "Discount (%(discount)s) on the customization fee and the renewal invoiced with it",
+                discount=discount,
+            )
+        return gettext("Discount (%(discount)s) on the customization fee", discount=discount)
 
 
 # --- Reading -----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
+from flask_babel import gettext
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -107,9 +108,7 @@ def issue_invoice(
     lines: list[tuple[LineKind, str, Decimal]] = []
     if renewal is not None:
         term = renewal.agreed_on or renewal.due_on
-        lines.append(
-            (LineKind.RENEWAL, f"Subscription renewal from {term:%d %b %Y}", renewal.amount)
-        )
+        lines.append((LineKind.RENEWAL, renewal_line_text(client, term), renewal.amount))
     for fee in fees:
         description = validation.required_text(
             fee.description, field="fees", message="Describe each customization fee."
@@ -135,7 +134,7 @@ def issue_invoice(
         lines.append(
             (
                 LineKind.DISCOUNT,
-                discount_line_text(quotation, with_renewal=with_renewal),
+                discount_line_text(quotation, client, with_renewal=with_renewal),
                 discount,
             )
         )
@@ -159,6 +158,12 @@ def issue_invoice(
             renewal.invoice = invoice
     db.session.flush()
     return invoice
+
+
+def renewal_line_text(client: Client, term: date) -> str:
+    """The renewal's line as the client reads it on the invoice, in the client's language."""
+    with i18n.client_language(client.language):
+        return gettext("Subscription renewal from %(day)s", day=i18n.short_date(term))
 
 
 def _new_invoice(

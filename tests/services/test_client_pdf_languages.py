@@ -144,6 +144,19 @@ def test_an_arabic_clients_invoice_is_arabic_shaped_and_right_to_left_R3(world, 
     assert joined_forms(pdf)
 
 
+def test_an_arabic_clients_invoice_lines_are_written_in_arabic_R3_R9(world, db):
+    """The renewal and discount lines are worded when the invoice is issued, in the client's
+    language: the PDF, the email and the billing system read the same Arabic line."""
+    speak(world["client"], db, "ar")
+    invoice = discounted_invoice(world, db)
+    renewal, fee, discount = (line.description for line in invoice.lines)
+    assert renewal == "تجديد الاشتراك اعتبارًا من 13 ديسمبر 2026"
+    assert fee == "Loyalty points at checkout"  # typed by the ACM, kept as typed
+    assert discount == "خصم: Loyalty, 3rd year"
+    lines = lines_of(invoice_pdf(invoice))
+    assert on_a_line(lines, renewal) and on_a_line(lines, discount)
+
+
 def test_an_english_clients_invoice_stays_english_R3(world, db):
     invoice, first = paid_in_installments(world, db)
     pdf = invoice_pdf(invoice)
