@@ -77,8 +77,9 @@ class DayItem:
     """One thing on the day: the rule it comes from, the client, and since when it is owed
     (`since` is an instant; `due_on` a date, for action items). `kind` names the item:
     meeting, confirmation, escalation, renewal, invoice, welcome, minutes, no_reply,
-    whatsapp, overdue, due_soon, action, support, or (C7) milestone, acceptance or
-    closure."""
+    whatsapp, overdue, due_soon, action, support, customization, rejection, concept,
+    milestone, acceptance, closure, not_selling, handover, plan_review or client_report;
+    where each one's task is done is said in blueprints/day/links.py."""
 
     kind: str
     rule: str
@@ -103,6 +104,12 @@ class DayItem:
     alert_id: int | None = None
     # The monthly report to send (P4).
     client_report: ClientReport | None = None
+    # What the item's task works on, loaded by the section's own query: the minutes to
+    # write (G5), the action item to follow (G5), the renewal (R2, R3), the invoice (R4).
+    minutes: Minutes | None = None
+    action_item: ActionItem | None = None
+    renewal: Renewal | None = None
+    invoice: Invoice | None = None
 
 
 @dataclass(frozen=True)
@@ -245,6 +252,7 @@ def renewals_owed(user: User, *, now: datetime) -> Section:
                 since=since,
                 due_on=renewal.due_on,
                 note=str(renewal.money),
+                renewal=renewal,
             )
         )
     unpaid = db.session.scalars(
@@ -270,6 +278,7 @@ def renewals_owed(user: User, *, now: datetime) -> Section:
                 note=str(invoice.money),
                 age=span(now - invoice.issued_at),
                 overdue=invoices.days_overdue(invoice, at=now) > 0,
+                invoice=invoice,
             )
         )
     return Section("renewals", "Renewals and unpaid invoices", items)
@@ -337,6 +346,7 @@ def owed_minutes(user: User, *, now: datetime) -> Section:
             since=minutes.owed_since,
             meeting=minutes.meeting,
             age=span(now - minutes.owed_since),
+            minutes=minutes,
         )
         for minutes in db.session.scalars(query)
     ]
@@ -508,6 +518,7 @@ def actions_due(user: User, *, now: datetime) -> Section:
                 due_on=action.due_on,
                 note=owner,
                 overdue=action.due_on < today,
+                action_item=action,
             )
         )
     return Section("actions", "Action items due", items)

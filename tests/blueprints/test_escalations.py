@@ -538,7 +538,8 @@ def test_a_complaint_form_with_bad_input_records_nothing(cairo, login_as, db):
 def test_the_acms_and_the_leaders_day_show_the_escalations_they_act_on(cairo, login_as, db):
     calling = raise_one(cairo, db)
     acm_day = text_of(login_as(cairo["acm"]).get("/day/items/escalations", headers=HTMX))
-    assert f'href="/escalations/{calling.id}">Escalation: call the client</a>' in acm_day
+    assert "Escalation: call the client" in acm_day
+    assert f'href="/escalations/{calling.id}">call the client</a>' in acm_day
 
     escalations.advance_to_leader(calling, actor=cairo["acm"], note="x")
     db.session.commit()
@@ -546,3 +547,4 @@ def test_the_acms_and_the_leaders_day_show_the_escalations_they_act_on(cairo, lo
     assert "Nothing here." in acm_day
     leader_day = text_of(login_as(cairo["leader"]).get("/day/items/escalations", headers=HTMX))
     assert "Escalation waiting for your decision" in leader_day and "Nile Crafts" in leader_day
+    assert f'href="/escalations/{calling.id}">decide</a>' in leader_day

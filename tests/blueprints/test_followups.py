@@ -167,7 +167,7 @@ def test_the_followup_owed_is_on_the_acms_day_and_leaves_once_sent_F2(
     owed = day_section(http.get("/").get_data(as_text=True), "no_reply")
     assert client_with_contact.store_name in owed and 'data-rule="F2"' in owed
     assert "Call not answered: send the follow-up email" in owed
-    assert f'href="/clients/{client_with_contact.id}#no-reply-ladder"' in owed
+    assert f'href="/clients/{client_with_contact.id}?tab=meetings#no-reply-ladder"' in owed
     http.post(f"/clients/{client_with_contact.id}/followups/{ladder.id}/email", headers=HTMX)
     section = http.get("/day/items/no_reply", headers=HTMX).get_data(as_text=True)
     assert client_with_contact.store_name not in section and "Nothing here." in section

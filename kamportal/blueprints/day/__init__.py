@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("day", __name__)
 
-from kamportal.blueprints.day import routes  # noqa: E402,F401
+from kamportal.blueprints.day import links, routes  # noqa: E402,F401
