@@ -17,6 +17,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Any
 
+from babel.core import Locale
 from flask import current_app
 from sqlalchemy import select, update
 
@@ -90,6 +91,84 @@ def client_cc(client: Client) -> list[str]:
     return _unique(cc)
 
 
+@dataclass(frozen=True, eq=False)
+class Draft:
+    """An email as it would go, before it is queued: who sends it, to and copied to whom,
+    its subject and body as the recipient reads them, its attachments. A preview shows it;
+    `queue_draft` writes it to the outbox as it is, so what was previewed is what goes."""
+
+    sender: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    reply_to: str | None
+    subject: str
+    body: str
+    client: Client | None = None
+    actor: User | None = None
+    attachments: tuple[Attachment, ...] = ()
+    language: str = "en"
+
+    @property
+    def attachment_names(self) -> list[str]:
+        return [a.filename for a in self.attachments]
+
+    @property
+    def direction(self) -> str:
+        """ "rtl" when the body is in a right-to-left language (Arabic), else "ltr"."""
+        return "rtl" if Locale.parse(self.language).character_order == "right-to-left" else "ltr"
+
+
+def draft_email(
+    *,
+    to: Iterable[str],
+    subject: str,
+    body: str,
+    client: Client | None = None,
+    actor: User | None = None,
+    cc: Iterable[str] = (),
+    reply_to: str | None = None,
+    attachments: Iterable[Attachment] = (),
+) -> Draft:
+    """An email composed, not queued (see `queue_email`). Raises ValueError without a
+    recipient."""
+    to_addrs = _unique(to)
+    if not to_addrs:
+        raise ValueError("an email needs at least one recipient")
+    return Draft(
+        sender=_sender(actor),
+        reply_to=reply_to or (actor.email if actor else None),
+        to=tuple(to_addrs),
+        cc=tuple(a for a in _unique(cc) if a not in to_addrs),
+        # A header holds one line; a line break would make the message unsendable.
+        subject=" ".join(subject.split()),
+        body=body,
+        client=client,
+        actor=actor,
+        attachments=tuple(attachments),
+        language=i18n.language_of(client.language if client is not None else None),
+    )
+
+
+def queue_draft(draft: Draft, *, key: str) -> OutboxMessage:
+    """Write `draft` to the outbox, as it is; idempotent by `key` (see `queue_email`)."""
+    message = OutboxMessage(
+        idempotency_key=key,
+        channel=Channel.EMAIL.value,
+        client_id=draft.client.id if draft.client else None,
+        actor_id=draft.actor.id if draft.actor else None,
+        sender=draft.sender,
+        reply_to=draft.reply_to,
+        to_addrs=list(draft.to),
+        cc_addrs=list(draft.cc),
+        subject=draft.subject,
+        body=draft.body,
+        attachments=[a.as_dict() for a in draft.attachments],
+        status=DeliveryStatus.PENDING.value,
+        created_at=clock.now(),
+    )
+    return _once(message)
+
+
 def queue_email(
     *,
     key: str,
@@ -111,32 +190,45 @@ def queue_email(
     racing with one key cannot both commit: the second flush (or commit) raises
     IntegrityError. Raises ValueError without a recipient.
     """
-    to_addrs = _unique(to)
-    if not to_addrs:
-        raise ValueError("an email needs at least one recipient")
-    message = OutboxMessage(
-        idempotency_key=key,
-        channel=Channel.EMAIL.value,
-        client_id=client.id if client else None,
-        actor_id=actor.id if actor else None,
-        sender=_sender(actor),
-        reply_to=reply_to or (actor.email if actor else None),
-        to_addrs=to_addrs,
-        cc_addrs=[a for a in _unique(cc) if a not in to_addrs],
-        # A header holds one line; a line break would make the message unsendable.
-        subject=" ".join(subject.split()),
+    draft = draft_email(
+        to=to,
+        subject=subject,
         body=body,
-        attachments=[a.as_dict() for a in attachments],
-        status=DeliveryStatus.PENDING.value,
-        created_at=clock.now(),
+        client=client,
+        actor=actor,
+        cc=cc,
+        reply_to=reply_to,
+        attachments=attachments,
     )
-    return _once(message)
+    return queue_draft(draft, key=key)
 
 
 def render_email(name: str, **context: Any) -> str:
     """The body of an email from `templates/emails/<name>`. Only the template and its
     context: a job has no request, and an email needs nothing of the web pages."""
     return current_app.jinja_env.get_template(f"emails/{name}").render(**context)
+
+
+def client_draft(
+    client: Client,
+    *,
+    to: Iterable[str],
+    subject: str,
+    body: str,
+    actor: User | None,
+    attachments: Iterable[Attachment] = (),
+) -> Draft:
+    """An email to `client`, composed: CC'd as rule G1 requires, replies to the ACM."""
+    return draft_email(
+        to=to,
+        subject=subject,
+        body=body,
+        client=client,
+        actor=actor,
+        cc=client_cc(client),
+        reply_to=client.acm.email if client.acm else None,
+        attachments=attachments,
+    )
 
 
 def queue_client_email(
@@ -150,15 +242,34 @@ def queue_client_email(
     attachments: Iterable[Attachment] = (),
 ) -> OutboxMessage:
     """An email to `client` (as `queue_email`), CC'd as rule G1 requires, replies to the ACM."""
-    return queue_email(
-        key=key,
-        to=to,
+    draft = client_draft(
+        client, to=to, subject=subject, body=body, actor=actor, attachments=attachments
+    )
+    return queue_draft(draft, key=key)
+
+
+def draft_client_email(
+    client: Client,
+    contact: Contact,
+    *,
+    subject: str,
+    template: str,
+    actor: User | None,
+    attachments: Iterable[Attachment] = (),
+    **context: Any,
+) -> Draft:
+    """An email from `templates/emails/<template>` to `contact` of `client`, composed (G1
+    CCs), rendered in the client's language with the client, the contact, the client's ACM
+    as `acm` and `context`. The caller words `subject` in that language
+    (`i18n.client_language`)."""
+    with i18n.client_language(client.language):
+        body = render_email(template, client=client, contact=contact, acm=client.acm, **context)
+    return client_draft(
+        client,
+        to=[contact.email],
         subject=subject,
         body=body,
-        client=client,
         actor=actor,
-        cc=client_cc(client),
-        reply_to=client.acm.email if client.acm else None,
         attachments=attachments,
     )
 
@@ -174,21 +285,17 @@ def email_client(
     attachments: Iterable[Attachment] = (),
     **context: Any,
 ) -> OutboxMessage:
-    """An email from `templates/emails/<template>` to `contact` of `client` (as
-    `queue_client_email`, G1 CCs), rendered in the client's language with the client, the
-    contact, the client's ACM as `acm` and `context`. The caller words `subject` in that
-    language (`i18n.client_language`)."""
-    with i18n.client_language(client.language):
-        body = render_email(template, client=client, contact=contact, acm=client.acm, **context)
-    return queue_client_email(
+    """`draft_client_email`, queued (as `queue_client_email`)."""
+    draft = draft_client_email(
         client,
-        key=key,
-        to=[contact.email],
+        contact,
         subject=subject,
-        body=body,
+        template=template,
         actor=actor,
         attachments=attachments,
+        **context,
     )
+    return queue_draft(draft, key=key)
 
 
 def queue_whatsapp(

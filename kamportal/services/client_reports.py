@@ -369,30 +369,11 @@ def send_report(report: ClientReport, *, actor: User) -> OutboxMessage:
         if report.outbox_message is None:
             raise RuleViolation("P4", "This report was sent to the client already.")
         return report.outbox_message
-    if not report.commentary:
-        raise RuleViolation("P4", "Write your commentary on the month first.", field="commentary")
-    if not report.proposals:
-        raise RuleViolation("P4", "Write next month's proposals first.", field="proposals")
+    contact, draft = _report_email(report, actor=actor)
     client = report.client
-    contact = recipient(client)
-    if contact is None:
-        raise ValidationError("No contact of this client has an email address: add one first.")
     now = clock.now()
-    with i18n.client_language(client.language):
-        metrics, note = headline(report), figures_note(report)
     with timeline.audited(actor, "client_report.send", report, _FIELDS):
-        message = outbox.email_client(
-            client,
-            contact,
-            key=f"client-report-{report.id}",
-            subject=_report_subject(report),
-            template="client_report.txt",
-            actor=actor,
-            attachments=[outbox.Attachment(report_filename(report), PDF_TYPE, pdf_of(report))],
-            report=report,
-            metrics=metrics,
-            note=note,
-        )
+        message = outbox.queue_draft(draft, key=f"client-report-{report.id}")
         report.status = ReportStatus.SENT.value
         report.sent_at, report.sent_by_id, report.outbox_message = now, actor.id, message
         db.session.flush()
@@ -407,6 +388,40 @@ def send_report(report: ClientReport, *, actor: User) -> OutboxMessage:
     )
     cadence.record_contact(client, now)  # F1: an email sent counts as contact
     return message
+
+
+def draft_report_email(report: ClientReport, *, actor: User) -> outbox.Draft:
+    """P4: the email `send_report` would send, its PDF attached, composed and not queued
+    (a preview). Refuses what it refuses, and a report sent already."""
+    access.check_works_on(actor, report.client)
+    if report.status == ReportStatus.SENT.value:
+        raise RuleViolation("P4", "This report was sent to the client already.")
+    return _report_email(report, actor=actor)[1]
+
+
+def _report_email(report: ClientReport, *, actor: User) -> tuple[Contact, outbox.Draft]:
+    if not report.commentary:
+        raise RuleViolation("P4", "Write your commentary on the month first.", field="commentary")
+    if not report.proposals:
+        raise RuleViolation("P4", "Write next month's proposals first.", field="proposals")
+    client = report.client
+    contact = recipient(client)
+    if contact is None:
+        raise ValidationError("No contact of this client has an email address: add one first.")
+    with i18n.client_language(client.language):
+        metrics, note = headline(report), figures_note(report)
+    draft = outbox.draft_client_email(
+        client,
+        contact,
+        subject=_report_subject(report),
+        template="client_report.txt",
+        actor=actor,
+        attachments=[outbox.Attachment(report_filename(report), PDF_TYPE, pdf_of(report))],
+        report=report,
+        metrics=metrics,
+        note=note,
+    )
+    return contact, draft
 
 
 def _check_draft(report: ClientReport) -> None:

@@ -225,25 +225,33 @@ def add_note(client: Client, *, actor: User, text: str) -> TimelineEvent:
     return timeline.record(client, TimelineKind.NOTE, actor=actor, summary=text.strip())
 
 
-def email_contact(
-    client: Client, *, actor: User, contact: Contact, subject: str, body: str, key: str
-) -> OutboxMessage:
-    """Email a contact through the outbox (G1 CCs added there); on the timeline at once,
-    its delivery status shown as the job sends it. The same `key` sends once."""
+def draft_contact_email(
+    client: Client, *, actor: User, contact: Contact, subject: str, body: str
+) -> outbox.Draft:
+    """The email `email_contact` would send, composed and not queued (a preview). Raises
+    ValidationError for a contact without email, a blank subject or message."""
     if not contact.email:
         raise ValidationError(f"{contact.name} has no email address.", field="contact")
     if not subject.strip():
         raise ValidationError("An email needs a subject.", field="subject")
     if not body.strip():
         raise ValidationError("An email needs a message.", field="body")
-    message = outbox.queue_client_email(
+    return outbox.client_draft(
         client,
-        key=key,
         to=[contact.email],
         subject=subject.strip(),
         body=body.strip() + "\n",
         actor=actor,
     )
+
+
+def email_contact(
+    client: Client, *, actor: User, contact: Contact, subject: str, body: str, key: str
+) -> OutboxMessage:
+    """Email a contact through the outbox (G1 CCs added there); on the timeline at once,
+    its delivery status shown as the job sends it. The same `key` sends once."""
+    draft = draft_contact_email(client, actor=actor, contact=contact, subject=subject, body=body)
+    message = outbox.queue_draft(draft, key=key)
     if not _already_on_timeline(message):
         at = clock.now()
         timeline.record(

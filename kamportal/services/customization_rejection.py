@@ -14,6 +14,7 @@ from kamportal.extensions import db
 from kamportal.messaging import outbox
 from kamportal.models import (
     Client,
+    Contact,
     CustomizationRequest,
     CustomizationStage,
     OutboxMessage,
@@ -62,24 +63,8 @@ def send_rejection(request: CustomizationRequest, *, actor: User, message: str) 
         sent = outbox.find_by_key(message_key(request))
         if sent is not None:
             return sent
-    text = validation.typed_text(message, field="message", multiline=True, max_length=MESSAGE_MAX)
-    text = validation.required_text(
-        text, field="message", message="Write what the client should read."
-    )
-    contact = client.reachable_contact("email")
-    if contact is None:
-        raise RuleViolation("C3", "No contact of this client has an email address: add one.")
-    sent = outbox.email_client(
-        client,
-        contact,
-        key=message_key(request),
-        subject=i18n.translated(
-            client.language, "Your customization request: %(title)s", title=request.title
-        ),
-        template="customization_rejection.txt",
-        actor=actor,
-        message=text,
-    )
+    contact, draft = _rejection_email(request, actor=actor, message=message)
+    sent = outbox.queue_draft(draft, key=message_key(request))
     now = clock.now()
     with timeline.audited(actor, "customization.rejection_sent", request, ("rejection_sent_at",)):
         request.rejection_sent_at = now
@@ -95,6 +80,45 @@ def send_rejection(request: CustomizationRequest, *, actor: User, message: str) 
     )
     db.session.flush()
     return sent
+
+
+def draft_rejection(request: CustomizationRequest, *, actor: User, message: str) -> outbox.Draft:
+    """C3: the email `send_rejection` would send, composed and not queued (a preview).
+    Refuses what it refuses, and a reason already sent."""
+    access.check_works_on(actor, request.client)
+    customizations.check_stage(
+        request,
+        CustomizationStage.REJECTED,
+        rule="C3",
+        refusal="Only a rejected request's reason goes to the client.",
+    )
+    if request.rejection_sent_at is not None:
+        raise RuleViolation("C3", "The reason was sent to the client already.")
+    return _rejection_email(request, actor=actor, message=message)[1]
+
+
+def _rejection_email(
+    request: CustomizationRequest, *, actor: User, message: str
+) -> tuple[Contact, outbox.Draft]:
+    client = request.client
+    text = validation.typed_text(message, field="message", multiline=True, max_length=MESSAGE_MAX)
+    text = validation.required_text(
+        text, field="message", message="Write what the client should read."
+    )
+    contact = client.reachable_contact("email")
+    if contact is None:
+        raise RuleViolation("C3", "No contact of this client has an email address: add one.")
+    draft = outbox.draft_client_email(
+        client,
+        contact,
+        subject=i18n.translated(
+            client.language, "Your customization request: %(title)s", title=request.title
+        ),
+        template="customization_rejection.txt",
+        actor=actor,
+        message=text,
+    )
+    return contact, draft
 
 
 def owed_of(user: User) -> list[CustomizationRequest]:

@@ -535,6 +535,41 @@ def _count_followup_email(
     )
 
 
+def draft_email_step(escalation: Escalation, *, actor: User) -> outbox.Draft:
+    """E2 step 2: the "we tried to call you" email that logging the call unanswered would
+    send now, composed and not queued (a preview). Raises RuleViolation("E2") when no
+    email would go (the ladder is past its call step, or F2's email counts for it), or no
+    contact has an email address; NotAllowed for someone who does not work on the client."""
+    if not escalation.is_open:
+        raise RuleViolation("E2", "This escalation is resolved.")
+    client = escalation.client
+    access.check_works_on(actor, client)
+    if escalation.step is not LadderStep.CALL:
+        raise RuleViolation("E2", "The ladder is past its call step: no email goes with a call.")
+    if _followup_email_counting(escalation, at=clock.now()) is not None:
+        raise RuleViolation(
+            "E2", "The client got the follow-up email of an earlier call: no second one goes."
+        )
+    contact = client.reachable_contact("email")
+    if contact is None:
+        raise RuleViolation("E2", "No contact of this client has an email address: add one.")
+    return _we_tried_to_call(client, contact, actor=actor)
+
+
+def _we_tried_to_call(client: Client, contact: Contact, *, actor: User | None) -> outbox.Draft:
+    acm = client.acm
+    return outbox.draft_client_email(
+        client,
+        contact,
+        subject=i18n.translated(
+            client.language, "We tried to call you – %(code)s", code=client.store_code
+        ),
+        template="escalation_we_tried_to_call.txt",
+        team=acm.team if acm else None,
+        actor=actor,
+    )
+
+
 def _send_email_step(escalation: Escalation, *, actor: User | None, at: datetime) -> None:
     """E2 step 2: "we tried to call you, please give us a suitable time" (G1 CCs), unless
     the client has that email from F2's ladder already (`_followup_email_counting`)."""
@@ -544,17 +579,8 @@ def _send_email_step(escalation: Escalation, *, actor: User | None, at: datetime
         _count_followup_email(escalation, counted, actor=actor, at=at)
         return
     contact = client.reachable_contact("email")
-    acm = client.acm
-    message = outbox.email_client(
-        client,
-        contact,
-        key=f"escalation-{escalation.id}-email",
-        subject=i18n.translated(
-            client.language, "We tried to call you – %(code)s", code=client.store_code
-        ),
-        template="escalation_we_tried_to_call.txt",
-        team=acm.team if acm else None,
-        actor=actor,
+    message = outbox.queue_draft(
+        _we_tried_to_call(client, contact, actor=actor), key=f"escalation-{escalation.id}-email"
     )
     _move_to(escalation, LadderStep.EMAIL, at=at)
     _add_step(escalation, StepKind.EMAIL, actor=actor, at=at, message=message)

@@ -114,15 +114,15 @@ def whatsapp_recipient(ladder: NoReplyLadder) -> Contact | None:
     return ladder.client.reachable_contact("whatsapp", preferred=ladder.contact)
 
 
-def send_followup_email(ladder: NoReplyLadder, *, actor: User | None) -> OutboxMessage:
-    """F2: queue the follow-up email (G1 CCs through the outbox) and schedule the WhatsApp
-    reminder after the team's business hours without a reply (after the commit).
-
-    Idempotent: a second call returns the email already queued. Raises RuleViolation("F2")
-    when the ladder stopped (the client replied) or no contact has an email address.
-    """
+def draft_followup_email(ladder: NoReplyLadder, *, actor: User | None) -> outbox.Draft:
+    """F2: the follow-up email `send_followup_email` would send, composed and not queued
+    (a preview). Raises RuleViolation("F2") as it does, and once the email went."""
     if ladder.email_message is not None:
-        return ladder.email_message
+        raise RuleViolation("F2", "The follow-up email was sent already.")
+    return _followup_email(ladder, actor=actor)[1]
+
+
+def _followup_email(ladder: NoReplyLadder, *, actor: User | None) -> tuple[Contact, outbox.Draft]:
     if ladder.stopped_at is not None:
         raise RuleViolation("F2", "The client has replied since: no follow-up email is needed.")
     client = ladder.client
@@ -139,10 +139,8 @@ def send_followup_email(ladder: NoReplyLadder, *, actor: User | None) -> OutboxM
             team=acm.team if acm else None,
             called_at=ladder.started_at,
         )
-    now = clock.now()
-    message = outbox.queue_client_email(
+    draft = outbox.client_draft(
         client,
-        key=f"ladder-{ladder.id}-email",
         to=[contact.email],
         subject=i18n.translated(
             client.language, "We tried to call you – %(code)s", code=client.store_code
@@ -150,6 +148,22 @@ def send_followup_email(ladder: NoReplyLadder, *, actor: User | None) -> OutboxM
         body=body,
         actor=actor,
     )
+    return contact, draft
+
+
+def send_followup_email(ladder: NoReplyLadder, *, actor: User | None) -> OutboxMessage:
+    """F2: queue the follow-up email (G1 CCs through the outbox) and schedule the WhatsApp
+    reminder after the team's business hours without a reply (after the commit).
+
+    Idempotent: a second call returns the email already queued. Raises RuleViolation("F2")
+    when the ladder stopped (the client replied) or no contact has an email address.
+    """
+    if ladder.email_message is not None:
+        return ladder.email_message
+    contact, draft = _followup_email(ladder, actor=actor)
+    client = ladder.client
+    now = clock.now()
+    message = outbox.queue_draft(draft, key=f"ladder-{ladder.id}-email")
     cadence.record_contact(client, now)  # F1: an email sent counts as contact
     hours = _rules(client).no_reply_whatsapp_after_hours
     ladder.email_message = message

@@ -245,6 +245,25 @@ def _email_invoice(
 ) -> OutboxMessage | None:
     """The invoice (or a reminder of it) emailed to the client, G1 CCs; None if no contact
     has an email address (the timeline then shows no message)."""
+    draft = _invoice_draft(invoice, actor=actor, template=template)
+    if draft is None:
+        return None
+    return outbox.queue_draft(draft, key=f"invoice-{invoice.id}-{key}")
+
+
+def draft_reminder(invoice: Invoice) -> outbox.Draft:
+    """R4: the reminder the sweep would send next for `invoice`, composed and not queued (a
+    preview). Raises RuleViolation("R4") for an invoice no longer unpaid, or a client
+    without an email address."""
+    if invoice.invoice_status is not InvoiceStatus.UNPAID:
+        raise RuleViolation("R4", "Only an unpaid invoice is reminded.")
+    draft = _invoice_draft(invoice, actor=None, template="invoice_reminder.txt")
+    if draft is None:
+        raise RuleViolation("R4", "No contact of this client has an email address: add one.")
+    return draft
+
+
+def _invoice_draft(invoice: Invoice, *, actor: User | None, template: str) -> outbox.Draft | None:
     client = invoice.client
     contact = client.reachable_contact("email")
     if contact is None:
@@ -263,10 +282,9 @@ def _email_invoice(
             code=client.store_code,
         ),
     }[template]
-    return outbox.email_client(
+    return outbox.draft_client_email(
         client,
         contact,
-        key=f"invoice-{invoice.id}-{key}",
         subject=subject,
         template=template,
         invoice=invoice,

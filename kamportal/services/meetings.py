@@ -638,10 +638,30 @@ def _zone_times(at: datetime, *, client: Client, acm: User | None) -> list[dict]
     ]
 
 
+def draft_confirmation(meeting: Meeting) -> outbox.Draft:
+    """F3: the confirmation the attendees get of the meeting as it stands now (its time,
+    Zoom link, agenda, what changed since they were last told, the invite), composed and
+    not queued (a preview). Raises RuleViolation("F3") for a meeting no longer scheduled
+    or started, and when no attendee has an email address."""
+    if meeting.status != MeetingStatus.SCHEDULED or meeting.starts_at <= clock.now():
+        raise RuleViolation("F3", "Only a meeting still ahead is confirmed.")
+    if not any(c.email for c in meeting.attendees):
+        raise RuleViolation("F3", "No attendee has an email address: add one.")
+    return _meeting_draft(meeting, kind="confirm", now=clock.now())
+
+
 def _queue_meeting_email(meeting: Meeting, *, kind: str, now: datetime) -> OutboxMessage:
     """The confirmation (`kind` "confirm") or cancellation ("cancel") email of the meeting's
-    current sequence, in the client's language, with its iCalendar attachment, through the
-    outbox."""
+    current sequence, through the outbox (`_meeting_draft`)."""
+    return outbox.queue_draft(
+        _meeting_draft(meeting, kind=kind, now=now),
+        key=f"meeting-{meeting.id}-{kind}-{meeting.sequence}",
+    )
+
+
+def _meeting_draft(meeting: Meeting, *, kind: str, now: datetime) -> outbox.Draft:
+    """The confirmation or cancellation email of the meeting's current sequence, in the
+    client's language, with its iCalendar attachment."""
     client = meeting.client
     with i18n.client_language(client.language):
         subject, body, method = _meeting_email(meeting, kind=kind)
@@ -650,9 +670,8 @@ def _queue_meeting_email(meeting: Meeting, *, kind: str, now: datetime) -> Outbo
         content_type=f"text/calendar; method={method}",
         content=invitation(meeting, method=method, now=now),
     )
-    return outbox.queue_client_email(
+    return outbox.client_draft(
         client,
-        key=f"meeting-{meeting.id}-{kind}-{meeting.sequence}",
         to=[c.email for c in meeting.attendees if c.email],
         subject=f"{subject} – {client.store_name}",
         body=body,

@@ -203,6 +203,63 @@ def _clean_recipients(minutes: Minutes, recipients: Iterable[Contact]) -> list[C
     return chosen
 
 
+def draft_minutes(
+    minutes: Minutes,
+    *,
+    actor: User,
+    agreed_points: str,
+    action_items: Sequence[ActionItemInput],
+    recipients: Iterable[Contact],
+) -> outbox.Draft:
+    """The email `send_minutes` would send, composed, the minutes left as they are (a
+    preview). Refuses what `send_minutes` refuses, and minutes already sent."""
+    if minutes.status == MinutesStatus.SENT:
+        raise RuleViolation("G5", "These minutes were already sent.")
+    _check_sendable(minutes)
+    points = _clean_points(minutes, agreed_points)
+    items = _clean_items(action_items)
+    contacts = _clean_recipients(minutes, recipients)
+    return _draft(minutes, actor=actor, points=points, items=items, contacts=contacts)
+
+
+def _check_sendable(minutes: Minutes) -> None:
+    if minutes.status == MinutesStatus.NO_REQUESTS:
+        raise RuleViolation("G5", "These minutes were marked a follow-up with no requests.")
+
+
+def _draft(
+    minutes: Minutes,
+    *,
+    actor: User,
+    points: list[str],
+    items: list[ActionItemInput],
+    contacts: list[Contact],
+) -> outbox.Draft:
+    """The minutes' email: the agreed points, the action items already on the minutes and
+    `items` (those being added), in the client's language (G1 CCs)."""
+    every_item = [*minutes.action_items, *items]
+    with i18n.client_language(minutes.client.language):
+        about = _about_for_client(minutes)
+        subject = gettext("Minutes: %(about)s", about=about)
+        body = outbox.render_email(
+            "minutes.txt",
+            minutes=minutes,
+            client=minutes.client,
+            points=points,
+            items=sorted(every_item, key=lambda i: (i.due_on, i.description)),
+            contacts=contacts,
+            actor=actor,
+            about=about,
+        )
+    return outbox.client_draft(
+        minutes.client,
+        to=[c.email for c in contacts if c.email],
+        subject=subject,
+        body=body,
+        actor=actor,
+    )
+
+
 def send_minutes(
     minutes: Minutes,
     *,
@@ -221,11 +278,11 @@ def send_minutes(
     RuleViolation (G5) for minutes marked "no requests"."""
     if minutes.status == MinutesStatus.SENT and minutes.outbox_message is not None:
         return minutes.outbox_message
-    if minutes.status == MinutesStatus.NO_REQUESTS:
-        raise RuleViolation("G5", "These minutes were marked a follow-up with no requests.")
+    _check_sendable(minutes)
     points = _clean_points(minutes, agreed_points)
     items = _clean_items(action_items)
     contacts = _clean_recipients(minutes, recipients)
+    draft = _draft(minutes, actor=actor, points=points, items=items, contacts=contacts)
     now = clock.now()
     for item in items:
         minutes.action_items.append(
@@ -238,27 +295,7 @@ def send_minutes(
             )
         )
     minutes.agreed_points = "\n".join(points)
-    with i18n.client_language(minutes.client.language):
-        about = _about_for_client(minutes)
-        subject = gettext("Minutes: %(about)s", about=about)
-        body = outbox.render_email(
-            "minutes.txt",
-            minutes=minutes,
-            client=minutes.client,
-            points=points,
-            items=sorted(minutes.action_items, key=lambda i: (i.due_on, i.description)),
-            contacts=contacts,
-            actor=actor,
-            about=about,
-        )
-    message = outbox.queue_client_email(
-        minutes.client,
-        key=f"minutes-{minutes.id}",
-        to=[c.email for c in contacts if c.email],
-        subject=subject,
-        body=body,
-        actor=actor,
-    )
+    message = outbox.queue_draft(draft, key=f"minutes-{minutes.id}")
     minutes.status = MinutesStatus.SENT.value
     minutes.decided_by = actor
     minutes.decided_at = now

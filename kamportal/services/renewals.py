@@ -29,6 +29,7 @@ from kamportal.extensions import db
 from kamportal.messaging import outbox
 from kamportal.models import (
     Client,
+    Contact,
     Invoice,
     LifecycleStatus,
     Money,
@@ -147,27 +148,38 @@ def _renewal_subject(renewal: Renewal) -> str:
         )
 
 
-def notify_client(renewal: Renewal, *, actor: User) -> OutboxMessage:
-    """R2: email the client its renewal date and amount (G1 CCs); the renewal is then
-    "client notified". Sending again returns the same message (one notice per term).
+def draft_notice(renewal: Renewal, *, actor: User) -> outbox.Draft:
+    """R2: the renewal notice `notify_client` would send, composed and not queued (a
+    preview); refuses what it refuses."""
+    return _notice(renewal, actor=actor)[1]
 
-    Raises NotAllowed for someone who does not work on the client, RuleViolation("R2")
-    for a renewal past that stage or a client without an email address."""
+
+def _notice(renewal: Renewal, *, actor: User) -> tuple[Contact, outbox.Draft]:
     client = renewal.client
     access.check_works_on(actor, client)
     _check_stage(renewal, renewal.renewal_stage.may_notify)
     contact = client.reachable_contact("email")
     if contact is None:
         raise RuleViolation("R2", "No contact of this client has an email address: add one.")
-    message = outbox.email_client(
+    draft = outbox.draft_client_email(
         client,
         contact,
-        key=f"renewal-{renewal.id}-notice",
         subject=_renewal_subject(renewal),
         template="renewal_notice.txt",
         renewal=renewal,
         actor=actor,
     )
+    return contact, draft
+
+
+def notify_client(renewal: Renewal, *, actor: User) -> OutboxMessage:
+    """R2: email the client its renewal date and amount (G1 CCs); the renewal is then
+    "client notified". Sending again returns the same message (one notice per term).
+
+    Raises NotAllowed for someone who does not work on the client, RuleViolation("R2")
+    for a renewal past that stage or a client without an email address."""
+    contact, draft = _notice(renewal, actor=actor)
+    message = outbox.queue_draft(draft, key=f"renewal-{renewal.id}-notice")
     with timeline.audited(actor, "renewal.notify", renewal, RENEWAL_FIELDS):
         renewal.stage = RenewalStage.NOTIFIED.value
         renewal.notified_at = clock.now()

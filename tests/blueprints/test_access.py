@@ -147,6 +147,7 @@ ACCESS: dict[str, dict[str, str]] = {
     "clients.whatsapp_reply": CLIENT,
     "clients.add_note": CLIENT,
     "clients.email_contact": CLIENT,
+    "clients.preview_email": CLIENT,
     "clients.retry_message": CLIENT,
     "accounts.users": ADMIN_ONLY,
     "accounts.new_user": ADMIN_ONLY,
@@ -173,6 +174,7 @@ ACCESS: dict[str, dict[str, str]] = {
     "team.export_late": TEAM,
     "followups.ladder_panel": CLIENT,
     "followups.send_followup_email": CLIENT,
+    "followups.preview_followup_email": CLIENT,
     "followups.send_whatsapp_now": CLIENT,
     "meetings.client_meetings": CLIENT,
     "meetings.new": CLIENT,
@@ -182,6 +184,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "meetings.held": CLIENT,
     "meetings.no_show": CLIENT,
     "meetings.minutes_form": CLIENT,
+    "meetings.preview_minutes": CLIENT,
+    "meetings.preview_confirmation": CLIENT,
     "meetings.minutes_no_requests": CLIENT,
     "meetings.action_item_done": CLIENT,
     "meetings.client_minutes_panel": CLIENT,
@@ -191,6 +195,7 @@ ACCESS: dict[str, dict[str, str]] = {
     "escalations.show": CLIENT,
     "escalations.ladder_panel": CLIENT,
     "escalations.log_call": CLIENT,
+    "escalations.preview_email": CLIENT,
     "escalations.note_action": CLIENT,
     # E3: only the client's team leader or an admin decides.
     "escalations.decide": REASSIGN,
@@ -203,6 +208,8 @@ ACCESS: dict[str, dict[str, str]] = {
     "support.open_ticket": CLIENT,
     "renewals.client_panel": CLIENT,
     "renewals.notify": CLIENT,
+    "renewals.preview_notice": CLIENT,
+    "renewals.preview_reminder": CLIENT,
     "renewals.confirm": CLIENT,
     "renewals.invoice": CLIENT,
     "renewals.lost": CLIENT,
@@ -233,6 +240,7 @@ ACCESS: dict[str, dict[str, str]] = {
     "customizations.answer_hold": CLIENT,
     "customizations.queue": PRODUCT,
     "customizations.send_rejection": CLIENT,
+    "customizations.preview_rejection": CLIENT,
     # C4: product's period; commercial's price (of an accepted request only); R9, C6: the
     # ACM's discount request and invoice.
     "customizations.estimate": PRODUCT,
@@ -319,6 +327,7 @@ ACCESS: dict[str, dict[str, str]] = {
     "client_reports.show": CLIENT,
     "client_reports.pdf": CLIENT,
     "client_reports.send": CLIENT,
+    "client_reports.preview_email": CLIENT,
     "client_reports.client_panel": CLIENT,
     # Issue 16: everyone searches; the service finds each only what they may open
     # (tests/blueprints/test_search.py).

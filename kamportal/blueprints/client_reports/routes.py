@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, flash
+from flask import Response, flash, url_for
 from wtforms import TextAreaField
 from wtforms.validators import Length
 
 from kamportal.blueprints.client_reports import bp
+from kamportal.blueprints.email_preview import preview_page
 from kamportal.blueprints.forms import Form
 from kamportal.blueprints.web import (
     acting_user,
@@ -131,6 +132,18 @@ def send(report_id: int) -> Response:
         # The commentary as saved, not the button's empty post.
         refused=lambda: _page(report, ReportForm(formdata=None, obj=report), status=422),
         not_done="Not sent: {}",
+    )
+
+
+@bp.route("/reports/<int:report_id>/email/preview")
+@allow(*CLIENT_REGISTRY_ROLES)
+def preview_email(report_id: int) -> Response:
+    """P4: the report's email as sending would queue it, its PDF named; nothing is sent."""
+    report = _report_or_404(report_id)
+    return preview_page(
+        lambda: client_reports.draft_report_email(report, actor=acting_user()),
+        title=f"The monthly report's email to {report.client.store_name}",
+        back=url_for("client_reports.show", report_id=report.id),
     )
 
 

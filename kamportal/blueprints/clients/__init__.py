@@ -2,4 +2,10 @@ from flask import Blueprint
 
 bp = Blueprint("clients", __name__)
 
-from kamportal.blueprints.clients import health, imports, routes, store_figures  # noqa: E402,F401
+from kamportal.blueprints.clients import (  # noqa: E402,F401
+    health,
+    imports,
+    previews,
+    routes,
+    store_figures,
+)

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length
 
 from kamportal.blueprints.customizations import bp
 from kamportal.blueprints.customizations.routes import _show_context, _visible_request
+from kamportal.blueprints.email_preview import preview_form
 from kamportal.blueprints.forms import Form
 from kamportal.blueprints.web import acting_user, allow, answer, saved
 from kamportal.models import CustomizationRequest
@@ -55,6 +56,27 @@ def send_rejection(request_id: int):
             request_id=request.id,
         ),
         page="customizations/show.html",
+        rejection_form=form,
+        **_show_context(request),
+    )
+
+
+@bp.route("/customizations/<int:request_id>/rejection/preview", methods=["POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def preview_rejection(request_id: int):
+    """C3: the reason's email as sending would queue it (G1 CCs); nothing is sent."""
+    request = _visible_request(request_id)
+    if not access.can_work_on_client(acting_user(), request.client):
+        abort(404)
+    form = RejectionForm()
+    return preview_form(
+        form,
+        lambda: customization_rejection.draft_rejection(
+            request, actor=acting_user(), message=form.message.data
+        ),
+        page="customizations/show.html",
+        partial="customizations/_rejection.html",
+        retarget="#rejection",
         rejection_form=form,
         **_show_context(request),
     )

@@ -19,6 +19,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from kamportal import clock
+from kamportal.blueprints.email_preview import preview_page
 from kamportal.blueprints.escalations import bp
 from kamportal.blueprints.escalations.forms import (
     ComplaintForm,
@@ -295,6 +296,18 @@ def log_call(escalation_id: int):
         )
 
     return _act(escalation, "call_form", form, act, "Call logged (E2).")
+
+
+@bp.route("/escalations/<int:escalation_id>/email/preview")
+@allow(*CLIENT_REGISTRY_ROLES)
+def preview_email(escalation_id: int):
+    """E2: the "we tried to call you" email an unanswered call would send; nothing is sent."""
+    escalation = _escalation_or_404(escalation_id)
+    return preview_page(
+        lambda: escalations.draft_email_step(escalation, actor=acting_user()),
+        title=f"The \u201cwe tried to call you\u201d email to {escalation.client.store_name}",
+        back=url_for("escalations.show", escalation_id=escalation.id),
+    )
 
 
 # The actions that take a note (E2): the service, the form's name on the page, and what

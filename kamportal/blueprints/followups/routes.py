@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import abort, flash, url_for
 
 from kamportal import clock
+from kamportal.blueprints.email_preview import preview_page
 from kamportal.blueprints.followups import bp
 from kamportal.blueprints.web import (
     acting_user,
@@ -111,4 +112,17 @@ def send_followup_email(client_id: int, ladder_id: int):
         done=done,
         refused=lambda: _panel(client, status=422),
         not_done="Not sent: {}",
+    )
+
+
+@bp.route("/clients/<int:client_id>/followups/<int:ladder_id>/email/preview")
+@allow(*CLIENT_REGISTRY_ROLES)
+def preview_followup_email(client_id: int, ladder_id: int):
+    """F2: the follow-up email as sending would queue it (G1 CCs); nothing is sent."""
+    client = client_or_404(client_id)
+    ladder = _ladder_or_404(client, ladder_id)
+    return preview_page(
+        lambda: followups.draft_followup_email(ladder, actor=acting_user()),
+        title=f"The follow-up email to {client.store_name}",
+        back=url_for("clients.show", client_id=client.id) + "#no-reply-ladder",
     )

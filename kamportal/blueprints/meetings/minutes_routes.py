@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Response, flash, url_for
 
+from kamportal.blueprints.email_preview import preview_form
 from kamportal.blueprints.meetings import bp
 from kamportal.blueprints.meetings.minutes_forms import MinutesForm
 from kamportal.blueprints.web import (
@@ -107,6 +108,31 @@ def minutes_form(minutes_id: int):
         template="meetings/minutes_form.html",
         partial="meetings/_minutes_form.html",
         done=lambda _: saved("Minutes sent (G5).", "clients.show", client_id=minutes.client_id),
+        minutes=minutes,
+        about=minutes_service.subject_of(minutes),
+        owed_label=minutes_service.owed_label(minutes),
+    )
+
+
+@bp.route("/minutes/<int:minutes_id>/preview", methods=["POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def preview_minutes(minutes_id: int):
+    """G5: the minutes' email as sending would queue it (G1 CCs); nothing is sent."""
+    minutes = of_visible_client(minutes_service.load_minutes(minutes_id))
+    form = _minutes_form(minutes)
+    return preview_form(
+        form,
+        lambda: minutes_service.draft_minutes(
+            minutes,
+            actor=acting_user(),
+            agreed_points=form.agreed_points.data or "",
+            action_items=_action_items_from(form),
+            recipients=[c for c in minutes.client.contacts if c.id in (form.recipients.data or [])],
+        ),
+        page="meetings/minutes_form.html",
+        partial="meetings/_minutes_form.html",
+        retarget=f"#minutes-{minutes.id}-form",
+        form=form,
         minutes=minutes,
         about=minutes_service.subject_of(minutes),
         owed_label=minutes_service.owed_label(minutes),

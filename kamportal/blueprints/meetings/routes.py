@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from datetime import date, time
 
-from flask import abort, request
+from flask import abort, request, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from kamportal import clock
+from kamportal.blueprints.email_preview import preview_page
 from kamportal.blueprints.meetings import bp
 from kamportal.blueprints.meetings.forms import (
     CancelForm,
@@ -229,6 +230,18 @@ def _preview(
         "problem": "This time has passed." if starts_at <= now else None,
         "short_notice": starts_at > now and meetings.is_short_notice(starts_at, now=now),
     }
+
+
+@bp.route("/meetings/<int:meeting_id>/confirmation/preview")
+@allow(*access.CLIENT_REGISTRY_ROLES)
+def preview_confirmation(meeting_id: int):
+    """F3: the confirmation the attendees get of the meeting as it stands; nothing is sent."""
+    meeting = of_visible_client(db.session.get(Meeting, meeting_id))
+    return preview_page(
+        lambda: meetings.draft_confirmation(meeting),
+        title=f"The confirmation of the meeting of {_when(meeting)}",
+        back=url_for("clients.show", client_id=meeting.client_id) + "#meetings-panel",
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/reschedule", methods=["GET", "POST"])

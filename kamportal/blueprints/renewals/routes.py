@@ -16,10 +16,11 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import Response, abort
+from flask import Response, abort, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from kamportal.blueprints.email_preview import preview_page
 from kamportal.blueprints.exports import csv_download
 from kamportal.blueprints.forms import viewer_today
 from kamportal.blueprints.options import options
@@ -141,6 +142,18 @@ def notify(renewal_id: int):
     )
 
 
+@bp.route("/renewals/<int:renewal_id>/notice/preview")
+@allow(*CLIENT_REGISTRY_ROLES)
+def preview_notice(renewal_id: int):
+    """R2: the renewal notice as sending it would queue it (G1 CCs); nothing is sent."""
+    renewal = _renewal_or_404(renewal_id)
+    return preview_page(
+        lambda: renewals.draft_notice(renewal, actor=acting_user()),
+        title=f"The renewal notice to {renewal.client.store_name}",
+        back=url_for("clients.show", client_id=renewal.client_id) + "#renewal-panel",
+    )
+
+
 @bp.route("/renewals/<int:renewal_id>/confirm", methods=["GET", "POST"])
 @allow(*CLIENT_REGISTRY_ROLES)
 def confirm(renewal_id: int):
@@ -225,6 +238,18 @@ def lost(renewal_id: int):
 
 
 # --- An invoice (R5, R7, R10) ------------------------------------------------------------
+
+
+@bp.route("/invoices/<int:invoice_id>/reminder/preview")
+@allow(*CLIENT_REGISTRY_ROLES)
+def preview_reminder(invoice_id: int):
+    """R4: the reminder the sweep would send next for an unpaid invoice; nothing is sent."""
+    invoice = _invoice_or_404(invoice_id)
+    return preview_page(
+        lambda: invoices.draft_reminder(invoice),
+        title=f"The next reminder of invoice {invoice.label}",
+        back=url_for("clients.show", client_id=invoice.client_id) + "#renewal-panel",
+    )
 
 
 @bp.route("/invoices/<int:invoice_id>/wire", methods=["GET", "POST"])

@@ -1,0 +1,407 @@
+"""Client emails previewed before they go (issue 16): each preview shows the sender, the
+recipients with the G1 CCs, the subject and the body that sending then queues, in English
+and in Arabic (right to left); a preview writes nothing; bad input gives the form again
+with its errors, as the send does."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from html.parser import HTMLParser
+
+import pytest
+from sqlalchemy import func, select
+
+from kamportal.models import (
+    CallOutcome,
+    Meeting,
+    MeetingStatus,
+    MeetingType,
+    NoReplyLadder,
+    OutboxMessage,
+    Role,
+    TimelineEvent,
+)
+from kamportal.services import contact_log, customizations, escalations, invoices, meetings
+from kamportal.services import minutes as minutes_service
+from tests.services import renewal_world
+from tests.services.renewal_world import NOW, invoiced, opened
+from tests.services.test_customization_tickets import open_request
+
+world = renewal_world.world
+HTMX = {"HX-Request": "true"}
+CCS = "mona@kam.example, leader@kam.example, cairo-kam@kam.example"
+LANGUAGES = ["en", "ar"]
+
+
+class _Preview(HTMLParser):
+    """The fields of `_email_preview.html` (`data-field`), as a reader sees them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self.attrs: dict[str, dict[str, str | None]] = {}
+        self._open: list[str | None] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        name = dict(attrs).get("data-field")
+        self._open.append(name)
+        if name:
+            self.fields.setdefault(name, "")
+            self.attrs[name] = dict(attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._open:
+            self._open.pop()
+
+    def handle_data(self, data: str) -> None:
+        for name in {n for n in self._open if n}:
+            self.fields[name] += data
+
+
+def preview_of(response) -> _Preview:
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    parser = _Preview()
+    parser.feed(response.get_data(as_text=True))
+    assert "body" in parser.fields, "no preview in the answer"
+    return parser
+
+
+def assert_previewed(preview: _Preview, message: OutboxMessage, language: str) -> None:
+    """What the preview showed is what went to the outbox."""
+    shown = preview.fields
+    assert shown["from"] == message.sender
+    assert shown.get("reply_to") == message.reply_to
+    assert shown["to"] == ", ".join(message.to_addrs)
+    assert shown["cc"] == ", ".join(message.cc_addrs) == CCS  # G1
+    assert shown["subject"] == message.subject
+    assert shown["body"] == message.body
+    assert shown.get("attachment", "") == "".join(a["filename"] for a in message.attachments)
+    body = preview.attrs["body"]
+    assert (body["dir"], body["lang"]) == (("rtl", "ar") if language == "ar" else ("ltr", "en"))
+    arabic = any("\u0600" <= letter <= "\u06ff" for letter in shown["body"])
+    assert arabic == (language == "ar")
+
+
+def counts(db) -> tuple[int, int]:
+    return (
+        db.session.scalar(select(func.count()).select_from(OutboxMessage)),
+        db.session.scalar(select(func.count()).select_from(TimelineEvent)),
+    )
+
+
+def speaking(world, db, language: str) -> None:
+    world["client"].language = language
+    db.session.commit()
+
+
+def only_message(db, key_like: str) -> OutboxMessage:
+    return db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.idempotency_key.like(key_like))
+    ).one()
+
+
+# --- The email to a contact ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_email_to_a_contact_previewed_is_the_one_sent(world, db, login_as, language):
+    speaking(world, db, language)
+    client, contact = world["client"], world["contact"]
+    http = login_as(world["acm"])
+    url = f"/clients/{client.id}/contacts/{contact.id}/email"
+    form = http.get(url, headers=HTMX).get_data(as_text=True)
+    assert f'formaction="{url}/preview"' in form and 'id="email-form-preview"' in form
+    body = "مرحبا كريم،\nهذه هي الخطة." if language == "ar" else "Hello Karim,\nHere is the plan."
+    data = {"subject": "Your launch plan", "body": body, "key": "k1"}
+    before = counts(db)
+
+    preview = preview_of(http.post(f"{url}/preview", data=data, headers=HTMX))
+
+    assert counts(db) == before  # nothing queued, nothing on the timeline
+    assert http.post(url, data=data, headers=HTMX).status_code == 200
+    assert_previewed(preview, only_message(db, "contact-email-%"), language)
+
+
+def test_a_preview_without_javascript_is_the_form_page_with_the_preview(world, db, login_as):
+    client, contact = world["client"], world["contact"]
+    url = f"/clients/{client.id}/contacts/{contact.id}/email"
+    data = {"subject": "Your plan", "body": "Hello Karim", "key": "k2"}
+    response = login_as(world["acm"]).post(f"{url}/preview", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<html" in page and 'id="email-form"' in page and 'value="Your plan"' in page
+    assert preview_of(response).fields["to"] == "karim@nile.example"
+    assert counts(db) == (0, 0)
+
+
+@pytest.mark.parametrize("headers", [HTMX, {}], ids=["htmx", "plain"])
+def test_bad_input_gives_the_email_form_again_with_its_errors(world, db, login_as, headers):
+    client, contact = world["client"], world["contact"]
+    url = f"/clients/{client.id}/contacts/{contact.id}/email/preview"
+    response = login_as(world["acm"]).post(
+        url, data={"subject": "", "body": "  ", "key": "k3"}, headers=headers
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="email-form"' in page and "This field is required." in page
+    assert 'data-field="body"' not in page
+    if headers:
+        assert response.headers["HX-Retarget"] == "#email-form"
+    assert counts(db) == (0, 0)
+
+
+# --- The minutes (G5) ---------------------------------------------------------------------------
+
+
+def owed_minutes(world, db):
+    client, contact = world["client"], world["contact"]
+    meeting = Meeting(
+        client=client,
+        organizer=world["acm"],
+        kind=MeetingType.WEEKLY.value,
+        starts_at=NOW - timedelta(hours=2),
+        zoom_link="https://zoom.us/j/123456789",
+        status=MeetingStatus.HELD.value,
+        uid="preview-meeting@kam.example",
+        created_at=NOW,
+        updated_at=NOW,
+        attendees=[contact],
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    minutes = minutes_service.owe_for_meeting(meeting, at=NOW - timedelta(hours=1))
+    db.session.commit()
+    return minutes
+
+
+MINUTES_FORM = {
+    "agreed_points": "Banners by Thursday\nWeekly call on Sundays at 11:00",
+    "action_items-0-description": "Send the banner texts",
+    "action_items-0-owner": "client",
+    "action_items-0-due_on": "2026-11-26",
+    "action_items-1-description": "Design the banners",
+    "action_items-1-owner": "other_team",
+    "action_items-1-owner_team": "Design",
+    "action_items-1-due_on": "2026-11-29",
+}
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_minutes_previewed_are_the_ones_sent_G5(world, db, login_as, language):
+    speaking(world, db, language)
+    minutes = owed_minutes(world, db)
+    data = {**MINUTES_FORM, "recipients": [world["contact"].id]}
+    http = login_as(world["acm"])
+    form = http.get(f"/minutes/{minutes.id}").get_data(as_text=True)
+    assert f'formaction="/minutes/{minutes.id}/preview"' in form
+    before = counts(db)
+
+    preview = preview_of(http.post(f"/minutes/{minutes.id}/preview", data=data, headers=HTMX))
+
+    assert counts(db) == before
+    assert minutes_service.load_minutes(minutes.id).action_items == []  # nothing added
+    assert "Design the banners" in preview.fields["body"]
+    assert http.post(f"/minutes/{minutes.id}", data=data).status_code == 303
+    assert_previewed(preview, only_message(db, "minutes-%"), language)
+
+
+def test_minutes_without_agreed_points_give_the_form_again_G5(world, db, login_as):
+    minutes = owed_minutes(world, db)
+    data = {**MINUTES_FORM, "agreed_points": " ", "recipients": [world["contact"].id]}
+    before = counts(db)
+    response = login_as(world["acm"]).post(
+        f"/minutes/{minutes.id}/preview", data=data, headers=HTMX
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert response.headers["HX-Retarget"] == f"#minutes-{minutes.id}-form"
+    assert "write at least one" in page and 'data-field="body"' not in page
+    assert counts(db) == before
+
+
+# --- F2: the follow-up email after an unanswered call --------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_followup_email_previewed_is_the_one_sent_F2(world, db, login_as, language):
+    speaking(world, db, language)
+    client = world["client"]
+    contact_log.log_call(client, actor=world["acm"], contact=None, outcome=CallOutcome.NO_ANSWER)
+    db.session.commit()
+    ladder = db.session.scalars(select(NoReplyLadder)).one()
+    http = login_as(world["acm"])
+    url = f"/clients/{client.id}/followups/{ladder.id}/email"
+    panel = http.get(f"/clients/{client.id}/followups/ladder", headers=HTMX)
+    assert f'hx-get="{url}/preview"' in panel.get_data(as_text=True)
+    before = counts(db)
+
+    preview = preview_of(http.get(f"{url}/preview", headers=HTMX))
+
+    assert counts(db) == before
+    assert http.post(url, headers=HTMX).status_code == 200
+    assert_previewed(preview, only_message(db, "ladder-%"), language)
+    # Sent: nothing more to preview, said in the slot.
+    again = http.get(f"{url}/preview", headers=HTMX)
+    assert again.status_code == 422 and "sent already" in again.get_data(as_text=True)
+
+
+# --- E2: "we tried to call you", sent when the escalation's call is not answered -----------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_we_tried_to_call_email_previewed_is_the_one_sent_E2(world, db, login_as, language):
+    speaking(world, db, language)
+    escalation = escalations.raise_escalation(
+        world["client"], actor=world["acm"], trigger="asked_for_manager", said="x", channel="call"
+    )
+    db.session.commit()
+    http = login_as(world["acm"])
+    url = f"/escalations/{escalation.id}/email/preview"
+    assert f'hx-get="{url}"' in http.get(f"/escalations/{escalation.id}").text
+    before = counts(db)
+
+    preview = preview_of(http.get(url, headers=HTMX))
+
+    assert counts(db) == before
+    call = http.post(f"/escalations/{escalation.id}/call", data={"outcome": "no_answer"})
+    assert call.status_code == 303
+    assert_previewed(preview, only_message(db, f"escalation-{escalation.id}-email"), language)
+    # Past the call step, no email goes with a call: said in place.
+    again = http.get(url, headers=HTMX)
+    assert again.status_code == 422 and "past its call step" in again.text
+
+
+# --- F3: the meeting's confirmation ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_meeting_confirmation_previewed_is_the_one_sent_F3(world, db, login_as, language):
+    speaking(world, db, language)
+    meeting = meetings.schedule_meeting(
+        world["client"],
+        actor=world["acm"],
+        kind=MeetingType.WEEKLY,
+        starts_at=NOW + timedelta(days=3),
+        duration_minutes=30,
+        zoom_link="https://zoom.us/j/1234567890",
+        agenda="The launch plan",
+        attendees=[world["contact"]],
+    )
+    db.session.commit()
+    http = login_as(world["acm"])
+    url = f"/meetings/{meeting.id}/confirmation/preview"
+    panel = http.get(f"/clients/{world['client'].id}/meetings", headers=HTMX).text
+    assert f'hx-get="{url}"' in panel
+    before = counts(db)
+
+    preview = preview_of(http.get(url, headers=HTMX))
+
+    assert counts(db) == before
+    assert preview.fields["attachment"] == "invite.ics"
+    message = meetings.queue_confirmation(meeting, sequence=meeting.sequence)
+    db.session.commit()
+    assert_previewed(preview, message, language)
+
+
+# --- C3: the customization rejection -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_rejection_previewed_is_the_one_sent_C3(
+    world, db, login_as, make_user, run_jobs, language
+):
+    speaking(world, db, language)
+    request = open_request(world, db, run_jobs)
+    customizations.decide(
+        request, actor=make_user(Role.PRODUCT), decision="rejected", reason="Not on our roadmap"
+    )
+    db.session.commit()
+    http = login_as(world["acm"])
+    url = f"/customizations/{request.id}/rejection"
+    assert f'formaction="{url}/preview"' in http.get(f"/customizations/{request.id}").text
+    data = {"message": "We are sorry: this is not on our roadmap."}
+    before = counts(db)
+
+    preview = preview_of(http.post(f"{url}/preview", data=data, headers=HTMX))
+
+    assert counts(db) == before
+    assert http.post(url, data=data).status_code == 303
+    assert_previewed(preview, only_message(db, "customization-%-rejection"), language)
+    bad = http.post(f"{url}/preview", data={"message": " "}, headers=HTMX)
+    assert bad.status_code == 422 and bad.headers["HX-Retarget"] == "#rejection"
+
+
+def test_a_blank_rejection_gives_the_form_again_C3(world, db, login_as, make_user, run_jobs):
+    request = open_request(world, db, run_jobs)
+    customizations.decide(
+        request, actor=make_user(Role.PRODUCT), decision="rejected", reason="Not on our roadmap"
+    )
+    db.session.commit()
+    before = counts(db)
+    response = login_as(world["acm"]).post(
+        f"/customizations/{request.id}/rejection/preview", data={"message": " "}, headers=HTMX
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'id="rejection-form"' in page and 'data-field="body"' not in page
+    assert counts(db) == before
+
+
+# --- R2 and R4: what goes on its own, from the renewal panel -------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_renewal_notice_previewed_is_the_one_sent_R2(world, db, login_as, language):
+    speaking(world, db, language)
+    renewal = opened(db)
+    http = login_as(world["acm"])
+    panel = http.get(f"/clients/{world['client'].id}/renewal-panel", headers=HTMX).text
+    assert "Preview the renewal notice" in panel
+    before = counts(db)
+
+    preview = preview_of(http.get(f"/renewals/{renewal.id}/notice/preview", headers=HTMX))
+
+    assert counts(db) == before
+    assert http.post(f"/renewals/{renewal.id}/notice").status_code == 303
+    assert_previewed(preview, only_message(db, "renewal-%-notice"), language)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_invoice_reminder_previewed_is_the_next_one_sent_R4(world, db, login_as, language):
+    speaking(world, db, language)
+    _, invoice = invoiced(world, db)
+    http = login_as(world["acm"])
+    panel = http.get(f"/clients/{world['client'].id}/renewal-panel", headers=HTMX).text
+    assert "Preview the reminder" in panel
+    before = counts(db)
+
+    response = http.get(f"/invoices/{invoice.id}/reminder/preview")
+    assert "<html" in response.text  # without JavaScript, a page of its own
+    preview = preview_of(response)
+
+    assert counts(db) == before
+    assert invoices.send_invoice_reminders(now=NOW + timedelta(days=18)) == [invoice]
+    db.session.commit()
+    assert_previewed(preview, only_message(db, "invoice-%-reminder-1"), language)
+
+
+# --- P4: the monthly client report -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_report_email_previewed_is_the_one_sent_with_its_pdf_P4(
+    world, db, login_as, make_client_report, language
+):
+    speaking(world, db, language)
+    report = make_client_report(world["client"], commentary="A good month.", proposals="More ads.")
+    http = login_as(world["acm"])
+    url = f"/reports/{report.id}/email/preview"
+    assert f'hx-get="{url}"' in http.get(f"/reports/{report.id}").text
+    before = counts(db)
+
+    preview = preview_of(http.get(url, headers=HTMX))
+
+    assert counts(db) == before
+    assert preview.fields["attachment"].endswith(".pdf")
+    assert http.post(f"/reports/{report.id}/send").status_code == 303
+    assert_previewed(preview, only_message(db, "client-report-%"), language)
