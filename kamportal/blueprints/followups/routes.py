@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, url_for
+from flask import abort, flash
 
 from kamportal import clock
+from kamportal.blueprints.client_tabs import client_page
 from kamportal.blueprints.followups import bp
 from kamportal.blueprints.web import (
     acting_user,
@@ -55,7 +56,7 @@ def _panel(client: Client, *, status: int = 200):
     something was done), or the client page."""
     return in_place(
         "followups/_client_ladder.html",
-        location=url_for("clients.show", client_id=client.id),
+        location=client_page(client.id, "no-reply-ladder"),
         events=(TIMELINE_CHANGED,) if status == 200 else (),
         status=status,
         client=client,
