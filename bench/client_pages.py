@@ -20,6 +20,7 @@ from flask_migrate import upgrade
 from sqlalchemy import event, func, select, text
 
 from kamportal import create_app
+from kamportal.blueprints.client_tabs import TABS
 from kamportal.config import TestConfig
 from kamportal.demo import DEMO_PASSWORD, seed_demo
 from kamportal.extensions import db
@@ -154,6 +155,11 @@ def main() -> None:
                 "amber in GMV band 2, weakest first": "/clients/?health=amber&gmv=2&sort=health",
                 "client page": f"/clients/{client_id}",
                 "timeline page 2 (htmx)": f"/clients/{client_id}/timeline?page=2",
+                **{
+                    f"client page, {tab} tab (htmx)": f"/clients/{client_id}/tabs/{tab}"
+                    for tab in TABS
+                    if tab != "overview"
+                },
                 "the day": "/day/",
                 "escalation queue": "/escalations/",
                 "renewals and unpaid invoices": "/renewals/",

@@ -30,6 +30,7 @@ from werkzeug.routing import IntegerConverter
 from wtforms import Field, FieldList, FormField
 
 from kamportal import i18n
+from kamportal.blueprints.client_tabs import client_page
 from kamportal.blueprints.forms import ActionForm
 from kamportal.errors import DomainError
 from kamportal.extensions import db
@@ -135,7 +136,7 @@ def panel_response(client: Client, template: str, anchor: str) -> Response:
     """One panel of the client page alone, as it refreshes itself in place; a plain request
     (a history restore) gets the client page, at the panel."""
     if not is_htmx():
-        return redirect(url_for("clients.show", client_id=client.id) + f"#{anchor}")
+        return redirect(client_page(client.id, anchor))
     return fragment(template, client=client)
 
 
@@ -152,7 +153,7 @@ def panel_changed(
     client page, at the panel). `message` is flashed either way."""
     flash(message, "success")
     if not is_htmx():
-        default = url_for("clients.show", client_id=client.id) + f"#{anchor}"
+        default = client_page(client.id, anchor)
         return redirect(location or default, 303)
     response = fragment(template, client=client)
     response.headers["HX-Retarget"] = f"#{anchor}"

@@ -248,7 +248,8 @@ def open_customization_ticket(request_id: int, *, adapter: TicketAdapter | None 
         f"The end result:\n{request.end_result}",
     ]
     if invoice is not None:
-        where = portal_url("clients.show", client_id=client.id) + f"#invoice-{invoice.id}"
+        where = portal_url("clients.show", client_id=client.id, tab="renewals")
+        where += f"#invoice-{invoice.id}"
         paid = invoice.paid_at or request.paid_at
         lines.append(
             f"Invoice {invoice.label}: {invoice.money}, paid {paid:%d %b %Y}"

@@ -129,11 +129,11 @@ def test_the_review_is_recorded_from_the_plan_P1(db, world, login_as):
 
 def test_the_client_page_says_where_the_plan_stands_P1(db, world, login_as):
     http = login_as(world.acm)
-    page = http.get(f"/clients/{world.client.id}").get_data(as_text=True)
+    page = http.get(f"/clients/{world.client.id}?tab=growth").get_data(as_text=True)
     assert "No account plan yet." in page and "Write the plan" in page
     account_plans.save_summary(world.client, actor=world.acm, value_proposition="V", roadmap="")
     db.session.commit()
-    page = http.get(f"/clients/{world.client.id}").get_data(as_text=True)
+    page = http.get(f"/clients/{world.client.id}?tab=growth").get_data(as_text=True)
     assert "Version 1, saved" in page and "next quarterly review due" in page
 
 

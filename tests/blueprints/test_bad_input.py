@@ -47,6 +47,7 @@ from wtforms.csrf.core import CSRFTokenField
 
 import kamportal
 from kamportal import clock, create_app, demo
+from kamportal.blueprints.client_tabs import TABS
 from kamportal.blueprints.web import PUBLIC, access_of
 from kamportal.config import TestConfig
 from kamportal.extensions import db as _db
@@ -409,6 +410,12 @@ FINDERS: dict[frozenset[str], Callable[[], Any]] = {
     frozenset({"section"}): lambda: [{"section": name} for name in [*day.SECTIONS, "nothing"]],
     frozenset({"kind"}): lambda: [{"kind": kind} for kind in [*client_import.KINDS, "nothing"]],
     frozenset({"rule"}): lambda: [{"rule": name} for name in [*team_view.LATE_RULES, "X9"]],
+    # A tab of the client page (issue 16), and a name that is none.
+    frozenset({"client_id", "name"}): lambda: [
+        {"client_id": client_id, "name": name, "client": client_id}
+        for client_id in _db.session.scalars(select(Client.id).order_by(Client.id).limit(3))
+        for name in [*TABS, "nothing"]
+    ],
     frozenset(): lambda: None,
 }
 

@@ -106,7 +106,7 @@ def test_the_client_page_lists_each_month_with_its_status_and_pdf(
     older = make_client_report(
         client, month=date(2026, 9, 1), status="sent", sent_at=clock.now() - timedelta(days=29)
     )
-    page = login_as(world["acm"]).get(f"/clients/{client.id}").get_data(as_text=True)
+    page = login_as(world["acm"]).get(f"/clients/{client.id}?tab=renewals").get_data(as_text=True)
     panel = page[page.index('id="client-reports-panel"') :]
     panel = panel[: panel.index("</section>")]
     assert panel.index("October 2026") < panel.index("September 2026")

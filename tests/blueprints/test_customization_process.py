@@ -77,7 +77,7 @@ def test_each_stage_says_what_is_next_and_by_whom_C2_to_C7(app, world, db, login
     def look(request: CustomizationRequest) -> None:
         db.session.commit()
         stage, owner = header(text(http.get(f"/customizations/{request.id}")))
-        line = panel_line(text(http.get(f"/clients/{client.id}")), request)
+        line = panel_line(text(http.get(f"/clients/{client.id}?tab=growth")), request)
         assert f'data-stage="{stage}"' in line and f'data-owner="{owner}"' in line
         seen.append((stage, owner))
 
@@ -247,7 +247,7 @@ def requests_at_every_stage(db, world, copies: int) -> None:
 
 def test_the_client_page_panel_keeps_its_queries_whatever_the_stages_C1_C7(world, db, login_as):
     http = login_as(world["acm"])
-    url = f"/clients/{world['client'].id}"
+    url = f"/clients/{world['client'].id}?tab=growth"
     with counting_queries(db.engine) as statements:
         text(http.get(url))
     without = len(statements)

@@ -78,7 +78,7 @@ def stored_files(app) -> list:
 
 
 def test_the_acm_opens_a_request_from_the_client_page_with_attachments_C1_C2(world, db, app):
-    page = world["acm_http"].get(f"/clients/{world['client'].id}").get_data(as_text=True)
+    page = world["acm_http"].get(f"/clients/{world['client'].id}?tab=growth").get_data(as_text=True)
     assert f"/clients/{world['client'].id}/customizations/new" in page
     form = world["acm_http"].get(f"/clients/{world['client'].id}/customizations/new")
     assert 'enctype="multipart/form-data"' in form.get_data(as_text=True)
@@ -96,7 +96,7 @@ def test_the_acm_opens_a_request_from_the_client_page_with_attachments_C1_C2(wor
     assert [a.filename for a in request.attachments] == ["scope.pdf", "a.png"]
     assert len(stored_files(app)) == 2
     # On the client page's panel, awaiting product.
-    page = world["acm_http"].get(f"/clients/{world['client'].id}").get_data(as_text=True)
+    page = world["acm_http"].get(f"/clients/{world['client'].id}?tab=growth").get_data(as_text=True)
     line = page.split(f'id="customization-{request.id}"', 1)[1].split("</li>", 1)[0]
     assert "Awaiting a decision" in line and 'data-owner="Product"' in line
 
@@ -173,9 +173,10 @@ def test_product_lands_on_its_queue_and_decides_with_a_reason_the_acm_sees_C3(wo
         url, data={"decision": "rejected", "reason": "The courier has no API."}
     )
     assert response.status_code == 303 and response.headers["Location"].endswith("/customizations/")
-    page = world["acm_http"].get(f"/clients/{world['client'].id}").get_data(as_text=True)
+    page = world["acm_http"].get(f"/clients/{world['client'].id}?tab=growth").get_data(as_text=True)
     assert "Reason: The courier has no API." in page
-    assert "Customization SAL-" in page  # on the timeline
+    overview = world["acm_http"].get(f"/clients/{world['client'].id}").get_data(as_text=True)
+    assert "Customization SAL-" in overview  # on the timeline
     assert world["acm_http"].post(url, data={"decision": "accepted"}).status_code == 403
 
 

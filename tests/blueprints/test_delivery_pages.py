@@ -53,7 +53,7 @@ def test_the_request_page_shows_the_milestones_and_progress(world, db):
     assert 'id="delivery"' in page and "Milestone 1" in page and "Milestone 2" in page
     assert 'data-done="0" data-total="2" data-late="1"' in page
     assert page.count('data-late="yes"') == 1
-    client_page = text(world["http"].get(f"/clients/{cairo.client.id}"))
+    client_page = text(world["http"].get(f"/clients/{cairo.client.id}?tab=growth"))
     assert f'id="delivery-{request.id}"' in client_page and "1 late" in client_page
 
 
@@ -200,7 +200,7 @@ def test_the_acm_records_acceptance_closes_and_the_survey_is_answered(world, db,
     assert client.post(survey, data={"score": "1"}).status_code == 410
     show = text(http.get(f"/customizations/{request.id}"))
     assert 'id="survey-result" data-score="5"' in show and "Lovely work" in show
-    panel = text(http.get(f"/clients/{cairo.client.id}"))
+    panel = text(http.get(f"/clients/{cairo.client.id}?tab=growth"))
     assert "Satisfaction 5 of 5" in panel and "Lovely work" in panel
 
 
@@ -235,7 +235,7 @@ def test_the_request_page_and_day_do_not_grow_with_milestones(world, db, make_us
         with counting_queries(db.engine) as day:
             assert http.get("/day/items/delivery", headers=HTMX).status_code == 200
         with counting_queries(db.engine) as client_page:
-            assert http.get(f"/clients/{cairo.client.id}").status_code == 200
+            assert http.get(f"/clients/{cairo.client.id}?tab=growth").status_code == 200
         counts[size] = (len(page), len(day), len(client_page))
         request.stage = CustomizationStage.CLOSED.value
         db.session.commit()

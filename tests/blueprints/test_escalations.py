@@ -68,7 +68,7 @@ def count(db, model) -> int:
 
 
 def test_the_client_page_offers_to_raise_an_escalation_and_record_a_complaint(cairo, login_as):
-    page = text_of(login_as(cairo["acm"]).get(f"/clients/{cairo['client'].id}"))
+    page = text_of(login_as(cairo["acm"]).get(f"/clients/{cairo['client'].id}?tab=escalations"))
     panel = section(page, "escalation-panel")
     assert "Raise an escalation" in panel and "Record a complaint" in panel
     assert "No escalation and no complaint open." in panel
@@ -236,7 +236,7 @@ def test_resolving_needs_a_note_then_stops_the_ladder(cairo, login_as, db):
     actions = text_of(done)
     assert "Resolved</strong>" in actions and "Called back, agreed on weekly calls." in actions
     assert "Log the call" not in actions
-    page = text_of(http.get(f"/clients/{cairo['client'].id}"))
+    page = text_of(http.get(f"/clients/{cairo['client'].id}?tab=escalations"))
     assert "No escalation and no complaint open." in section(page, "escalation-panel")
 
 

@@ -48,7 +48,7 @@ def test_the_client_page_offers_the_followup_after_an_unanswered_call(
     login_as, acm, client_with_contact, db
 ):
     http = login_as(acm)
-    page = http.get(f"/clients/{client_with_contact.id}").get_data(as_text=True)
+    page = http.get(f"/clients/{client_with_contact.id}?tab=meetings").get_data(as_text=True)
     assert 'id="no-reply-ladder"' in page
     assert "Send the follow-up email" not in page
     response = http.post(
@@ -59,11 +59,13 @@ def test_the_client_page_offers_the_followup_after_an_unanswered_call(
     assert response.status_code == 200
     panel = http.get(f"/clients/{client_with_contact.id}/followups/ladder", headers=HTMX)
     assert "Send the follow-up email" in panel.get_data(as_text=True)
-    page = http.get(f"/clients/{client_with_contact.id}").get_data(as_text=True)
+    page = http.get(f"/clients/{client_with_contact.id}?tab=meetings").get_data(as_text=True)
     assert "Send the follow-up email" in page
     plain = http.get(f"/clients/{client_with_contact.id}/followups/ladder")
     assert plain.status_code == 302
-    assert plain.headers["Location"].endswith(f"/clients/{client_with_contact.id}#no-reply-ladder")
+    assert plain.headers["Location"].endswith(
+        f"/clients/{client_with_contact.id}?tab=meetings#no-reply-ladder"
+    )
 
 
 def test_sending_the_followup_queues_the_email_and_tells_the_timeline(
@@ -86,7 +88,9 @@ def test_a_plain_post_sends_and_returns_to_the_client_page(login_as, acm, client
     ladder = unanswered(client_with_contact, acm, db)
     response = login_as(acm).post(f"/clients/{client_with_contact.id}/followups/{ladder.id}/email")
     assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"/clients/{client_with_contact.id}")
+    assert response.headers["Location"].endswith(
+        f"/clients/{client_with_contact.id}?tab=meetings#no-reply-ladder"
+    )
     assert len(emails(db)) == 1
 
 

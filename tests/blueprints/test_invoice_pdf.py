@@ -21,7 +21,7 @@ def test_the_panel_links_the_pdf_which_downloads_under_the_invoice_number(
     _, invoice = invoiced(world, db)
     http = login_as(world["acm"])
     url = f"/invoices/{invoice.id}/invoice.pdf"
-    page = http.get(f"/clients/{world['client'].id}").get_data(as_text=True)
+    page = http.get(f"/clients/{world['client'].id}?tab=renewals").get_data(as_text=True)
     assert f'href="{url}" download>PDF</a>' in page
 
     response = http.get(url)
@@ -57,7 +57,7 @@ def test_an_invoice_not_numbered_yet_has_no_pdf(world, db, login_as):  # noqa: F
     db.session.commit()
     http = login_as(world["acm"])
     assert http.get(f"/invoices/{invoice.id}/invoice.pdf").status_code == 404
-    page = http.get(f"/clients/{world['client'].id}").get_data(as_text=True)
+    page = http.get(f"/clients/{world['client'].id}?tab=renewals").get_data(as_text=True)
     assert "invoice.pdf" not in page
 
 

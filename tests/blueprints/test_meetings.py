@@ -67,7 +67,7 @@ def _schedule(w, starts_at=None) -> Meeting:
 def test_client_page_shows_the_meetings_panel(world, db):
     meeting = _schedule(world)
     db.session.commit()
-    page = world.http.get(f"/clients/{world.client.id}").get_data(as_text=True)
+    page = world.http.get(f"/clients/{world.client.id}?tab=meetings").get_data(as_text=True)
     assert 'id="meetings-panel"' in page and "Schedule a meeting" in page
     assert f'id="meeting-{meeting.id}"' in page
     assert "Thu 26 Nov 2026 12:00 EET (Africa/Cairo)" in page
@@ -131,7 +131,9 @@ def test_scheduling_returns_the_panel_and_plans_the_confirmation(world, db):
 def test_scheduling_without_htmx_redirects_to_the_client_page(world, db):
     response = world.http.post(f"/clients/{world.client.id}/meetings/new", data=_form(world))
     assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"/clients/{world.client.id}#meetings-panel")
+    assert response.headers["Location"].endswith(
+        f"/clients/{world.client.id}?tab=meetings#meetings-panel"
+    )
 
 
 def test_f3_two_hours_ahead_is_refused_with_the_reason_offered(world, db):
@@ -288,7 +290,7 @@ def test_no_show(world, db):
     db.session.commit()
     clock.advance(timedelta(days=3, hours=2))
     sign_in(world.http, world.acm)  # days later: a new sign-in
-    page = world.http.get(f"/clients/{world.client.id}").get_data(as_text=True)
+    page = world.http.get(f"/clients/{world.client.id}?tab=meetings").get_data(as_text=True)
     assert "Mark held" in page and "No-show" in page
     response = world.http.post(f"/meetings/{meeting.id}/no-show", data={}, headers=HX)
     assert response.status_code == 200
@@ -303,7 +305,7 @@ def test_the_meetings_panel_costs_the_client_page_one_query_however_many_meeting
 
     def client_page_queries() -> int:
         with counting_queries(db.engine) as statements:
-            assert world.http.get(f"/clients/{world.client.id}").status_code == 200
+            assert world.http.get(f"/clients/{world.client.id}?tab=meetings").status_code == 200
         return len(statements)
 
     _schedule(world)

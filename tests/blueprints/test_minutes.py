@@ -83,7 +83,7 @@ def test_client_page_lists_owed_minutes_with_how_long_and_a_link_G5(
     _, _, acm, _ = cairo
     minutes, client, _ = owed(acm)
     clock.advance(timedelta(hours=2))
-    page = login_as(acm).get(f"/clients/{client.id}").get_data(as_text=True)
+    page = login_as(acm).get(f"/clients/{client.id}?tab=meetings").get_data(as_text=True)
     assert 'id="client-minutes"' in page
     assert "owed for 3 hours" in page
     assert f'href="/minutes/{minutes.id}"' in page
@@ -101,7 +101,7 @@ def test_the_form_sends_the_minutes_and_the_email_arrives_with_points_and_action
     assert "checked" in page and "sara@nile.example" in page  # the attendee is chosen
     response = http.post(f"/minutes/{minutes.id}", data=form_data(contact))
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/clients/{client.id}"
+    assert response.headers["Location"] == f"/clients/{client.id}?tab=meetings"
     http.post(f"/minutes/{minutes.id}", data=form_data(contact))  # a double click sends once
     run_jobs()
 
@@ -118,7 +118,7 @@ def test_the_form_sends_the_minutes_and_the_email_arrives_with_points_and_action
     db.session.expire_all()
     assert db.session.get(Minutes, minutes.id).status == MinutesStatus.SENT
     assert count(db, ActionItem) == 2
-    panel = http.get(f"/clients/{client.id}").get_data(as_text=True)
+    panel = http.get(f"/clients/{client.id}?tab=meetings").get_data(as_text=True)
     assert "No minutes owed." in panel and "Design the banners" in panel
 
 
@@ -193,7 +193,7 @@ def test_no_requests_without_htmx_redirects_to_the_client_page_G5(login_as, cair
     minutes, client, _ = owed(acm)
     response = login_as(acm).post(f"/minutes/{minutes.id}/no-requests")
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/clients/{client.id}"
+    assert response.headers["Location"] == f"/clients/{client.id}?tab=meetings#client-minutes"
 
 
 def test_done_swaps_the_action_item_row_in_place(login_as, cairo, owed, db, frozen_clock):
@@ -209,7 +209,9 @@ def test_done_swaps_the_action_item_row_in_place(login_as, cairo, owed, db, froz
     db.session.commit()
     item = db.session.scalar(select(ActionItem))
     http = login_as(acm)
-    assert f'id="action-item-{item.id}"' in http.get(f"/clients/{client.id}").get_data(as_text=True)
+    assert f'id="action-item-{item.id}"' in http.get(f"/clients/{client.id}?tab=meetings").get_data(
+        as_text=True
+    )
     response = http.post(f"/action-items/{item.id}/done", headers=HTMX)
     assert response.status_code == 200
     row = response.get_data(as_text=True)
@@ -217,7 +219,9 @@ def test_done_swaps_the_action_item_row_in_place(login_as, cairo, owed, db, froz
     assert "<form" not in row
     db.session.expire_all()
     assert db.session.get(ActionItem, item.id).done_by_id == acm.id
-    assert "No open action items." in http.get(f"/clients/{client.id}").get_data(as_text=True)
+    assert "No open action items." in http.get(f"/clients/{client.id}?tab=meetings").get_data(
+        as_text=True
+    )
 
 
 def test_another_acms_minutes_and_items_are_hidden_404(login_as, cairo, owed, db):

@@ -26,7 +26,11 @@ def alert(make_portfolio, frozen_clock, db):
 
 def test_the_client_page_shows_the_alert_and_its_form_F4(alert, login_as):
     world, the_alert = alert
-    page = login_as(world.acm).get(f"/clients/{world.client.id}").get_data(as_text=True)
+    page = (
+        login_as(world.acm)
+        .get(f"/clients/{world.client.id}?tab=escalations")
+        .get_data(as_text=True)
+    )
     assert f'id="not-selling-{the_alert.id}"' in page
     assert "No orders for 8 days" in page and "Reasons found" in page
 

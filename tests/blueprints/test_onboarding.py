@@ -186,13 +186,16 @@ def test_the_onboarding_panel_leads_the_page_of_a_client_being_launched(
     client = enterprise_client(db, team["acm"], make_contact)
     http = login_as(team["acm"])
     page = text(http.get(f"/clients/{client.id}"))
-    assert page.index('id="onboarding-panel"') < page.index('id="contacts-panel"')
+    assert 'id="onboarding-panel"' in page and 'id="contacts-panel"' not in page
+    assert 'id="tab-onboarding" ' in page and 'aria-current="page">Onboarding<' in page
     assert 'data-lifecycle="onboarding"' in page
     assert 'data-welcome="due"' in page and "Review and send" in page
-    # A live client's page keeps the panel, lower down, with nothing owed.
+    # A live client's page opens on the overview; its onboarding tab keeps the panel, with
+    # nothing owed.
     live = make_client(acm=team["acm"])
     page = text(http.get(f"/clients/{live.id}"))
-    assert page.index('id="contacts-panel"') < page.index('id="onboarding-panel"')
+    assert 'id="contacts-panel"' in page and 'id="onboarding-panel"' not in page
+    page = text(http.get(f"/clients/{live.id}?tab=onboarding"))
     assert 'data-welcome="none"' in page
 
     panel = http.get(f"/clients/{client.id}/onboarding-panel", headers=HTMX)
@@ -242,7 +245,9 @@ def test_o2_sent_from_its_own_page_the_welcome_lands_on_the_client_page(
     body = REVIEWED_BODY
     response = http.post(f"/clients/{client.id}/welcome", data={"body": body})
     assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"/clients/{client.id}#onboarding-panel")
+    assert response.headers["Location"].endswith(
+        f"/clients/{client.id}?tab=onboarding#onboarding-panel"
+    )
     # Opened in the client page's panel (HTMX), the form swaps itself.
     assert 'hx-post="/clients/' in text(http.get(f"/clients/{client.id}/welcome", headers=HTMX))
 

@@ -57,7 +57,7 @@ def add(db, world, **changes) -> Opportunity:
 
 def test_the_client_page_shows_the_panel_and_its_opportunities_P3(world, login_as, db):
     add(db, world)
-    page = text_of(login_as(world.acm).get(f"/clients/{world.client.id}"))
+    page = text_of(login_as(world.acm).get(f"/clients/{world.client.id}?tab=growth"))
     panel = page[page.index('id="opportunity-panel"') :]
     assert "Add an opportunity" in panel and "Loyalty app" in panel and "EGP" in panel
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import event
 
 from kamportal import clock
+from kamportal.blueprints.client_tabs import TABS
 from kamportal.models import (
     Client,
     ClientHealth,
@@ -145,14 +146,20 @@ def queries_for(app, db, make_team, make_user, make_client_report, login_as):
         client = portfolio(db, acm, size, make_client_report)
         http = login_as(acm)
         counts = {}
-        for name, url in {
+        pages = {
             "list": "/clients/",
             "search": "/clients/?q=store&sort=last_contact&direction=desc",
             "segmented (P2)": "/clients/?health=amber&gmv=2&industry=Food&sort=health",
             "client page": f"/clients/{client.id}",
             "timeline": f"/clients/{client.id}/timeline?page=2",
-        }.items():
-            headers = {"HX-Request": "true"} if name == "timeline" else {}
+        }
+        # Each tab of the client page (issue 16), whole and opened in place.
+        for tab in TABS:
+            pages[f"tab {tab}"] = f"/clients/{client.id}?tab={tab}"
+            pages[f"tab {tab} (in place)"] = f"/clients/{client.id}/tabs/{tab}"
+        for name, url in pages.items():
+            in_place = name == "timeline" or name.endswith("(in place)")
+            headers = {"HX-Request": "true"} if in_place else {}
             with counting_queries(db.engine) as statements:
                 assert http.get(url, headers=headers).status_code == 200
             counts[name] = len(statements)
@@ -165,11 +172,22 @@ def test_client_list_and_page_query_counts_do_not_grow_with_the_portfolio(querie
     small = queries_for(10)
     large = queries_for(200)
     assert small == large
-    # The client page: its panels (escalation, support, renewal, customizations,
-    # opportunities, meetings, minutes, store figures, not selling, health, account plan,
-    # suggested apps and actions (their list and the catalogue offered), monthly reports...)
-    # one or two each, and the header's badge of unread notifications (one, on every page).
-    assert max(large.values()) <= 33, large
+    # The client page queries only its open tab's panels (issue 16), one or two each, and
+    # the header's badge of unread notifications (one, on every page). Opened in place, a
+    # tab is the same less the signed-in user's page chrome.
+    assert large["client page"] == large["tab overview"], large
+    ceilings = {
+        "overview": 13,  # contacts, timeline, health, profile
+        "meetings": 10,  # meetings, minutes, the F2 ladder, WhatsApp requests
+        "escalations": 10,  # escalation, support tickets, not selling
+        "renewals": 10,  # renewal, invoices, payments, monthly reports
+        "onboarding": 9,
+        "growth": 12,  # store figures, suggestions, opportunities, customizations, plan
+    }
+    for tab, ceiling in ceilings.items():
+        assert large[f"tab {tab}"] <= ceiling, large
+        assert large[f"tab {tab} (in place)"] <= ceiling, large
+    assert max(large.values()) <= 13, large
 
 
 def team_portfolio(db, make_team, make_user, *, acms: int, clients: int) -> tuple:

@@ -150,7 +150,7 @@ def test_the_acm_issues_one_invoice_with_the_renewal_from_the_request_page_C6_R8
     invoice = db.session.scalars(select(Invoice)).one()
     assert invoice.total == Decimal("2800.00")
     assert request.customization_stage is CustomizationStage.PAYMENT
-    client_page = text(http.get(f"/clients/{world['client'].id}"))
+    client_page = text(http.get(f"/clients/{world['client'].id}?tab=growth"))
     assert "Awaiting payment" in client_page
 
 

@@ -45,7 +45,7 @@ def test_the_panel_shows_the_subscription_and_the_renewal_under_way(
     login_as,
 ):
     http = login_as(world["acm"])
-    client_page = f"/clients/{world['client'].id}"
+    client_page = f"/clients/{world['client'].id}?tab=renewals"
     panel = panel_of(text(http.get(client_page)))
     assert "EGP12,000.00 a term" in panel
     assert "No renewal under way" in panel
@@ -122,7 +122,7 @@ def test_only_an_approved_discount_is_offered_on_the_invoice(world, db, login_as
         world["client"], actor=world["acm"], description="Loyalty", discount="1000"
     )
     db.session.commit()
-    panel = text(http.get(f"/clients/{world['client'].id}"))
+    panel = text(http.get(f"/clients/{world['client'].id}?tab=renewals"))
     assert "Loyalty: −EGP1,000.00" in panel and "Requested" in panel
     assert f"/clients/{world['client'].id}/discounts/new" not in panel
     form = text(http.get(f"/renewals/{renewal.id}/invoice", headers=HTMX))
@@ -384,7 +384,7 @@ def test_at_0130_in_cairo_a_renewal_due_that_day_says_today_and_yesterdays_invoi
     )
     world["acm"].timezone = "Africa/Cairo"
     db.session.commit()
-    client_page = f"/clients/{world['client'].id}"
+    client_page = f"/clients/{world['client'].id}?tab=renewals"
 
     frozen_clock(CAIRO_0130 - timedelta(hours=2))  # 23:30 on the 12th in Cairo
     http = login_as(world["acm"])
@@ -408,7 +408,7 @@ def test_the_panel_offers_what_each_invoice_allows(world, db, login_as):  # noqa
     installments; a paid one nothing."""
     _, invoice = invoiced(world, db)
     http = login_as(world["acm"])
-    client_page = f"/clients/{world['client'].id}"
+    client_page = f"/clients/{world['client'].id}?tab=renewals"
 
     def actions() -> set[str]:
         cells = row(panel_of(text(http.get(client_page))), f"invoice-{invoice.id}")

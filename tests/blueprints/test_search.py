@@ -68,7 +68,9 @@ def test_the_box_gets_the_dropdown_and_its_status_line(world, login_as):
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and "HX-Request" in response.headers["Vary"]
     assert body.lstrip().startswith('<div id="finder-results"') and "<html" not in body
-    assert results(body) == [f"/clients/{world.cairo.id}#contact-{world.cairo.contacts[0].id}"]
+    assert results(body) == [
+        f"/clients/{world.cairo.id}?tab=overview#contact-{world.cairo.contacts[0].id}"
+    ]
     assert 'href="/search?q=mona">All results for “mona”' in body
     assert '<p id="finder-status" hx-swap-oob="innerHTML">1 contact found.</p>' in body
     # Nothing typed: the dropdown hides; one character: how much to type.
@@ -192,7 +194,7 @@ def test_a_store_manager_is_sent_to_the_page_of_their_list_where_the_client_is(
 
 def test_an_invoice_opens_the_client_page_for_the_acm_and_its_pdf_for_finance(world, login_as):
     acm_links = results(login_as(world.users["acm"]).get("/search?q=INV-").get_data(as_text=True))
-    assert acm_links == [f"/clients/{world.cairo.id}#renewal-panel"]
+    assert acm_links == [f"/clients/{world.cairo.id}?tab=renewals#renewal-panel"]
     finance = login_as(world.users["finance"])
     links = results(finance.get("/search?q=INV-").get_data(as_text=True))
     assert len(links) == 2 and all(link.endswith("/invoice.pdf") for link in links)

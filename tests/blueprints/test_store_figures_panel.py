@@ -35,7 +35,7 @@ def test_the_client_page_charts_90_days_with_the_numbers_as_text_F4(db, world, l
     del days[YESTERDAY - timedelta(days=40)]
     days[YESTERDAY - timedelta(days=89)] = (0, "0")  # sold nothing: a figure, not a gap
     sold(db, world.client, days)
-    page = login_as(world.acm).get(f"/clients/{world.client.id}").get_data(as_text=True)
+    page = login_as(world.acm).get(f"/clients/{world.client.id}?tab=growth").get_data(as_text=True)
 
     for chart_id, says in (("orders-chart", "20 orders"), ("gmv-chart", "EGP2,000.00")):
         svg = chart(page, chart_id)
@@ -68,7 +68,7 @@ def test_week_and_month_changes_read_as_text_F4(db, world, login_as):
     week = {YESTERDAY - timedelta(days=n): (12, "120.00") for n in range(7)}
     before = {YESTERDAY - timedelta(days=n): (10, "100.00") for n in range(7, 14)}
     sold(db, world.client, week | before)
-    page = login_as(world.acm).get(f"/clients/{world.client.id}").get_data(as_text=True)
+    page = login_as(world.acm).get(f"/clients/{world.client.id}?tab=growth").get_data(as_text=True)
     row = re.search(r'<tr data-change="week-on-week">(.*?)</tr>', page, re.DOTALL).group(1)
     assert re.findall(r"<td>(.*?)</td>", row) == ["+20.0%", "+20.0%"]
     month = re.search(r'<tr data-change="month-on-month">(.*?)</tr>', page, re.DOTALL).group(1)
@@ -81,10 +81,10 @@ def test_today_so_far_is_shown_apart_and_a_store_without_figures_says_so_F4(
 ):
     sold(db, world.client, {date(2026, 12, 2): (3, "30.00")})
     http = login_as(world.acm)
-    page = http.get(f"/clients/{world.client.id}").get_data(as_text=True)
+    page = http.get(f"/clients/{world.client.id}?tab=growth").get_data(as_text=True)
     assert "Today so far (02 Dec 2026, not counted above): 3 orders, EGP30.00." in page
     other = make_client(acm=world.acm)
-    page = http.get(f"/clients/{other.id}").get_data(as_text=True)
+    page = http.get(f"/clients/{other.id}?tab=growth").get_data(as_text=True)
     assert "No figures for this store in the last 90 days." in page
     assert 'id="orders-chart"' not in page
 

@@ -59,7 +59,7 @@ def test_the_acm_logs_a_data_entry_request_on_the_client_page_F6(db, world, logi
     portfolio, _ = world
     client = portfolio.client
     http = login_as(portfolio.acm)
-    page = http.get(f"/clients/{client.id}").get_data(as_text=True)
+    page = http.get(f"/clients/{client.id}?tab=growth").get_data(as_text=True)
     assert "Online Store Manager" in page and "Sara Store" in page
     # The ACM sees the duties but does not mark them.
     assert f"/store-manager/clients/{client.id}/duties/" not in page

@@ -44,7 +44,7 @@ def suggested(world, db, name: str = "SMS App") -> Suggestion:
 
 def test_the_client_page_shows_the_panel_with_the_catalogue_to_suggest_from_F5(world, login_as, db):
     suggested(world, db)
-    page = login_as(world.acm).get(f"/clients/{world.client.id}").get_data(as_text=True)
+    page = login_as(world.acm).get(f"/clients/{world.client.id}?tab=growth").get_data(as_text=True)
     assert 'id="suggestions-panel"' in page and "Suggested apps and actions" in page
     assert "SMS App" in page and "Record the answer" in page and "Record the outcome" in page
     assert 'id="suggest-form"' in page and "Abandoned Cart" in page
@@ -125,7 +125,7 @@ def test_a_retired_entry_is_not_offered_on_the_panel_nor_taken_F5(world, login_a
     suggestions.retire_recommendation(cart, actor=None)
     db.session.commit()
     http = login_as(world.acm)
-    page = http.get(f"/clients/{world.client.id}").get_data(as_text=True)
+    page = http.get(f"/clients/{world.client.id}?tab=growth").get_data(as_text=True)
     assert "Abandoned Cart" not in page
     response = http.post(
         f"/clients/{world.client.id}/suggestions",
@@ -196,7 +196,9 @@ def test_without_htmx_a_suggestion_goes_back_to_the_client_page_F5(world, login_
     url = f"/clients/{world.client.id}/suggestions"
     response = http.post(url, data={"recommendation": entry_id("SMS App"), "channel": "call"})
     assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"/clients/{world.client.id}#suggestions-panel")
+    assert response.headers["Location"].endswith(
+        f"/clients/{world.client.id}?tab=growth#suggestions-panel"
+    )
     refused = http.post(url, data={"recommendation": entry_id("SMS App"), "channel": "call"})
     assert refused.status_code == 422 and "<html" in refused.get_data(as_text=True)
 

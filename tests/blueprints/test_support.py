@@ -42,7 +42,9 @@ def count(db) -> int:
 
 
 def test_the_client_page_offers_to_escalate_a_technical_problem(world, login_as):
-    panel = panel_of(text_of(login_as(world.acm).get(f"/clients/{world.client.id}")))
+    panel = panel_of(
+        text_of(login_as(world.acm).get(f"/clients/{world.client.id}?tab=escalations"))
+    )
     assert "Escalate a technical problem" in panel and "No support tickets." in panel
 
 
@@ -75,7 +77,9 @@ def test_a_plain_post_goes_back_to_the_client_page(world, login_as, db):
         f"/clients/{world.client.id}/support-tickets/new", data=FORM
     )
     assert response.status_code == 303
-    assert response.headers["Location"].endswith(f"/clients/{world.client.id}#support-panel")
+    assert response.headers["Location"].endswith(
+        f"/clients/{world.client.id}?tab=escalations#support-panel"
+    )
     assert count(db) == 1
 
 
@@ -104,7 +108,7 @@ def test_in_jira_the_key_links_to_jira_and_carries_the_enterprise_label(
 
     enterprise, purpose = on_jira.last("POST", "/rest/api/3/issue").body["fields"]["labels"]
     assert enterprise == "Enterprise" and purpose.startswith("kam-support-")
-    panel = panel_of(text_of(http.get(f"/clients/{world.client.id}")))
+    panel = panel_of(text_of(http.get(f"/clients/{world.client.id}?tab=escalations")))
     assert f'href="{on_jira.url}/browse/SUP-1"' in panel
     timeline = db.session.scalars(
         select(TimelineEvent).where(TimelineEvent.kind == TimelineKind.SUPPORT_TICKET_OPENED.value)
@@ -146,7 +150,7 @@ def test_a_ticket_past_its_sla_shows_on_the_acms_day(world, login_as, db, frozen
     sign_in(http, world.acm)
     day = text_of(http.get("/day/items/support", headers=HTMX))
     assert "Support ticket SUP-1 past its SLA" in day and "High · To Do" in day
-    panel = panel_of(text_of(http.get(f"/clients/{world.client.id}")))
+    panel = panel_of(text_of(http.get(f"/clients/{world.client.id}?tab=escalations")))
     assert "SLA ran out" in panel
     assert clock.now() == OPENED + timedelta(hours=8)
 
@@ -175,7 +179,7 @@ def test_a_form_sent_again_after_jiras_answer_was_lost_opens_one_issue_G4(
     assert http.post(url, data={**FORM, "key": key}, headers=HTMX).status_code == 200
     assert list(on_jira.issues) == ["SUP-1"]
     assert db.session.scalars(select(SupportTicket.ticket_key)).all() == ["SUP-1"]
-    assert "kam-support" not in text_of(http.get(f"/clients/{world.client.id}"))
+    assert "kam-support" not in text_of(http.get(f"/clients/{world.client.id}?tab=escalations"))
 
 
 def test_each_form_opened_is_a_ticket_of_its_own(world, login_as, db):

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from kamportal.models import OutboxMessage
 from tests.e2e.conftest import sign_in
-from tests.e2e.test_clients import SWAP, mark_document, same_document
+from tests.e2e.test_clients import SWAP, mark_document, open_tab, same_document
 
 
 def test_plan_then_opportunity_then_report_sent_P1_P3_P4(
@@ -25,7 +25,7 @@ def test_plan_then_opportunity_then_report_sent_P1_P3_P4(
     report = make_client_report(world.client, month=date(2026, 10, 1))
 
     sign_in(page, live_server, world.acm)
-    page.goto(f"{live_server}/clients/{world.client.id}")
+    page.goto(f"{live_server}/clients/{world.client.id}?tab=growth")
     page.locator("#account-plan-panel").get_by_role("link", name="Write the plan").click()
     expect(page.locator("h1")).to_contain_text("Account plan")
     mark_document(page)
@@ -45,7 +45,7 @@ def test_plan_then_opportunity_then_report_sent_P1_P3_P4(
     assert same_document(page)
 
     # P3: an opportunity on the client page, then moved on from its row.
-    page.goto(f"{live_server}/clients/{world.client.id}")
+    page.goto(f"{live_server}/clients/{world.client.id}?tab=growth")
     mark_document(page)
     panel = page.locator("#opportunity-panel")
     panel.get_by_role("link", name="Add an opportunity").click()
@@ -65,6 +65,7 @@ def test_plan_then_opportunity_then_report_sent_P1_P3_P4(
     assert same_document(page)
 
     # P4: last month's report reviewed, then sent once with its PDF.
+    open_tab(page, "Renewals and invoices")
     page.locator("#client-reports-panel").get_by_role("link", name="October 2026").click()
     report_form = page.locator("#client-report-form")
     report_form.get_by_label("Your commentary on the month").fill(

@@ -53,8 +53,18 @@ def labels_pointing_elsewhere(page: Page) -> list[str]:
     )
 
 
-def open_client(page: Page, client_id: int) -> None:
-    page.goto(f"/clients/{client_id}")
+def open_tab(page: Page, name: str) -> None:
+    """Open a tab of the client page by its link (in place: no page load)."""
+    link = page.get_by_role("navigation", name="Client page sections").get_by_role(
+        "link", name=name
+    )
+    link.click()
+    expect(link).to_have_attribute("aria-current", "page", timeout=SWAP)
+
+
+def open_client(page: Page, client_id: int, tab: str | None = None) -> None:
+    """The client page, on `tab` (or the client's default tab)."""
+    page.goto(f"/clients/{client_id}" + (f"?tab={tab}" if tab else ""))
     # The deferred htmx has processed the page: its hx- attributes work.
     page.wait_for_load_state("load")
     mark_document(page)
@@ -195,6 +205,7 @@ def test_adding_and_editing_contacts_inline(
     # The new contact can be called, emailed or logged at once, without a reload.
     for select in ("#call-contact", "#email-log-contact", "#whatsapp-contact"):
         expect(page.locator(select).locator("option", has_text="Omar Khaled")).to_have_count(1)
+    page.get_by_text("Log a call").click()
     page.locator("#call-contact").select_option(label="Omar Khaled")
     assert same_document(page)
 
@@ -246,6 +257,7 @@ def test_calling_from_a_tel_link_and_logging_the_outcome_G3(
     client = make_client(acm=acm, store_name="Nile Threads")
     make_contact(client, name="Sara Nabil", phone="+201001234567", is_primary=True)
     call = page.locator("#call-form")
+    log_a_call = page.get_by_text("Log a call")
     timeline = page.locator("#timeline")
     last_contact = page.locator("#last-contact")
 
@@ -253,7 +265,7 @@ def test_calling_from_a_tel_link_and_logging_the_outcome_G3(
     open_client(page, client.id)
 
     # G3: calls start from the portal's tel: links.
-    expect(call.get_by_role("link", name="Call Sara Nabil")).to_have_attribute(
+    expect(page.get_by_role("link", name="Call Sara Nabil")).to_have_attribute(
         "href", "tel:+201001234567"
     )
     expect(
@@ -262,13 +274,18 @@ def test_calling_from_a_tel_link_and_logging_the_outcome_G3(
     expect(last_contact).to_contain_text("Last contact: never")
     assert labels_pointing_elsewhere(page) == []
 
+    # The form opens when asked for.
+    expect(call).to_be_hidden()
+    log_a_call.click()
     call.get_by_label("Contact").select_option(label="Sara Nabil")
     call.get_by_label("No answer").check()
     call.get_by_label("Notes").fill("Rang twice")
     call.get_by_role("button", name="Log call").click()
     expect(timeline).to_contain_text("Call with Sara Nabil: No answer. Rang twice", timeout=SWAP)
     expect(last_contact).to_contain_text("Last contact: never")  # F1: only answered calls count
-    # A fresh form for the next call.
+    # Logged, the form closes; opened again, it is a fresh one for the next call.
+    expect(call).to_be_hidden()
+    log_a_call.click()
     expect(call.get_by_label("Notes")).to_have_value("")
     expect(call.get_by_label("No answer")).not_to_be_checked()
 
@@ -283,9 +300,11 @@ def test_calling_from_a_tel_link_and_logging_the_outcome_G3(
     expect(timeline.locator("li[data-kind=call]").first).to_contain_text("Answered")
     assert same_document(page)
 
-    # Without an outcome the call is refused in place.
+    # Without an outcome the call is refused in place, the form left open.
+    log_a_call.click()
     call.get_by_role("button", name="Log call").click()
     expect(call.get_by_role("alert")).to_have_text("Choose how the call went.", timeout=SWAP)
+    expect(call).to_be_visible()
     expect(timeline.locator("li[data-kind=call]")).to_have_count(2)
 
     # The list shows the last contact too.
@@ -310,6 +329,7 @@ def test_a_whatsapp_request_is_answered_with_the_redirect_to_email_template_G6(
     sign_in(page, live_server, acm)
     open_client(page, client.id)
 
+    panel.get_by_text("Log a WhatsApp request").click()
     panel.get_by_label("From").select_option(label="Omar Khaled")
     panel.get_by_label("Message received").fill("Please change my logo")
     panel.get_by_role("button", name="Log WhatsApp request").click()
@@ -446,3 +466,64 @@ def test_leader_reassigns_a_client_then_signs_out(page: Page, live_server, cairo
     sign_in(page, live_server, other)
     page.goto("/clients/")
     expect(page.locator("#client-table")).to_contain_text("Nile Threads")
+
+
+# --- 8. The client page in tabs; forms open when asked for (issue 16) -----------------------
+
+
+def test_the_client_page_opens_its_tabs_in_place_and_a_note_when_asked_for(
+    page: Page, live_server, cairo, make_client, make_client_report
+):
+    """Each tab opens in place, its address pushed (a link to share, Back returns); a log
+    form opens on request, closes once saved, and the open tab's timeline follows."""
+    _, _, acm, _ = cairo
+    client = make_client(acm=acm, store_name="Nile Threads")
+    make_client_report(client, status="sent")
+    tabs = page.get_by_role("navigation", name="Client page sections")
+    note = page.locator("#note-form")
+    timeline = page.locator("#timeline")
+
+    sign_in(page, live_server, acm)
+    open_client(page, client.id)
+    expect(tabs.get_by_role("link", name="Overview")).to_have_attribute("aria-current", "page")
+    expect(page.locator("#renewal-panel")).to_have_count(0)
+
+    tabs.get_by_role("link", name="Renewals and invoices").click()
+    expect(page.locator("#renewal-panel")).to_be_visible(timeout=SWAP)
+    expect(page.locator("#client-reports-panel")).to_contain_text("Sent")
+    expect(page).to_have_url(f"{live_server}/clients/{client.id}?tab=renewals")
+    expect(tabs.get_by_role("link", name="Renewals and invoices")).to_have_attribute(
+        "aria-current", "page"
+    )
+    expect(tabs.get_by_role("link", name="Overview")).not_to_have_attribute("aria-current", "page")
+    expect(timeline).to_have_count(0)
+
+    tabs.get_by_role("link", name="Meetings and minutes").click()
+    expect(page.locator("#meetings-panel")).to_be_visible(timeout=SWAP)
+    expect(page).to_have_url(f"{live_server}/clients/{client.id}?tab=meetings")
+    expect(page.locator("#renewal-panel")).to_have_count(0)
+    assert same_document(page)
+
+    page.go_back()
+    expect(page).to_have_url(f"{live_server}/clients/{client.id}?tab=renewals")
+    expect(page.locator("#renewal-panel")).to_be_visible(timeout=SWAP)
+
+    # The overview again: the note form is closed until asked for; saved, it closes and
+    # the timeline shows the note.
+    tabs.get_by_role("link", name="Overview").click()
+    expect(timeline).to_be_visible(timeout=SWAP)
+    expect(note).to_be_hidden()
+    page.get_by_text("Add a note").click()
+    note.get_by_role("button", name="Add note").click()
+    expect(note.get_by_role("alert")).to_have_text("This field is required.", timeout=SWAP)
+    expect(note).to_be_visible()
+    note.get_by_label("Note").fill("Asked about the SEO app")
+    note.get_by_role("button", name="Add note").click()
+    expect(timeline).to_contain_text("Asked about the SEO app", timeout=SWAP)
+    expect(note).to_be_hidden()
+    assert same_document(page)
+
+    # The address is the state: a link to a tab opens the page on it.
+    page.goto(f"/clients/{client.id}?tab=growth")
+    expect(tabs.get_by_role("link", name="Growth")).to_have_attribute("aria-current", "page")
+    expect(page.locator("#store-figures")).to_be_visible()

@@ -114,7 +114,7 @@ def client_answers(page: Page, link: str, answer: Callable[[Page], None], button
 
 def open_request(page: Page, client_id: int, title: str) -> None:
     """C1: the ACM asks for a customization from the client page."""
-    open_client(page, client_id)
+    open_client(page, client_id, tab="growth")
     page.locator("#customizations-panel").get_by_role(
         "link", name="Ask for a customization"
     ).click()
@@ -194,6 +194,7 @@ def test_a_customization_from_the_request_to_the_clients_survey_C1_to_C7_R8_R9_G
     expect(page.locator("#timeline li[data-kind=quotation_ready]")).to_contain_text(
         f"{reference}: quotation ready, EGP10,000.00 over 20 days"
     )
+    open_client(page, client.id, tab="growth")
     line = page.locator("#customizations-panel li").first
     expect(line).to_contain_text("Concept document")
     expect(line).to_contain_text("EGP10,000.00 · 20 days")
@@ -296,7 +297,7 @@ def test_a_customization_from_the_request_to_the_clients_survey_C1_to_C7_R8_R9_G
     expect(page.locator("#quotation-invoice")).to_contain_text("waiting for the client's payment")
     assert same_document(page), "issuing the invoice reloaded the page"
 
-    open_client(page, client.id)
+    open_client(page, client.id, tab="renewals")
     invoice_row = page.locator("#renewal-panel table.invoices tbody tr").first
     expect(invoice_row).to_have_attribute("data-status", "unpaid")
     expect(invoice_row).to_contain_text(f"Customization: {title}: EGP10,000.00")
@@ -395,7 +396,7 @@ def test_a_customization_from_the_request_to_the_clients_survey_C1_to_C7_R8_R9_G
     mona.context.close()
 
     # The client page shows the result.
-    open_client(page, client.id)
+    open_client(page, client.id, tab="growth")
     summary = page.locator("#customizations-panel .survey-result")
     expect(summary).to_have_attribute("data-score", "4")
     expect(summary).to_contain_text("Satisfaction 4 of 5: “Quick work, clear updates.”")
@@ -438,5 +439,5 @@ def test_product_rejects_and_the_acm_sends_the_reason_to_the_client_C3_G1(
     assert "I can show you that app on our next call." in body
     names_nothing_internal(body)
 
-    open_client(page, client.id)
+    open_client(page, client.id, tab="growth")
     expect(page.locator("#customizations-panel")).to_contain_text("sent to the client")

@@ -21,7 +21,7 @@ def test_an_acm_asks_for_a_customization_and_product_rejects_it_with_a_reason_C1
     client = world["client"]
 
     sign_in(page, live_server, world["acm"])
-    page.goto(f"/clients/{client.id}")
+    page.goto(f"/clients/{client.id}?tab=growth")
     page.locator("#customizations-panel").get_by_role(
         "link", name="Ask for a customization"
     ).click()
@@ -55,5 +55,5 @@ def test_an_acm_asks_for_a_customization_and_product_rejects_it_with_a_reason_C1
     expect(desk.locator("#decided-requests")).to_contain_text("No API.")
     desk.context.close()
 
-    page.goto(f"/clients/{client.id}")
+    page.goto(f"/clients/{client.id}?tab=growth")
     expect(page.locator("#customizations-panel")).to_contain_text("Reason: No API.")

@@ -13,7 +13,13 @@ from playwright.sync_api import Page, expect
 
 from kamportal.services import escalations
 from tests.e2e.conftest import sign_in
-from tests.e2e.test_clients import SWAP, labels_pointing_elsewhere, mark_document, same_document
+from tests.e2e.test_clients import (
+    SWAP,
+    labels_pointing_elsewhere,
+    mark_document,
+    open_tab,
+    same_document,
+)
 from tests.services.test_escalations import raise_one, setup  # noqa: F401 (a fixture)
 
 POLL = 10_000
@@ -39,7 +45,7 @@ def test_an_acm_raises_an_escalation_logs_an_unanswered_call_and_the_email_goes_
     panel = page.locator("#escalation-panel")
 
     sign_in(page, live_server, acm)
-    open_page(page, f"/clients/{client.id}")
+    open_page(page, f"/clients/{client.id}?tab=escalations")
     expect(panel).to_contain_text("No escalation and no complaint open.")
 
     # E1: the form opens in the panel; sent empty, it comes back with its errors.
@@ -57,9 +63,11 @@ def test_an_acm_raises_an_escalation_logs_an_unanswered_call_and_the_email_goes_
     form.get_by_role("button", name="Raise the escalation").click()
     expect(panel).to_contain_text("Refuses to deal with the ACM (WhatsApp)", timeout=SWAP)
     expect(panel).to_contain_text("The ACM calls the client now")
-    expect(page.locator("#timeline")).to_contain_text("Escalation #", timeout=SWAP)
     expect(page.locator("#day-escalations")).to_have_count(0)  # the client page, not the day
+    open_tab(page, "Overview")
+    expect(page.locator("#timeline")).to_contain_text("Escalation #", timeout=SWAP)
     assert same_document(page), "raising reloaded the page"
+    open_tab(page, "Escalations")
 
     # E2 step 1: the call, from the escalation page.
     panel.get_by_role("link", name="Open the escalation").click()
@@ -166,7 +174,7 @@ def test_a_complaint_goes_to_the_complaint_queue_and_is_closed_there_E3(
 ):
     client = setup["client"]
     sign_in(page, live_server, setup["acm"])
-    open_page(page, f"/clients/{client.id}")
+    open_page(page, f"/clients/{client.id}?tab=escalations")
     panel = page.locator("#escalation-panel")
     panel.get_by_role("link", name="Record a complaint").click()
     form = page.locator("#complaint-form")

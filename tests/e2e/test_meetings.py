@@ -23,7 +23,7 @@ from kamportal import clock
 from kamportal.models import Meeting
 from kamportal.services import meetings
 from tests.e2e.conftest import sign_in
-from tests.e2e.test_clients import SWAP, mark_document, open_client, same_document
+from tests.e2e.test_clients import SWAP, mark_document, open_client, open_tab, same_document
 
 # The frozen clock's start (frozen_clock): Monday 23 Nov 2026, 09:00 UTC, that is 04:00 in
 # New York (EST, UTC-5) and 12:00 in Riyadh (UTC+3).
@@ -98,7 +98,7 @@ def test_scheduling_a_meeting_previews_the_acms_time_and_swaps_the_panel_F3(
     form = page.locator("#new-meeting-form")
 
     sign_in(page, live_server, acm)
-    open_client(page, client.id)
+    open_client(page, client.id, tab="meetings")
     expect(panel).to_contain_text("No meeting scheduled.")
 
     panel.get_by_role("link", name="Schedule a meeting").click()
@@ -143,6 +143,8 @@ def test_scheduling_a_meeting_previews_the_acms_time_and_swaps_the_panel_F3(
     expect(meeting.locator(".confirmation")).to_contain_text("Confirmation due")
     expect(page.locator("#flashes")).to_contain_text("Meeting scheduled for Thu 26 Nov 10:00 EST.")
 
+    # The overview's timeline has it.
+    open_tab(page, "Overview")
     event = page.locator("#timeline li[data-kind=meeting_scheduled]")
     expect(event).to_contain_text(
         # The timeline gives the time in the reader's zone (the ACM's Riyadh).
@@ -151,7 +153,7 @@ def test_scheduling_a_meeting_previews_the_acms_time_and_swaps_the_panel_F3(
     )
     assert same_document(page), "scheduling reloaded the page"
 
-    page.reload()
+    open_client(page, client.id, tab="meetings")
     expect(page.locator("#meetings-panel li.meeting")).to_have_count(1)
 
 
@@ -169,7 +171,7 @@ def test_a_meeting_under_4_hours_needs_a_reason_and_is_confirmed_at_once_F3(
     form = page.locator("#new-meeting-form")
 
     sign_in(page, live_server, acm)
-    open_client(page, client.id)
+    open_client(page, client.id, tab="meetings")
     panel.get_by_role("link", name="Schedule a meeting").click()
     expect(form.get_by_role("heading", name="Schedule a meeting")).to_be_visible(timeout=SWAP)
 
@@ -207,6 +209,7 @@ def test_a_meeting_under_4_hours_needs_a_reason_and_is_confirmed_at_once_F3(
         "Mon 23 Nov 2026 06:00 EST (America/New_York)"
     )
     expect(meeting_row).to_contain_text(f"Short notice (F3): {reason}")
+    open_tab(page, "Overview")
     exception = page.locator("#timeline li[data-kind=short_notice]")
     expect(exception).to_contain_text(
         f"Short-notice meeting — Booked 2 h 00 min ahead (under F3's 4 hours): {reason}"
@@ -241,7 +244,7 @@ def test_a_meeting_under_4_hours_needs_a_reason_and_is_confirmed_at_once_F3(
     assert int(event["sequence"]) == 0
 
     # The open page shows the confirmation on the next look at the panel.
-    page.reload()
+    open_tab(page, "Meetings and minutes")
     expect(page.locator("#meetings-panel li.meeting .confirmation")).to_contain_text(
         "Confirmation sent"
     )
@@ -262,7 +265,7 @@ def test_a_held_meeting_owes_minutes_which_are_sent_and_their_action_done_G2_G5(
     minutes_panel = page.locator("#client-minutes")
 
     sign_in(page, live_server, acm)
-    open_client(page, client.id)
+    open_client(page, client.id, tab="meetings")
     expect(minutes_panel).to_contain_text("No minutes owed.")
     expect(meeting_row.get_by_role("link", name="Reschedule")).to_have_count(0)
 
@@ -283,16 +286,18 @@ def test_a_held_meeting_owes_minutes_which_are_sent_and_their_action_done_G2_G5(
     expect(meeting_row.locator(".badge-held")).to_have_css("background-color", "rgb(231, 246, 238)")
     expect(meeting_row.get_by_role("link", name=recording)).to_have_attribute("href", recording)
     expect(meeting_row.get_by_role("link", name="Mark held")).to_have_count(0)
-    # The timeline and the minutes panel follow the change.
-    expect(page.locator("#timeline li[data-kind=meeting_held]")).to_contain_text(
-        f"recording: {recording}", timeout=SWAP
-    )
+    # The minutes panel follows the change, and the overview's timeline.
     owed = minutes_panel.locator(".owed-minutes li")
     expect(owed).to_have_count(1, timeout=SWAP)
     expect(owed).to_contain_text("Weekly follow-up meeting on 23 Nov 2026")
     expect(owed).to_contain_text("owed for less than an hour")
+    open_tab(page, "Overview")
+    expect(page.locator("#timeline li[data-kind=meeting_held]")).to_contain_text(
+        f"recording: {recording}", timeout=SWAP
+    )
     expect(page.locator("#last-contact")).to_contain_text("Last contact: today")
     assert same_document(page)
+    open_tab(page, "Meetings and minutes")
 
     # The minutes form: sent empty, each missing piece is said on its field.
     owed.get_by_role("link", name="Write and send").click()
@@ -324,22 +329,23 @@ def test_a_held_meeting_owes_minutes_which_are_sent_and_their_action_done_G2_G5(
     page.get_by_role("button", name="Send the minutes").click()
 
     # Back on the client page: nothing owed, the action item listed with its Done button.
-    expect(page).to_have_url(f"{live_server}/clients/{client.id}")
+    expect(page).to_have_url(f"{live_server}/clients/{client.id}?tab=meetings")
     expect(page.locator("#flashes")).to_contain_text("Minutes sent (G5).")
     expect(minutes_panel).to_contain_text("No minutes owed.")
     item = minutes_panel.locator("tbody tr", has_text="Send the banner artwork")
     expect(item).to_have_count(1)
     expect(item).to_contain_text("Client")
     expect(item).to_contain_text("27 Nov 2026")
-    expect(page.locator("#timeline li[data-kind=minutes_sent]")).to_contain_text(
-        "Minutes sent to Sara Stone: Weekly follow-up meeting on 23 Nov 2026"
-    )
     page.wait_for_load_state("load")
     mark_document(page)
 
     item.get_by_role("button", name="Done").click()
     expect(item).to_have_count(0, timeout=SWAP)
     expect(minutes_panel).to_contain_text("No open action items.")
+    open_tab(page, "Overview")
+    expect(page.locator("#timeline li[data-kind=minutes_sent]")).to_contain_text(
+        "Minutes sent to Sara Stone: Weekly follow-up meeting on 23 Nov 2026"
+    )
     expect(page.locator("#timeline li[data-kind=action_done]")).to_contain_text(
         "Action done (Client): Send the banner artwork", timeout=SWAP
     )
@@ -414,7 +420,7 @@ def test_the_acms_day_lists_owed_minutes_and_an_overdue_client_and_follows_G5_F1
 
     # Another tab: the client page, the minutes written and sent.
     other = page.context.new_page()
-    other.goto(f"/clients/{client.id}")
+    other.goto(f"/clients/{client.id}?tab=meetings")
     other.locator("#client-minutes").get_by_role("link", name="Write and send").click()
     other.get_by_label("Agreed points (one a line)").fill("Holiday banner agreed")
     other.get_by_role("button", name="Send the minutes").click()

@@ -43,8 +43,12 @@ def test_an_acm_records_reasons_on_a_not_selling_alert_and_it_leaves_the_day_F4(
     form.get_by_role("button", name="Record").click()
     expect(panel).to_contain_text("Switch gateway by Sunday", timeout=SWAP)
     expect(panel.locator("form")).to_have_count(0)
-    expect(page.locator("#timeline")).to_contain_text("reasons and actions", timeout=SWAP)
     assert same_document(page)
+    # The overview's timeline has it.
+    page.get_by_role("navigation", name="Client page sections").get_by_role(
+        "link", name="Overview"
+    ).click()
+    expect(page.locator("#timeline")).to_contain_text("reasons and actions", timeout=SWAP)
 
     page.goto("/")
     expect(page.locator("#day-not_selling")).to_contain_text("Nothing here.")

@@ -99,6 +99,8 @@ def _pages(email: str) -> list[str]:
             "/day/",
             "/clients/",
             f"/clients/{client.id}",
+            f"/clients/{client.id}?tab=renewals",
+            f"/clients/{client.id}?tab=growth",
             f"/clients/{client.id}/plan",
             f"/clients/{launching.id}",
             f"/customizations/{request.id}",

@@ -28,7 +28,7 @@ def test_an_acm_invoices_a_renewal_and_finance_confirms_the_wire_R1_R2_R3_R7(
     panel = page.locator("#renewal-panel")
 
     sign_in(page, live_server, world["acm"])
-    page.goto(f"/clients/{client.id}")
+    page.goto(f"/clients/{client.id}?tab=renewals")
     page.wait_for_load_state("load")
     mark_document(page)
     expect(panel.locator(f"#renewal-{renewal.id}")).to_have_attribute("data-stage", "due")

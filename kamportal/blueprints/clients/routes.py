@@ -11,6 +11,7 @@ from flask_login import current_user
 from wtforms import SelectChoice
 
 from kamportal import clock
+from kamportal.blueprints.client_tabs import TABS, TIMELINE, Tab, client_page, tab_named
 from kamportal.blueprints.clients import bp
 from kamportal.blueprints.clients.forms import (
     CallForm,
@@ -235,16 +236,39 @@ def _log_forms(client: Client) -> dict:
     }
 
 
+def _tab_context(client: Client, tab: Tab) -> dict:
+    """What the open tab's panels need, and only that (the others are not queried)."""
+    context = {"client": client, "tab": tab, "tabs": TABS.values(), **_log_forms(client)}
+    if tab.shows(TIMELINE):
+        context.update(_timeline_context(client))
+    return context
+
+
+def _page_context(client: Client, tab: Tab) -> dict:
+    return {
+        **_tab_context(client, tab),
+        "can_reassign": access.can_reassign_client(current_user, client),
+    }
+
+
 @bp.route("/<int:client_id>")
 @allow(*CLIENT_REGISTRY_ROLES)
 def show(client_id: int):
+    """The client page, on the tab asked for (`?tab=`) or the client's default tab."""
     client = client_or_404(client_id)
-    return render(
-        "clients/show.html",
-        **_timeline_context(client),
-        **_log_forms(client),
-        can_reassign=access.can_reassign_client(current_user, client),
-    )
+    tab = tab_named(client, request.args.get("tab"))
+    return render("clients/show.html", **_page_context(client, tab))
+
+
+@bp.route("/<int:client_id>/tabs/<name>")
+@allow(*CLIENT_REGISTRY_ROLES)
+def show_tab(client_id: int, name: str):
+    """One tab of the client page, opened in place; a plain request gets the page on it."""
+    client = client_or_404(client_id)
+    opened = tab_named(client, name)
+    if not is_htmx():
+        return redirect(url_for("clients.show", client_id=client.id, tab=opened.name))
+    return fragment("clients/_tabs.html", **_tab_context(client, opened))
 
 
 @bp.route("/<int:client_id>/timeline")
@@ -252,7 +276,7 @@ def show(client_id: int):
 def timeline(client_id: int):
     client = client_or_404(client_id)
     if not is_htmx():
-        return redirect(url_for("clients.show", client_id=client.id, page=request.args.get("page")))
+        return redirect(client_page(client.id, "timeline", page=request.args.get("page")))
     return fragment("clients/_timeline.html", **_timeline_context(client))
 
 
@@ -283,7 +307,7 @@ def _contacts_saved(client: Client, *, added: bool):
     also closes the new-contact form; an edit leaves it (and what it holds) alone."""
     db.session.refresh(client, ["contacts"])
     if not is_htmx():
-        return redirect(url_for("clients.show", client_id=client.id))
+        return redirect(client_page(client.id, "contacts-panel"))
     response = fragment(
         "clients/_contact_rows.html", client=client, clear_form=added, **_log_forms(client)
     )
@@ -327,7 +351,7 @@ def contact_row(client_id: int, contact_id: int):
     client = client_or_404(client_id)
     contact = _contact_or_404(client, contact_id)
     if not is_htmx():
-        return redirect(url_for("clients.show", client_id=client.id))
+        return redirect(client_page(client.id, f"contact-{contact.id}"))
     return fragment("clients/_contact_row.html", client=client, contact=contact)
 
 
@@ -377,11 +401,7 @@ def _log(client: Client, template: str, form_name: str, form, save: Callable[[],
         done=lambda _: _logged(client, template, form_name),
         page="clients/show.html",
         partial=template,
-        page_context=lambda: {
-            **_timeline_context(client),
-            **_log_forms(client),
-            "can_reassign": access.can_reassign_client(current_user, client),
-        },
+        page_context=lambda: _page_context(client, TABS["overview"]),
         client=client,
         **{form_name: form},
     )
@@ -390,7 +410,7 @@ def _log(client: Client, template: str, form_name: str, form, save: Callable[[],
 def _logged(client: Client, template: str, form_name: str):
     if not is_htmx():
         flash("Recorded on the timeline.", "success")
-        return redirect(url_for("clients.show", client_id=client.id))
+        return redirect(client_page(client.id, "timeline"))
     forms = _log_forms(client)
     response = fragment(template, client=client, **{form_name: forms[form_name]})
     return with_trigger(response, TIMELINE_CHANGED)
@@ -486,7 +506,7 @@ def whatsapp_reply(client_id: int):
         done=done,
         refused=lambda: in_place(
             "clients/_whatsapp_form.html",
-            location=url_for("clients.show", client_id=client.id),
+            location=client_page(client.id, "whatsapp-panel"),
             status=422,
             client=client,
             **_log_forms(client),
@@ -545,7 +565,8 @@ def _email_queued(client: Client, contact: Contact) -> Response:
     """Said in place of the form, the timeline told (HTMX); or the client page."""
     if not is_htmx():
         message = f"Email to {contact.name} queued; its status shows on the timeline."
-        return saved(message, "clients.show", client_id=client.id)
+        flash(message, "success")
+        return redirect(client_page(client.id, "timeline"), 303)
     sent = fragment("clients/_email_sent.html", client=client, contact=contact)
     return with_trigger(sent, TIMELINE_CHANGED)
 
@@ -577,7 +598,7 @@ def retry_message(client_id: int, message_id: int):
     client = client_or_404(client_id)
 
     def timeline() -> Response:
-        location = url_for("clients.show", client_id=client.id)
+        location = client_page(client.id, "timeline")
         return in_place("clients/_timeline.html", location=location, **_timeline_context(client))
 
     def done(_) -> Response:

@@ -2,7 +2,7 @@
 the welcome email, the escalation) or its place on the client page, and the words of the
 link. The one place that says it, for every kind of item the day lists.
 
-Links into the client page name its tab and the panel's anchor:
+Links into the client page open the tab that shows the panel (`client_tabs.client_page`):
 `/clients/<id>?tab=<tab>#<anchor>`.
 """
 
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from flask import url_for
 
+from kamportal.blueprints.client_tabs import client_page
 from kamportal.blueprints.day import bp
 from kamportal.models import RenewalStage
 from kamportal.services.day import DayItem
@@ -26,27 +27,9 @@ class TaskLink:
     external: bool = False
 
 
-# The client page's tab of each kind whose task is done on the client page.
-CLIENT_TABS = {
-    "overdue": "overview",
-    "due_soon": "overview",
-    "meeting": "meetings",
-    "confirmation": "meetings",
-    "action": "meetings",
-    "no_reply": "meetings",
-    "whatsapp": "meetings",
-    "handover": "meetings",
-    "not_selling": "escalations",
-    "support": "escalations",
-    "renewal": "renewals",
-    "invoice": "renewals",
-}
-
-
 def on_client_page(item: DayItem, anchor: str) -> str:
-    """The item's client page, opened on the kind's tab, at the panel `anchor`."""
-    tab = CLIENT_TABS[item.kind]
-    return url_for("clients.show", client_id=item.client.id, tab=tab) + f"#{anchor}"
+    """The item's client page, opened on the tab that shows the panel (or row) `anchor`."""
+    return client_page(item.client.id, anchor)
 
 
 def _meeting(item: DayItem) -> TaskLink:

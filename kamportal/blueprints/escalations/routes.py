@@ -19,6 +19,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from kamportal import clock
+from kamportal.blueprints.client_tabs import client_page
 from kamportal.blueprints.email_preview import preview_page
 from kamportal.blueprints.escalations import bp
 from kamportal.blueprints.escalations.forms import (
@@ -173,7 +174,7 @@ def record_complaint(client_id: int):
         message = (
             f"{complaint.complaint_kind.label} #{complaint.id} recorded for complaint handling."
         )
-        return message, url_for("clients.show", client_id=client.id) + "#escalation-panel"
+        return message, client_page(client.id, "escalation-panel")
 
     return _client_form(
         client,

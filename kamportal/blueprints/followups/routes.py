@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, url_for
+from flask import abort, flash
 
 from kamportal import clock
+from kamportal.blueprints.client_tabs import client_page
 from kamportal.blueprints.email_preview import preview_page
 from kamportal.blueprints.followups import bp
 from kamportal.blueprints.web import (
@@ -56,7 +57,7 @@ def _panel(client: Client, *, status: int = 200):
     something was done), or the client page."""
     return in_place(
         "followups/_client_ladder.html",
-        location=url_for("clients.show", client_id=client.id),
+        location=client_page(client.id, "no-reply-ladder"),
         events=(TIMELINE_CHANGED,) if status == 200 else (),
         status=status,
         client=client,
@@ -124,5 +125,5 @@ def preview_followup_email(client_id: int, ladder_id: int):
     return preview_page(
         lambda: followups.draft_followup_email(ladder, actor=acting_user()),
         title=f"The follow-up email to {client.store_name}",
-        back=url_for("clients.show", client_id=client.id) + "#no-reply-ladder",
+        back=client_page(client.id, "no-reply-ladder"),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import Response, flash, url_for
 
+from kamportal.blueprints.client_tabs import client_page
 from kamportal.blueprints.email_preview import preview_form
 from kamportal.blueprints.meetings import bp
 from kamportal.blueprints.meetings.minutes_forms import MinutesForm
@@ -107,7 +108,9 @@ def minutes_form(minutes_id: int):
         ),
         template="meetings/minutes_form.html",
         partial="meetings/_minutes_form.html",
-        done=lambda _: saved("Minutes sent (G5).", "clients.show", client_id=minutes.client_id),
+        done=lambda _: saved(
+            "Minutes sent (G5).", "clients.show", client_id=minutes.client_id, tab="meetings"
+        ),
         minutes=minutes,
         about=minutes_service.subject_of(minutes),
         owed_label=minutes_service.owed_label(minutes),
@@ -148,7 +151,7 @@ def _minutes_panel(
         flash(message, "success")
     return in_place(
         "meetings/_client_minutes.html",
-        location=location or url_for("clients.show", client_id=client.id),
+        location=location or client_page(client.id, "client-minutes"),
         events=(MINUTES_CHANGED, TIMELINE_CHANGED) if status == 200 else (),
         status=status,
         client=client,
@@ -192,7 +195,7 @@ def _item_row(item: ActionItem, *events: str, status: int = 200) -> Response:
         flash("Action item done.", "success")
     return in_place(
         "meetings/_minutes_action_item.html",
-        location=url_for("clients.show", client_id=item.client_id),
+        location=client_page(item.client_id, "client-minutes"),
         events=events,
         status=status,
         item=item,

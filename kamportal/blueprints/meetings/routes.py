@@ -5,11 +5,12 @@ from __future__ import annotations
 import re
 from datetime import date, time
 
-from flask import abort, request, url_for
+from flask import abort, request
 from flask_login import current_user
 from wtforms import SelectChoice
 
 from kamportal import clock
+from kamportal.blueprints.client_tabs import client_page
 from kamportal.blueprints.email_preview import preview_page
 from kamportal.blueprints.meetings import bp
 from kamportal.blueprints.meetings.forms import (
@@ -240,7 +241,7 @@ def preview_confirmation(meeting_id: int):
     return preview_page(
         lambda: meetings.draft_confirmation(meeting),
         title=f"The confirmation of the meeting of {_when(meeting)}",
-        back=url_for("clients.show", client_id=meeting.client_id) + "#meetings-panel",
+        back=client_page(meeting.client_id, "meetings-panel"),
     )
 
 

@@ -14,6 +14,7 @@ from flask import Response, abort, flash, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from kamportal.blueprints.client_tabs import client_page
 from kamportal.blueprints.customizations.routes import _uploads as read_uploads
 from kamportal.blueprints.forms import viewer_today
 from kamportal.blueprints.opportunities import bp
@@ -155,7 +156,7 @@ def move(opportunity_id: int):
     location = (
         url_for("opportunities.index")
         if in_pipeline
-        else url_for("clients.show", client_id=opportunity.client_id) + f"#{PANEL_ID}"
+        else client_page(opportunity.client_id, PANEL_ID)
     )
 
     def moved(_: None) -> Response:

@@ -16,10 +16,11 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
-from flask import Response, abort, url_for
+from flask import Response, abort
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from kamportal.blueprints.client_tabs import client_page
 from kamportal.blueprints.email_preview import preview_page
 from kamportal.blueprints.exports import csv_download
 from kamportal.blueprints.forms import viewer_today
@@ -150,7 +151,7 @@ def preview_notice(renewal_id: int):
     return preview_page(
         lambda: renewals.draft_notice(renewal, actor=acting_user()),
         title=f"The renewal notice to {renewal.client.store_name}",
-        back=url_for("clients.show", client_id=renewal.client_id) + "#renewal-panel",
+        back=client_page(renewal.client_id, "renewal-panel"),
     )
 
 
@@ -248,7 +249,7 @@ def preview_reminder(invoice_id: int):
     return preview_page(
         lambda: invoices.draft_reminder(invoice),
         title=f"The next reminder of invoice {invoice.label}",
-        back=url_for("clients.show", client_id=invoice.client_id) + "#renewal-panel",
+        back=client_page(invoice.client_id, "renewal-panel"),
     )
 
 

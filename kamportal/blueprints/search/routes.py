@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from flask import current_app, request, url_for
 
+from kamportal.blueprints.client_tabs import client_page
 from kamportal.blueprints.search import bp
 from kamportal.blueprints.web import acting_user, is_htmx, render, signed_in
 from kamportal.services import finder
@@ -20,18 +21,12 @@ from kamportal.services.finder import Found, Opens
 
 _LINKS: dict[Opens, Callable[[Found], str]] = {
     Opens.CLIENT: lambda found: url_for("clients.show", client_id=found.client_id),
-    Opens.CONTACT: lambda found: url_for(
-        "clients.show", client_id=found.client_id, _anchor=f"contact-{found.record_id}"
-    ),
-    Opens.INVOICE: lambda found: url_for(
-        "clients.show", client_id=found.client_id, _anchor="renewal-panel"
-    ),
+    Opens.CONTACT: lambda found: client_page(found.client_id, f"contact-{found.record_id}"),
+    Opens.INVOICE: lambda found: client_page(found.client_id, "renewal-panel"),
     Opens.INVOICE_PDF: lambda found: url_for(
         "renewals.invoice_pdf_download", invoice_id=found.record_id
     ),
-    Opens.SUPPORT_TICKET: lambda found: url_for(
-        "clients.show", client_id=found.client_id, _anchor="support-panel"
-    ),
+    Opens.SUPPORT_TICKET: lambda found: client_page(found.client_id, "support-panel"),
     Opens.CUSTOMIZATION: lambda found: url_for("customizations.show", request_id=found.record_id),
     Opens.STORE_CARD: lambda found: url_for(
         "store_management.index",

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, current_app, g, request, url_for
+from flask import Response, abort, current_app, g, request
 from flask_login import current_user
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from kamportal import clock
+from kamportal.blueprints.client_tabs import client_page
 from kamportal.blueprints.forms import Form
 from kamportal.blueprints.options import options
 from kamportal.blueprints.store_management import bp
@@ -124,7 +125,7 @@ def index() -> Response:
 def _card_answer(client: Client, status: int = 200, **forms: Any) -> Response:
     return in_place(
         CARD,
-        location=request.referrer or url_for("clients.show", client_id=client.id),
+        location=request.referrer or client_page(client.id, f"store-card-{client.id}"),
         events=("timeline-changed",),
         status=status,
         sm=card_context(client, **forms),

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from flask import Response, abort, request, url_for
 
 from kamportal import clock
+from kamportal.blueprints.client_tabs import client_page
 from kamportal.blueprints.exports import csv_download
 from kamportal.blueprints.team import bp
 from kamportal.blueprints.team.charts import trend_charts
@@ -23,17 +24,13 @@ LARGEST_ID = 2**31 - 1
 # Where each late item is dealt with.
 ITEM_LINKS: dict[str, Callable[[LateItem], str]] = {
     "F1": lambda item: url_for("clients.show", client_id=item.client.id),
-    "G5": lambda item: (
-        url_for("clients.show", client_id=item.client.id) + f"#minutes-{item.record.id}"
-    ),
+    "G5": lambda item: client_page(item.client.id, f"minutes-{item.record.id}"),
     "O2": lambda item: url_for("onboarding.welcome", client_id=item.client.id),
-    "F3": lambda item: url_for("clients.show", client_id=item.client.id) + "#meetings-panel",
+    "F3": lambda item: client_page(item.client.id, "meetings-panel"),
     "E2": lambda item: url_for("escalations.show", escalation_id=item.record.id),
-    "R4": lambda item: url_for("clients.show", client_id=item.client.id) + "#renewal-panel",
-    "R7": lambda item: url_for("clients.show", client_id=item.client.id) + "#renewal-panel",
-    "F4": lambda item: (
-        url_for("clients.show", client_id=item.client.id) + f"#not-selling-{item.record.id}"
-    ),
+    "R4": lambda item: client_page(item.client.id, "renewal-panel"),
+    "R7": lambda item: client_page(item.client.id, "renewal-panel"),
+    "F4": lambda item: client_page(item.client.id, f"not-selling-{item.record.id}"),
 }
 
 
