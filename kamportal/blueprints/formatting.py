@@ -1,13 +1,16 @@
-"""Jinja filters: instants in the reader's time zone, money, countries, ages."""
+"""Jinja filters: instants in the reader's time zone, money, countries, ages; a page's
+headings."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
 import pycountry
 from flask import Flask
 from flask_login import current_user
+from markupsafe import Markup, escape
 
 from kamportal import clock, i18n
 from kamportal.models import HealthBand, TimelineEvent
@@ -78,7 +81,29 @@ def hours(value: float | None) -> str:
     return f"{whole} h {minutes} min" if minutes else f"{whole} h"
 
 
+_HEADING = re.compile(r"<(/?)h([1-6])\b", re.IGNORECASE)
+
+
+def outlined(content: str, title: str) -> Markup:
+    """A page's content whose headings start at one h1 and go down a level at a time, for
+    whoever finds their way by headings. A page without an h1 of its own (a form made for a
+    section of a larger page, shown alone where scripts are off) is named by its title in an
+    h1 only screen readers read, its headings raised so the first is an h2."""
+    content = str(content)  # plain text from here on: the page's own HTML, unescaped
+    levels = [int(m.group(2)) for m in _HEADING.finditer(content) if not m.group(1)]
+    if 1 in levels:
+        return Markup(content)
+    shift = levels[0] - 2 if levels else 0
+
+    def raised(match: re.Match[str]) -> str:
+        return f"<{match.group(1)}h{max(2, int(match.group(2)) - shift)}"
+
+    heading = f'<h1 class="visually-hidden">{escape(title)}</h1>\n'
+    return Markup(heading + (_HEADING.sub(raised, content) if shift > 0 else content))
+
+
 def register(app: Flask) -> None:
+    app.add_template_filter(outlined)
     app.add_template_filter(local)
     app.add_template_filter(iso_local)
     app.add_template_filter(summary)

@@ -26,6 +26,7 @@ from typing import Any
 import wtforms
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import (
     BooleanField,
     DateField,
@@ -148,6 +149,18 @@ class Form(FlaskForm):
 
     class Meta(GuardedMeta, FlaskForm.Meta):
         pass
+
+    def hidden_tag(self, *fields: Field | str) -> Markup:
+        """The form's hidden fields (its CSRF token), without ids: a page shows several
+        forms, and an id is one element's on the page."""
+        chosen = [getattr(self, f, None) if isinstance(f, str) else f for f in fields or self]
+        return Markup(
+            "\n".join(
+                str(f(id=False))
+                for f in chosen
+                if f is not None and isinstance(f.widget, wtforms.widgets.HiddenInput)
+            )
+        )
 
 
 class ActionForm(Form):

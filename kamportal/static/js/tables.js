@@ -13,6 +13,9 @@
       // A heading abbreviated (a rule ID) is labelled with what it stands for.
       var abbr = cell.querySelector("abbr[title]");
       var text = abbr ? abbr.title : cell.textContent.replace(/[▲▼]/g, "").replace(/\s+/g, " ").trim();
+      // A heading only screen readers read (an actions column's) labels no cell on the screen.
+      var hidden = cell.querySelector(".visually-hidden");
+      if (hidden && hidden.textContent.trim() === text) text = "";
       for (var i = 0; i < cell.colSpan; i++) headings.push(text);
     });
     return headings;
