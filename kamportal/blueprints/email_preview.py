@@ -16,7 +16,8 @@ from flask_wtf import FlaskForm
 from kamportal.blueprints.web import apply_domain_error, flashes_oob, fragment, is_htmx
 from kamportal.errors import DomainError
 from kamportal.extensions import db
-from kamportal.messaging.outbox import Draft
+from kamportal.messaging.outbox import Draft, draft_of
+from kamportal.models import OutboxMessage
 
 TEMPLATE = "_email_preview.html"
 
@@ -50,10 +51,12 @@ def preview_form(
     return make_response(flask_render(page, preview=drafted, **context))
 
 
-def preview_page(draft: Callable[[], Draft], /, *, title: str, back: str) -> Response:
+def preview_page(
+    draft: Callable[[], Draft], /, *, title: str, back: str, note: str | None = None
+) -> Response:
     """An email that goes on its own (a sweep's, a button's): shown in a slot (HTMX) or on
-    a page of its own, `back` leading to where it was asked from. The service's refusal is
-    said in its place, status 422."""
+    a page of its own, `back` leading to where it was asked from, with `note` said above it.
+    The service's refusal is said in its place, status 422."""
     try:
         drafted: Draft | None = draft()
         refusal = None
@@ -61,11 +64,24 @@ def preview_page(draft: Callable[[], Draft], /, *, title: str, back: str) -> Res
         drafted, refusal = None, error.message
     finally:
         db.session.rollback()
-    context = {"draft": drafted, "refusal": refusal, "title": title, "back": back}
+    context = {"draft": drafted, "refusal": refusal, "title": title, "back": back, "note": note}
     status = 200 if drafted is not None else 422
     if is_htmx():
         return fragment(TEMPLATE, status=status, **context)
     return make_response(flask_render("email_preview.html", **context), status)
+
+
+def preview_sending(send: Callable[[], OutboxMessage], /, *, title: str, back: str) -> Response:
+    """An email whose link is issued as it goes (the KYC questionnaire, the concept
+    document, the acceptance, the survey): the sending itself runs, and the email it wrote
+    to the outbox is shown; `preview_page` then rolls back all it wrote, so nothing goes and
+    the link shown was never kept."""
+    return preview_page(
+        lambda: draft_of(send()),
+        title=title,
+        back=back,
+        note="The link in the email is made when you send it: the one shown here does not work.",
+    )
 
 
 def _drafted(form: FlaskForm, draft: Callable[[], Draft]) -> Draft | None:

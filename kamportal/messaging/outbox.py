@@ -149,6 +149,27 @@ def draft_email(
     )
 
 
+def draft_of(message: OutboxMessage) -> Draft:
+    """The email an outbox row holds, as a draft: what a preview shows of an email whose
+    making cannot be parted from its sending (a link issued as it goes)."""
+    client = db.session.get(Client, message.client_id) if message.client_id else None
+    return Draft(
+        sender=message.sender,
+        to=tuple(message.to_addrs),
+        cc=tuple(message.cc_addrs),
+        reply_to=message.reply_to,
+        subject=message.subject,
+        body=message.body,
+        client=client,
+        actor=db.session.get(User, message.actor_id) if message.actor_id else None,
+        attachments=tuple(
+            Attachment(a["filename"], a["content_type"], attachment_bytes(a))
+            for a in message.attachments or ()
+        ),
+        language=i18n.language_of(client.language if client is not None else None),
+    )
+
+
 def queue_draft(draft: Draft, *, key: str) -> OutboxMessage:
     """Write `draft` to the outbox, as it is; idempotent by `key` (see `queue_email`)."""
     message = OutboxMessage(

@@ -512,9 +512,11 @@ def record_acceptance(
 # --- Closure and the satisfaction survey (C7) ---------------------------------------------------
 
 
-def _send_survey(
+def send_survey(
     request: CustomizationRequest, *, actor: User, base_url: str | None
 ) -> OutboxMessage:
+    """The satisfaction survey's email to the client, with a new link (C7; G1 CCs): sent on
+    closing, or again once its link expired (`resend_survey`)."""
     _, message = _email_link(
         request,
         "survey",
@@ -561,7 +563,7 @@ def close_request(
         detail={"request_id": request.id},
         at=now,
     )
-    _send_survey(request, actor=actor, base_url=base_url)
+    send_survey(request, actor=actor, base_url=base_url)
     customization_tickets.closure_owed(request)
     db.session.flush()
     return request
@@ -603,7 +605,7 @@ def resend_survey(
     standing = survey_standing(request)
     if standing is None or not standing.may_resend:
         raise RuleViolation("C7", "The survey is sent again only once its link expired unanswered.")
-    message = _send_survey(request, actor=actor, base_url=base_url)
+    message = send_survey(request, actor=actor, base_url=base_url)
     timeline.audit(actor, "customization.survey_resent", request, after={"sent": True})
     db.session.flush()
     return message

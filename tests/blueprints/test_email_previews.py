@@ -5,6 +5,7 @@ with its errors, as the send does."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from html.parser import HTMLParser
 
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 
 from kamportal.models import (
     CallOutcome,
+    KycQuestionnaire,
     Meeting,
     MeetingStatus,
     MeetingType,
@@ -21,11 +23,20 @@ from kamportal.models import (
     Role,
     TimelineEvent,
 )
-from kamportal.services import contact_log, customizations, escalations, invoices, meetings
+from kamportal.services import (
+    contact_log,
+    customizations,
+    delivery,
+    escalations,
+    invoices,
+    meetings,
+)
 from kamportal.services import minutes as minutes_service
 from tests.services import renewal_world
+from tests.services.concept_world import request_in_concept, write
 from tests.services.renewal_world import NOW, invoiced, opened
 from tests.services.test_customization_tickets import open_request
+from tests.services.test_delivery import in_delivery
 
 world = renewal_world.world
 HTMX = {"HX-Request": "true"}
@@ -405,3 +416,92 @@ def test_the_report_email_previewed_is_the_one_sent_with_its_pdf_P4(
     assert preview.fields["attachment"].endswith(".pdf")
     assert http.post(f"/reports/{report.id}/send").status_code == 303
     assert_previewed(preview, only_message(db, "client-report-%"), language)
+
+
+# --- Emails with a link made as they go: KYC (O1), concept (C5), acceptance, survey (C7) ---
+
+LINK = re.compile(r"https?://\S+")
+
+
+def assert_previewed_but_the_link(preview: _Preview, message: OutboxMessage, language: str):
+    """As `assert_previewed`, the link aside: the preview's was never kept, the email sent
+    carries its own."""
+    assert preview.fields["note"].startswith("The link in the email is made when you send it")
+    shown, sent = LINK.findall(preview.fields["body"]), LINK.findall(message.body)
+    assert len(shown) == len(sent) == 1 and shown != sent
+    preview.fields["body"] = LINK.sub("<link>", preview.fields["body"])
+    message.body = LINK.sub("<link>", message.body)
+    assert_previewed(preview, message, language)
+
+
+def previewed_and_sent(http, db, *, preview: str, send: str, key_like: str, language: str):
+    before = counts(db)
+    shown = preview_of(http.get(preview, headers=HTMX))
+    assert counts(db) == before  # no link kept, nothing queued, nothing on the timeline
+    assert http.post(send, headers=HTMX).status_code == 200
+    assert_previewed_but_the_link(shown, only_message(db, key_like), language)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_kyc_link_email_previewed_is_the_one_sent_O1(world, db, login_as, language):
+    speaking(world, db, language)
+    client = world["client"]
+    previewed_and_sent(
+        login_as(world["acm"]),
+        db,
+        preview=f"/clients/{client.id}/kyc/link/preview",
+        send=f"/clients/{client.id}/kyc/link",
+        key_like="kyc:%",
+        language=language,
+    )
+    questionnaire = db.session.scalars(select(KycQuestionnaire)).one()
+    assert questionnaire.link_sent_at is not None  # the send's link, the preview's gone
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_concept_email_previewed_is_the_one_sent_C5(world, db, login_as, language):
+    speaking(world, db, language)
+    request = request_in_concept(world["client"], actor=world["acm"])
+    write(request, actor=world["acm"])
+    previewed_and_sent(
+        login_as(world["acm"]),
+        db,
+        preview=f"/customizations/{request.id}/concept/send/preview",
+        send=f"/customizations/{request.id}/concept/send",
+        key_like=f"customization-{request.id}-concept-%",
+        language=language,
+    )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_acceptance_and_survey_emails_previewed_are_the_ones_sent_C7(
+    world, db, login_as, language
+):
+    speaking(world, db, language)
+    client, acm = world["client"], world["acm"]
+    request = in_delivery(db, client, acm, due=[NOW.date()], done=1)
+    http = login_as(acm)
+    previewed_and_sent(
+        http,
+        db,
+        preview=f"/customizations/{request.id}/acceptance/link/preview",
+        send=f"/customizations/{request.id}/acceptance/link",
+        key_like=f"customization-{request.id}-acceptance-%",
+        language=language,
+    )
+    delivery.record_acceptance(request, actor=acm, note="Yes on the call")
+    db.session.commit()
+    previewed_and_sent(
+        http,
+        db,
+        preview=f"/customizations/{request.id}/survey/preview",
+        send=f"/customizations/{request.id}/close",
+        key_like=f"customization-{request.id}-survey-%",
+        language=language,
+    )
+    # Closed, its survey out and live: nothing to send again, and the preview says why.
+    refused = http.get(f"/customizations/{request.id}/survey/preview", headers=HTMX)
+    assert refused.status_code == 422
+    assert "Nothing to preview: The survey is sent again only once" in refused.get_data(
+        as_text=True
+    )

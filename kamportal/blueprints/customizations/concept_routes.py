@@ -29,6 +29,7 @@ from kamportal.blueprints.customizations.routes import (
     _uploads,
     _visible_request,
 )
+from kamportal.blueprints.email_preview import preview_sending
 from kamportal.blueprints.web import (
     acting_user,
     allow,
@@ -189,6 +190,20 @@ def concept_send(request_id: int):
             customization, actor=acting_user(), base_url=request.url_root
         ),
         "Concept document emailed to the client; its delivery shows on the timeline.",
+    )
+
+
+@bp.route("/customizations/<int:request_id>/concept/send/preview")
+@allow(*CLIENT_REGISTRY_ROLES)
+def concept_preview_send(request_id: int) -> Response:
+    """C5: the concept document's email as sending it would write it; nothing is sent."""
+    customization = _workable_request(request_id)
+    return preview_sending(
+        lambda: concept_documents.send_concept(
+            customization, actor=acting_user(), base_url=request.url_root
+        ),
+        title=f"The concept document's email for {customization.title}",
+        back=url_for("customizations.show", request_id=customization.id, _anchor="concept-panel"),
     )
 
 

@@ -31,6 +31,7 @@ from kamportal.blueprints.customizations.delivery_forms import (
     SurveyForm,
 )
 from kamportal.blueprints.customizations.routes import _show_context, _visible_request
+from kamportal.blueprints.email_preview import preview_sending
 from kamportal.blueprints.forms import ActionForm
 from kamportal.blueprints.web import (
     acting_user,
@@ -302,6 +303,32 @@ def send_acceptance_link(request_id: int):
         delivery.send_acceptance_link,
         "Acceptance link emailed to the client; its delivery shows on the timeline.",
     )
+
+
+def _preview(customization: CustomizationRequest, send: Callable[..., Any], what: str) -> Response:
+    """The email a button of the delivery section would send, shown, not sent."""
+    return preview_sending(
+        lambda: send(customization, actor=acting_user(), base_url=request.url_root),
+        title=f"The {what} email for {customization.title}",
+        back=url_for("customizations.show", request_id=customization.id, _anchor="delivery"),
+    )
+
+
+@bp.route("/customizations/<int:request_id>/acceptance/link/preview")
+@allow(*CLIENT_REGISTRY_ROLES)
+def preview_acceptance_link(request_id: int) -> Response:
+    """C7: the acceptance link's email as sending it would write it."""
+    return _preview(_working_request(request_id), delivery.send_acceptance_link, "acceptance")
+
+
+@bp.route("/customizations/<int:request_id>/survey/preview")
+@allow(*CLIENT_REGISTRY_ROLES)
+def preview_survey(request_id: int) -> Response:
+    """C7: the survey's email as closing the customization (or sending the survey again,
+    once closed) would write it; nothing is closed or sent."""
+    customization = _working_request(request_id)
+    send = delivery.resend_survey if customization.closed_at else delivery.send_survey
+    return _preview(customization, send, "survey")
 
 
 @bp.route("/customizations/<int:request_id>/acceptance", methods=["POST"])

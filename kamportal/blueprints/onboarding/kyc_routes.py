@@ -16,6 +16,8 @@ from flask import Response, current_app, flash, redirect, request, url_for
 from flask_babel import gettext
 
 from kamportal import i18n
+from kamportal.blueprints.client_tabs import client_page
+from kamportal.blueprints.email_preview import preview_sending
 from kamportal.blueprints.forms import ActionForm
 from kamportal.blueprints.onboarding import bp
 from kamportal.blueprints.onboarding.kyc_forms import answers_form, saved_form
@@ -221,6 +223,18 @@ def kyc_send_link(client_id: int):
         client,
         lambda: kyc.send_link(client, actor=acting_user(), base_url=request.url_root),
         "KYC link emailed to the client; its delivery shows on the timeline.",
+    )
+
+
+@bp.route("/clients/<int:client_id>/kyc/link/preview")
+@allow(*CLIENT_REGISTRY_ROLES)
+def kyc_preview_link(client_id: int) -> Response:
+    """O1: the KYC link's email as sending it would write it; nothing is sent or kept."""
+    client = client_or_404(client_id)
+    return preview_sending(
+        lambda: kyc.send_link(client, actor=acting_user(), base_url=request.url_root),
+        title=f"The KYC questionnaire's email to {client.store_name}",
+        back=client_page(client.id, "onboarding-panel"),
     )
 
 
