@@ -182,6 +182,7 @@ ACCESS: dict[str, dict[str, str]] = {
     "meetings.preview": CLIENT,
     "meetings.reschedule": CLIENT,
     "meetings.cancel": CLIENT,
+    "meetings.preview_cancellation": CLIENT,
     "meetings.held": CLIENT,
     "meetings.no_show": CLIENT,
     "meetings.minutes_form": CLIENT,

@@ -505,3 +505,49 @@ def test_the_acceptance_and_survey_emails_previewed_are_the_ones_sent_C7(
     assert "Nothing to preview: The survey is sent again only once" in refused.get_data(
         as_text=True
     )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_cancellation_previewed_is_the_one_sent_F3(world, db, login_as, language):
+    speaking(world, db, language)
+    meeting = meetings.schedule_meeting(
+        world["client"],
+        actor=world["acm"],
+        kind=MeetingType.WEEKLY,
+        starts_at=NOW + timedelta(days=3),
+        duration_minutes=30,
+        zoom_link="https://zoom.us/j/1234567890",
+        agenda="The launch plan",
+        attendees=[world["contact"]],
+    )
+    db.session.commit()
+    http = login_as(world["acm"])
+    url = f"/meetings/{meeting.id}/cancel"
+    assert f'formaction="{url}/preview"' in http.get(url, headers=HTMX).text
+    data = {"reason": "The owner is travelling"}
+    before = counts(db)
+
+    preview = preview_of(http.post(f"{url}/preview", data=data, headers=HTMX))
+
+    assert counts(db) == before
+    db.session.expire_all()
+    assert meeting.status == MeetingStatus.SCHEDULED  # nothing cancelled
+    assert preview.fields["attachment"] == "cancel.ics"
+    assert http.post(url, data=data, headers=HTMX).status_code == 200
+    sent = only_message(db, f"meeting-{meeting.id}-cancel-%")
+    assert_previewed(preview, sent, language)
+    # Without a reason: the form again, its error on the field, nothing cancelled.
+    other = meetings.schedule_meeting(
+        world["client"],
+        actor=world["acm"],
+        kind=MeetingType.WEEKLY,
+        starts_at=NOW + timedelta(days=4),
+        duration_minutes=30,
+        zoom_link="https://zoom.us/j/1234567891",
+        agenda="The launch plan",
+        attendees=[world["contact"]],
+    )
+    db.session.commit()
+    refused = http.post(f"/meetings/{other.id}/cancel/preview", data={}, headers=HTMX)
+    assert refused.status_code == 422 and "Say why it is cancelled." in refused.text
+    assert refused.headers["HX-Retarget"] == f"#meeting-{other.id}-cancel-form"

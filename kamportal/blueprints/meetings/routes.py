@@ -11,7 +11,7 @@ from wtforms import SelectChoice
 
 from kamportal import clock
 from kamportal.blueprints.client_tabs import client_page
-from kamportal.blueprints.email_preview import preview_page
+from kamportal.blueprints.email_preview import preview_form, preview_page
 from kamportal.blueprints.meetings import bp
 from kamportal.blueprints.meetings.forms import (
     CancelForm,
@@ -33,6 +33,7 @@ from kamportal.blueprints.web import (
 )
 from kamportal.errors import ValidationError
 from kamportal.extensions import db
+from kamportal.messaging.outbox import draft_of
 from kamportal.models import Client, Meeting, MeetingType, User
 from kamportal.services import access, meetings, validation
 
@@ -308,6 +309,28 @@ def cancel(meeting_id: int):
         return "Meeting cancelled; the attendees are told (F3)."
 
     return _meeting_action(meeting, form, "cancel", do)
+
+
+@bp.route("/meetings/<int:meeting_id>/cancel/preview", methods=["POST"])
+@allow(*access.CLIENT_REGISTRY_ROLES)
+def preview_cancellation(meeting_id: int):
+    """F3: the cancellation the attendees would get, with its reason; nothing is cancelled
+    or sent (the cancelling runs and is rolled back)."""
+    meeting = of_visible_client(db.session.get(Meeting, meeting_id))
+    form = prefixed(CancelForm(), f"meeting-{meeting.id}")
+    return preview_form(
+        form,
+        lambda: draft_of(
+            meetings.cancel_meeting(meeting, actor=acting_user(), reason=form.reason.data)
+        ),
+        page="meetings/action_page.html",
+        partial="meetings/_action_form.html",
+        retarget=f"#meeting-{meeting.id}-cancel-form",
+        form=form,
+        client=meeting.client,
+        meeting=meeting,
+        action="cancel",
+    )
 
 
 @bp.route("/meetings/<int:meeting_id>/held", methods=["GET", "POST"])
