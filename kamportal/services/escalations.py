@@ -900,11 +900,12 @@ def decide(
     decision: str,
     note: str,
     new_acm: User | None = None,
-) -> None:
+) -> OutboxMessage | None:
     """E3: the leader's decision: resolved, reassign the client to another ACM of the team
     (`new_acm`), or take it over (the client goes to the team's leader). Reassigning goes
     through services/clients.reassign_client, as the foundation's does. The note goes to
-    the client through the outbox (G1 CCs); on a reassignment both ACMs are told.
+    the client through the outbox (G1 CCs), and is returned (None when no contact has an
+    email); on a reassignment both ACMs are told.
 
     Only the leader of the client's team, or an admin, decides: NotAllowed otherwise.
     Raises RuleViolation("E3") if it is resolved already, ValidationError for an unknown
@@ -959,6 +960,7 @@ def decide(
         action="escalation.decide",
         message=message,
     )
+    return message
 
 
 def reassignment_choices(leader: User, client: Client) -> list[User]:

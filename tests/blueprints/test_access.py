@@ -201,6 +201,7 @@ ACCESS: dict[str, dict[str, str]] = {
     "escalations.note_action": CLIENT,
     # E3: only the client's team leader or an admin decides.
     "escalations.decide": REASSIGN,
+    "escalations.preview_decision": REASSIGN,
     "escalations.index": REGISTRY,
     "escalations.complaints": REGISTRY,
     "escalations.update_complaint": CLIENT,

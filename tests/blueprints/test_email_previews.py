@@ -551,3 +551,55 @@ def test_the_cancellation_previewed_is_the_one_sent_F3(world, db, login_as, lang
     refused = http.post(f"/meetings/{other.id}/cancel/preview", data={}, headers=HTMX)
     assert refused.status_code == 422 and "Say why it is cancelled." in refused.text
     assert refused.headers["HX-Retarget"] == f"#meeting-{other.id}-cancel-form"
+
+
+# --- E3: the leader's note to the client ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_leaders_note_previewed_is_the_one_sent_E3(world, db, login_as, language):
+    speaking(world, db, language)
+    escalation = escalations.raise_escalation(
+        world["client"], actor=world["acm"], trigger="asked_for_manager", said="x", channel="call"
+    )
+    escalations.advance_to_leader(escalation, actor=world["acm"], note="He asks for you.")
+    db.session.commit()
+    http = login_as(world["leader"])
+    url = f"/escalations/{escalation.id}/decide"
+    assert f'formaction="{url}/preview"' in http.get(f"/escalations/{escalation.id}").text
+    data = {"decision": "resolved", "note": "We refunded the order; sorry for the wait."}
+    before = counts(db)
+
+    preview = preview_of(http.post(f"{url}/preview", data=data, headers=HTMX))
+
+    assert counts(db) == before
+    db.session.expire_all()
+    assert escalation.is_open  # nothing decided
+    assert "We refunded the order" in preview.fields["body"]
+    assert http.post(url, data=data, headers=HTMX).status_code == 200
+    assert_previewed(preview, only_message(db, f"escalation-{escalation.id}-decision"), language)
+
+
+def test_a_note_left_blank_gives_the_decision_form_again_E3(world, db, login_as):
+    escalation = escalations.raise_escalation(
+        world["client"], actor=world["acm"], trigger="asked_for_manager", said="x", channel="call"
+    )
+    escalations.advance_to_leader(escalation, actor=world["acm"], note="He asks for you.")
+    db.session.commit()
+    http = login_as(world["leader"])
+    before = counts(db)
+    refused = http.post(
+        f"/escalations/{escalation.id}/decide/preview",
+        data={"decision": "resolved", "note": ""},
+        headers=HTMX,
+    )
+    assert refused.status_code == 422 and refused.headers["HX-Retarget"] == "#escalation-actions"
+    assert "Write the note to the client." in refused.text
+    assert counts(db) == before
+    # An ACM may not decide, so may not preview a decision either.
+    assert (
+        login_as(world["acm"])
+        .post(f"/escalations/{escalation.id}/decide/preview", data={"decision": "resolved"})
+        .status_code
+        == 403
+    )

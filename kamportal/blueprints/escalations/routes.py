@@ -20,7 +20,7 @@ from flask_wtf import FlaskForm
 
 from kamportal import clock
 from kamportal.blueprints.client_tabs import client_page
-from kamportal.blueprints.email_preview import preview_page
+from kamportal.blueprints.email_preview import preview_form, preview_page
 from kamportal.blueprints.escalations import bp
 from kamportal.blueprints.escalations.forms import (
     ComplaintForm,
@@ -49,8 +49,18 @@ from kamportal.blueprints.web import (
     submit,
     with_trigger,
 )
+from kamportal.errors import ValidationError
 from kamportal.extensions import db
-from kamportal.models import Client, Complaint, ComplaintStatus, Escalation, Role, User
+from kamportal.messaging.outbox import draft_of
+from kamportal.models import (
+    Client,
+    Complaint,
+    ComplaintStatus,
+    Escalation,
+    OutboxMessage,
+    Role,
+    User,
+)
 from kamportal.services import access, clients, escalations
 from kamportal.services.access import CLIENT_REGISTRY_ROLES
 
@@ -358,15 +368,46 @@ def decide(escalation_id: int):
         escalation,
         "decision_form",
         form,
-        lambda: escalations.decide(
-            escalation,
-            leader=acting_user(),
-            decision=form.decision.data,
-            note=form.note.data,
-            new_acm=_new_acm(form, escalation),
-        ),
+        lambda: _decided(escalation, form),
         "Decision recorded; the client is told.",
     )
+
+
+@bp.route("/escalations/<int:escalation_id>/decide/preview", methods=["POST"])
+@allow(Role.LEADER, Role.ADMIN)
+def preview_decision(escalation_id: int):
+    """E3: the leader's note as the client would get it; nothing is decided or sent (the
+    decision runs and is rolled back)."""
+    escalation = _escalation_or_404(escalation_id)
+    if not access.can_decide_escalation(current_user, escalation.client):
+        abort(403)
+    form = prefixed(DecisionForm(), "decision")
+    form.acm.choices = []
+    context = {**_page(escalation, decision_form=form), "refused": None}
+    return preview_form(
+        form,
+        lambda: draft_of(_client_told(_decided(escalation, form))),
+        page="escalations/show.html",
+        partial="escalations/_actions.html",
+        retarget="#escalation-actions",
+        **context,
+    )
+
+
+def _decided(escalation: Escalation, form: DecisionForm) -> OutboxMessage | None:
+    return escalations.decide(
+        escalation,
+        leader=acting_user(),
+        decision=form.decision.data,
+        note=form.note.data,
+        new_acm=_new_acm(form, escalation),
+    )
+
+
+def _client_told(message: OutboxMessage | None) -> OutboxMessage:
+    if message is None:
+        raise ValidationError("No contact of the client has an email address: add one.")
+    return message
 
 
 def _new_acm(form: DecisionForm, escalation: Escalation) -> User | None:
