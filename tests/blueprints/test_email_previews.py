@@ -285,20 +285,26 @@ def test_the_we_tried_to_call_email_previewed_is_the_one_sent_E2(world, db, logi
 # --- F3: the meeting's confirmation ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("language", LANGUAGES)
-def test_the_meeting_confirmation_previewed_is_the_one_sent_F3(world, db, login_as, language):
-    speaking(world, db, language)
+def weekly_meeting(world, db, *, in_days: int) -> Meeting:
+    """A weekly meeting with the client's contact, `in_days` ahead. Committed."""
     meeting = meetings.schedule_meeting(
         world["client"],
         actor=world["acm"],
         kind=MeetingType.WEEKLY,
-        starts_at=NOW + timedelta(days=3),
+        starts_at=NOW + timedelta(days=in_days),
         duration_minutes=30,
-        zoom_link="https://zoom.us/j/1234567890",
+        zoom_link=f"https://zoom.us/j/123456789{in_days}",
         agenda="The launch plan",
         attendees=[world["contact"]],
     )
     db.session.commit()
+    return meeting
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_meeting_confirmation_previewed_is_the_one_sent_F3(world, db, login_as, language):
+    speaking(world, db, language)
+    meeting = weekly_meeting(world, db, in_days=3)
     http = login_as(world["acm"])
     url = f"/meetings/{meeting.id}/confirmation/preview"
     panel = http.get(f"/clients/{world['client'].id}/meetings", headers=HTMX).text
@@ -510,17 +516,7 @@ def test_the_acceptance_and_survey_emails_previewed_are_the_ones_sent_C7(
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_the_cancellation_previewed_is_the_one_sent_F3(world, db, login_as, language):
     speaking(world, db, language)
-    meeting = meetings.schedule_meeting(
-        world["client"],
-        actor=world["acm"],
-        kind=MeetingType.WEEKLY,
-        starts_at=NOW + timedelta(days=3),
-        duration_minutes=30,
-        zoom_link="https://zoom.us/j/1234567890",
-        agenda="The launch plan",
-        attendees=[world["contact"]],
-    )
-    db.session.commit()
+    meeting = weekly_meeting(world, db, in_days=3)
     http = login_as(world["acm"])
     url = f"/meetings/{meeting.id}/cancel"
     assert f'formaction="{url}/preview"' in http.get(url, headers=HTMX).text
@@ -537,17 +533,7 @@ def test_the_cancellation_previewed_is_the_one_sent_F3(world, db, login_as, lang
     sent = only_message(db, f"meeting-{meeting.id}-cancel-%")
     assert_previewed(preview, sent, language)
     # Without a reason: the form again, its error on the field, nothing cancelled.
-    other = meetings.schedule_meeting(
-        world["client"],
-        actor=world["acm"],
-        kind=MeetingType.WEEKLY,
-        starts_at=NOW + timedelta(days=4),
-        duration_minutes=30,
-        zoom_link="https://zoom.us/j/1234567891",
-        agenda="The launch plan",
-        attendees=[world["contact"]],
-    )
-    db.session.commit()
+    other = weekly_meeting(world, db, in_days=4)
     refused = http.post(f"/meetings/{other.id}/cancel/preview", data={}, headers=HTMX)
     assert refused.status_code == 422 and "Say why it is cancelled." in refused.text
     assert refused.headers["HX-Retarget"] == f"#meeting-{other.id}-cancel-form"

@@ -91,6 +91,17 @@ def _action_items_from(form: MinutesForm) -> list[minutes_service.ActionItemInpu
     ]
 
 
+def _written(form: MinutesForm, minutes: Minutes) -> dict:
+    """What the minutes form holds, as sending them (or their preview) takes it."""
+    chosen = form.recipients.data or []
+    return {
+        "actor": acting_user(),
+        "agreed_points": form.agreed_points.data or "",
+        "action_items": _action_items_from(form),
+        "recipients": [c for c in minutes.client.contacts if c.id in chosen],
+    }
+
+
 @bp.route("/minutes/<int:minutes_id>", methods=["GET", "POST"])
 @allow(*CLIENT_REGISTRY_ROLES)
 def minutes_form(minutes_id: int):
@@ -99,13 +110,7 @@ def minutes_form(minutes_id: int):
     form = _minutes_form(minutes)
     return save_form(
         form,
-        lambda: minutes_service.send_minutes(
-            minutes,
-            actor=acting_user(),
-            agreed_points=form.agreed_points.data or "",
-            action_items=_action_items_from(form),
-            recipients=[c for c in minutes.client.contacts if c.id in (form.recipients.data or [])],
-        ),
+        lambda: minutes_service.send_minutes(minutes, **_written(form, minutes)),
         template="meetings/minutes_form.html",
         partial="meetings/_minutes_form.html",
         done=lambda _: saved(
@@ -125,13 +130,7 @@ def preview_minutes(minutes_id: int):
     form = _minutes_form(minutes)
     return preview_form(
         form,
-        lambda: minutes_service.draft_minutes(
-            minutes,
-            actor=acting_user(),
-            agreed_points=form.agreed_points.data or "",
-            action_items=_action_items_from(form),
-            recipients=[c for c in minutes.client.contacts if c.id in (form.recipients.data or [])],
-        ),
+        lambda: minutes_service.draft_minutes(minutes, **_written(form, minutes)),
         page="meetings/minutes_form.html",
         partial="meetings/_minutes_form.html",
         retarget=f"#minutes-{minutes.id}-form",
