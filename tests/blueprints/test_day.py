@@ -28,23 +28,28 @@ from kamportal.services import day
 from tests.blueprints.test_query_counts import counting_queries
 
 
+def new_meeting(db, client, organizer, starts_at: datetime, **fields) -> Meeting:
+    """A weekly Zoom meeting of `client`, scheduled unless `fields` say otherwise. Committed."""
+    now = clock.now()
+    values = {
+        "kind": "weekly",
+        "zoom_link": "https://zoom.us/j/123456789",
+        "uid": f"{uuid.uuid4()}@kam.example",
+        "status": MeetingStatus.SCHEDULED.value,
+        "created_at": now,
+        "updated_at": now,
+    }
+    values.update(fields)
+    meeting = Meeting(client=client, organizer=organizer, starts_at=starts_at, **values)
+    db.session.add(meeting)
+    db.session.commit()
+    return meeting
+
+
 @pytest.fixture
 def make_meeting(db):
     def make(client, organizer, starts_at: datetime, **fields) -> Meeting:
-        now = clock.now()
-        values = {
-            "kind": "weekly",
-            "zoom_link": "https://zoom.us/j/123456789",
-            "uid": f"{uuid.uuid4()}@kam.example",
-            "status": MeetingStatus.SCHEDULED.value,
-            "created_at": now,
-            "updated_at": now,
-        }
-        values.update(fields)
-        meeting = Meeting(client=client, organizer=organizer, starts_at=starts_at, **values)
-        db.session.add(meeting)
-        db.session.commit()
-        return meeting
+        return new_meeting(db, client, organizer, starts_at, **fields)
 
     return make
 

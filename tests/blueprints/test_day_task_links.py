@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import re
-import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
@@ -41,6 +40,7 @@ from kamportal.models import (
     WelcomeEmail,
 )
 from kamportal.services import day
+from tests.blueprints.test_day import new_meeting
 
 HTMX = {"HX-Request": "true"}
 # The frozen clock (frozen_clock): Monday 23 Nov 2026, 09:00 UTC, 11:00 in Cairo.
@@ -66,17 +66,7 @@ def add(*rows):
 
 
 def meeting_of(client, acm, starts_in: timedelta, **fields) -> Meeting:
-    now = clock.now()
-    values = {
-        "kind": "weekly",
-        "zoom_link": "https://zoom.us/j/123456789",
-        "uid": f"{uuid.uuid4()}@kam.example",
-        "status": MeetingStatus.SCHEDULED.value,
-        "created_at": now,
-        "updated_at": now,
-    }
-    values.update(fields)
-    return add(Meeting(client=client, organizer=acm, starts_at=now + starts_in, **values))
+    return new_meeting(_db, client, acm, clock.now() + starts_in, **fields)
 
 
 def request_of(client, **fields) -> CustomizationRequest:
