@@ -30,14 +30,15 @@ def preview_form(
     page: str,
     partial: str,
     retarget: str,
+    note: str | None = None,
     **context: Any,
 ) -> Response:
-    """The email a send form would queue, shown and not sent.
+    """The email a send form would queue, shown and not sent, with `note` said above it.
 
     Valid input: HTMX gets the preview alone (for the form's slot); a plain post gets
-    `page` with `preview` in its context (the form, filled in, with the preview in its
-    slot). Bad input, or the service's refusal: the form again with its errors, status 422,
-    as the send answers (`partial` swapped at `retarget` for HTMX)."""
+    `page` with `preview` and `preview_note` in its context (the form, filled in, with the
+    preview in its slot). Bad input, or the service's refusal: the form again with its
+    errors, status 422, as the send answers (`partial` swapped at `retarget` for HTMX)."""
     drafted = _drafted(form, draft)
     if drafted is None:
         if is_htmx():
@@ -47,8 +48,8 @@ def preview_form(
             return response
         return make_response(flask_render(page, **context), 422)
     if is_htmx():
-        return fragment(TEMPLATE, draft=drafted)
-    return make_response(flask_render(page, preview=drafted, **context))
+        return fragment(TEMPLATE, draft=drafted, note=note)
+    return make_response(flask_render(page, preview=drafted, preview_note=note, **context))
 
 
 def preview_page(

@@ -160,6 +160,50 @@ def issue_invoice(
     return invoice
 
 
+def draft_invoice_email(
+    client: Client,
+    *,
+    actor: User,
+    due_on: date | None,
+    renewal: Renewal | None = None,
+    fees: list[Fee] | tuple[Fee, ...] = (),
+    quotation: Quotation | None = None,
+) -> outbox.Draft:
+    """R3: the email the client gets when this invoice is issued, for a preview. The
+    invoice is issued to compose it, so the caller rolls back: nothing is kept, and the
+    number shown may be another invoice's by the time it is issued.
+
+    Raises as `issue_invoice`, and RuleViolation("R3") when the billing system emails its
+    invoices itself (WHMCS, not asked: an invoice created there is not undone by a rollback)
+    or no contact of the client has an email address."""
+    adapter = billing_adapter()
+    if not _portal_emails(adapter):
+        raise RuleViolation(
+            "R3",
+            f"The billing system ({adapter.name.upper()}) emails the invoice to the client "
+            "itself when the invoice is created: the portal sends no email, so there is none "
+            "to preview.",
+        )
+    invoice = issue_invoice(
+        client,
+        actor=actor,
+        due_on=due_on,
+        renewal=renewal,
+        fees=fees,
+        quotation=quotation,
+        adapter=adapter,
+    )
+    message = outbox.find_by_key(_message_key(invoice, "issued"))
+    if message is None:
+        raise RuleViolation("R3", "No contact of this client has an email address: add one.")
+    return outbox.draft_of(message)
+
+
+def _portal_emails(adapter: BillingAdapter) -> bool:
+    """R3: the portal emails the invoices it numbers itself; WHMCS emails its own."""
+    return adapter.name == "portal"
+
+
 def renewal_line_text(client: Client, term: date) -> str:
     """The renewal's line as the client reads it on the invoice, in the client's language."""
     with i18n.client_language(client.language):
@@ -222,7 +266,7 @@ def _new_invoice(
     invoice.number = ref.number
     invoice.external_id = ref.external_id
     message = None
-    if adapter.name == "portal":
+    if _portal_emails(adapter):
         message = _email_invoice(invoice, actor=actor, template="invoice.txt", key="issued")
     timeline.record(
         client,
@@ -248,7 +292,11 @@ def _email_invoice(
     draft = _invoice_draft(invoice, actor=actor, template=template)
     if draft is None:
         return None
-    return outbox.queue_draft(draft, key=f"invoice-{invoice.id}-{key}")
+    return outbox.queue_draft(draft, key=_message_key(invoice, key))
+
+
+def _message_key(invoice: Invoice, key: str) -> str:
+    return f"invoice-{invoice.id}-{key}"
 
 
 def draft_reminder(invoice: Invoice) -> outbox.Draft:

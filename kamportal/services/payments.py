@@ -153,6 +153,23 @@ def report_wire_transfer(
     return payment
 
 
+def draft_wire_acknowledgment(
+    invoice: Invoice, *, actor: User, amount: object, reference: str = "", note: str = ""
+) -> outbox.Draft:
+    """R7: the email the client gets when this wire transfer is reported, for a preview.
+    The wire is reported to compose it, so the caller rolls back: nothing is kept.
+
+    Raises as `report_wire_transfer`, and RuleViolation("R7") when no contact of the client
+    has an email address."""
+    payment = report_wire_transfer(
+        invoice, actor=actor, amount=amount, reference=reference, note=note
+    )
+    message = outbox.find_by_key(_wire_message_key(payment))
+    if message is None:
+        raise RuleViolation("R7", "No contact of this client has an email address: add one.")
+    return outbox.draft_of(message)
+
+
 def _wires_waiting(invoice: Invoice) -> list[Payment]:
     return [
         p
@@ -203,7 +220,7 @@ def _tell_client_of_wire(payment: Payment, *, actor: User) -> OutboxMessage | No
     return outbox.email_client(
         client,
         contact,
-        key=f"payment-{payment.id}-reported",
+        key=_wire_message_key(payment),
         subject=i18n.translated(
             client.language,
             "Your wire transfer for invoice %(number)s – %(code)s",
@@ -216,6 +233,10 @@ def _tell_client_of_wire(payment: Payment, *, actor: User) -> OutboxMessage | No
         confirm_days=WIRE_WAIT.days,
         actor=actor,
     )
+
+
+def _wire_message_key(payment: Payment) -> str:
+    return f"payment-{payment.id}-reported"
 
 
 def confirm_payment(

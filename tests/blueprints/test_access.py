@@ -215,8 +215,10 @@ ACCESS: dict[str, dict[str, str]] = {
     "renewals.preview_reminder": CLIENT,
     "renewals.confirm": CLIENT,
     "renewals.invoice": CLIENT,
+    "renewals.preview_invoice": CLIENT,
     "renewals.lost": CLIENT,
     "renewals.report_wire": CLIENT,
+    "renewals.preview_wire": CLIENT,
     "renewals.payment_issue": CLIENT,
     "renewals.installments": CLIENT,
     # An invoice's PDF: whoever sees the client's invoices, finance every one (R3, C6).

@@ -14,12 +14,16 @@ from sqlalchemy import func, select
 
 from kamportal.models import (
     CallOutcome,
+    Invoice,
     KycQuestionnaire,
     Meeting,
     MeetingStatus,
     MeetingType,
     NoReplyLadder,
     OutboxMessage,
+    Payment,
+    Quotation,
+    RenewalStage,
     Role,
     TimelineEvent,
 )
@@ -27,14 +31,17 @@ from kamportal.services import (
     contact_log,
     customizations,
     delivery,
+    discounts,
     escalations,
     invoices,
     meetings,
 )
 from kamportal.services import minutes as minutes_service
+from kamportal.services.invoices import Fee
+from tests.billing.conftest import whmcs_server  # noqa: F401 (a fixture)
 from tests.services import renewal_world
 from tests.services.concept_world import request_in_concept, write
-from tests.services.renewal_world import NOW, invoiced, opened
+from tests.services.renewal_world import NOW, confirmed, invoiced, opened
 from tests.services.test_customization_tickets import open_request
 from tests.services.test_delivery import in_delivery
 
@@ -400,6 +407,211 @@ def test_the_invoice_reminder_previewed_is_the_next_one_sent_R4(world, db, login
     assert invoices.send_invoice_reminders(now=NOW + timedelta(days=18)) == [invoice]
     db.session.commit()
     assert_previewed(preview, only_message(db, "invoice-%-reminder-1"), language)
+
+
+# --- R3 and R7: the invoice and the wire's acknowledgment, from their forms ----------------------
+
+# A rule's ID (R3, G1...), which no client reads.
+RULE_ID = re.compile(r"\b[A-Z]\d{1,2}\b")
+INVOICE_NUMBER = re.compile(r"INV-\d{4}-\d{6}")
+
+
+def billing_rows(db) -> tuple[int, int, int, int]:
+    """The outbox, the timeline, the invoices and the payments, counted."""
+    return (
+        *counts(db),
+        db.session.scalar(select(func.count()).select_from(Invoice)),
+        db.session.scalar(select(func.count()).select_from(Payment)),
+    )
+
+
+def assert_for_the_client(preview: _Preview) -> None:
+    """What the client reads names no rule and no id of the portal's."""
+    assert not RULE_ID.search(preview.fields["subject"] + preview.fields["body"])
+
+
+def approved_discount(world, db) -> Quotation:
+    quotation = discounts.request_discount(
+        world["client"], actor=world["acm"], description="Loyalty", discount="1000"
+    )
+    discounts.decide_discount(quotation, actor=world["commercial"], approve=True)
+    db.session.commit()
+    return quotation
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_invoice_email_previewed_is_the_one_sent_R3(world, db, login_as, language):
+    speaking(world, db, language)
+    renewal = confirmed(world, db)
+    quotation = approved_discount(world, db)
+    http = login_as(world["acm"])
+    url = f"/renewals/{renewal.id}/invoice"
+    assert f'formaction="{url}/preview"' in http.get(url, headers=HTMX).text
+    data = {
+        "due_on": renewal.due_on.isoformat(),
+        "fee_1": "Custom checkout page",
+        "fee_1_amount": "3000",
+        "quotation": str(quotation.id),
+    }
+    before = billing_rows(db)
+
+    preview = preview_of(http.post(f"{url}/preview", data=data, headers=HTMX))
+
+    assert billing_rows(db) == before  # nothing issued, queued or on the timeline
+    db.session.expire_all()
+    assert renewal.renewal_stage is RenewalStage.CONFIRMED
+    assert quotation.used_on_invoice_id is None  # the discount is still to use (R9)
+    assert "Custom checkout page" in preview.fields["body"]
+    if language == "en":
+        assert "Total: EGP14,000.00" in preview.fields["body"]  # 12,000 + 3,000 - 1,000
+    assert preview.fields["note"].startswith("The invoice number is given when")
+    assert_for_the_client(preview)
+    assert http.post(url, data=data, headers=HTMX).status_code == 200
+    sent = only_message(db, "invoice-%-issued")
+    # The number is the invoice's when it is created: PostgreSQL's sequence has moved on.
+    shown = INVOICE_NUMBER.findall(preview.fields["subject"] + preview.fields["body"])
+    assert len(shown) == 2 and len(set(shown)) == 1
+    for fields in (preview.fields, sent.__dict__):
+        fields["subject"] = INVOICE_NUMBER.sub("<number>", fields["subject"])
+        fields["body"] = INVOICE_NUMBER.sub("<number>", fields["body"])
+    assert_previewed(preview, sent, language)
+
+
+def test_the_invoice_preview_without_javascript_is_the_form_page_with_it_R3(world, db, login_as):
+    renewal = confirmed(world, db)
+    url = f"/renewals/{renewal.id}/invoice"
+    data = {"due_on": renewal.due_on.isoformat(), "quotation": "0"}
+    response = login_as(world["acm"]).post(f"{url}/preview", data=data)
+    page = response.text
+    assert "<html" in page and 'id="renewal-invoice-form"' in page
+    assert f'action="{url}"' in page  # the form, once previewed, still creates the invoice
+    assert preview_of(response).fields["to"] == "karim@nile.example"
+    assert preview_of(response).fields["note"].startswith("The invoice number is given")
+    assert db.session.scalar(select(func.count()).select_from(Invoice)) == 0
+
+
+@pytest.mark.parametrize("headers", [HTMX, {}], ids=["htmx", "plain"])
+def test_bad_input_gives_the_invoice_form_again_with_its_errors_R3(world, db, login_as, headers):
+    renewal = confirmed(world, db)
+    http = login_as(world["acm"])
+    url = f"/renewals/{renewal.id}/invoice/preview"
+    before = billing_rows(db)
+    for data, error in (
+        ({"due_on": "", "quotation": "0"}, "Give the due date."),
+        # Refused by the service: a fee without its amount (R8).
+        (
+            {"due_on": renewal.due_on.isoformat(), "fee_1": "Banner", "quotation": "0"},
+            "Give an amount",
+        ),
+    ):
+        response = http.post(url, data=data, headers=headers)
+        assert response.status_code == 422
+        assert 'id="renewal-invoice-form"' in response.text and error in response.text
+        assert 'data-field="body"' not in response.text
+        if headers:
+            assert response.headers["HX-Retarget"] == "#renewal-invoice-form"
+    assert billing_rows(db) == before
+    db.session.expire_all()
+    assert renewal.renewal_stage is RenewalStage.CONFIRMED
+
+
+def test_on_whmcs_the_invoice_preview_says_whmcs_emails_it_R3(
+    world,
+    db,
+    login_as,
+    whmcs_server,  # noqa: F811
+):
+    """WHMCS emails its own invoices: the portal has no email to show, and WHMCS is not
+    asked to create an invoice that no rollback would take back."""
+    world["client"].billing_account_id = "7"
+    renewal = confirmed(world, db)
+    before = billing_rows(db)
+    response = login_as(world["acm"]).post(
+        f"/renewals/{renewal.id}/invoice/preview",
+        data={"due_on": renewal.due_on.isoformat(), "quotation": "0"},
+        headers=HTMX,
+    )
+    assert response.status_code == 422
+    assert "The billing system (WHMCS) emails the invoice to the client itself" in response.text
+    assert 'data-field="body"' not in response.text
+    assert whmcs_server.requests == []
+    assert billing_rows(db) == before
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_wire_acknowledgment_previewed_is_the_one_sent_R7(world, db, login_as, language):
+    speaking(world, db, language)
+    _, invoice = invoiced(world, db)
+    http = login_as(world["acm"])
+    url = f"/invoices/{invoice.id}/wire"
+    assert f'formaction="{url}/preview"' in http.get(url, headers=HTMX).text
+    data = {"amount": "12000", "reference": "CIB 778812", "note": "Sent Sunday"}
+    before = billing_rows(db)
+
+    preview = preview_of(http.post(f"{url}/preview", data=data, headers=HTMX))
+
+    assert billing_rows(db) == before  # nothing recorded, queued or on the timeline
+    db.session.expire_all()
+    assert invoice.method == "online"  # still as issued
+    assert invoice.number in preview.fields["body"]
+    if language == "en":
+        assert "wire transfer of EGP12,000.00" in preview.fields["body"]
+    assert_for_the_client(preview)
+    assert http.post(url, data=data, headers=HTMX).status_code == 200
+    assert_previewed(preview, only_message(db, "payment-%-reported"), language)
+
+
+@pytest.mark.parametrize("headers", [HTMX, {}], ids=["htmx", "plain"])
+def test_bad_input_gives_the_wire_form_again_with_its_errors_R7(world, db, login_as, headers):
+    _, invoice = invoiced(world, db)
+    http = login_as(world["acm"])
+    url = f"/invoices/{invoice.id}/wire/preview"
+    before = billing_rows(db)
+    for amount, error in (
+        ("", "Give an amount."),
+        ("12000.001", "EGP amounts have at most 2 decimals."),
+        # Refused by the service: more than the invoice owes.
+        ("13000", "report at most EGP12,000.00"),
+    ):
+        response = http.post(url, data={"amount": amount}, headers=headers)
+        assert response.status_code == 422, amount
+        form = f'id="renewal-wire-{invoice.id}-form"'
+        assert form in response.text and error in response.text, amount
+        assert 'data-field="body"' not in response.text
+        if headers:
+            assert response.headers["HX-Retarget"] == f"#renewal-wire-{invoice.id}-form"
+    assert billing_rows(db) == before
+
+
+def test_the_wire_preview_without_javascript_is_the_form_page_with_it_R7(world, db, login_as):
+    _, invoice = invoiced(world, db)
+    url = f"/invoices/{invoice.id}/wire"
+    before = billing_rows(db)
+    response = login_as(world["acm"]).post(f"{url}/preview", data={"amount": "5000"})
+    page = response.text
+    assert "<html" in page and f'id="renewal-wire-{invoice.id}-form"' in page
+    assert f'action="{url}"' in page and 'value="5000"' in page
+    assert "EGP5,000.00" in preview_of(response).fields["body"]
+    assert billing_rows(db) == before
+
+
+def test_without_a_contact_email_the_previews_say_there_is_none_R3_R7(world, db, login_as):
+    renewal = confirmed(world, db)
+    invoice = invoices.issue_invoice(
+        world["client"], actor=world["acm"], fees=[Fee("Banner", "500")], due_on=renewal.due_on
+    )
+    world["contact"].email = None
+    db.session.commit()
+    http = login_as(world["acm"])
+    before = billing_rows(db)
+    for url, data in (
+        (f"/renewals/{renewal.id}/invoice/preview", {"due_on": renewal.due_on.isoformat()}),
+        (f"/invoices/{invoice.id}/wire/preview", {"amount": "100"}),
+    ):
+        response = http.post(url, data=data, headers=HTMX)
+        assert response.status_code == 422
+        assert "No contact of this client has an email address: add one." in response.text
+    assert billing_rows(db) == before
 
 
 # --- P4: the monthly client report -------------------------------------------------------------

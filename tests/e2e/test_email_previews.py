@@ -7,6 +7,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import sign_in
 from tests.e2e.test_clients import SWAP, mark_document, same_document
+from tests.services.renewal_world import confirmed, world  # noqa: F401 (a fixture)
 
 
 def test_an_acm_previews_an_email_to_a_contact_in_place_then_sends_it(
@@ -47,4 +48,39 @@ def test_an_acm_previews_an_email_to_a_contact_in_place_then_sends_it(
     form.get_by_role("button", name="Send email").click()
     expect(page.locator("#email-slot")).to_contain_text("Email to Sara Nabil queued.", timeout=SWAP)
     expect(page.locator("#timeline li[data-kind=email_sent]")).to_contain_text("خطة الإطلاق")
+    assert same_document(page)
+
+
+def test_an_acm_previews_the_invoice_email_in_place_then_creates_the_invoice_R3(
+    page: Page,
+    live_server,
+    db,
+    world,  # noqa: F811
+):
+    confirmed(world, db)
+    panel = page.locator("#renewal-panel")
+    sign_in(page, live_server, world["acm"])
+    page.goto(f"/clients/{world['client'].id}?tab=renewals")
+    page.wait_for_load_state("load")
+    mark_document(page)
+
+    panel.get_by_role("link", name="Create the invoice").click()
+    form = page.locator("#renewal-invoice-form")
+    form.get_by_label("Customization fee", exact=True).fill("Custom checkout page")
+    form.get_by_label("Its amount").first.fill("3000")
+    form.get_by_role("button", name="Preview the email").click()
+
+    preview = form.locator("#renewal-invoice-preview .email-preview")
+    expect(preview).to_be_visible(timeout=SWAP)
+    expect(preview.locator("[data-field=to]")).to_have_text("karim@nile.example")
+    expect(preview.locator("[data-field=subject]")).to_contain_text("– NILE01")
+    expect(preview.locator("[data-field=body]")).to_contain_text("Custom checkout page")
+    expect(preview.locator("[data-field=body]")).to_contain_text("Total: EGP15,000.00")
+    expect(preview.locator("[data-field=note]")).to_contain_text("The invoice number is given")
+    assert same_document(page)  # swapped in place, no page load
+    expect(panel.locator("table.invoices tbody tr")).to_have_count(0)  # nothing issued
+
+    form.get_by_role("button", name="Create the invoice").click()
+    invoice_row = panel.locator("table.invoices tbody tr").first
+    expect(invoice_row).to_contain_text("EGP15,000.00", timeout=SWAP)
     assert same_document(page)

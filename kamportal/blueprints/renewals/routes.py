@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
-from flask import Response, abort
+from flask import Response, abort, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from kamportal.blueprints.client_tabs import client_page
-from kamportal.blueprints.email_preview import preview_page
+from kamportal.blueprints.email_preview import preview_form, preview_page
 from kamportal.blueprints.exports import csv_download
 from kamportal.blueprints.forms import viewer_today
 from kamportal.blueprints.options import options
@@ -47,12 +47,15 @@ from kamportal.blueprints.web import (
     save_form,
 )
 from kamportal.extensions import db
+from kamportal.messaging.outbox import Draft
 from kamportal.models import Client, Invoice, Quotation, Renewal, Role
 from kamportal.services import invoices, list_exports, payments, renewals
 from kamportal.services.access import CLIENT_REGISTRY_ROLES, can_see_invoices_of
 from kamportal.services.invoice_pdf import CONTENT_TYPE as PDF_TYPE
 from kamportal.services.invoice_pdf import invoice_filename, invoice_pdf
 from kamportal.services.invoices import Fee
+
+T = TypeVar("T")
 
 FORECAST_ROLES = (Role.ACM, Role.LEADER, Role.FINANCE, Role.ADMIN)
 INVOICE_READERS = (*CLIENT_REGISTRY_ROLES, Role.FINANCE)
@@ -90,9 +93,12 @@ def _panel_action(
     save: Callable[[], Any],
     message: str,
     hint: str = "",
+    **previewed: str,
 ) -> Response:
     """An action of the renewal panel: its form opens in the panel's slot; done, the panel
-    again (HTMX) or the client page, with `message`; refused, the form with its errors."""
+    again (HTMX) or the client page, with `message`; refused, the form with its errors.
+    `previewed`: the form's own address and its preview's, for an action that emails the
+    client (`_panel_preview`)."""
 
     return save_form(
         prefixed(form, name),
@@ -112,6 +118,32 @@ def _panel_action(
         title=title,
         submit=submit,
         hint=hint,
+        **previewed,
+    )
+
+
+def _panel_preview(
+    client: Client,
+    form: FlaskForm,
+    draft: Callable[[], Draft],
+    *,
+    name: str,
+    note: str | None = None,
+    **words: str,
+) -> Response:
+    """The email an action of the renewal panel would send the client, with what its form
+    holds: in the form's slot (HTMX) or on the form's page; nothing done (`preview_form`)."""
+    return preview_form(
+        prefixed(form, name),
+        draft,
+        page="renewals/form_page.html",
+        partial="renewals/_form.html",
+        retarget=f"#renewal-{name}-form",
+        note=note,
+        form=form,
+        client=client,
+        name=name,
+        **words,
     )
 
 
@@ -189,13 +221,40 @@ def invoice(renewal_id: int):
     return _panel_action(
         renewal.client,
         form,
-        name="invoice",
-        title=f"Invoice the renewal: {renewal.money}",
-        submit="Create the invoice",
-        hint="Customization fees paid with the renewal go on the same invoice (R8).",
-        save=lambda: _issue_invoice(renewal, form, usable),
+        save=lambda: _issue_invoice(invoices.issue_invoice, renewal, form, usable),
         message="Invoice created and sent to the client.",
+        **_invoice_words(renewal),
     )
+
+
+@bp.route("/renewals/<int:renewal_id>/invoice/preview", methods=["POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def preview_invoice(renewal_id: int):
+    """R3: the email the client gets with the invoice the form describes; nothing is
+    issued (the issue runs and is rolled back). WHMCS emails its own: the preview says so."""
+    renewal = _renewal_or_404(renewal_id)
+    usable = invoices.client_billing(renewal.client).usable_discounts
+    form = _invoice_form(renewal, usable)
+    return _panel_preview(
+        renewal.client,
+        form,
+        lambda: _issue_invoice(invoices.draft_invoice_email, renewal, form, usable),
+        note="The invoice number is given when the invoice is created: it may not be the "
+        "one shown here.",
+        **_invoice_words(renewal),
+    )
+
+
+def _invoice_words(renewal: Renewal) -> dict[str, str]:
+    """The invoice form's name and words, and where it and its preview post."""
+    return {
+        "name": "invoice",
+        "title": f"Invoice the renewal: {renewal.money}",
+        "submit": "Create the invoice",
+        "hint": "Customization fees paid with the renewal go on the same invoice (R8).",
+        "action": url_for("renewals.invoice", renewal_id=renewal.id),
+        "preview_url": url_for("renewals.preview_invoice", renewal_id=renewal.id),
+    }
 
 
 def _invoice_form(renewal: Renewal, usable: list[Quotation]) -> InvoiceForm:
@@ -209,9 +268,12 @@ def _invoice_form(renewal: Renewal, usable: list[Quotation]) -> InvoiceForm:
     return form
 
 
-def _issue_invoice(renewal: Renewal, form: InvoiceForm, usable: list[Quotation]) -> Invoice:
+def _issue_invoice(
+    issue: Callable[..., T], renewal: Renewal, form: InvoiceForm, usable: list[Quotation]
+) -> T:
+    """`issue` (the issue, or its email's draft) with what the invoice form holds."""
     chosen = next((q for q in usable if q.id == form.quotation.data), None)
-    return invoices.issue_invoice(
+    return issue(
         renewal.client,
         actor=acting_user(),
         renewal=renewal,
@@ -265,18 +327,47 @@ def report_wire(invoice_id: int):
     return _panel_action(
         invoice.client,
         form,
-        name=f"wire-{invoice.id}",
-        title=f"Wire transfer for invoice {invoice.label}",
-        submit="Report the wire transfer",
-        hint=WIRE_HINT,
-        save=lambda: payments.report_wire_transfer(
-            invoice,
-            actor=acting_user(),
-            amount=form.amount.data,
-            reference=form.reference.data or "",
-            note=form.note.data or "",
-        ),
+        save=lambda: _wire(payments.report_wire_transfer, invoice, form),
         message=WIRE_REPORTED,
+        **_wire_words(invoice),
+    )
+
+
+@bp.route("/invoices/<int:invoice_id>/wire/preview", methods=["POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def preview_wire(invoice_id: int):
+    """R7: the acknowledgment the client gets when the wire the form describes is
+    reported; nothing is recorded or sent (the report runs and is rolled back)."""
+    invoice = _invoice_or_404(invoice_id)
+    form = WireForm()
+    return _panel_preview(
+        invoice.client,
+        form,
+        lambda: _wire(payments.draft_wire_acknowledgment, invoice, form),
+        **_wire_words(invoice),
+    )
+
+
+def _wire_words(invoice: Invoice) -> dict[str, str]:
+    """The wire form's name and words, and where it and its preview post."""
+    return {
+        "name": f"wire-{invoice.id}",
+        "title": f"Wire transfer for invoice {invoice.label}",
+        "submit": "Report the wire transfer",
+        "hint": WIRE_HINT,
+        "action": url_for("renewals.report_wire", invoice_id=invoice.id),
+        "preview_url": url_for("renewals.preview_wire", invoice_id=invoice.id),
+    }
+
+
+def _wire(report: Callable[..., T], invoice: Invoice, form: WireForm) -> T:
+    """`report` (the report, or its acknowledgment's draft) with what the wire form holds."""
+    return report(
+        invoice,
+        actor=acting_user(),
+        amount=form.amount.data,
+        reference=form.reference.data or "",
+        note=form.note.data or "",
     )
 
 
