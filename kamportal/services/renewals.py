@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext
-from sqlalchemy import Select, and_, exists, select
+from sqlalchemy import Select, and_, exists, false, func, select, true, union_all
 from sqlalchemy.orm import joinedload
 
 from kamportal import clock, i18n
@@ -36,6 +36,7 @@ from kamportal.models import (
     OutboxMessage,
     Renewal,
     RenewalStage,
+    Team,
     TimelineKind,
     User,
 )
@@ -362,63 +363,71 @@ _CONFIRMED = (RenewalStage.CONFIRMED.value, RenewalStage.INVOICED.value, Renewal
 def forecast(viewer: User, *, today: date) -> list[ForecastRow]:
     """The renewal forecast: what falls due in the next 30/60/90 days (cumulative), per
     team and currency, confirmed against at risk, over the clients `viewer` may see
-    (finance: all). A term not opened yet (31-90 days out)
-    counts at its subscription's amount, not confirmed; a lost one not at all."""
+    (finance: all). A term not opened yet (31-90 days out) counts at its subscription's
+    amount, not confirmed; a lost one not at all.
+
+    Summed in the database, one statement whatever the portfolio: the terms (renewals
+    opened, and subscriptions due with none opened for that date) are grouped by team and
+    currency, each horizon's totals a filtered sum."""
     horizon = today + timedelta(days=FORECAST_HORIZONS[-1])
-    terms: list[tuple[str, str, date, Decimal, bool]] = []
-    opened = db.session.execute(
-        select(Renewal, Client)
+    shown = and_(
+        Client.status != LifecycleStatus.CHURNED.value, access.visible_invoices_clause(viewer)
+    )
+    opened = (
+        select(
+            Renewal.client_id.label("client_id"),
+            Renewal.currency.label("currency"),
+            Renewal.due_on.label("due_on"),
+            Renewal.amount.label("amount"),
+            Renewal.stage.in_(_CONFIRMED).label("confirmed"),
+        )
         .join(Renewal.client)
         .where(Renewal.due_on >= today, Renewal.due_on <= horizon)
-        .where(Client.status != LifecycleStatus.CHURNED.value)
-        .where(access.visible_invoices_clause(viewer))
-        .options(joinedload(Client.acm))
+        .where(Renewal.stage != RenewalStage.LOST.value, shown)
     )
-    seen = set()
-    for renewal, client in opened:
-        seen.add((client.id, renewal.due_on))
-        if renewal.renewal_stage is RenewalStage.LOST:
-            continue
-        terms.append(
-            (
-                _team_name(client),
-                renewal.currency,
-                renewal.due_on,
-                renewal.amount,
-                renewal.stage in _CONFIRMED,
-            )
+    not_opened = (
+        select(
+            Client.id,
+            Client.currency,
+            Client.renewal_date,
+            Client.recurring_amount,
+            false(),
         )
-    upcoming = db.session.scalars(
-        select(Client)
         .where(Client.renewal_date >= today, Client.renewal_date <= horizon)
-        .where(Client.recurring_amount.is_not(None))
-        .where(Client.status != LifecycleStatus.CHURNED.value)
-        .where(access.visible_invoices_clause(viewer))
-        .options(joinedload(Client.acm))
+        .where(Client.recurring_amount.is_not(None), shown)
+        .where(
+            ~exists().where(Renewal.client_id == Client.id, Renewal.due_on == Client.renewal_date)
+        )
     )
-    for client in upcoming:
-        if (client.id, client.renewal_date) not in seen:
-            terms.append(
-                (
-                    _team_name(client),
-                    client.currency,
-                    client.renewal_date,
-                    client.recurring_amount,
-                    False,
+    terms = union_all(opened, not_opened).subquery("terms")
+    team = func.coalesce(Team.name, NO_TEAM).label("team")
+    totals = []
+    for days in FORECAST_HORIZONS:
+        within = terms.c.due_on <= today + timedelta(days=days)
+        totals += [
+            func.sum(terms.c.amount).filter(within, terms.c.confirmed == true()),
+            func.sum(terms.c.amount).filter(within, terms.c.confirmed == false()),
+        ]
+    grouped = db.session.execute(
+        select(team, terms.c.currency, *totals)
+        .select_from(terms)
+        .join(Client, Client.id == terms.c.client_id)
+        .outerjoin(User, User.id == Client.acm_id)
+        .outerjoin(Team, Team.id == User.team_id)
+        .group_by(team, terms.c.currency)
+    )
+    rows = []
+    for team_name, currency, *sums in grouped:
+        for i, days in enumerate(FORECAST_HORIZONS):
+            confirmed, at_risk = sums[2 * i], sums[2 * i + 1]
+            if confirmed is None and at_risk is None:
+                continue  # nothing falls due this soon
+            rows.append(
+                ForecastRow(
+                    team_name, currency, days, Decimal(confirmed or 0), Decimal(at_risk or 0)
                 )
             )
-    rows: dict[tuple[str, str, int], list[Decimal]] = {}
-    for team, currency, due_on, amount, confirmed in terms:
-        for days in FORECAST_HORIZONS:
-            if due_on <= today + timedelta(days=days):
-                totals = rows.setdefault((team, currency, days), [Decimal(0), Decimal(0)])
-                totals[0 if confirmed else 1] += amount
-    return [
-        ForecastRow(team, currency, days, confirmed, at_risk)
-        for (team, currency, days), (confirmed, at_risk) in sorted(rows.items())
-    ]
+    return sorted(rows, key=lambda row: (row.team, row.currency, row.days))
 
 
-def _team_name(client: Client) -> str:
-    team = client.acm.team if client.acm is not None else None
-    return team.name if team is not None else "No team"
+NO_TEAM = "No team"
