@@ -20,6 +20,10 @@ from kamportal.messaging.outbox import Draft, draft_of
 from kamportal.models import OutboxMessage
 
 TEMPLATE = "_email_preview.html"
+# An invoice is numbered as it is created, and a preview's is rolled back (R3).
+INVOICE_NUMBER_NOTE = (
+    "The invoice number is given when the invoice is created: it may not be the one shown here."
+)
 
 
 def preview_form(

@@ -14,6 +14,7 @@ is issued on the client's today and overdue from the client's day after its due 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
@@ -169,11 +170,28 @@ def draft_invoice_email(
     fees: list[Fee] | tuple[Fee, ...] = (),
     quotation: Quotation | None = None,
 ) -> outbox.Draft:
-    """R3: the email the client gets when this invoice is issued, for a preview. The
-    invoice is issued to compose it, so the caller rolls back: nothing is kept, and the
-    number shown may be another invoice's by the time it is issued.
+    """R3: the email the client gets when this invoice is issued, for a preview
+    (`draft_issued_email`)."""
+    return draft_issued_email(
+        lambda adapter: issue_invoice(
+            client,
+            actor=actor,
+            due_on=due_on,
+            renewal=renewal,
+            fees=fees,
+            quotation=quotation,
+            adapter=adapter,
+        )
+    )
 
-    Raises as `issue_invoice`, and RuleViolation("R3") when the billing system emails its
+
+def draft_issued_email(issue: Callable[[BillingAdapter], Invoice]) -> outbox.Draft:
+    """R3: the email the client gets with the invoice `issue` creates through the adapter
+    it is given, for a preview. The invoice is issued to compose it, so the caller rolls
+    back: nothing is kept, and the number shown may be another invoice's by the time it is
+    issued.
+
+    Raises as `issue` does, and RuleViolation("R3") when the billing system emails its
     invoices itself (WHMCS, not asked: an invoice created there is not undone by a rollback)
     or no contact of the client has an email address."""
     adapter = billing_adapter()
@@ -184,15 +202,7 @@ def draft_invoice_email(
             "itself when the invoice is created: the portal sends no email, so there is none "
             "to preview.",
         )
-    invoice = issue_invoice(
-        client,
-        actor=actor,
-        due_on=due_on,
-        renewal=renewal,
-        fees=fees,
-        quotation=quotation,
-        adapter=adapter,
-    )
+    invoice = issue(adapter)
     message = outbox.find_by_key(_message_key(invoice, "issued"))
     if message is None:
         raise RuleViolation("R3", "No contact of this client has an email address: add one.")

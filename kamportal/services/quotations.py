@@ -27,6 +27,7 @@ from kamportal import clock
 from kamportal.billing import BillingAdapter
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
+from kamportal.messaging import outbox
 from kamportal.models import (
     Client,
     CustomizationRequest,
@@ -353,6 +354,18 @@ def issue_invoice(
     )
     db.session.flush()
     return invoice
+
+
+def draft_invoice_email(
+    request: CustomizationRequest, *, actor: User, due_on: date | None, with_renewal: bool = False
+) -> outbox.Draft:
+    """C6, R3: the email the client gets with this request's invoice, for a preview; the
+    caller rolls back (`invoices.draft_issued_email`). Raises as `issue_invoice`."""
+    return invoices.draft_issued_email(
+        lambda adapter: issue_invoice(
+            request, actor=actor, due_on=due_on, with_renewal=with_renewal, adapter=adapter
+        )
+    )
 
 
 # --- Reading --------------------------------------------------------------------------------------

@@ -252,6 +252,7 @@ ACCESS: dict[str, dict[str, str]] = {
     "customizations.price": PRICING,
     "customizations.ask_discount": CLIENT,
     "customizations.issue_invoice": CLIENT,
+    "customizations.preview_invoice": CLIENT,
     # C7: the delivery's changes are the client's ACM's (leader, admin); the client's own
     # acceptance and survey links need no sign-in, the signed token decides what opens.
     "customizations.add_milestone": CLIENT,

@@ -8,10 +8,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from kamportal.models import CustomizationStage, Invoice, QuotationStatus
+from kamportal.models import CustomizationStage, Invoice, OutboxMessage, QuotationStatus
 from kamportal.services import discounts, quotations
+from tests.blueprints.test_email_previews import (
+    INVOICE_NUMBER,
+    RULE_ID,
+    only_message,
+    preview_of,
+)
 from tests.blueprints.test_query_counts import counting_queries
 from tests.services import quotation_world
 from tests.services.quotation_world import accepted, at_invoicing, confirmed_renewal
@@ -174,3 +180,55 @@ def test_the_queues_parts_do_not_grow_in_queries_C4(world, db, login_as, path):
     assert queries(2) == queries(10)
     if path == "/discounts/":
         assert discounts.discount_queue()[0] == []
+
+
+def test_the_customization_invoice_email_is_previewed_before_it_is_issued_C6_R3(
+    world, db, login_as
+):
+    request = at_invoicing(world, db, discount_percent="30", covers="fee_and_renewal")
+    confirmed_renewal(world, db)
+    http = login_as(world["acm"])
+    url = f"/customizations/{request.id}/invoice"
+    assert f'formaction="{url}/preview"' in text(http.get(f"/customizations/{request.id}"))
+    data = {"due_on": quotation_world.TODAY.isoformat(), "with_renewal": "y"}
+    outbox = select(func.count()).select_from(OutboxMessage)
+    before = db.session.scalar(outbox)
+
+    shown = preview_of(http.post(f"{url}/preview", data=data, headers=HTMX))
+
+    assert db.session.scalar(select(func.count()).select_from(Invoice)) == 0
+    assert db.session.scalar(outbox) == before
+    db.session.expire_all()
+    assert request.customization_stage is CustomizationStage.INVOICING
+    assert shown.fields["note"].startswith("The invoice number is given")
+    assert not RULE_ID.search(shown.fields["subject"] + shown.fields["body"])
+    # Without JavaScript: the request's page, the preview under the form that still issues.
+    page = http.post(f"{url}/preview", data=data)
+    assert 'id="quotation-invoice-form"' in page.text and f'action="{url}"' in page.text
+    numbered = INVOICE_NUMBER.sub("<number>", preview_of(page).fields["body"])
+    assert numbered == INVOICE_NUMBER.sub("<number>", shown.fields["body"])
+
+    assert http.post(url, data=data, headers=HTMX).status_code == 200
+    sent = only_message(db, "invoice-%-issued")
+    number = INVOICE_NUMBER.search(sent.subject).group()
+    assert INVOICE_NUMBER.sub(number, shown.fields["body"]) == sent.body
+    assert INVOICE_NUMBER.sub(number, shown.fields["subject"]) == sent.subject
+
+
+@pytest.mark.parametrize("headers", [HTMX, {}], ids=["htmx", "plain"])
+def test_bad_input_gives_the_customization_invoice_form_again_C6(world, db, login_as, headers):
+    request = at_invoicing(world, db)
+    http = login_as(world["acm"])
+    url = f"/customizations/{request.id}/invoice/preview"
+    for data, error in (
+        ({"due_on": "not a date\x00"}, "date"),
+        # Refused by the service: no confirmed renewal to invoice with it (R8).
+        ({"due_on": quotation_world.TODAY.isoformat(), "with_renewal": "y"}, "No confirmed"),
+    ):
+        response = http.post(url, data=data, headers=headers)
+        assert response.status_code == 422
+        assert 'id="quotation-invoice-form"' in response.text and error in response.text
+        assert 'data-field="body"' not in response.text
+        if headers:
+            assert response.headers["HX-Retarget"] == "#quotation"
+    assert db.session.scalar(select(func.count()).select_from(Invoice)) == 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Response, abort, flash, url_for
 from flask_wtf import FlaskForm
@@ -26,6 +26,7 @@ from kamportal.blueprints.customizations.quotation_forms import (
     PriceForm,
 )
 from kamportal.blueprints.customizations.routes import _show_context, _visible_request
+from kamportal.blueprints.email_preview import INVOICE_NUMBER_NOTE, preview_form
 from kamportal.blueprints.web import acting_user, allow, answer, in_place, prefixed
 from kamportal.models import (
     CustomizationRequest,
@@ -38,6 +39,7 @@ from kamportal.services import access, quotations
 from kamportal.services.access import CLIENT_REGISTRY_ROLES, DISCOUNT_ROLES, PRODUCT_ROLES
 
 PARTIAL = "customizations/_quotation.html"
+T = TypeVar("T")
 _FORMS = {
     "period": PeriodForm,
     "price": PriceForm,
@@ -196,11 +198,34 @@ def issue_invoice(request_id: int):
     return _act(
         request,
         "invoice",
-        lambda form: quotations.issue_invoice(
-            request,
-            actor=acting_user(),
-            due_on=form.due_on.data,
-            with_renewal=bool(form.with_renewal.data),
-        ),
+        lambda form: _invoice(quotations.issue_invoice, request, form),
         "invoiced.",
+    )
+
+
+@bp.route("/customizations/<int:request_id>/invoice/preview", methods=["POST"])
+@allow(*CLIENT_REGISTRY_ROLES)
+def preview_invoice(request_id: int):
+    """C6, R3: the email the client gets with the invoice the form describes, in the
+    form's slot (HTMX) or on the request's page; nothing is issued."""
+    request = _worked_on(request_id)
+    form = _FORMS["invoice"]()
+    return preview_form(
+        form,
+        lambda: _invoice(quotations.draft_invoice_email, request, form),
+        page="customizations/show.html",
+        partial=PARTIAL,
+        retarget="#quotation",
+        note=INVOICE_NUMBER_NOTE,
+        **{**_show_context(request), "quotation_forms": {"invoice": form}},
+    )
+
+
+def _invoice(issue: Callable[..., T], request: CustomizationRequest, form: FlaskForm) -> T:
+    """`issue` (the invoice, or its email's draft) with what the invoice form holds."""
+    return issue(
+        request,
+        actor=acting_user(),
+        due_on=form.due_on.data,
+        with_renewal=bool(form.with_renewal.data),
     )

@@ -21,7 +21,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from kamportal.blueprints.client_tabs import client_page
-from kamportal.blueprints.email_preview import preview_form, preview_page
+from kamportal.blueprints.email_preview import INVOICE_NUMBER_NOTE, preview_form, preview_page
 from kamportal.blueprints.exports import csv_download
 from kamportal.blueprints.forms import viewer_today
 from kamportal.blueprints.options import options
@@ -239,8 +239,7 @@ def preview_invoice(renewal_id: int):
         renewal.client,
         form,
         lambda: _issue_invoice(invoices.draft_invoice_email, renewal, form, usable),
-        note="The invoice number is given when the invoice is created: it may not be the "
-        "one shown here.",
+        note=INVOICE_NUMBER_NOTE,
         **_invoice_words(renewal),
     )
 
