@@ -49,6 +49,12 @@ def configure_logging(app: Flask) -> None:
 def configure_extensions(app: Flask) -> None:
     import kamportal.models  # noqa: F401  (every table registered before migrate looks)
 
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Per connection, whatever the server's defaults (README, Settings).
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        connect_args = {**options.get("connect_args", {})}
+        connect_args.setdefault("options", app.config["POSTGRES_OPTIONS"])
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     csrf.init_app(app)

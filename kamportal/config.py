@@ -73,6 +73,11 @@ class Config:
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = _database_url()
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # PostgreSQL settings for each connection the portal opens (libpq `options`). The
+    # portal's statements are short lookups by index: JIT compiles the larger ones (a count
+    # over 50,000 clients) at 15-20 ms each and wins nothing back, and with the data in
+    # memory a random read costs about what a sequential one does (bench/README.md).
+    POSTGRES_OPTIONS = os.environ.get("POSTGRES_OPTIONS", "-c jit=off -c random_page_cost=1.1")
     REDIS_URL = os.environ.get("REDIS_URL") or None
 
     # Sessions: an intranet behind HTTPS. COOKIE_SECURE=false only for plain-http development.

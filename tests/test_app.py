@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import pytest
+from sqlalchemy import text
 
 from kamportal import create_app
 from kamportal.config import (
@@ -101,3 +102,13 @@ def test_every_event_is_heard_once_the_app_is_made(app):
         "invoice-paid": 1,
         "cancellation-confirmed": 1,
     }
+
+
+def test_each_connection_has_the_portals_settings(db):
+    """SQLite checks foreign keys; PostgreSQL runs without JIT and reads at random as
+    cheaply as in sequence (POSTGRES_OPTIONS, bench/README.md)."""
+    if db.engine.dialect.name == "postgresql":
+        assert db.session.scalar(text("SHOW jit")) == "off"
+        assert db.session.scalar(text("SHOW random_page_cost")) == "1.1"
+    else:
+        assert db.session.scalar(text("PRAGMA foreign_keys")) == 1
