@@ -205,6 +205,9 @@ class Config:
 
     CLIENTS_PER_PAGE = 25
     TIMELINE_PER_PAGE = 20
+    # The work lists (renewals, unpaid invoices, the escalation and complaint queues): as
+    # many rows a page as the client list, so a page's swap stays small.
+    LIST_PER_PAGE = 25
 
     @classmethod
     def check(cls) -> None:

@@ -206,9 +206,16 @@ def admin_days(country: str) -> list[CalendarDay]:
 
 
 def _calendar(
-    *, zone: str, weekdays: Iterable[int], opens: time, closes: time, country: str | None
+    *,
+    zone: str,
+    weekdays: Iterable[int],
+    opens: time,
+    closes: time,
+    country: str | None,
+    days: list[CalendarDay] | None = None,
 ) -> BusinessCalendar:
-    days = admin_days(country) if country else []
+    if days is None:
+        days = admin_days(country) if country else []
     return BusinessCalendar(
         zone=zone,
         working_weekdays=frozenset(weekdays),
@@ -220,45 +227,81 @@ def _calendar(
     )
 
 
-def calendar_for(team: Team) -> BusinessCalendar:
+def calendar_for(team: Team, *, days: list[CalendarDay] | None = None) -> BusinessCalendar:
     """The business calendar of `team`: its week, hours and zone, its country's public
-    holidays and the admin's days for that country (one query)."""
+    holidays and the admin's days for that country (one query, none when `days` are
+    given)."""
     return _calendar(
         zone=team.timezone,
         weekdays=team.working_weekdays,
         opens=team.workday_starts,
         closes=team.workday_ends,
         country=team.country,
+        days=days,
     )
 
 
-def calendar_for_client(client: Client) -> BusinessCalendar:
+def _team_of(client: Client) -> Team | None:
+    return client.acm.team if client.acm is not None else None
+
+
+def calendar_for_client(
+    client: Client, *, days: list[CalendarDay] | None = None
+) -> BusinessCalendar:
     """The calendar of `client`'s ACM's team; for a client without one, Monday-Friday
-    9:00-17:00 in the client's zone, with the client's country's holidays."""
-    team = client.acm.team if client.acm is not None else None
+    9:00-17:00 in the client's zone, with the client's country's holidays. `days`: the
+    admin's days of that calendar's country, when the caller has them already."""
+    team = _team_of(client)
     if team is not None:
-        return calendar_for(team)
+        return calendar_for(team, days=days)
     return _calendar(
         zone=client.timezone,
         weekdays=TEAM_RULES.working_weekdays,
         opens=TEAM_RULES.workday_starts,
         closes=TEAM_RULES.workday_ends,
         country=client.country,
+        days=days,
     )
 
 
 class CalendarCache:
     """`calendar_for_client` for many clients at once (a queue, a list): one calendar, and
-    one query for its admin days, per team rather than per client."""
+    one query for its admin days, per team rather than per client; `for_clients` loads
+    the admin days of every calendar its clients need in one query beforehand."""
 
-    def __init__(self) -> None:
+    def __init__(self, days_by_country: dict[str, list[CalendarDay]] | None = None) -> None:
         self._known: dict[tuple, BusinessCalendar] = {}
+        self._days_by_country = days_by_country
+
+    @classmethod
+    def for_clients(cls, clients: Iterable[Client]) -> CalendarCache:
+        """A cache holding the admin days of the countries of `clients`' calendars (one
+        query). Load the clients with their ACMs' teams (`Client.acm`, `User.team`), or
+        each team is read on its own."""
+        countries = set()
+        for client in clients:
+            team = _team_of(client)
+            countries.add(team.country if team is not None else client.country)
+        countries.discard(None)
+        found: dict[str, list[CalendarDay]] = {country: [] for country in countries}
+        if countries:
+            for day in db.session.scalars(
+                select(CalendarDay)
+                .where(CalendarDay.country.in_(sorted(countries)))
+                .order_by(CalendarDay.day)
+            ):
+                found[day.country].append(day)
+        return cls(found)
 
     def __call__(self, client: Client) -> BusinessCalendar:
-        team = client.acm.team if client.acm is not None else None
+        team = _team_of(client)
         key = ("team", team.id) if team is not None else ("client", client.timezone, client.country)
         if key not in self._known:
-            self._known[key] = calendar_for_client(client)
+            country = team.country if team is not None else client.country
+            days = None
+            if self._days_by_country is not None and country in self._days_by_country:
+                days = self._days_by_country[country]
+            self._known[key] = calendar_for_client(client, days=days)
         return self._known[key]
 
 

@@ -20,7 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from kamportal import clock, i18n, queue
@@ -206,19 +207,24 @@ def open_escalation(client: Client) -> Escalation | None:
     )
 
 
+def _escalation_queue_query(viewer: User) -> Select[tuple[Escalation]]:
+    """E3, the leader's queue: the open escalations of the clients `viewer` may see, those
+    waiting for the leader's decision first, then the oldest; with their clients, ACMs and
+    the ACMs' teams (whose calendars count the ages)."""
+    return (
+        select(Escalation)
+        .join(Escalation.client)
+        .where(Escalation.status == EscalationStatus.OPEN.value)
+        .where(access.visible_clients_clause(viewer))
+        .options(joinedload(Escalation.client).joinedload(Client.acm).joinedload(User.team))
+        .order_by(Escalation.waiting_for_leader.desc(), Escalation.raised_at, Escalation.id)
+    )
+
+
 def escalation_queue(viewer: User) -> list[Escalation]:
     """The open escalations of the clients `viewer` may see: those waiting for the leader's
     decision first, then the oldest (E3, the leader's queue)."""
-    return list(
-        db.session.scalars(
-            select(Escalation)
-            .join(Escalation.client)
-            .where(Escalation.status == EscalationStatus.OPEN.value)
-            .where(access.visible_clients_clause(viewer))
-            .options(joinedload(Escalation.client).joinedload(Client.acm))
-            .order_by(Escalation.waiting_for_leader.desc(), Escalation.raised_at, Escalation.id)
-        )
-    )
+    return list(db.session.scalars(_escalation_queue_query(viewer)))
 
 
 def resolved_escalations(viewer: User, *, limit: int = 50) -> list[Escalation]:
@@ -276,11 +282,17 @@ def standing(
     )
 
 
-def queue_standings(viewer: User, *, now: datetime) -> list[Standing]:
-    """The leader's queue (E3) with each escalation's age and time left in business hours;
-    one calendar per team, whatever the number of escalations."""
-    calendar_of = calendar.CalendarCache()
-    return [standing(e, now=now, calendar_of=calendar_of) for e in escalation_queue(viewer)]
+def queue_page(
+    viewer: User, *, now: datetime, page: int, per_page: int
+) -> tuple[Pagination, list[Standing]]:
+    """One page of the leader's queue (E3), each escalation with its age and time left in
+    business hours (one calendar per team): the same statements whatever the page holds
+    (the count, the rows with their teams, the admin's days of the teams' countries)."""
+    found = db.paginate(
+        _escalation_queue_query(viewer), page=page, per_page=per_page, error_out=False
+    )
+    calendar_of = calendar.CalendarCache.for_clients(e.client for e in found.items)
+    return found, [standing(e, now=now, calendar_of=calendar_of) for e in found.items]
 
 
 @dataclass(frozen=True)
@@ -346,6 +358,18 @@ def client_complaints(client: Client) -> list[Complaint]:
 def complaint_queue(viewer: User, *, status: str | None = None) -> list[Complaint]:
     """The complaints, cancellations and refunds of the clients `viewer` may see (E3),
     oldest first; closed (and confirmed cancellations) only when asked for by `status`."""
+    return list(db.session.scalars(_complaint_queue_query(viewer, status=status)))
+
+
+def complaint_queue_page(
+    viewer: User, *, status: str | None = None, page: int, per_page: int
+) -> Pagination:
+    """One page of `complaint_queue`, and how many there are (two queries)."""
+    query = _complaint_queue_query(viewer, status=status)
+    return db.paginate(query, page=page, per_page=per_page, error_out=False)
+
+
+def _complaint_queue_query(viewer: User, *, status: str | None) -> Select[tuple[Complaint]]:
     query = (
         select(Complaint)
         .join(Complaint.client)
@@ -360,7 +384,7 @@ def complaint_queue(viewer: User, *, status: str | None = None) -> list[Complain
     else:
         ended = (ComplaintStatus.CLOSED.value, ComplaintStatus.CONFIRMED.value)
         query = query.where(Complaint.status.not_in(ended))
-    return list(db.session.scalars(query))
+    return query
 
 
 # --- Raising (E1) ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 
 from flask_babel import gettext
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -681,3 +682,9 @@ def unpaid_invoices_query(viewer: User) -> Select[tuple[Invoice]]:
 def unpaid_invoices(viewer: User) -> list[Invoice]:
     """R4: unpaid invoices `viewer` may see (finance: all), the longest due first."""
     return list(db.session.scalars(unpaid_invoices_query(viewer)))
+
+
+def unpaid_invoices_page(viewer: User, *, page: int, per_page: int) -> Pagination:
+    """One page of `unpaid_invoices` (the longest due on the first), and how many there
+    are (three queries: the count, the rows with their clients, their payments)."""
+    return db.paginate(unpaid_invoices_query(viewer), page=page, per_page=per_page, error_out=False)

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask_babel import gettext
+from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import Select, and_, exists, false, func, select, true, union_all
 from sqlalchemy.orm import joinedload
 
@@ -305,6 +306,12 @@ def open_renewals(viewer: User) -> list[Renewal]:
     """R1: the renewals still to see through on the clients `viewer` may see, soonest
     first."""
     return list(db.session.scalars(open_renewals_query(viewer)))
+
+
+def open_renewals_page(viewer: User, *, page: int, per_page: int) -> Pagination:
+    """One page of `open_renewals` (the most overdue on the first), and how many there are
+    (two queries, whatever the portfolio)."""
+    return db.paginate(open_renewals_query(viewer), page=page, per_page=per_page, error_out=False)
 
 
 # The stages a renewal goes through, in order (R1-R4); "lost" may end it at any of them.

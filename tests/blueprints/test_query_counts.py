@@ -1,6 +1,7 @@
 """Pages stay fast by design: the client list and the client page issue the same number
 of queries for 10 clients as for 200 (no N+1), whatever their contacts, timelines and
-store figures."""
+store figures; so do the work lists (renewals, unpaid invoices, the escalation and
+complaint queues) for one team's few clients as for several teams' many."""
 
 from __future__ import annotations
 
@@ -14,14 +15,18 @@ from sqlalchemy import event
 from kamportal import clock
 from kamportal.blueprints.client_tabs import TABS
 from kamportal.models import (
+    CalendarDay,
     Client,
     ClientHealth,
+    Complaint,
     Contact,
     DeliveryStatus,
+    Escalation,
     Invoice,
     Minutes,
     NotSellingAlert,
     OutboxMessage,
+    Renewal,
     Role,
     StoreDay,
     Suggestion,
@@ -291,3 +296,145 @@ def test_the_leaders_view_query_counts_do_not_grow_with_the_teams(team_queries_f
     large = team_queries_for(teams=3, acms=4, clients=12)
     assert small == large
     assert max(large.values()) <= 35, large
+
+
+# Each team of the work lists in its own country: the escalation queue counts ages on
+# every team's calendar, with the admin's days of each country.
+WORK_COUNTRIES = ("EG", "SA", "AE")
+
+
+def work_lists(db, make_team, make_user, *, teams: int, clients: int) -> tuple:
+    """`teams` teams, each with a leader and an ACM of `clients` clients, every client with
+    an open renewal (R1), an unpaid invoice (R4), an open escalation (E2, every third
+    waiting for the leader) and a complaint being handled (E3), their dates spread so the
+    lists' order shows: some overdue, some due later. Returns the first team's leader and
+    ACM."""
+    now = clock.now()
+    today = clock.today("UTC")
+    first = None
+    for t in range(teams):
+        country = WORK_COUNTRIES[t % len(WORK_COUNTRIES)]
+        team = make_team(country=country)
+        leader = make_user(Role.LEADER, team=team)
+        team.leader = leader
+        acm = make_user(Role.ACM, team=team)
+        first = first or (leader, acm)
+        db.session.add(
+            CalendarDay(
+                country=country,
+                day=today - timedelta(days=team.id),
+                is_holiday=True,
+                name="Closed",
+                created_at=now,
+            )
+        )
+        for n in range(clients):
+            client = Client(
+                store_name=f"Work {team.id}-{n:03d}",
+                store_code=f"WL{team.id}-{n:03d}",
+                plan="enterprise",
+                country=country,
+                timezone="Africa/Cairo",
+                status="live",
+                currency="EGP",
+                recurring_amount=Decimal("1000"),
+                acm=acm,
+                created_at=now,
+                updated_at=now,
+            )
+            db.session.add(client)
+            db.session.flush()
+            # (n * 7) % 41: the dates are not in the order the rows are made.
+            spread = (n * 7) % 41 - 20
+            db.session.add_all(
+                [
+                    Renewal(
+                        client_id=client.id,
+                        due_on=today + timedelta(days=spread),
+                        amount=Decimal("1000"),
+                        currency="EGP",
+                        stage="due",
+                        opened_at=now,
+                    ),
+                    Invoice(
+                        client_id=client.id,
+                        currency="EGP",
+                        total=Decimal("100"),
+                        issued_on=today - timedelta(days=40),
+                        due_on=today + timedelta(days=spread),
+                        issued_at=now - timedelta(days=40),
+                    ),
+                    Escalation(
+                        client_id=client.id,
+                        raised_at=now - timedelta(hours=spread + 30),
+                        trigger="asked_for_manager",
+                        said="Call me back.",
+                        channel="call",
+                        step_started_at=now - timedelta(hours=spread + 30),
+                        step_due_at=now + timedelta(hours=spread % 5),
+                        current_step="email",
+                        waiting_for_leader=n % 3 == 0,
+                    ),
+                    Complaint(
+                        client_id=client.id,
+                        kind="complaint",
+                        said="Slow pages.",
+                        channel="call",
+                        raised_by_id=acm.id,
+                        raised_at=now - timedelta(hours=spread + 30),
+                    ),
+                ]
+            )
+    db.session.commit()
+    return first
+
+
+WORK_PAGES = {
+    "renewals": ("/renewals/", None),
+    "renewals page 2": ("/renewals/?page=2&invoices_page=2", None),
+    "renewals, swapped": ("/renewals/?page=2", "open-renewals"),
+    "invoices, swapped": ("/renewals/?invoices_page=2", "unpaid-invoices"),
+    "escalations": ("/escalations/", None),
+    "escalations page 2": ("/escalations/?page=2", None),
+    "escalations, swapped": ("/escalations/?page=2", "escalation-queue"),
+    "resolved escalations": ("/escalations/?show=resolved", None),
+    "complaints": ("/complaints/", None),
+    "complaints page 2": ("/complaints/?page=2", None),
+    "complaints, swapped": ("/complaints/?page=2", "complaint-queue"),
+}
+
+
+@pytest.fixture
+def work_queries_for(app, db, make_team, make_user, login_as):
+    def measure(*, teams: int, clients: int) -> dict[str, int]:
+        leader, acm = work_lists(db, make_team, make_user, teams=teams, clients=clients)
+        counts = {}
+        for who, user in {"admin": Role.ADMIN, "leader": leader, "ACM": acm}.items():
+            http = login_as(user)
+            for name, (url, target) in WORK_PAGES.items():
+                headers = {"HX-Request": "true", "HX-Target": target} if target else {}
+                with counting_queries(db.engine) as statements:
+                    assert http.get(url, headers=headers).status_code == 200
+                counts[f"{who}'s {name}"] = len(statements)
+        return counts
+
+    return measure
+
+
+def test_the_work_lists_query_counts_do_not_grow_with_the_portfolio(work_queries_for):
+    """Issue 17: the renewals list and unpaid invoices, the escalation queue (each team's
+    calendar loaded once, with the admin's days of every country in one query) and the
+    complaint queue issue as many queries, on their first page and the next, whole or
+    swapped, for one team of 30 clients as for three teams of 60, for the admin, a leader
+    and an ACM."""
+    small = work_queries_for(teams=1, clients=30)
+    large = work_queries_for(teams=3, clients=60)
+    assert small == large
+    # Each list: its count and its rows (the invoices' payments, the escalations' admin
+    # days besides); then the signed-in user (and the teams a leader leads) and the
+    # header's unread notifications.
+    assert max(large.values()) <= 11, large
+    for name in ("renewals", "escalations", "complaints"):
+        assert large[f"admin's {name}"] <= 9, large
+    for name in ("renewals", "invoices", "escalations", "complaints"):
+        assert large[f"admin's {name}, swapped"] <= 6, large

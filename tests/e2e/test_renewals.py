@@ -2,13 +2,18 @@
 from due to invoiced (notice, confirmation, invoice) and reports the client's wire
 transfer; finance confirms it in place on its queue, through the step that shows both
 amounts; the ACM's panel shows it paid and the subscription on its next term. Finance
-rejects a wire that never came, with the reason."""
+rejects a wire that never came, with the reason. The admin pages the renewals list in
+place (issue 17)."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Browser, Page, expect
 
+from kamportal.models import Role
 from kamportal.services import payments
+from tests.blueprints.test_query_counts import work_lists
 from tests.e2e.conftest import sign_in
 from tests.e2e.test_clients import SWAP, labels_pointing_elsewhere, mark_document, same_document
 from tests.services.renewal_world import invoiced, opened, world  # noqa: F401 (a fixture)
@@ -127,3 +132,34 @@ def test_finance_rejects_a_wire_that_never_came_with_the_reason_R7(
     expect(wire).to_have_attribute("data-status", "rejected", timeout=SWAP)
     expect(wire).to_contain_text("Nothing from CIB for this client this week.")
     assert same_document(page)
+
+
+def test_the_admin_pages_the_renewals_list_in_place(
+    db, page: Page, live_server, make_team, make_user
+):
+    """Issue 17: the renewals list comes 25 a page; Next swaps it in place (no reload),
+    the unpaid invoices stay on their page, the address keeps both for a reload."""
+    work_lists(db, make_team, make_user, teams=1, clients=30)
+    admin = make_user(Role.ADMIN)
+    renewals_list = page.locator("#open-renewals")
+    invoices_list = page.locator("#unpaid-invoices")
+
+    sign_in(page, live_server, admin)
+    page.goto("/renewals/?invoices_page=2")
+    page.wait_for_load_state("load")
+    mark_document(page)
+    expect(renewals_list.get_by_text("Page 1 of 2")).to_be_visible()
+    expect(renewals_list.locator("tbody tr")).to_have_count(25)
+    expect(invoices_list.get_by_text("Page 2 of 2")).to_be_visible()
+    expect(invoices_list.locator("tbody tr")).to_have_count(5)
+
+    renewals_list.get_by_role("link", name="Next →").click()
+    expect(renewals_list.get_by_text("Page 2 of 2")).to_be_visible(timeout=SWAP)
+    expect(renewals_list.locator("tbody tr")).to_have_count(5)
+    expect(invoices_list.get_by_text("Page 2 of 2")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"\?invoices_page=2&page=2$"))
+    assert same_document(page), "paging reloaded the page"
+
+    page.reload()
+    expect(renewals_list.get_by_text("Page 2 of 2")).to_be_visible()
+    expect(invoices_list.get_by_text("Page 2 of 2")).to_be_visible()

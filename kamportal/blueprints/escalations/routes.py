@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import Response, abort, current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -61,7 +61,7 @@ from kamportal.models import (
     Role,
     User,
 )
-from kamportal.services import access, clients, escalations
+from kamportal.services import access, clients, escalations, validation
 from kamportal.services.access import CLIENT_REGISTRY_ROLES
 
 # A change here tells the page: the ladder and the client's panel refresh on
@@ -422,14 +422,21 @@ def _new_acm(form: DecisionForm, escalation: Escalation) -> User | None:
 # --- The leader's queue (E3) -------------------------------------------------------------
 
 
+def _page_asked() -> int:
+    return validation.query_number(request.args.get("page"), default=1) or 1
+
+
 def _queue_context() -> dict[str, Any]:
-    show_resolved = request.args.get("show") == "resolved"
-    now = clock.now()
-    return {
-        "show_resolved": show_resolved,
-        "standings": [] if show_resolved else escalations.queue_standings(current_user, now=now),
-        "resolved": escalations.resolved_escalations(current_user) if show_resolved else [],
-    }
+    if request.args.get("show") == "resolved":
+        resolved = escalations.resolved_escalations(current_user)
+        return {"show_resolved": True, "standings": [], "resolved": resolved, "page": None}
+    page, standings = escalations.queue_page(
+        current_user,
+        now=clock.now(),
+        page=_page_asked(),
+        per_page=current_app.config["LIST_PER_PAGE"],
+    )
+    return {"show_resolved": False, "standings": standings, "resolved": [], "page": page}
 
 
 @bp.route("/escalations/")
@@ -457,12 +464,18 @@ def complaints():
     status = request.args.get("status", "")
     if status not in COMPLAINT_TABS:
         status = ""
-    found = escalations.complaint_queue(current_user, status=status or None)
+    found = escalations.complaint_queue_page(
+        current_user,
+        status=status or None,
+        page=_page_asked(),
+        per_page=current_app.config["LIST_PER_PAGE"],
+    )
     return render(
         "escalations/complaints.html",
         "escalations/_complaints.html",
-        complaints=found,
-        forms={c.id: _complaint_form(c) for c in found},
+        complaints=found.items,
+        page=found,
+        forms={c.id: _complaint_form(c) for c in found.items},
         tab=status,
         tabs=COMPLAINT_TABS,
     )
@@ -484,6 +497,7 @@ def update_complaint(complaint_id: int):
         partial="escalations/_complaint_row.html",
         page_context=lambda: {
             "complaints": [complaint],
+            "page": None,
             "forms": {complaint.id: form},
             "tab": "",
             "tabs": COMPLAINT_TABS,

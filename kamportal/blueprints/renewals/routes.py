@@ -16,7 +16,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from flask import Response, abort, url_for
+from flask import Response, abort, current_app, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
@@ -39,6 +39,7 @@ from kamportal.blueprints.web import (
     acting_user,
     allow,
     client_or_404,
+    is_htmx,
     of_visible_client,
     panel_changed,
     panel_response,
@@ -49,7 +50,7 @@ from kamportal.blueprints.web import (
 from kamportal.extensions import db
 from kamportal.messaging.outbox import Draft
 from kamportal.models import Client, Invoice, Quotation, Renewal, Role
-from kamportal.services import invoices, list_exports, payments, renewals
+from kamportal.services import invoices, list_exports, payments, renewals, validation
 from kamportal.services.access import CLIENT_REGISTRY_ROLES, can_see_invoices_of
 from kamportal.services.invoice_pdf import CONTENT_TYPE as PDF_TYPE
 from kamportal.services.invoice_pdf import invoice_filename, invoice_pdf
@@ -447,16 +448,30 @@ def invoice_pdf_download(invoice_id: int):
 # --- The list (R1, R4) -------------------------------------------------------------------
 
 
+# The lists of the page, by the id of their section: a pager's swap (HTMX) asks for one.
+RENEWALS_LIST = "open-renewals"
+INVOICES_LIST = "unpaid-invoices"
+LIST_PARTIALS = {RENEWALS_LIST: "renewals/_renewals.html", INVOICES_LIST: "renewals/_invoices.html"}
+
+
 @bp.route("/renewals/")
 @allow(*CLIENT_REGISTRY_ROLES)
 def index():
     """R1 and R4: the renewals to see through and the unpaid invoices of the clients the
-    user may see, soonest first, with the days left or overdue on each client's calendar."""
-    return render(
-        "renewals/index.html",
-        renewals=renewals.standings(renewals.open_renewals(current_user)),
-        invoices=invoices.standings(invoices.unpaid_invoices(current_user)),
-    )
+    user may see, soonest first, with the days left or overdue on each client's calendar;
+    a page of each (`?page=`, `?invoices_page=`). A pager's swap gets its list alone."""
+    per_page = current_app.config["LIST_PER_PAGE"]
+    renewals_at = validation.query_number(request.args.get("page"), default=1) or 1
+    invoices_at = validation.query_number(request.args.get("invoices_page"), default=1) or 1
+    asked = request.headers.get("HX-Target") if is_htmx() else None
+    context: dict[str, Any] = {"renewals_at": renewals_at, "invoices_at": invoices_at}
+    if asked != INVOICES_LIST:
+        found = renewals.open_renewals_page(current_user, page=renewals_at, per_page=per_page)
+        context.update(renewals_page=found, renewals=renewals.standings(found.items))
+    if asked != RENEWALS_LIST:
+        found = invoices.unpaid_invoices_page(current_user, page=invoices_at, per_page=per_page)
+        context.update(invoices_page=found, invoices=invoices.standings(found.items))
+    return render("renewals/index.html", LIST_PARTIALS.get(asked or ""), **context)
 
 
 @bp.route("/renewals/renewals.csv")
