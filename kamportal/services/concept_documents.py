@@ -508,7 +508,7 @@ def owed_by(user: User, *, now: datetime) -> list[Owed]:
         db.session.scalars(
             select(CustomizationRequest)
             .join(CustomizationRequest.client)
-            .where(Client.acm_id == user.id, access.visible_clients_clause(user))
+            .where(access.own_clients_clause(user))
             .where(CustomizationRequest.stage == CustomizationStage.CONCEPT.value)
             .options(
                 joinedload(CustomizationRequest.client), joinedload(CustomizationRequest.concept)

@@ -13,7 +13,6 @@ from kamportal.errors import RuleViolation
 from kamportal.extensions import db
 from kamportal.messaging import outbox
 from kamportal.models import (
-    Client,
     Contact,
     CustomizationRequest,
     CustomizationStage,
@@ -128,7 +127,7 @@ def owed_of(user: User) -> list[CustomizationRequest]:
             select(CustomizationRequest)
             .join(CustomizationRequest.client)
             .options(contains_eager(CustomizationRequest.client))
-            .where(Client.acm_id == user.id, access.visible_clients_clause(user))
+            .where(access.own_clients_clause(user))
             .where(
                 CustomizationRequest.stage == CustomizationStage.REJECTED.value,
                 CustomizationRequest.rejection_sent_at.is_(None),

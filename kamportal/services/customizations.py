@@ -563,7 +563,7 @@ def awaiting_of(user: User) -> list[CustomizationRequest]:
         db.session.scalars(
             select(CustomizationRequest)
             .join(CustomizationRequest.client)
-            .where(Client.acm_id == user.id, access.visible_clients_clause(user))
+            .where(access.own_clients_clause(user))
             .where(
                 CustomizationRequest.status.in_(
                     [

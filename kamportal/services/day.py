@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, union
 from sqlalchemy.orm import contains_eager, joinedload
 
 from kamportal import clock
@@ -127,28 +127,46 @@ def local_day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
     return clock.in_zone(start, "UTC"), clock.in_zone(end, "UTC")
 
 
-def _yours(user: User, person: ColumnElement[int | None]) -> ColumnElement[bool]:
-    """Items `user` runs (`person`) or on a client they manage, and never on a client they
-    may no longer see (one reassigned to another ACM): the day's own access rule."""
-    return and_(
-        or_(person == user.id, Client.acm_id == user.id), access.visible_clients_clause(user)
-    )
+def _yours(
+    reach: access.Reach, ids: Select[tuple[int]], person: ColumnElement[int | None]
+) -> ColumnElement[bool]:
+    """The WHERE clause of a section's query: of its items (`ids`, selected with the query's
+    joins and conditions), those the user runs (`person`) or on a client they manage, and
+    never on a client they may no longer see (one reassigned to another ACM): the day's
+    own access rule.
+
+    Those on the clients they manage, and (a UNION of ids) those they run on the other
+    clients they see: each part served by its own index (the client's ACM, the person).
+    Their OR, over two tables, made the planner read every meeting, minutes and action
+    item at 50k clients. An ACM sees no other clients: theirs is the first part alone,
+    with no UNION."""
+    own = Client.acm_id == reach.user_id if reach.own else None
+    others = reach.others_clause()
+    runs = None if others is None else and_(person == reach.user_id, others)
+    if own is not None and runs is not None:
+        return ids.selected_columns[0].in_(union(ids.where(own), ids.where(runs)))
+    only = own if own is not None else runs if runs is not None else false()
+    return and_(ids.whereclause, only)
 
 
-def meetings_today(user: User, *, now: datetime) -> Section:
+def meetings_today(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
     """The user's scheduled meetings starting between their local midnight and the next;
     each names whether its confirmation (F3) went out."""
     start, end = local_day_bounds(clock.today(user.timezone, at=now), user.timezone)
-    query = (
-        select(Meeting)
+    todays = (
+        select(Meeting.id)
         .join(Meeting.client)
-        .options(contains_eager(Meeting.client))
         .where(
-            _yours(user, Meeting.organizer_id),
             Meeting.status == MeetingStatus.SCHEDULED.value,
             Meeting.starts_at >= start,
             Meeting.starts_at < end,
         )
+    )
+    query = (
+        select(Meeting)
+        .join(Meeting.client)
+        .options(contains_eager(Meeting.client))
+        .where(_yours(reach or access.reach_of(user), todays, Meeting.organizer_id))
         .order_by(Meeting.starts_at, Meeting.id)
     )
     items = []
@@ -168,7 +186,9 @@ def meetings_today(user: User, *, now: datetime) -> Section:
     return Section("meetings", "Today's meetings", items)
 
 
-def escalations_to_act_on(user: User, *, now: datetime) -> Section:
+def escalations_to_act_on(
+    user: User, *, now: datetime, reach: access.Reach | None = None
+) -> Section:
     """Open escalations where `user` acts next: as the client's ACM, at the call step or
     once a client reply paused the ladder (E2); as the team's leader, those waiting for
     their decision (E3). The leader's first, then the longest waiting."""
@@ -178,7 +198,8 @@ def escalations_to_act_on(user: User, *, now: datetime) -> Section:
         or_(Escalation.current_step == LadderStep.CALL.value, Escalation.paused_at.is_not(None)),
     )
     conditions = [acm_acts]
-    led = access.led_clients_clause(user)
+    reach = reach or access.reach_of(user)
+    led = reach.led_clause()
     if led is not None:
         conditions.append(and_(Escalation.waiting_for_leader.is_(True), led))
     query = (
@@ -188,7 +209,7 @@ def escalations_to_act_on(user: User, *, now: datetime) -> Section:
         .where(
             Escalation.status == EscalationStatus.OPEN.value,
             or_(*conditions),
-            access.visible_clients_clause(user),
+            reach.clients_clause(),
         )
         .order_by(Escalation.waiting_for_leader.desc(), Escalation.step_started_at)
     )
@@ -224,7 +245,7 @@ _RENEWAL_NEXT = {
 }
 
 
-def renewals_owed(user: User, *, now: datetime) -> Section:
+def renewals_owed(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
     """The user's clients' renewals waiting for the ACM (R1-R3: notify, confirm, invoice),
     soonest due first, then their unpaid invoices with their age (R4: followed until
     paid), the longest due first."""
@@ -233,8 +254,7 @@ def renewals_owed(user: User, *, now: datetime) -> Section:
         .join(Renewal.client)
         .options(contains_eager(Renewal.client))
         .where(
-            Client.acm_id == user.id,
-            access.visible_clients_clause(user),
+            access.own_clients_clause(user),
             Renewal.stage.in_(list(_RENEWAL_NEXT)),
         )
         .order_by(Renewal.due_on, Renewal.id)
@@ -260,8 +280,7 @@ def renewals_owed(user: User, *, now: datetime) -> Section:
         .join(Invoice.client)
         .options(contains_eager(Invoice.client))
         .where(
-            Client.acm_id == user.id,
-            access.visible_clients_clause(user),
+            access.own_clients_clause(user),
             Invoice.status == InvoiceStatus.UNPAID.value,
         )
         .order_by(Invoice.due_on, Invoice.id)
@@ -284,22 +303,18 @@ def renewals_owed(user: User, *, now: datetime) -> Section:
     return Section("renewals", "Renewals and unpaid invoices", items)
 
 
-def welcome_emails_owed(user: User, *, now: datetime) -> Section:
+def welcome_emails_owed(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
     """Welcome emails not sent yet (O2): the user's clients', and as a team's leader the
     team's, soonest due first, each with the business hours left or past on the team's
     calendar."""
-    conditions = [Client.acm_id == user.id]
-    led = access.led_clients_clause(user)
-    if led is not None:
-        conditions.append(led)
+    reach = reach or access.reach_of(user)
     query = (
         select(WelcomeEmail)
         .join(WelcomeEmail.client)
         .options(contains_eager(WelcomeEmail.client).joinedload(Client.acm).joinedload(User.team))
         .where(
             onboarding.welcome_owed_clause(),
-            or_(*conditions),
-            access.visible_clients_clause(user),
+            reach.managed_or_led_clause(),
         )
         .order_by(WelcomeEmail.due_at, WelcomeEmail.id)
     )
@@ -324,13 +339,14 @@ def welcome_emails_owed(user: User, *, now: datetime) -> Section:
     return Section("welcome", "Welcome emails", items)
 
 
-def owed_minutes(user: User, *, now: datetime) -> Section:
+def owed_minutes(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
     """Minutes the user owes (G5), longest owed first."""
+    owed = select(Minutes.id).join(Minutes.client).where(minutes_service.owed_clause())
     query = (
         select(Minutes)
         .join(Minutes.client)
         .options(contains_eager(Minutes.client), joinedload(Minutes.meeting))
-        .where(_yours(user, Minutes.owner_id), minutes_service.owed_clause())
+        .where(_yours(reach or access.reach_of(user), owed, Minutes.owner_id))
         .order_by(Minutes.owed_since, Minutes.id)
     )
     items = [
@@ -353,7 +369,7 @@ def owed_minutes(user: User, *, now: datetime) -> Section:
     return Section("minutes", "Minutes owed", items)
 
 
-def no_reply_followups(user: User, *, now: datetime) -> Section:
+def no_reply_followups(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
     """The no-reply follow-ups the user owes on their clients (F2): after an unanswered
     call (a voicemail included), the follow-up email not sent yet, since the call; once it
     went, the WhatsApp reminder past its due time and not sent, since then. A ladder the
@@ -367,8 +383,7 @@ def no_reply_followups(user: User, *, now: datetime) -> Section:
             joinedload(NoReplyLadder.contact),
         )
         .where(
-            Client.acm_id == user.id,
-            access.visible_clients_clause(user),
+            access.own_clients_clause(user),
             Client.status != LifecycleStatus.CHURNED.value,
             NoReplyLadder.stopped_at.is_(None),
             NoReplyLadder.whatsapp_message_id.is_(None),
@@ -408,22 +423,18 @@ def no_reply_followups(user: User, *, now: datetime) -> Section:
     return Section("no_reply", "No-reply follow-ups", items)
 
 
-def whatsapp_requests(user: User, *, now: datetime) -> Section:
+def whatsapp_requests(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
     """WhatsApp requests logged and not answered yet with the template reply that
     redirects to email (G6): the user's clients', and as a team's leader the team's (with
     their ACM), the longest waiting first, with their age."""
-    conditions = [Client.acm_id == user.id]
-    led = access.led_clients_clause(user)
-    if led is not None:
-        conditions.append(led)
+    reach = reach or access.reach_of(user)
     query = (
         select(TimelineEvent, Client)
         .join(Client, Client.id == TimelineEvent.client_id)
         .options(joinedload(Client.acm))
         .where(
             contact_log.whatsapp_unanswered_clause(),
-            or_(*conditions),
-            access.visible_clients_clause(user),
+            reach.managed_or_led_clause(),
         )
         .order_by(TimelineEvent.at, TimelineEvent.id)
     )
@@ -448,7 +459,7 @@ def whatsapp_requests(user: User, *, now: datetime) -> Section:
     return Section("whatsapp", "WhatsApp requests to answer", items)
 
 
-def followups(user: User, *, now: datetime) -> Section:
+def followups(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
     """The user's own live and at-risk clients overdue for their weekly contact, then those
     due soon (F1); one query for both."""
     query = (
@@ -488,20 +499,22 @@ def followups(user: User, *, now: datetime) -> Section:
     return Section("followups", "Weekly follow-ups", overdue + soon)
 
 
-def actions_due(user: User, *, now: datetime) -> Section:
+def actions_due(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
     """Action items agreed in minutes (G5), due by the user's today and not done, from the
     user's minutes or on the user's clients."""
     today = clock.today(user.timezone, at=now)
+    due = (
+        select(ActionItem.id)
+        .join(ActionItem.minutes)
+        .join(ActionItem.client)
+        .where(ActionItem.done_at.is_(None), ActionItem.due_on <= today)
+    )
     query = (
         select(ActionItem)
         .join(ActionItem.minutes)
         .join(ActionItem.client)
-        .options(joinedload(ActionItem.client))
-        .where(
-            ActionItem.done_at.is_(None),
-            ActionItem.due_on <= today,
-            _yours(user, Minutes.owner_id),
-        )
+        .options(contains_eager(ActionItem.client))
+        .where(_yours(reach or access.reach_of(user), due, Minutes.owner_id))
         .order_by(ActionItem.due_on, ActionItem.id)
     )
     items = []
@@ -524,21 +537,30 @@ def actions_due(user: User, *, now: datetime) -> Section:
     return Section("actions", "Action items due", items)
 
 
-def failed_confirmations(user: User, *, now: datetime) -> Section:
+def failed_confirmations(
+    user: User, *, now: datetime, reach: access.Reach | None = None
+) -> Section:
     """The user's scheduled meetings whose confirmation (F3) did not go out: due and not
     confirmed for the current sequence, or its email failed in the outbox.
 
     The outbox side reads the MEETING_CONFIRMED timeline event that carries the message,
     with the meeting's id and sequence in its detail: only the current version counts."""
+    reach = reach or access.reach_of(user)
+    due = (
+        select(Meeting.id)
+        .join(Meeting.client)
+        .where(meetings.unconfirmed_clause(), Meeting.confirmation_due_at <= now)
+    )
     unsent = (
         select(Meeting)
         .join(Meeting.client)
         .options(contains_eager(Meeting.client))
-        .where(
-            _yours(user, Meeting.organizer_id),
-            meetings.unconfirmed_clause(),
-            Meeting.confirmation_due_at <= now,
-        )
+        .where(_yours(reach, due, Meeting.organizer_id))
+    )
+    scheduled = (
+        select(Meeting.id)
+        .join(Meeting.client)
+        .where(Meeting.status == MeetingStatus.SCHEDULED.value)
     )
     failed = (
         select(Meeting, OutboxMessage.created_at)
@@ -547,9 +569,8 @@ def failed_confirmations(user: User, *, now: datetime) -> Section:
         .join(Meeting.client)
         .options(contains_eager(Meeting.client))
         .where(
-            _yours(user, Meeting.organizer_id),
-            Meeting.status == MeetingStatus.SCHEDULED.value,
             OutboxMessage.status == DeliveryStatus.FAILED.value,
+            _yours(reach, scheduled, Meeting.organizer_id),
         )
     )
     since: dict[int, tuple[Meeting, datetime, str]] = {}
@@ -574,7 +595,7 @@ def failed_confirmations(user: User, *, now: datetime) -> Section:
     return Section("confirmations", "Confirmations not sent", items)
 
 
-def customizations_owed(user: User, *, now: datetime) -> Section:
+def customizations_owed(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
     """The user's clients' customization requests: awaiting product's decision, with its
     48-hour clock (C2), or on hold until the ACM answers what product asked (C3)."""
     items = []
@@ -608,7 +629,9 @@ def customizations_owed(user: User, *, now: datetime) -> Section:
     return Section("customizations", "Customization requests", items)
 
 
-def customization_invoices_owed(user: User, *, now: datetime) -> Section:
+def customization_invoices_owed(
+    user: User, *, now: datetime, reach: access.Reach | None = None
+) -> Section:
     """C6: the user's clients' customization requests whose concept document the client
     approved: the invoice is owed."""
     items = [
@@ -625,18 +648,22 @@ def customization_invoices_owed(user: User, *, now: datetime) -> Section:
     return Section("customization_invoices", "Customization invoices owed", items)
 
 
-def support_tickets_past_sla(user: User, *, now: datetime) -> Section:
+def support_tickets_past_sla(
+    user: User, *, now: datetime, reach: access.Reach | None = None
+) -> Section:
     """G4: the user's clients' support tickets still open after their SLA ran out, the
     longest past it first."""
+    past_sla = (
+        select(SupportTicket.id)
+        .join(SupportTicket.client)
+        .where(SupportTicket.closed_at.is_(None), SupportTicket.sla_due_at <= now)
+    )
+    reach = reach or access.reach_of(user)
     query = (
         select(SupportTicket)
         .join(SupportTicket.client)
         .options(contains_eager(SupportTicket.client))
-        .where(
-            SupportTicket.closed_at.is_(None),
-            SupportTicket.sla_due_at <= now,
-            _yours(user, SupportTicket.opened_by_id),
-        )
+        .where(_yours(reach, past_sla, SupportTicket.opened_by_id))
         .order_by(SupportTicket.sla_due_at)
     )
     items = [
@@ -656,7 +683,7 @@ def support_tickets_past_sla(user: User, *, now: datetime) -> Section:
     return Section("support", "Support tickets past their SLA", items)
 
 
-def rejections_owed(user: User, *, now: datetime) -> Section:
+def rejections_owed(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
     """C3: the user's clients' rejected customization requests whose reason is not sent to
     the client yet, the oldest decision first."""
     items = [
@@ -675,7 +702,9 @@ def rejections_owed(user: User, *, now: datetime) -> Section:
     return Section("rejections", "Rejections to send", items)
 
 
-def concept_documents_owed(user: User, *, now: datetime) -> Section:
+def concept_documents_owed(
+    user: User, *, now: datetime, reach: access.Reach | None = None
+) -> Section:
     """C5: the user's clients' concept documents to write, to send (or send again: changed,
     withdrawn or expired), or sent and waiting for the client, with the link's expiry."""
     items = []
@@ -706,7 +735,9 @@ def concept_documents_owed(user: User, *, now: datetime) -> Section:
     return Section("concepts", "Concept documents owed", items)
 
 
-def customization_delivery(user: User, *, now: datetime) -> Section:
+def customization_delivery(
+    user: User, *, now: datetime, reach: access.Reach | None = None
+) -> Section:
     """C7: the user's clients' customizations in delivery: each milestone late (not done,
     due before the client's today), since the client's midnight after its due date; the
     client's acceptance to obtain once every milestone is done; the closure owed once the
@@ -773,7 +804,7 @@ def customization_delivery(user: User, *, now: datetime) -> Section:
     return Section("delivery", "Customizations in delivery", items)
 
 
-def not_selling_owed(user: User, *, now: datetime) -> Section:
+def not_selling_owed(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
     """F4: the user's clients' not-selling alerts whose reasons and actions are not
     recorded yet, the oldest first (cleared ones too: the reasons are still owed)."""
     items = [
@@ -793,7 +824,7 @@ def not_selling_owed(user: User, *, now: datetime) -> Section:
     return Section("not_selling", "Stores not selling", items)
 
 
-def handovers_owed(user: User, *, now: datetime) -> Section:
+def handovers_owed(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
     """P5: hand-over meetings owed on the user's clients since their point of contact
     changed, the earliest due first; each says whether the meeting is booked."""
     query = (
@@ -803,7 +834,7 @@ def handovers_owed(user: User, *, now: datetime) -> Section:
         .where(
             ContactHandover.held_at.is_(None),
             Client.status != LifecycleStatus.CHURNED.value,
-            _yours(user, Client.acm_id),
+            access.own_clients_clause(user),
         )
         .order_by(ContactHandover.due_at, ContactHandover.id)
     )
@@ -829,7 +860,7 @@ def handovers_owed(user: User, *, now: datetime) -> Section:
     return Section("handovers", "Hand-over meetings owed", items)
 
 
-def plan_reviews_owed(user: User, *, now: datetime) -> Section:
+def plan_reviews_owed(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
     """P1: the quarterly reviews of the user's clients' account plans due by their today,
     the longest due first."""
     today = clock.today(user.timezone, at=now)
@@ -840,7 +871,7 @@ def plan_reviews_owed(user: User, *, now: datetime) -> Section:
         .where(
             AccountPlan.next_review_on <= today,
             Client.status != LifecycleStatus.CHURNED.value,
-            _yours(user, Client.acm_id),
+            access.own_clients_clause(user),
         )
         .order_by(AccountPlan.next_review_on, AccountPlan.id)
     )
@@ -858,7 +889,7 @@ def plan_reviews_owed(user: User, *, now: datetime) -> Section:
     return Section("plan_reviews", "Account plan reviews due", items)
 
 
-def client_reports_owed(user: User, *, now: datetime) -> Section:
+def client_reports_owed(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
     """P4: the user's clients' monthly reports drafted and not sent yet, the earliest due
     first; late from their due time (DUE_BUSINESS_DAYS business days after drafting)."""
     query = (
@@ -868,7 +899,7 @@ def client_reports_owed(user: User, *, now: datetime) -> Section:
         .where(
             ClientReport.status == ReportStatus.DRAFT.value,
             Client.status != LifecycleStatus.CHURNED.value,
-            _yours(user, Client.acm_id),
+            access.own_clients_clause(user),
         )
         .order_by(ClientReport.due_at, ClientReport.id)
     )
@@ -891,6 +922,8 @@ def client_reports_owed(user: User, *, now: datetime) -> Section:
     return Section("client_reports", "Monthly reports to send", items)
 
 
+# Each section takes whose clients the user sees (`reach`), resolved once by `day_of` for
+# them all; those on the user's own clients alone need none.
 SECTIONS: dict[str, Callable[..., Section]] = {
     "escalations": escalations_to_act_on,
     "welcome": welcome_emails_owed,
@@ -921,5 +954,7 @@ def section(user: User, name: str, *, now: datetime) -> Section:
 
 
 def day_of(user: User, *, now: datetime) -> list[Section]:
-    """Every section of `user`'s day, in page order."""
-    return [build(user, now=now) for build in SECTIONS.values()]
+    """Every section of `user`'s day, in page order; whose clients they see is resolved
+    once for them all."""
+    reach = access.reach_of(user)
+    return [build(user, now=now, reach=reach) for build in SECTIONS.values()]

@@ -692,7 +692,7 @@ def delivering_of(user: User, *, now: datetime) -> list[Delivering]:
         db.session.scalars(
             select(CustomizationRequest)
             .join(CustomizationRequest.client)
-            .where(Client.acm_id == user.id, access.visible_clients_clause(user))
+            .where(access.own_clients_clause(user))
             .where(
                 CustomizationRequest.stage.in_(
                     [CustomizationStage.DELIVERY.value, CustomizationStage.CLOSING.value]

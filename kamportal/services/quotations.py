@@ -399,7 +399,7 @@ def invoices_owed_by(user: User) -> list[CustomizationRequest]:
         db.session.scalars(
             select(CustomizationRequest)
             .join(CustomizationRequest.client)
-            .where(Client.acm_id == user.id, access.visible_clients_clause(user))
+            .where(access.own_clients_clause(user))
             .where(CustomizationRequest.stage == CustomizationStage.INVOICING.value)
             .options(joinedload(CustomizationRequest.client))
             .order_by(CustomizationRequest.opened_at, CustomizationRequest.id)

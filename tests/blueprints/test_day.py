@@ -9,11 +9,15 @@ import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from kamportal import clock
 from kamportal.models import (
     ActionItem,
+    Client,
     DeliveryStatus,
+    Escalation,
+    LadderStep,
     Meeting,
     MeetingStatus,
     Minutes,
@@ -23,8 +27,9 @@ from kamportal.models import (
     Role,
     TimelineEvent,
     TimelineKind,
+    WelcomeEmail,
 )
-from kamportal.services import day
+from kamportal.services import accounts, day
 from tests.blueprints.test_query_counts import counting_queries
 
 
@@ -566,3 +571,128 @@ def test_each_rule_badge_says_why_in_words_and_overdue_items_stand_out(
     assert f'<abbr class="badge rule" title="{meaning}">F1</abbr>' in item
     assert f'<span class="visually-hidden">: {meaning}.</span>' in item
     assert 'class="day-item overdue"' in item and ">Overdue</strong>" in item
+
+
+def team_items(db, client) -> None:
+    """What a leader's day lists of their team's clients: the welcome email owed (O2), a
+    WhatsApp request not answered (G6) and an escalation waiting for the leader (E3)."""
+    now = clock.now()
+    db.session.add_all(
+        [
+            WelcomeEmail(client_id=client.id, subscribed_at=now - timedelta(hours=3), due_at=now),
+            TimelineEvent(
+                client_id=client.id,
+                kind=TimelineKind.WHATSAPP_RECEIVED.value,
+                at=now - timedelta(hours=1),
+                summary="WhatsApp from the client: hello",
+                detail={"message": "hello", "contact_id": None},
+            ),
+            Escalation(
+                client_id=client.id,
+                raised_at=now - timedelta(days=2),
+                trigger="asked_for_manager",
+                said="I want your manager",
+                channel="call",
+                current_step=LadderStep.LEADER.value,
+                waiting_for_leader=True,
+                step_started_at=now - timedelta(hours=5),
+            ),
+        ]
+    )
+    db.session.commit()
+
+
+TEAM_SECTIONS = ("welcome", "whatsapp", "escalations")
+
+
+def stores_on_day(http, section: str) -> list[str]:
+    page = http.get("/day/").get_data(as_text=True)
+    return sorted(re.findall(r"Store of (\w+)", " ".join(items_of(page, section))))
+
+
+def test_a_leaders_day_lists_exactly_the_items_of_the_acms_of_the_teams_they_lead(
+    frozen_clock, db, make_team, make_user, make_client, login_as
+):
+    """O2, G6, E3: a leader's day holds the team's welcome emails, WhatsApp requests and
+    escalations waiting for them: those of every ACM of the teams they lead and of no
+    other team. An ACM moved to another team takes theirs to the new team's leader."""
+    cairo, dubai = make_team(name="Cairo"), make_team(name="Dubai")
+    layla = make_user(Role.LEADER, team=cairo, name="Layla")
+    hani = make_user(Role.LEADER, team=dubai, name="Hani")
+    cairo.leader, dubai.leader = layla, hani
+    db.session.commit()
+    omar = make_user(Role.ACM, team=cairo, name="Omar")
+    nour = make_user(Role.ACM, team=cairo, name="Nour")
+    zed = make_user(Role.ACM, team=dubai, name="Zed")
+    for acm in (omar, nour, zed):
+        team_items(db, make_client(acm, store_name=f"Store of {acm.name}"))
+
+    for section in TEAM_SECTIONS:
+        assert stores_on_day(login_as(layla), section) == ["Nour", "Omar"], section
+        assert stores_on_day(login_as(hani), section) == ["Zed"], section
+        # An ACM sees their own welcome email and WhatsApp request, never the leader's E3.
+        assert stores_on_day(login_as(omar), section) == (
+            [] if section == "escalations" else ["Omar"]
+        ), section
+
+    admin = make_user(Role.ADMIN)
+    accounts.update_user(
+        nour,
+        actor=admin,
+        name=nour.name,
+        roles=[Role.ACM],
+        team=dubai,
+        timezone=nour.timezone,
+        phone=None,
+        booking_link=None,
+    )
+    db.session.commit()
+    for section in TEAM_SECTIONS:
+        assert stores_on_day(login_as(layla), section) == ["Omar"], section
+        assert stores_on_day(login_as(hani), section) == ["Nour", "Zed"], section
+
+
+def test_a_leaders_and_an_admins_day_issue_the_same_queries_for_5_or_100_clients(
+    frozen_clock,
+    db,
+    make_team,
+    make_user,
+    make_client,
+    make_meeting,
+    make_minutes,
+    make_action,
+    make_client_report,
+    login_as,
+):
+    """The leader's team items (O2, G6, E3) and everything the ACMs owe on their clients,
+    at two sizes: the leader's and an admin's day issue as many statements at both."""
+    counts = []
+    admin = make_user(Role.ADMIN)
+    for size in (5, 100):
+        team = make_team()
+        leader = make_user(Role.LEADER, team=team)
+        team.leader = leader
+        db.session.commit()
+        acm = make_user(Role.ACM, team=team, timezone="Africa/Cairo")
+        portfolio_with_items(
+            db, acm, size, make_client, make_meeting, make_minutes, make_action, make_client_report
+        )
+        for client in db.session.scalars(select(Client).where(Client.acm_id == acm.id)):
+            team_items(db, client)
+        measured = {}
+        for who, user in (("leader", leader), ("admin", admin)):
+            http = login_as(user)
+            with counting_queries(db.engine) as statements:
+                page = http.get("/day/").get_data(as_text=True)
+            measured[who] = len(statements)
+            if who == "leader":
+                # portfolio_with_items logs a WhatsApp request of each client too.
+                for name, per_client in (("welcome", 1), ("whatsapp", 2), ("escalations", 1)):
+                    assert len(items_of(page, name)) == per_client * size, name
+        counts.append(measured)
+    assert counts[0] == counts[1]
+    # As the ACM's (one statement a section, a second for a few, the page's own); for the
+    # leader one more for whose clients they see, asked once for every section, and the
+    # roles of the team's ACMs the welcome and WhatsApp items name.
+    assert counts[1]["leader"] <= len(day.SECTIONS) + 9, counts
+    assert counts[1]["admin"] <= len(day.SECTIONS) + 7, counts
