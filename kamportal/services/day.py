@@ -119,6 +119,62 @@ class Section:
     items: list[DayItem] = field(default_factory=list)
 
 
+# A section of the day shows this many items at a time, the most urgent (the longest owed,
+# the soonest due) first: a busy portfolio owes hundreds, and no list grows with it.
+SECTION_SIZE = 10
+
+
+@dataclass(frozen=True)
+class SectionPage:
+    """One page of a section's items, the pager's way (`page`, `pages`, `has_next`...),
+    with how many the section holds in all (`total`). A page past the last is the last."""
+
+    section: Section
+    asked: int = 1
+    per_page: int = SECTION_SIZE
+
+    @property
+    def name(self) -> str:
+        return self.section.name
+
+    @property
+    def heading(self) -> str:
+        return self.section.heading
+
+    @property
+    def total(self) -> int:
+        return len(self.section.items)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def page(self) -> int:
+        return min(max(self.asked, 1), self.pages)
+
+    @property
+    def items(self) -> list[DayItem]:
+        start = (self.page - 1) * self.per_page
+        return self.section.items[start : start + self.per_page]
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
 def local_day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
     """The UTC instants of `day`'s local midnight and the next, in `zone` (DST-aware)."""
     tz = ZoneInfo(zone)
@@ -953,8 +1009,12 @@ def section(user: User, name: str, *, now: datetime) -> Section:
     return SECTIONS[name](user, now=now)
 
 
-def day_of(user: User, *, now: datetime) -> list[Section]:
-    """Every section of `user`'s day, in page order; whose clients they see is resolved
-    once for them all."""
+def day_of(user: User, *, now: datetime, pages: dict[str, int] | None = None) -> list[SectionPage]:
+    """Every section of `user`'s day, in page order, each at its page of `pages` (the
+    first by default); whose clients they see is resolved once for them all."""
     reach = access.reach_of(user)
-    return [build(user, now=now, reach=reach) for build in SECTIONS.values()]
+    pages = pages or {}
+    return [
+        SectionPage(build(user, now=now, reach=reach), asked=pages.get(name, 1))
+        for name, build in SECTIONS.items()
+    ]

@@ -95,6 +95,19 @@ def items_of(page: str, name: str) -> list[str]:
     return re.findall(r'<li class="day-item[^"]*".*?</li>', section_of(page, name), re.S)
 
 
+def owed_in(page: str, name: str) -> int:
+    """How many items the section says it holds (its heading's count), on every page."""
+    match = re.search(r'<span class="muted">\((\d+)\)</span></h2>', section_of(page, name))
+    assert match, f"no count in section {name}"
+    return int(match.group(1))
+
+
+def assert_owed(page: str, name: str, owed: int) -> None:
+    """The section holds `owed` items and shows the first page of them (issue 17)."""
+    assert owed_in(page, name) == owed, name
+    assert len(items_of(page, name)) == min(owed, day.SECTION_SIZE), name
+
+
 @pytest.fixture
 def mona(make_team, make_user):
     """An ACM in Cairo (UTC+2 in November); the frozen clock says 11:00 there."""
@@ -513,7 +526,7 @@ def test_the_day_issues_the_same_queries_for_5_or_100_clients(
             "whatsapp",
             "client_reports",
         ):
-            assert len(items_of(page, name)) == size, name
+            assert_owed(page, name, size)
         counts.append(measured)
     assert counts[0] == counts[1]
     # One statement a section, a second for a few, and the page's own (the user, the session,
@@ -688,7 +701,7 @@ def test_a_leaders_and_an_admins_day_issue_the_same_queries_for_5_or_100_clients
             if who == "leader":
                 # portfolio_with_items logs a WhatsApp request of each client too.
                 for name, per_client in (("welcome", 1), ("whatsapp", 2), ("escalations", 1)):
-                    assert len(items_of(page, name)) == per_client * size, name
+                    assert_owed(page, name, per_client * size)
         counts.append(measured)
     assert counts[0] == counts[1]
     # As the ACM's (one statement a section, a second for a few, the page's own); for the
@@ -696,3 +709,43 @@ def test_a_leaders_and_an_admins_day_issue_the_same_queries_for_5_or_100_clients
     # roles of the team's ACMs the welcome and WhatsApp items name.
     assert counts[1]["leader"] <= len(day.SECTIONS) + 9, counts
     assert counts[1]["admin"] <= len(day.SECTIONS) + 7, counts
+
+
+def test_a_long_section_shows_ten_at_a_time_the_longest_owed_first(
+    db,
+    frozen_clock,
+    make_team,
+    make_user,
+    make_client,
+    make_meeting,
+    make_minutes,
+    make_action,
+    make_client_report,
+    login_as,
+):
+    """Issue 17: no list grows with the portfolio. A section owing 25 items shows the 10
+    owed longest, its pager the next 10 in place (HTMX) or on the whole day (without
+    JavaScript); a page past the last is the last, a bad page number the first."""
+    acm = make_user(Role.ACM, team=make_team(), timezone="Africa/Cairo")
+    portfolio_with_items(
+        db, acm, 25, make_client, make_meeting, make_minutes, make_action, make_client_report
+    )
+    http = login_as(acm)
+    page = http.get("/day/").get_data(as_text=True)
+    first = items_of(page, "minutes")
+    assert_owed(page, "minutes", 25)
+    assert 'href="/day/items/minutes?page=2"' in section_of(page, "minutes")
+
+    second = http.get("/day/items/minutes?page=2", headers={"HX-Request": "true"})
+    swapped = second.get_data(as_text=True)
+    assert "<html" not in swapped and owed_in(swapped, "minutes") == 25
+    shown = items_of(swapped, "minutes")
+    assert len(shown) == 10 and not set(shown) & set(first)
+    assert 'hx-get="/day/items/minutes?page=2"' in swapped  # the minute's refresh keeps it
+    assert "Page 2 of 3" in swapped
+    last = items_of(http.get("/day/items/minutes?page=3").get_data(as_text=True), "minutes")
+    assert len(last) == 5 and not set(last) & set(first + shown)
+    for page_number, expected in (("99", last), ("1e30", first), ("-1", first), ("\x00", first)):
+        answer = http.get(f"/day/items/minutes?page={page_number}", headers={"HX-Request": "true"})
+        assert answer.status_code == 200
+        assert items_of(answer.get_data(as_text=True), "minutes") == expected, page_number

@@ -5,13 +5,13 @@ The page shows the signed-in user's own day; each section refreshes in place thr
 fragment when something changes on the page (`*-changed` events) and every minute.
 """
 
-from flask import Response, abort
+from flask import Response, abort, request
 
 from kamportal import clock
 from kamportal.blueprints.day import bp
 from kamportal.blueprints.web import acting_user, allow, fragment, is_htmx, render
 from kamportal.models import Role
-from kamportal.services import day
+from kamportal.services import day, validation
 
 # Who has a day; it is also their start page (home.index).
 DAY_ROLES = (Role.ACM, Role.LEADER, Role.ADMIN)
@@ -41,13 +41,14 @@ REFRESH_ON = {
 }
 
 
-def day_page() -> Response:
-    """The signed-in user's whole day (also the ACM's start page: home.index)."""
+def day_page(pages: dict[str, int] | None = None) -> Response:
+    """The signed-in user's whole day (also the ACM's start page: home.index), each
+    section at its page of `pages`."""
     user = acting_user()
     now = clock.now()
     return render(
         "day/day.html",
-        sections=day.day_of(user, now=now),
+        sections=day.day_of(user, now=now, pages=pages),
         today=clock.today(user.timezone, at=now),
         refresh_on=REFRESH_ON,
     )
@@ -63,16 +64,18 @@ def index() -> Response:
 @bp.route("/items/<section>")
 @allow(*DAY_ROLES)
 def items(section: str) -> Response:
-    """One section of the day for HTMX to swap in place; the whole page otherwise."""
+    """One section of the day, at its `page`, for HTMX to swap in place; the whole page,
+    that section at that page, otherwise."""
     if section not in day.SECTIONS:
         abort(404)
+    page = validation.query_number(request.args.get("page"), default=1)
     if not is_htmx():
-        return day_page()
+        return day_page({section: page})
     user = acting_user()
     now = clock.now()
     return fragment(
         "day/_section.html",
-        section=day.section(user, section, now=now),
+        section=day.SectionPage(day.section(user, section, now=now), asked=page),
         today=clock.today(user.timezone, at=now),
         refresh_on=REFRESH_ON,
     )
