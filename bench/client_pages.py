@@ -149,7 +149,7 @@ def main() -> None:
             pages = {
                 "client list": "/clients/",
                 "search 'store'": "/clients/?q=store",
-                "search by contact email": "/clients/?q=%40",
+                "search by contact email": "/clients/?q=%40nile",
                 "sort by last contact, page 3": "/clients/?sort=last_contact&direction=desc&page=3",
                 "clients in red, by GMV": "/clients/?health=red&sort=gmv&direction=desc",
                 "amber in GMV band 2, weakest first": "/clients/?health=amber&gmv=2&sort=health",

@@ -1,4 +1,4 @@
-from sqlalchemy import MetaData
+from sqlalchemy import Index, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
 NAMING_CONVENTION = {
@@ -12,3 +12,18 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def trigram_indexes(table: str, *columns: str) -> list[Index]:
+    """GIN trigram indexes (PostgreSQL's pg_trgm) on `columns` of `table`: they answer
+    `ILIKE '%text%'` (services/search.py) without reading every row. PostgreSQL only; SQLite
+    reads the rows, which is fast at its sizes."""
+    return [
+        Index(
+            f"ix_{table}_{column}_trgm",
+            column,
+            postgresql_using="gin",
+            postgresql_ops={column: "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql")
+        for column in columns
+    ]

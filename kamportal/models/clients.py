@@ -6,11 +6,11 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kamportal.models.accounts import User
-from kamportal.models.base import Base
+from kamportal.models.base import Base, trigram_indexes
 from kamportal.models.types import Money, MoneyAmount, UTCDateTime
 
 
@@ -50,7 +50,16 @@ class Client(Base):
     __tablename__ = "clients"
     __table_args__ = (
         Index("ix_clients_acm_status", "acm_id", "status"),
-        Index("ix_clients_store_name", "store_name"),
+        # The client list's orders (issue 17): each in the list's own order, the id breaking
+        # ties, so the first page is read off the index. A client never contacted comes
+        # first when ascending, last when descending: NULLS FIRST, which SQLite has anyway.
+        Index("ix_clients_store_name", "store_name", "id"),
+        Index("ix_clients_last_contact_order", text("last_contact_at NULLS FIRST"), "id").ddl_if(
+            dialect="postgresql"
+        ),
+        # The substring search (`%text%`) of the client list and the header's box: trigram
+        # indexes, PostgreSQL's pg_trgm (the migration creates the extension).
+        *trigram_indexes("clients", "store_name", "store_code"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -151,6 +160,7 @@ class Client(Base):
 
 class Contact(Base):
     __tablename__ = "contacts"
+    __table_args__ = tuple(trigram_indexes("contacts", "name", "email", "phone"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)

@@ -22,6 +22,7 @@ from kamportal.models import (
     User,
     UserRole,
 )
+from kamportal.services import search
 
 # The roles that work in the client registry at all; object rules below narrow it further.
 CLIENT_REGISTRY_ROLES = (Role.ACM, Role.LEADER, Role.ADMIN)
@@ -252,23 +253,33 @@ def can_create_client(user: User) -> bool:
     return user.has_role(*CLIENT_CREATOR_ROLES)
 
 
-def assignable_acms(user: User) -> list[User]:
+def assignable_acms(user: User, *, named: str = "", limit: int | None = None) -> list[User]:
     """The ACMs `user` may give a client to: admin any active ACM, a leader their team's,
-    an ACM only themselves."""
+    an ACM only themselves. `named`: only those with it in their name; `limit`: at most
+    that many, by name."""
     query = (
         select(User)
         .where(User.active.is_(True))
         .where(User.role_rows.any(UserRole.role.in_([Role.ACM.value, Role.LEADER.value])))
-        .order_by(User.name)
+        .order_by(User.name, User.id)
+        .limit(limit)
     )
+    if named:
+        query = query.where(search.contains(User.name, named))
     if user.has_role(Role.ADMIN):
         return list(db.session.scalars(query))
     team_ids = led_team_ids(user)
     if team_ids:
         return list(db.session.scalars(query.where(User.team_id.in_(team_ids))))
-    if user.has_role(Role.ACM):
+    if user.has_role(Role.ACM) and (not named or named.casefold() in user.name.casefold()):
         return [user]
     return []
+
+
+def chooses_acm(user: User) -> bool:
+    """Whether `user` sees the clients of more than one ACM (admin, a leader): the client
+    list then filters by ACM."""
+    return user.has_role(Role.ADMIN) or bool(led_team_ids(user))
 
 
 def can_manage_accounts(user: User) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import CTE, ColumnElement, Select, false, func, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
 from kamportal import clock
@@ -100,7 +100,10 @@ class ClientFilters:
 
     q: str = ""
     status: str = ""
+    # The account manager: chosen by id (a link from the team page), or typed, any part of
+    # the name (the filter's type-ahead, or its plain text box without JavaScript).
     acm_id: int | None = None
+    acm_name: str = ""
     country: str = ""
     plan: str = ""
     industry: str = ""
@@ -114,10 +117,12 @@ class ClientFilters:
     def from_args(cls, args: Any) -> ClientFilters:
         sort = args.get("sort", "name")
         direction = args.get("direction", "asc")
+        acm = validation.query_text(args.get("acm"), max_length=120)
         return cls(
             q=validation.query_text(args.get("q")),
             status=args.get("status", "") if args.get("status") in LIST_STATUSES else "",
-            acm_id=validation.query_number(args.get("acm"), default=None),
+            acm_id=validation.query_number(acm, default=None) if acm.isdigit() else None,
+            acm_name="" if acm.isdigit() else acm,
             country=validation.query_text(args.get("country"), max_length=2).upper(),
             plan=args.get("plan", "") if args.get("plan") in PLANS else "",
             industry=validation.query_text(args.get("industry"), max_length=120),
@@ -133,7 +138,7 @@ class ClientFilters:
         values = {
             "q": self.q,
             "status": self.status,
-            "acm": self.acm_id,
+            "acm": self.acm_id or self.acm_name,
             "country": self.country,
             "plan": self.plan,
             "industry": self.industry,
@@ -146,6 +151,11 @@ class ClientFilters:
         values.update(changes)
         defaults = {"sort": "name", "direction": "asc", "page": 1}
         return {k: v for k, v in values.items() if v not in (None, "") and defaults.get(k) != v}
+
+    @property
+    def too_short(self) -> bool:
+        """The search text is too short to look for (it would read every client)."""
+        return 0 < len(self.q) < search.MIN_LENGTH
 
 
 def _gmv_choice(value: str | None) -> str:
@@ -188,47 +198,149 @@ def industries(viewer: User) -> list[str]:
     )
 
 
-def client_list_query(viewer: User, filters: ClientFilters) -> Select[tuple[Client]]:
-    """The clients `viewer` may see, filtered and sorted (one query, ACMs joined)."""
-    query = (
-        select(Client).options(joinedload(Client.acm)).where(access.visible_clients_clause(viewer))
-    )
-    if filters.q:
-        query = query.where(
-            or_(
-                search.contains(Client.store_name, filters.q),
-                search.contains(Client.store_code, filters.q),
-                Client.contacts.any(
-                    or_(
-                        search.contains(Contact.name, filters.q),
-                        search.contains(Contact.email, filters.q),
-                        search.contains(Contact.phone, filters.q),
-                    )
-                ),
-            )
-        )
+def _list_clauses(viewer: User, filters: ClientFilters) -> list[ColumnElement[bool]]:
+    """The client list's filters, the search text aside: what `viewer` may see, as asked."""
+    clauses = [access.visible_clients_clause(viewer)]
     if not filters.status:
-        query = query.where(Client.status != LifecycleStatus.CHURNED.value)
+        clauses.append(Client.status != LifecycleStatus.CHURNED.value)
     elif filters.status != ALL_STATUSES:
-        query = query.where(Client.status == filters.status)
+        clauses.append(Client.status == filters.status)
     if filters.acm_id:
-        query = query.where(Client.acm_id == filters.acm_id)
+        clauses.append(Client.acm_id == filters.acm_id)
+    elif filters.acm_name:
+        clauses.append(
+            Client.acm_id.in_(select(User.id).where(search.contains(User.name, filters.acm_name)))
+        )
     if filters.country:
-        query = query.where(Client.country == filters.country)
+        clauses.append(Client.country == filters.country)
     if filters.plan:
-        query = query.where(Client.plan == filters.plan)
-    query = query.where(*_segment_clauses(filters))
-    column = SORTS[filters.sort]
+        clauses.append(Client.plan == filters.plan)
+    return clauses + _segment_clauses(filters)
+
+
+def _found(viewer: User, filters: ClientFilters) -> CTE:
+    """The clients the search text finds among the list's filters, with their sort key:
+    by store name or code, or by a contact's name, email or phone (issue 17: one set of
+    ids for the page and the count; each part an index can answer, trigram indexes on
+    PostgreSQL, rather than a contacts lookup per client)."""
+    clauses = _list_clauses(viewer, filters)
+    key = SORTS[filters.sort].label("sort_key")
+    by_store = select(Client.id, key).where(
+        or_(
+            search.contains(Client.store_name, filters.q),
+            search.contains(Client.store_code, filters.q),
+        ),
+        *clauses,
+    )
+    by_contact = (
+        select(Client.id, key)
+        .join(Contact, Contact.client_id == Client.id)
+        .where(
+            or_(
+                search.contains(Contact.name, filters.q),
+                search.contains(Contact.email, filters.q),
+                search.contains(Contact.phone, filters.q),
+            ),
+            *clauses,
+        )
+    )
+    return union(by_store, by_contact).cte("found")
+
+
+def _order(key: Any, client_id: Any, filters: ClientFilters) -> tuple[Any, ...]:
+    """The list's order: by `key` in the direction asked, a client with no value (never
+    contacted, not scored) counting as the smallest; then by id the same way, so that each
+    order is one an index walks (ix_clients_store_name, ix_clients_last_contact_order)."""
+    nullable = SORTS[filters.sort].expression.nullable
     if filters.direction == "asc":
-        ordered = column.asc().nulls_first()
-    else:
-        ordered = column.desc().nulls_last()
-    return query.order_by(ordered, Client.id)
+        return (key.asc().nulls_first() if nullable else key.asc(), client_id.asc())
+    return (key.desc().nulls_last() if nullable else key.desc(), client_id.desc())
 
 
-def search_clients(viewer: User, filters: ClientFilters, *, per_page: int) -> Pagination:
-    return db.paginate(
-        client_list_query(viewer, filters), page=filters.page, per_page=per_page, error_out=False
+def client_list_query(viewer: User, filters: ClientFilters) -> Select[tuple[Client]]:
+    """The clients `viewer` may see, filtered and sorted (one query, ACMs joined). A search
+    text shorter than search.MIN_LENGTH finds nothing."""
+    query = select(Client).options(joinedload(Client.acm)).where(*_list_clauses(viewer, filters))
+    if filters.too_short:
+        query = query.where(false())
+    elif filters.q:
+        query = query.where(Client.id.in_(select(_found(viewer, filters).c.id)))
+    return query.order_by(*_order(SORTS[filters.sort], Client.id, filters))
+
+
+class ClientPage(Pagination):
+    """A page of the client list and how many clients the list holds in all."""
+
+    def _query_items(self) -> list[Any]:
+        items, self._total = self._query_args["fetch"](
+            offset=(self.page - 1) * self.per_page, limit=self.per_page
+        )
+        return items
+
+    def _query_count(self) -> int:
+        if self._total is None:
+            self._total = self._query_args["count_all"]()
+        return self._total
+
+
+def search_clients(viewer: User, filters: ClientFilters, *, per_page: int) -> ClientPage:
+    """A page of the client list (P2). Without search text: the page read in the list's
+    order and a count. With it: the page and the count in one statement, over the ids the
+    text finds. A text shorter than search.MIN_LENGTH runs no query and finds nothing."""
+    if filters.too_short:
+        return ClientPage(
+            page=1, per_page=per_page, error_out=False, fetch=lambda **_: ([], 0), count_all=int
+        )
+    if not filters.q:
+        clauses = _list_clauses(viewer, filters)
+
+        def fetch(*, offset: int, limit: int) -> tuple[list[Client], None]:
+            query = (
+                select(Client)
+                .options(joinedload(Client.acm))
+                .where(*clauses)
+                .order_by(*_order(SORTS[filters.sort], Client.id, filters))
+                .offset(offset)
+                .limit(limit)
+            )
+            return list(db.session.scalars(query)), None
+
+        def count() -> int:
+            return db.session.scalar(select(func.count()).select_from(Client).where(*clauses))
+
+        return ClientPage(
+            page=filters.page, per_page=per_page, error_out=False, fetch=fetch, count_all=count
+        )
+
+    found = _found(viewer, filters)
+    total = select(func.count()).select_from(found).scalar_subquery()
+
+    def fetch_found(*, offset: int, limit: int) -> tuple[list[Client], int | None]:
+        page_ids = (
+            select(found.c.id, found.c.sort_key)
+            .order_by(*_order(found.c.sort_key, found.c.id, filters))
+            .offset(offset)
+            .limit(limit)
+            .subquery()
+        )
+        rows = db.session.execute(
+            select(Client, total)
+            .options(joinedload(Client.acm))
+            .join(page_ids, page_ids.c.id == Client.id)
+            .order_by(*_order(page_ids.c.sort_key, page_ids.c.id, filters))
+        ).all()
+        # Past the last page there is no row to carry the total: counted apart then.
+        return [client for client, _ in rows], (rows[0][1] if rows else None)
+
+    def count_found() -> int:
+        return db.session.scalar(select(func.count()).select_from(found))
+
+    return ClientPage(
+        page=filters.page,
+        per_page=per_page,
+        error_out=False,
+        fetch=fetch_found,
+        count_all=count_found,
     )
 
 

@@ -10,6 +10,9 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 # The escape character of every LIKE pattern built here.
 ESCAPE = "\\"
+# The shortest text looked for anywhere in a name (`contains`): a trigram index
+# (PostgreSQL's pg_trgm) answers three characters or more; fewer would read every row.
+MIN_LENGTH = 3
 
 
 def literal_pattern(text: str) -> str:

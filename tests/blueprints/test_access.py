@@ -126,6 +126,7 @@ ACCESS: dict[str, dict[str, str]] = {
     "auth.logout": SIGNED_IN,
     "clients.index": REGISTRY,
     "clients.export": REGISTRY,
+    "clients.acm_choices": REGISTRY,
     "clients.import_file": IMPORTERS,
     "clients.import_template": IMPORTERS,
     "clients.show_import": IMPORT,

@@ -17,6 +17,7 @@ from kamportal.models import (
     TimelineKind,
 )
 from kamportal.services import contact_log, escalations
+from tests.blueprints.test_query_counts import counting_queries
 
 HTMX = {"HX-Request": "true"}
 
@@ -46,6 +47,50 @@ def test_leader_sees_the_teams_clients_and_filters_by_acm(login_as, cairo, make_
     assert "Pyramid Spices" in page and "Sphinx Shoes" in page
     filtered = http.get(f"/clients/?acm={other.id}").get_data(as_text=True)
     assert "Sphinx Shoes" in filtered and "Pyramid Spices" not in filtered
+
+
+def test_a_search_too_short_to_look_for_says_so_and_reads_no_client(
+    db, login_as, cairo, make_client
+):
+    """Issue 17: under search.MIN_LENGTH characters the list says how much to type and runs
+    no search (it would read every client and contact)."""
+    _, _, acm, _ = cairo
+    make_client(acm=acm, store_name="Delta Dates")
+    http = login_as(acm)
+    with counting_queries(db.engine) as statements:
+        body = http.get("/clients/?q=de", headers=HTMX).get_data(as_text=True)
+    assert "Type at least 3 characters to search." in body
+    assert "Delta Dates" not in body and "Nothing searched yet." in body
+    assert not any("FROM clients" in statement for statement in statements), statements
+    assert "Delta Dates" in http.get("/clients/?q=del").get_data(as_text=True)
+
+
+def test_the_count_says_how_many_the_pages_hold(login_as, cairo, make_client, make_contact):
+    """Issue 17: the count and the pages come from one set of clients: a client found by its
+    name and by two of its contacts is one client, on one page, counted once."""
+    _, leader, acm, other = cairo
+    for n in range(30):
+        client = make_client(acm=acm if n % 2 else other, store_name=f"Oasis {n:02d}")
+        if n % 3 == 0:
+            make_contact(client, name="Oasis buyer", email=f"buyer{n}@oasis.example")
+            make_contact(client, name="Oasis owner", email=f"owner{n}@oasis.example")
+    make_contact(make_client(acm=acm, store_name="Sahara Stores"), email="x@oasis.example")
+    http = login_as(leader)
+    for sort in ("name", "last_contact"):
+        seen: list[str] = []
+        page = 1
+        while True:
+            body = http.get(f"/clients/?q=oasis&sort={sort}&direction=desc&page={page}").get_data(
+                as_text=True
+            )
+            rows = re.findall(r'<tr id="client-(\d+)">', body)
+            if not rows:
+                break
+            seen += rows
+            page += 1
+        assert "31 clients matching “oasis”" in body
+        assert len(seen) == len(set(seen)) == 31
+        assert page == 3
 
 
 def test_live_search_answers_htmx_with_the_table_partial_only(login_as, cairo, make_client):
@@ -703,3 +748,53 @@ def test_the_timeline_shows_times_in_the_readers_zone(
     assert "WhatsApp step due 29 Nov 2026 12:00 +03" in seen_by_acm
     assert "UTC" not in seen_by_acm
     assert "WhatsApp step due 29 Nov 2026 09:00 GMT" in timeline_of(leader)
+
+
+# --- The ACM filter's type-ahead (issue 17) -------------------------------------------------
+
+
+def test_the_acm_filter_offers_the_names_typed_among_those_the_user_may_choose(
+    login_as, cairo, make_user, make_team
+):
+    """The filter is a text box: as it is typed, at most 20 matching names are offered (never
+    every ACM on the page); a leader is offered their team's, an ACM only themselves."""
+    _, leader, acm, _ = cairo
+    elsewhere = make_team(name="Alex")
+    for n in range(30):
+        make_user(Role.ACM, team=elsewhere, name=f"Omar Alex {n:02d}")
+
+    def offered(who, typed: str) -> list[str]:
+        response = login_as(who).get(f"/clients/acms?acm={typed}", headers=HTMX)
+        assert response.status_code == 200 and len(response.data) <= 10_000
+        body = response.get_data(as_text=True)
+        assert body.lstrip().startswith('<datalist id="acm-choices">')
+        return re.findall(r'<option value="([^"]*)">', body)
+
+    admin_sees = offered(Role.ADMIN, "omar")
+    assert len(admin_sees) == 20 and admin_sees[0] == "Omar ACM"
+    assert all("omar" in name.lower() for name in admin_sees)
+    assert offered(leader, "omar") == ["Omar ACM"]
+    assert offered(leader, "") == ["Ahmed ACM", "Layla Leader", "Omar ACM"]
+    assert offered(acm, "ahm") == ["Ahmed ACM"]
+    assert offered(acm, "omar") == []
+
+
+def test_the_acm_filter_works_by_name_without_javascript(login_as, cairo, make_client):
+    """Typed and sent with the form (no JavaScript), any part of the name filters the list;
+    a link from the team page still chooses the ACM by id, shown by name in the box."""
+    _, leader, acm, other = cairo
+    make_client(acm=acm, store_name="Pyramid Spices")
+    make_client(acm=other, store_name="Sphinx Shoes")
+    http = login_as(leader)
+    page = http.get("/clients/").get_data(as_text=True)
+    assert (
+        '<input type="search" id="acm" name="acm" value=""' in page
+        and '<select id="acm"' not in page
+    )
+    typed = http.get("/clients/?acm=omar").get_data(as_text=True)
+    assert "Sphinx Shoes" in typed and "Pyramid Spices" not in typed
+    by_id = http.get(f"/clients/?acm={acm.id}").get_data(as_text=True)
+    assert "Pyramid Spices" in by_id and "Sphinx Shoes" not in by_id
+    assert 'name="acm" value="Ahmed ACM"' in by_id
+    # An ACM sees only their own clients: no ACM filter.
+    assert 'name="acm"' not in login_as(acm).get("/clients/").get_data(as_text=True)

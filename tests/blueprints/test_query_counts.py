@@ -32,6 +32,7 @@ from kamportal.models import (
     Suggestion,
     TimelineEvent,
     TimelineKind,
+    User,
 )
 from kamportal.services import suggestions
 
@@ -438,3 +439,66 @@ def test_the_work_lists_query_counts_do_not_grow_with_the_portfolio(work_queries
         assert large[f"admin's {name}"] <= 9, large
     for name in ("renewals", "invoices", "escalations", "complaints"):
         assert large[f"admin's {name}, swapped"] <= 6, large
+
+
+def list_portfolio(db, make_team, make_user, *, acms: int, clients: int) -> User:
+    """A team of `acms` ACMs with `clients` clients each, two contacts each, some never
+    contacted; returns its leader."""
+    now = clock.now()
+    team = make_team()
+    leader = make_user(Role.LEADER, team=team)
+    team.leader = leader
+    for a in range(acms):
+        acm = make_user(Role.ACM, team=team)
+        for n in range(clients):
+            client = Client(
+                store_name=f"Store {team.id}-{a}-{n}",
+                store_code=f"LQ{team.id}-{a}-{n}",
+                plan="enterprise",
+                country="EG",
+                timezone="Africa/Cairo",
+                status="live",
+                currency="EGP",
+                acm=acm,
+                created_at=now,
+                updated_at=now,
+                last_contact_at=None if n % 3 == 0 else now - timedelta(days=n),
+            )
+            db.session.add(client)
+            for c in range(2):
+                db.session.add(Contact(client=client, name=f"C{c}", email=f"c{c}@s{n}.example"))
+    db.session.commit()
+    return leader
+
+
+def test_the_client_list_and_its_search_query_counts_do_not_grow_for_leader_and_admin(
+    app, db, make_team, make_user, login_as
+):
+    """Issue 17: the leader's and the admin's client list, its search (by store, by a
+    contact's email), its last-contact order and the ACM filter's type-ahead issue as many
+    statements for a few clients as for many."""
+
+    def measure(*, acms: int, clients: int) -> dict[str, int]:
+        leader = list_portfolio(db, make_team, make_user, acms=acms, clients=clients)
+        counts = {}
+        for who in (leader, Role.ADMIN):
+            http = login_as(who)
+            for name, url in {
+                "list": "/clients/",
+                "search": "/clients/?q=store",
+                "search (live)": "/clients/?q=store",
+                "search by email": "/clients/?q=%40s1.example",
+                "last contact": "/clients/?sort=last_contact&direction=desc",
+                "type-ahead": "/clients/acms?acm=user",
+            }.items():
+                live = name.endswith("(live)") or name == "type-ahead"
+                with counting_queries(db.engine) as statements:
+                    response = http.get(url, headers={"HX-Request": "true"} if live else {})
+                    assert response.status_code == 200
+                counts[f"{name} as {'leader' if who is leader else 'admin'}"] = len(statements)
+        return counts
+
+    small = measure(acms=1, clients=3)
+    large = measure(acms=5, clients=12)
+    assert small == large
+    assert max(large.values()) <= 10, large

@@ -51,11 +51,14 @@ from kamportal.services import (
     contact_log,
     gmv_bands,
     list_exports,
+    search,
     validation,
 )
 from kamportal.services.access import CLIENT_CREATOR_ROLES, CLIENT_REGISTRY_ROLES
 
 TIMELINE_CHANGED = "timeline-changed"
+# How many names the client list's ACM filter offers as it is typed.
+ACM_CHOICES = 20
 
 
 def _contact_or_404(client: Client, contact_id: int) -> Contact:
@@ -81,12 +84,22 @@ def index():
     page = clients.search_clients(
         current_user, filters, per_page=current_app.config["CLIENTS_PER_PAGE"]
     )
+    if is_htmx():
+        # The live search, sort and pager swap the table alone: the filters stay as they are.
+        return render(
+            "clients/index.html",
+            "clients/_table.html",
+            page=page,
+            filters=filters,
+            min_length=search.MIN_LENGTH,
+        )
     return render(
         "clients/index.html",
-        "clients/_table.html",
         page=page,
         filters=filters,
-        acms=access.assignable_acms(current_user),
+        min_length=search.MIN_LENGTH,
+        chooses_acm=access.chooses_acm(current_user),
+        acm_typed=_acm_typed(filters),
         statuses=list(LifecycleStatus),
         plans=list(Plan),
         countries=validation.country_choices(),
@@ -95,6 +108,29 @@ def index():
         gmv_bands=gmv_bands.bands(),
         can_create=access.can_create_client(current_user),
         can_import=current_user.has_role(*client_import.IMPORTER_ROLES),
+    )
+
+
+def _acm_typed(filters: clients.ClientFilters) -> str:
+    """What the ACM filter's box shows: the name typed, or the chosen ACM's (by id)."""
+    if filters.acm_id:
+        acm = db.session.get(User, filters.acm_id)
+        return acm.name if acm else ""
+    return filters.acm_name
+
+
+@bp.route("/acms")
+@allow(*CLIENT_REGISTRY_ROLES)
+def acm_choices():
+    """The client list's ACM filter as it is typed (`acm`): the names it matches among the
+    ACMs the user may choose, at most ACM_CHOICES (issue 17: never every ACM on the page)."""
+    return fragment(
+        "clients/_acm_choices.html",
+        acms=access.assignable_acms(
+            current_user,
+            named=validation.query_text(request.args.get("acm"), max_length=120),
+            limit=ACM_CHOICES,
+        ),
     )
 
 
