@@ -42,6 +42,10 @@ QUEUE_NAME = "kamportal"
 DEFAULT_RETRY = Retry(max=4, interval=[10, 60, 300, 900])
 _JOB_ID = re.compile(r"[A-Za-z0-9_-]+")
 _PENDING_KEY = "kam_jobs_after_commit"
+# How long a failed job's record is kept, for a person to look at.
+FAILURE_TTL = 30 * 86400
+# Jobs enqueued, or looked up, together in one round trip to Redis.
+ENQUEUE_BATCH = 500
 # Statuses of a job that will still run (or is running): the others are history.
 _WAITING = frozenset({JobStatus.QUEUED, JobStatus.SCHEDULED, JobStatus.DEFERRED})
 
@@ -127,7 +131,7 @@ def enqueue(
     run_at = None if at is None else _run_at(at)
     queue = get_queue(app)
     cancel(job_id, app=app)
-    options: dict[str, Any] = {"job_id": job_id, "retry": retry, "failure_ttl": 30 * 86400}
+    options: dict[str, Any] = {"job_id": job_id, "retry": retry, "failure_ttl": FAILURE_TTL}
     if run_at is None:
         return queue.enqueue(func, *args, **options)
     return queue.enqueue_at(run_at, func, *args, **options)
@@ -183,16 +187,23 @@ def reconcile(
     sweep raises once the rest are done), or else enqueued now. One due "whenever" is
     enqueued unless it will still run (its retry may be scheduled). Idempotent: the cron
     sweeps call it every few minutes.
+
+    What Redis knows of the jobs is read a few hundred at a time (after an outage thousands
+    may be owed), and read again just before acting on one.
     """
+    owed = list(owed)
+    seen = job_statuses([job.job_id for job in owed])
     acted, failed = 0, []
     for job in owed:
+        if _needs_nothing(job, seen[job.job_id], now):
+            continue
         status = job_status(job.job_id)
+        if _needs_nothing(job, status, now):
+            continue
         if job.due_at is None or job.due_at > now:
             if status in WILL_RUN:
                 continue
             enqueue(job.func, *job.args, job_id=job.job_id, at=job.due_at)
-        elif status in (JobStatus.QUEUED, JobStatus.STARTED):
-            continue
         elif run_due is None:
             enqueue(job.func, *job.args, job_id=job.job_id)
         else:
@@ -212,6 +223,24 @@ def reconcile(
     return acted
 
 
+def _needs_nothing(job: Owed, status: JobStatus | None, now: datetime) -> bool:
+    """Whether owed `job`, whose job is at `status`, will run without the reconciler."""
+    if job.due_at is None or job.due_at > now:
+        return status in WILL_RUN
+    return status in (JobStatus.QUEUED, JobStatus.STARTED)
+
+
+def job_statuses(job_ids: list[str], *, app: Flask | None = None) -> dict[str, JobStatus | None]:
+    """`job_status` of each of `job_ids`, a few hundred in one round trip to Redis."""
+    connection = get_queue(app).connection
+    statuses: dict[str, JobStatus | None] = {}
+    for start in range(0, len(job_ids), ENQUEUE_BATCH):
+        batch = job_ids[start : start + ENQUEUE_BATCH]
+        for job_id, job in zip(batch, Job.fetch_many(batch, connection=connection), strict=True):
+            statuses[job_id] = None if job is None else job.get_status(refresh=False)
+    return statuses
+
+
 def scheduled_at(job_id: str, *, app: Flask | None = None) -> datetime | None:
     """When scheduled job `job_id` will be enqueued (aware UTC), or None if not scheduled."""
     try:
@@ -229,6 +258,8 @@ class _PendingJob:
     retry: Retry | None
     # The savepoint it was registered in, if any: rolling that back withdraws it.
     savepoint: SessionTransaction | None
+    # Its id was never used (a new row's): no job to replace, so it goes in a batch.
+    new: bool = False
 
 
 def enqueue_after_commit(
@@ -255,6 +286,28 @@ def enqueue_after_commit(
     session.info.setdefault(_PENDING_KEY, []).append(pending)
 
 
+def enqueue_new_after_commit(
+    session: Session | scoped_session[Session],
+    func: str,
+    calls: Iterable[tuple[str, tuple[Any, ...]]],
+    *,
+    retry: Retry | None = DEFAULT_RETRY,
+) -> None:
+    """Enqueue `func(*args)` now for each `(job_id, args)` of `calls` once `session`'s
+    transaction commits, as `enqueue_after_commit` does, in a few round trips to Redis.
+
+    For ids never used before (a job per row a sweep just wrote): there is no waiting job
+    of the same id to replace, so none is looked for. Raises ValueError for a bad job id.
+    """
+    if isinstance(session, scoped_session):
+        session = session()
+    savepoint = session.get_nested_transaction()
+    session.info.setdefault(_PENDING_KEY, []).extend(
+        _PendingJob(func, args, _check_job_id(job_id), None, retry, savepoint, new=True)
+        for job_id, args in calls
+    )
+
+
 @event.listens_for(Session, "after_commit")
 def _enqueue_pending(session: Session) -> None:
     # after_commit also fires when a savepoint is released: the outer transaction may still
@@ -263,11 +316,36 @@ def _enqueue_pending(session: Session) -> None:
         return
     pending: list[_PendingJob] = session.info.pop(_PENDING_KEY, [])
     # The last registration of an id wins, as a second `enqueue` would replace the first.
-    for job in {job.job_id: job for job in pending}.values():
+    jobs = list({job.job_id: job for job in pending}.values())
+    for job in jobs:
+        if job.new:
+            continue
         try:
             enqueue(job.func, *job.args, job_id=job.job_id, at=job.at, retry=job.retry)
         except Exception:
             log.exception("could not enqueue %s; the reconciler will retry", job.job_id)
+    new = [job for job in jobs if job.new]
+    for start in range(0, len(new), ENQUEUE_BATCH):
+        batch = new[start : start + ENQUEUE_BATCH]
+        try:
+            get_queue().enqueue_many(
+                [
+                    Queue.prepare_data(
+                        job.func,
+                        job.args,
+                        job_id=job.job_id,
+                        retry=job.retry,
+                        failure_ttl=FAILURE_TTL,
+                    )
+                    for job in batch
+                ]
+            )
+        except Exception:
+            log.exception(
+                "could not enqueue %s and %s more; the reconciler will retry",
+                batch[0].job_id,
+                len(batch) - 1,
+            )
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -4,13 +4,18 @@ causes it, then delivered by a job (jobs/outbox.py) with retries, its status vis
 Sending twice never happens: a delivery claims its row before sending, and a claimed row
 is never sent again automatically; a delivery cut short is marked failed for a person to
 check (`reconcile`).
+
+An email is composed when it is queued, so that what a person previewed is what goes; a
+sweep that queues thousands at once (R4's reminders, R7's late wires) leaves each to its
+delivery to compose (`queue_emails_composed_later`), as its records then stand.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterable
+import importlib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -19,7 +24,7 @@ from typing import Any
 
 from babel.core import Locale
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from kamportal import clock, i18n, queue
 from kamportal.errors import ReusedMessageKey
@@ -351,6 +356,115 @@ def queue_whatsapp(
     return _once(message)
 
 
+@dataclass(frozen=True)
+class LaterEmail:
+    """An email its delivery composes (`queue_emails_composed_later`): `compose` names the
+    function, as "package.module:function", that makes its `Draft` from `params` (plain
+    values, ids), in the client's language, as the records stand when it goes."""
+
+    key: str
+    compose: str
+    params: dict[str, Any]
+    client_id: int | None = None
+
+
+# Keys looked up in one statement (SQLite allows a few thousand parameters).
+_KEYS_AT_ONCE = 1000
+
+
+def queue_emails_composed_later(emails: Sequence[LaterEmail]) -> dict[str, int]:
+    """Write `emails` to the outbox in a few statements, each composed by its delivery job
+    (rendering each in the sweep that queues thousands took seconds); the jobs are enqueued
+    after the commit, in batches. Returns the message id of each key.
+
+    Idempotent by key as `queue_email`: a key used already for the same email gives that
+    message; for another, ReusedMessageKey. Two transactions racing with one key cannot both
+    commit. Raises ValueError for a `compose` outside the portal.
+    """
+    wanted = {email.key: email for email in emails}
+    for email in wanted.values():
+        _composer(email.compose)
+    ids: dict[str, int] = {}
+    keys = list(wanted)
+    for start in range(0, len(keys), _KEYS_AT_ONCE):
+        used = db.session.execute(
+            select(
+                OutboxMessage.idempotency_key,
+                OutboxMessage.id,
+                OutboxMessage.template,
+                OutboxMessage.params,
+                OutboxMessage.client_id,
+            ).where(OutboxMessage.idempotency_key.in_(keys[start : start + _KEYS_AT_ONCE]))
+        )
+        for key, message_id, compose, params, client_id in used:
+            email = wanted[key]
+            if (compose, params, client_id) != (email.compose, email.params, email.client_id):
+                raise ReusedMessageKey("This was already used to send another message.")
+            ids[key] = message_id
+    now = clock.now()
+    rows = [
+        {
+            "idempotency_key": email.key,
+            "channel": Channel.EMAIL.value,
+            "client_id": email.client_id,
+            "to_addrs": [],
+            "cc_addrs": [],
+            "body": "",
+            "attachments": [],
+            "template": email.compose,
+            "params": email.params,
+            "status": DeliveryStatus.PENDING.value,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for email in wanted.values()
+        if email.key not in ids
+    ]
+    if rows:
+        written = db.session.execute(
+            insert(OutboxMessage).returning(OutboxMessage.idempotency_key, OutboxMessage.id),
+            rows,
+        )
+        new = {key: message_id for key, message_id in written}
+        queue.enqueue_new_after_commit(
+            db.session,
+            DELIVER_JOB,
+            ((delivery_job_id(message_id), (message_id,)) for message_id in new.values()),
+        )
+        ids |= new
+    return ids
+
+
+def composed_later(message: OutboxMessage) -> bool:
+    """An email its delivery composes (`queue_emails_composed_later`), not composed yet."""
+    return (
+        message.channel == Channel.EMAIL.value
+        and message.template is not None
+        and message.subject is None
+    )
+
+
+def _composer(name: str) -> Callable[..., Draft]:
+    module, _, function = name.partition(":")
+    if not module.startswith("kamportal.") or not function:
+        raise ValueError(f"{name!r}: an email is composed by a function of the portal")
+    return getattr(importlib.import_module(module), function)
+
+
+def _compose(message: OutboxMessage) -> None:
+    """Write into `message` the email its composer makes now: what goes, and what its row
+    shows and a retry sends again."""
+    draft = _composer(message.template or "")(**message.params)
+    message.sender = draft.sender
+    message.reply_to = draft.reply_to
+    message.to_addrs = list(draft.to)
+    message.cc_addrs = list(draft.cc)
+    message.subject = draft.subject
+    message.body = draft.body
+    message.attachments = [a.as_dict() for a in draft.attachments]
+    message.actor_id = draft.actor.id if draft.actor else None
+
+
 def find_by_key(key: str) -> OutboxMessage | None:
     """The message queued under idempotency key `key`, if any."""
     return db.session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
@@ -443,6 +557,8 @@ def deliver(message_id: int, *, last_attempt: bool) -> DeliveryStatus | None:
     if not claimed:
         return message.delivery_status
     try:
+        if composed_later(message):
+            _compose(message)
         provider_id = _send(message)
     except Exception as error:
         message.status = (

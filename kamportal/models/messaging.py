@@ -51,6 +51,9 @@ class OutboxMessage(Base):
     #   "content": "<text>"}]
     attachments: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     # WhatsApp providers accept approved templates: a template name and its parameters.
+    # An email a sweep queued by the thousand names here what composes it and with what
+    # (messaging/outbox.py, `queue_emails_composed_later`); it has no subject until its
+    # delivery composes it.
     template: Mapped[str | None] = mapped_column(String(80))
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(20), default=DeliveryStatus.PENDING)

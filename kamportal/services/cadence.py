@@ -110,27 +110,25 @@ def record_overdue(now: datetime) -> int:
         .order_by(Client.id)
         .with_for_update(of=Client, skip_locked=True)
     )
-    recorded = 0
+    lapses = []
     for client, latest in db.session.execute(query).tuples():
         since = due_at(client)
         if latest is not None and latest >= since:
             continue  # this lapse is on the timeline already
         if client.last_contact_at is None:
-            summary = "Weekly follow-up overdue: never contacted (F1)"
+            summary: timeline.Summary = "Weekly follow-up overdue: never contacted (F1)"
         else:
             summary = (
                 "Weekly follow-up overdue: no contact since ",
                 client.last_contact_at,
                 " (F1)",
             )
-        timeline.record(
-            client,
-            TimelineKind.FOLLOWUP_OVERDUE,
-            actor=None,
-            summary=summary,
-            detail={"last_contact_at": client.last_contact_at, "overdue_since": since},
-            at=now,
+        lapses.append(
+            timeline.Entry(
+                client.id,
+                summary,
+                {"last_contact_at": client.last_contact_at, "overdue_since": since},
+            )
         )
-        recorded += 1
-    db.session.flush()
-    return recorded
+    # In bulk: the first sweep after an outage may find thousands.
+    return timeline.record_many(TimelineKind.FOLLOWUP_OVERDUE, lapses, actor=None, at=now)

@@ -21,7 +21,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from flask_babel import gettext
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from kamportal import clock, i18n
@@ -31,6 +31,7 @@ from kamportal.extensions import db
 from kamportal.messaging import outbox
 from kamportal.models import (
     Client,
+    Contact,
     Invoice,
     InvoiceLine,
     InvoiceStatus,
@@ -46,6 +47,7 @@ from kamportal.models import (
     QuotationStatus,
     Renewal,
     RenewalStage,
+    Team,
     TimelineKind,
     User,
     rules_of,
@@ -447,13 +449,42 @@ def _reminder_days(client: Client) -> int:
     return rules_of(team).invoice_reminder_days
 
 
+# R4: what composes a reminder, when its delivery job sends it.
+REMINDER_EMAIL = "kamportal.services.invoices:reminder_email"
+
+
+def reminder_email(invoice_id: int) -> outbox.Draft:
+    """R4: the reminder of invoice `invoice_id` as it goes, composed by its delivery job
+    (the sweep queues thousands). Raises LookupError for an invoice gone, RuleViolation("R4")
+    when no contact of the client has an email address any more."""
+    client = joinedload(Invoice.client)
+    invoice = db.session.get(
+        Invoice,
+        invoice_id,
+        options=[
+            client.joinedload(Client.acm).joinedload(User.team).joinedload(Team.leader),
+            client.selectinload(Client.contacts),
+        ],
+    )
+    if invoice is None:
+        raise LookupError(f"invoice {invoice_id} is gone")
+    draft = _invoice_draft(invoice, actor=None, template="invoice_reminder.txt")
+    if draft is None:
+        raise RuleViolation("R4", "No contact of this client has an email address: add one.")
+    return draft
+
+
 def send_invoice_reminders(*, now: datetime) -> list[Invoice]:
     """R4, a sweep: every unpaid invoice gets a reminder email each time the team's
     interval has passed since it was issued or last reminded, until it is paid; the first
     no earlier than one interval before it falls due (an installment due in three months
     waits). Not chased: a wire transfer waiting for finance, a payment issue finance has.
     Idempotent within an interval (one message key per reminder). Returns the invoices
-    reminded."""
+    reminded.
+
+    A few statements whatever the backlog: the reminders, their timeline events and the
+    invoices' counts are written in bulk, and each email is composed by its delivery job
+    (`reminder_email`); a client without an email address gets the timeline event only."""
     waiting_wire = exists().where(
         and_(
             Payment.invoice_id == Invoice.id,
@@ -466,43 +497,75 @@ def send_invoice_reminders(*, now: datetime) -> list[Invoice]:
             PaymentIssue.status == PaymentIssueStatus.OPEN.value,
         )
     )
-    candidates = db.session.scalars(
-        select(Invoice)
+    # Whom the email goes to is its delivery's business; here only whether anyone can get it.
+    reachable = exists().where(
+        and_(
+            Contact.client_id == Invoice.client_id, Contact.email.is_not(None), Contact.email != ""
+        )
+    )
+    candidates = db.session.execute(
+        select(Invoice, reachable)
         .where(Invoice.status == InvoiceStatus.UNPAID.value)
         .where(~waiting_wire)
         .where(~with_finance)
-        .options(joinedload(Invoice.client).joinedload(Client.acm))
+        .options(joinedload(Invoice.client).joinedload(Client.acm).joinedload(User.team))
         .order_by(Invoice.due_on, Invoice.id)
     )
-    reminded = []
-    for invoice in candidates:
+    reminded, emailed = [], set()
+    for invoice, by_email in candidates.tuples():
         interval = timedelta(days=_reminder_days(invoice.client))
         since = invoice.last_reminder_at or invoice.issued_at
         if now - since < interval or invoice.due_on > client_today(
             invoice.client, at=now + interval
         ):
             continue
-        invoice.reminders_sent += 1
-        invoice.last_reminder_at = now
-        message = _email_invoice(
-            invoice,
-            actor=None,
-            template="invoice_reminder.txt",
-            key=f"reminder-{invoice.reminders_sent}",
-        )
-        timeline.record(
-            invoice.client,
-            TimelineKind.INVOICE_REMINDER,
-            actor=None,
-            summary=f"Reminder {invoice.reminders_sent} of invoice {invoice.label}, "
-            f"{invoice.money} due {invoice.due_on:%d %b %Y} (R4)",
-            detail={"invoice_id": invoice.id, "reminder": invoice.reminders_sent},
-            outbox_message=message,
-            at=now,
-        )
         reminded.append(invoice)
+        if by_email:
+            emailed.add(invoice.id)
+    if not reminded:
+        return []
+    # Counted a thousand to a statement; the invoices in memory follow (synchronize_session).
+    ids = [invoice.id for invoice in reminded]
+    for start in range(0, len(ids), 1000):
+        db.session.execute(
+            update(Invoice)
+            .where(Invoice.id.in_(ids[start : start + 1000]))
+            .values(reminders_sent=Invoice.reminders_sent + 1, last_reminder_at=now)
+            .execution_options(synchronize_session="evaluate")
+        )
+    messages = outbox.queue_emails_composed_later(
+        [
+            outbox.LaterEmail(
+                key=_reminder_key(invoice),
+                compose=REMINDER_EMAIL,
+                params={"invoice_id": invoice.id},
+                client_id=invoice.client_id,
+            )
+            for invoice in reminded
+            if invoice.id in emailed
+        ]
+    )
+    timeline.record_many(
+        TimelineKind.INVOICE_REMINDER,
+        (
+            timeline.Entry(
+                invoice.client_id,
+                f"Reminder {invoice.reminders_sent} of invoice {invoice.label}, "
+                f"{invoice.money} due {invoice.due_on:%d %b %Y} (R4)",
+                {"invoice_id": invoice.id, "reminder": invoice.reminders_sent},
+                outbox_message_id=messages.get(_reminder_key(invoice)),
+            )
+            for invoice in reminded
+        ),
+        actor=None,
+        at=now,
+    )
     db.session.flush()
     return reminded
+
+
+def _reminder_key(invoice: Invoice) -> str:
+    return _message_key(invoice, f"reminder-{invoice.reminders_sent}")
 
 
 # --- Reading -----------------------------------------------------------------------------------

@@ -142,8 +142,36 @@ def sweep(now: datetime) -> SweepResult:
             _clear(alert, store, now=now)
             cleared += 1
     clients = _clients([store.client_id for store in to_raise])
-    for store in to_raise:
-        _raise(store, clients[store.client_id], now=now)
+    raised = [_new_alert(store, clients[store.client_id], now=now) for store in to_raise]
+    # In bulk: after figures come back from an outage, thousands may be raised at once.
+    db.session.add_all(raised)
+    timeline.record_many(
+        TimelineKind.NOT_SELLING_RAISED,
+        (
+            timeline.Entry(
+                alert.client_id,
+                f"Not selling: {alert.detail} (F4)",
+                {"cause": alert.cause, "since_day": alert.since_day},
+            )
+            for alert in raised
+        ),
+        actor=None,
+        at=now,
+    )
+    notifications.notify_each(
+        (
+            (
+                clients[alert.client_id].acm_id,
+                notifications.Note(
+                    text=f"{clients[alert.client_id].store_code} is not selling: {alert.detail}",
+                    link=notifications.link_to("clients.show", client_id=alert.client_id),
+                    key=f"not-selling-{alert.client_id}-{alert.cause}-{alert.since_day}",
+                ),
+            )
+            for alert in raised
+        ),
+        kind=notifications.NOT_SELLING,
+    )
     db.session.flush()
     return SweepResult(len(to_raise), cleared)
 
@@ -257,7 +285,7 @@ def _sells_again(alert: NotSellingAlert, store: StoreWindow) -> bool:
     return store.week_gmv * 100 >= (100 - store.drop_percent) * baseline
 
 
-def _raise(store: StoreWindow, client: Client, *, now: datetime) -> NotSellingAlert:
+def _new_alert(store: StoreWindow, client: Client, *, now: datetime) -> NotSellingAlert:
     silent_since = store.silent_since()
     if silent_since is not None:
         silent_days = (store.yesterday - silent_since).days + 1
@@ -282,22 +310,6 @@ def _raise(store: StoreWindow, client: Client, *, now: datetime) -> NotSellingAl
             since_day=store.yesterday - timedelta(days=WEEK - 1),
             baseline_gmv=average,
         )
-    db.session.add(alert)
-    timeline.record(
-        client,
-        TimelineKind.NOT_SELLING_RAISED,
-        actor=None,
-        summary=f"Not selling: {alert.detail} (F4)",
-        detail={"cause": alert.cause, "since_day": alert.since_day},
-        at=now,
-    )
-    notifications.notify(
-        client.acm_id,
-        kind=notifications.NOT_SELLING,
-        text=f"{client.store_code} is not selling: {alert.detail}",
-        link=notifications.link_to("clients.show", client_id=client.id),
-        key=f"not-selling-{client.id}-{alert.cause}-{alert.since_day}",
-    )
     return alert
 
 

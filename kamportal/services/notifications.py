@@ -7,6 +7,7 @@ in the same transaction. They are never emailed: the place that owes an email se
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -64,26 +65,53 @@ def notify(
     theirs to act on at `link`. Idempotent by `key`: a user told under the same key
     already is not told again. One INSERT, no read (a sweep raising many stays a few
     statements). Returns the notifications added."""
+    return notify_many(users, kind=kind, notes=[Note(text, link, key)])
+
+
+@dataclass(frozen=True)
+class Note:
+    """What a notification says, where it leads, and its key (`notify`)."""
+
+    text: str
+    link: str
+    key: str
+
+
+def notify_many(
+    users: User | int | Iterable[User | int | None] | None, *, kind: str, notes: list[Note]
+) -> list[Notification]:
+    """`notify` of each of `notes` at once (a sweep's hundreds). Returns the notifications
+    added."""
     if users is None or isinstance(users, (User, int)):
         users = [users]
     user_ids = sorted({user.id if isinstance(user, User) else user for user in users} - {None})
-    if not user_ids:
-        return []
+    return notify_each(((user_id, note) for note in notes for user_id in user_ids), kind=kind)
+
+
+def notify_each(
+    notes: Iterable[tuple[User | int | None, Note]], *, kind: str
+) -> list[Notification]:
+    """`notify` of each note to its own user (a sweep's, each client's ACM; None skipped),
+    in one INSERT per thousand notifications. Returns the notifications added."""
     now = clock.now()
     rows = [
         {
-            "user_id": user_id,
+            "user_id": user.id if isinstance(user, User) else user,
             "kind": kind,
-            "text": _line(text),
-            "link": link,
-            "key": key,
+            "text": _line(note.text),
+            "link": note.link,
+            "key": note.key,
             "created_at": now,
         }
-        for user_id in user_ids
+        for user, note in notes
+        if user is not None
     ]
+    if not rows:
+        return []
     insert = _INSERTS[db.session.get_bind().dialect.name]
-    added = insert(Notification).values(rows).on_conflict_do_nothing().returning(Notification)
-    return sorted(db.session.scalars(added), key=lambda notification: notification.user_id)
+    statement = insert(Notification).on_conflict_do_nothing().returning(Notification)
+    added = db.session.scalars(statement, rows).all()
+    return sorted(added, key=lambda notification: (notification.key, notification.user_id))
 
 
 # Told once per user and key: the unique (user_id, key) index decides, in one statement.

@@ -25,6 +25,7 @@ from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
 from kamportal.messaging import outbox
 from kamportal.models import (
+    Client,
     Invoice,
     InvoiceStatus,
     Money,
@@ -548,58 +549,97 @@ def late_wire_clause(now: datetime) -> ColumnElement[bool]:
 
 def flag_late_wire_transfers(*, now: datetime) -> list[Payment]:
     """R7, a sweep: wire transfers still unconfirmed 4 days after they were reported are
-    flagged, once each; finance and the ACM are told by email. Returns those flagged now."""
+    flagged, once each; finance and the ACM are told by email. Returns those flagged now.
+
+    A few statements whatever the backlog: the flags, emails, timeline events and
+    notifications are written in bulk, and each email is composed by its delivery job
+    (`late_wire_email`)."""
     late = list(
         db.session.scalars(
             select(Payment)
             .where(late_wire_clause(now))
             .where(Payment.flagged_at.is_(None))
-            .options(joinedload(Payment.invoice).joinedload(Invoice.client))
+            .options(joinedload(Payment.invoice).joinedload(Invoice.client).joinedload(Client.acm))
             .order_by(Payment.reported_at, Payment.id)
         )
     )
+    if not late:
+        return []
     finance = accounts.emails_of(Role.FINANCE)
-    finance_users = notifications.users_with(Role.FINANCE) if late else []
     for payment in late:
         payment.flagged_at = now
-        invoice = payment.invoice
-        client = invoice.client
-        acm = client.acm
-        recipients = finance + ([acm.email] if acm is not None else [])
-        message = None
-        if recipients:
-            message = outbox.queue_email(
-                key=f"payment-{payment.id}-flagged",
-                to=recipients,
-                subject=f"Wire transfer not confirmed after 4 days – {client.store_code} "
-                f"{invoice.number}",
-                body=outbox.render_email(
-                    "wire_flagged.txt", client=client, invoice=invoice, payment=payment, acm=acm
-                ),
-                client=client,
-                actor=None,
+    messages = outbox.queue_emails_composed_later(
+        [
+            outbox.LaterEmail(
+                key=_flag_key(payment),
+                compose=LATE_WIRE_EMAIL,
+                params={"payment_id": payment.id},
+                client_id=payment.invoice.client_id,
             )
-        timeline.record(
-            client,
-            TimelineKind.PAYMENT_FLAGGED,
-            actor=None,
-            summary=f"Wire transfer of {payment.money} for invoice {invoice.label}, reported "
-            f"{payment.reported_at:%d %b %Y}, still not confirmed: finance and the ACM are "
-            "told (R7)",
-            detail={"invoice_id": invoice.id, "payment_id": payment.id},
-            outbox_message=message,
-            at=now,
-        )
-        notifications.notify(
-            finance_users,
-            kind=notifications.WIRE_FLAGGED,
-            text=f"Wire transfer for {client.store_code} {invoice.number} still not confirmed "
-            "after 4 days",
-            link=notifications.link_to("finance.queue"),
-            key=f"payment-{payment.id}-flagged",
-        )
+            for payment in late
+            if finance or payment.invoice.client.acm is not None
+        ]
+    )
+    timeline.record_many(
+        TimelineKind.PAYMENT_FLAGGED,
+        (
+            timeline.Entry(
+                payment.invoice.client_id,
+                f"Wire transfer of {payment.money} for invoice {payment.invoice.label}, "
+                f"reported {payment.reported_at:%d %b %Y}, still not confirmed: finance and "
+                "the ACM are told (R7)",
+                {"invoice_id": payment.invoice_id, "payment_id": payment.id},
+                outbox_message_id=messages.get(_flag_key(payment)),
+            )
+            for payment in late
+        ),
+        actor=None,
+        at=now,
+    )
+    notifications.notify_many(
+        notifications.users_with(Role.FINANCE),
+        kind=notifications.WIRE_FLAGGED,
+        notes=[
+            notifications.Note(
+                text=f"Wire transfer for {payment.invoice.client.store_code} "
+                f"{payment.invoice.number} still not confirmed after 4 days",
+                link=notifications.link_to("finance.queue"),
+                key=_flag_key(payment),
+            )
+            for payment in late
+        ],
+    )
     db.session.flush()
     return late
+
+
+def _flag_key(payment: Payment) -> str:
+    return f"payment-{payment.id}-flagged"
+
+
+# R7: what composes the email about a late wire transfer, when its delivery job sends it.
+LATE_WIRE_EMAIL = "kamportal.services.payments:late_wire_email"
+
+
+def late_wire_email(payment_id: int) -> outbox.Draft:
+    """R7: the email telling finance and the ACM that a wire transfer is still not
+    confirmed, composed by its delivery job. Raises LookupError for a payment gone,
+    ValueError when nobody is left to tell."""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None:
+        raise LookupError(f"payment {payment_id} is gone")
+    invoice = payment.invoice
+    client = invoice.client
+    acm = client.acm
+    return outbox.draft_email(
+        to=accounts.emails_of(Role.FINANCE) + ([acm.email] if acm is not None else []),
+        subject=f"Wire transfer not confirmed after 4 days – {client.store_code} {invoice.number}",
+        body=outbox.render_email(
+            "wire_flagged.txt", client=client, invoice=invoice, payment=payment, acm=acm
+        ),
+        client=client,
+        actor=None,
+    )
 
 
 def raise_payment_issue(invoice: Invoice, *, actor: User, note: str) -> PaymentIssue:

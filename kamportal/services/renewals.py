@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from flask_babel import gettext
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, and_, exists, false, func, select, true, union_all
+from sqlalchemy import Select, and_, exists, false, func, insert, select, true, union_all
 from sqlalchemy.orm import joinedload
 
 from kamportal import clock, i18n
@@ -71,7 +71,10 @@ def open_due_renewals(*, now: datetime) -> list[Renewal]:
     yet; it then shows on its ACM's list and day. The hourly sweep opens a term within the
     hour after midnight of its 30th day before, at the client's. Idempotent: once per term
     (a unique constraint backs it). Churned clients and those without a recurring amount
-    are left out. The caller commits; returns the renewals opened."""
+    are left out. The caller commits; returns the renewals opened.
+
+    A few statements whatever the backlog: the renewals, their timeline events and audit
+    records are written in bulk."""
     already = exists().where(
         and_(Renewal.client_id == Client.id, Renewal.due_on == Client.renewal_date)
     )
@@ -89,30 +92,42 @@ def open_due_renewals(*, now: datetime) -> list[Renewal]:
         for client in candidates
         if client.renewal_date <= client_today(client, at=now) + RENEWAL_WINDOW
     ]
-    opened = []
-    for client in due:
-        renewal = Renewal(
-            client=client,
-            due_on=client.renewal_date,
-            amount=Money(client.recurring_amount, client.currency).amount,
-            currency=client.currency,
-            stage=RenewalStage.DUE.value,
-            opened_at=now,
+    if not due:
+        return []
+    opened = list(
+        db.session.scalars(
+            insert(Renewal).returning(Renewal),
+            [
+                {
+                    "client_id": client.id,
+                    "due_on": client.renewal_date,
+                    "amount": Money(client.recurring_amount, client.currency).amount,
+                    "currency": client.currency,
+                    "stage": RenewalStage.DUE.value,
+                    "opened_at": now,
+                }
+                for client in due
+            ],
         )
-        db.session.add(renewal)
-        db.session.flush()
-        timeline.record(
-            client,
-            TimelineKind.RENEWAL_OPENED,
-            actor=None,
-            summary=f"Renewal due on {renewal.due_on:%d %b %Y}: {renewal.money} (R1)",
-            detail={"renewal_id": renewal.id, "due_on": renewal.due_on},
-            at=now,
-        )
-        timeline.audit(
-            None, "renewal.open", renewal, after=timeline.snapshot(renewal, RENEWAL_FIELDS)
-        )
-        opened.append(renewal)
+    )
+    timeline.record_many(
+        TimelineKind.RENEWAL_OPENED,
+        (
+            timeline.Entry(
+                renewal.client_id,
+                f"Renewal due on {renewal.due_on:%d %b %Y}: {renewal.money} (R1)",
+                {"renewal_id": renewal.id, "due_on": renewal.due_on},
+            )
+            for renewal in opened
+        ),
+        actor=None,
+        at=now,
+    )
+    timeline.audit_many(
+        None,
+        "renewal.open",
+        ((renewal, timeline.snapshot(renewal, RENEWAL_FIELDS)) for renewal in opened),
+    )
     return opened
 
 

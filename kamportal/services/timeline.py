@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
+
+from sqlalchemy import insert
 
 from kamportal import clock
 from kamportal.extensions import db
@@ -39,11 +42,49 @@ def record(
         actor=actor,
         at=at or clock.now(),
         summary=text,
-        detail=jsonable((detail or {}) | ({TIMES_KEY: times} if times else {})),
+        detail=_detail(detail, times),
         outbox_message=outbox_message,
     )
     db.session.add(event)
     return event
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One client's event of a sweep that records many (`record_many`)."""
+
+    client_id: int
+    summary: Summary
+    detail: dict[str, Any] | None = None
+    outbox_message_id: int | None = None
+
+
+def record_many(
+    kind: TimelineKind, entries: Iterable[Entry], *, actor: User | None, at: datetime
+) -> int:
+    """`record` for many clients at once, in a few statements (a sweep's thousands); returns
+    how many were recorded. Flushes."""
+    rows = []
+    for entry in entries:
+        text, times = _compose(entry.summary)
+        rows.append(
+            {
+                "client_id": entry.client_id,
+                "kind": kind.value,
+                "actor_id": actor.id if actor is not None else None,
+                "at": at,
+                "summary": text,
+                "detail": _detail(entry.detail, times),
+                "outbox_message_id": entry.outbox_message_id,
+            }
+        )
+    if rows:
+        db.session.execute(insert(TimelineEvent), rows)
+    return len(rows)
+
+
+def _detail(detail: dict[str, Any] | None, times: list[str]) -> dict[str, Any]:
+    return jsonable((detail or {}) | ({TIMES_KEY: times} if times else {}))
 
 
 def _compose(summary: Summary) -> tuple[str, list[str]]:
@@ -83,6 +124,28 @@ def audit(
     )
     db.session.add(event)
     return event
+
+
+def audit_many(
+    actor: User | None, action: str, changes: Iterable[tuple[Any, dict[str, Any] | None]]
+) -> None:
+    """`audit` of `action` on many objects at once, each given with its fields after (none
+    before: what a sweep creates), in a few statements. Flushes."""
+    at = clock.now()
+    rows = [
+        {
+            "actor_id": actor.id if actor is not None else None,
+            "action": action,
+            "object_type": type(obj).__name__.lower(),
+            "object_id": getattr(obj, "id", None),
+            "before": None,
+            "after": jsonable(after) if after is not None else None,
+            "at": at,
+        }
+        for obj, after in changes
+    ]
+    if rows:
+        db.session.execute(insert(AuditEvent), rows)
 
 
 @contextmanager

@@ -391,7 +391,9 @@ def test_the_renewal_notice_previewed_is_the_one_sent_R2(world, db, login_as, la
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_the_invoice_reminder_previewed_is_the_next_one_sent_R4(world, db, login_as, language):
+def test_the_invoice_reminder_previewed_is_the_next_one_sent_R4(
+    world, db, login_as, language, run_jobs
+):
     speaking(world, db, language)
     _, invoice = invoiced(world, db)
     http = login_as(world["acm"])
@@ -406,6 +408,8 @@ def test_the_invoice_reminder_previewed_is_the_next_one_sent_R4(world, db, login
     assert counts(db) == before
     assert invoices.send_invoice_reminders(now=NOW + timedelta(days=18)) == [invoice]
     db.session.commit()
+    run_jobs()  # the delivery job composes the reminder as it sends it
+    db.session.expire_all()
     assert_previewed(preview, only_message(db, "invoice-%-reminder-1"), language)
 
 

@@ -9,14 +9,8 @@ README says what a crash costs with the defaults.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import redis
@@ -26,15 +20,14 @@ from rq.scheduler import RQScheduler
 from sqlalchemy import select
 
 from kamportal import queue
-from kamportal.config import ROOT
 from kamportal.jobs import outbox as outbox_jobs
 from kamportal.messaging import outbox
 from kamportal.models import DeliveryStatus, OutboxMessage
 from kamportal.services import contact_log
 from tests.conftest import free_port, wait_until
 from tests.jobs import sample_jobs
+from tests.processes import JobProcess, production_environment
 
-FLASK = Path(sys.executable).with_name("flask")
 # A heartbeat a second that lapses 2 s later, maintenance every second, a wait for jobs of
 # 1 s (worker TTL 16 s less RQ's 15).
 FAST = [
@@ -56,71 +49,6 @@ def own_redis(app, redis_server) -> Iterator[redis.Redis]:
     app.config["REDIS_URL"], app.extensions["kam_queue"] = saved
 
 
-def _session_pids(session: int) -> list[int]:
-    """The processes of session `session` (Linux /proc)."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # pid (command) state ppid pgrp session ...: the command may hold spaces.
-        fields = stat.rpartition(")")[2].split()
-        if int(fields[3]) == session:
-            pids.append(int(entry.name))
-    return pids
-
-
-class JobProcess:
-    """A `flask kam ...` process in a session of its own, its output kept in a file."""
-
-    def __init__(self, args: list[str], environment: dict[str, str], log: Path) -> None:
-        self.args = args
-        self.log = log
-        with log.open("w") as out:
-            self.popen = subprocess.Popen(
-                [str(FLASK), "kam", *args],
-                cwd=ROOT,
-                env=environment,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-
-    @property
-    def pid(self) -> int:
-        return self.popen.pid
-
-    @property
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def wait(self, timeout: float = 120) -> int:
-        return self.popen.wait(timeout=timeout)
-
-    def kill(self) -> None:
-        """SIGKILL every process of its session, as a crash would: the worker, the
-        scheduler it forked and the work horse running a job (a process group of its own)."""
-        for pid in _session_pids(self.popen.pid):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        self.popen.wait(timeout=10)
-
-    def stop(self) -> int:
-        """SIGTERM, as a supervisor stops it; its exit status."""
-        self.popen.terminate()
-        try:
-            return self.popen.wait(timeout=30)
-        finally:
-            if self.alive:
-                self.kill()
-
-
 @pytest.fixture
 def start_process(app, own_redis, tmp_path) -> Iterator[Callable[..., JobProcess]]:
     """`start_process("worker", "--burst", mail_port=...)`: `flask kam worker --burst` in
@@ -128,19 +56,7 @@ def start_process(app, own_redis, tmp_path) -> Iterator[Callable[..., JobProcess
     started: list[JobProcess] = []
 
     def start(*args: str, mail_port: int | None = None) -> JobProcess:
-        environment = {
-            **os.environ,
-            "KAM_ENV": "production",
-            "SECRET_KEY": "job-process-test-secret",
-            "FLASK_APP": "wsgi",
-            "PYTHONPATH": str(ROOT),
-            "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
-            "REDIS_URL": app.config["REDIS_URL"],
-            "MAIL_TRANSPORT": "smtp",
-            "MAIL_SERVER": "127.0.0.1",
-            "MAIL_PORT": str(mail_port or free_port()),
-            "MAIL_TIMEOUT": "120",
-        }
+        environment = production_environment(app, mail_port=mail_port)
         process = JobProcess(list(args), environment, tmp_path / f"{args[0]}-{len(started)}.log")
         started.append(process)
         return process

@@ -288,6 +288,11 @@ def walk_every_client_message(world, db) -> None:
     clock.advance(timedelta(days=12))
     assert invoices.send_invoice_reminders(now=clock.now())
     db.session.commit()
+    # The sweep leaves each reminder to its delivery to compose: deliver them, as it does.
+    for reminder in db.session.scalars(
+        select(OutboxMessage.id).where(OutboxMessage.idempotency_key.like("invoice-%-reminder-%"))
+    ).all():
+        outbox.deliver(reminder, last_attempt=True)
     # R7: a wire transfer reported; the client is told it can take 4 days to confirm.
     payments.report_wire_transfer(invoice, actor=acm, amount="12000.00", reference="FT 1")
     db.session.commit()

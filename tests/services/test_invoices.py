@@ -5,6 +5,7 @@ throughout."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -12,15 +13,20 @@ import pytest
 from sqlalchemy import select
 
 from kamportal.billing import BillingError
-from kamportal.errors import RuleViolation, ValidationError
+from kamportal.errors import ReusedMessageKey, RuleViolation, ValidationError
+from kamportal.messaging import outbox
 from kamportal.models import (
+    DeliveryStatus,
     Invoice,
     InvoiceStatus,
     RenewalStage,
+    TimelineEvent,
+    TimelineKind,
 )
 from kamportal.services import day, invoices, payments, renewals
 from kamportal.services.invoices import Fee
 from tests.billing.conftest import whmcs_server  # noqa: F401 (a fixture)
+from tests.blueprints.test_query_counts import counting_queries
 from tests.services import renewal_world
 from tests.services.renewal_world import NOW, TODAY, confirmed, emails, invoiced, opened
 
@@ -157,7 +163,7 @@ def test_an_invoice_splits_into_installments_each_followed_until_paid(world, db)
 # --- R4: reminders until paid -----------------------------------------------------------------
 
 
-def test_reminders_go_at_the_teams_interval_until_paid(world, db):
+def test_reminders_go_at_the_teams_interval_until_paid(world, db, run_jobs):
     renewal = confirmed(world, db)
     invoice = invoices.issue_invoice(
         world["client"], actor=world["acm"], renewal=renewal, due_on=TODAY + timedelta(days=4)
@@ -168,13 +174,80 @@ def test_reminders_go_at_the_teams_interval_until_paid(world, db):
     assert invoices.send_invoice_reminders(now=issued + timedelta(days=3)) == [invoice]
     assert invoices.send_invoice_reminders(now=issued + timedelta(days=3, hours=5)) == []
     db.session.commit()
+    run_jobs()  # the delivery job composes the reminder as it sends it
+    db.session.expire_all()
     reminder = emails(db)[-1]
+    assert reminder.delivery_status is DeliveryStatus.SENT
     assert reminder.subject == f"Reminder: invoice {invoice.number} – NILE01"
     assert "leader@kam.example" in reminder.cc_addrs
+    assert "is due by" in reminder.body
     assert invoices.send_invoice_reminders(now=issued + timedelta(days=6)) == [invoice]
     assert invoice.reminders_sent == 2
     payments.record_online_payment(invoice, actor=world["finance"])
     assert invoices.send_invoice_reminders(now=issued + timedelta(days=30)) == []
+
+
+def test_a_reminder_is_composed_as_it_goes_to_the_address_of_then_r4(world, db, run_jobs):
+    """R4: the sweep queues each reminder and its delivery composes it (issue 17), so an
+    address corrected in between is the one it goes to; the timeline shows it sent."""
+    _, invoice = invoiced(world, db)
+    assert invoices.send_invoice_reminders(now=NOW + timedelta(days=17)) == [invoice]
+    db.session.commit()
+    world["contact"].email = "karim.said@nile.example"
+    db.session.commit()
+
+    run_jobs()
+
+    db.session.expire_all()
+    reminder = emails(db)[-1]
+    assert reminder.idempotency_key == f"invoice-{invoice.id}-reminder-1"
+    assert reminder.to_addrs == ["karim.said@nile.example"]
+    assert reminder.delivery_status is DeliveryStatus.SENT
+    event = db.session.scalars(
+        select(TimelineEvent).where(TimelineEvent.kind == TimelineKind.INVOICE_REMINDER.value)
+    ).one()
+    assert event.outbox_message == reminder
+
+
+def test_r4_sweep_statements_do_not_grow_with_the_backlog(world, db, make_client, make_contact):
+    """R4 (issue 17): a 5,000-invoice backlog took 25,000 statements, five an invoice; the
+    reminders, their timeline events and the counts are now written in bulk."""
+
+    def statements(count: int) -> int:
+        for _ in range(count):
+            client = make_client(acm=world["acm"])
+            make_contact(client)
+            invoices.issue_invoice(
+                client, actor=world["acm"], due_on=TODAY, fees=[Fee("Logo design", "500")]
+            )
+        db.session.commit()
+        with counting_queries(db.engine) as run:
+            reminded = invoices.send_invoice_reminders(now=NOW + timedelta(days=4))
+        db.session.commit()
+        assert len(reminded) == count
+        return len(run)
+
+    assert statements(2) == statements(6)
+    assert len(emails(db)) == 2 * 8  # each invoice, then its reminder
+
+
+def test_a_reminder_key_used_for_another_email_is_refused_r4(world, db):
+    """The outbox's idempotency holds for emails queued in bulk: the same key again is the
+    same message, the same key for another is refused, never dropped."""
+    _, invoice = invoiced(world, db)
+    reminder = outbox.LaterEmail(
+        key="invoice-reminder-test",
+        compose=invoices.REMINDER_EMAIL,
+        params={"invoice_id": invoice.id},
+        client_id=invoice.client_id,
+    )
+    first = outbox.queue_emails_composed_later([reminder])
+    assert outbox.queue_emails_composed_later([reminder]) == first
+    other = replace(reminder, params={"invoice_id": invoice.id + 1})
+    with pytest.raises(ReusedMessageKey):
+        outbox.queue_emails_composed_later([other])
+    with pytest.raises(ValueError):
+        outbox.queue_emails_composed_later([replace(reminder, compose="os:system")])
 
 
 def test_a_wire_waiting_for_finance_is_not_chased(world, db):

@@ -15,6 +15,7 @@ from kamportal import clock
 from kamportal.errors import NotAllowed, RuleViolation, ValidationError
 from kamportal.models import (
     AuditEvent,
+    DeliveryStatus,
     InvoiceStatus,
     PaymentMethod,
     PaymentStatus,
@@ -214,9 +215,9 @@ def test_finance_rejects_a_wire_that_never_came_with_a_reason_R7(world, db):
     assert again.payment_status is PaymentStatus.REPORTED
 
 
-def test_a_wire_unconfirmed_for_4_days_is_flagged_once(world, db):
+def test_a_wire_unconfirmed_for_4_days_is_flagged_once(world, db, run_jobs):
     """R7: at 4 days after it was reported, not a minute before; finance and the ACM are
-    told once; a confirmed one is never flagged."""
+    told once (the delivery job composes the email); a confirmed one is never flagged."""
     _, invoice = invoiced(world, db)
     payment = payments.report_wire_transfer(invoice, actor=world["acm"], amount="12000")
     db.session.commit()
@@ -225,7 +226,10 @@ def test_a_wire_unconfirmed_for_4_days_is_flagged_once(world, db):
     assert payments.flag_late_wire_transfers(now=reported + timedelta(days=4)) == [payment]
     db.session.commit()
     assert payment.flagged_at == reported + timedelta(days=4)
+    run_jobs()
+    db.session.expire_all()
     notice = emails(db)[-1]
+    assert notice.delivery_status is DeliveryStatus.SENT
     assert set(notice.to_addrs) == {"finance@kam.example", "mona@kam.example"}
     assert "NILE01" in notice.subject
     assert payments.flag_late_wire_transfers(now=reported + timedelta(days=9)) == []
