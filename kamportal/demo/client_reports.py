@@ -15,7 +15,7 @@ from kamportal.demo.common import SeedReport, replaying_the_past
 from kamportal.demo.people import TEAMS, People
 from kamportal.errors import DomainError
 from kamportal.extensions import db
-from kamportal.models import ClientReport, Team, TimelineEvent
+from kamportal.models import ClientReport, Team
 from kamportal.services import calendar, client_reports
 
 # The drafts left owed on each ACM's day, and at most how many each ACM sends.
@@ -55,7 +55,6 @@ def seed_client_reports(now: datetime, people: People, report: SeedReport) -> No
             _write_and_send(owned, n, now)
         clock.freeze(now)
     report.client_reports += sum(isinstance(row, ClientReport) for row in added)
-    report.events += sum(isinstance(row, TimelineEvent) for row in added)
 
 
 def _drafting_time(team: Team, now: datetime) -> datetime:

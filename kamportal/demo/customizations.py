@@ -22,7 +22,6 @@ from kamportal.models import (
     CustomizationStatus,
     Invoice,
     LifecycleStatus,
-    TimelineEvent,
 )
 from kamportal.services import (
     client_links,
@@ -307,7 +306,6 @@ def seed_customizations(now: datetime, people: People, report: SeedReport) -> No
                     break
                 _tell(story, client, now=now, people=people)
                 report.customizations += 1
-    report.events += sum(isinstance(row, TimelineEvent) for row in added)
     report.invoices += sum(isinstance(row, Invoice) for row in added)
 
 

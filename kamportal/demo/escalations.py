@@ -395,7 +395,6 @@ def seed_escalations(seed: int, now: datetime, people: People, report: SeedRepor
                     _tell_complaint(complaint, acm=acm, candidates=candidates, now=now)
     report.escalations += sum(isinstance(row, Escalation) for row in added)
     report.complaints += sum(isinstance(row, Complaint) for row in added)
-    report.events += sum(isinstance(row, TimelineEvent) for row in added)
     report.minutes += sum(isinstance(row, Minutes) for row in added)
 
 

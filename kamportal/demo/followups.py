@@ -18,7 +18,6 @@ from kamportal.models import (
     EscalationStatus,
     LifecycleStatus,
     NoReplyLadder,
-    TimelineEvent,
 )
 from kamportal.services import contact_log
 
@@ -31,7 +30,7 @@ def seed_unanswered_calls(now: datetime, people: People, report: SeedReport) -> 
     under way, replayed through the service: the follow-up email is owed on the day (or
     went, where the team sends it at once), the WhatsApp after the team's wait. An ACM
     with a no-reply ladder already gets none, so running again adds nothing."""
-    with replaying_the_past() as added:
+    with replaying_the_past():
         clock.freeze(now - UNANSWERED_CALL_AGO)
         for spec in TEAMS:
             for acm in people.acms(spec.name):
@@ -62,4 +61,3 @@ def seed_unanswered_calls(now: datetime, people: People, report: SeedReport) -> 
                     outcome=CallOutcome.NO_ANSWER,
                     notes="Rang twice at the number on file, no answer.",
                 )
-    report.events += sum(isinstance(row, TimelineEvent) for row in added)

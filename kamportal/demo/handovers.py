@@ -17,7 +17,6 @@ from kamportal.models import (
     ContactHandover,
     LifecycleStatus,
     OutboxMessage,
-    TimelineEvent,
 )
 from kamportal.services import clients
 
@@ -64,4 +63,3 @@ def seed_handovers(now: datetime, people: People, report: SeedReport) -> None:
                 )
         clock.freeze(now)
     report.handovers += sum(isinstance(row, ContactHandover) for row in added)
-    report.events += sum(isinstance(row, TimelineEvent) for row in added)

@@ -460,7 +460,6 @@ def count_onboarding(added: list[Any], report: SeedReport) -> None:
         elif isinstance(row, Minutes):
             report.minutes += 1
         elif isinstance(row, TimelineEvent):
-            report.events += 1
             if row.kind == TimelineKind.KYC_LINK_SENT.value:
                 report.kyc_links += 1
             elif row.kind == TimelineKind.STORE_LAUNCHED.value:

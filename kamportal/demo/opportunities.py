@@ -17,7 +17,7 @@ from kamportal.demo.customizations import _MARKET_OF_CURRENCY
 from kamportal.demo.markets import round_price
 from kamportal.demo.people import TEAMS, People
 from kamportal.extensions import db
-from kamportal.models import Client, LifecycleStatus, Opportunity, TimelineEvent
+from kamportal.models import Client, LifecycleStatus, Opportunity
 from kamportal.services import customization_tickets, opportunities
 
 
@@ -120,7 +120,6 @@ def seed_opportunities(now: datetime, people: People, report: SeedReport) -> Non
                 _tell(story, clients[(n // 2) % len(clients)], now)
         clock.freeze(now)
     report.opportunities += sum(isinstance(row, Opportunity) for row in added)
-    report.events += sum(isinstance(row, TimelineEvent) for row in added)
 
 
 def _tell(story: OpportunityStory, client: Client, now: datetime) -> None:

@@ -63,6 +63,8 @@ def seed_demo(
     """
     now = clock.now()
     report = SeedReport()
+    # Counted in the database: the sweeps the demo replays write their events in bulk.
+    events_before = _count(TimelineEvent)
     with _public_url(served_at):
         people = seed_people(now, report)
         seed_clients(clients, seed, now, people, report)
@@ -85,23 +87,28 @@ def seed_demo(
         db.session.flush()
         seed_client_reports(now, people, report)
         # F4: this hour's sweep, as cron runs it: the stores that stopped selling or fell.
-        with replaying_the_past() as added:
+        with replaying_the_past():
             report.not_selling += not_selling.sweep(now).raised
-        report.events += sum(isinstance(row, TimelineEvent) for row in added)
         report.health_days += _score_health(now)
         seed_suggestions(now, people, report)
+    db.session.flush()
+    report.events = _count(TimelineEvent) - events_before
     return report
+
+
+def _count(model: type) -> int:
+    return db.session.scalar(select(func.count()).select_from(model)) or 0
 
 
 def _score_health(now: datetime) -> int:
     """P2: each client's health today and on each of the last 12 weeks, the facts read as
     they stood that day; returns the days' rows added (none when run again)."""
-    before = db.session.scalar(select(func.count()).select_from(ClientHealth)) or 0
+    before = _count(ClientHealth)
     noon = now.replace(hour=12, minute=0, second=0, microsecond=0)
     for back in range(HEALTH_HISTORY_DAYS, 0, -1):
         health.refresh_scores(noon - timedelta(days=back))
     health.refresh_scores(now)
-    return (db.session.scalar(select(func.count()).select_from(ClientHealth)) or 0) - before
+    return _count(ClientHealth) - before
 
 
 @contextmanager

@@ -11,7 +11,7 @@ from kamportal import clock
 from kamportal.demo.common import SeedReport, replaying_the_past
 from kamportal.demo.people import People
 from kamportal.extensions import db
-from kamportal.models import Client, DataEntryRequest, DutyDone, LifecycleStatus, TimelineEvent
+from kamportal.models import Client, DataEntryRequest, DutyDone, LifecycleStatus
 from kamportal.services import store_management
 
 # (how long ago, size, what the client asked): the first past its SLA, the second within.
@@ -56,4 +56,3 @@ def seed_store_management(now: datetime, people: People, report: SeedReport) -> 
         clock.freeze(now)
     report.store_duties += sum(isinstance(row, DutyDone) for row in added)
     report.data_entry_requests += sum(isinstance(row, DataEntryRequest) for row in added)
-    report.events += sum(isinstance(row, TimelineEvent) for row in added)

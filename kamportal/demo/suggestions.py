@@ -20,7 +20,6 @@ from kamportal.models import (
     Suggestion,
     SuggestionAnswer,
     SuggestionOutcome,
-    TimelineEvent,
 )
 from kamportal.services import suggestions
 
@@ -143,7 +142,6 @@ def seed_suggestions(now: datetime, people: People, report: SeedReport) -> None:
                             _replay(client, entry, story, acm=acm, now=now)
         clock.freeze(now)
     report.suggestions += sum(isinstance(row, Suggestion) for row in added)
-    report.events += sum(isinstance(row, TimelineEvent) for row in added)
 
 
 def _replay(client: Client, entry: Recommendation, story: SuggestionStory, *, acm, now) -> None:

@@ -11,7 +11,7 @@ from kamportal import clock
 from kamportal.demo.common import SeedReport, acm_clients, replaying_the_past
 from kamportal.demo.people import TEAMS, People
 from kamportal.extensions import db
-from kamportal.models import Client, LifecycleStatus, SupportTicket, TimelineEvent
+from kamportal.models import Client, LifecycleStatus, SupportTicket
 from kamportal.services import support_tickets
 from kamportal.tickets.portal import PortalTickets
 
@@ -62,4 +62,3 @@ def seed_support_tickets(now: datetime, people: People, report: SeedReport) -> N
         clock.freeze(now)
         support_tickets.flag_past_sla(now=now)
     report.support_tickets += sum(isinstance(row, SupportTicket) for row in added)
-    report.events += sum(isinstance(row, TimelineEvent) for row in added)

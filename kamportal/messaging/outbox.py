@@ -451,7 +451,7 @@ def _composer(name: str) -> Callable[..., Draft]:
     return getattr(importlib.import_module(module), function)
 
 
-def _compose(message: OutboxMessage) -> None:
+def compose(message: OutboxMessage) -> None:
     """Write into `message` the email its composer makes now: what goes, and what its row
     shows and a retry sends again."""
     draft = _composer(message.template or "")(**message.params)
@@ -558,7 +558,7 @@ def deliver(message_id: int, *, last_attempt: bool) -> DeliveryStatus | None:
         return message.delivery_status
     try:
         if composed_later(message):
-            _compose(message)
+            compose(message)
         provider_id = _send(message)
     except Exception as error:
         message.status = (
