@@ -18,7 +18,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, Select, select, true
 from sqlalchemy.orm import joinedload
 
 from kamportal import clock
@@ -100,16 +100,22 @@ def refund_amount(client: Client, kind: ComplaintKind, value: object) -> Decimal
     return validation.amount_of(value, client.currency, field="refund_amount")
 
 
-def refunds_requested() -> list[Complaint]:
+def refunds_requested_query() -> Select[tuple[Complaint]]:
     """Finance's "Refunds requested": the refunds not decided yet, oldest first."""
-    return list(
-        db.session.scalars(
-            select(Complaint)
-            .where(Complaint.refund_status == RefundStatus.REQUESTED.value)
-            .options(joinedload(Complaint.client), joinedload(Complaint.raised_by))
-            .order_by(Complaint.raised_at, Complaint.id)
+    return (
+        select(Complaint)
+        .where(Complaint.refund_status == RefundStatus.REQUESTED.value)
+        .options(
+            joinedload(Complaint.client),
+            joinedload(Complaint.raised_by).lazyload(User.role_rows),
         )
+        .order_by(Complaint.raised_at, Complaint.id)
     )
+
+
+def refunds_requested() -> list[Complaint]:
+    """Finance's "Refunds requested", whole (the CSV export)."""
+    return list(db.session.scalars(refunds_requested_query()))
 
 
 def decide_refund(complaint: Complaint, *, actor: User, decision: str, note: str) -> None:

@@ -12,11 +12,13 @@ payments cover it, the invoice is paid (and so is its renewal, services/renewals
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select
 from sqlalchemy.orm import joinedload
 
 from kamportal import clock, i18n
@@ -39,7 +41,16 @@ from kamportal.models import (
     TimelineKind,
     User,
 )
-from kamportal.services import access, accounts, events, notifications, timeline, validation
+from kamportal.services import (
+    access,
+    accounts,
+    churn,
+    events,
+    notifications,
+    paging,
+    timeline,
+    validation,
+)
 from kamportal.services.invoices import INVOICE_FIELDS, amounts_due, days_overdue
 from kamportal.services.renewals import client_today, settle_renewal
 
@@ -741,60 +752,116 @@ class FinanceQueue:
     overdue: dict[int, bool]  # each installment overdue on the client's calendar, by id
 
 
+# The sections of finance's queue, in the page's order.
+FINANCE_SECTIONS = ("wires", "premises", "issues", "refunds", "installments")
+
+
+def _wires_query() -> Select[tuple[Payment]]:
+    """R7: the wire transfers reported and waiting for finance, the flagged ones first,
+    then the oldest."""
+    return (
+        select(Payment)
+        .where(Payment.method == PaymentMethod.WIRE.value)
+        .where(Payment.status == PaymentStatus.REPORTED.value)
+        .options(
+            joinedload(Payment.invoice).joinedload(Invoice.client),
+            # Only the name is shown: not the roles (a statement a section).
+            joinedload(Payment.reported_by).lazyload(User.role_rows),
+        )
+        .order_by(Payment.flagged_at.is_(None), Payment.reported_at, Payment.id)
+    )
+
+
+def _premises_query() -> Select[tuple[Invoice]]:
+    """R6: the unpaid invoices the client pays at the premises, the soonest due first."""
+    return (
+        select(Invoice)
+        .where(Invoice.status == InvoiceStatus.UNPAID.value)
+        .where(Invoice.method == PaymentMethod.PREMISES.value)
+        .options(joinedload(Invoice.client))
+        .order_by(Invoice.due_on, Invoice.id)
+    )
+
+
+def _issues_query() -> Select[tuple[PaymentIssue]]:
+    """R5: the open payment issues, the oldest first."""
+    return (
+        select(PaymentIssue)
+        .where(PaymentIssue.status == PaymentIssueStatus.OPEN.value)
+        .options(
+            joinedload(PaymentIssue.invoice).joinedload(Invoice.client),
+            joinedload(PaymentIssue.raised_by).lazyload(User.role_rows),
+        )
+        .order_by(PaymentIssue.raised_at, PaymentIssue.id)
+    )
+
+
+def _installments_query(now: datetime) -> Select[tuple[Invoice]]:
+    """R10: the unpaid installments due within a week of their client's today at `now`, or
+    overdue, the soonest due first. Reads the zones of the clients with unpaid
+    installments (one query) to hold each to its client's today, in SQL, so the list can
+    be paged and counted."""
+    unpaid = and_(Invoice.status == InvoiceStatus.UNPAID.value, Invoice.parent_id.is_not(None))
+    zones = db.session.scalars(
+        select(Client.timezone)
+        .join(Invoice, Invoice.client_id == Client.id)
+        .where(unpaid)
+        .distinct()
+    )
+    zones_by_last_day: dict[date, list[str]] = {}
+    for zone in zones:
+        last_day = clock.today(zone, at=now) + INSTALLMENTS_AHEAD
+        zones_by_last_day.setdefault(last_day, []).append(zone)
+    return (
+        select(Invoice)
+        .join(Invoice.client)
+        .where(unpaid)
+        .where(
+            or_(
+                false(),
+                *(
+                    and_(Client.timezone.in_(same_day), Invoice.due_on <= last_day)
+                    for last_day, same_day in zones_by_last_day.items()
+                ),
+            )
+        )
+        .options(joinedload(Invoice.client))
+        .order_by(Invoice.due_on, Invoice.id)
+    )
+
+
 def finance_queue(*, now: datetime) -> FinanceQueue:
-    """What waits for finance at `now`: wire transfers to confirm, payments at the
-    premises to record, open payment issues, and installments due within a week of their
-    client's today or overdue."""
-    wires = list(
-        db.session.scalars(
-            select(Payment)
-            .where(Payment.method == PaymentMethod.WIRE.value)
-            .where(Payment.status == PaymentStatus.REPORTED.value)
-            .options(
-                joinedload(Payment.invoice).joinedload(Invoice.client),
-                joinedload(Payment.reported_by),
-            )
-            .order_by(Payment.flagged_at.is_(None), Payment.reported_at, Payment.id)
-        )
-    )
-    premises = list(
-        db.session.scalars(
-            select(Invoice)
-            .where(Invoice.status == InvoiceStatus.UNPAID.value)
-            .where(Invoice.method == PaymentMethod.PREMISES.value)
-            .options(joinedload(Invoice.client))
-            .order_by(Invoice.due_on, Invoice.id)
-        )
-    )
-    issues = list(
-        db.session.scalars(
-            select(PaymentIssue)
-            .where(PaymentIssue.status == PaymentIssueStatus.OPEN.value)
-            .options(
-                joinedload(PaymentIssue.invoice).joinedload(Invoice.client),
-                joinedload(PaymentIssue.raised_by),
-            )
-            .order_by(PaymentIssue.raised_at, PaymentIssue.id)
-        )
-    )
-    installments = list(
-        db.session.scalars(
-            select(Invoice)
-            .where(Invoice.status == InvoiceStatus.UNPAID.value)
-            .where(Invoice.parent_id.is_not(None))
-            .where(Invoice.due_on <= clock.latest_today(at=now) + INSTALLMENTS_AHEAD)
-            .options(joinedload(Invoice.client))
-            .order_by(Invoice.due_on, Invoice.id)
-        )
-    )
-    installments = [
-        i for i in installments if i.due_on <= client_today(i.client, at=now) + INSTALLMENTS_AHEAD
-    ]
+    """What waits for finance at `now`, whole (the CSV export): wire transfers to confirm,
+    payments at the premises to record, open payment issues, and installments due within
+    a week of their client's today or overdue."""
+    wires = list(db.session.scalars(_wires_query()))
+    installments = list(db.session.scalars(_installments_query(now)))
     return FinanceQueue(
         wires,
-        premises,
-        issues,
+        list(db.session.scalars(_premises_query())),
+        list(db.session.scalars(_issues_query())),
         installments,
         ages={w.id: days_waiting(w, now=now) for w in wires},
         overdue={i.id: days_overdue(i, at=now) > 0 for i in installments},
     )
+
+
+def finance_queue_pages(
+    *,
+    now: datetime,
+    pages: dict[str, int],
+    per_page: int,
+    sections: Iterable[str] = FINANCE_SECTIONS,
+) -> dict[str, Pagination]:
+    """A page of each of `sections` of finance's queue at `now` (`pages[section]`, the first
+    if not given), in the order of `finance_queue`, plus the refunds requested: one
+    statement for their totals, one for each page's rows (and one for the installments'
+    zones), whatever the portfolio."""
+    queries = {
+        "wires": _wires_query,
+        "premises": _premises_query,
+        "issues": _issues_query,
+        "refunds": churn.refunds_requested_query,
+        "installments": lambda: _installments_query(now),
+    }
+    return paging.pages_of({name: queries[name]() for name in sections}, pages, per_page=per_page)

@@ -7,11 +7,15 @@ page that stays small whatever the portfolio."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
+from decimal import Decimal
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from kamportal.models import Complaint, Role
-from tests.blueprints.test_query_counts import work_lists
+from kamportal import clock
+from kamportal.models import Client, Complaint, Invoice, Payment, PaymentIssue, Role
+from tests.blueprints.test_query_counts import counting_queries, work_lists
 
 HTMX = {"HX-Request": "true"}
 PER_PAGE = 25
@@ -25,8 +29,8 @@ def portfolio(app, db, make_team, make_user):
     return work_lists(db, make_team, make_user, teams=TEAMS, clients=CLIENTS)
 
 
-def text(response) -> str:
-    assert response.status_code == 200, response.status_code
+def text(response, status: int = 200) -> str:
+    assert response.status_code == status, response.status_code
     return response.get_data(as_text=True)
 
 
@@ -176,3 +180,305 @@ def test_the_pages_stay_small_with_200_rows_in_each_list(portfolio, login_as):
         ("/complaints/?page=2", "complaint-queue", 40_000),
     ):
         assert len(text(http.get(url, headers={**HTMX, "HX-Target": target}))) < most, url
+
+
+# --- Finance's queue (R5-R7, R10): each section a page at a time --------------------------
+
+# 30 rows in each section of finance's queue: more than a page, and a second one.
+FINANCE_ROWS = 30
+# Clients on both sides of the date line: an installment is due within a week of its own
+# client's today (R10), which the page holds it to in SQL.
+FINANCE_ZONES = ("Africa/Cairo", "Pacific/Kiritimati", "Pacific/Pago_Pago")
+SECTIONS = {
+    # section: (its page's argument, the id of its rows)
+    "wires": ("wires_page", "wire"),
+    "premises": ("premises_page", "premises"),
+    "issues": ("issues_page", "issue"),
+    "refunds": ("refunds_page", "refund"),
+    "installments": ("installments_page", "installment"),
+}
+
+
+def _invoice(db, client: Client, method: str, due: int, **more) -> Invoice:
+    """An invoice of 100 EGP to `client`, paid by `method`, due `due` days from today."""
+    invoice = Invoice(
+        client=client,
+        currency="EGP",
+        total=Decimal("100"),
+        issued_on=clock.today("UTC") - timedelta(days=30),
+        due_on=clock.today("UTC") + timedelta(days=due),
+        issued_at=clock.now() - timedelta(days=30),
+        method=method,
+        **more,
+    )
+    db.session.add(invoice)
+    return invoice
+
+
+def finance_lists(db, make_team, make_user, *, rows: int, code: str = "PY") -> dict:
+    """`rows` clients of one ACM, each with a wire reported (every fourth flagged, R7), an
+    invoice paid at the premises (R6), an open payment issue (R5), a refund requested and
+    an installment (R10) due from 13 days ago to 9 days ahead (some a day after the week
+    in one zone, within it in the next); their dates spread so the sections' order
+    shows."""
+    now = clock.now()
+    acm = make_user(Role.ACM, team=make_team())
+    made: dict = {"installments": {}}
+    for n in range(rows):
+        spread = (n * 7) % 23 - 10  # not in the order the rows are made
+        client = Client(
+            store_name=f"Pay {code}{n:03d}",
+            store_code=f"{code}{n:03d}",
+            plan="enterprise",
+            country="EG",
+            timezone=FINANCE_ZONES[n % len(FINANCE_ZONES)],
+            status="live",
+            currency="EGP",
+            recurring_amount=Decimal("1000"),
+            acm=acm,
+            created_at=now,
+            updated_at=now,
+        )
+        db.session.add(client)
+        db.session.add_all(
+            [
+                Payment(
+                    invoice=_invoice(db, client, "wire", spread),
+                    method="wire",
+                    amount=Decimal("100"),
+                    currency="EGP",
+                    status="reported",
+                    reported_amount=Decimal("100"),
+                    reported_by=acm,
+                    reported_at=now - timedelta(hours=spread + 20),
+                    flagged_at=now if n % 4 == 0 else None,
+                ),
+                PaymentIssue(
+                    invoice=_invoice(db, client, "online", spread),
+                    note="Pays in two parts.",
+                    raised_by=acm,
+                    raised_at=now - timedelta(hours=spread + 20),
+                ),
+                Complaint(
+                    client=client,
+                    kind="refund",
+                    said="Refund last month.",
+                    channel="call",
+                    raised_by=acm,
+                    raised_at=now - timedelta(hours=spread + 20),
+                    refund_amount=Decimal("50"),
+                    refund_currency="EGP",
+                    refund_status="requested",
+                ),
+            ]
+        )
+        _invoice(db, client, "premises", spread)
+        parent = _invoice(db, client, "installments", 0, status="split")
+        installment = _invoice(db, client, "online", spread - 3, parent=parent, installment_no=1)
+        made["installments"][installment] = client
+    db.session.commit()
+    made["acm"] = acm
+    return made
+
+
+@pytest.fixture
+def finance_world(app, db, make_team, make_user):
+    app.config["LIST_PER_PAGE"] = PER_PAGE
+    return finance_lists(db, make_team, make_user, rows=FINANCE_ROWS)
+
+
+def test_each_section_of_finances_queue_pages_every_row_once_in_its_order(
+    finance_world, login_as, db
+):
+    """R5-R7, R10: across each section's pages, every row once, in the section's order:
+    the flagged wires first then the oldest, the soonest due, the oldest issue and refund;
+    the installments due within a week of their own client's today, or overdue."""
+    http = login_as(Role.FINANCE)
+    seen = {}
+    for name, (_, kind) in SECTIONS.items():
+        pages = walk(http, "/finance/", name, kind)
+        seen[name] = [row for page in pages for row in page]
+        assert len(seen[name]) == len(set(seen[name])), name
+        assert len(pages) > 1 and len(pages[0]) == PER_PAGE, name
+
+    wires = [db.session.get(Payment, i) for i in seen["wires"]]
+    assert len(wires) == FINANCE_ROWS
+    assert [(w.flagged_at is None, w.reported_at, w.id) for w in wires] == sorted(
+        (w.flagged_at is None, w.reported_at, w.id) for w in wires
+    )
+    assert wires[0].flagged_at is not None and wires[-1].flagged_at is None
+    premises = [db.session.get(Invoice, i) for i in seen["premises"]]
+    assert len(premises) == FINANCE_ROWS
+    assert [(i.due_on, i.id) for i in premises] == sorted((i.due_on, i.id) for i in premises)
+    for model, section in ((PaymentIssue, "issues"), (Complaint, "refunds")):
+        found = [db.session.get(model, i) for i in seen[section]]
+        assert len(found) == FINANCE_ROWS, section
+        assert [(r.raised_at, r.id) for r in found] == sorted((r.raised_at, r.id) for r in found)
+
+    now = clock.now()
+    due = {
+        installment.id
+        for installment, client in finance_world["installments"].items()
+        if installment.due_on <= clock.today(client.timezone, at=now) + timedelta(days=7)
+    }
+    assert set(seen["installments"]) == due and 0 < len(due) < FINANCE_ROWS
+    shown = [db.session.get(Invoice, i) for i in seen["installments"]]
+    assert [(i.due_on, i.id) for i in shown] == sorted((i.due_on, i.id) for i in shown)
+
+
+def test_a_finance_pager_swaps_its_section_and_keeps_the_others_pages(finance_world, login_as):
+    http = login_as(Role.FINANCE)
+    page = text(http.get("/finance/?premises_page=2&refunds_page=2"))
+    wires = section(page, "wires")
+    assert "Page 1 of 2" in wires and f"{FINANCE_ROWS} waiting" in wires
+    assert "Page 2 of 2" in section(page, "premises") and "Page 2 of 2" in section(page, "refunds")
+    following = next_link(wires)
+    assert parse_qs(urlsplit(following).query) == {
+        "wires_page": ["2"],
+        "premises_page": ["2"],
+        "refunds_page": ["2"],
+    }
+    assert 'hx-target="#wires" hx-swap="outerHTML" hx-push-url="true"' in wires
+
+    swapped = text(http.get(following, headers={**HTMX, "HX-Target": "wires"}))
+    assert "<html" not in swapped and swapped.count("<section") == 1
+    assert 'id="wires"' in swapped and "Page 2 of 2" in swapped
+    assert set(rows(swapped, "wire")).isdisjoint(rows(wires, "wire"))
+    # Back to the first page: the other sections' pages stay, this one's number goes.
+    back = re.search(r'<a href="([^"]+)"[^>]*rel="prev"', swapped).group(1)
+    assert parse_qs(urlsplit(back.replace("&amp;", "&")).query) == {
+        "premises_page": ["2"],
+        "refunds_page": ["2"],
+    }
+    # A section refreshed by an event (a channel agreed: the premises) keeps its page.
+    assert 'hx-get="/finance/?premises_page=2&amp;refunds_page=2"' in section(page, "premises")
+
+
+BAD_FINANCE_PAGES = [*BAD_PAGES, "1e30", "2147483648" * 3, "%00", "-0"]
+
+
+def test_a_bad_page_number_gives_a_finance_section_its_first_page(finance_world, login_as):
+    http = login_as(Role.FINANCE)
+    first = {
+        name: rows(section(text(http.get("/finance/")), name), kind)
+        for name, (_, kind) in SECTIONS.items()
+    }
+    for name, (arg, kind) in SECTIONS.items():
+        for bad in BAD_FINANCE_PAGES:
+            url = f"/finance/?{urlencode({arg: bad})}"
+            html = section(text(http.get(url)), name)
+            assert rows(html, kind) == first[name] and "Page 1 of" in html, (name, bad)
+            swapped = http.get(url, headers={**HTMX, "HX-Target": name})
+            assert rows(text(swapped), kind) == first[name], (name, bad)
+
+
+def test_finances_csv_export_stays_whole(finance_world, login_as):
+    """The export holds every row of every section, whatever page the screen shows."""
+    http = login_as(Role.FINANCE)
+    exported = text(http.get("/finance/queue.csv?wires_page=2")).splitlines()
+    sections = [line.split(",", 1)[0] for line in exported[1:]]
+    for label in (
+        "wire transfer to confirm",
+        "payment at the premises",
+        "payment issue",
+        "refund requested",
+    ):
+        assert sections.count(label) == FINANCE_ROWS, label
+    shown = walk(http, "/finance/", "installments", "installment")
+    assert sections.count("installment") == sum(len(page) for page in shown) > PER_PAGE
+
+
+def test_finances_queue_reads_as_many_statements_for_any_portfolio(
+    app, db, make_team, make_user, login_as
+):
+    """Issue 17: a page of each section, or one section swapped, in the same statements
+    for 3 rows a section as for 30."""
+    app.config["LIST_PER_PAGE"] = PER_PAGE
+
+    def measure() -> dict[str, int]:
+        http = login_as(Role.FINANCE)
+        counts = {}
+        for url, target in (
+            ("/finance/", None),
+            ("/finance/?wires_page=2&installments_page=2", None),
+            ("/finance/?issues_page=2", "issues"),
+        ):
+            headers = {**HTMX, "HX-Target": target} if target else {}
+            with counting_queries(db.engine) as statements:
+                text(http.get(url, headers=headers))
+            counts[url] = len(statements)
+        return counts
+
+    finance_lists(db, make_team, make_user, rows=3)
+    small = measure()
+    finance_lists(db, make_team, make_user, rows=FINANCE_ROWS, code="PZ")
+    assert measure() == small
+
+
+# --- What a list swapped in place weighs ----------------------------------------------------
+
+# Issue 17: a list swapped in place (a pager, a refresh) stays under this at a full page.
+MOST_SWAPPED = 10 * 1024
+
+
+def test_every_work_list_swapped_in_place_stays_under_10_kb_at_a_full_page(portfolio, login_as):
+    """No list grows with the portfolio, nor its page past 10 KB: one line a row, and a
+    complaint's form opened on demand rather than held in each row."""
+    http = login_as(Role.ADMIN)
+    weights = {}
+    for target, (url, kind) in {
+        "open-renewals": ("/renewals/?page=2", "renewal"),
+        "unpaid-invoices": ("/renewals/?invoices_page=2", "invoice"),
+        "escalation-queue": ("/escalations/?page=2", "escalation"),
+        "complaint-queue": ("/complaints/?page=2", "complaint"),
+    }.items():
+        swapped = http.get(url, headers={**HTMX, "HX-Target": target})
+        assert len(rows(text(swapped), kind)) == PER_PAGE, target
+        weights[target] = len(swapped.get_data())
+    assert max(weights.values()) <= MOST_SWAPPED, weights
+
+
+def test_a_complaints_form_opens_on_demand_in_its_row_or_on_a_page(portfolio, login_as, db):
+    """E3: the queue's rows hold a link to their form, not the form; it opens in the row
+    (HTMX) or, without JavaScript, on a page of its own; saved, the row closes it."""
+    http = login_as(Role.ADMIN)
+    queue = section(text(http.get("/complaints/")), "complaint-queue")
+    first = rows(queue, "complaint")[0]
+    url = f"/complaints/{first}/form"
+    assert "<form" not in queue and f'href="{url}" hx-get="{url}"' in queue
+    assert 'hx-target="closest td"' in queue
+
+    form = text(http.get(url, headers={**HTMX, "HX-Target": f"complaint-{first}"}))
+    assert form.lstrip().startswith("<form") and "<html" not in form
+    assert f'hx-post="/complaints/{first}"' in form and f'id="complaint-{first}-note"' in form
+    page = text(http.get(url))
+    assert "<html" in page and rows(page, "complaint") == [first]
+    assert f'id="complaint-{first}-status"' in page
+
+    refused = http.post(
+        f"/complaints/{first}",
+        data={"status": "closed", "note": ""},
+        headers=HTMX,
+    )
+    assert refused.status_code == 422 and "Say how it was closed." in text(refused, 422)
+    done = http.post(
+        f"/complaints/{first}",
+        data={"status": "in_progress", "note": "Called."},
+        headers=HTMX,
+    )
+    row = text(done)
+    assert row.lstrip().startswith("<tr") and "<form" not in row and f'href="{url}"' in row
+    assert db.session.get(Complaint, first).status == "in_progress"
+
+
+def test_a_wires_confirmation_step_cancels_back_to_its_row_on_any_page(finance_world, login_as):
+    """R7: cancelling the step brings back the wire's row itself, wherever it is listed
+    (not the first page of the queue, where a wire of page 2 is not)."""
+    http = login_as(Role.FINANCE)
+    [wire, *_] = rows(section(text(http.get("/finance/?wires_page=2")), "wires"), "wire")
+    step = text(http.get(f"/finance/payments/{wire}/confirm", headers=HTMX))
+    assert f'hx-get="/finance/payments/{wire}"' in step and "Confirm received" in step
+    row = text(http.get(f"/finance/payments/{wire}", headers=HTMX))
+    assert row.lstrip().startswith(f'<tr id="wire-{wire}"') and "wire-confirm" not in row
+    plain = http.get(f"/finance/payments/{wire}")
+    assert plain.status_code == 303 and plain.headers["Location"] == "/finance/"

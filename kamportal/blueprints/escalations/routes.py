@@ -475,8 +475,28 @@ def complaints():
         "escalations/_complaints.html",
         complaints=found.items,
         page=found,
-        forms={c.id: _complaint_form(c) for c in found.items},
+        forms={},
         tab=status,
+        tabs=COMPLAINT_TABS,
+    )
+
+
+@bp.route("/complaints/<int:complaint_id>/form")
+@allow(*CLIENT_REGISTRY_ROLES)
+def complaint_form(complaint_id: int):
+    """E3: the form that moves a complaint along, opened in its row (HTMX), or the queue
+    with that complaint alone and its form (without JavaScript)."""
+    complaint = of_visible_client(db.session.get(Complaint, complaint_id))
+    form = _complaint_form(complaint)
+    return render(
+        "escalations/complaints.html",
+        "escalations/_complaint_form.html",
+        complaint=complaint,
+        form=form,
+        complaints=[complaint],
+        page=None,
+        forms={complaint.id: form},
+        tab="",
         tabs=COMPLAINT_TABS,
     )
 
@@ -508,12 +528,12 @@ def update_complaint(complaint_id: int):
 
 
 def _complaint_moved(complaint: Complaint) -> Response:
-    """The complaint's row again, with an empty form (HTMX), or back to the queue."""
+    """The complaint's row again, its form closed (HTMX), or back to the queue."""
     kind, status = complaint.complaint_kind.label, complaint.complaint_status.label
     flash(f"{kind} #{complaint.id}: {status.lower()}.", "success")
     return in_place(
         "escalations/_complaint_row.html",
         location=url_for("escalations.complaints"),
         complaint=complaint,
-        form=_complaint_form(complaint),
+        form=None,
     )

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from flask import Response, flash, redirect, request, url_for
+from flask import Response, current_app, flash, redirect, request, url_for
 from flask_wtf import FlaskForm
 
 from kamportal import clock
@@ -47,7 +47,7 @@ from kamportal.models import (
     Payment,
     PaymentIssue,
 )
-from kamportal.services import churn, invoices, list_exports, payments
+from kamportal.services import churn, invoices, list_exports, payments, validation
 from kamportal.services.access import FINANCE_ROLES
 
 # A payment issue resolved moves its invoice into (or out of) the premises list, which
@@ -74,41 +74,65 @@ def _refund_form(complaint: Complaint) -> RefundDecisionForm:
     return prefixed(RefundDecisionForm(formdata=None), f"refund-{complaint.id}")
 
 
+# Each section of the queue: its page's query argument; its id names it in a pager's
+# swap (HTMX), which gets that section alone.
+PAGE_ARGS = {section: f"{section}_page" for section in payments.FINANCE_SECTIONS}
+
+
+def _pages_asked() -> dict[str, int]:
+    return {
+        section: validation.query_number(request.args.get(arg), default=1) or 1
+        for section, arg in PAGE_ARGS.items()
+    }
+
+
 def _queue_context(refused: tuple[str, Any, FlaskForm] | None = None) -> dict[str, Any]:
-    """Finance's queue with a form in each row. `refused` is (section, record, form) of
-    a form sent without JavaScript and refused: its row shows that form with its errors,
-    even if the record left the queue meanwhile."""
-    queue = payments.finance_queue(now=clock.now())
-    premises, issues = list(queue.premises), list(queue.issues)
-    refunds = churn.refunds_requested()
+    """A page of each section of finance's queue (`?wires_page=`, `?premises_page=`...),
+    a form in each row; a pager's swap (HTMX, its section's id as target) gets its
+    section alone. `refused` is (section, record, form) of a form sent without
+    JavaScript and refused: its row shows that form with its errors, on top of its
+    section's page, even if the record left the queue meanwhile."""
+    asked = request.headers.get("HX-Target") if is_htmx() else None
+    sections = [asked] if asked in PAGE_ARGS else list(PAGE_ARGS)
+    at, now = _pages_asked(), clock.now()
+    found = payments.finance_queue_pages(
+        now=now, pages=at, per_page=current_app.config["LIST_PER_PAGE"], sections=sections
+    )
+    rows = {section: list(page.items) for section, page in found.items()}
     if refused is not None:
         section, record, _ = refused
-        rows = {"premises": premises, "issue": issues, "refund": refunds}[section]
-        if record not in rows:
-            rows.insert(0, record)
-    due = invoices.amounts_due(premises + queue.installments + [w.invoice for w in queue.wires])
+        listed = rows.setdefault(section, [])
+        if record not in listed:
+            listed.insert(0, record)
+    wires, premises = rows.get("wires", []), rows.get("premises", [])
+    installments = rows.get("installments", [])
+    due = invoices.amounts_due(premises + installments + [w.invoice for w in wires])
     forms = {
         "premises": {i.id: _premises_form(i, due[i.id]) for i in premises},
-        "issue": {i.id: _issue_form(i) for i in issues},
-        "refund": {c.id: _refund_form(c) for c in refunds},
+        "issues": {i.id: _issue_form(i) for i in rows.get("issues", [])},
+        "refunds": {c.id: _refund_form(c) for c in rows.get("refunds", [])},
     }
     if refused is not None:
         section, record, form = refused
         forms[section][record.id] = form
     return {
         "today": viewer_today(),
-        "wires": queue.wires,
-        "ages": queue.ages,
+        "sections": sections,
+        "pages": found,
+        # The address of each section's page, kept by the other sections' pagers.
+        "kept": {PAGE_ARGS[s]: n if n > 1 else None for s, n in at.items()},
+        "wires": wires,
+        "ages": {w.id: payments.days_waiting(w, now=now) for w in wires},
         "premises": premises,
-        "issues": issues,
-        "installments": queue.installments,
-        "overdue": queue.overdue,
+        "issues": rows.get("issues", []),
+        "installments": installments,
+        "overdue": {i.id: invoices.days_overdue(i, at=now) > 0 for i in installments},
         "due": due,
-        "reject_forms": {w.id: _reject_form(w) for w in queue.wires},
+        "reject_forms": {w.id: _reject_form(w) for w in wires},
         "premises_forms": forms["premises"],
-        "issue_forms": forms["issue"],
-        "refunds": refunds,
-        "refund_forms": forms["refund"],
+        "issue_forms": forms["issues"],
+        "refunds": rows.get("refunds", []),
+        "refund_forms": forms["refunds"],
     }
 
 
@@ -116,9 +140,12 @@ def _queue_context(refused: tuple[str, Any, FlaskForm] | None = None) -> dict[st
 @allow(*FINANCE_ROLES)
 def queue():
     """Finance's landing page: wire transfers to confirm (R7), payments at the premises
-    to record (R6), payment issues (R5), installments due within a week or overdue
-    (R10)."""
-    return render("finance/queue.html", **_queue_context())
+    to record (R6), payment issues (R5), refunds requested, installments due within a
+    week or overdue (R10); a page of each."""
+    context = _queue_context()
+    sections = context["sections"]
+    partial = f"finance/_{sections[0]}.html" if len(sections) == 1 else None
+    return render("finance/queue.html", partial, **context)
 
 
 @bp.route("/finance/queue.csv")
@@ -225,6 +252,17 @@ def _confirm_step(payment: Payment) -> Response:
         "finance/_wire_row.html",
         **_wire_context(payment, confirm_form=_confirm_form(payment, owed)),
     )
+
+
+@bp.route("/finance/payments/<int:payment_id>")
+@allow(*FINANCE_ROLES)
+def wire_row(payment_id: int):
+    """A wire transfer's row as the queue shows it (the confirmation step cancelled, on
+    whichever page of the queue the row is); without HTMX, the queue."""
+    payment = db.get_or_404(Payment, payment_id)
+    if not is_htmx():
+        return redirect(url_for("finance.queue"), 303)
+    return render("finance/_wire_row.html", **_wire_context(payment))
 
 
 @bp.route("/finance/payments/<int:payment_id>/confirm", methods=["GET", "POST"])
@@ -355,7 +393,7 @@ def resolve_payment_issue(issue_id: int):
         ),
         done_row=lambda _: {"issue": issue, "form": form},
         refused_row=lambda: {"issue": issue, "form": form},
-        refused_page=lambda: _queue_refused("issue", issue, form),
+        refused_page=lambda: _queue_refused("issues", issue, form),
         event=CHANNEL_CHANGED,
     )
 
@@ -375,5 +413,5 @@ def decide_refund(complaint_id: int):
         message=lambda _: f"Refund #{complaint.id}: {complaint.refund_status}.",
         done_row=lambda _: {"complaint": complaint, "form": form},
         refused_row=lambda: {"complaint": complaint, "form": form},
-        refused_page=lambda: _queue_refused("refund", complaint, form),
+        refused_page=lambda: _queue_refused("refunds", complaint, form),
     )
