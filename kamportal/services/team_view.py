@@ -21,7 +21,19 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
+from flask_sqlalchemy.pagination import Pagination
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import contains_eager
 
 from kamportal import clock
@@ -94,6 +106,13 @@ def teams_of(viewer: User) -> list[Team]:
     if viewer.has_role(Role.LEADER):
         return list(db.session.scalars(query.where(Team.leader_id == viewer.id)))
     return []
+
+
+def every_team_page(*, page: int, per_page: int) -> Pagination:
+    """One page of every team (the admin's), by name."""
+    return db.paginate(
+        select(Team).order_by(Team.name, Team.id), page=page, per_page=per_page, error_out=False
+    )
 
 
 def members(team_ids: Sequence[int]) -> list[User]:
@@ -317,12 +336,8 @@ LATE_RULES: dict[str, LateRule] = {
 
 
 def late_counts(scope: Scope, *, now: datetime) -> dict[str, dict[int, int]]:
-    """Per rule, how many items are late at `now`, per ACM (or team) of `scope`: one
-    grouped query per rule (and one for the invoices' zones, R4)."""
-    return {
-        name: _counts(rule.counted, rule.path, scope, rule.clause(now))
-        for name, rule in LATE_RULES.items()
-    }
+    """Per rule, how many items are late at `now`, per ACM (or team) of `scope`."""
+    return figures(scope, now=now).late
 
 
 @dataclass(frozen=True)
@@ -373,23 +388,21 @@ def _active() -> ColumnElement[bool]:
     return Client.status != LifecycleStatus.CHURNED.value
 
 
-def health_bands(scope: Scope) -> dict[int, dict[str, int]]:
-    """P2: the active clients of `scope` per ACM (or team) and health band (green, amber,
-    red, or not scored yet), from each client's latest score; one grouped query."""
+def _band() -> ColumnElement[str]:
+    """P2: a client's health band from its latest score (not scored yet without one)."""
     score = Client.health_score
-    band = case(
+    return case(
         (score.is_(None), NOT_SCORED),
         (score >= HEALTH_BAND_LOWEST[HealthBand.GREEN], HealthBand.GREEN.value),
         (score >= HEALTH_BAND_LOWEST[HealthBand.AMBER], HealthBand.AMBER.value),
         else_=HealthBand.RED.value,
-    ).label("band")
-    inner = _scoped(select(scope.key.label("key"), band), scope, ()).where(_active()).subquery()
-    found: dict[int, dict[str, int]] = {}
-    for key, name, count in db.session.execute(
-        select(inner.c.key, inner.c.band, func.count()).group_by(inner.c.key, inner.c.band)
-    ):
-        found.setdefault(key, dict.fromkeys(BANDS, 0))[name] = count
-    return found
+    )
+
+
+def health_bands(scope: Scope) -> dict[int, dict[str, int]]:
+    """P2: the active clients of `scope` per ACM (or team) and health band (green, amber,
+    red, or not scored yet), from each client's latest score."""
+    return figures(scope, now=clock.now()).bands
 
 
 @dataclass
@@ -406,42 +419,135 @@ class Workload:
 
 
 def workload(scope: Scope, *, now: datetime) -> dict[int, Workload]:
-    """The workload per ACM (or team) of `scope`, in five grouped queries."""
-    found: dict[int, Workload] = {}
-    launching = func.sum(case((Client.status == LifecycleStatus.LAUNCHING.value, 1), else_=0))
-    query = _scoped(select(scope.key, func.count(Client.id), launching), scope, ())
-    for key, clients, in_launch in db.session.execute(query.where(_active()).group_by(scope.key)):
-        found.setdefault(key, Workload()).clients = clients
-        found[key].launching = int(in_launch or 0)
-    counted = {
-        "meetings": _counts(
+    """The workload per ACM (or team) of `scope`."""
+    return figures(scope, now=now).workload
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What the leader's view counts per ACM (or team): the late items per rule, the
+    active clients per health band, the workload."""
+
+    late: dict[str, dict[int, int]]
+    bands: dict[int, dict[str, int]]
+    workload: dict[int, Workload]
+
+
+@dataclass(frozen=True)
+class _Tally:
+    """Records of one table counted per ACM (or team): those matching `where`, each figure
+    the ones its clause picks among them (None: all of them); a figure is a late rule or a
+    workload column."""
+
+    counted: Any
+    path: tuple[Any, ...]
+    where: ColumnElement[bool]
+    figures: dict[str, ColumnElement[bool] | None]
+
+
+# A table's tally gives at most this many figures (the columns of the union below).
+TALLY_COLUMNS = 2
+
+
+def _tallies(now: datetime) -> list[_Tally]:
+    """Every count of the page but the clients' own, a table at a time, each with its
+    rule's clause (imported from its service)."""
+    tallies = [
+        _Tally(rule.counted, rule.path, rule.clause(now), {rule.rule: None})
+        for rule in LATE_RULES.values()
+        if rule.rule not in ("F1", "F3", "E2")
+    ]
+    tallies += [
+        _Tally(
             Meeting,
             (Meeting.client,),
-            scope,
             Meeting.status == MeetingStatus.SCHEDULED.value,
-            Meeting.starts_at >= now,
-            Meeting.starts_at < now + MEETINGS_AHEAD,
+            {
+                "F3": LATE_RULES["F3"].clause(now),
+                "meetings": and_(
+                    Meeting.starts_at >= now, Meeting.starts_at < now + MEETINGS_AHEAD
+                ),
+            },
         ),
-        "escalations": _counts(
+        _Tally(
             Escalation,
             (Escalation.client,),
-            scope,
             Escalation.status == EscalationStatus.OPEN.value,
+            {"E2": LATE_RULES["E2"].clause(now), "escalations": None},
         ),
-        "customizations": _counts(
+        _Tally(
             CustomizationRequest,
             (CustomizationRequest.client,),
-            scope,
             CustomizationRequest.stage.not_in(ENDED_CUSTOMIZATION_STAGES),
+            {"customizations": None},
         ),
-        "renewals": _counts(
-            Renewal, (Renewal.client,), scope, Renewal.stage.in_(OPEN_RENEWAL_STAGES)
+        _Tally(
+            Renewal,
+            (Renewal.client,),
+            Renewal.stage.in_(OPEN_RENEWAL_STAGES),
+            {"renewals": None},
         ),
-    }
-    for name, per_key in counted.items():
-        for key, count in per_key.items():
-            setattr(found.setdefault(key, Workload()), name, count)
-    return found
+    ]
+    return tallies
+
+
+def _filtered_count(clause: ColumnElement[bool] | None) -> Any:
+    return func.count() if clause is None else func.count().filter(clause)
+
+
+def figures(scope: Scope, *, now: datetime) -> Figures:
+    """The late items per rule at `now`, the health bands (P2) and the workload, per ACM
+    (or team) of `scope`, in two grouped statements (and one for the invoices' zones, R4):
+    one over the clients, one a union of a count per other table."""
+    late: dict[str, dict[int, int]] = {name: {} for name in LATE_RULES}
+    bands: dict[int, dict[str, int]] = {}
+    loads: dict[int, Workload] = {}
+
+    band = _band()
+    clients = _scoped(
+        select(
+            scope.key,
+            func.count(),
+            func.count().filter(Client.status == LifecycleStatus.LAUNCHING.value),
+            func.count().filter(LATE_RULES["F1"].clause(now)),
+            *(func.count().filter(band == name) for name in BANDS),
+        ),
+        scope,
+        (),
+    ).where(_active())
+    for key, active, launching, overdue, *per_band in db.session.execute(
+        clients.group_by(scope.key)
+    ):
+        loads[key] = Workload(clients=active, launching=launching)
+        bands[key] = dict(zip(BANDS, per_band, strict=True))
+        if overdue:
+            late["F1"][key] = overdue
+
+    tallies = _tallies(now)
+    branches = []
+    for n, tally in enumerate(tallies):
+        counts = [_filtered_count(clause) for clause in tally.figures.values()]
+        counts += [literal(0)] * (TALLY_COLUMNS - len(counts))
+        branches.append(
+            _scoped(
+                select(literal(n).label("tally"), scope.key.label("key"), *counts).select_from(
+                    tally.counted
+                ),
+                scope,
+                tally.path,
+            )
+            .where(tally.where)
+            .group_by(scope.key)
+        )
+    for n, key, *counts in db.session.execute(union_all(*branches)):
+        for name, count in zip(tallies[n].figures, counts, strict=False):
+            if not count:
+                continue
+            if name in late:
+                late[name][key] = count
+            else:
+                setattr(loads.setdefault(key, Workload()), name, count)
+    return Figures(late, bands, loads)
 
 
 # --- 12 weeks of trends -------------------------------------------------------------------------

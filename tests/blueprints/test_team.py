@@ -8,9 +8,11 @@ import re
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from kamportal import clock
-from kamportal.models import NotSellingAlert, Role
+from kamportal.blueprints.team.routes import TEAMS_PER_PAGE
+from kamportal.models import NotSellingAlert, Role, Team
 from kamportal.services import churn
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=clock.UTC)
@@ -104,6 +106,27 @@ def test_an_admin_sees_every_team_and_opens_one(world, login_as):
     one = http.get(f"/team/?team={cairo.id}").get_data(as_text=True)
     assert 'id="late"' in one and "Amal" in one and "Dana" not in one
     assert http.get("/team/?team=2147483647").status_code == 404
+
+
+def test_an_admin_pages_through_every_team_by_name(world, db, make_team, login_as):
+    """The teams grow with the portfolio: the admin's table shows a page of them at a time,
+    by name, each team on one page; the pager's swap gets the table alone."""
+    for n in range(TEAMS_PER_PAGE):
+        make_team(name=f"Zone {n:02d}")
+    db.session.commit()
+    http = login_as(Role.ADMIN)
+    by_name = [str(t.id) for t in db.session.scalars(select(Team).order_by(Team.name, Team.id))]
+    assert TEAMS_PER_PAGE < len(by_name) <= 2 * TEAMS_PER_PAGE
+    first = http.get("/team/").get_data(as_text=True)
+    second = http.get("/team/?page=2").get_data(as_text=True)
+    on_first = re.findall(r'<tr id="team-(\d+)"', first)
+    on_second = re.findall(r'<tr id="team-(\d+)"', second)
+    assert on_first + on_second == by_name and len(on_first) == TEAMS_PER_PAGE
+    assert str(world["cairo"].team.id) in on_first and "Page 1 of 2" in first
+    assert 'href="/team/?page=2"' in first and "Page 2 of 2" in second
+    swap = http.get("/team/?page=2", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert swap.lstrip().startswith("<section") and 'id="teams"' in swap
+    assert f'id="team-{by_name[-1]}"' in swap and "<html" not in swap
 
 
 def test_a_leader_of_no_team_is_told_so(login_as, make_user):

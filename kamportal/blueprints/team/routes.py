@@ -15,10 +15,12 @@ from kamportal.blueprints.team import bp
 from kamportal.blueprints.team.charts import trend_charts
 from kamportal.blueprints.web import acting_user, allow, render
 from kamportal.models import Role, Team, User
-from kamportal.services import churn, list_exports, team_view
+from kamportal.services import churn, list_exports, team_view, validation
 from kamportal.services.team_view import LateItem, Scope
 
 TEAM_ROLES = (Role.LEADER, Role.ADMIN)
+# The admin's every-team table, a page at a time.
+TEAMS_PER_PAGE = 10
 LARGEST_ID = 2**31 - 1
 
 # Where each late item is dealt with.
@@ -60,24 +62,26 @@ def team_page() -> Response:
     without `?team=`, every team."""
     user = acting_user()
     now = clock.now()
-    teams = team_view.teams_of(user)
     team_id = _wanted_id("team")
     if team_id is None and user.has_role(Role.ADMIN):
-        return _all_teams(teams, now)
+        return _all_teams(now)
+    teams = team_view.teams_of(user)
     team = _chosen_team(teams, team_id)
     if team is None:
         return render("team/team.html", team=None, teams=teams)
     scope = Scope((team.id,))
     trends = team_view.trends(scope.team_ids, zone=user.timezone, now=now)
+    figures = team_view.figures(scope, now=now)
     return render(
         "team/team.html",
         team=team,
         teams=teams,
         members=team_view.members(scope.team_ids),
         rules=team_view.LATE_RULES.values(),
-        late=team_view.late_counts(scope, now=now),
-        bands=team_view.health_bands(scope),
-        workload=team_view.workload(scope, now=now),
+        late_links=_late_links(),
+        late=figures.late,
+        bands=figures.bands,
+        workload=figures.workload,
         charts=trend_charts(trends),
         weeks=trends.weeks,
         churn_months=churn.monthly_churn(
@@ -86,15 +90,27 @@ def team_page() -> Response:
     )
 
 
-def _all_teams(teams: list[Team], now) -> Response:
-    scope = Scope(tuple(t.id for t in teams), by_team=True)
+def _late_links() -> dict[str, str]:
+    """Each rule's drill-down address, for the page to add `?acm=` or `?team=` to."""
+    return {rule: url_for("team.late", rule=rule) for rule in team_view.LATE_RULES}
+
+
+def _all_teams(now) -> Response:
+    """Every team, a page of them at a time (`?page=`: the teams grow with the portfolio);
+    the pager's swap (HTMX) gets the table alone."""
+    at = validation.query_number(request.args.get("page"), default=1) or 1
+    page = team_view.every_team_page(page=at, per_page=TEAMS_PER_PAGE)
+    figures = team_view.figures(Scope(tuple(t.id for t in page.items), by_team=True), now=now)
     return render(
         "team/teams.html",
-        teams=teams,
+        "team/_teams.html",
+        teams=page.items,
+        teams_page=page,
         rules=team_view.LATE_RULES.values(),
-        late=team_view.late_counts(scope, now=now),
-        bands=team_view.health_bands(scope),
-        workload=team_view.workload(scope, now=now),
+        late_links=_late_links(),
+        late=figures.late,
+        bands=figures.bands,
+        workload=figures.workload,
     )
 
 
