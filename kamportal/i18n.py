@@ -13,10 +13,19 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 from babel.core import Locale
 from babel.dates import format_date, format_datetime, get_day_names
-from babel.numbers import format_currency, format_decimal, format_percent
+from babel.numbers import (
+    format_currency,
+    format_decimal,
+    format_percent,
+    get_currency_precision,
+    get_currency_symbol,
+    get_decimal_symbol,
+    get_group_symbol,
+)
 from flask import Flask, g
 from flask_babel import Babel, force_locale, get_locale, gettext, refresh
 
@@ -167,7 +176,68 @@ def money(amount: Money | Decimal | None, currency: str | None = None) -> str:
         amount, currency = amount.amount, amount.currency
     if amount is None or not currency:
         return "—"
-    return format_currency(amount, currency, locale=_locale())
+    locale = _locale()
+    layout = _money_layout(currency, locale)
+    value = amount if isinstance(amount, Decimal) else Decimal(str(amount))
+    if layout is None or not value.is_finite():
+        return format_currency(amount, currency, locale=locale)
+    return layout.apply(value)
+
+
+class _MoneyLayout(NamedTuple):
+    """What Babel's `format_currency` reads for one currency in one locale, read once: a
+    page of a few hundred amounts would otherwise parse the same locale data for each."""
+
+    prefixes: tuple[str, str]  # positive, negative; the currency's symbol in place
+    suffixes: tuple[str, str]
+    quantum: Decimal  # the currency's minor unit (0.01; 0.001 for KWD; 1 for JPY)
+    min_digits: int
+    grouping: tuple[int, int]
+    group: str
+    decimal: str
+
+    def apply(self, value: Decimal) -> str:
+        """`value` as `format_currency(value, currency, locale=locale)` writes it: the same
+        steps (sign, normalize, round half even to the minor unit, group the digits)."""
+        negative = int(value.is_signed())
+        whole, _, fraction = f"{abs(value).normalize().quantize(self.quantum):f}".partition(".")
+        whole = whole.rjust(self.min_digits, "0")
+        size, grouped = self.grouping[0], ""
+        while len(whole) > size:
+            grouped = self.group + whole[-size:] + grouped
+            whole = whole[:-size]
+            size = self.grouping[1]
+        number = whole + grouped + (self.decimal + fraction if fraction else "")
+        return self.prefixes[negative] + number + self.suffixes[negative]
+
+
+@cache
+def _money_layout(currency: str, locale: Locale) -> _MoneyLayout | None:
+    """None for a pattern this shortcut does not follow (scaled, scientific, significant
+    digits, the currency's plural name, quoted text): `format_currency` writes those."""
+    pattern = locale.currency_formats["standard"]
+    if pattern.scale or pattern.exp_prec or "@" in pattern.pattern or "¤¤¤" in pattern.pattern:
+        return None
+    symbol = get_currency_symbol(currency, locale)
+
+    def placed(affix: str) -> str:
+        return affix.replace("¤¤", currency.upper()).replace("¤", symbol)
+
+    prefixes = tuple(placed(a) for a in pattern.prefix)
+    suffixes = tuple(placed(a) for a in pattern.suffix)
+    group = get_group_symbol(locale, numbering_system="latn")
+    decimal = get_decimal_symbol(locale, numbering_system="latn")
+    if any("'" in text for text in (*prefixes, *suffixes, group, decimal)):
+        return None
+    return _MoneyLayout(
+        prefixes=(prefixes[0], prefixes[1]),
+        suffixes=(suffixes[0], suffixes[1]),
+        quantum=Decimal(10) ** -get_currency_precision(currency),
+        min_digits=pattern.int_prec[0],
+        grouping=pattern.grouping,
+        group=group,
+        decimal=decimal,
+    )
 
 
 def init_app(app: Flask) -> None:

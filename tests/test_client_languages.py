@@ -13,6 +13,10 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from babel.numbers import format_currency
+from flask_babel import force_locale
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from kamportal import i18n
@@ -209,6 +213,49 @@ def test_an_arabic_email_formats_dates_and_money_for_the_locale(app):
         english = _render("invoice_reminder.txt", "en")
     assert "15 ديسمبر 2026" in arabic and "ج.م." in arabic and "12,000.00" in arabic
     assert "15 December 2026" in english and "EGP" in english
+
+
+# The forecast and finance's pages format a few hundred amounts each: `i18n.money` reads the
+# locale's pattern once per currency, and must write exactly what Babel writes.
+AMOUNTS = st.one_of(
+    st.decimals(min_value=-(10**12), max_value=10**12, places=4),
+    st.decimals(min_value=-(10**15), max_value=10**15, allow_nan=False, allow_infinity=False),
+    st.integers(-(10**18), 10**18).map(Decimal),
+    st.sampled_from(
+        [
+            Decimal(0),
+            Decimal("-0"),
+            Decimal("0.005"),
+            Decimal("-0.0049"),
+            Decimal("0.5"),
+            Decimal("1.5"),
+            Decimal("2.5"),
+            Decimal("999999.995"),
+        ]
+    ),
+)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    amount=AMOUNTS,
+    currency=st.sampled_from(["EGP", "SAR", "AED", "USD", "EUR", "KWD", "BHD", "JPY", "XXX"]),
+    language=st.sampled_from(["en", "ar"]),
+)
+def test_money_is_written_as_babel_writes_it(app, amount, currency, language):
+    """Negative, zero, large, 3-decimal (KWD, BHD) and 0-decimal (JPY) currencies, English
+    and Arabic: the same text as Babel's `format_currency`."""
+    with app.test_request_context(), force_locale(language):
+        expected = format_currency(amount, currency, locale=language)
+        assert i18n.money(amount, currency) == expected
+        money = Money(amount, currency)  # rounded to the minor unit
+        assert i18n.money(money) == format_currency(money.amount, currency, locale=language)
 
 
 # --- Through the real services --------------------------------------------------------------

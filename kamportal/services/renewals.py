@@ -18,10 +18,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from operator import attrgetter
 
 from flask_babel import gettext
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import Select, and_, exists, false, func, insert, select, true, union_all
+from sqlalchemy import (
+    Select,
+    and_,
+    exists,
+    false,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    union_all,
+)
 from sqlalchemy.orm import joinedload
 
 from kamportal import clock, i18n
@@ -382,22 +394,21 @@ FORECAST_HORIZONS = (30, 60, 90)
 _CONFIRMED = (RenewalStage.CONFIRMED.value, RenewalStage.INVOICED.value, RenewalStage.PAID.value)
 
 
-def forecast(viewer: User, *, today: date) -> list[ForecastRow]:
-    """The renewal forecast: what falls due in the next 30/60/90 days (cumulative), per
-    team and currency, confirmed against at risk, over the clients `viewer` may see
-    (finance: all). A term not opened yet (31-90 days out) counts at its subscription's
-    amount, not confirmed; a lost one not at all.
+def _forecast_by_team(viewer: User, *, today: date) -> Select:
+    """The forecast summed per team and currency: the team, the currency, then for each
+    horizon the confirmed and the at-risk sums (NULL when nothing of that kind falls due).
 
-    Summed in the database, one statement whatever the portfolio: the terms (renewals
-    opened, and subscriptions due with none opened for that date) are grouped by team and
-    currency, each horizon's totals a filtered sum."""
+    The terms (renewals opened, and subscriptions due with none opened for that date) of
+    the clients `viewer` may see (finance: all) within the longest horizon, each with its
+    client's ACM (no second pass over the clients), grouped by the ACM's team and currency,
+    each horizon's totals a filtered sum."""
     horizon = today + timedelta(days=FORECAST_HORIZONS[-1])
     shown = and_(
         Client.status != LifecycleStatus.CHURNED.value, access.visible_invoices_clause(viewer)
     )
     opened = (
         select(
-            Renewal.client_id.label("client_id"),
+            Client.acm_id.label("acm_id"),
             Renewal.currency.label("currency"),
             Renewal.due_on.label("due_on"),
             Renewal.amount.label("amount"),
@@ -409,7 +420,7 @@ def forecast(viewer: User, *, today: date) -> list[ForecastRow]:
     )
     not_opened = (
         select(
-            Client.id,
+            Client.acm_id,
             Client.currency,
             Client.renewal_date,
             Client.recurring_amount,
@@ -424,32 +435,136 @@ def forecast(viewer: User, *, today: date) -> list[ForecastRow]:
     terms = union_all(opened, not_opened).subquery("terms")
     team = func.coalesce(Team.name, NO_TEAM).label("team")
     totals = []
-    for days in FORECAST_HORIZONS:
+    for n, days in enumerate(FORECAST_HORIZONS):
         within = terms.c.due_on <= today + timedelta(days=days)
         totals += [
-            func.sum(terms.c.amount).filter(within, terms.c.confirmed == true()),
-            func.sum(terms.c.amount).filter(within, terms.c.confirmed == false()),
+            func.sum(terms.c.amount).filter(within, terms.c.confirmed == true()).label(f"c{n}"),
+            func.sum(terms.c.amount).filter(within, terms.c.confirmed == false()).label(f"r{n}"),
         ]
-    grouped = db.session.execute(
-        select(team, terms.c.currency, *totals)
+    return (
+        select(team, terms.c.currency.label("currency"), *totals)
         .select_from(terms)
-        .join(Client, Client.id == terms.c.client_id)
-        .outerjoin(User, User.id == Client.acm_id)
+        .outerjoin(User, User.id == terms.c.acm_id)
         .outerjoin(Team, Team.id == User.team_id)
         .group_by(team, terms.c.currency)
     )
+
+
+def _within(sums: tuple) -> list[tuple[Decimal, Decimal] | None]:
+    """Per horizon, (confirmed, at risk) from a row's sums; None when nothing falls due
+    that soon."""
+    found: list[tuple[Decimal, Decimal] | None] = []
+    for n in range(len(FORECAST_HORIZONS)):
+        confirmed, at_risk = sums[2 * n], sums[2 * n + 1]
+        if confirmed is None and at_risk is None:
+            found.append(None)
+        else:
+            found.append((Decimal(confirmed or 0), Decimal(at_risk or 0)))
+    return found
+
+
+def forecast(viewer: User, *, today: date) -> list[ForecastRow]:
+    """The renewal forecast: what falls due in the next 30/60/90 days (cumulative), per
+    team and currency, confirmed against at risk, over the clients `viewer` may see
+    (finance: all), every team (the CSV export). A term not opened yet (31-90 days out)
+    counts at its subscription's amount, not confirmed; a lost one not at all.
+
+    Summed in the database, one statement whatever the portfolio."""
     rows = []
-    for team_name, currency, *sums in grouped:
-        for i, days in enumerate(FORECAST_HORIZONS):
-            confirmed, at_risk = sums[2 * i], sums[2 * i + 1]
-            if confirmed is None and at_risk is None:
-                continue  # nothing falls due this soon
-            rows.append(
-                ForecastRow(
-                    team_name, currency, days, Decimal(confirmed or 0), Decimal(at_risk or 0)
-                )
-            )
+    for team_name, currency, *sums in db.session.execute(_forecast_by_team(viewer, today=today)):
+        for days, figures in zip(FORECAST_HORIZONS, _within(sums), strict=True):
+            if figures is not None:
+                rows.append(ForecastRow(team_name, currency, days, *figures))
     return sorted(rows, key=lambda row: (row.team, row.currency, row.days))
+
+
+@dataclass(frozen=True)
+class ForecastLine:
+    """One team's (or, `team` "", every team's) renewals in one currency: per horizon of
+    `FORECAST_HORIZONS`, (confirmed, at risk), or None when nothing falls due that soon."""
+
+    team: str
+    currency: str
+    horizons: list[tuple[Decimal, Decimal] | None]
+
+
+@dataclass(frozen=True)
+class ForecastPage:
+    """A page of the forecast's teams (`lines`, a line per team and currency) and the
+    totals per currency over every team the viewer may see, whichever the page; with what
+    the shared pager reads."""
+
+    lines: list[ForecastLine]
+    totals: list[ForecastLine]
+    page: int
+    per_page: int
+    total: int  # teams
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return min(self.page, self.pages + 1) - 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+def forecast_page(viewer: User, *, today: date, page: int, per_page: int) -> ForecastPage:
+    """The forecast's teams `per_page` at a time (by name), a line per team and currency,
+    with the totals per currency over every team (never across currencies), all summed in
+    one statement whatever the portfolio: the per-team sums are taken once (a CTE), then
+    the page's teams, the totals and the number of teams are read from them."""
+    by_team = _forecast_by_team(viewer, today=today).cte("by_team")
+    sums = [c for c in by_team.c if c.name not in ("team", "currency")]
+    teams = select(func.count(by_team.c.team.distinct())).scalar_subquery()
+    on_page = (
+        select(by_team.c.team)
+        .distinct()
+        .order_by(by_team.c.team)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    lines = select(
+        literal(False).label("every_team"),
+        by_team.c.team,
+        by_team.c.currency,
+        *sums,
+        teams.label("teams"),
+    ).where(by_team.c.team.in_(on_page.scalar_subquery()))
+    totals = select(
+        literal(True).label("every_team"),
+        literal("").label("team"),
+        by_team.c.currency,
+        *(func.sum(c).label(c.name) for c in sums),
+        teams.label("teams"),
+    ).group_by(by_team.c.currency)
+    found: dict[bool, list[ForecastLine]] = {True: [], False: []}
+    teams_seen = 0
+    for every_team, team_name, currency, *figures, count in db.session.execute(
+        union_all(lines, totals)
+    ):
+        found[bool(every_team)].append(ForecastLine(team_name, currency, _within(figures)))
+        teams_seen = count
+    order = attrgetter("team", "currency")
+    return ForecastPage(
+        lines=sorted(found[False], key=order),
+        totals=sorted(found[True], key=order),
+        page=page,
+        per_page=per_page,
+        total=teams_seen,
+    )
 
 
 NO_TEAM = "No team"

@@ -105,7 +105,8 @@ def test_finance_and_admin_pages_do_not_grow_in_statements_with_the_portfolio(
     small = billing_queries_for(teams=1, clients=4)
     large = billing_queries_for(teams=3, clients=24)
     assert small == large
-    # The forecast is one statement for its totals whoever reads it (issue 17); the rest
-    # is the signed-in user and the page's header.
+    # The forecast is one statement whoever reads it (issue 17): its page of teams, the
+    # totals per currency over every team and the number of teams; the rest is the
+    # signed-in user and the page's header.
     assert max(v for k, v in large.items() if k.endswith("forecast")) <= 5, large
     assert large["finance's queue"] <= 11, large

@@ -266,17 +266,20 @@ def test_the_acms_day_shows_the_renewal_steps_and_unpaid_invoices_with_their_age
 # --- The forecast (R1, R2) ---------------------------------------------------------------------
 
 
-def forecast_rows(page: str, days: int) -> dict[tuple[str, str], tuple[str, ...]]:
-    """(team, currency) -> (confirmed, at risk, total) of one horizon; team "" is the
-    all-teams line."""
-    table = section(page, f"forecast-{days}")
+def forecast_rows(page: str, section_id: str = "forecast-teams") -> dict[tuple[str, str], tuple]:
+    """(team, currency) -> (confirmed, at risk) within 30, then 60, then 90 days, as shown;
+    the totals ("forecast-totals") have team ""."""
+    table = section(page, section_id)
     found = {}
     for team, currency, cells in re.findall(
         r'<tr data-team="([^"]*)" data-currency="(\w+)">(.*?)</tr>', table, re.S
     ):
-        values = re.findall(r'<t[dh] class="num">([^<]*)</t[dh]>', cells)
-        found[(team, currency)] = tuple(values)
+        found[(team, currency)] = tuple(re.findall(r"<td>([^<]*)</td>", cells)[2:])
     return found
+
+
+EGP_WITHIN_30 = ("EGP12,000.00", "EGP2,000.00")
+NOTHING = ("—", "—")
 
 
 @pytest.fixture
@@ -310,19 +313,15 @@ def test_the_forecast_totals_confirmed_and_at_risk_per_team_and_currency(
     assert response.status_code == 200
     page = text_of(response)
     assert "Confirmed" in page and "At risk" in page and "not confirmed yet" in page
-    assert forecast_rows(page, 30) == {
-        ("Cairo", "EGP"): ("EGP12,000.00", "EGP2,000.00", "EGP14,000.00"),
+    assert forecast_rows(page) == {
+        ("Cairo", "EGP"): EGP_WITHIN_30 * 3,
+        ("Cairo", "USD"): (*NOTHING, "$0.00", "$1,500.00", "$0.00", "$1,500.00"),
+        ("Dubai", "USD"): (*NOTHING, *NOTHING, "$0.00", "$900.00"),
     }
-    assert forecast_rows(page, 60) == {
-        ("Cairo", "EGP"): ("EGP12,000.00", "EGP2,000.00", "EGP14,000.00"),
-        ("Cairo", "USD"): ("$0.00", "$1,500.00", "$1,500.00"),
-    }
-    assert forecast_rows(page, 90) == {
-        ("Cairo", "EGP"): ("EGP12,000.00", "EGP2,000.00", "EGP14,000.00"),
-        ("Cairo", "USD"): ("$0.00", "$1,500.00", "$1,500.00"),
-        ("Dubai", "USD"): ("$0.00", "$900.00", "$900.00"),
-        ("", "EGP"): ("EGP12,000.00", "EGP2,000.00", "EGP14,000.00"),
-        ("", "USD"): ("$0.00", "$2,400.00", "$2,400.00"),
+    # Per currency over every team, never across currencies.
+    assert forecast_rows(page, "forecast-totals") == {
+        ("", "EGP"): EGP_WITHIN_30 * 3,
+        ("", "USD"): (*NOTHING, "$0.00", "$1,500.00", "$0.00", "$2,400.00"),
     }
 
 
@@ -341,20 +340,84 @@ def test_a_lost_renewal_is_left_out_of_the_forecast(
     renewals.mark_lost(renewal, actor=world["acm"], reason="Closing the store.")
     db.session.commit()
     page = text_of(login_as(world["finance"]).get("/renewals/forecast"))
-    assert forecast_rows(page, 30)[("Cairo", "EGP")] == (
-        "EGP12,000.00",
-        "EGP2,000.00",
-        "EGP14,000.00",
-    )
+    assert forecast_rows(page)[("Cairo", "EGP")][:2] == EGP_WITHIN_30
+    assert forecast_rows(page, "forecast-totals")[("", "EGP")][:2] == EGP_WITHIN_30
 
 
 def test_an_acm_forecasts_only_their_clients(world, login_as, portfolio):  # noqa: F811
     page = text_of(login_as(world["acm"]).get("/renewals/forecast"))
-    assert set(forecast_rows(page, 90)) == {("Cairo", "EGP"), ("Cairo", "USD")}
+    assert set(forecast_rows(page)) == {("Cairo", "EGP"), ("Cairo", "USD")}
+    assert forecast_rows(page, "forecast-totals")[("", "USD")][-1] == "$1,500.00"
     other = text_of(login_as(world["other_acm"]).get("/renewals/forecast"))
-    assert forecast_rows(other, 30) == {}
-    assert "Nothing here." in section(other, "forecast-30")
-    assert forecast_rows(other, 90) == {("Dubai", "USD"): ("$0.00", "$900.00", "$900.00")}
+    dubai = (*NOTHING, *NOTHING, "$0.00", "$900.00")
+    assert forecast_rows(other) == {("Dubai", "USD"): dubai}
+    assert forecast_rows(other, "forecast-totals") == {("", "USD"): dubai}
+
+
+@pytest.fixture
+def many_teams(world, db, make_team, make_user, make_client):  # noqa: F811
+    """`make(n)`: n more teams, each with an ACM and a client renewing in 40 days: 100 EGP
+    each, and also 7 USD for every third team."""
+
+    def make(n: int) -> None:
+        for i in range(n):
+            acm = make_user(Role.ACM, team=make_team(name=f"Team {i:02d}"))
+            for currency, amount in [("EGP", "100")] + ([("USD", "7")] if i % 3 == 0 else []):
+                make_client(
+                    acm=acm,
+                    renewal_date=TODAY + timedelta(days=40),
+                    recurring_amount=Decimal(amount),
+                    currency=currency,
+                )
+        db.session.commit()
+
+    return make
+
+
+def test_the_forecast_pages_its_teams_and_totals_every_team_on_each_page(
+    world,  # noqa: F811
+    login_as,
+    many_teams,
+):
+    """30 teams and Cairo (Dubai has nothing due): 25 teams a page, each team on one page
+    only with all its currencies; the totals above are every team's, on every page."""
+    many_teams(30)
+    http = login_as(world["finance"])
+    first = text_of(http.get("/renewals/forecast"))
+    second = text_of(http.get("/renewals/forecast?page=2"))
+    teams = [team for team, _ in forecast_rows(first)] + [t for t, _ in forecast_rows(second)]
+    assert len(set(teams)) == 31
+    assert sorted(set(forecast_rows(first)) | set(forecast_rows(second))) == sorted(
+        [("Cairo", "EGP")]
+        + [(f"Team {i:02d}", "EGP") for i in range(30)]
+        + [(f"Team {i:02d}", "USD") for i in range(0, 30, 3)]
+    )
+    assert not {t for t, _ in forecast_rows(first)} & {t for t, _ in forecast_rows(second)}
+    assert "Page 1 of 2" in first and "Page 2 of 2" in second
+    totals = {
+        # Nile Crafts' 12,000 (not opened yet) and the 30 teams' 100 each, in 40 days.
+        ("", "EGP"): ("EGP0.00", "EGP12,000.00") + ("EGP0.00", "EGP15,000.00") * 2,
+        ("", "USD"): (*NOTHING, "$0.00", "$70.00", "$0.00", "$70.00"),
+    }
+    assert forecast_rows(first, "forecast-totals") == totals
+    assert forecast_rows(second, "forecast-totals") == totals
+    # A pager's swap gets the teams alone; a page out of range or not a number, none or the
+    # first.
+    swapped = text_of(http.get("/renewals/forecast?page=2", headers=HTMX))
+    assert swapped.lstrip().startswith('<section class="card" id="forecast-teams">')
+    assert forecast_rows(swapped) == forecast_rows(second)
+    assert 'id="forecast-totals"' not in swapped
+    assert forecast_rows(text_of(http.get("/renewals/forecast?page=9"))) == {}
+    assert forecast_rows(text_of(http.get("/renewals/forecast?page=x"))) == forecast_rows(first)
+    assert forecast_rows(text_of(http.get("/renewals/forecast?page=0"))) == forecast_rows(first)
+
+
+def test_the_forecast_page_stays_small_with_60_teams(world, login_as, many_teams):  # noqa: F811
+    many_teams(60)
+    response = login_as(world["finance"]).get("/renewals/forecast")
+    assert response.status_code == 200
+    assert len(response.data) <= 30 * 1024, len(response.data)
+    assert "Page 1 of 3" in text_of(response)
 
 
 def test_product_and_commercial_have_no_forecast(world, login_as):  # noqa: F811

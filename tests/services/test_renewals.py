@@ -15,6 +15,7 @@ from kamportal.models import (
     AuditEvent,
     Renewal,
     RenewalStage,
+    Role,
     TimelineKind,
 )
 from kamportal.services import payments, renewals
@@ -172,6 +173,52 @@ def test_the_forecast_splits_confirmed_from_at_risk_per_team_and_currency(world,
     # An ACM's forecast holds only their clients.
     mine = {(r.team, r.currency) for r in renewals.forecast(world["acm"], today=TODAY)}
     assert mine == {("Cairo", "EGP"), ("Cairo", "USD")}
+
+
+def test_the_forecast_pages_teams_and_totals_each_currency_over_every_team(
+    world, db, make_client, make_team, make_user
+):
+    """A page of teams by name, a line per team and currency; the totals per currency are
+    every team's whichever the page, and an ACM's only theirs. (Dubai has nothing due.)"""
+    confirmed(world, db)  # Cairo: 12000 EGP in 20 days, confirmed
+    acms = {name: make_user(Role.ACM, team=make_team(name=name)) for name in ("Alex", "Zamalek")}
+    for name, currency, amount, days in [
+        ("Alex", "EGP", "500", 50),
+        ("Alex", "USD", "40", 70),
+        ("Zamalek", "EGP", "300", 10),
+    ]:
+        make_client(
+            acm=acms[name],
+            renewal_date=TODAY + timedelta(days=days),
+            recurring_amount=Decimal(amount),
+            currency=currency,
+        )
+    renewals.open_due_renewals(now=NOW)
+    db.session.commit()
+
+    def page(n: int, viewer=world["finance"]) -> renewals.ForecastPage:
+        return renewals.forecast_page(viewer, today=TODAY, page=n, per_page=2)
+
+    first, second = page(1), page(2)
+    assert (first.total, first.pages, second.has_prev, second.has_next) == (3, 2, True, False)
+    assert [(line.team, line.currency) for line in first.lines] == [
+        ("Alex", "EGP"),
+        ("Alex", "USD"),
+        ("Cairo", "EGP"),
+    ]
+    assert [(line.team, line.currency) for line in second.lines] == [("Zamalek", "EGP")]
+    assert second.lines[0].horizons == [(Decimal(0), Decimal(300))] * 3
+    assert first.lines[1].horizons[:2] == [None, None]
+    egp = [(Decimal(12000), Decimal(300)), (Decimal(12000), Decimal(800))]
+    assert first.totals == second.totals
+    assert [(t.currency, t.horizons[:2]) for t in first.totals] == [
+        ("EGP", egp),
+        ("USD", [None] * 2),
+    ]
+    # An ACM's page and totals hold only their clients.
+    mine = page(1, world["acm"])
+    assert [(line.team, line.currency) for line in mine.lines] == [("Cairo", "EGP")]
+    assert [(t.currency, t.horizons[0]) for t in mine.totals] == [("EGP", (Decimal(12000), 0))]
 
 
 # --- R1 on the client's calendar, across its midnight ------------------------------------------

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from flask import Response, abort, current_app, request, url_for
@@ -495,16 +494,20 @@ def export_invoices():
 @allow(*FORECAST_ROLES)
 def forecast():
     """What falls due in the next 30, 60 and 90 days, per team and currency: confirmed
-    against at risk, over the clients the user may see (finance and admins: all). (The
-    monthly churn is on the leader's view.)"""
+    against at risk, over the clients the user may see (finance and admins: all), the
+    totals per currency first, then the teams a page at a time (`?page=`; a pager's swap
+    gets the teams alone). (The monthly churn is on the leader's view.)"""
     today = viewer_today()
-    rows = renewals.forecast(acting_user(), today=today)
-    horizons = {days: [r for r in rows if r.days == days] for days in renewals.FORECAST_HORIZONS}
+    page = validation.query_number(request.args.get("page"), default=1) or 1
+    found = renewals.forecast_page(
+        acting_user(), today=today, page=page, per_page=current_app.config["LIST_PER_PAGE"]
+    )
     return render(
         "renewals/forecast.html",
+        "renewals/_forecast_teams.html",
         today=today,
-        horizons=horizons,
-        all_teams={days: _per_currency(found) for days, found in horizons.items()},
+        forecast=found,
+        horizons=renewals.FORECAST_HORIZONS,
     )
 
 
@@ -513,12 +516,3 @@ def forecast():
 def export_forecast():
     """The renewal forecast, as CSV."""
     return csv_download(list_exports.renewal_forecast(acting_user(), today=viewer_today()))
-
-
-def _per_currency(rows: list[renewals.ForecastRow]) -> list[tuple[str, Decimal, Decimal]]:
-    """One horizon's rows summed over the teams, per currency (never across currencies)."""
-    totals: dict[str, list[Decimal]] = {}
-    for row in rows:
-        confirmed, at_risk = totals.setdefault(row.currency, [Decimal(0), Decimal(0)])
-        totals[row.currency] = [confirmed + row.confirmed, at_risk + row.at_risk]
-    return [(currency, c, r) for currency, (c, r) in sorted(totals.items())]
