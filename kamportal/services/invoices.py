@@ -53,7 +53,7 @@ from kamportal.models import (
     rules_of,
 )
 from kamportal.models.types import minor_unit
-from kamportal.services import access, timeline, validation
+from kamportal.services import access, paging, timeline, validation
 from kamportal.services.discounts import discount_line, discount_line_text
 from kamportal.services.renewals import (
     RENEWAL_FIELDS,
@@ -732,11 +732,9 @@ def standings(invoices: list[Invoice], *, at: datetime | None = None) -> list[In
 def unpaid_invoices_query(viewer: User) -> Select[tuple[Invoice]]:
     """R4: unpaid invoices `viewer` may see (finance: all), the longest due first, with
     their clients; their payments are loaded apart (in chunks when the rows are)."""
+    query = select(Invoice).where(Invoice.status == InvoiceStatus.UNPAID.value)
     return (
-        select(Invoice)
-        .join(Invoice.client)
-        .where(Invoice.status == InvoiceStatus.UNPAID.value)
-        .where(access.visible_invoices_clause(viewer))
+        paging.to_visible_clients(query, Invoice.client, access.visible_invoices_clause(viewer))
         .options(joinedload(Invoice.client), selectinload(Invoice.payments))
         .order_by(Invoice.due_on, Invoice.id)
     )

@@ -53,7 +53,7 @@ from kamportal.models import (
     TimelineKind,
     User,
 )
-from kamportal.services import access, timeline, validation
+from kamportal.services import access, paging, timeline, validation
 
 # R1: a subscription due within this many days has its renewal opened.
 RENEWAL_WINDOW = timedelta(days=30)
@@ -316,17 +316,25 @@ def settle_renewal(invoice: Invoice, *, actor: User | None, at: datetime) -> Non
 # --- Reading -----------------------------------------------------------------------------------
 
 
+def _shown(query: Select[tuple[Renewal]]) -> Select[tuple[Renewal]]:
+    """The open renewals' rows with what the list shows: their clients, ACMs and invoices,
+    soonest first."""
+    return query.options(
+        joinedload(Renewal.client).joinedload(Client.acm), joinedload(Renewal.invoice)
+    ).order_by(Renewal.due_on, Renewal.id)
+
+
+def _open(query: Select, viewer: User) -> Select:
+    """R1: `query` kept to the renewals still to see through on the clients `viewer` may
+    see (joined to the clients only when they narrow them)."""
+    query = query.where(Renewal.stage.not_in([RenewalStage.PAID.value, RenewalStage.LOST.value]))
+    return paging.to_visible_clients(query, Renewal.client, access.visible_clients_clause(viewer))
+
+
 def open_renewals_query(viewer: User) -> Select[tuple[Renewal]]:
     """R1: the renewals still to see through on the clients `viewer` may see, soonest
     first, with their clients, ACMs and invoices (one query)."""
-    return (
-        select(Renewal)
-        .join(Renewal.client)
-        .where(Renewal.stage.not_in([RenewalStage.PAID.value, RenewalStage.LOST.value]))
-        .where(access.visible_clients_clause(viewer))
-        .options(joinedload(Renewal.client).joinedload(Client.acm), joinedload(Renewal.invoice))
-        .order_by(Renewal.due_on, Renewal.id)
-    )
+    return _shown(_open(select(Renewal), viewer))
 
 
 def open_renewals(viewer: User) -> list[Renewal]:
@@ -338,7 +346,10 @@ def open_renewals(viewer: User) -> list[Renewal]:
 def open_renewals_page(viewer: User, *, page: int, per_page: int) -> Pagination:
     """One page of `open_renewals` (the most overdue on the first), and how many there are
     (two queries, whatever the portfolio)."""
-    return db.paginate(open_renewals_query(viewer), page=page, per_page=per_page, error_out=False)
+    ids = _open(select(Renewal.id), viewer).order_by(Renewal.due_on, Renewal.id)
+    return paging.picked_page(
+        ids, _shown(select(Renewal)), Renewal.id, page=page, per_page=per_page
+    )
 
 
 # The stages a renewal goes through, in order (R1-R4); "lost" may end it at any of them.

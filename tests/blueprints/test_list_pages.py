@@ -15,6 +15,7 @@ import pytest
 
 from kamportal import clock
 from kamportal.models import Client, Complaint, Invoice, Payment, PaymentIssue, Role
+from kamportal.services import invoices, renewals
 from tests.blueprints.test_query_counts import counting_queries, work_lists
 
 HTMX = {"HX-Request": "true"}
@@ -79,6 +80,30 @@ def test_the_renewals_and_invoices_pages_show_every_row_once_soonest_first(
             html = section(text(http.get(f"/renewals/?page={page}")), section_id)
             left += [int(d) for d in re.findall(rf'{days}="(-?\d+)"', html)]
         assert left == sorted(left) and left[0] < 0 < left[-1]
+
+
+@pytest.mark.parametrize(
+    ("section_id", "kind", "whole"),
+    [
+        ("open-renewals", "renewal", renewals.open_renewals),
+        ("unpaid-invoices", "invoice", invoices.unpaid_invoices),
+    ],
+)
+def test_the_renewals_and_invoices_pages_follow_each_users_whole_list(
+    portfolio, login_as, section_id, kind, whole
+):
+    """R1, R4 (issue 17): an admin's, a leader's and an ACM's pages, one after the other,
+    are their whole list in its order (the admin's read without narrowing by client, the
+    others' narrowed to the clients they see); a page past the last is empty."""
+    leader, acm = portfolio
+    for user in (Role.ADMIN, leader, acm):
+        http = login_as(user)
+        seen = [row for page in walk(http, "/renewals/", section_id, kind) for row in page]
+        shown = [row.id for row in whole(http.user)]
+        assert seen == shown and len(seen) == (TEAMS * CLIENTS if user == Role.ADMIN else CLIENTS)
+        past = "page" if kind == "renewal" else "invoices_page"
+        html = section(text(http.get(f"/renewals/?{past}=2147483647")), section_id)
+        assert rows(html, kind) == []
 
 
 def test_a_pager_swaps_its_list_and_keeps_the_other_lists_page(portfolio, login_as):
