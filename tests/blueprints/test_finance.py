@@ -135,11 +135,12 @@ def test_wires_show_client_amount_reporter_and_age_the_flagged_first(
     flagged = row(page, f"wire-{older.id}")
     for shown in ("Nile Crafts", "NILE01", first.number, "EGP12,000.00", "Mona Adel", "5 days"):
         assert shown in flagged
-    assert "Flagged: not confirmed after 4 days" in flagged
+    assert 'class="badge badge-flagged">Flagged<' in flagged
+    assert "Flagged: not confirmed 4 days after it was reported" in section(page, "wires")
     recent = row(page, f"wire-{newer.id}")
     assert "Delta Dates" in recent and "EGP900.00" in recent and "3 days" in recent
     assert "Flagged" not in recent
-    assert "Confirm received" in recent
+    assert "Confirm or reject…" in recent and "<form" not in recent  # issue 17
 
 
 def received(amount: str = "12000.00", on: str = "2026-11-23") -> dict[str, str]:
@@ -154,7 +155,7 @@ def test_confirming_is_a_step_that_shows_both_amounts_then_swaps_the_row_R7(worl
     http = login_as(world["finance"])
     listed = row(text_of(http.get("/finance/")), f"wire-{payment.id}")
     assert "EGP12,000.00" in listed and "Owes EGP12,000.00" in listed
-    assert "Confirm received…" in listed and "received_amount" not in listed  # not one click
+    assert "Confirm or reject…" in listed and "received_amount" not in listed  # not one click
 
     step = http.get(f"/finance/payments/{payment.id}/confirm", headers=HTMX)
     assert step.status_code == 200
@@ -227,6 +228,8 @@ def test_finance_rejects_a_report_with_its_reason_and_the_acm_is_told_R7(world, 
     payment = wire(world, db, invoice)
     http = login_as(world["finance"])
     url = f"/finance/payments/{payment.id}/reject"
+    step = text_of(http.get(f"/finance/payments/{payment.id}/confirm", headers=HTMX))
+    assert f'hx-post="{url}"' in step and f'id="wire-reject-{payment.id}-reason"' in step
     refused = http.post(url, data={"reason": " "}, headers=HTMX)
     assert refused.status_code == 422
     assert "Say what finance found" in field_errors(
@@ -261,13 +264,20 @@ def test_without_javascript_confirming_is_a_page_and_comes_back_to_the_queue(wor
 
 
 def test_a_payment_at_the_premises_is_recorded_in_place_until_paid(world, db, login_as):
-    """R6: amount and receipt; a part payment leaves the rest due, prefilled."""
+    """R6: amount and receipt; a part payment leaves the rest due, prefilled. The form
+    opens on demand (issue 17): in the row (HTMX), or on a page with that row alone."""
     invoice = at_premises(world, db, invoiced(world, db)[1])
     http = login_as(world["finance"])
-    listed = row(text_of(http.get("/finance/")), f"premises-{invoice.id}")
-    assert "Nile Crafts" in listed and "EGP12,000.00" in listed and 'value="12000.00"' in listed
-
     url = f"/finance/invoices/{invoice.id}/premises"
+    listed = row(text_of(http.get("/finance/")), f"premises-{invoice.id}")
+    assert "Nile Crafts" in listed and "EGP12,000.00" in listed and "<form" not in listed
+    assert f'href="{url}" hx-get="{url}"' in listed
+    opened = text_of(http.get(url, headers=HTMX))
+    assert opened.lstrip().startswith(f'<tr id="premises-{invoice.id}"') and "<html" not in opened
+    assert 'value="12000.00"' in opened
+    page = text_of(http.get(url))
+    assert "<html" in page and 'value="12000.00"' in page and "<h2>Wire transfers" not in page
+
     part = http.post(url, data={"amount": "5000", "receipt_number": "CAI-0091"}, headers=HTMX)
     assert part.status_code == 200
     html = text_of(part)

@@ -503,7 +503,46 @@ def test_a_wires_confirmation_step_cancels_back_to_its_row_on_any_page(finance_w
     [wire, *_] = rows(section(text(http.get("/finance/?wires_page=2")), "wires"), "wire")
     step = text(http.get(f"/finance/payments/{wire}/confirm", headers=HTMX))
     assert f'hx-get="/finance/payments/{wire}"' in step and "Confirm received" in step
+    assert "Not arrived? Reject the report" in step
     row = text(http.get(f"/finance/payments/{wire}", headers=HTMX))
     assert row.lstrip().startswith(f'<tr id="wire-{wire}"') and "wire-confirm" not in row
     plain = http.get(f"/finance/payments/{wire}")
     assert plain.status_code == 303 and plain.headers["Location"] == "/finance/"
+
+
+def test_each_finance_section_swapped_in_place_stays_under_10_kb_at_a_full_page(
+    finance_world, login_as
+):
+    """Issue 17: a section of finance's queue swapped by its pager holds a full page of
+    rows, each with a link to its form rather than the form."""
+    http = login_as(Role.FINANCE)
+    weights = {}
+    for name, (arg, kind) in SECTIONS.items():
+        swapped = http.get(f"/finance/?{arg}=1", headers={**HTMX, "HX-Target": name})
+        assert len(rows(text(swapped), kind)) == PER_PAGE, name
+        weights[name] = len(swapped.get_data())
+    assert max(weights.values()) <= MOST_SWAPPED, weights
+
+
+def test_a_finance_rows_form_opens_on_demand_in_its_row_or_on_a_page(finance_world, login_as):
+    """R5-R7, issue 17: a wire's confirmation and rejection, a payment at the premises, a
+    payment issue and a refund open their forms in their row (HTMX), or without
+    JavaScript on a page with that row alone; the queue's rows hold only the link."""
+    http = login_as(Role.FINANCE)
+    queue = text(http.get("/finance/"))
+    for name, kind, url, field_id in (
+        ("wires", "wire", "/finance/payments/{}/confirm", "wire-reject-{}-reason"),
+        ("premises", "premises", "/finance/invoices/{}/premises", "premises-{}-amount"),
+        ("issues", "issue", "/finance/issues/{}/resolve", "issue-{}-new_method"),
+        ("refunds", "refund", "/finance/refunds/{}", "refund-{}-note"),
+    ):
+        listed = section(queue, name)
+        first = rows(listed, kind)[0]
+        url, field_id = url.format(first), field_id.format(first)
+        assert "<form" not in listed and f'href="{url}" hx-get="{url}"' in listed, name
+        opened = text(http.get(url, headers=HTMX))
+        assert opened.lstrip().startswith(f'<tr id="{kind}-{first}"'), name
+        assert f'id="{field_id}"' in opened and f'hx-post="{url}"' in opened, name
+        page = text(http.get(url))
+        assert "<html" in page and rows(page, kind) == [first], name
+        assert f'id="{field_id}"' in page and page.count("<section") == 1, name

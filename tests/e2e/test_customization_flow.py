@@ -318,7 +318,7 @@ def test_a_customization_from_the_request_to_the_clients_survey_C1_to_C7_R8_R9_G
     ready(cashier)
     wire = cashier.locator("#wires tbody tr").first
     expect(wire).to_contain_text("Pyramid Perfumes")
-    wire.get_by_role("link", name="Confirm received…").click()
+    wire.get_by_role("link", name="Confirm or reject…").click()
     expect(wire.get_by_label("Amount received")).to_have_value("7000.00", timeout=SWAP)
     wire.get_by_role("button", name="Confirm received").click()
     expect(wire).to_have_attribute("data-status", "confirmed", timeout=SWAP)

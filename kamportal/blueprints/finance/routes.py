@@ -86,34 +86,37 @@ def _pages_asked() -> dict[str, int]:
     }
 
 
-def _queue_context(refused: tuple[str, Any, FlaskForm] | None = None) -> dict[str, Any]:
+def _queue_context(
+    opened: tuple[str, Any, FlaskForm] | None = None, *, alone: bool = False
+) -> dict[str, Any]:
     """A page of each section of finance's queue (`?wires_page=`, `?premises_page=`...),
-    a form in each row; a pager's swap (HTMX, its section's id as target) gets its
-    section alone. `refused` is (section, record, form) of a form sent without
-    JavaScript and refused: its row shows that form with its errors, on top of its
-    section's page, even if the record left the queue meanwhile."""
+    each row with a link to its form (issue 17: a section swapped stays under 10 KB); a
+    pager's swap (HTMX, its section's id as target) gets its section alone. `opened` is
+    (section, record, form): a form sent without JavaScript and refused, its row with
+    its errors on top of its section's page, even if the record left the queue
+    meanwhile; or, `alone`, a form opened without JavaScript, its section with that row
+    only."""
     asked = request.headers.get("HX-Target") if is_htmx() else None
     sections = [asked] if asked in PAGE_ARGS else list(PAGE_ARGS)
+    if alone and opened is not None:
+        sections = [opened[0]]
     at, now = _pages_asked(), clock.now()
     found = payments.finance_queue_pages(
         now=now, pages=at, per_page=current_app.config["LIST_PER_PAGE"], sections=sections
     )
     rows = {section: list(page.items) for section, page in found.items()}
-    if refused is not None:
-        section, record, _ = refused
-        listed = rows.setdefault(section, [])
+    if opened is not None:
+        section, record, _ = opened
+        listed = [] if alone else rows.setdefault(section, [])
         if record not in listed:
             listed.insert(0, record)
+        rows[section] = listed
     wires, premises = rows.get("wires", []), rows.get("premises", [])
     installments = rows.get("installments", [])
     due = invoices.amounts_due(premises + installments + [w.invoice for w in wires])
-    forms = {
-        "premises": {i.id: _premises_form(i, due[i.id]) for i in premises},
-        "issues": {i.id: _issue_form(i) for i in rows.get("issues", [])},
-        "refunds": {c.id: _refund_form(c) for c in rows.get("refunds", [])},
-    }
-    if refused is not None:
-        section, record, form = refused
+    forms: dict[str, dict[int, FlaskForm]] = {section: {} for section in PAGE_ARGS}
+    if opened is not None:
+        section, record, form = opened
         forms[section][record.id] = form
     return {
         "today": viewer_today(),
@@ -128,7 +131,6 @@ def _queue_context(refused: tuple[str, Any, FlaskForm] | None = None) -> dict[st
         "installments": installments,
         "overdue": {i.id: invoices.days_overdue(i, at=now) > 0 for i in installments},
         "due": due,
-        "reject_forms": {w.id: _reject_form(w) for w in wires},
         "premises_forms": forms["premises"],
         "issue_forms": forms["issues"],
         "refunds": rows.get("refunds", []),
@@ -187,7 +189,18 @@ def _row_action(
 
 def _queue_refused(section: str, record: Any, form: FlaskForm) -> Response:
     """The queue again, `record`'s row with `form`'s errors (a refusal without HTMX)."""
-    return form_invalid("finance/queue.html", **_queue_context(refused=(section, record, form)))
+    return form_invalid("finance/queue.html", **_queue_context((section, record, form)))
+
+
+def _open_form(
+    section: str, record: Any, form: FlaskForm, *, template: str, row: dict[str, Any]
+) -> Response:
+    """Issue 17: a row's form, opened on demand rather than sent in every row: the row
+    (`template` with `row`) with it open (HTMX), or, without JavaScript, the queue with
+    that row alone in its section, and its form."""
+    if is_htmx():
+        return render(template, **row)
+    return render("finance/queue.html", **_queue_context((section, record, form), alone=True))
 
 
 def _settled(invoice: Invoice) -> str:
@@ -214,14 +227,14 @@ def _reject_form(payment: Payment) -> RejectWireForm:
 
 def _wire_context(payment: Payment, **forms: Any) -> dict[str, Any]:
     """One wire transfer's row: what it reported beside what its invoice owes and how long
-    it waits, with the step that confirms it (`confirm_form`) open or not, and the
-    rejection form."""
+    it waits, with the step that confirms it (`confirm_form`) or the rejection
+    (`reject_form`) open or not."""
     return {
         "payment": payment,
         "due": invoices.amounts_due([payment.invoice]),
         "ages": {payment.id: payments.days_waiting(payment, now=clock.now())},
         "confirm_form": forms.get("confirm_form"),
-        "reject_form": forms.get("reject_form") or _reject_form(payment),
+        "reject_form": forms.get("reject_form"),
     }
 
 
@@ -245,12 +258,17 @@ def _wire_action(
 
 
 def _confirm_step(payment: Payment) -> Response:
-    """The confirmation step opened in the wire's row (HTMX) or as a page."""
+    """The confirmation step opened in the wire's row (HTMX) or as a page, the rejection
+    beside it (issue 17: the queue's rows hold neither form)."""
     owed = invoices.amounts_due([payment.invoice])[payment.invoice_id]
     return render(
         "finance/wire_confirm.html",
         "finance/_wire_row.html",
-        **_wire_context(payment, confirm_form=_confirm_form(payment, owed)),
+        **_wire_context(
+            payment,
+            confirm_form=_confirm_form(payment, owed),
+            reject_form=_reject_form(payment),
+        ),
     )
 
 
@@ -350,11 +368,17 @@ def _premises_row(
     return {"invoice": invoice, "due": due, "form": form, "recorded": recorded}
 
 
-@bp.route("/finance/invoices/<int:invoice_id>/premises", methods=["POST"])
+@bp.route("/finance/invoices/<int:invoice_id>/premises", methods=["GET", "POST"])
 @allow(*FINANCE_ROLES)
 def record_premises_payment(invoice_id: int):
-    """R6: the client paid at the premises; finance records the amount and the receipt."""
+    """R6: the client paid at the premises; finance records the amount and the receipt.
+    GET: the form, opened in the row, the amount due filled in."""
     invoice = db.get_or_404(Invoice, invoice_id)
+    if request.method == "GET":
+        row = _premises_row(invoice)
+        return _open_form(
+            "premises", invoice, row["form"], template="finance/_premises_row.html", row=row
+        )
     form = prefixed(PremisesPaymentForm(), f"premises-{invoice.id}")
     return _row_action(
         form,
@@ -375,11 +399,16 @@ def record_premises_payment(invoice_id: int):
     )
 
 
-@bp.route("/finance/issues/<int:issue_id>/resolve", methods=["POST"])
+@bp.route("/finance/issues/<int:issue_id>/resolve", methods=["GET", "POST"])
 @allow(*FINANCE_ROLES)
 def resolve_payment_issue(issue_id: int):
-    """R5: finance agreed a new payment channel with the client."""
+    """R5: finance agreed a new payment channel with the client. GET: the form, opened in
+    the row."""
     issue = db.get_or_404(PaymentIssue, issue_id)
+    if request.method == "GET":
+        blank = _issue_form(issue)
+        row = {"issue": issue, "form": blank}
+        return _open_form("issues", issue, blank, template="finance/_issue_row.html", row=row)
     form = prefixed(ResolveIssueForm(), f"issue-{issue.id}")
     return _row_action(
         form,
@@ -398,11 +427,16 @@ def resolve_payment_issue(issue_id: int):
     )
 
 
-@bp.route("/finance/refunds/<int:complaint_id>", methods=["POST"])
+@bp.route("/finance/refunds/<int:complaint_id>", methods=["GET", "POST"])
 @allow(*FINANCE_ROLES)
 def decide_refund(complaint_id: int):
-    """A refund request from complaint handling: finance marks it refunded or declined."""
+    """A refund request from complaint handling: finance marks it refunded or declined.
+    GET: the form, opened in the row."""
     complaint = db.get_or_404(Complaint, complaint_id)
+    if request.method == "GET":
+        blank = _refund_form(complaint)
+        row = {"complaint": complaint, "form": blank}
+        return _open_form("refunds", complaint, blank, template="finance/_refund_row.html", row=row)
     form = prefixed(RefundDecisionForm(), f"refund-{complaint.id}")
     return _row_action(
         form,
