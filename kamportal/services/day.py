@@ -65,6 +65,7 @@ from kamportal.services import (
     meetings,
     not_selling,
     onboarding,
+    paging,
     quotations,
 )
 from kamportal.services import followups as followups_service
@@ -125,7 +126,7 @@ SECTION_SIZE = 10
 
 
 @dataclass(frozen=True)
-class SectionPage:
+class SectionPage(paging.PageSteps):
     """One page of a section's items, the pager's way (`page`, `pages`, `has_next`...),
     with how many the section holds in all (`total`). A page past the last is the last."""
 
@@ -146,10 +147,6 @@ class SectionPage:
         return len(self.section.items)
 
     @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
     def page(self) -> int:
         return min(max(self.asked, 1), self.pages)
 
@@ -157,22 +154,6 @@ class SectionPage:
     def items(self) -> list[DayItem]:
         start = (self.page - 1) * self.per_page
         return self.section.items[start : start + self.per_page]
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def local_day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:

@@ -14,6 +14,36 @@ from sqlalchemy.sql.elements import True_
 from kamportal.extensions import db
 
 
+class PageSteps:
+    """What the shared pager (`_pager.html`) reads of a page whose rows are at hand: the
+    subclass gives `page`, `per_page` and `total`. From a page past the last, "previous"
+    leads to the last."""
+
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return min(self.page, self.pages + 1) - 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
 class _Counted(Pagination):
     """A page of a list whose total is counted already: only its rows are read."""
 

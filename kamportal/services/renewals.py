@@ -500,7 +500,7 @@ class ForecastLine:
 
 
 @dataclass(frozen=True)
-class ForecastPage:
+class ForecastPage(paging.PageSteps):
     """A page of the forecast's teams (`lines`, a line per team and currency) and the
     totals per currency over every team the viewer may see, whichever the page; with what
     the shared pager reads."""
@@ -510,26 +510,6 @@ class ForecastPage:
     page: int
     per_page: int
     total: int  # teams
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def prev_num(self) -> int:
-        return min(self.page, self.pages + 1) - 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 def forecast_page(viewer: User, *, today: date, page: int, per_page: int) -> ForecastPage:
