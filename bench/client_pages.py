@@ -48,6 +48,15 @@ def reset_schema(database_url: str) -> None:
         engine.dispose()
 
 
+def scratch_database(folder: str) -> str:
+    """The database a bench fills: BENCH_DATABASE_URL's, emptied first, or else a SQLite
+    file in `folder`; its address with the portal's PostgreSQL driver."""
+    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{Path(folder) / 'bench.db'}"
+    url = url.replace("postgresql://", "postgresql+psycopg://", 1)
+    reset_schema(url)
+    return url
+
+
 @contextmanager
 def statements_counted(engine):
     seen: list[str] = []
@@ -99,9 +108,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
-        url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{Path(scratch) / 'bench.db'}"
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-        reset_schema(url)
+        url = scratch_database(scratch)
         app = build_app(url)
         with app.app_context():
             upgrade()

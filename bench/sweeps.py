@@ -23,12 +23,11 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 from flask_migrate import upgrade
 from sqlalchemy import func, insert, select, update
 
-from bench.client_pages import build_app, reset_schema, statements_counted
+from bench.client_pages import build_app, scratch_database, statements_counted
 from kamportal import clock
 from kamportal.extensions import db
 from kamportal.models import (
@@ -251,9 +250,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
-        url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{Path(scratch) / 'bench.db'}"
-        url = url.replace("postgresql://", "postgresql+psycopg://", 1)
-        reset_schema(url)
+        url = scratch_database(scratch)
         app = build_app(url)
         app.config["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL") or None
         from kamportal import queue
