@@ -36,7 +36,6 @@ from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 from flask_migrate import upgrade
 from sqlalchemy import Engine, func, select
 
@@ -59,9 +58,8 @@ from kamportal.demo.common import NO_ANSWER_NOTES, anniversary, slug
 from kamportal.demo.markets import (
     MARKETS,
     NAMES,
-    OTHER_ROLES,
-    PRIMARY_ROLES,
     Market,
+    make_contacts,
     store_code,
     store_names,
     yearly_price,
@@ -543,36 +541,22 @@ def plan_store(ctx: Context, load: Load, index: int) -> Store:
 
 
 def seed_contacts(load: Load, store: Store) -> None:
-    """The owner and 0-2 colleagues, as the demo's `make_contacts` draws them."""
-    rng, market = store.rng, store.market
-    pool = market.names
-    if pool == "western" and rng.random() < 0.25:
-        pool = rng.choice(("egyptian", "gulf", "levant"))
-    firsts, lasts = NAMES[pool]
-    domain = f"{slug(store.name)}.example"
-    used: set[str] = set()
-    roles = rng.sample(OTHER_ROLES, k=rng.choices((0, 1, 2), weights=(35, 45, 20))[0])
-    for n, role in enumerate((rng.choice(PRIMARY_ROLES), *roles)):
-        first, last = rng.choice(firsts), rng.choice(lasts)
-        while f"{first} {last}" in used:
-            first, last = rng.choice(firsts), rng.choice(lasts)
-        used.add(f"{first} {last}")
-        phone = _phone(rng, market)
-        primary = n == 0
-        whatsapp = phone if rng.random() < (0.85 if primary else 0.5) else None
-        email = f"{slug(first)}.{slug(last)}@{domain}"
+    """The owner and 0-2 colleagues, drawn by the demo's own `make_contacts`."""
+    for drawn in make_contacts(store.rng, store.market, f"{slug(store.name)}.example"):
         contact_id = load.add(
             "contacts",
             client_id=store.id,
-            name=f"{first} {last}",
-            email=email,
-            phone=phone,
-            whatsapp=whatsapp,
-            role=role,
-            is_primary=primary,
-            is_decision_maker=primary or role == "Co-founder" or rng.random() < 0.2,
+            name=drawn.name,
+            email=drawn.email,
+            phone=drawn.phone,
+            whatsapp=drawn.whatsapp,
+            role=drawn.role,
+            is_primary=drawn.is_primary,
+            is_decision_maker=drawn.is_decision_maker,
         )
-        store.contacts.append(Contact(contact_id, f"{first} {last}", email, phone, whatsapp))
+        store.contacts.append(
+            Contact(contact_id, drawn.name, drawn.email, drawn.phone, drawn.whatsapp)
+        )
 
 
 def write_client(load: Load, ctx: Context, store: Store) -> None:
@@ -1591,15 +1575,6 @@ def _weighted(rng: random.Random, weights: dict) -> Any:
 
 def _at_hour(rng: random.Random, day: date) -> datetime:
     return datetime.combine(day, time(rng.randint(6, 15), rng.randrange(60)), UTC)
-
-
-def _phone(rng: random.Random, market: Market) -> str:
-    for _ in range(50):
-        pattern = rng.choice(market.phone_patterns)
-        number = "".join(str(rng.randrange(10)) if ch == "#" else ch for ch in pattern)
-        if phonenumbers.is_valid_number(phonenumbers.parse(number)):
-            return number
-    raise RuntimeError(f"no valid phone number for {market.country}")
 
 
 # -- the check: every role's main pages answer ----------------------------------------------
