@@ -49,10 +49,9 @@ from kamportal.demo.clients import (
     CHURN_REASONS,
     CLIENT_REQUESTS,
     HISTORY_DAYS,
-    PLAN_WEIGHTS,
-    STATUS_WEIGHTS,
     VOICEMAIL_NOTES,
     WHATSAPP_MESSAGES,
+    draw_subscription,
 )
 from kamportal.demo.common import NO_ANSWER_NOTES, anniversary, slug
 from kamportal.demo.markets import (
@@ -472,38 +471,14 @@ def plan_store(ctx: Context, load: Load, index: int) -> Store:
     """A client as the demo draws one: market, status, plan, subscription and price, its
     team (one serving the market) and ACM, its contacts."""
     rng = random.Random(f"{ctx.seed}:client:{index}")
-    now, today = ctx.now, ctx.now.date()
+    now = ctx.now
     industry, base = ctx.names[index % len(ctx.names)]
     round_no = index // len(ctx.names)
     name = base if round_no == 0 else f"{base} {round_no + 1}"
-    market: Market = rng.choices(MARKETS, weights=[m.weight for m in MARKETS])[0]
-    status: LifecycleStatus = _weighted(rng, STATUS_WEIGHTS)
-    plan: Plan = _weighted(rng, PLAN_WEIGHTS)
-    store_manager = (plan is Plan.ENTERPRISE and rng.random() < 0.35) or (
-        plan is Plan.ULTIMATE and rng.random() < 0.15
-    )
-    churned_at = None
-    if status is LifecycleStatus.ONBOARDING:
-        subscribed_at = now - timedelta(hours=rng.uniform(3, 14 * 24))
-        renewal = anniversary(subscribed_at.date(), 1)
-    elif status is LifecycleStatus.LAUNCHING:
-        subscribed_at = now - timedelta(days=rng.uniform(18, 75))
-        renewal = anniversary(subscribed_at.date(), 1)
-    elif status is LifecycleStatus.CHURNED:
-        lapsed = today - timedelta(days=rng.randint(15, 100))
-        subscribed_at = _at_hour(rng, anniversary(lapsed, -rng.randint(1, 3)))
-        churned_at = _at_hour(rng, lapsed)
-        renewal = None
-    else:
-        soon = 0.25 if status is LifecycleStatus.AT_RISK else 0.12
-        ahead = rng.randint(1, 30) if rng.random() < soon else rng.randint(31, 365)
-        renewal = today + timedelta(days=ahead)
-        min_age = HISTORY_DAYS + 1 if status is LifecycleStatus.LIVE else 180
-        years = 1
-        while anniversary(renewal, -years) > today - timedelta(days=min_age):
-            years += 1
-        years += rng.choice((0, 0, 1, 2))
-        subscribed_at = _at_hour(rng, anniversary(renewal, -years))
+    drawn = draw_subscription(rng, now)
+    market, status, plan = drawn.market, drawn.status, drawn.plan
+    store_manager, subscribed_at = drawn.store_manager, drawn.subscribed_at
+    renewal, churned_at = drawn.renewal, drawn.churned_at
     teams = ctx.staff.teams_of_spec.get(market.team) or ctx.staff.teams
     team = rng.choice(teams)
     acm_id, acm_name, acm_email = rng.choices(team.acms, weights=team.acm_weights)[0]

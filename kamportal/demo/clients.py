@@ -186,20 +186,22 @@ def seed_clients(count: int, seed: int, now: datetime, people: People, report: S
     report.clients += len(new)
 
 
-def _weighted(rng: random.Random, weights: dict) -> Any:
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
+@dataclass(frozen=True)
+class Subscription:
+    """A demo store's market, lifecycle, plan and subscription, as the demo draws them."""
+
+    market: Market
+    status: LifecycleStatus
+    plan: Plan
+    store_manager: bool
+    subscribed_at: datetime
+    renewal: date | None
+    churned_at: datetime | None
 
 
-def _make_client(
-    rng: random.Random,
-    index: int,
-    industry: str,
-    name: str,
-    code: str,
-    now: datetime,
-    golive: datetime,
-    people: People,
-) -> tuple[Client, list[_Event], Onboarding | None]:
+def draw_subscription(rng: random.Random, now: datetime) -> Subscription:
+    """A store's market, status and plan by the demo's weights, and its subscription: when
+    it subscribed, its renewal ahead (none once churned) and when it churned."""
     market: Market = rng.choices(MARKETS, weights=[m.weight for m in MARKETS])[0]
     status: LifecycleStatus = _weighted(rng, STATUS_WEIGHTS)
     plan: Plan = _weighted(rng, PLAN_WEIGHTS)
@@ -233,6 +235,27 @@ def _make_client(
         years += rng.choice((0, 0, 1, 2))
         subscribed_at = _at_hour(rng, anniversary(renewal, -years))
 
+    return Subscription(market, status, plan, store_manager, subscribed_at, renewal, churned_at)
+
+
+def _weighted(rng: random.Random, weights: dict) -> Any:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _make_client(
+    rng: random.Random,
+    index: int,
+    industry: str,
+    name: str,
+    code: str,
+    now: datetime,
+    golive: datetime,
+    people: People,
+) -> tuple[Client, list[_Event], Onboarding | None]:
+    drawn = draw_subscription(rng, now)
+    market, status, plan = drawn.market, drawn.status, drawn.plan
+    store_manager, subscribed_at = drawn.store_manager, drawn.subscribed_at
+    renewal, churned_at = drawn.renewal, drawn.churned_at
     team = people.teams[market.team]
     acm = rng.choice(people.acms(market.team))
     is_new = subscribed_at > golive
