@@ -88,9 +88,11 @@ from kamportal.models import (
     TimelineKind,
     UsageKind,
     User,
+    UserRole,
     WelcomeEmail,
 )
 from kamportal.services import (
+    access,
     account_plans,
     accounts,
     contract_limits,
@@ -1424,3 +1426,29 @@ def test_live_clients_were_suggested_apps_and_actions_with_every_answer_and_outc
         assert (TimelineKind.SUGGESTION_CLOSED.value in kinds) == (not suggestion.is_open)
     # The catalogue is the seed's, every entry offered.
     assert db.session.scalar(select(func.count()).select_from(Recommendation)) == 25
+
+
+def test_the_day_skips_only_sections_that_hold_nothing(db, seeded):
+    """Issue 17: the day asks first, in one statement, which sections find anything, and
+    builds only those. Over the whole demo portfolio, for every ACM, leader and admin, a
+    section said to hold nothing has no item; one said to hold something has, but for the
+    customizations in delivery (C7), which lists only what is late or next of them."""
+    now = clock.now()
+    people = db.session.scalars(
+        select(User).where(
+            User.active.is_(True),
+            User.role_rows.any(
+                UserRole.role.in_([Role.ACM.value, Role.LEADER.value, Role.ADMIN.value])
+            ),
+        )
+    ).all()
+    sections_seen_holding = set()
+    for user in people:
+        holding = day.sections_holding(user, now=now, reach=access.reach_of(user))
+        for name in day.SECTIONS:
+            items = day.section(user, name, now=now).items
+            if items or name != "delivery":
+                assert (name in holding) == bool(items), (user.email, name)
+        sections_seen_holding |= holding
+    # The portfolio exercises most sections, so the check above means something.
+    assert len(sections_seen_holding) >= len(day.SECTIONS) - 3, sections_seen_holding

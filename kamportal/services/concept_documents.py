@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from kamportal import clock, i18n
@@ -500,22 +500,24 @@ class Owed:
     standing: ConceptStanding
 
 
-def owed_by(user: User, *, now: datetime) -> list[Owed]:
-    """The ACM's day (C5): their clients' requests in stage CONCEPT, whose document is to
-    write, to send, or sent and waiting for the client (the link's expiry with it), the
-    oldest quotation first; two queries whatever their number."""
-    requests = list(
-        db.session.scalars(
-            select(CustomizationRequest)
-            .join(CustomizationRequest.client)
-            .where(access.own_clients_clause(user))
-            .where(CustomizationRequest.stage == CustomizationStage.CONCEPT.value)
-            .options(
-                joinedload(CustomizationRequest.client), joinedload(CustomizationRequest.concept)
-            )
-            .order_by(CustomizationRequest.opened_at, CustomizationRequest.id)
-        ).unique()
+def owed_query(user: User) -> Select[tuple[CustomizationRequest]]:
+    """The ACM's day (C5): their clients' requests in stage CONCEPT, the oldest quotation
+    first."""
+    return (
+        select(CustomizationRequest)
+        .join(CustomizationRequest.client)
+        .where(access.own_clients_clause(user))
+        .where(CustomizationRequest.stage == CustomizationStage.CONCEPT.value)
+        .options(joinedload(CustomizationRequest.client), joinedload(CustomizationRequest.concept))
+        .order_by(CustomizationRequest.opened_at, CustomizationRequest.id)
     )
+
+
+def owed_by(user: User, *, now: datetime) -> list[Owed]:
+    """The requests of `owed_query` whose document is to write, to send, or sent and
+    waiting for the client (the link's expiry with it); two queries whatever their
+    number."""
+    requests = list(db.session.scalars(owed_query(user)).unique())
     links = (
         {
             link.request_id: link

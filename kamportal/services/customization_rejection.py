@@ -5,7 +5,7 @@ Until it is sent it is owed on the ACM's day."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import contains_eager
 
 from kamportal import clock, i18n
@@ -120,18 +120,21 @@ def _rejection_email(
     return contact, draft
 
 
-def owed_of(user: User) -> list[CustomizationRequest]:
+def owed_query(user: User) -> Select[tuple[CustomizationRequest]]:
     """The ACM's day: their clients' rejected requests whose reason is not sent yet."""
-    return list(
-        db.session.scalars(
-            select(CustomizationRequest)
-            .join(CustomizationRequest.client)
-            .options(contains_eager(CustomizationRequest.client))
-            .where(access.own_clients_clause(user))
-            .where(
-                CustomizationRequest.stage == CustomizationStage.REJECTED.value,
-                CustomizationRequest.rejection_sent_at.is_(None),
-            )
-            .order_by(CustomizationRequest.decided_at, CustomizationRequest.id)
+    return (
+        select(CustomizationRequest)
+        .join(CustomizationRequest.client)
+        .options(contains_eager(CustomizationRequest.client))
+        .where(access.own_clients_clause(user))
+        .where(
+            CustomizationRequest.stage == CustomizationStage.REJECTED.value,
+            CustomizationRequest.rejection_sent_at.is_(None),
         )
+        .order_by(CustomizationRequest.decided_at, CustomizationRequest.id)
     )
+
+
+def owed_of(user: User) -> list[CustomizationRequest]:
+    """The requests of `owed_query`."""
+    return list(db.session.scalars(owed_query(user)))

@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from kamportal import clock, queue
@@ -556,23 +556,26 @@ def recently_decided(*, limit: int = 50) -> list[CustomizationRequest]:
     )
 
 
-def awaiting_of(user: User) -> list[CustomizationRequest]:
+def awaiting_query(user: User) -> Select[tuple[CustomizationRequest]]:
     """The ACM's day (C2, C3): their clients' requests awaiting product (with the clock)
     or on hold waiting for their answer, the oldest first."""
-    return list(
-        db.session.scalars(
-            select(CustomizationRequest)
-            .join(CustomizationRequest.client)
-            .where(access.own_clients_clause(user))
-            .where(
-                CustomizationRequest.status.in_(
-                    [
-                        CustomizationStatus.AWAITING_DECISION.value,
-                        CustomizationStatus.ON_HOLD.value,
-                    ]
-                )
+    return (
+        select(CustomizationRequest)
+        .join(CustomizationRequest.client)
+        .where(access.own_clients_clause(user))
+        .where(
+            CustomizationRequest.status.in_(
+                [
+                    CustomizationStatus.AWAITING_DECISION.value,
+                    CustomizationStatus.ON_HOLD.value,
+                ]
             )
-            .options(joinedload(CustomizationRequest.client))
-            .order_by(CustomizationRequest.clock_started_at, CustomizationRequest.id)
         )
+        .options(joinedload(CustomizationRequest.client))
+        .order_by(CustomizationRequest.clock_started_at, CustomizationRequest.id)
     )
+
+
+def awaiting_of(user: User) -> list[CustomizationRequest]:
+    """The requests of `awaiting_query`."""
+    return list(db.session.scalars(awaiting_query(user)))

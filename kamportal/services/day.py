@@ -13,12 +13,13 @@ section is one or two queries with its rows eager-loaded, whatever the portfolio
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, union
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, union
 from sqlalchemy.orm import contains_eager, joinedload
 
 from kamportal import clock
@@ -113,16 +114,79 @@ class DayItem:
     invoice: Invoice | None = None
 
 
+HEADINGS = {
+    "escalations": "Escalations",
+    "welcome": "Welcome emails",
+    "meetings": "Today's meetings",
+    "renewals": "Renewals and unpaid invoices",
+    "customizations": "Customization requests",
+    "confirmations": "Confirmations not sent",
+    "minutes": "Minutes owed",
+    "no_reply": "No-reply follow-ups",
+    "whatsapp": "WhatsApp requests to answer",
+    "followups": "Weekly follow-ups",
+    "actions": "Action items due",
+    "support": "Support tickets past their SLA",
+    "rejections": "Rejections to send",
+    "customization_invoices": "Customization invoices owed",
+    "concepts": "Concept documents owed",
+    "delivery": "Customizations in delivery",
+    "not_selling": "Stores not selling",
+    "handovers": "Hand-over meetings owed",
+    "plan_reviews": "Account plan reviews due",
+    "client_reports": "Monthly reports to send",
+}
+
+
 @dataclass(frozen=True)
 class Section:
+    """A section's items: all of them, or (read a page at a time in SQL) the items of page
+    `page` with how many it holds in all (`total`)."""
+
     name: str
     heading: str
     items: list[DayItem] = field(default_factory=list)
+    total: int | None = None
+    page: int | None = None
+
+
+def _section(name: str, items: list[DayItem], read: _Read | None = None) -> Section:
+    if read is None or read.page is None:
+        return Section(name, HEADINGS[name], items)
+    return Section(name, HEADINGS[name], items, total=read.total, page=read.page)
 
 
 # A section of the day shows this many items at a time, the most urgent (the longest owed,
 # the soonest due) first: a busy portfolio owes hundreds, and no list grows with it.
 SECTION_SIZE = 10
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What a section's query gave: its rows (an entity alone, or a tuple), all of them
+    (`page` None) or one page's, with how many there are in all."""
+
+    rows: list[Any]
+    total: int | None = None
+    page: int | None = None
+
+
+def _read(query: Select, page: int | None) -> _Read:
+    """`query`'s rows: all of them (`page` None), or page `page` of SECTION_SIZE, counted
+    in the same statement (`count(*) OVER ()`: only the page's rows are loaded). A page
+    past the last is the last (one statement more, to count)."""
+    alone = len(query.column_descriptions) == 1
+    if page is None:
+        return _Read([row[0] if alone else tuple(row) for row in db.session.execute(query)])
+    page = max(page, 1)
+    counted = query.add_columns(func.count().over())
+    rows = db.session.execute(counted.limit(SECTION_SIZE).offset((page - 1) * SECTION_SIZE)).all()
+    if not rows and page > 1:
+        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+        if total:
+            return _read(query, -(-total // SECTION_SIZE))
+    total = rows[0][-1] if rows else 0
+    return _Read([row[0] if alone else tuple(row[:-1]) for row in rows], total, page)
 
 
 @dataclass(frozen=True)
@@ -144,14 +208,20 @@ class SectionPage(paging.PageSteps):
 
     @property
     def total(self) -> int:
+        if self.section.total is not None:
+            return self.section.total
         return len(self.section.items)
 
     @property
     def page(self) -> int:
+        if self.section.page is not None:
+            return self.section.page
         return min(max(self.asked, 1), self.pages)
 
     @property
     def items(self) -> list[DayItem]:
+        if self.section.page is not None:
+            return self.section.items
         start = (self.page - 1) * self.per_page
         return self.section.items[start : start + self.per_page]
 
@@ -186,9 +256,7 @@ def _yours(
     return and_(ids.whereclause, only)
 
 
-def meetings_today(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
-    """The user's scheduled meetings starting between their local midnight and the next;
-    each names whether its confirmation (F3) went out."""
+def _meetings_today_query(user: User, now: datetime, reach: access.Reach) -> Select:
     start, end = local_day_bounds(clock.today(user.timezone, at=now), user.timezone)
     todays = (
         select(Meeting.id)
@@ -199,15 +267,23 @@ def meetings_today(user: User, *, now: datetime, reach: access.Reach | None = No
             Meeting.starts_at < end,
         )
     )
-    query = (
+    return (
         select(Meeting)
         .join(Meeting.client)
         .options(contains_eager(Meeting.client))
-        .where(_yours(reach or access.reach_of(user), todays, Meeting.organizer_id))
+        .where(_yours(reach, todays, Meeting.organizer_id))
         .order_by(Meeting.starts_at, Meeting.id)
     )
+
+
+def meetings_today(
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
+) -> Section:
+    """The user's scheduled meetings starting between their local midnight and the next;
+    each names whether its confirmation (F3) went out."""
+    read = _read(_meetings_today_query(user, now, reach or access.reach_of(user)), page)
     items = []
-    for meeting in db.session.scalars(query):
+    for meeting in read.rows:
         confirmed = meeting.confirmed_sequence == meeting.sequence
         items.append(
             DayItem(
@@ -220,26 +296,20 @@ def meetings_today(user: User, *, now: datetime, reach: access.Reach | None = No
                 meeting=meeting,
             )
         )
-    return Section("meetings", "Today's meetings", items)
+    return _section("meetings", items, read)
 
 
-def escalations_to_act_on(
-    user: User, *, now: datetime, reach: access.Reach | None = None
-) -> Section:
-    """Open escalations where `user` acts next: as the client's ACM, at the call step or
-    once a client reply paused the ladder (E2); as the team's leader, those waiting for
-    their decision (E3). The leader's first, then the longest waiting."""
+def _escalations_query(user: User, now: datetime, reach: access.Reach) -> Select:
     acm_acts = and_(
         Client.acm_id == user.id,
         Escalation.waiting_for_leader.is_(False),
         or_(Escalation.current_step == LadderStep.CALL.value, Escalation.paused_at.is_not(None)),
     )
     conditions = [acm_acts]
-    reach = reach or access.reach_of(user)
     led = reach.led_clause()
     if led is not None:
         conditions.append(and_(Escalation.waiting_for_leader.is_(True), led))
-    query = (
+    return (
         select(Escalation)
         .join(Escalation.client)
         .options(contains_eager(Escalation.client))
@@ -248,10 +318,19 @@ def escalations_to_act_on(
             or_(*conditions),
             reach.clients_clause(),
         )
-        .order_by(Escalation.waiting_for_leader.desc(), Escalation.step_started_at)
+        .order_by(Escalation.waiting_for_leader.desc(), Escalation.step_started_at, Escalation.id)
     )
+
+
+def escalations_to_act_on(
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
+) -> Section:
+    """Open escalations where `user` acts next: as the client's ACM, at the call step or
+    once a client reply paused the ladder (E2); as the team's leader, those waiting for
+    their decision (E3). The leader's first, then the longest waiting."""
+    read = _read(_escalations_query(user, now, reach or access.reach_of(user)), page)
     items = []
-    for escalation in db.session.scalars(query):
+    for escalation in read.rows:
         if escalation.waiting_for_leader:
             rule, title, since = "E3", "Escalation waiting for your decision", None
         elif escalation.paused_at is not None:
@@ -271,7 +350,7 @@ def escalations_to_act_on(
                 age=span(now - since),
             )
         )
-    return Section("escalations", "Escalations", items)
+    return _section("escalations", items, read)
 
 
 # What the ACM does next on a renewal (R2, R3), by stage: the rule, the item, since when.
@@ -282,11 +361,9 @@ _RENEWAL_NEXT = {
 }
 
 
-def renewals_owed(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
-    """The user's clients' renewals waiting for the ACM (R1-R3: notify, confirm, invoice),
-    soonest due first, then their unpaid invoices with their age (R4: followed until
-    paid), the longest due first."""
-    found = db.session.scalars(
+def _renewals_queries(user: User) -> tuple[Select, Select]:
+    """The renewals waiting for the ACM (R1-R3), and the unpaid invoices (R4)."""
+    waiting = (
         select(Renewal)
         .join(Renewal.client)
         .options(contains_eager(Renewal.client))
@@ -296,8 +373,28 @@ def renewals_owed(user: User, *, now: datetime, reach: access.Reach | None = Non
         )
         .order_by(Renewal.due_on, Renewal.id)
     )
+    unpaid = (
+        select(Invoice)
+        .join(Invoice.client)
+        .options(contains_eager(Invoice.client))
+        .where(
+            access.own_clients_clause(user),
+            Invoice.status == InvoiceStatus.UNPAID.value,
+        )
+        .order_by(Invoice.due_on, Invoice.id)
+    )
+    return waiting, unpaid
+
+
+def renewals_owed(
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
+) -> Section:
+    """The user's clients' renewals waiting for the ACM (R1-R3: notify, confirm, invoice),
+    soonest due first, then their unpaid invoices with their age (R4: followed until
+    paid), the longest due first."""
+    waiting, unpaid = _renewals_queries(user)
     items = []
-    for renewal in found:
+    for renewal in db.session.scalars(waiting):
         rule, title, since_field = _RENEWAL_NEXT[renewal.stage]
         since = getattr(renewal, since_field) or renewal.opened_at
         items.append(
@@ -312,17 +409,7 @@ def renewals_owed(user: User, *, now: datetime, reach: access.Reach | None = Non
                 renewal=renewal,
             )
         )
-    unpaid = db.session.scalars(
-        select(Invoice)
-        .join(Invoice.client)
-        .options(contains_eager(Invoice.client))
-        .where(
-            access.own_clients_clause(user),
-            Invoice.status == InvoiceStatus.UNPAID.value,
-        )
-        .order_by(Invoice.due_on, Invoice.id)
-    )
-    for invoice in unpaid:
+    for invoice in db.session.scalars(unpaid):
         items.append(
             DayItem(
                 "invoice",
@@ -337,15 +424,11 @@ def renewals_owed(user: User, *, now: datetime, reach: access.Reach | None = Non
                 invoice=invoice,
             )
         )
-    return Section("renewals", "Renewals and unpaid invoices", items)
+    return _section("renewals", items)
 
 
-def welcome_emails_owed(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
-    """Welcome emails not sent yet (O2): the user's clients', and as a team's leader the
-    team's, soonest due first, each with the business hours left or past on the team's
-    calendar."""
-    reach = reach or access.reach_of(user)
-    query = (
+def _welcome_query(user: User, now: datetime, reach: access.Reach) -> Select:
+    return (
         select(WelcomeEmail)
         .join(WelcomeEmail.client)
         .options(contains_eager(WelcomeEmail.client).joinedload(Client.acm).joinedload(User.team))
@@ -355,9 +438,18 @@ def welcome_emails_owed(user: User, *, now: datetime, reach: access.Reach | None
         )
         .order_by(WelcomeEmail.due_at, WelcomeEmail.id)
     )
+
+
+def welcome_emails_owed(
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
+) -> Section:
+    """Welcome emails not sent yet (O2): the user's clients', and as a team's leader the
+    team's, soonest due first, each with the business hours left or past on the team's
+    calendar."""
+    read = _read(_welcome_query(user, now, reach or access.reach_of(user)), page)
     calendars = CalendarCache()
     items = []
-    for welcome in db.session.scalars(query):
+    for welcome in read.rows:
         client = welcome.client
         standing = onboarding.welcome_standing(welcome, calendars(client), now=now)
         others = client.acm is not None and client.acm_id != user.id
@@ -373,19 +465,25 @@ def welcome_emails_owed(user: User, *, now: datetime, reach: access.Reach | None
                 overdue=standing.overdue,
             )
         )
-    return Section("welcome", "Welcome emails", items)
+    return _section("welcome", items, read)
 
 
-def owed_minutes(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
-    """Minutes the user owes (G5), longest owed first."""
+def _minutes_query(user: User, now: datetime, reach: access.Reach) -> Select:
     owed = select(Minutes.id).join(Minutes.client).where(minutes_service.owed_clause())
-    query = (
+    return (
         select(Minutes)
         .join(Minutes.client)
         .options(contains_eager(Minutes.client), joinedload(Minutes.meeting))
-        .where(_yours(reach or access.reach_of(user), owed, Minutes.owner_id))
+        .where(_yours(reach, owed, Minutes.owner_id))
         .order_by(Minutes.owed_since, Minutes.id)
     )
+
+
+def owed_minutes(
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
+) -> Section:
+    """Minutes the user owes (G5), longest owed first."""
+    read = _read(_minutes_query(user, now, reach or access.reach_of(user)), page)
     items = [
         DayItem(
             kind="minutes",
@@ -401,18 +499,13 @@ def owed_minutes(user: User, *, now: datetime, reach: access.Reach | None = None
             age=span(now - minutes.owed_since),
             minutes=minutes,
         )
-        for minutes in db.session.scalars(query)
+        for minutes in read.rows
     ]
-    return Section("minutes", "Minutes owed", items)
+    return _section("minutes", items, read)
 
 
-def no_reply_followups(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
-    """The no-reply follow-ups the user owes on their clients (F2): after an unanswered
-    call (a voicemail included), the follow-up email not sent yet, since the call; once it
-    went, the WhatsApp reminder past its due time and not sent, since then. A ladder the
-    client's reply (on any channel) or a missing WhatsApp number stopped, or done, is not
-    owed; nor one of a churned client. The longest owed first."""
-    query = (
+def _no_reply_query(user: User, now: datetime) -> Select:
+    return (
         select(NoReplyLadder)
         .join(NoReplyLadder.client)
         .options(
@@ -430,8 +523,18 @@ def no_reply_followups(user: User, *, now: datetime, reach: access.Reach | None 
             ),
         )
     )
+
+
+def no_reply_followups(
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
+) -> Section:
+    """The no-reply follow-ups the user owes on their clients (F2): after an unanswered
+    call (a voicemail included), the follow-up email not sent yet, since the call; once it
+    went, the WhatsApp reminder past its due time and not sent, since then. A ladder the
+    client's reply (on any channel) or a missing WhatsApp number stopped, or done, is not
+    owed; nor one of a churned client. The longest owed first."""
     items = []
-    for ladder in db.session.scalars(query):
+    for ladder in db.session.scalars(_no_reply_query(user, now)):
         called = ladder.contact.name if ladder.contact else "the client"
         if ladder.email_message_id is None:
             to = followups_service.email_recipient(ladder)
@@ -457,15 +560,11 @@ def no_reply_followups(user: User, *, now: datetime, reach: access.Reach | None 
             )
         )
     items.sort(key=lambda item: (item.since, item.client.id))
-    return Section("no_reply", "No-reply follow-ups", items)
+    return _section("no_reply", items)
 
 
-def whatsapp_requests(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
-    """WhatsApp requests logged and not answered yet with the template reply that
-    redirects to email (G6): the user's clients', and as a team's leader the team's (with
-    their ACM), the longest waiting first, with their age."""
-    reach = reach or access.reach_of(user)
-    query = (
+def _whatsapp_query(user: User, now: datetime, reach: access.Reach) -> Select:
+    return (
         select(TimelineEvent, Client)
         .join(Client, Client.id == TimelineEvent.client_id)
         .options(joinedload(Client.acm))
@@ -475,8 +574,17 @@ def whatsapp_requests(user: User, *, now: datetime, reach: access.Reach | None =
         )
         .order_by(TimelineEvent.at, TimelineEvent.id)
     )
+
+
+def whatsapp_requests(
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
+) -> Section:
+    """WhatsApp requests logged and not answered yet with the template reply that
+    redirects to email (G6): the user's clients', and as a team's leader the team's (with
+    their ACM), the longest waiting first, with their age."""
+    read = _read(_whatsapp_query(user, now, reach or access.reach_of(user)), page)
     items = []
-    for request, client in db.session.execute(query).tuples():
+    for request, client in read.rows:
         message = (request.detail or {}).get("message", "")
         others = client.acm is not None and client.acm_id != user.id
         note = f"“{message[:120]}”" if message else ""
@@ -493,13 +601,11 @@ def whatsapp_requests(user: User, *, now: datetime, reach: access.Reach | None =
                 age=span(now - request.at),
             )
         )
-    return Section("whatsapp", "WhatsApp requests to answer", items)
+    return _section("whatsapp", items, read)
 
 
-def followups(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
-    """The user's own live and at-risk clients overdue for their weekly contact, then those
-    due soon (F1); one query for both."""
-    query = (
+def _followups_query(user: User, now: datetime) -> Select:
+    return (
         select(Client)
         .where(
             Client.acm_id == user.id,
@@ -507,8 +613,15 @@ def followups(user: User, *, now: datetime, reach: access.Reach | None = None) -
         )
         .order_by(Client.last_contact_at.asc().nulls_first(), Client.store_name)
     )
+
+
+def followups(
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
+) -> Section:
+    """The user's own live and at-risk clients overdue for their weekly contact, then those
+    due soon (F1); one query for both."""
     overdue, soon = [], []
-    for client in db.session.scalars(query):
+    for client in db.session.scalars(_followups_query(user, now)):
         since = cadence.due_at(client)
         if since <= now:
             overdue.append(
@@ -533,12 +646,10 @@ def followups(user: User, *, now: datetime, reach: access.Reach | None = None) -
                     age=span(since - now),
                 )
             )
-    return Section("followups", "Weekly follow-ups", overdue + soon)
+    return _section("followups", overdue + soon)
 
 
-def actions_due(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
-    """Action items agreed in minutes (G5), due by the user's today and not done, from the
-    user's minutes or on the user's clients."""
+def _actions_query(user: User, now: datetime, reach: access.Reach) -> Select:
     today = clock.today(user.timezone, at=now)
     due = (
         select(ActionItem.id)
@@ -546,16 +657,25 @@ def actions_due(user: User, *, now: datetime, reach: access.Reach | None = None)
         .join(ActionItem.client)
         .where(ActionItem.done_at.is_(None), ActionItem.due_on <= today)
     )
-    query = (
+    return (
         select(ActionItem)
         .join(ActionItem.minutes)
         .join(ActionItem.client)
         .options(contains_eager(ActionItem.client))
-        .where(_yours(reach or access.reach_of(user), due, Minutes.owner_id))
+        .where(_yours(reach, due, Minutes.owner_id))
         .order_by(ActionItem.due_on, ActionItem.id)
     )
+
+
+def actions_due(
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
+) -> Section:
+    """Action items agreed in minutes (G5), due by the user's today and not done, from the
+    user's minutes or on the user's clients."""
+    today = clock.today(user.timezone, at=now)
+    read = _read(_actions_query(user, now, reach or access.reach_of(user)), page)
     items = []
-    for action in db.session.scalars(query):
+    for action in read.rows:
         owner = action.action_owner.label
         if action.owner_team:
             owner = f"{owner}: {action.owner_team}"
@@ -571,18 +691,12 @@ def actions_due(user: User, *, now: datetime, reach: access.Reach | None = None)
                 action_item=action,
             )
         )
-    return Section("actions", "Action items due", items)
+    return _section("actions", items, read)
 
 
-def failed_confirmations(
-    user: User, *, now: datetime, reach: access.Reach | None = None
-) -> Section:
-    """The user's scheduled meetings whose confirmation (F3) did not go out: due and not
-    confirmed for the current sequence, or its email failed in the outbox.
-
-    The outbox side reads the MEETING_CONFIRMED timeline event that carries the message,
-    with the meeting's id and sequence in its detail: only the current version counts."""
-    reach = reach or access.reach_of(user)
+def _confirmations_queries(user: User, now: datetime, reach: access.Reach) -> tuple[Select, Select]:
+    """The user's meetings due to be confirmed and not confirmed, and those whose
+    confirmation failed to send (F3)."""
     due = (
         select(Meeting.id)
         .join(Meeting.client)
@@ -610,6 +724,18 @@ def failed_confirmations(
             _yours(reach, scheduled, Meeting.organizer_id),
         )
     )
+    return unsent, failed
+
+
+def failed_confirmations(
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
+) -> Section:
+    """The user's scheduled meetings whose confirmation (F3) did not go out: due and not
+    confirmed for the current sequence, or its email failed in the outbox.
+
+    The outbox side reads the MEETING_CONFIRMED timeline event that carries the message,
+    with the meeting's id and sequence in its detail: only the current version counts."""
+    unsent, failed = _confirmations_queries(user, now, reach or access.reach_of(user))
     since: dict[int, tuple[Meeting, datetime, str]] = {}
     for meeting in db.session.scalars(unsent):
         since[meeting.id] = (meeting, meeting.confirmation_due_at, "Due and not sent")
@@ -629,10 +755,12 @@ def failed_confirmations(
         )
         for meeting, at, note in sorted(since.values(), key=lambda row: (row[1], row[0].id))
     ]
-    return Section("confirmations", "Confirmations not sent", items)
+    return _section("confirmations", items)
 
 
-def customizations_owed(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
+def customizations_owed(
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
+) -> Section:
     """The user's clients' customization requests: awaiting product's decision, with its
     48-hour clock (C2), or on hold until the ACM answers what product asked (C3)."""
     items = []
@@ -663,11 +791,11 @@ def customizations_owed(user: User, *, now: datetime, reach: access.Reach | None
                 overdue=overdue,
             )
         )
-    return Section("customizations", "Customization requests", items)
+    return _section("customizations", items)
 
 
 def customization_invoices_owed(
-    user: User, *, now: datetime, reach: access.Reach | None = None
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
 ) -> Section:
     """C6: the user's clients' customization requests whose concept document the client
     approved: the invoice is owed."""
@@ -682,27 +810,30 @@ def customization_invoices_owed(
         )
         for request in quotations.invoices_owed_by(user)
     ]
-    return Section("customization_invoices", "Customization invoices owed", items)
+    return _section("customization_invoices", items)
 
 
-def support_tickets_past_sla(
-    user: User, *, now: datetime, reach: access.Reach | None = None
-) -> Section:
-    """G4: the user's clients' support tickets still open after their SLA ran out, the
-    longest past it first."""
+def _support_query(user: User, now: datetime, reach: access.Reach) -> Select:
     past_sla = (
         select(SupportTicket.id)
         .join(SupportTicket.client)
         .where(SupportTicket.closed_at.is_(None), SupportTicket.sla_due_at <= now)
     )
-    reach = reach or access.reach_of(user)
-    query = (
+    return (
         select(SupportTicket)
         .join(SupportTicket.client)
         .options(contains_eager(SupportTicket.client))
         .where(_yours(reach, past_sla, SupportTicket.opened_by_id))
-        .order_by(SupportTicket.sla_due_at)
+        .order_by(SupportTicket.sla_due_at, SupportTicket.id)
     )
+
+
+def support_tickets_past_sla(
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
+) -> Section:
+    """G4: the user's clients' support tickets still open after their SLA ran out, the
+    longest past it first."""
+    read = _read(_support_query(user, now, reach or access.reach_of(user)), page)
     items = [
         DayItem(
             "support",
@@ -715,12 +846,14 @@ def support_tickets_past_sla(
             age=span(now - ticket.sla_due_at),
             overdue=True,
         )
-        for ticket in db.session.scalars(query)
+        for ticket in read.rows
     ]
-    return Section("support", "Support tickets past their SLA", items)
+    return _section("support", items, read)
 
 
-def rejections_owed(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
+def rejections_owed(
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
+) -> Section:
     """C3: the user's clients' rejected customization requests whose reason is not sent to
     the client yet, the oldest decision first."""
     items = [
@@ -736,11 +869,11 @@ def rejections_owed(user: User, *, now: datetime, reach: access.Reach | None = N
         )
         for request in customization_rejection.owed_of(user)
     ]
-    return Section("rejections", "Rejections to send", items)
+    return _section("rejections", items)
 
 
 def concept_documents_owed(
-    user: User, *, now: datetime, reach: access.Reach | None = None
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
 ) -> Section:
     """C5: the user's clients' concept documents to write, to send (or send again: changed,
     withdrawn or expired), or sent and waiting for the client, with the link's expiry."""
@@ -769,11 +902,11 @@ def concept_documents_owed(
                 until=standing.expires_at if standing.state in ("sent", "expired") else None,
             )
         )
-    return Section("concepts", "Concept documents owed", items)
+    return _section("concepts", items)
 
 
 def customization_delivery(
-    user: User, *, now: datetime, reach: access.Reach | None = None
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
 ) -> Section:
     """C7: the user's clients' customizations in delivery: each milestone late (not done,
     due before the client's today), since the client's midnight after its due date; the
@@ -838,10 +971,12 @@ def customization_delivery(
                     )
                 )
     items.sort(key=lambda item: (item.since, item.client.id))
-    return Section("delivery", "Customizations in delivery", items)
+    return _section("delivery", items)
 
 
-def not_selling_owed(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
+def not_selling_owed(
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
+) -> Section:
     """F4: the user's clients' not-selling alerts whose reasons and actions are not
     recorded yet, the oldest first (cleared ones too: the reasons are still owed)."""
     items = [
@@ -858,13 +993,11 @@ def not_selling_owed(user: User, *, now: datetime, reach: access.Reach | None = 
         )
         for alert in not_selling.owed_of(user)
     ]
-    return Section("not_selling", "Stores not selling", items)
+    return _section("not_selling", items)
 
 
-def handovers_owed(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
-    """P5: hand-over meetings owed on the user's clients since their point of contact
-    changed, the earliest due first; each says whether the meeting is booked."""
-    query = (
+def _handovers_query(user: User) -> Select:
+    return (
         select(ContactHandover)
         .join(ContactHandover.client)
         .options(contains_eager(ContactHandover.client))
@@ -875,7 +1008,14 @@ def handovers_owed(user: User, *, now: datetime, reach: access.Reach | None = No
         )
         .order_by(ContactHandover.due_at, ContactHandover.id)
     )
-    owed = list(db.session.scalars(query))
+
+
+def handovers_owed(
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
+) -> Section:
+    """P5: hand-over meetings owed on the user's clients since their point of contact
+    changed, the earliest due first; each says whether the meeting is booked."""
+    owed = list(db.session.scalars(_handovers_query(user)))
     booked = handovers.booked_meetings([handover.client_id for handover in owed])
     items = []
     for handover in owed:
@@ -894,24 +1034,30 @@ def handovers_owed(user: User, *, now: datetime, reach: access.Reach | None = No
                 overdue=late,
             )
         )
-    return Section("handovers", "Hand-over meetings owed", items)
+    return _section("handovers", items)
 
 
-def plan_reviews_owed(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
-    """P1: the quarterly reviews of the user's clients' account plans due by their today,
-    the longest due first."""
-    today = clock.today(user.timezone, at=now)
-    query = (
+def _plan_reviews_query(user: User, now: datetime) -> Select:
+    return (
         select(AccountPlan)
         .join(AccountPlan.client)
         .options(contains_eager(AccountPlan.client))
         .where(
-            AccountPlan.next_review_on <= today,
+            AccountPlan.next_review_on <= clock.today(user.timezone, at=now),
             Client.status != LifecycleStatus.CHURNED.value,
             access.own_clients_clause(user),
         )
         .order_by(AccountPlan.next_review_on, AccountPlan.id)
     )
+
+
+def plan_reviews_owed(
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
+) -> Section:
+    """P1: the quarterly reviews of the user's clients' account plans due by their today,
+    the longest due first."""
+    today = clock.today(user.timezone, at=now)
+    read = _read(_plan_reviews_query(user, now), page)
     items = [
         DayItem(
             "plan_review",
@@ -921,15 +1067,13 @@ def plan_reviews_owed(user: User, *, now: datetime, reach: access.Reach | None =
             due_on=plan.next_review_on,
             overdue=plan.next_review_on < today,
         )
-        for plan in db.session.scalars(query)
+        for plan in read.rows
     ]
-    return Section("plan_reviews", "Account plan reviews due", items)
+    return _section("plan_reviews", items, read)
 
 
-def client_reports_owed(user: User, *, now: datetime, reach: access.Reach | None = None) -> Section:
-    """P4: the user's clients' monthly reports drafted and not sent yet, the earliest due
-    first; late from their due time (DUE_BUSINESS_DAYS business days after drafting)."""
-    query = (
+def _client_reports_query(user: User) -> Select:
+    return (
         select(ClientReport)
         .join(ClientReport.client)
         .options(contains_eager(ClientReport.client))
@@ -940,8 +1084,16 @@ def client_reports_owed(user: User, *, now: datetime, reach: access.Reach | None
         )
         .order_by(ClientReport.due_at, ClientReport.id)
     )
+
+
+def client_reports_owed(
+    user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
+) -> Section:
+    """P4: the user's clients' monthly reports drafted and not sent yet, the earliest due
+    first; late from their due time (DUE_BUSINESS_DAYS business days after drafting)."""
+    read = _read(_client_reports_query(user), page)
     items = []
-    for report in db.session.scalars(query):
+    for report in read.rows:
         late = now >= report.due_at
         items.append(
             DayItem(
@@ -956,46 +1108,108 @@ def client_reports_owed(user: User, *, now: datetime, reach: access.Reach | None
                 client_report=report,
             )
         )
-    return Section("client_reports", "Monthly reports to send", items)
+    return _section("client_reports", items, read)
 
 
-# Each section takes whose clients the user sees (`reach`), resolved once by `day_of` for
-# them all; those on the user's own clients alone need none.
-SECTIONS: dict[str, Callable[..., Section]] = {
-    "escalations": escalations_to_act_on,
-    "welcome": welcome_emails_owed,
-    "meetings": meetings_today,
-    "renewals": renewals_owed,
-    "customizations": customizations_owed,
-    "confirmations": failed_confirmations,
-    "minutes": owed_minutes,
-    "no_reply": no_reply_followups,
-    "whatsapp": whatsapp_requests,
-    "followups": followups,
-    "actions": actions_due,
-    "support": support_tickets_past_sla,
-    "rejections": rejections_owed,
-    "customization_invoices": customization_invoices_owed,
-    "concepts": concept_documents_owed,
-    "delivery": customization_delivery,
-    "not_selling": not_selling_owed,
-    "handovers": handovers_owed,
-    "plan_reviews": plan_reviews_owed,
-    "client_reports": client_reports_owed,
+@dataclass(frozen=True)
+class DaySection:
+    """A section of the day: how it is built (`build`, taking whose clients the user sees,
+    `reach`, and the page to read) and the queries it reads (`reads`): asked first, for
+    every section at once, whether they find anything. A section whose queries find
+    nothing is not built: most sections of most days are empty, and each would cost a
+    round trip or more."""
+
+    build: Callable[..., Section]
+    reads: Callable[[User, datetime, access.Reach], Sequence[Select]]
+
+
+SECTIONS: dict[str, DaySection] = {
+    "escalations": DaySection(
+        escalations_to_act_on, lambda user, now, reach: [_escalations_query(user, now, reach)]
+    ),
+    "welcome": DaySection(
+        welcome_emails_owed, lambda user, now, reach: [_welcome_query(user, now, reach)]
+    ),
+    "meetings": DaySection(
+        meetings_today, lambda user, now, reach: [_meetings_today_query(user, now, reach)]
+    ),
+    "renewals": DaySection(renewals_owed, lambda user, now, reach: _renewals_queries(user)),
+    "customizations": DaySection(
+        customizations_owed, lambda user, now, reach: [customizations.awaiting_query(user)]
+    ),
+    "confirmations": DaySection(
+        failed_confirmations, lambda user, now, reach: _confirmations_queries(user, now, reach)
+    ),
+    "minutes": DaySection(
+        owed_minutes, lambda user, now, reach: [_minutes_query(user, now, reach)]
+    ),
+    "no_reply": DaySection(
+        no_reply_followups, lambda user, now, reach: [_no_reply_query(user, now)]
+    ),
+    "whatsapp": DaySection(
+        whatsapp_requests, lambda user, now, reach: [_whatsapp_query(user, now, reach)]
+    ),
+    "followups": DaySection(followups, lambda user, now, reach: [_followups_query(user, now)]),
+    "actions": DaySection(actions_due, lambda user, now, reach: [_actions_query(user, now, reach)]),
+    "support": DaySection(
+        support_tickets_past_sla, lambda user, now, reach: [_support_query(user, now, reach)]
+    ),
+    "rejections": DaySection(
+        rejections_owed, lambda user, now, reach: [customization_rejection.owed_query(user)]
+    ),
+    "customization_invoices": DaySection(
+        customization_invoices_owed,
+        lambda user, now, reach: [quotations.invoices_owed_query(user)],
+    ),
+    "concepts": DaySection(
+        concept_documents_owed, lambda user, now, reach: [concept_documents.owed_query(user)]
+    ),
+    "delivery": DaySection(
+        customization_delivery, lambda user, now, reach: [delivery.delivering_query(user)]
+    ),
+    "not_selling": DaySection(
+        not_selling_owed, lambda user, now, reach: [not_selling.owed_query(user)]
+    ),
+    "handovers": DaySection(handovers_owed, lambda user, now, reach: [_handovers_query(user)]),
+    "plan_reviews": DaySection(
+        plan_reviews_owed, lambda user, now, reach: [_plan_reviews_query(user, now)]
+    ),
+    "client_reports": DaySection(
+        client_reports_owed, lambda user, now, reach: [_client_reports_query(user)]
+    ),
 }
 
 
-def section(user: User, name: str, *, now: datetime) -> Section:
-    """One section of `user`'s day, by name (KeyError for an unknown one)."""
-    return SECTIONS[name](user, now=now)
+def sections_holding(user: User, *, now: datetime, reach: access.Reach) -> set[str]:
+    """The names of the sections whose queries find something for `user` at `now`, asked
+    in one statement (an EXISTS per query: each stops at its first row)."""
+    asked = {
+        name: or_(*(query.exists() for query in part.reads(user, now, reach)))
+        for name, part in SECTIONS.items()
+    }
+    found = db.session.execute(select(*(held.label(name) for name, held in asked.items())))
+    return {name for name, held in found.one()._mapping.items() if held}
+
+
+def section(user: User, name: str, *, now: datetime, page: int | None = None) -> Section:
+    """One section of `user`'s day, by name (KeyError for an unknown one): all its items,
+    or those of page `page`."""
+    return SECTIONS[name].build(user, now=now, page=page)
 
 
 def day_of(user: User, *, now: datetime, pages: dict[str, int] | None = None) -> list[SectionPage]:
     """Every section of `user`'s day, in page order, each at its page of `pages` (the
-    first by default); whose clients they see is resolved once for them all."""
+    first by default); whose clients they see is resolved once for them all, and which
+    sections hold anything asked once."""
     reach = access.reach_of(user)
+    holding = sections_holding(user, now=now, reach=reach)
     pages = pages or {}
     return [
-        SectionPage(build(user, now=now, reach=reach), asked=pages.get(name, 1))
-        for name, build in SECTIONS.items()
+        SectionPage(
+            part.build(user, now=now, reach=reach, page=pages.get(name, 1))
+            if name in holding
+            else _section(name, []),
+            asked=pages.get(name, 1),
+        )
+        for name, part in SECTIONS.items()
     ]

@@ -24,7 +24,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from kamportal import clock, i18n
@@ -685,26 +685,29 @@ class Delivering:
     acceptance_link: ClientLink | None
 
 
-def delivering_of(user: User, *, now: datetime) -> list[Delivering]:
-    """The user's clients' requests in delivery or accepted and to close (C7), with their
-    progress on each client's today; three queries whatever their number."""
-    requests = list(
-        db.session.scalars(
-            select(CustomizationRequest)
-            .join(CustomizationRequest.client)
-            .where(access.own_clients_clause(user))
-            .where(
-                CustomizationRequest.stage.in_(
-                    [CustomizationStage.DELIVERY.value, CustomizationStage.CLOSING.value]
-                )
+def delivering_query(user: User) -> Select[tuple[CustomizationRequest]]:
+    """The user's clients' requests in delivery or accepted and to close (C7)."""
+    return (
+        select(CustomizationRequest)
+        .join(CustomizationRequest.client)
+        .where(access.own_clients_clause(user))
+        .where(
+            CustomizationRequest.stage.in_(
+                [CustomizationStage.DELIVERY.value, CustomizationStage.CLOSING.value]
             )
-            .options(
-                joinedload(CustomizationRequest.client),
-                selectinload(CustomizationRequest.milestones).joinedload(Milestone.owner),
-            )
-            .order_by(CustomizationRequest.opened_at, CustomizationRequest.id)
         )
+        .options(
+            joinedload(CustomizationRequest.client),
+            selectinload(CustomizationRequest.milestones).joinedload(Milestone.owner),
+        )
+        .order_by(CustomizationRequest.opened_at, CustomizationRequest.id)
     )
+
+
+def delivering_of(user: User, *, now: datetime) -> list[Delivering]:
+    """The requests of `delivering_query`, with their progress on each client's today;
+    three queries whatever their number."""
+    requests = list(db.session.scalars(delivering_query(user)))
     links = (
         {
             link.request_id: link

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.orm import joinedload
 
 from kamportal import clock
@@ -392,16 +392,20 @@ def owed_clause() -> ColumnElement[bool]:
     return NotSellingAlert.recorded_at.is_(None)
 
 
-def owed_of(user: User) -> list[NotSellingAlert]:
+def owed_query(user: User) -> Select[tuple[NotSellingAlert]]:
     """F4: the alerts whose reasons `user` owes (their clients'), the oldest first."""
-    query = (
+    return (
         select(NotSellingAlert)
         .join(NotSellingAlert.client)
         .options(joinedload(NotSellingAlert.client))
         .where(owed_clause(), Client.acm_id == user.id)
         .order_by(NotSellingAlert.raised_at, NotSellingAlert.id)
     )
-    return list(db.session.scalars(query))
+
+
+def owed_of(user: User) -> list[NotSellingAlert]:
+    """The alerts of `owed_query`."""
+    return list(db.session.scalars(owed_query(user)))
 
 
 def alert_of(client: Client, alert_id: int) -> NotSellingAlert | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import joinedload
 
 from kamportal import clock
@@ -393,15 +393,18 @@ def to_price() -> list[CustomizationRequest]:
     return _pricing(CustomizationRequest.price)
 
 
-def invoices_owed_by(user: User) -> list[CustomizationRequest]:
+def invoices_owed_query(user: User) -> Select[tuple[CustomizationRequest]]:
     """C6, the ACM's day: their clients' requests whose invoice is owed."""
-    return list(
-        db.session.scalars(
-            select(CustomizationRequest)
-            .join(CustomizationRequest.client)
-            .where(access.own_clients_clause(user))
-            .where(CustomizationRequest.stage == CustomizationStage.INVOICING.value)
-            .options(joinedload(CustomizationRequest.client))
-            .order_by(CustomizationRequest.opened_at, CustomizationRequest.id)
-        )
+    return (
+        select(CustomizationRequest)
+        .join(CustomizationRequest.client)
+        .where(access.own_clients_clause(user))
+        .where(CustomizationRequest.stage == CustomizationStage.INVOICING.value)
+        .options(joinedload(CustomizationRequest.client))
+        .order_by(CustomizationRequest.opened_at, CustomizationRequest.id)
     )
+
+
+def invoices_owed_by(user: User) -> list[CustomizationRequest]:
+    """The requests of `invoices_owed_query`."""
+    return list(db.session.scalars(invoices_owed_query(user)))

@@ -711,6 +711,25 @@ def test_a_leaders_and_an_admins_day_issue_the_same_queries_for_5_or_100_clients
     assert counts[1]["admin"] <= len(day.SECTIONS) + 7, counts
 
 
+def test_a_day_owing_nothing_reads_no_section(
+    frozen_clock, db, make_team, make_user, make_client, login_as
+):
+    """Issue 17: which sections hold anything is asked once, in one statement; those that
+    hold nothing are shown empty without being read. An ACM whose one client was contacted
+    today owes nothing: their day is that statement and the page's own."""
+    acm = make_user(Role.ACM, team=make_team(), timezone="Africa/Cairo")
+    make_client(acm, last_contact_at=clock.now())
+    http = login_as(acm)
+    with counting_queries(db.engine) as statements:
+        page = http.get("/day/").get_data(as_text=True)
+    for name in day.SECTIONS:
+        assert_owed(page, name, 0)
+    # The session and its user, the user's roles, the header's unread notifications, and
+    # the one question to every section.
+    assert len(statements) <= 5, statements
+    assert sum("EXISTS" in statement for statement in statements) == 1
+
+
 def test_a_long_section_shows_ten_at_a_time_the_longest_owed_first(
     db,
     frozen_clock,

@@ -75,7 +75,7 @@ def items(section: str) -> Response:
     now = clock.now()
     return fragment(
         "day/_section.html",
-        section=day.SectionPage(day.section(user, section, now=now), asked=page),
+        section=day.SectionPage(day.section(user, section, now=now, page=page), asked=page),
         today=clock.today(user.timezone, at=now),
         refresh_on=REFRESH_ON,
     )
