@@ -3,7 +3,8 @@ a bare one-query route, for each role; then 100 signed-in users with think time.
 
 Run: BENCH_DATABASE_URL=postgresql://... python -m bench.served [--workers 2]
      [--worker-class sync|gthread] [--threads 4] [--rounds 20] [--users 100] [--seconds 60]
-See bench/README.md. The database is only read (signing in writes sessions).
+     [--small-database-url postgresql://...]
+See bench/README.md. The databases are only read (signing in writes sessions).
 """
 
 from __future__ import annotations
@@ -101,8 +102,26 @@ class Visitor:
 
 
 @dataclass
+class Portfolio:
+    """A database of bench.portfolio as the bench uses it: its size, the measured user of
+    each role, the mixed load's users, and the SQL statements of one request of each
+    measured user's pages."""
+
+    clients: int
+    busiest: int  # the busiest ACM's clients
+    measured: dict[str, Visitor]
+    mixed: list[Visitor]
+    statements: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @property
+    def facts(self) -> str:
+        return f"{self.clients:,} clients; the busiest ACM has {self.busiest}"
+
+
+@dataclass
 class Options:
     database_url: str
+    small_database_url: str | None = None  # statements counted there too (about 3,000 clients)
     redis_url: str | None = None
     workers: int = 2
     worker_class: str = "sync"
@@ -144,7 +163,8 @@ class Sample:
 class Report:
     options: Options
     pages: dict[tuple[str, str], list[Sample]] = field(default_factory=dict)
-    statements: dict[tuple[str, str], int] = field(default_factory=dict)
+    # where statements were counted: the small portfolio (when given), then the served one
+    portfolios: list[Portfolio] = field(default_factory=list)
     load: list[Sample] = field(default_factory=list)
     load_users: dict[str, int] = field(default_factory=dict)
     memory: dict[str, list[float]] = field(default_factory=dict)
@@ -180,11 +200,10 @@ def _random_client(rng: random.Random, where) -> int | None:
     return rng.choice(ids) if ids else None
 
 
-def choose_visitors(app, options: Options) -> tuple[dict[str, Visitor], list[Visitor], str]:
+def choose_visitors(app, options: Options) -> Portfolio:
     """The measured user of each role (the busiest ACM, their leader, the first admin and
-    finance user, on the ACM's most recently contacted client), the mixed load's users (MIX
-    in proportion, sampled; repeated when the portfolio has fewer), and a line about the
-    portfolio."""
+    finance user, on the ACM's most recently contacted client) and the mixed load's users
+    (MIX in proportion, sampled; repeated when the portfolio has fewer)."""
     rng = random.Random(options.seed)
     with app.app_context():
         acm_id, most = db.session.execute(
@@ -231,8 +250,7 @@ def choose_visitors(app, options: Options) -> tuple[dict[str, Visitor], list[Vis
                 mixed.append(Visitor(role, user.email, client))
         clients = db.session.scalar(select(func.count()).select_from(Client))
         db.session.remove()
-    facts = f"{clients:,} clients; the busiest ACM has {most}"
-    return measured, mixed, facts
+    return Portfolio(clients, most, measured, mixed)
 
 
 def mix_of(users: int) -> dict[str, int]:
@@ -262,6 +280,16 @@ def statements_per_page(app, measured: dict[str, Visitor]) -> dict[tuple[str, st
                     http.get(page.path, headers=headers)
             counts[role, page.name] = len(seen)
     return counts
+
+
+def portfolio_at(database_url: str, options: Options) -> Portfolio:
+    """The portfolio at `database_url`: its visitors, and the statements of their pages."""
+    app = build_app(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    portfolio = choose_visitors(app, options)
+    portfolio.statements = statements_per_page(app, portfolio.measured)
+    with app.app_context():
+        db.engine.dispose()
+    return portfolio
 
 
 # -- gunicorn ----------------------------------------------------------------------------
@@ -453,13 +481,12 @@ def mixed_load(server: Server, visitors: list[Visitor], options: Options) -> lis
 def run(options: Options, out: Callable[[str], None] = print) -> Report:
     report = Report(options)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request otherwise
-    url = options.database_url.replace("postgresql://", "postgresql+psycopg://", 1)
-    app = build_app(url)
-    measured, mixed, facts = choose_visitors(app, options)
-    out(f"{facts}; counting statements in-process")
-    report.statements = statements_per_page(app, measured)
-    with app.app_context():
-        db.engine.dispose()
+    out("counting statements in-process")
+    urls = (options.small_database_url, options.database_url)
+    report.portfolios = [portfolio_at(url, options) for url in urls if url]
+    served_portfolio = report.portfolios[-1]
+    out("; ".join(p.facts for p in report.portfolios))
+    measured, mixed = served_portfolio.measured, served_portfolio.mixed
     load = os.getloadavg()[0]
     with served(options) as server:
         out(f"served as {options.served_as}; {options.rounds} interleaved rounds")
@@ -470,8 +497,8 @@ def run(options: Options, out: Callable[[str], None] = print) -> Report:
         report.load_users = {role: sum(v.role == role for v in mixed) for role in ROLES}
         report.memory["after the mixed load"] = server.memory()
     report.facts = (
-        f"{facts} clients. {datetime.now(UTC).date().isoformat()}, {os.cpu_count()} cores, "
-        f"load {load:.1f} at the start"
+        f"{served_portfolio.facts} clients. {datetime.now(UTC).date().isoformat()}, "
+        f"{os.cpu_count()} cores, load {load:.1f} at the start"
     )
     return report
 
@@ -483,29 +510,40 @@ def _ms(values: list[float]) -> str:
     return f"{statistics.median(values):.1f} / {percentile(values, 0.95):.1f}"
 
 
+def _statements_heading(portfolios: list[Portfolio]) -> str:
+    """The statements column's heading; with two portfolios, their clients beside it:
+    "statements at 3,150 / 50,400"."""
+    if len(portfolios) == 1:
+        return "statements"
+    return "statements at " + " / ".join(f"{p.clients:,}" for p in portfolios)
+
+
 def _markdown(report: Report) -> Iterator[str]:
     options = report.options
     yield f"### gunicorn, {options.served_as}"
     yield ""
     yield "```"
+    small = " BENCH_SMALL_DATABASE_URL=postgresql://..." if options.small_database_url else ""
     redis = " BENCH_REDIS_URL=redis://..." if options.redis_url else ""
-    yield f"BENCH_DATABASE_URL=postgresql://...{redis} .venv/bin/{options.command}"
+    yield f"BENCH_DATABASE_URL=postgresql://...{small}{redis} .venv/bin/{options.command}"
     yield "```"
     yield ""
     yield f"{report.facts}. Median / p95 in ms over HTTP, {options.rounds} rounds interleaved."
     yield ""
-    yield "| page | as | p50 / p95 ms | p95 ÷ bare | KB | statements |"
+    statements = _statements_heading(report.portfolios)
+    yield f"| page | as | p50 / p95 ms | p95 ÷ bare | KB | {statements} |"
     yield "|---|---|---|---|---|---|"
     bare = [s.ms for s in report.pages[("—", BARE.name)]]
     floor = percentile(bare, 0.95)
-    yield f"| {BARE.name} | — | {_ms(bare)} | 1.0 | — | 1 |"
+    one_each = " / ".join("1" for _ in report.portfolios)
+    yield f"| {BARE.name} | — | {_ms(bare)} | 1.0 | — | {one_each} |"
     for (role, name), samples in report.pages.items():
         if role == "—":
             continue
         times = [s.ms for s in samples]
         ratio = percentile(times, 0.95) / floor
         size = max(s.size for s in samples) / 1024
-        statements = report.statements.get((role, name), "?")
+        statements = " / ".join(str(p.statements.get((role, name), "?")) for p in report.portfolios)
         yield f"| {name} | {role} | {_ms(times)} | {ratio:.1f}× | {size:.1f} | {statements} |"
     yield ""
     memory = "; ".join(
@@ -555,14 +593,24 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--think", default="1-3", help="seconds between a user's requests")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument(
+        "--small-database-url",
+        default=os.environ.get("BENCH_SMALL_DATABASE_URL"),
+        metavar="URL",
+        help="a portfolio of about 3,000 clients: statements counted there too, beside the "
+        "served one's (default: BENCH_SMALL_DATABASE_URL)",
+    )
     parser.add_argument("--out", help="also write the tables to this file")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "")
     if not url.startswith("postgres"):
         parser.error("BENCH_DATABASE_URL must name the PostgreSQL database of bench.portfolio")
+    if args.small_database_url and not args.small_database_url.startswith("postgres"):
+        parser.error("--small-database-url must name a PostgreSQL database of bench.portfolio")
     low, high = (float(part) for part in args.think.split("-"))
     options = Options(
         database_url=url,
+        small_database_url=args.small_database_url,
         redis_url=os.environ.get("BENCH_REDIS_URL"),
         workers=args.workers,
         worker_class=args.worker_class,
