@@ -7,8 +7,12 @@ no-reply follow-ups owed after an unanswered call (F2), WhatsApp requests not an
 (G6), clients overdue or due soon for their weekly contact (F1), action items due (G5),
 confirmations that failed to send (F3), support tickets past their SLA (G4),
 customizations in delivery: late milestones, acceptance to obtain, closure owed (C7), and
-stores not selling whose reasons are owed (F4). Each
-section is one or two queries with its rows eager-loaded, whatever the portfolio size.
+stores not selling whose reasons are owed (F4).
+
+The whole day first asks, in one statement, which sections find anything
+(`sections_holding`); only those are read, each in one or two queries with its rows
+eager-loaded, whatever the portfolio size, and those that grow with time a page at a
+time.
 """
 
 from __future__ import annotations
