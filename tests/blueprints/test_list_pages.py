@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 
 from kamportal import clock
+from kamportal.config import Config
 from kamportal.models import Client, Complaint, Invoice, Payment, PaymentIssue, Role
 from kamportal.services import invoices, renewals
 from tests.blueprints.test_query_counts import counting_queries, work_lists
@@ -225,11 +226,12 @@ SECTIONS = {
 
 
 def _invoice(db, client: Client, method: str, due: int, **more) -> Invoice:
-    """An invoice of 100 EGP to `client`, paid by `method`, due `due` days from today."""
+    """An invoice of 911,400 EGP to `client`, paid by `method`, due `due` days from today
+    (an amount as long as the portfolio's longest)."""
     invoice = Invoice(
         client=client,
         currency="EGP",
-        total=Decimal("100"),
+        total=Decimal("911400"),
         issued_on=clock.today("UTC") - timedelta(days=30),
         due_on=clock.today("UTC") + timedelta(days=due),
         issued_at=clock.now() - timedelta(days=30),
@@ -245,15 +247,15 @@ def finance_lists(db, make_team, make_user, *, rows: int, code: str = "PY") -> d
     invoice paid at the premises (R6), an open payment issue (R5), a refund requested and
     an installment (R10) due from 13 days ago to 9 days ahead (some a day after the week
     in one zone, within it in the next); their dates spread so the sections' order
-    shows."""
+    shows. Names and amounts as long as a real portfolio's, for the pages' weight."""
     now = clock.now()
-    acm = make_user(Role.ACM, team=make_team())
+    acm = make_user(Role.ACM, team=make_team(), name="Latifa Al Qahtani")
     made: dict = {"installments": {}}
     for n in range(rows):
         spread = (n * 7) % 23 - 10  # not in the order the rows are made
         client = Client(
-            store_name=f"Pay {code}{n:03d}",
-            store_code=f"{code}{n:03d}",
+            store_name=f"Silver Moon Perfumes {code}{n:03d}",
+            store_code=f"SILVERMOON-{code}{n:03d}",
             plan="enterprise",
             country="EG",
             timezone=FINANCE_ZONES[n % len(FINANCE_ZONES)],
@@ -270,10 +272,10 @@ def finance_lists(db, make_team, make_user, *, rows: int, code: str = "PY") -> d
                 Payment(
                     invoice=_invoice(db, client, "wire", spread),
                     method="wire",
-                    amount=Decimal("100"),
+                    amount=Decimal("911400"),
                     currency="EGP",
                     status="reported",
-                    reported_amount=Decimal("100"),
+                    reported_amount=Decimal("911400"),
                     reported_by=acm,
                     reported_at=now - timedelta(hours=spread + 20),
                     flagged_at=now if n % 4 == 0 else None,
@@ -308,7 +310,7 @@ def finance_lists(db, make_team, make_user, *, rows: int, code: str = "PY") -> d
 
 @pytest.fixture
 def finance_world(app, db, make_team, make_user):
-    app.config["LIST_PER_PAGE"] = PER_PAGE
+    app.config["FINANCE_PER_PAGE"] = PER_PAGE
     return finance_lists(db, make_team, make_user, rows=FINANCE_ROWS)
 
 
@@ -511,15 +513,17 @@ def test_a_wires_confirmation_step_cancels_back_to_its_row_on_any_page(finance_w
 
 
 def test_each_finance_section_swapped_in_place_stays_under_10_kb_at_a_full_page(
-    finance_world, login_as
+    app, finance_world, login_as
 ):
     """Issue 17: a section of finance's queue swapped by its pager holds a full page of
-    rows, each with a link to its form rather than the form."""
+    rows (as many as the portal's setting says), each with a link to its form rather than
+    the form, with names and amounts as long as a real portfolio's."""
+    app.config["FINANCE_PER_PAGE"] = Config.FINANCE_PER_PAGE
     http = login_as(Role.FINANCE)
     weights = {}
     for name, (arg, kind) in SECTIONS.items():
         swapped = http.get(f"/finance/?{arg}=1", headers={**HTMX, "HX-Target": name})
-        assert len(rows(text(swapped), kind)) == PER_PAGE, name
+        assert len(rows(text(swapped), kind)) == Config.FINANCE_PER_PAGE, name
         weights[name] = len(swapped.get_data())
     assert max(weights.values()) <= MOST_SWAPPED, weights
 

@@ -102,7 +102,7 @@ def _queue_context(
         sections = [opened[0]]
     at, now = _pages_asked(), clock.now()
     found = payments.finance_queue_pages(
-        now=now, pages=at, per_page=current_app.config["LIST_PER_PAGE"], sections=sections
+        now=now, pages=at, per_page=current_app.config["FINANCE_PER_PAGE"], sections=sections
     )
     rows = {section: list(page.items) for section, page in found.items()}
     if opened is not None:
