@@ -49,7 +49,14 @@ class Plan(enum.StrEnum):
 class Client(Base):
     __tablename__ = "clients"
     __table_args__ = (
-        Index("ix_clients_acm_status", "acm_id", "status"),
+        # With what the leader's view counts of an ACM's clients on PostgreSQL (P2, F1, the
+        # workload), read off the index alone.
+        Index(
+            "ix_clients_acm_status",
+            "acm_id",
+            "status",
+            postgresql_include=["id", "last_contact_at", "health_score"],
+        ),
         # The client list's orders (issue 17): each in the list's own order, the id breaking
         # ties, so the first page is read off the index. A client never contacted comes
         # first when ascending, last when descending: NULLS FIRST, which SQLite has anyway.

@@ -65,6 +65,20 @@ class Meeting(Base):
         Index("ix_meetings_client_starts", "client_id", "starts_at"),
         Index("ix_meetings_organizer_starts", "organizer_id", "starts_at"),
         Index("ix_meetings_status_confirmation_due", "status", "confirmation_due_at"),
+        # The scheduled meetings by client, with what the leader's view counts of them
+        # (F3, the week ahead): read off the index alone on PostgreSQL.
+        Index(
+            "ix_meetings_status_client",
+            "status",
+            "client_id",
+            postgresql_include=[
+                "id",
+                "sequence",
+                "confirmed_sequence",
+                "confirmation_due_at",
+                "starts_at",
+            ],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -130,7 +144,14 @@ class Minutes(Base):
 
     __tablename__ = "minutes"
     __table_args__ = (
-        Index("ix_minutes_status_owed_since", "status", "owed_since"),
+        # The client too on PostgreSQL: the leader's view counts late minutes per client
+        # off the index alone (G5).
+        Index(
+            "ix_minutes_status_owed_since",
+            "status",
+            "owed_since",
+            postgresql_include=["client_id"],
+        ),
         Index("ix_minutes_client_status", "client_id", "status"),
     )
 

@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, event
+from sqlalchemy import JSON, ForeignKey, Index, String, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kamportal.models.accounts import User
@@ -269,11 +269,26 @@ TIMES_KEY = "times"
 _SUMMARY_TOKEN = re.compile(r"\{\{|\}\}|\{(\d+)\}")
 
 
+# The events that are a contact made (F1), as contact_log.contact_made_clause says it.
+CONTACTS_PREDICATE = (
+    "kind IN ('email_sent', 'followup_email', 'welcome_email_sent', 'meeting_held')"
+    " OR (kind = 'call' AND (detail ->> 'outcome') = 'answered')"
+)
+
+
 class TimelineEvent(Base):
     __tablename__ = "timeline_events"
     __table_args__ = (
         Index("ix_timeline_events_client_at", "client_id", "at"),
         Index("ix_timeline_events_client_kind_at", "client_id", "kind", "at"),
+        # The contacts made (F1: contact_log.contact_made_clause, the same events), by
+        # client and time: the leader's weekly contacts read them alone, off the index.
+        Index(
+            "ix_timeline_events_contacts",
+            "client_id",
+            "at",
+            postgresql_where=text(CONTACTS_PREDICATE),
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,5 @@
-"""Column types every model shares: aware-UTC instants and money."""
+"""Column types every model shares: aware-UTC instants and money; the text at a key of a
+JSON column."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 
 from babel.numbers import format_currency, get_currency_precision
-from sqlalchemy import DateTime, Numeric
+from sqlalchemy import ColumnElement, DateTime, Numeric, String, literal_column
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 
@@ -71,3 +74,29 @@ class Money:
 def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
     """Shorthand for an aware UTC instant (demo data and tests)."""
     return datetime(year, month, day, hour, minute, tzinfo=UTC)
+
+
+class json_text(FunctionElement[str]):
+    """The text at `key` of the JSON column `column`, the key written into the statement
+    rather than bound: PostgreSQL's `column ->> 'key'`, as a partial index's condition
+    says it (so the planner can match the two), and SQLite's json_extract (any version)."""
+
+    type = String()
+    inherit_cache = True
+
+    def __init__(self, column: ColumnElement, key: str) -> None:
+        if not key.isidentifier():
+            raise ValueError(f"not a plain JSON key: {key!r}")
+        super().__init__(column, literal_column(f"'{key}'"))
+
+
+@compiles(json_text)
+def _json_text(element: json_text, compiler, **kw) -> str:
+    column, key = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"json_extract({column}, '$.' || {key})"
+
+
+@compiles(json_text, "postgresql")
+def _json_text_postgresql(element: json_text, compiler, **kw) -> str:
+    column, key = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"({column} ->> {key})"

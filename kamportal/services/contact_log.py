@@ -10,8 +10,9 @@ call (`call_unanswered`) starts F2's. The escalation ladder logs its own call he
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, String, and_, bindparam, exists, func, literal, or_, select
 from sqlalchemy.orm import aliased
 
 from kamportal import clock
@@ -28,6 +29,7 @@ from kamportal.models import (
     TimelineKind,
     User,
 )
+from kamportal.models.types import json_text
 from kamportal.services import cadence, clients, events, timeline
 from kamportal.services import minutes as minutes_service
 
@@ -303,11 +305,28 @@ CONTACT_KINDS = (
 
 def contact_made_clause() -> ColumnElement[bool]:
     """F1 in SQL: a timeline event that is a contact made with the client (the events
-    that move its weekly cadence on)."""
+    that move its weekly cadence on).
+
+    Written as the partial index of contacts says it (ix_timeline_events_contacts, the
+    same events), its constants in the statement rather than bound, so that PostgreSQL
+    reads the contacts off that index, in a prepared statement's generic plan too."""
+    outcome = json_text(TimelineEvent.detail, "outcome")
     return or_(
-        TimelineEvent.kind.in_([kind.value for kind in CONTACT_KINDS]),
+        TimelineEvent.kind.in_(
+            bindparam(
+                "contact_kinds",
+                [kind.value for kind in CONTACT_KINDS],
+                unique=True,
+                literal_execute=True,
+            )
+        ),
         and_(
-            TimelineEvent.kind == TimelineKind.CALL.value,
-            TimelineEvent.detail["outcome"].as_string() == CallOutcome.ANSWERED.value,
+            TimelineEvent.kind == _written(TimelineKind.CALL.value),
+            outcome == _written(CallOutcome.ANSWERED.value),
         ),
     )
+
+
+def _written(value: str) -> Any:
+    """`value` written into the statement, not bound."""
+    return literal(value, String, literal_execute=True)

@@ -35,6 +35,7 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import contains_eager
+from sqlalchemy.sql.util import find_tables
 
 from kamportal import clock
 from kamportal.extensions import db
@@ -495,10 +496,50 @@ def _filtered_count(clause: ColumnElement[bool] | None) -> Any:
     return func.count() if clause is None else func.count().filter(clause)
 
 
+def _scope_clients(scope: Scope) -> Any:
+    """The clients of `scope` (`client_id`) with the ACM or team they are counted under
+    (`key`): one CTE, read once for every count of the statement."""
+    return (
+        select(Client.id.label("client_id"), scope.key.label("key"))
+        .join(User, User.id == Client.acm_id)
+        .where(scope.clause())
+        .cte("scope_clients")
+    )
+
+
+def _reads_client(*clauses: ColumnElement[bool] | None) -> bool:
+    """Whether one of `clauses` reads the client's own row (R4 its zone, O2 its plan)."""
+    client = Client.__table__
+    return any(
+        client in find_tables(clause, check_columns=True)
+        for clause in clauses
+        if clause is not None
+    )
+
+
+def _tally_query(n: int, tally: _Tally, scope_clients: Any) -> Select:
+    """Tally `n`'s counts per key of `scope_clients`: its records joined to their client's
+    id (through `path`), the client's row itself only when a clause reads it."""
+    counts = [_filtered_count(clause) for clause in tally.figures.values()]
+    counts += [literal(0)] * (TALLY_COLUMNS - len(counts))
+    query = select(literal(n).label("tally"), scope_clients.c.key, *counts).select_from(
+        tally.counted
+    )
+    *hops, to_client = tally.path
+    for hop in hops:
+        query = query.join(hop)
+    (client_id,) = to_client.property.local_columns
+    query = query.join(scope_clients, scope_clients.c.client_id == client_id)
+    if _reads_client(tally.where, *tally.figures.values()):
+        query = query.join(Client, Client.id == client_id)
+    return query.where(tally.where).group_by(scope_clients.c.key)
+
+
 def figures(scope: Scope, *, now: datetime) -> Figures:
     """The late items per rule at `now`, the health bands (P2) and the workload, per ACM
     (or team) of `scope`, in two grouped statements (and one for the invoices' zones, R4):
-    one over the clients, one a union of a count per other table."""
+    one over the clients, one a union of a count per other table, over the scope's
+    clients found once."""
     late: dict[str, dict[int, int]] = {name: {} for name in LATE_RULES}
     bands: dict[int, dict[str, int]] = {}
     loads: dict[int, Workload] = {}
@@ -524,21 +565,8 @@ def figures(scope: Scope, *, now: datetime) -> Figures:
             late["F1"][key] = overdue
 
     tallies = _tallies(now)
-    branches = []
-    for n, tally in enumerate(tallies):
-        counts = [_filtered_count(clause) for clause in tally.figures.values()]
-        counts += [literal(0)] * (TALLY_COLUMNS - len(counts))
-        branches.append(
-            _scoped(
-                select(literal(n).label("tally"), scope.key.label("key"), *counts).select_from(
-                    tally.counted
-                ),
-                scope,
-                tally.path,
-            )
-            .where(tally.where)
-            .group_by(scope.key)
-        )
+    scope_clients = _scope_clients(scope)
+    branches = [_tally_query(n, tally, scope_clients) for n, tally in enumerate(tallies)]
     for n, key, *counts in db.session.execute(union_all(*branches)):
         for name, count in zip(tallies[n].figures, counts, strict=False):
             if not count:
@@ -602,8 +630,8 @@ def _weekly(
 def trends(team_ids: Sequence[int], *, zone: str, now: datetime) -> Trends:
     """The last TREND_WEEKS weeks of `team_ids`' clients, weeks in `zone` (the leader's)
     ending today: the average health score and the clients in red at some time in the week
-    (P2), contacts made (F1), escalations opened (E1), store orders (F4); one grouped query
-    each."""
+    (P2), contacts made (F1), escalations opened (E1), store orders (F4); one statement, a
+    grouped query each."""
     scope = Scope(tuple(team_ids))
     weeks = _weeks(clock.today(zone, at=now), TREND_WEEKS)
     days = [week.first for week in weeks] + [weeks[-1].last + timedelta(days=1)]
@@ -611,13 +639,6 @@ def trends(team_ids: Sequence[int], *, zone: str, now: datetime) -> Trends:
 
     red = case((ClientHealth.score < HEALTH_BAND_LOWEST[HealthBand.AMBER], Client.id))
     health = _weekly(ClientHealth.day, days, scope, (ClientHealth.client,), ClientHealth.score, red)
-    for n, average, in_red in db.session.execute(
-        select(
-            health.c.week, func.avg(health.c.value0), func.count(health.c.value1.distinct())
-        ).group_by(health.c.week)
-    ):
-        weeks[n].average_health = Decimal(average).quantize(Decimal("1"))
-        weeks[n].clients_in_red = in_red
     contacts = _weekly(
         TimelineEvent.at,
         instants,
@@ -625,16 +646,31 @@ def trends(team_ids: Sequence[int], *, zone: str, now: datetime) -> Trends:
         ((Client, Client.id == TimelineEvent.client_id),),
         where=(contact_log.contact_made_clause(),),
     )
-    for n, count in db.session.execute(
-        select(contacts.c.week, func.count()).group_by(contacts.c.week)
-    ):
-        weeks[n].contacts = count
     raised = _weekly(Escalation.raised_at, instants, scope, (Escalation.client,), Escalation.id)
-    for n, count in db.session.execute(select(raised.c.week, func.count()).group_by(raised.c.week)):
-        weeks[n].escalations = count
     orders = _weekly(StoreDay.day, days, scope, (StoreDay.client,), StoreDay.orders)
-    for n, total in db.session.execute(
-        select(orders.c.week, func.sum(orders.c.value0)).group_by(orders.c.week)
-    ):
-        weeks[n].orders = int(total or 0)
+    # Each figure's weeks (`figure`: 0 health, 1 contacts, 2 escalations, 3 orders).
+    per_week = union_all(
+        select(
+            literal(0).label("figure"),
+            health.c.week,
+            func.avg(health.c.value0).label("value"),
+            func.count(health.c.value1.distinct()).label("in_red"),
+        ).group_by(health.c.week),
+        select(literal(1), contacts.c.week, func.count(), literal(0)).group_by(contacts.c.week),
+        select(literal(2), raised.c.week, func.count(), literal(0)).group_by(raised.c.week),
+        select(literal(3), orders.c.week, func.sum(orders.c.value0), literal(0)).group_by(
+            orders.c.week
+        ),
+    )
+    for figure, n, value, in_red in db.session.execute(per_week):
+        week = weeks[n]
+        if figure == 0:
+            week.average_health = Decimal(value).quantize(Decimal("1"))
+            week.clients_in_red = in_red
+        elif figure == 1:
+            week.contacts = int(value)
+        elif figure == 2:
+            week.escalations = int(value)
+        else:
+            week.orders = int(value or 0)
     return Trends(weeks)

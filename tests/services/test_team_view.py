@@ -31,7 +31,7 @@ from kamportal.models import (
     TimelineKind,
     WelcomeEmail,
 )
-from kamportal.services import churn, team_view
+from kamportal.services import churn, contact_log, team_view
 from kamportal.services.team_view import Scope
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=clock.UTC)  # Thursday, 12:00 in Cairo
@@ -380,3 +380,29 @@ def test_the_monthly_churn_narrows_to_one_team(db, teams):
     assert months[0].count == 1
     dubai_only = team_view.team_clients_clause((teams["dubai"].team.id,))
     assert churn.monthly_churn(leader, months=1, within=dubai_only)[0].count == 0
+
+
+def test_the_contacts_made_are_read_off_their_index_on_postgresql(db, teams):
+    """Issue 14 at 50,000 clients: F1's contacts made (contact_log's clause, the one
+    definition) are what the partial index of contacts holds, so the weekly contacts are
+    read off that index alone, in a prepared statement's generic plan too (the clause's
+    constants are written into the statement)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("a partial index of PostgreSQL's")
+    clause = contact_log.contact_made_clause().compile(
+        dialect=db.engine.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    assert not clause.params
+    connection = db.session.connection()
+    connection.exec_driver_sql("SET LOCAL plan_cache_mode = force_generic_plan")
+    connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    connection.exec_driver_sql(
+        "PREPARE weekly_contacts(integer, timestamptz) AS SELECT count(*) FROM timeline_events"
+        f" WHERE client_id = $1 AND at >= $2 AND ({clause})"
+    )
+    since = (NOW - timedelta(weeks=12)).isoformat()
+    explained = f"EXPLAIN EXECUTE weekly_contacts({teams['cairo'].client.id}, '{since}')"
+    plan = "\n".join(row[0] for row in connection.exec_driver_sql(explained))
+    connection.exec_driver_sql("DEALLOCATE weekly_contacts")
+    db.session.rollback()
+    assert "ix_timeline_events_contacts" in plan
