@@ -51,6 +51,18 @@ class Page:
     name: str
     path: str
     htmx: bool = False  # asked as htmx asks (HX-Request): the partial alone
+    target: str | None = None  # the element a swap replaces (HX-Target), where it matters
+
+    @property
+    def headers(self) -> dict[str, str]:
+        if not self.htmx:
+            return {}
+        return {"HX-Request": "true", **({"HX-Target": self.target} if self.target else {})}
+
+
+def swapped(name: str, path: str, target: str | None = None) -> Page:
+    """A list swapped in place by its pager (HTMX): the partial alone."""
+    return Page(f"{name} (htmx)", path, htmx=True, target=target)
 
 
 BARE = Page("bare route (one indexed query)", "/bare/")
@@ -58,11 +70,13 @@ BARE = Page("bare route (one indexed query)", "/bare/")
 
 def pages_of(role: str, client_id: int | None) -> list[Page]:
     """The pages `role` works in, on one of its clients."""
+    finance = [
+        Page("finance's queue", "/finance/"),
+        swapped("finance's wires, page 2", "/finance/?wires_page=2", "wires"),
+        swapped("finance's payment issues, page 2", "/finance/?issues_page=2", "issues"),
+    ]
     if role == "finance":
-        return [
-            Page("finance's queue", "/finance/"),
-            Page("renewal forecast", "/renewals/forecast"),
-        ]
+        return [*finance, Page("renewal forecast", "/renewals/forecast")]
     client = f"/clients/{client_id}"
     pages = [
         Page("the day", "/day/"),
@@ -75,18 +89,21 @@ def pages_of(role: str, client_id: int | None) -> list[Page]:
             if name != "overview"
         ),
         Page("timeline page 2 (htmx)", f"{client}/timeline?page=2", htmx=True),
+        swapped("client list, page 2", "/clients/?page=2", "client-table"),
+        swapped("the day's action items, page 2", "/day/items/actions?page=2"),
         Page("escalation queue", "/escalations/"),
+        swapped("escalation queue, page 2", "/escalations/?page=2", "escalation-queue"),
         Page("complaints queue", "/complaints/"),
+        swapped("complaints queue, page 2", "/complaints/?page=2", "complaint-queue"),
         Page("renewals and unpaid invoices", "/renewals/"),
+        swapped("renewals, page 2", "/renewals/?page=2", "open-renewals"),
+        swapped("unpaid invoices, page 2", "/renewals/?invoices_page=2", "unpaid-invoices"),
         Page("renewal forecast", "/renewals/forecast"),
     ]
     if role == "leader":
         pages.append(Page("the team (leader's view)", "/team/"))
     if role == "admin":
-        pages += [
-            Page("finance's queue", "/finance/"),
-            Page("every team (leader's view)", "/team/"),
-        ]
+        pages += [*finance, Page("every team (leader's view)", "/team/")]
     return pages
 
 
@@ -273,7 +290,7 @@ def statements_per_page(app, measured: dict[str, Visitor]) -> dict[tuple[str, st
             db.session.expunge_all()
         http = signed_in(app, user)
         for page in visitor.pages:
-            headers = {"HX-Request": "true"} if page.htmx else {}
+            headers = page.headers
             with app.app_context():
                 http.get(page.path, headers=headers)  # warm caches
                 with statements_counted(db.engine) as seen:
@@ -417,7 +434,7 @@ def sign_in(url: str, email: str) -> httpx.Client:
 
 
 def fetch(http: httpx.Client, role: str, page: Page) -> Sample:
-    headers = {"HX-Request": "true"} if page.htmx else {}
+    headers = page.headers
     started = time.perf_counter()
     try:
         answer = http.get(page.path, headers=headers)

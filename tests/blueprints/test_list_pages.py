@@ -12,6 +12,7 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+from sqlalchemy import update
 
 from kamportal import clock
 from kamportal.config import Config
@@ -448,9 +449,15 @@ def test_finances_queue_reads_as_many_statements_for_any_portfolio(
 MOST_SWAPPED = 10 * 1024
 
 
-def test_every_work_list_swapped_in_place_stays_under_10_kb_at_a_full_page(portfolio, login_as):
-    """No list grows with the portfolio, nor its page past 10 KB: one line a row, and a
-    complaint's form opened on demand rather than held in each row."""
+def test_every_work_list_swapped_in_place_stays_under_10_kb_at_a_full_page(
+    app, db, portfolio, login_as
+):
+    """No list grows with the portfolio, nor its page past 10 KB at the portal's page size:
+    one line a row, a complaint's form opened on demand rather than held in each row; with
+    store names as long as a real portfolio's."""
+    app.config["LIST_PER_PAGE"] = Config.LIST_PER_PAGE
+    db.session.execute(update(Client).values(store_name=Client.store_name + " Silver Moon"))
+    db.session.commit()
     http = login_as(Role.ADMIN)
     weights = {}
     for target, (url, kind) in {
@@ -460,9 +467,26 @@ def test_every_work_list_swapped_in_place_stays_under_10_kb_at_a_full_page(portf
         "complaint-queue": ("/complaints/?page=2", "complaint"),
     }.items():
         swapped = http.get(url, headers={**HTMX, "HX-Target": target})
-        assert len(rows(text(swapped), kind)) == PER_PAGE, target
+        assert len(rows(text(swapped), kind)) == Config.LIST_PER_PAGE, target
         weights[target] = len(swapped.get_data())
     assert max(weights.values()) <= MOST_SWAPPED, weights
+
+
+def test_the_client_list_swapped_in_place_stays_under_10_kb_at_a_full_page(
+    db, make_team, make_user, make_client, login_as
+):
+    """Issue 17: a page of the client list (a search, a sort, the pager) swapped in place
+    holds the portal's page size of rows under 10 KB, with names as long as a real
+    portfolio's."""
+    acm = make_user(Role.ACM, team=make_team(), name="Latifa Al Qahtani")
+    for n in range(Config.CLIENTS_PER_PAGE + 5):
+        make_client(acm, store_name=f"Silver Moon Perfumes {n:03d}", industry="Perfumes & oud")
+    http = login_as(Role.ADMIN)
+    for url in ("/clients/", "/clients/?sort=code&direction=desc", "/clients/?q=silver"):
+        swapped = http.get(url, headers={**HTMX, "HX-Target": "client-table"})
+        assert len(rows(text(swapped), "client")) == Config.CLIENTS_PER_PAGE, url
+        assert len(swapped.get_data()) <= MOST_SWAPPED, (url, len(swapped.get_data()))
+        assert 'hx-target="#client-table" hx-swap="outerHTML" hx-push-url="true"' in text(swapped)
 
 
 def test_a_complaints_form_opens_on_demand_in_its_row_or_on_a_page(portfolio, login_as, db):
