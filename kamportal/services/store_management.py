@@ -4,10 +4,10 @@ and the client's data-entry requests, each due within the SLA of its size.
 
 A duty's period is the client's day, week or month: the week starts on the first working
 day of the client's team week (Sunday for a Sunday-Thursday team, Monday otherwise), and a
-daily duty is owed on business days only. Marking a duty done records it for the current
-period, once. A data-entry request is due DATA_ENTRY_SLA_HOURS[size] business hours after
-it was logged, on the client's team calendar (recounted when it changes); late after that
-until done.
+daily duty is owed on business days only. Marking a duty owed done records it for its
+current period, once. A data-entry request is due DATA_ENTRY_SLA_HOURS[size] business
+hours after it was logged, on the client's team calendar (recounted when it changes); late
+after that until done.
 
 Who: a client's store manager (a user with the store_manager role, assigned by the
 client's team leader or an admin) does the duties and the requests; the client's ACM and
@@ -121,6 +121,14 @@ def week_starts(business: calendar.BusinessCalendar) -> int:
     return 7 if 7 in business.working_weekdays else 1
 
 
+def owed_period(duty: Duty, today: date, business: calendar.BusinessCalendar) -> date | None:
+    """The first day of the period `duty` is owed for on `today`, or None when it is not
+    owed that day (a daily duty on a day off)."""
+    if duty.frequency == DAILY and not business.is_business_day(today):
+        return None
+    return period_start(duty.frequency, today, week_starts=week_starts(business))
+
+
 # --- Who ------------------------------------------------------------------------------------
 
 
@@ -202,10 +210,8 @@ def duty_states(clients: list[Client], *, now: datetime) -> list[DutyState]:
         business = calendar_of(client)
         today = clock.today(client.timezone, at=now)
         for duty in DUTIES:
-            if duty.frequency == DAILY and not business.is_business_day(today):
-                continue
-            start = period_start(duty.frequency, today, week_starts=week_starts(business))
-            wanted.append((client, duty, start))
+            if (start := owed_period(duty, today, business)) is not None:
+                wanted.append((client, duty, start))
     if not wanted:
         return []
     done = {
@@ -224,17 +230,22 @@ def duty_states(clients: list[Client], *, now: datetime) -> list[DutyState]:
 
 
 def mark_done(client: Client, duty_key: str, *, actor: User, note: str = "") -> DutyDone:
-    """F6: the duty is done for its current period, once."""
+    """F6: a duty owed now is done for its current period, once."""
     check_does_duties(actor, client)
+    if not client.has_store_manager:
+        raise ValidationError("This client's plan has no Online Store Manager.")
     duty = DUTIES_BY_KEY.get(duty_key)
     if duty is None:
-        raise ValidationError("Unknown duty; reload the page.")
+        raise ValidationError("Choose a duty owed now.", field="duty")
     text = validation.typed_text(note, field="note", max_length=TEXT_MAX).strip()
     now = clock.now()
-    business = calendar.calendar_for_client(client)
-    start = period_start(
-        duty.frequency, clock.today(client.timezone, at=now), week_starts=week_starts(business)
+    start = owed_period(
+        duty, clock.today(client.timezone, at=now), calendar.calendar_for_client(client)
     )
+    if start is None:
+        raise ValidationError(
+            f"“{duty.title}” is not owed today: not a business day.", field="duty"
+        )
     already = db.session.scalar(
         select(DutyDone.id).where(
             DutyDone.client_id == client.id,
@@ -243,7 +254,7 @@ def mark_done(client: Client, duty_key: str, *, actor: User, note: str = "") -> 
         )
     )
     if already is not None:
-        raise ValidationError(f"“{duty.title}” is done for this period already.")
+        raise ValidationError(f"“{duty.title}” is done for this period already.", field="duty")
     row = DutyDone(
         client=client,
         duty=duty.key,

@@ -544,7 +544,6 @@ def world(app, make_portfolio, make_user, make_client_report, login_as, db) -> W
         "milestone_id": delivering.milestones[0].id,
         "key": goals[0],
         ("account_plans.remove_goal", "key"): goals[1],
-        "duty": "customer_care",
         "entry_id": data_entry.id,
         # A URL argument of the same name that one endpoint reads its own way.
         ("customizations.update_milestone", "request_id"): delivering.id,

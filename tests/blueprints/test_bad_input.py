@@ -104,7 +104,6 @@ from kamportal.services import (
     integrations,
     kyc,
     notifications,
-    store_management,
     team_view,
 )
 from tests.conftest import PASSWORD, app_on_its_own_database
@@ -394,14 +393,7 @@ FINDERS: dict[frozenset[str], Callable[[], Any]] = {
     frozenset({"token"}): lambda: select(KycQuestionnaire.id.label("token")).where(
         KycQuestionnaire.link_nonce.is_not(None)
     ),
-    # F6: a store-manager duty of a client, a data-entry request.
-    frozenset({"client_id", "duty"}): lambda: [
-        {"client_id": client_id, "duty": duty.key, "client": client_id}
-        for client_id in _db.session.scalars(
-            select(Client.id).where(Client.has_store_manager.is_(True)).order_by(Client.id)
-        )
-        for duty in store_management.DUTIES[:3]
-    ],
+    # F6: a data-entry request (a duty done is posted to its client's URL).
     frozenset({"entry_id"}): lambda: select(
         DataEntryRequest.id.label("entry_id"), DataEntryRequest.client_id.label("client")
     ),

@@ -90,8 +90,20 @@ def test_a_duty_is_done_once_a_period_and_only_by_the_store_manager_F6(db, world
         store_management.mark_done(world.client, "store_settings", actor=world.more)
     with pytest.raises(NotAllowed):
         store_management.mark_done(world.client, "customer_care", actor=world.acm)
-    with pytest.raises(ValidationError, match="Unknown duty"):
+    with pytest.raises(ValidationError, match="Choose a duty owed now") as unknown:
         store_management.mark_done(world.client, "sweep_floor", actor=world.more)
+    assert unknown.value.field == "duty"
+
+
+def test_only_a_duty_owed_now_is_marked_done_F6(db, world, frozen_clock):
+    frozen_clock(cairo(2026, 11, 27, 12, 0))  # Friday: the Cairo team's day off
+    with pytest.raises(ValidationError, match="not owed today") as day_off:
+        store_management.mark_done(world.client, "customer_care", actor=world.more)
+    assert day_off.value.field == "duty"
+    store_management.mark_done(world.client, "seo_catalogue", actor=world.more)  # weekly
+    world.client.has_store_manager = False
+    with pytest.raises(ValidationError, match="no Online Store Manager"):
+        store_management.mark_done(world.client, "store_settings", actor=world.more)
 
 
 def test_a_data_entry_request_is_due_within_its_sizes_sla_in_business_hours_F6(db, world):

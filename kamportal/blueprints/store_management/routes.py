@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Response, abort, current_app, g, request
 from flask_login import current_user
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from kamportal import clock
@@ -24,6 +24,7 @@ from kamportal.blueprints.web import (
     allow,
     answer,
     in_place,
+    prefixed,
     press,
     render,
 )
@@ -35,10 +36,17 @@ from kamportal.services.store_management import TEXT_MAX
 CARD = "store_management/_card.html"
 STORE_ROLES = (Role.STORE_MANAGER, Role.ADMIN)
 CARD_ROLES = (Role.STORE_MANAGER, Role.ACM, Role.LEADER, Role.ADMIN)
+# The latest duties done a card lists; the others are on the client's timeline (a card
+# stays light however much was done this week, issue 17).
+DONE_SHOWN = 5
 
 
 class DutyForm(Form):
-    note = StringField("Note", validators=[Length(max=TEXT_MAX)])
+    """One per card, whatever the number of duties owed (a card stays light, issue 17):
+    the duty is chosen among those owed now; the service refuses any other."""
+
+    duty = RadioField("Duty", validate_choice=False)
+    note = StringField("Note (optional)", validators=[Length(max=TEXT_MAX)])
 
 
 class DataEntryForm(Form):
@@ -74,26 +82,35 @@ def card_context(client: Client, **forms: Any) -> dict[str, Any]:
     return _card_extras(card, **forms)
 
 
-def _card_extras(card: store_management.StoreCard, **forms: Any) -> dict[str, Any]:
+def _duty_form(card: store_management.StoreCard, posted: DutyForm | None) -> DutyForm | None:
+    """The card's form marking a duty done: offered while one is owed (or to show why a
+    submission was refused)."""
+    if posted is None and not card.owed:
+        return None
+    form = posted or prefixed(DutyForm(formdata=None), f"duty-{card.client.id}")
+    form.duty.choices = options((state.duty.key, state.duty.title) for state in card.owed)
+    return form
+
+
+def _card_extras(
+    card: store_management.StoreCard, *, duty_form: DutyForm | None = None, **forms: Any
+) -> dict[str, Any]:
     user = acting_user()
     client = card.client
-    can_assign = access.can_reassign_client(user, client)
-    assign = None
-    if can_assign:
-        assign = AssignForm(formdata=None, prefix=f"assign-{client.id}")
-        assign.store_manager_id.choices = _manager_choices()
-        assign.store_manager_id.data = client.store_manager_id or 0
+    does_duties = client.store_manager_id == user.id or user.has_role(Role.ADMIN)
     return {
         "card": card,
         "client": client,
         "frequencies": store_management.FREQUENCY_LABELS,
         "duty_titles": {duty.key: duty.title for duty in store_management.DUTIES},
         "now": clock.now(),
-        "does_duties": client.store_manager_id == user.id or user.has_role(Role.ADMIN),
+        "done_shown": DONE_SHOWN,
+        "duty_form": _duty_form(card, duty_form) if does_duties else None,
         "handles_requests": client.store_manager_id == user.id
         or access.can_work_on_client(user, client),
         "entry_form": DataEntryForm(formdata=None, prefix=f"entry-{client.id}"),
-        "assign_form": assign,
+        # The store managers to choose from only once asked (a card stays light, issue 17).
+        "can_assign": access.can_reassign_client(user, client),
         **forms,
     }
 
@@ -122,32 +139,36 @@ def index() -> Response:
     )
 
 
-def _card_answer(client: Client, status: int = 200, **forms: Any) -> Response:
+def _card_answer(
+    client: Client, status: int = 200, back: str | None = None, **forms: Any
+) -> Response:
+    """The card again (HTMX); without JavaScript, back to the page: `back`, else the one
+    the form was on."""
     return in_place(
         CARD,
-        location=request.referrer or client_page(client.id, f"store-card-{client.id}"),
+        location=back or request.referrer or client_page(client.id, f"store-card-{client.id}"),
         events=("timeline-changed",),
         status=status,
         sm=card_context(client, **forms),
     )
 
 
-@bp.route("/store-manager/clients/<int:client_id>/duties/<duty>", methods=["POST"])
+@bp.route("/store-manager/clients/<int:client_id>/duties", methods=["POST"])
 @allow(*STORE_ROLES)
-def mark_done(client_id: int, duty: str) -> Response:
-    """F6: a duty done for its current period."""
+def mark_done(client_id: int) -> Response:
+    """F6: the duty chosen, owed now, done for its current period."""
     client = _client_or_404(client_id)
-    if duty not in store_management.DUTIES_BY_KEY:
-        abort(404)
-    form = DutyForm(prefix=f"duty-{client.id}-{duty}")
-    return press(
+    form = prefixed(DutyForm(), f"duty-{client.id}")
+    return answer(
+        form,
         lambda: store_management.mark_done(
-            client, duty, actor=acting_user(), note=form.note.data or ""
+            client, form.duty.data or "", actor=acting_user(), note=form.note.data or ""
         ),
-        form=form,
         done=lambda _: _card_answer(client),
-        refused=lambda: _card_answer(client, status=422),
-        not_done="Not marked done: {}",
+        page="store_management/card_page.html",
+        partial=CARD,
+        retarget=f"#store-card-{client.id}",
+        sm=card_context(client, duty_form=form),
     )
 
 
@@ -188,13 +209,18 @@ def finish_request(entry_id: int) -> Response:
     )
 
 
-@bp.route("/clients/<int:client_id>/store-manager", methods=["POST"])
+@bp.route("/clients/<int:client_id>/store-manager", methods=["GET", "POST"])
 @allow(Role.LEADER, Role.ADMIN)
 def assign(client_id: int) -> Response:
-    """The client's team leader (or an admin) names its store manager."""
+    """The client's team leader (or an admin) names its store manager: the form opens in
+    the card (on a page of its own without JavaScript)."""
     client = _client_or_404(client_id)
+    if request.method == "GET" and not access.can_reassign_client(acting_user(), client):
+        abort(403)
     form = AssignForm(prefix=f"assign-{client.id}")
     form.store_manager_id.choices = _manager_choices()
+    if not form.is_submitted():
+        form.store_manager_id.data = client.store_manager_id or 0
 
     def save() -> None:
         chosen = form.store_manager_id.data or None
@@ -204,7 +230,7 @@ def assign(client_id: int) -> Response:
     return answer(
         form,
         save,
-        done=lambda _: _card_answer(client),
+        done=lambda _: _card_answer(client, back=client_page(client.id, f"store-card-{client.id}")),
         page="store_management/card_page.html",
         partial=CARD,
         retarget=f"#store-card-{client.id}",
