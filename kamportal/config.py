@@ -75,9 +75,14 @@ class Config:
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
     # PostgreSQL settings for each connection the portal opens (libpq `options`). The
     # portal's statements are short lookups by index: JIT compiles the larger ones (a count
-    # over 50,000 clients) at 15-20 ms each and wins nothing back, and with the data in
-    # memory a random read costs about what a sequential one does (bench/README.md).
-    POSTGRES_OPTIONS = os.environ.get("POSTGRES_OPTIONS", "-c jit=off -c random_page_cost=1.1")
+    # over 50,000 clients) at 15-20 ms each and wins nothing back; with the data in
+    # memory a random read costs about what a sequential one does; and a parallel scan's
+    # workers cost more to start than they save on a page's statements, and take the cores
+    # the other requests need (bench/README.md).
+    POSTGRES_OPTIONS = os.environ.get(
+        "POSTGRES_OPTIONS",
+        "-c jit=off -c random_page_cost=1.1 -c max_parallel_workers_per_gather=0",
+    )
     REDIS_URL = os.environ.get("REDIS_URL") or None
 
     # Sessions: an intranet behind HTTPS. COOKIE_SECURE=false only for plain-http development.

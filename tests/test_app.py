@@ -105,10 +105,11 @@ def test_every_event_is_heard_once_the_app_is_made(app):
 
 
 def test_each_connection_has_the_portals_settings(db):
-    """SQLite checks foreign keys; PostgreSQL runs without JIT and reads at random as
-    cheaply as in sequence (POSTGRES_OPTIONS, bench/README.md)."""
+    """SQLite checks foreign keys; PostgreSQL runs without JIT or parallel workers and
+    reads at random as cheaply as in sequence (POSTGRES_OPTIONS, bench/README.md)."""
     if db.engine.dialect.name == "postgresql":
         assert db.session.scalar(text("SHOW jit")) == "off"
         assert db.session.scalar(text("SHOW random_page_cost")) == "1.1"
+        assert db.session.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
     else:
         assert db.session.scalar(text("PRAGMA foreign_keys")) == 1

@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Row, Select, and_, false, func, or_, select, text, union
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, union
 from sqlalchemy.orm import contains_eager, joinedload
 
 from kamportal import clock
@@ -1192,23 +1192,8 @@ def sections_holding(user: User, *, now: datetime, reach: access.Reach) -> set[s
         for name, part in SECTIONS.items()
     }
     question = select(*(held.label(name) for name, held in asked.items()))
-    return {name for name, held in _one_plan(question)._mapping.items() if held}
-
-
-def _one_plan(question: Select) -> Row:
-    """The one row of `question`, on PostgreSQL with the generic plan of its prepared
-    statement. PostgreSQL may plan a prepared statement anew at each call (a custom plan)
-    when it estimates that pays: for the day's question, planning its twenty-odd subqueries
-    costs more than running them (at 50,000 clients, about 9 ms a call for a leader
-    against under 3 ms with the generic plan). SET LOCAL lasts until the transaction's
-    end: it is reset at once."""
-    if db.session.get_bind().dialect.name != "postgresql":
-        return db.session.execute(question).one()
-    db.session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
-    try:
-        return db.session.execute(question).one()
-    finally:
-        db.session.execute(text("RESET plan_cache_mode"))
+    found = db.session.execute(question).one()
+    return {name for name, held in found._mapping.items() if held}
 
 
 def section(user: User, name: str, *, now: datetime, page: int | None = None) -> Section:

@@ -9,7 +9,7 @@ import uuid
 from datetime import date, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from kamportal import clock
 from kamportal.models import (
@@ -29,9 +29,8 @@ from kamportal.models import (
     TimelineKind,
     WelcomeEmail,
 )
-from kamportal.services import access, accounts, day
+from kamportal.services import accounts, day
 from tests.blueprints.test_query_counts import counting_queries
-from tests.conftest import DATABASE_URL
 
 
 def new_meeting(db, client, organizer, starts_at: datetime, **fields) -> Meeting:
@@ -726,25 +725,9 @@ def test_a_day_owing_nothing_reads_no_section(
     for name in day.SECTIONS:
         assert_owed(page, name, 0)
     # The session and its user, the user's roles, the header's unread notifications, and
-    # the one question to every section (on PostgreSQL, with its plan's setting around it).
-    asked = [s for s in statements if not s.startswith(("SET LOCAL", "RESET"))]
-    assert len(asked) <= 5, statements
-    assert sum("EXISTS" in statement for statement in asked) == 1
-
-
-@pytest.mark.skipif(
-    not (DATABASE_URL or "").startswith("postgres"), reason="a PostgreSQL planner setting"
-)
-def test_the_days_question_leaves_the_planner_as_it_found_it(
-    frozen_clock, db, make_team, make_user, make_client, login_as
-):
-    """The question to every section runs with its generic plan (PostgreSQL); the setting
-    is reset at once, for the rest of the request's statements, however often it is asked."""
-    acm = make_user(Role.ACM, team=make_team(), timezone="Africa/Cairo")
-    make_client(acm, last_contact_at=clock.now())
-    for _ in range(7):  # prepared on its connection from the sixth call
-        assert day.sections_holding(acm, now=clock.now(), reach=access.reach_of(acm)) == set()
-        assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"
+    # the one question to every section.
+    assert len(statements) <= 5, statements
+    assert sum("EXISTS" in statement for statement in statements) == 1
 
 
 def test_a_long_section_shows_ten_at_a_time_the_longest_owed_first(
