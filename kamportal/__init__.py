@@ -56,6 +56,8 @@ def configure_extensions(app: Flask) -> None:
         connect_args.setdefault("options", app.config["POSTGRES_OPTIONS"])
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
     db.init_app(app)
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs before it.
+    app.teardown_appcontext(_end_reading_with_commit)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     csrf.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config.get("REDIS_URL") or "memory://")
@@ -315,3 +317,30 @@ def configure_jobs(app: Flask) -> None:
 # A worker process imports a job (kamportal.jobs....), which loads this package first: the
 # jobs build their app from here (`flask kam worker` builds it once, before forking).
 queue.app_factory = create_app
+
+
+def _end_reading_with_commit(error: BaseException | None) -> None:
+    """On PostgreSQL, end a transaction that wrote nothing with COMMIT rather than the
+    ROLLBACK the session's removal sends next. To the database the two are the same; but
+    psycopg drops every statement it prepared on the connection at a ROLLBACK, and each
+    request ends with one: no statement would stay prepared (planned once, not at each
+    request) from one request to the next. At 50,400 clients this takes 11-15 ms off the
+    day of an ACM or a leader (bench/README.md).
+
+    A transaction that wrote anything (PostgreSQL gave it a transaction id), holds changes
+    not flushed, waits for a rollback, or ends on an error is left to the rollback. The
+    commit goes to the driver's connection, under the session: the session's own commit
+    would expire every object the request loaded, and its removal next then rolls back a
+    transaction already ended, which sends nothing."""
+    if error is not None:
+        return
+    session = db.session()
+    if not (session.in_transaction() and session.is_active):
+        return
+    if session.new or session.dirty or session.deleted:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return
+    if connection.exec_driver_sql("SELECT txid_current_if_assigned()").scalar() is None:
+        connection.connection.dbapi_connection.commit()

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from kamportal import create_app
 from kamportal.config import (
@@ -18,6 +18,7 @@ from kamportal.config import (
     ConfigError,
     TestConfig,
 )
+from tests.conftest import DATABASE_URL
 
 
 def test_production_refuses_to_start_without_a_secret_key():
@@ -113,3 +114,37 @@ def test_each_connection_has_the_portals_settings(db):
         assert db.session.scalar(text("SHOW max_parallel_workers_per_gather")) == "0"
     else:
         assert db.session.scalar(text("PRAGMA foreign_keys")) == 1
+
+
+def test_a_request_that_wrote_without_committing_changes_nothing(app, db):
+    """What a request flushed and did not commit is undone when it ends, as before reads
+    ended with a commit (PostgreSQL): only a transaction that wrote nothing is committed."""
+    from kamportal.models import Team
+
+    for ends_on_error in (False, True):
+        name = f"Never saved {ends_on_error}"
+        try:
+            with app.app_context():  # a request's own context, and session
+                db.session.add(Team(name=name, country="EG", timezone="Africa/Cairo"))
+                db.session.flush()
+                if ends_on_error:
+                    raise RuntimeError("the request failed")
+        except RuntimeError:
+            pass
+        with app.app_context():
+            assert db.session.scalar(select(Team).where(Team.name == name)) is None
+
+
+@pytest.mark.skipif(not (DATABASE_URL or "").startswith("postgres"), reason="psycopg's")
+def test_statements_stay_prepared_from_one_request_to_the_next(app, db):
+    """A request that only read ends with COMMIT on PostgreSQL, not ROLLBACK (which makes
+    psycopg drop what it prepared): a statement asked in every request is prepared on its
+    connection from the sixth time on, and stays so."""
+    from kamportal.models import Client
+
+    for _ in range(7):
+        with app.app_context():  # a request's own context, and session
+            db.session.scalars(select(Client.id).where(Client.id == 1)).all()
+    with app.app_context():
+        prepared = db.session.scalars(text("SELECT statement FROM pg_prepared_statements")).all()
+    assert any("FROM clients" in statement for statement in prepared), prepared
