@@ -319,19 +319,37 @@ def configure_jobs(app: Flask) -> None:
 queue.app_factory = create_app
 
 
-def _end_reading_with_commit(error: BaseException | None) -> None:
-    """On PostgreSQL, end a transaction that wrote nothing with COMMIT rather than the
-    ROLLBACK the session's removal sends next. To the database the two are the same; but
-    psycopg drops every statement it prepared on the connection at a ROLLBACK, and each
-    request ends with one: no statement would stay prepared (planned once, not at each
-    request) from one request to the next. At 50,400 clients this takes 11-15 ms off the
-    day of an ACM or a leader (bench/README.md).
+# Whether the connection's transaction sent anything but a read (SELECT, SHOW): noted as
+# statements go, so that ending a request asks the database nothing more.
+_WROTE = "kamportal.wrote"
+_READS = ("SELECT", "SHOW")
 
-    A transaction that wrote anything (PostgreSQL gave it a transaction id), holds changes
-    not flushed, waits for a rollback, or ends on an error is left to the rollback. The
-    commit goes to the driver's connection, under the session: the session's own commit
-    would expire every object the request loaded, and its removal next then rolls back a
-    transaction already ended, which sends nothing."""
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_writes(connection, cursor, statement, parameters, context, executemany) -> None:
+    if not statement.lstrip()[:6].upper().startswith(_READS):
+        connection.info[_WROTE] = True
+
+
+@event.listens_for(Engine, "commit")
+@event.listens_for(Engine, "rollback")
+def _transaction_ended(connection) -> None:
+    connection.info.pop(_WROTE, None)
+
+
+def _end_reading_with_commit(error: BaseException | None) -> None:
+    """On PostgreSQL, end a transaction that only read with COMMIT rather than the ROLLBACK
+    the session's removal sends next. To the database the two are the same; but psycopg
+    drops every statement it prepared on the connection at a ROLLBACK, and each request
+    ends with one: no statement would stay prepared (planned once, not at each request)
+    from one request to the next. At 50,400 clients this takes 11-15 ms off the day of an
+    ACM or a leader (bench/README.md).
+
+    A transaction that sent anything but a read (an INSERT, an UPDATE, a statement WITH a
+    write in it...), holds changes not flushed, waits for a rollback, or ends on an error
+    is left to the rollback. The commit goes to the driver's connection, under the
+    session: the session's own commit would expire every object the request loaded, and
+    its removal next then rolls back a transaction already ended, which sends nothing."""
     if error is not None:
         return
     session = db.session()
@@ -340,7 +358,5 @@ def _end_reading_with_commit(error: BaseException | None) -> None:
     if session.new or session.dirty or session.deleted:
         return
     connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        return
-    if connection.exec_driver_sql("SELECT txid_current_if_assigned()").scalar() is None:
+    if connection.dialect.name == "postgresql" and not connection.info.get(_WROTE):
         connection.connection.dbapi_connection.commit()
