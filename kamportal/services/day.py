@@ -118,30 +118,6 @@ class DayItem:
     invoice: Invoice | None = None
 
 
-HEADINGS = {
-    "escalations": "Escalations",
-    "welcome": "Welcome emails",
-    "meetings": "Today's meetings",
-    "renewals": "Renewals and unpaid invoices",
-    "customizations": "Customization requests",
-    "confirmations": "Confirmations not sent",
-    "minutes": "Minutes owed",
-    "no_reply": "No-reply follow-ups",
-    "whatsapp": "WhatsApp requests to answer",
-    "followups": "Weekly follow-ups",
-    "actions": "Action items due",
-    "support": "Support tickets past their SLA",
-    "rejections": "Rejections to send",
-    "customization_invoices": "Customization invoices owed",
-    "concepts": "Concept documents owed",
-    "delivery": "Customizations in delivery",
-    "not_selling": "Stores not selling",
-    "handovers": "Hand-over meetings owed",
-    "plan_reviews": "Account plan reviews due",
-    "client_reports": "Monthly reports to send",
-}
-
-
 @dataclass(frozen=True)
 class Section:
     """A section's items: all of them, or (read a page at a time in SQL) the items of page
@@ -155,9 +131,10 @@ class Section:
 
 
 def _section(name: str, items: list[DayItem], read: _Read | None = None) -> Section:
+    heading = SECTIONS[name].heading
     if read is None or read.page is None:
-        return Section(name, HEADINGS[name], items)
-    return Section(name, HEADINGS[name], items, total=read.total, page=read.page)
+        return Section(name, heading, items)
+    return Section(name, heading, items, total=read.total, page=read.page)
 
 
 # A section of the day shows this many items at a time, the most urgent (the longest owed,
@@ -1117,69 +1094,109 @@ def client_reports_owed(
 
 @dataclass(frozen=True)
 class DaySection:
-    """A section of the day: how it is built (`build`, taking whose clients the user sees,
-    `reach`, and the page to read) and the queries it reads (`reads`): asked first, for
-    every section at once, whether they find anything. A section whose queries find
-    nothing is not built: most sections of most days are empty, and each would cost a
-    round trip or more."""
+    """A section of the day: its heading, how it is built (`build`, taking whose clients
+    the user sees, `reach`, and the page to read) and the queries it reads (`reads`):
+    asked first, for every section at once, whether they find anything. A section whose
+    queries find nothing is not built: most sections of most days are empty, and each
+    would cost a round trip or more."""
 
+    heading: str
     build: Callable[..., Section]
     reads: Callable[[User, datetime, access.Reach], Sequence[Select]]
 
 
 SECTIONS: dict[str, DaySection] = {
     "escalations": DaySection(
-        escalations_to_act_on, lambda user, now, reach: [_escalations_query(user, now, reach)]
+        "Escalations",
+        escalations_to_act_on,
+        lambda user, now, reach: [_escalations_query(user, now, reach)],
     ),
     "welcome": DaySection(
-        welcome_emails_owed, lambda user, now, reach: [_welcome_query(user, now, reach)]
+        "Welcome emails",
+        welcome_emails_owed,
+        lambda user, now, reach: [_welcome_query(user, now, reach)],
     ),
     "meetings": DaySection(
-        meetings_today, lambda user, now, reach: [_meetings_today_query(user, now, reach)]
+        "Today's meetings",
+        meetings_today,
+        lambda user, now, reach: [_meetings_today_query(user, now, reach)],
     ),
-    "renewals": DaySection(renewals_owed, lambda user, now, reach: _renewals_queries(user)),
+    "renewals": DaySection(
+        "Renewals and unpaid invoices",
+        renewals_owed,
+        lambda user, now, reach: _renewals_queries(user),
+    ),
     "customizations": DaySection(
-        customizations_owed, lambda user, now, reach: [customizations.awaiting_query(user)]
+        "Customization requests",
+        customizations_owed,
+        lambda user, now, reach: [customizations.awaiting_query(user)],
     ),
     "confirmations": DaySection(
-        failed_confirmations, lambda user, now, reach: _confirmations_queries(user, now, reach)
+        "Confirmations not sent",
+        failed_confirmations,
+        lambda user, now, reach: _confirmations_queries(user, now, reach),
     ),
     "minutes": DaySection(
-        owed_minutes, lambda user, now, reach: [_minutes_query(user, now, reach)]
+        "Minutes owed", owed_minutes, lambda user, now, reach: [_minutes_query(user, now, reach)]
     ),
     "no_reply": DaySection(
-        no_reply_followups, lambda user, now, reach: [_no_reply_query(user, now)]
+        "No-reply follow-ups",
+        no_reply_followups,
+        lambda user, now, reach: [_no_reply_query(user, now)],
     ),
     "whatsapp": DaySection(
-        whatsapp_requests, lambda user, now, reach: [_whatsapp_query(user, now, reach)]
+        "WhatsApp requests to answer",
+        whatsapp_requests,
+        lambda user, now, reach: [_whatsapp_query(user, now, reach)],
     ),
-    "followups": DaySection(followups, lambda user, now, reach: [_followups_query(user, now)]),
-    "actions": DaySection(actions_due, lambda user, now, reach: [_actions_query(user, now, reach)]),
+    "followups": DaySection(
+        "Weekly follow-ups", followups, lambda user, now, reach: [_followups_query(user, now)]
+    ),
+    "actions": DaySection(
+        "Action items due", actions_due, lambda user, now, reach: [_actions_query(user, now, reach)]
+    ),
     "support": DaySection(
-        support_tickets_past_sla, lambda user, now, reach: [_support_query(user, now, reach)]
+        "Support tickets past their SLA",
+        support_tickets_past_sla,
+        lambda user, now, reach: [_support_query(user, now, reach)],
     ),
     "rejections": DaySection(
-        rejections_owed, lambda user, now, reach: [customization_rejection.owed_query(user)]
+        "Rejections to send",
+        rejections_owed,
+        lambda user, now, reach: [customization_rejection.owed_query(user)],
     ),
     "customization_invoices": DaySection(
+        "Customization invoices owed",
         customization_invoices_owed,
         lambda user, now, reach: [quotations.invoices_owed_query(user)],
     ),
     "concepts": DaySection(
-        concept_documents_owed, lambda user, now, reach: [concept_documents.owed_query(user)]
+        "Concept documents owed",
+        concept_documents_owed,
+        lambda user, now, reach: [concept_documents.owed_query(user)],
     ),
     "delivery": DaySection(
-        customization_delivery, lambda user, now, reach: [delivery.delivering_query(user)]
+        "Customizations in delivery",
+        customization_delivery,
+        lambda user, now, reach: [delivery.delivering_query(user)],
     ),
     "not_selling": DaySection(
-        not_selling_owed, lambda user, now, reach: [not_selling.owed_query(user)]
+        "Stores not selling",
+        not_selling_owed,
+        lambda user, now, reach: [not_selling.owed_query(user)],
     ),
-    "handovers": DaySection(handovers_owed, lambda user, now, reach: [_handovers_query(user)]),
+    "handovers": DaySection(
+        "Hand-over meetings owed", handovers_owed, lambda user, now, reach: [_handovers_query(user)]
+    ),
     "plan_reviews": DaySection(
-        plan_reviews_owed, lambda user, now, reach: [_plan_reviews_query(user, now)]
+        "Account plan reviews due",
+        plan_reviews_owed,
+        lambda user, now, reach: [_plan_reviews_query(user, now)],
     ),
     "client_reports": DaySection(
-        client_reports_owed, lambda user, now, reach: [_client_reports_query(user)]
+        "Monthly reports to send",
+        client_reports_owed,
+        lambda user, now, reach: [_client_reports_query(user)],
     ),
 }
 
