@@ -241,9 +241,10 @@ def worker_command(
 ) -> None:
     """Run the jobs queued on Redis, scheduled ones included (one or more per deployment).
 
-    The app is built once; each job runs in a fork of this process. Exits with status 1
-    if Redis is unreachable or lost in the middle of a job: run it under a supervisor
-    that starts it again (README, Processes).
+    The app is built once; each job runs in a fork of this process. It rides out Redis going
+    away, in the middle of a job too. Exits with status 1 if Redis is unreachable at
+    start or on another error: run it under a supervisor that starts it again (README,
+    Processes).
     """
     app = _redis_app()
     try:

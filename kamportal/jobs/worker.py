@@ -14,15 +14,19 @@ What a crash costs follows from the worker's timings (the defaults below):
 - a dead worker's scheduler keeps its lock for RQ's fixed 60 s; a live worker then takes
   the scheduling over at its next maintenance.
 
-The cron process survives Redis going away: it retries with a growing wait, then carries
-on, and a sweep that fell due meanwhile runs once.
+Both processes survive Redis going away. The cron process retries with a growing wait,
+then carries on, and a sweep that fell due meanwhile runs once. A worker that loses Redis
+in the middle of a job (RQ then gives up and quits) waits the same way and starts again;
+the job it was running is settled by the maintenance above.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from flask import Flask
@@ -46,9 +50,12 @@ HEARTBEAT_GRACE = 20
 MAINTENANCE_INTERVAL = 15
 WORKER_TTL = 30
 
-# The cron process's waits while Redis is away: 1 s, doubling up to 30 s.
-CRON_RETRY_FIRST = 1.0
-CRON_RETRY_MAX = 30.0
+# The waits of the cron process and of a worker while Redis is away: 1 s, doubling up to
+# 30 s.
+RETRY_FIRST = 1.0
+RETRY_MAX = 30.0
+
+log = logging.getLogger(__name__)
 
 
 class KamWorker(Worker):
@@ -75,6 +82,7 @@ class KamWorker(Worker):
         )
         self.heartbeat_grace = heartbeat_grace
         self.stop_asked = False
+        self.redis_lost = False
         if app is not None:
             queue.use_worker_app(app)
         # Built here, in the parent: every work horse forked later inherits it.
@@ -101,19 +109,79 @@ class KamWorker(Worker):
         self.stop_asked = True
         super().request_stop(signum, frame)
 
+    # RQ retries a dequeue while Redis is away, but quits when Redis fails it during a
+    # job, a heartbeat or maintenance: these note it, for run_worker to start again.
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        with self._noting_redis_loss():
+            super().execute_job(job, queue)
+
+    def heartbeat(self, *args: Any, **kwargs: Any) -> None:
+        with self._noting_redis_loss():
+            super().heartbeat(*args, **kwargs)
+
+    def run_maintenance_tasks(self) -> None:
+        with self._noting_redis_loss():
+            super().run_maintenance_tasks()
+
+    @contextlib.contextmanager
+    def _noting_redis_loss(self) -> Iterator[None]:
+        try:
+            yield
+        except RedisError:
+            self.redis_lost = True
+            raise
+
 
 def run_worker(app: Flask, *, burst: bool = False, **timings: int) -> bool:
     """Run `app`'s jobs from Redis, its scheduled ones included, until asked to stop (or,
-    with `burst`, until none is due); `timings` override the defaults above.
+    with `burst`, until none is due); `timings` override the defaults above. A worker that
+    loses Redis in the middle of a job waits for it and starts again.
 
     Returns True when it stopped as asked (SIGTERM, SIGINT) or its burst is done, False
-    when RQ gave up on an error (Redis lost in the middle of a job): its supervisor then
-    starts it again. Raises redis.exceptions.RedisError if Redis cannot be reached at start.
+    when RQ gave up on another error: its supervisor then starts it again. Raises
+    redis.exceptions.RedisError if Redis cannot be reached at start.
     """
     connection = queue.backend(app).connection
-    worker = KamWorker([queue.get_queue(app)], connection=connection, app=app, **timings)
-    worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
-    return burst or worker.stop_asked
+    while True:
+        worker = KamWorker([queue.get_queue(app)], connection=connection, app=app, **timings)
+        try:
+            worker.work(burst=burst, with_scheduler=True, logging_level="INFO")
+        except RedisError:
+            # The worker's farewell (its death noted in Redis) failed too.
+            if not worker.redis_lost:
+                raise
+        if burst or worker.stop_asked:
+            return True
+        if not worker.redis_lost:
+            return False
+        log.warning("Worker %s: Redis lost in the middle of a job", worker.name)
+        if not wait_for_redis(connection):
+            return True
+
+
+def wait_for_redis(connection: Redis) -> bool:
+    """Wait (1 s, doubling up to 30 s) until `connection`'s Redis answers: True when it
+    does, False when SIGTERM or SIGINT asked the process to stop meanwhile."""
+
+    def stop(signum: int, frame: Any) -> None:
+        raise StopRequested()
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    wait = RETRY_FIRST
+    try:
+        while True:
+            try:
+                connection.ping()
+            except RedisError as error:
+                log.warning("Redis unreachable (%s); trying again in %.0f s", error, wait)
+                time.sleep(wait)
+                wait = min(wait * 2, RETRY_MAX)
+                continue
+            log.info("Redis is back")
+            return True
+    except StopRequested:
+        return False
 
 
 class KamCronScheduler(CronScheduler):
@@ -124,8 +192,8 @@ class KamCronScheduler(CronScheduler):
     was: a sweep that fell due during the outage runs once when Redis is back.
     """
 
-    retry_first = CRON_RETRY_FIRST
-    retry_max = CRON_RETRY_MAX
+    retry_first = RETRY_FIRST
+    retry_max = RETRY_MAX
 
     def start(self) -> None:
         self.log.info("CronScheduler %s: starting...", self.name)

@@ -29,6 +29,14 @@ def record(label: str) -> str:
 
 
 @queue.job
+def linger(label: str, seconds: float) -> None:
+    """Note `label`-started, take `seconds`, then note `label` (if Redis is there)."""
+    _note(f"{label}-started")
+    time.sleep(seconds)
+    _note(label)
+
+
+@queue.job
 def cancel_itself() -> bool:
     """Try to cancel the job that is running this, and note whether that withdrew it."""
     current = get_current_job()

@@ -107,14 +107,7 @@ def test_the_cron_process_outlives_a_redis_restart_and_the_sweeps_resume(
     cron = start_process("cron", "--config=tests.jobs.sample_cron")
     wait_until(lambda: "swept" in sample_jobs.labels(app), seconds=120, what="a first sweep")
 
-    redis_server.stop()
-    wait_until(
-        lambda: not cron.alive or "Redis unreachable" in cron.output(),
-        seconds=30,
-        what="the cron process meeting the refused connection",
-    )
-    assert cron.alive, cron.output()[-3000:]
-    redis_server.start()  # the same port, empty
+    _restart_redis_under(cron, redis_server, once_it_logs="Redis unreachable")
 
     # Two: at most one could be a job taken before the stop and finished after.
     wait_until(
@@ -125,6 +118,38 @@ def test_the_cron_process_outlives_a_redis_restart_and_the_sweeps_resume(
     assert cron.alive and worker.alive
     assert cron.stop() == 0
     assert worker.stop() == 0
+
+
+def test_a_worker_that_loses_redis_in_the_middle_of_a_job_carries_on_when_it_is_back(
+    app, redis_server, start_process
+):
+    """RQ's worker quits when Redis fails it during a job, and every job then waited for
+    a supervisor: `flask kam worker` waits for Redis and starts again."""
+    worker = start_process("worker", *FAST)
+    queue.enqueue(sample_jobs.linger, "long", 6, job_id="sample-linger")
+    wait_until(lambda: "long-started" in sample_jobs.labels(app), seconds=60, what="the job")
+
+    # The worker's heartbeat, each second, meets the refusal.
+    _restart_redis_under(worker, redis_server, once_it_logs="Redis lost in the middle of a job")
+
+    queue.enqueue(sample_jobs.record, "after", job_id="sample-after")
+    wait_until(lambda: "after" in sample_jobs.labels(app), seconds=60, what="a job after")
+    assert "Redis is back" in worker.output()
+    assert worker.alive
+    assert worker.stop() == 0
+
+
+def _restart_redis_under(process: JobProcess, redis_server, *, once_it_logs: str) -> None:
+    """Stop Redis, wait until `process` logs `once_it_logs` (still alive), then start an
+    empty Redis on the same port."""
+    redis_server.stop()
+    wait_until(
+        lambda: not process.alive or once_it_logs in process.output(),
+        seconds=30,
+        what=f"flask kam {process.args[0]} meeting the refused connection",
+    )
+    assert process.alive, process.output()[-3000:]
+    redis_server.start()
 
 
 def test_a_worker_process_delivers_a_client_email_once_G1(
