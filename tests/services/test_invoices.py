@@ -16,6 +16,7 @@ from kamportal.billing import BillingError
 from kamportal.errors import ReusedMessageKey, RuleViolation, ValidationError
 from kamportal.messaging import outbox
 from kamportal.models import (
+    Client,
     DeliveryStatus,
     Invoice,
     InvoiceStatus,
@@ -315,6 +316,29 @@ def test_an_invoice_is_overdue_from_the_clients_day_after_its_due_date(
     assert invoices.days_overdue(invoice, at=midnight) == 1
     assert invoices.invoice_standing(invoice, at=midnight + timedelta(minutes=1)).overdue
     assert invoices.days_overdue(invoice, at=midnight + timedelta(days=3)) == 4
+
+
+def test_the_pages_count_each_invoice_overdue_on_its_own_clients_calendar_R4(
+    world, db, make_client
+):
+    """R4 in SQL, as the leader's view and the day count it: due on 30 Nov, at 22:00 UTC
+    that day an invoice is overdue in Cairo and Tokyo (already 1 Dec there), not in Los
+    Angeles; the clients' zones are read once, each zone once."""
+    due = date(2026, 11, 30)
+    zones = ["Africa/Cairo", "America/Los_Angeles", "Asia/Tokyo", "Africa/Cairo"]
+    issued = [_fee_invoice(world, make_client, zone, due) for zone in zones]
+    db.session.flush()
+    at = datetime(2026, 11, 30, 22, 0, tzinfo=UTC)
+
+    assert invoices.client_zones() == ["Africa/Cairo", "America/Los_Angeles", "Asia/Tokyo"]
+    overdue = db.session.scalars(
+        select(Invoice).join(Client).where(invoices.overdue_clause(at)).order_by(Invoice.id)
+    ).all()
+    assert overdue == [issued[0], issued[2], issued[3]]
+    a_minute_before = at - timedelta(minutes=1)
+    assert db.session.scalars(
+        select(Invoice).join(Client).where(invoices.overdue_clause(a_minute_before))
+    ).all() == [issued[2]]
 
 
 def test_an_invoice_is_issued_on_the_clients_date(world, db, make_client, frozen_clock):
