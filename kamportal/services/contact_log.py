@@ -9,6 +9,7 @@ call (`call_unanswered`) starts F2's. The escalation ladder logs its own call he
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,10 +166,12 @@ def reply_to_whatsapp_with_email_redirect(
     return message
 
 
+@functools.cache
 def whatsapp_unanswered_clause() -> ColumnElement[bool]:
     """G6: a timeline event that is a WhatsApp request not answered yet: no template reply
     redirecting to email went after it to the contact who wrote (to any contact, for a
-    request logged without one)."""
+    request logged without one). Built once (an SQL expression is never changed, only
+    used): the day builds it twice a page, at 0.5 ms each."""
     reply = aliased(TimelineEvent)
     asked_by = TimelineEvent.detail["contact_id"].as_integer()
     return and_(
