@@ -77,7 +77,7 @@ from kamportal.models import (
     User,
     UserRole,
 )
-from kamportal.services import accounts
+from kamportal.services import accounts, contact_log
 from kamportal.services.launch_checklists import CHECKLISTS
 
 DEFAULT_CLIENTS = 50_400
@@ -1538,10 +1538,14 @@ def generate(
             done = min(first + CHUNK, clients)
             out(f"  {done:>6} clients, {timer.perf_counter() - started:6.1f} s")
         load.set_sequences()
-        with load.connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
         load.connection.commit()
-        return load.counts
+    # Written by COPY, past the ORM that keeps them: G6's open requests from the timeline.
+    load.counts["open_whatsapp_requests"] = contact_log.rebuild_open_whatsapp_requests()
+    db.session.commit()
+    with engine.connect() as connection:
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
+    return load.counts
 
 
 def _weighted(rng: random.Random, weights: dict) -> Any:

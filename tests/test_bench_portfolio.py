@@ -9,6 +9,7 @@ from sqlalchemy import func, select, text
 from bench.portfolio import check_pages, generate
 from kamportal.config import DEMO_PASSWORD
 from kamportal.models import Client, LifecycleStatus, Role, User, UserRole
+from kamportal.services import contact_log
 from kamportal.services.launch_checklists import CHECKLISTS
 from tests.conftest import DATABASE_URL, sign_in
 
@@ -54,3 +55,6 @@ def test_a_tiny_portfolio_answers_every_roles_main_pages(app, db):
     assert db.session.scalar(select(func.max(Client.id))) == CLIENTS
     next_client_id = text("SELECT pg_sequence_last_value(pg_get_serial_sequence('clients', 'id'))")
     assert db.session.scalar(next_client_id) == CLIENTS
+    # G6's open requests, written past the ORM, rebuilt from the timeline.
+    truth = select(func.count()).where(contact_log._unanswered_on_the_timeline())
+    assert counts["open_whatsapp_requests"] == db.session.scalar(truth)

@@ -95,6 +95,7 @@ from kamportal.services import (
     access,
     account_plans,
     accounts,
+    contact_log,
     contract_limits,
     customizations,
     day,
@@ -1426,6 +1427,27 @@ def test_live_clients_were_suggested_apps_and_actions_with_every_answer_and_outc
         assert (TimelineKind.SUGGESTION_CLOSED.value in kinds) == (not suggestion.is_open)
     # The catalogue is the seed's, every entry offered.
     assert db.session.scalar(select(func.count()).select_from(Recommendation)) == 25
+
+
+def test_whatsapp_requests_are_answered_but_a_few_still_wait_on_their_days_G6(db, seeded):
+    """The demo's timelines go in in bulk: its open WhatsApp requests are those the
+    timeline says are unanswered, and there are some, each on its ACM's day."""
+    requests = select(func.count()).where(
+        TimelineEvent.kind == TimelineKind.WHATSAPP_RECEIVED.value
+    )
+    truth = set(
+        db.session.scalars(
+            select(TimelineEvent.id).where(contact_log._unanswered_on_the_timeline())
+        )
+    )
+    open_ids = set(
+        db.session.scalars(select(TimelineEvent.id).where(contact_log.whatsapp_unanswered_clause()))
+    )
+    assert open_ids == truth
+    assert 0 < len(open_ids) < db.session.scalar(requests)
+    waiting = db.session.get(TimelineEvent, min(open_ids))
+    acm = db.session.get(Client, waiting.client_id).acm
+    assert day.section(acm, "whatsapp", now=clock.now()).items
 
 
 def test_the_day_skips_only_sections_that_hold_nothing(db, seeded):

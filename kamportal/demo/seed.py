@@ -28,7 +28,7 @@ from kamportal.demo.suggestions import seed_suggestions
 from kamportal.demo.support import seed_support_tickets
 from kamportal.extensions import db
 from kamportal.models import ClientHealth, TimelineEvent
-from kamportal.services import health, not_selling
+from kamportal.services import contact_log, health, not_selling
 
 DEFAULT_CLIENTS = 300
 DEFAULT_SEED = 2026
@@ -91,6 +91,9 @@ def seed_demo(
             report.not_selling += not_selling.sweep(now).raised
         report.health_days += _score_health(now)
         seed_suggestions(now, people, report)
+        # The timelines went in in bulk, past the ORM that keeps G6's open requests.
+        db.session.flush()
+        contact_log.rebuild_open_whatsapp_requests()
     db.session.flush()
     report.events = _count(TimelineEvent) - events_before
     return report

@@ -101,7 +101,13 @@ from kamportal.models.planning import (
 from kamportal.models.renewals import Renewal, RenewalStage
 from kamportal.models.store_management import DataEntryRequest, DutyDone, EntrySize
 from kamportal.models.tickets import SupportTicket, Ticket, TicketAttachment
-from kamportal.models.timeline import AuditEvent, CallOutcome, TimelineEvent, TimelineKind
+from kamportal.models.timeline import (
+    AuditEvent,
+    CallOutcome,
+    OpenWhatsAppRequest,
+    TimelineEvent,
+    TimelineKind,
+)
 from kamportal.models.types import Money, UTCDateTime
 
 __all__ = [
@@ -171,6 +177,7 @@ __all__ = [
     "NoReplyLadder",
     "NotSellingAlert",
     "Notification",
+    "OpenWhatsAppRequest",
     "Opportunity",
     "OpportunityKind",
     "OpportunityStage",

@@ -340,6 +340,21 @@ class TimelineEvent(Base):
         return merged
 
 
+class OpenWhatsAppRequest(Base):
+    """A WhatsApp request not answered yet (G6), by its timeline event: the day reads the
+    few open ones rather than every request a team's clients ever sent, each with the
+    replies after it (issue 17). The timeline stays the truth; services.contact_log keeps
+    this table in step as events are written (and rebuilds it from the timeline)."""
+
+    __tablename__ = "open_whatsapp_requests"
+
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("timeline_events.id", ondelete="CASCADE"), primary_key=True
+    )
+    # The event's client, for a day to find its clients' few open requests first.
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), index=True)
+
+
 class AuditEvent(Base):
     """Append-only: the ORM refuses updates and deletes, and the database does too (migration)."""
 

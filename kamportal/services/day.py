@@ -546,13 +546,9 @@ def no_reply_followups(
 
 def _whatsapp_query(user: User, now: datetime, reach: access.Reach) -> Select:
     return (
-        select(TimelineEvent, Client)
-        .join(Client, Client.id == TimelineEvent.client_id)
+        contact_log.unanswered_whatsapp_query()
         .options(joinedload(Client.acm))
-        .where(
-            contact_log.whatsapp_unanswered_clause(),
-            reach.managed_or_led_clause(),
-        )
+        .where(reach.managed_or_led_clause())
         .order_by(TimelineEvent.at, TimelineEvent.id)
     )
 

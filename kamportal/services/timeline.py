@@ -64,6 +64,9 @@ def record_many(
 ) -> int:
     """`record` for many clients at once, in a few statements (a sweep's thousands); returns
     how many were recorded. Flushes."""
+    if kind in (TimelineKind.WHATSAPP_RECEIVED, TimelineKind.WHATSAPP_SENT):
+        # In bulk, past the ORM's events that keep G6's open requests (contact_log).
+        raise ValueError(f"{kind.value} events are recorded one at a time")
     rows = []
     for entry in entries:
         text, times = _compose(entry.summary)

@@ -4,6 +4,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from kamportal import clock
@@ -287,6 +289,73 @@ def test_a_whatsapp_request_waits_until_its_contact_gets_the_template_reply_G6(
     contact_log.log_whatsapp_request(client, actor=acm, contact=omar, message="And the banner?")
     db.session.commit()
     assert waiting(client) == ["And the banner?"]
+
+
+# One WhatsApp event as a test writes it: a request (from contact 0 or 1, or none) or a
+# reply (to contact 0 or 1, the redirect template or another), minutes after the first.
+WHATSAPP_EVENT = st.tuples(
+    st.sampled_from(["request", "redirect", "other reply"]),
+    st.sampled_from([0, 1, None]),
+    st.integers(min_value=0, max_value=30),
+)
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(written=st.lists(WHATSAPP_EVENT, max_size=8))
+def test_the_open_whatsapp_requests_agree_with_the_timeline_in_any_order_G6(
+    db, make_client, make_contact, team_setup, written
+):
+    """The day reads the open requests off their own table: whatever order requests and
+    replies are written in, at whatever times, it holds exactly the requests the timeline
+    says are unanswered, and rebuilding it from the timeline changes nothing."""
+    _, _, acm, _ = team_setup
+    client = make_client(acm=acm)
+    contacts = [make_contact(client, whatsapp=f"+2010000000{n}") for n in range(2)]
+    start = clock.now()
+    for kind, who, minutes in written:
+        contact_id = None if who is None else contacts[who].id
+        if kind == "request":
+            detail = {"message": "hello", "contact_id": contact_id}
+        else:
+            template = "redirect_to_email" if kind == "redirect" else "check_your_email"
+            detail = {"template": template, "contact_id": contact_id or contacts[0].id}
+        db.session.add(
+            TimelineEvent(
+                client_id=client.id,
+                kind=(
+                    TimelineKind.WHATSAPP_RECEIVED
+                    if kind == "request"
+                    else TimelineKind.WHATSAPP_SENT
+                ).value,
+                at=start + timedelta(minutes=minutes),
+                summary="WhatsApp",
+                detail=detail,
+            )
+        )
+        db.session.flush()
+
+    def open_ids() -> set[int]:
+        return set(
+            db.session.scalars(
+                select(TimelineEvent.id).where(
+                    TimelineEvent.client_id == client.id, contact_log.whatsapp_unanswered_clause()
+                )
+            )
+        )
+
+    truth = set(
+        db.session.scalars(
+            select(TimelineEvent.id).where(
+                TimelineEvent.client_id == client.id,
+                contact_log._unanswered_on_the_timeline(),
+            )
+        )
+    )
+    assert open_ids() == truth
+    contact_log.rebuild_open_whatsapp_requests()
+    assert open_ids() == truth
 
 
 def test_whatsapp_requests_not_answered_are_on_the_acms_and_the_leaders_day_G6(
