@@ -4,6 +4,10 @@ a bare one-query route, for each role; then 100 signed-in users with think time.
 Run: BENCH_DATABASE_URL=postgresql://... python -m bench.served [--workers 2]
      [--worker-class sync|gthread] [--threads 4] [--rounds 20] [--users 100] [--seconds 60]
      [--small-database-url postgresql://...]
+     [--before ../an-earlier-checkout [--only "the day"]]
+With --before, the two checkouts are served side by side on the one database and each
+measured page is asked of one, then the other, round after round: a change measured
+against what came before under the same drift in the machine's speed.
 See bench/README.md. The databases are only read (signing in writes sessions).
 """
 
@@ -350,9 +354,10 @@ class Server:
 
 
 @contextmanager
-def served(options: Options) -> Iterator[Server]:
-    """gunicorn serving bench.served_app (the portal of `wsgi:app`, and the bare route) with
-    production's settings on the database named, until the block ends."""
+def served(options: Options, root: Path = ROOT) -> Iterator[Server]:
+    """gunicorn serving bench.served_app (the portal of `wsgi:app`, and the bare route) of
+    the checkout at `root` with production's settings on the database named, until the
+    block ends."""
     port = _free_port()
     env = {
         **os.environ,
@@ -360,7 +365,7 @@ def served(options: Options) -> Iterator[Server]:
         "DATABASE_URL": options.database_url,
         "SECRET_KEY": secrets.token_urlsafe(48),
         "COOKIE_SECURE": "false",  # plain http on 127.0.0.1, no HTTPS proxy in front
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(root),
     }
     env.pop("REDIS_URL", None)
     if options.redis_url:
@@ -373,11 +378,12 @@ def served(options: Options) -> Iterator[Server]:
         f"--worker-class={options.worker_class}",
         f"--threads={options.threads}",
         f"--bind=127.0.0.1:{port}",
-        f"--chdir={ROOT}",
+        f"--chdir={root}",
         "bench.served_app:app",
     ]
     with tempfile.TemporaryFile("w+") as log:
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        # Started in `root`: `python -m` puts the working folder first on the import path.
+        process = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
         server = Server(f"http://127.0.0.1:{port}", process)
         try:
             _wait_until_up(server, options.workers, log)
@@ -520,6 +526,56 @@ def run(options: Options, out: Callable[[str], None] = print) -> Report:
     return report
 
 
+def compared(
+    options: Options, before: Path, only: str = "", out: Callable[[str], None] = print
+) -> dict[tuple[str, str], dict[str, list[Sample]]]:
+    """The measured pages whose name has `only`, asked of the checkout at `before` and of
+    this one in turn (which goes first alternating), `options.rounds` times after
+    `options.warmup`; the samples by (role, page) and side."""
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    app = build_app(options.database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    measured = choose_visitors(app, options).measured
+    with app.app_context():
+        db.engine.dispose()
+    asked = [(role, page) for role, v in measured.items() for page in v.pages if only in page.name]
+    samples: dict[tuple[str, str], dict[str, list[Sample]]] = {
+        (role, page.name): {"before": [], "after": []} for role, page in asked
+    }
+    with served(options, root=before) as earlier, served(options) as later:
+        out(f"{len(asked)} pages, {options.rounds} rounds, each side in turn")
+        servers = {"before": earlier, "after": later}
+        sessions = {
+            (side, role): sign_in(server.url, measured[role].email)
+            for side, server in servers.items()
+            for role in measured
+        }
+        for n in range(options.warmup + options.rounds):
+            for role, page in asked:
+                for side in ("before", "after") if n % 2 else ("after", "before"):
+                    sample = fetch(sessions[side, role], role, page)
+                    if n >= options.warmup:
+                        samples[role, page.name][side].append(sample)
+        for http in sessions.values():
+            http.close()
+    return samples
+
+
+def comparison_markdown(samples: dict[tuple[str, str], dict[str, list[Sample]]]) -> str:
+    rows = [
+        "| page | as | before: p50 / p95 ms | after: p50 / p95 ms | p50 change |",
+        "|---|---|---|---|---|",
+    ]
+    for (role, page), sides in samples.items():
+        before, after = ([x.ms for x in sides[side]] for side in ("before", "after"))
+        change = statistics.median(after) / statistics.median(before) - 1
+        errors = sum(x.status != 200 for side in sides.values() for x in side)
+        rows.append(
+            f"| {page} | {role} | {_ms(before)} | {_ms(after)} | {change:+.0%} |"
+            + (f" {errors} errors |" if errors else "")
+        )
+    return "\n".join(rows)
+
+
 # -- the tables --------------------------------------------------------------------------
 
 
@@ -617,6 +673,14 @@ def main() -> None:
         help="a portfolio of about 3,000 clients: statements counted there too, beside the "
         "served one's (default: BENCH_SMALL_DATABASE_URL)",
     )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="DIR",
+        help="another checkout of the portal (an earlier commit): its pages and this one's "
+        "asked in turn, instead of the whole bench",
+    )
+    parser.add_argument("--only", default="", help="with --before: the pages whose name has this")
     parser.add_argument("--out", help="also write the tables to this file")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", "")
@@ -638,8 +702,11 @@ def main() -> None:
         think=(low, high),
         seed=args.seed,
     )
-    report = run(options, out=lambda line: print(line, file=sys.stderr))
-    text = report.markdown()
+    log = lambda line: print(line, file=sys.stderr)  # noqa: E731
+    if args.before:
+        text = comparison_markdown(compared(options, args.before.resolve(), args.only, out=log))
+    else:
+        text = run(options, out=log).markdown()
     print(text)
     if args.out:
         Path(args.out).write_text(text + "\n")

@@ -8,7 +8,19 @@ from __future__ import annotations
 import pytest
 
 from bench.portfolio import generate
-from bench.served import BARE, ROLES, Options, Portfolio, Report, Sample, pages_of, run
+from bench.served import (
+    BARE,
+    ROLES,
+    ROOT,
+    Options,
+    Portfolio,
+    Report,
+    Sample,
+    compared,
+    comparison_markdown,
+    pages_of,
+    run,
+)
 from tests.conftest import DATABASE_URL, REDIS_URL
 
 
@@ -70,3 +82,24 @@ def test_without_a_small_portfolio_one_count_of_statements_per_page():
     assert f"| {BARE.name} | — | 2.0 / 2.0 | 1.0 | — | 1 |" in rows
     assert "| the day | acm | 40.0 / 40.0 | 20.0× | 2.0 | 24 |" in rows
     assert "BENCH_SMALL_DATABASE_URL" not in report.markdown()
+
+
+@pytest.mark.skipif(
+    not (DATABASE_URL or "").startswith("postgres"),
+    reason="the portfolio is written with PostgreSQL's COPY",
+)
+def test_a_checkout_compared_with_itself_page_by_page_in_turn(app, db):
+    """`--before DIR`: the checkout at DIR and this one served side by side on the one
+    database, each page asked of both in turn."""
+    generate(db.engine, clients=60, seed=7, out=lambda _line: None)
+    options = Options(database_url=DATABASE_URL, redis_url=REDIS_URL, rounds=2, warmup=0)
+
+    samples = compared(options, ROOT, only="the day", out=lambda _line: None)
+
+    assert {role for role, _ in samples} == {"acm", "leader", "admin"}
+    for sides in samples.values():
+        assert [len(sides[side]) for side in ("before", "after")] == [2, 2]
+        assert {x.status for side in sides.values() for x in side} == {200}
+    rows = comparison_markdown(samples).splitlines()
+    assert rows[0] == "| page | as | before: p50 / p95 ms | after: p50 / p95 ms | p50 change |"
+    assert any(row.startswith("| the day | acm | ") for row in rows)
