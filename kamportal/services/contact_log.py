@@ -181,10 +181,18 @@ def reply_to_whatsapp_with_email_redirect(
     return message
 
 
+# Of the open requests kept beside the timeline (models.OpenWhatsAppRequest), each is read
+# only if the timeline still says it is unanswered: a request and its reply written at
+# once, in two transactions, each unseen by the other's, leave the request open in the
+# table; asking the timeline of the few open ones costs a probe each.
+
+
 def whatsapp_unanswered_clause() -> ColumnElement[bool]:
-    """G6 in SQL: a timeline event that is a WhatsApp request not answered yet, read off
-    the open requests kept beside the timeline (models.OpenWhatsAppRequest)."""
-    return TimelineEvent.id.in_(select(OpenWhatsAppRequest.event_id))
+    """G6 in SQL: a timeline event that is a WhatsApp request not answered yet."""
+    return and_(
+        TimelineEvent.id.in_(select(OpenWhatsAppRequest.event_id)),
+        _unanswered_on_the_timeline(),
+    )
 
 
 def unanswered_whatsapp_query() -> Select[tuple[TimelineEvent, Client]]:
@@ -194,6 +202,7 @@ def unanswered_whatsapp_query() -> Select[tuple[TimelineEvent, Client]]:
         select(TimelineEvent, Client)
         .join(OpenWhatsAppRequest, OpenWhatsAppRequest.event_id == TimelineEvent.id)
         .join(Client, Client.id == OpenWhatsAppRequest.client_id)
+        .where(_unanswered_on_the_timeline())
     )
 
 

@@ -15,6 +15,7 @@ from kamportal.models import (
     CallOutcome,
     Channel,
     Client,
+    OpenWhatsAppRequest,
     OutboxMessage,
     Role,
     TimelineEvent,
@@ -336,11 +337,11 @@ def test_the_open_whatsapp_requests_agree_with_the_timeline_in_any_order_G6(
         )
         db.session.flush()
 
-    def open_ids() -> set[int]:
+    def open_ids() -> set[int]:  # the table itself, as the writes kept it
         return set(
             db.session.scalars(
-                select(TimelineEvent.id).where(
-                    TimelineEvent.client_id == client.id, contact_log.whatsapp_unanswered_clause()
+                select(OpenWhatsAppRequest.event_id).where(
+                    OpenWhatsAppRequest.client_id == client.id
                 )
             )
         )
@@ -356,6 +357,29 @@ def test_the_open_whatsapp_requests_agree_with_the_timeline_in_any_order_G6(
     assert open_ids() == truth
     contact_log.rebuild_open_whatsapp_requests()
     assert open_ids() == truth
+
+
+def test_a_request_left_open_by_a_reply_written_at_once_is_not_shown_as_waiting_G6(
+    db, make_client, make_contact, team_setup, frozen_clock
+):
+    """A request and its reply written at the same moment in two transactions each miss
+    the other: the reply cannot close a request it does not see, and the request stays in
+    the table of open ones. The ACM's day and the client page ask the timeline as well,
+    and show it answered."""
+    _, _, acm, _ = team_setup
+    client = make_client(acm=acm)
+    omar = make_contact(client, name="Omar Khaled", whatsapp="+201001112223")
+    request = contact_log.log_whatsapp_request(
+        client, actor=acm, contact=omar, message="Change my logo"
+    )
+    contact_log.reply_to_whatsapp_with_email_redirect(client, actor=acm, contact=omar, key="o")
+    db.session.flush()
+    assert waiting(client) == []
+    db.session.add(OpenWhatsAppRequest(event_id=request.id, client_id=client.id))  # the race
+    db.session.commit()
+
+    assert waiting(client) == []
+    assert day.whatsapp_requests(acm, now=clock.now()).items == []
 
 
 def test_whatsapp_requests_not_answered_are_on_the_acms_and_the_leaders_day_G6(
