@@ -188,18 +188,15 @@ class KamCronScheduler(CronScheduler):
     """RQ's cron scheduler (`rq cron`), which keeps going while Redis is away.
 
     RQ's own exits on the first Redis error, and every sweep stops until someone starts
-    it again. This one logs, waits (1 s, doubling up to 30 s) and carries on where it
-    was: a sweep that fell due during the outage runs once when Redis is back.
+    it again. This one logs, waits for Redis as a worker does (`wait_for_redis`) and
+    carries on where it was: a sweep that fell due during the outage runs once when Redis
+    is back.
     """
-
-    retry_first = RETRY_FIRST
-    retry_max = RETRY_MAX
 
     def start(self) -> None:
         self.log.info("CronScheduler %s: starting...", self.name)
         self._install_signal_handlers()
         registered = False
-        wait = self.retry_first
         try:
             while True:
                 try:
@@ -210,18 +207,11 @@ class KamCronScheduler(CronScheduler):
                         self.save()
                     self.heartbeat()
                 except RedisError as error:
-                    self.log.warning(
-                        "CronScheduler %s: Redis unreachable (%s); trying again in %.0f s",
-                        self.name,
-                        error,
-                        wait,
-                    )
-                    time.sleep(wait)
-                    wait = min(wait * 2, self.retry_max)
+                    self.log.warning("CronScheduler %s: Redis unreachable (%s)", self.name, error)
+                    if not wait_for_redis(self.connection):
+                        raise StopRequested() from None
+                    self._install_signal_handlers()  # the wait had its own
                     continue
-                if wait > self.retry_first:
-                    self.log.info("CronScheduler %s: Redis is back", self.name)
-                    wait = self.retry_first
                 pause = self.calculate_sleep_interval()
                 if pause > 0:
                     time.sleep(pause)

@@ -79,7 +79,7 @@ class Client(Base):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     country: Mapped[str] = mapped_column(String(2), index=True)
-    # Indexed for the zones in use (services.invoices.client_zones), read a zone at a time.
+    # Indexed for the zones in use (services.clients.client_zones), read a zone at a time.
     timezone: Mapped[str] = mapped_column(String(64), index=True)
     industry: Mapped[str | None] = mapped_column(String(120))
     language: Mapped[str] = mapped_column(String(8), default="en")

@@ -21,7 +21,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from flask_babel import gettext
 from flask_sqlalchemy.pagination import Pagination
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
 from kamportal import clock, i18n
@@ -53,7 +53,7 @@ from kamportal.models import (
     rules_of,
 )
 from kamportal.models.types import minor_unit
-from kamportal.services import access, paging, timeline, validation
+from kamportal.services import access, clients, paging, timeline, validation
 from kamportal.services.discounts import discount_line, discount_line_text
 from kamportal.services.renewals import (
     RENEWAL_FIELDS,
@@ -595,23 +595,12 @@ def days_overdue(invoice: Invoice, *, at: datetime | None = None) -> int:
     return max((client_today(invoice.client, at=at) - invoice.due_on).days, 0)
 
 
-def client_zones() -> list[str]:
-    """The time zones the clients are in, in one query that reads the clients' zone index a
-    zone at a time (a loose index scan: a few dozen probes, where `DISTINCT` read every
-    client)."""
-    zone = Client.timezone
-    first = select(func.min(zone).label("zone")).cte("zones", recursive=True)
-    following = select(func.min(zone)).where(zone > first.c.zone).scalar_subquery().label("zone")
-    zones = first.union_all(select(following).where(first.c.zone.is_not(None)))
-    return list(db.session.scalars(select(zones.c.zone).where(zones.c.zone.is_not(None))))
-
-
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
     """R4 in SQL (on a query joined to Client): an unpaid invoice past its due date on its
     client's calendar at `now`, as `days_overdue` counts it. Reads the clients' zones (one
     query), to compare each invoice with its client's today."""
     zones_by_today: dict[date, list[str]] = {}
-    for zone in client_zones():
+    for zone in clients.client_zones():
         zones_by_today.setdefault(clock.today(zone, at=now), []).append(zone)
     return and_(
         Invoice.status == InvoiceStatus.UNPAID.value,

@@ -24,7 +24,7 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import day, invoices, payments, renewals
+from kamportal.services import clients, day, invoices, payments, renewals
 from kamportal.services.invoices import Fee
 from tests.billing.conftest import whmcs_server  # noqa: F401 (a fixture)
 from tests.blueprints.test_query_counts import counting_queries
@@ -330,7 +330,7 @@ def test_the_pages_count_each_invoice_overdue_on_its_own_clients_calendar_R4(
     db.session.flush()
     at = datetime(2026, 11, 30, 22, 0, tzinfo=UTC)
 
-    assert invoices.client_zones() == ["Africa/Cairo", "America/Los_Angeles", "Asia/Tokyo"]
+    assert clients.client_zones() == ["Africa/Cairo", "America/Los_Angeles", "Asia/Tokyo"]
     overdue = db.session.scalars(
         select(Invoice).join(Client).where(invoices.overdue_clause(at)).order_by(Invoice.id)
     ).all()
