@@ -42,7 +42,7 @@ from kamportal.models import (
     User,
 )
 from kamportal.models.accounts import TEAM_RULES
-from kamportal.services import access, clients, notifications, timeline, validation
+from kamportal.services import access, notifications, timeline, validation
 
 # The team settings' bounds (the team form says them).
 DAYS_RANGE = range(1, 61)
@@ -141,8 +141,8 @@ def sweep(now: datetime) -> SweepResult:
         elif _sells_again(alert, store):
             _clear(alert, store, now=now)
             cleared += 1
-    by_id = _clients([store.client_id for store in to_raise])
-    raised = [_new_alert(store, by_id[store.client_id], now=now) for store in to_raise]
+    clients = _clients([store.client_id for store in to_raise])
+    raised = [_new_alert(store, clients[store.client_id], now=now) for store in to_raise]
     # In bulk: after figures come back from an outage, thousands may be raised at once.
     db.session.add_all(raised)
     timeline.record_many(
@@ -161,9 +161,9 @@ def sweep(now: datetime) -> SweepResult:
     notifications.notify_each(
         (
             (
-                by_id[alert.client_id].acm_id,
+                clients[alert.client_id].acm_id,
                 notifications.Note(
-                    text=f"{by_id[alert.client_id].store_code} is not selling: {alert.detail}",
+                    text=f"{clients[alert.client_id].store_code} is not selling: {alert.detail}",
                     link=notifications.link_to("clients.show", client_id=alert.client_id),
                     key=f"not-selling-{alert.client_id}-{alert.cause}-{alert.since_day}",
                 ),
@@ -187,7 +187,9 @@ def _clients(ids: list[int]) -> dict[int, Client]:
 
 
 def _store_windows(now: datetime) -> list[StoreWindow]:
-    zones = clients.client_zones()  # every client's: a zone without a watched one finds none
+    zones = db.session.scalars(
+        select(Client.timezone).where(Client.status.in_(WATCHED)).distinct()
+    ).all()
     zones_by_yesterday: dict[date, list[str]] = defaultdict(list)
     for zone in zones:
         zones_by_yesterday[clock.today(zone, at=now) - timedelta(days=1)].append(zone)
