@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +41,9 @@ from bench.client_pages import build_app, signed_in, statements_counted
 from kamportal.blueprints.client_tabs import TABS
 from kamportal.config import DEMO_PASSWORD
 from kamportal.extensions import db
+from kamportal.jobs.snapshots import refresh_platform_figures
 from kamportal.models import Client, Role, Team, User, UserRole
+from kamportal.services.snapshots import REFRESHED_EVERY
 
 ROOT = Path(__file__).resolve().parent.parent
 ROLES = ("acm", "leader", "admin", "finance")
@@ -303,9 +305,41 @@ def statements_per_page(app, measured: dict[str, Visitor]) -> dict[tuple[str, st
     return counts
 
 
+def _psycopg(database_url: str) -> str:
+    return database_url.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@contextmanager
+def swept(database_url: str) -> Iterator[None]:
+    """The platform-wide figures' sweep as the cron process runs it in production: once
+    now, then every `REFRESHED_EVERY` in a thread until the block ends (finance's and the
+    admin's pages read its figures while they are fresh)."""
+    app = build_app(_psycopg(database_url))
+    stop = threading.Event()
+
+    def sweep() -> None:
+        with app.app_context():
+            refresh_platform_figures()
+
+    def every_few_minutes() -> None:
+        while not stop.wait(REFRESHED_EVERY.total_seconds()):
+            sweep()
+
+    sweep()
+    thread = threading.Thread(target=every_few_minutes, name="sweep", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        with app.app_context():
+            db.engine.dispose()
+
+
 def portfolio_at(database_url: str, options: Options) -> Portfolio:
     """The portfolio at `database_url`: its visitors, and the statements of their pages."""
-    app = build_app(database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    app = build_app(_psycopg(database_url))
     portfolio = choose_visitors(app, options)
     portfolio.statements = statements_per_page(app, portfolio.measured)
     with app.app_context():
@@ -505,8 +539,16 @@ def run(options: Options, out: Callable[[str], None] = print) -> Report:
     report = Report(options)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request otherwise
     out("counting statements in-process")
-    urls = (options.small_database_url, options.database_url)
-    report.portfolios = [portfolio_at(url, options) for url in urls if url]
+    urls = [url for url in (options.small_database_url, options.database_url) if url]
+    with ExitStack() as sweeps:
+        for url in urls:
+            sweeps.enter_context(swept(url))
+        _measure(options, urls, report, out)
+    return report
+
+
+def _measure(options: Options, urls: list[str], report: Report, out: Callable[[str], None]):
+    report.portfolios = [portfolio_at(url, options) for url in urls]
     served_portfolio = report.portfolios[-1]
     out("; ".join(p.facts for p in report.portfolios))
     measured, mixed = served_portfolio.measured, served_portfolio.mixed
@@ -523,7 +565,6 @@ def run(options: Options, out: Callable[[str], None] = print) -> Report:
         f"{served_portfolio.facts} clients. {datetime.now(UTC).date().isoformat()}, "
         f"{os.cpu_count()} cores, load {load:.1f} at the start"
     )
-    return report
 
 
 def compared(
@@ -533,7 +574,7 @@ def compared(
     this one in turn (which goes first alternating), `options.rounds` times after
     `options.warmup`; the samples by (role, page) and side."""
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    app = build_app(options.database_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    app = build_app(_psycopg(options.database_url))
     measured = choose_visitors(app, options).measured
     with app.app_context():
         db.engine.dispose()
@@ -541,7 +582,11 @@ def compared(
     samples: dict[tuple[str, str], dict[str, list[Sample]]] = {
         (role, page.name): {"before": [], "after": []} for role, page in asked
     }
-    with served(options, root=before) as earlier, served(options) as later:
+    with (
+        swept(options.database_url),
+        served(options, root=before) as earlier,
+        served(options) as later,
+    ):
         out(f"{len(asked)} pages, {options.rounds} rounds, each side in turn")
         servers = {"before": earlier, "after": later}
         sessions = {

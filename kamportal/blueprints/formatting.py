@@ -4,7 +4,7 @@ headings."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pycountry
@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 from kamportal import clock, i18n
 from kamportal.models import HealthBand, TimelineEvent
 from kamportal.models.types import Money
-from kamportal.services import rules
+from kamportal.services import rules, snapshots
 
 
 def viewer_zone() -> str:
@@ -114,3 +114,4 @@ def register(app: Flask) -> None:
     app.add_template_filter(hours)
     app.add_template_global(HealthBand.of, "health_band")
     app.add_template_global(rules.meaning, "rule_meaning")
+    app.add_template_global(snapshots.REFRESHED_EVERY // timedelta(minutes=1), "snapshot_minutes")

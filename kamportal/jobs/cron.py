@@ -29,8 +29,10 @@ def entries() -> list[dict[str, Any]]:
         outbox,
         payments,
         renewals,
+        snapshots,
         support_tickets,
     )
+    from kamportal.services.snapshots import REFRESHED_EVERY
 
     return [
         # Re-enqueue outbox messages whose delivery job Redis lost (e.g. enqueued while down);
@@ -46,6 +48,13 @@ def entries() -> list[dict[str, Any]]:
         {"func": customizations.reconcile_breaches, "queue_name": QUEUE_NAME, "interval": 300},
         # F2: re-create lost WhatsApp steps of the no-reply ladder, send ones that came due.
         {"func": followups.reconcile_ladders, "queue_name": QUEUE_NAME, "interval": 300},
+        # Issue 17: the forecast and every team's figures over every client, for finance's
+        # and admins' pages (they say "as of"; read live once 15 minutes old).
+        {
+            "func": snapshots.refresh_platform_figures,
+            "queue_name": QUEUE_NAME,
+            "interval": int(REFRESHED_EVERY.total_seconds()),
+        },
         # F1: record each client's weekly-contact lapse once; hourly, so it shows within
         # the hour (the sweep never records the same lapse twice).
         {"func": cadence.sweep_overdue, "queue_name": QUEUE_NAME, "cron": "0 * * * *"},

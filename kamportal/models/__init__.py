@@ -99,6 +99,7 @@ from kamportal.models.planning import (
     SuggestionOutcome,
 )
 from kamportal.models.renewals import Renewal, RenewalStage
+from kamportal.models.snapshots import FiguresSnapshot
 from kamportal.models.store_management import DataEntryRequest, DutyDone, EntrySize
 from kamportal.models.tickets import SupportTicket, Ticket, TicketAttachment
 from kamportal.models.timeline import (
@@ -153,6 +154,7 @@ __all__ = [
     "EscalationStatus",
     "EscalationStep",
     "EscalationTrigger",
+    "FiguresSnapshot",
     "FiguresUpload",
     "GoalStatus",
     "HealthBand",

@@ -15,6 +15,7 @@ is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -23,13 +24,13 @@ from operator import attrgetter
 from flask_babel import gettext
 from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import (
+    ColumnElement,
     Select,
     and_,
     exists,
     false,
     func,
     insert,
-    literal,
     select,
     true,
     union_all,
@@ -52,8 +53,9 @@ from kamportal.models import (
     Team,
     TimelineKind,
     User,
+    UserRole,
 )
-from kamportal.services import access, paging, timeline, validation
+from kamportal.services import access, paging, snapshots, timeline, validation
 
 # R1: a subscription due within this many days has its renewal opened.
 RENEWAL_WINDOW = timedelta(days=30)
@@ -405,18 +407,16 @@ FORECAST_HORIZONS = (30, 60, 90)
 _CONFIRMED = (RenewalStage.CONFIRMED.value, RenewalStage.INVOICED.value, RenewalStage.PAID.value)
 
 
-def _forecast_by_team(viewer: User, *, today: date) -> Select:
+def _forecast_by_team(shown: ColumnElement[bool], *, today: date) -> Select:
     """The forecast summed per team and currency: the team, the currency, then for each
     horizon the confirmed and the at-risk sums (NULL when nothing of that kind falls due).
 
     The terms (renewals opened, and subscriptions due with none opened for that date) of
-    the clients `viewer` may see (finance: all) within the longest horizon, each with its
-    client's ACM (no second pass over the clients), grouped by the ACM's team and currency,
-    each horizon's totals a filtered sum."""
+    the clients `shown` picks (an access clause on Client) within the longest horizon,
+    each with its client's ACM (no second pass over the clients), grouped by the ACM's
+    team and currency, each horizon's totals a filtered sum."""
     horizon = today + timedelta(days=FORECAST_HORIZONS[-1])
-    shown = and_(
-        Client.status != LifecycleStatus.CHURNED.value, access.visible_invoices_clause(viewer)
-    )
+    shown = and_(Client.status != LifecycleStatus.CHURNED.value, shown)
     opened = (
         select(
             Client.acm_id.label("acm_id"),
@@ -461,32 +461,7 @@ def _forecast_by_team(viewer: User, *, today: date) -> Select:
     )
 
 
-def _within(sums: tuple) -> list[tuple[Decimal, Decimal] | None]:
-    """Per horizon, (confirmed, at risk) from a row's sums; None when nothing falls due
-    that soon."""
-    found: list[tuple[Decimal, Decimal] | None] = []
-    for n in range(len(FORECAST_HORIZONS)):
-        confirmed, at_risk = sums[2 * n], sums[2 * n + 1]
-        if confirmed is None and at_risk is None:
-            found.append(None)
-        else:
-            found.append((Decimal(confirmed or 0), Decimal(at_risk or 0)))
-    return found
-
-
-def forecast(viewer: User, *, today: date) -> list[ForecastRow]:
-    """The renewal forecast: what falls due in the next 30/60/90 days (cumulative), per
-    team and currency, confirmed against at risk, over the clients `viewer` may see
-    (finance: all), every team (the CSV export). A term not opened yet (31-90 days out)
-    counts at its subscription's amount, not confirmed; a lost one not at all.
-
-    Summed in the database, one statement whatever the portfolio."""
-    rows = []
-    for team_name, currency, *sums in db.session.execute(_forecast_by_team(viewer, today=today)):
-        for days, figures in zip(FORECAST_HORIZONS, _within(sums), strict=True):
-            if figures is not None:
-                rows.append(ForecastRow(team_name, currency, days, *figures))
-    return sorted(rows, key=lambda row: (row.team, row.currency, row.days))
+Horizons = list[tuple[Decimal, Decimal] | None]
 
 
 @dataclass(frozen=True)
@@ -496,66 +471,142 @@ class ForecastLine:
 
     team: str
     currency: str
-    horizons: list[tuple[Decimal, Decimal] | None]
+    horizons: Horizons
+
+
+def _within(sums: Sequence[Decimal | None]) -> Horizons:
+    """Per horizon, (confirmed, at risk) from a row's sums; None when nothing falls due
+    that soon."""
+    found: Horizons = []
+    for n in range(len(FORECAST_HORIZONS)):
+        confirmed, at_risk = sums[2 * n], sums[2 * n + 1]
+        if confirmed is None and at_risk is None:
+            found.append(None)
+        else:
+            found.append((Decimal(confirmed or 0), Decimal(at_risk or 0)))
+    return found
+
+
+def _forecast_lines(shown: ColumnElement[bool], *, today: date) -> list[ForecastLine]:
+    """A line per team and currency over the clients `shown` picks, by team and currency:
+    one statement whatever the portfolio."""
+    lines = [
+        ForecastLine(team, currency, _within(sums))
+        for team, currency, *sums in db.session.execute(_forecast_by_team(shown, today=today))
+    ]
+    return sorted(lines, key=attrgetter("team", "currency"))
+
+
+def forecast(viewer: User, *, today: date) -> list[ForecastRow]:
+    """The renewal forecast: what falls due in the next 30/60/90 days (cumulative), per
+    team and currency, confirmed against at risk, over the clients `viewer` may see
+    (finance: all), every team (the CSV export: always live). A term not opened yet (31-90
+    days out) counts at its subscription's amount, not confirmed; a lost one not at all."""
+    return [
+        ForecastRow(line.team, line.currency, days, *figures)
+        for line in _forecast_lines(access.visible_invoices_clause(viewer), today=today)
+        for days, figures in zip(FORECAST_HORIZONS, line.horizons, strict=True)
+        if figures is not None
+    ]
 
 
 @dataclass(frozen=True)
 class ForecastPage(paging.PageSteps):
     """A page of the forecast's teams (`lines`, a line per team and currency) and the
     totals per currency over every team the viewer may see, whichever the page; with what
-    the shared pager reads."""
+    the shared pager reads. `as_of`: when the sweep summed the figures shown (finance and
+    admins, every client), None when they were summed for this page."""
 
     lines: list[ForecastLine]
     totals: list[ForecastLine]
     page: int
     per_page: int
     total: int  # teams
+    as_of: datetime | None = None
 
 
-def forecast_page(viewer: User, *, today: date, page: int, per_page: int) -> ForecastPage:
+def _totals(lines: list[ForecastLine]) -> list[ForecastLine]:
+    """Every team's lines summed per currency (never across currencies), horizon by
+    horizon: None where no team has anything due that soon."""
+    by_currency: dict[str, Horizons] = {}
+    for line in lines:
+        summed = by_currency.setdefault(line.currency, [None] * len(FORECAST_HORIZONS))
+        for n, figures in enumerate(line.horizons):
+            if figures is not None:
+                before = summed[n] or (Decimal(0), Decimal(0))
+                summed[n] = (before[0] + figures[0], before[1] + figures[1])
+    return [ForecastLine("", currency, by_currency[currency]) for currency in sorted(by_currency)]
+
+
+def forecast_page(
+    viewer: User, *, today: date, now: datetime, page: int, per_page: int
+) -> ForecastPage:
     """The forecast's teams `per_page` at a time (by name), a line per team and currency,
-    with the totals per currency over every team (never across currencies), all summed in
-    one statement whatever the portfolio: the per-team sums are taken once (a CTE), then
-    the page's teams, the totals and the number of teams are read from them."""
-    by_team = _forecast_by_team(viewer, today=today).cte("by_team")
-    sums = [c for c in by_team.c if c.name not in ("team", "currency")]
-    teams = select(func.count(by_team.c.team.distinct())).scalar_subquery()
-    on_page = (
-        select(by_team.c.team)
-        .distinct()
-        .order_by(by_team.c.team)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-    )
-    lines = select(
-        literal(False).label("every_team"),
-        by_team.c.team,
-        by_team.c.currency,
-        *sums,
-        teams.label("teams"),
-    ).where(by_team.c.team.in_(on_page.scalar_subquery()))
-    totals = select(
-        literal(True).label("every_team"),
-        literal("").label("team"),
-        by_team.c.currency,
-        *(func.sum(c).label(c.name) for c in sums),
-        teams.label("teams"),
-    ).group_by(by_team.c.currency)
-    found: dict[bool, list[ForecastLine]] = {True: [], False: []}
-    teams_seen = 0
-    for every_team, team_name, currency, *figures, count in db.session.execute(
-        union_all(lines, totals)
-    ):
-        found[bool(every_team)].append(ForecastLine(team_name, currency, _within(figures)))
-        teams_seen = count
-    order = attrgetter("team", "currency")
+    with the totals per currency over every team (never across currencies). Finance and
+    admins see every client: their figures are the sweep's (`keep_platform_forecast`)
+    while fresh, else summed here like everyone else's, in one statement."""
+    snapshot = None
+    if access.sees_every_invoice(viewer):
+        snapshot = snapshots.fresh(_forecast_snapshot_name(today), now=now)
+    if snapshot is not None:
+        lines = [_decoded(line) for line in snapshot.figures]
+    else:
+        lines = _forecast_lines(access.visible_invoices_clause(viewer), today=today)
+    teams = sorted({line.team for line in lines})
+    on_page = set(teams[(page - 1) * per_page : page * per_page])
     return ForecastPage(
-        lines=sorted(found[False], key=order),
-        totals=sorted(found[True], key=order),
+        lines=[line for line in lines if line.team in on_page],
+        totals=_totals(lines),
         page=page,
         per_page=per_page,
-        total=teams_seen,
+        total=len(teams),
+        as_of=snapshot.computed_at if snapshot else None,
     )
+
+
+FORECAST_SNAPSHOT = "renewal forecast "
+
+
+def _forecast_snapshot_name(today: date) -> str:
+    return FORECAST_SNAPSHOT + today.isoformat()
+
+
+def _encoded(line: ForecastLine) -> list:
+    return [
+        line.team,
+        line.currency,
+        [None if f is None else [str(f[0]), str(f[1])] for f in line.horizons],
+    ]
+
+
+def _decoded(kept: list) -> ForecastLine:
+    team, currency, horizons = kept
+    return ForecastLine(
+        team, currency, [None if f is None else (Decimal(f[0]), Decimal(f[1])) for f in horizons]
+    )
+
+
+def platform_forecast_days(*, now: datetime) -> set[date]:
+    """The days it is at `now` where the people who see every client's forecast (finance,
+    admins) are: the days the sweep sums it from (one, or two around a midnight)."""
+    zones = db.session.scalars(
+        select(User.timezone)
+        .distinct()
+        .where(
+            User.active,
+            User.role_rows.any(UserRole.role.in_([role.value for role in access.FINANCE_ROLES])),
+        )
+    )
+    return {clock.today(zone, at=now) for zone in zones}
+
+
+def keep_platform_forecast(days: set[date], *, now: datetime) -> None:
+    """The sweep's part: the forecast over every client, from each of `days` (the days it
+    is now where finance and admins are), kept for their pages; other days' dropped."""
+    for today in days:
+        lines = _forecast_lines(true(), today=today)
+        snapshots.keep(_forecast_snapshot_name(today), [_encoded(line) for line in lines], now=now)
+    snapshots.forget_all_but(FORECAST_SNAPSHOT, {_forecast_snapshot_name(t) for t in days})
 
 
 NO_TEAM = "No team"

@@ -16,7 +16,7 @@ number of queries whatever the team or the portfolio.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -74,6 +74,7 @@ from kamportal.services import (
     not_selling,
     onboarding,
     payments,
+    snapshots,
 )
 from kamportal.services import minutes as minutes_service
 from kamportal.services.day import local_day_bounds
@@ -576,6 +577,49 @@ def figures(scope: Scope, *, now: datetime) -> Figures:
             else:
                 setattr(loads.setdefault(key, Workload()), name, count)
     return Figures(late, bands, loads)
+
+
+# --- Every team's figures, as the sweep last summed them ------------------------------------
+
+EVERY_TEAM_SNAPSHOT = "every team's figures"
+
+
+def keep_every_team_figures(*, now: datetime) -> None:
+    """The sweep's part: every team's figures at `now`, kept for the admin's every-team
+    page (summed over every client, which grows with the portfolio)."""
+    team_ids = tuple(db.session.scalars(select(Team.id)))
+    found = figures(Scope(team_ids, by_team=True), now=now)
+    kept = {
+        "late": found.late,
+        "bands": found.bands,
+        "workload": {key: asdict(load) for key, load in found.workload.items()},
+    }
+    snapshots.keep(EVERY_TEAM_SNAPSHOT, kept, now=now)
+
+
+def every_team_figures(
+    team_ids: Sequence[int], *, now: datetime
+) -> tuple[Figures, datetime | None]:
+    """The figures of `team_ids` (a page of every team), each team's: the sweep's while
+    fresh, with when it summed them; else summed now (and None)."""
+    snapshot = snapshots.fresh(EVERY_TEAM_SNAPSHOT, now=now)
+    if snapshot is None:
+        return figures(Scope(tuple(team_ids), by_team=True), now=now), None
+    # JSON keeps a dict's keys as text: the teams' ids come back as "12".
+    wanted = {str(team_id): team_id for team_id in team_ids}
+
+    def of_page(per_team: dict[str, Any]) -> dict[int, Any]:
+        return {wanted[key]: value for key, value in per_team.items() if key in wanted}
+
+    kept = snapshot.figures
+    return (
+        Figures(
+            late={rule: of_page(kept["late"].get(rule, {})) for rule in LATE_RULES},
+            bands=of_page(kept["bands"]),
+            workload={key: Workload(**load) for key, load in of_page(kept["workload"]).items()},
+        ),
+        snapshot.computed_at,
+    )
 
 
 # --- 12 weeks of trends -------------------------------------------------------------------------

@@ -10,10 +10,11 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import delete, event
 
 from kamportal import clock
 from kamportal.blueprints.client_tabs import TABS
+from kamportal.jobs import snapshots as snapshot_jobs
 from kamportal.models import (
     CalendarDay,
     Client,
@@ -22,6 +23,7 @@ from kamportal.models import (
     Contact,
     DeliveryStatus,
     Escalation,
+    FiguresSnapshot,
     Invoice,
     Minutes,
     NotSellingAlert,
@@ -280,11 +282,17 @@ def team_queries_for(app, db, make_team, make_user, login_as):
             "drill-down": (leader, f"/team/late/R4?acm={acm_id}"),
             "admin's teams": (Role.ADMIN, "/team/"),
             "admin's drill-down": (Role.ADMIN, "/team/late/F4"),
+            # Issue 17: every team's figures as the sweep last summed them.
+            "admin's teams, swept": (Role.ADMIN, "/team/"),
         }.items():
+            if name.endswith("swept"):
+                snapshot_jobs.refresh_platform_figures()
             http = login_as(who)
             with counting_queries(db.engine) as statements:
                 assert http.get(url).status_code == 200
             counts[name] = len(statements)
+        db.session.execute(delete(FiguresSnapshot))
+        db.session.commit()
         return counts
 
     return measure

@@ -13,6 +13,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from kamportal.jobs import snapshots as snapshot_jobs
 from kamportal.models import Invoice, InvoiceStatus, OutboxMessage, Quotation, Role, Team
 from kamportal.services import discounts, invoices, payments, renewals
 from kamportal.services.invoices import Fee
@@ -420,6 +421,30 @@ def test_the_forecast_page_stays_small_with_60_teams(app, db, world, login_as, m
     teams = db.session.scalar(select(func.count()).select_from(Team))
     pages = -(-teams // app.config["LIST_PER_PAGE"])
     assert teams > 60 and f"Page 1 of {pages}" in text_of(response)
+
+
+def test_finance_reads_the_sweeps_forecast_as_of_when_it_summed_it(
+    world,  # noqa: F811
+    db,
+    login_as,
+    portfolio,
+    make_client,
+):
+    """Issue 17: the forecast over every client is the sweep's, told as of when; an ACM's
+    own is summed for the page."""
+    snapshot_jobs.refresh_platform_figures()
+    make_client(
+        acm=world["acm"],
+        renewal_date=TODAY + timedelta(days=5),
+        recurring_amount=Decimal("777"),
+        currency="USD",
+    )
+    page = text_of(login_as(world["finance"]).get("/renewals/forecast"))
+    assert "Figures as of 09:00 " in page and "summed again every 5 minutes." in page
+    assert forecast_rows(page, "forecast-totals")[("", "USD")][-1] == "$2,400.00"
+    mine = text_of(login_as(world["acm"]).get("/renewals/forecast"))
+    assert "Figures as of" not in mine
+    assert forecast_rows(mine, "forecast-totals")[("", "USD")][-1] == "$2,277.00"
 
 
 def test_product_and_commercial_have_no_forecast(world, login_as):  # noqa: F811

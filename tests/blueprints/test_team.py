@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from kamportal import clock
 from kamportal.blueprints.team.routes import TEAMS_PER_PAGE
+from kamportal.jobs import snapshots as snapshot_jobs
 from kamportal.models import NotSellingAlert, Role, Team
 from kamportal.services import churn
 
@@ -153,3 +154,22 @@ def test_the_trends_are_charts_with_their_numbers_as_text(world, login_as):
         assert f'id="{chart}"' in page
     assert page.count("<title>Week of ") >= 5 * 12
     assert 'id="trend-weeks"' in page
+
+
+def test_every_team_shows_the_sweeps_figures_as_of_when_it_summed_them(
+    world, login_as, make_user, make_client
+):
+    """Issue 17: every team's figures sum over every client; the admin reads the sweep's,
+    told as of when, while a count's items are what is late now."""
+    http = login_as(make_user(Role.ADMIN, timezone="Africa/Cairo"))
+    assert "Figures as of" not in http.get("/team/").get_data(as_text=True)
+    snapshot_jobs.refresh_platform_figures()
+    make_client(acm=world["dubai"].acm, store_name="Late Riser", last_contact_at=None)
+    page = http.get("/team/").get_data(as_text=True)
+    # 10:00 UTC is 12:00 in Cairo, the admin's zone.
+    assert "Figures as of 12:00 " in page and "summed again every 5 minutes." in page
+    dubai = world["dubai"].team.id
+    row = page.split(f'id="team-{dubai}"', 1)[1].split("</tr>", 1)[0]
+    assert re.search(r'data-rule="F1"><a [^>]*>1</a>', row), row
+    late = http.get(f"/team/late/F1?team={dubai}").get_data(as_text=True)
+    assert "Gulf Gear" in late and "Late Riser" in late

@@ -197,7 +197,7 @@ def test_the_forecast_pages_teams_and_totals_each_currency_over_every_team(
     db.session.commit()
 
     def page(n: int, viewer=world["finance"]) -> renewals.ForecastPage:
-        return renewals.forecast_page(viewer, today=TODAY, page=n, per_page=2)
+        return renewals.forecast_page(viewer, today=TODAY, now=NOW, page=n, per_page=2)
 
     first, second = page(1), page(2)
     assert (first.total, first.pages, second.has_prev, second.has_next) == (3, 2, True, False)

@@ -19,6 +19,7 @@ from flask import Response, abort, current_app, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 
+from kamportal import clock
 from kamportal.blueprints.client_tabs import client_page
 from kamportal.blueprints.email_preview import INVOICE_NUMBER_NOTE, preview_form, preview_page
 from kamportal.blueprints.exports import csv_download
@@ -500,7 +501,11 @@ def forecast():
     today = viewer_today()
     page = validation.query_number(request.args.get("page"), default=1) or 1
     found = renewals.forecast_page(
-        acting_user(), today=today, page=page, per_page=current_app.config["LIST_PER_PAGE"]
+        acting_user(),
+        today=today,
+        now=clock.now(),
+        page=page,
+        per_page=current_app.config["LIST_PER_PAGE"],
     )
     return render(
         "renewals/forecast.html",

@@ -100,7 +100,7 @@ def _all_teams(now) -> Response:
     the pager's swap (HTMX) gets the table alone."""
     at = validation.query_number(request.args.get("page"), default=1) or 1
     page = team_view.every_team_page(page=at, per_page=TEAMS_PER_PAGE)
-    figures = team_view.figures(Scope(tuple(t.id for t in page.items), by_team=True), now=now)
+    figures, as_of = team_view.every_team_figures([t.id for t in page.items], now=now)
     return render(
         "team/teams.html",
         "team/_teams.html",
@@ -111,6 +111,7 @@ def _all_teams(now) -> Response:
         late=figures.late,
         bands=figures.bands,
         workload=figures.workload,
+        as_of=as_of,
     )
 
 
