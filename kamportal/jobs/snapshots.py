@@ -11,10 +11,12 @@ from kamportal.services import renewals, team_view
 @queue.job
 def refresh_platform_figures() -> None:
     """Sum the renewal forecast over every client (from each day it is where finance and
-    admins are) and every team's figures, and keep them for their pages (issue 17).
+    admins are), every team's figures and each team's 12 weeks of trends (in its
+    leader's zone), and keep them for their pages (issue 17).
     Idempotent: runs every 5 minutes from cron (`jobs/cron.py`), each run replacing the
     last one's figures."""
     now = clock.now()
     renewals.keep_platform_forecast(renewals.platform_forecast_days(now=now), now=now)
     team_view.keep_every_team_figures(now=now)
+    team_view.keep_team_trends(now=now)
     db.session.commit()

@@ -718,3 +718,56 @@ def trends(team_ids: Sequence[int], *, zone: str, now: datetime) -> Trends:
         else:
             week.orders = int(value or 0)
     return Trends(weeks)
+
+
+# --- The trends as the sweep last summed them ----------------------------------------------
+
+TRENDS_SNAPSHOT = "trends of team "
+
+
+def _trends_snapshot_name(team_id: int, zone: str, today: date) -> str:
+    return f"{TRENDS_SNAPSHOT}{team_id} {zone} {today.isoformat()}"
+
+
+def keep_team_trends(*, now: datetime) -> None:
+    """The sweep's part: each team's 12 weeks at `now`, in its leader's zone, kept for
+    their team page (the weeks gone by are history, and reading them grows with the
+    team's clients and days); other days' and zones' dropped."""
+    kept = set()
+    led = select(Team.id, User.timezone).join(User, User.id == Team.leader_id)
+    for team_id, zone in db.session.execute(led):
+        name = _trends_snapshot_name(team_id, zone, clock.today(zone, at=now))
+        weeks = trends((team_id,), zone=zone, now=now).weeks
+        snapshots.keep(name, [_encoded_week(week) for week in weeks], now=now)
+        kept.add(name)
+    snapshots.forget_all_but(TRENDS_SNAPSHOT, kept)
+
+
+def team_trends(team_id: int, *, zone: str, now: datetime) -> tuple[Trends, datetime | None]:
+    """Team `team_id`'s 12 weeks in `zone` ending today: the sweep's while fresh (its
+    leader's zone), with when it summed them; else summed now (and None)."""
+    name = _trends_snapshot_name(team_id, zone, clock.today(zone, at=now))
+    snapshot = snapshots.fresh(name, now=now)
+    if snapshot is None:
+        return trends((team_id,), zone=zone, now=now), None
+    return Trends([_decoded_week(week) for week in snapshot.figures]), snapshot.computed_at
+
+
+def _encoded_week(week: Week) -> dict[str, Any]:
+    kept = asdict(week)
+    kept.update(first=week.first.isoformat(), last=week.last.isoformat())
+    if week.average_health is not None:
+        kept["average_health"] = str(week.average_health)
+    return kept
+
+
+def _decoded_week(kept: dict[str, Any]) -> Week:
+    health = kept["average_health"]
+    return Week(
+        **{
+            **kept,
+            "first": date.fromisoformat(kept["first"]),
+            "last": date.fromisoformat(kept["last"]),
+            "average_health": None if health is None else Decimal(health),
+        }
+    )

@@ -282,8 +282,10 @@ def team_queries_for(app, db, make_team, make_user, login_as):
             "drill-down": (leader, f"/team/late/R4?acm={acm_id}"),
             "admin's teams": (Role.ADMIN, "/team/"),
             "admin's drill-down": (Role.ADMIN, "/team/late/F4"),
-            # Issue 17: every team's figures as the sweep last summed them.
+            # Issue 17: every team's figures and the team's trends as the sweep last
+            # summed them.
             "admin's teams, swept": (Role.ADMIN, "/team/"),
+            "leader's team, swept": (leader, "/team/"),
         }.items():
             if name.endswith("swept"):
                 snapshot_jobs.refresh_platform_figures()

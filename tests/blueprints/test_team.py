@@ -173,3 +173,19 @@ def test_every_team_shows_the_sweeps_figures_as_of_when_it_summed_them(
     assert re.search(r'data-rule="F1"><a [^>]*>1</a>', row), row
     late = http.get(f"/team/late/F1?team={dubai}").get_data(as_text=True)
     assert "Gulf Gear" in late and "Late Riser" in late
+
+
+def test_the_leaders_trends_are_the_sweeps_and_say_as_of_when(world, login_as, make_user):
+    """Issue 17: the 12 weeks come from the sweep in the leader's zone; the late counts
+    above them are live. An admin in another zone gets the weeks summed for the page."""
+    leader = world["cairo"].leader
+    http = login_as(leader)
+    assert "Figures as of" not in http.get("/team/").get_data(as_text=True)
+    snapshot_jobs.refresh_platform_figures()
+    page = http.get("/team/").get_data(as_text=True)
+    trends = page.split('id="trends"', 1)[1]
+    assert "Figures as of 10:00 " in trends and 'id="health-chart"' in trends
+    assert link_of(page, "F1", world["cairo"].acm.id)
+    admin = login_as(make_user(Role.ADMIN, timezone="Asia/Tokyo"))
+    team = admin.get(f"/team/?team={world['cairo'].team.id}").get_data(as_text=True)
+    assert "Figures as of" not in team and 'id="health-chart"' in team

@@ -122,7 +122,11 @@ def test_each_day_it_is_where_finance_and_admins_are_has_its_forecast(
     next_day = frozen_clock(late_evening + timedelta(hours=12))
     snapshot_jobs.refresh_platform_figures()
     names = set(db.session.scalars(select(FiguresSnapshot.name)))
-    assert names == {"renewal forecast 2026-11-24", team_view.EVERY_TEAM_SNAPSHOT}
+    assert names == {
+        "renewal forecast 2026-11-24",
+        team_view.EVERY_TEAM_SNAPSHOT,
+        f"trends of team {world['team'].id} UTC 2026-11-24",  # Layla Nour's zone
+    }
     assert forecast_page(admin, now=next_day, today=date(2026, 11, 23)).as_of is None
 
 

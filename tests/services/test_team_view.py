@@ -11,6 +11,7 @@ import pytest
 
 from kamportal import clock
 from kamportal.models import (
+    CallOutcome,
     ClientHealth,
     DeliveryStatus,
     Escalation,
@@ -31,7 +32,7 @@ from kamportal.models import (
     TimelineKind,
     WelcomeEmail,
 )
-from kamportal.services import churn, contact_log, team_view
+from kamportal.services import churn, contact_log, snapshots, team_view
 from kamportal.services.team_view import Scope
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=clock.UTC)  # Thursday, 12:00 in Cairo
@@ -366,6 +367,41 @@ def test_trends_count_per_week_of_the_leaders_calendar(db, teams):
     assert (this.contacts, this.orders, this.escalations) == (1, 5, 0)
     assert (last.average_health, last.clients_in_red, last.escalations) == (Decimal(80), 0, 1)
     assert weeks[0].average_health is None
+
+
+def test_the_sweep_keeps_each_teams_trends_in_its_leaders_zone(db, teams):
+    """Issue 17: the 12 weeks are the sweep's in the leader's zone while fresh (a call made
+    since shows at the next sweep); read in another zone, or stale, they are summed live."""
+    cairo = teams["cairo"]
+    cairo.leader.timezone = "Africa/Cairo"
+    cairo.client.health_score = None
+    db.session.add_all(
+        [
+            ClientHealth(client_id=cairo.client.id, day=NOW.date(), score=61, computed_at=NOW),
+            _escalation(cairo.client, raised_at=NOW - timedelta(days=20)),
+        ]
+    )
+    db.session.commit()
+    team_view.keep_team_trends(now=NOW)
+    live = team_view.trends((cairo.team.id,), zone="Africa/Cairo", now=NOW)
+    kept, as_of = team_view.team_trends(cairo.team.id, zone="Africa/Cairo", now=NOW)
+    assert as_of == NOW and kept == live
+    assert kept.weeks[-1].average_health == Decimal(61) and kept.weeks[-3].escalations == 1
+
+    contact_log.log_call(
+        cairo.client, actor=cairo.acm, contact=None, outcome=CallOutcome.ANSWERED, notes="Hello"
+    )
+    db.session.commit()
+    kept, _ = team_view.team_trends(cairo.team.id, zone="Africa/Cairo", now=NOW)
+    assert kept.weeks[-1].contacts == live.weeks[-1].contacts
+    elsewhere, as_of = team_view.team_trends(cairo.team.id, zone="Asia/Tokyo", now=NOW)
+    assert as_of is None and elsewhere.weeks[-1].contacts == live.weeks[-1].contacts + 1
+    stale = NOW + snapshots.FRESH_FOR + timedelta(seconds=1)
+    _, as_of = team_view.team_trends(cairo.team.id, zone="Africa/Cairo", now=stale)
+    assert as_of is None
+    team_view.keep_team_trends(now=NOW)
+    kept, _ = team_view.team_trends(cairo.team.id, zone="Africa/Cairo", now=NOW)
+    assert kept.weeks[-1].contacts == live.weeks[-1].contacts + 1
 
 
 def test_the_monthly_churn_narrows_to_one_team(db, teams):

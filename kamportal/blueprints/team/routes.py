@@ -70,7 +70,7 @@ def team_page() -> Response:
     if team is None:
         return render("team/team.html", team=None, teams=teams)
     scope = Scope((team.id,))
-    trends = team_view.trends(scope.team_ids, zone=user.timezone, now=now)
+    trends, trends_as_of = team_view.team_trends(team.id, zone=user.timezone, now=now)
     figures = team_view.figures(scope, now=now)
     return render(
         "team/team.html",
@@ -84,6 +84,7 @@ def team_page() -> Response:
         workload=figures.workload,
         charts=trend_charts(trends),
         weeks=trends.weeks,
+        trends_as_of=trends_as_of,
         churn_months=churn.monthly_churn(
             user, now=now, within=team_view.team_clients_clause(scope.team_ids)
         ),
