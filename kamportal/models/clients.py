@@ -81,7 +81,9 @@ class Client(Base):
     country: Mapped[str] = mapped_column(String(2), index=True)
     # Indexed for the zones in use (services.clients.client_zones), read a zone at a time.
     timezone: Mapped[str] = mapped_column(String(64), index=True)
-    industry: Mapped[str | None] = mapped_column(String(120))
+    # Indexed for the admin's industry filter (services.clients.industries), read a value
+    # at a time.
+    industry: Mapped[str | None] = mapped_column(String(120), index=True)
     language: Mapped[str] = mapped_column(String(8), default="en")
     status: Mapped[str] = mapped_column(String(20), index=True, default=LifecycleStatus.ONBOARDING)
     acm_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

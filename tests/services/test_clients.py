@@ -453,6 +453,29 @@ def test_client_list_shows_each_user_only_what_they_may_see(
     assert not access.can_see_client(leader, elsewhere)
 
 
+def test_the_industry_filter_offers_the_industries_each_user_may_see(
+    db, team_setup, make_client, make_user, make_team
+):
+    """An admin's come off the industry index a value at a time (issue 17), the same as a
+    DISTINCT over every client: each once, in order, without the blank."""
+    _, leader, acm, other_acm = team_setup
+    for owner, industry in [
+        (acm, "Fashion"),
+        (acm, "Fashion"),
+        (acm, None),
+        (other_acm, "Beauty"),
+        (make_user(Role.ACM, team=make_team()), "Toys"),
+        (make_user(Role.ACM, team=make_team()), "Electronics"),
+    ]:
+        make_client(acm=owner, industry=industry)
+    assert clients.industries(acm) == ["Fashion"]
+    assert clients.industries(leader) == ["Beauty", "Fashion"]
+    every = ["Beauty", "Electronics", "Fashion", "Toys"]
+    assert clients.industries(make_user(Role.ADMIN)) == every
+    distinct = select(Client.industry).where(Client.industry.is_not(None)).distinct()
+    assert sorted(db.session.scalars(distinct)) == every
+
+
 def test_client_search_matches_name_code_and_contact(db, team_setup, make_client, make_contact):
     _, _, acm, _ = team_setup
     a = make_client(acm=acm, store_name="Desert Rose", store_code="DR001")
