@@ -319,15 +319,16 @@ def configure_jobs(app: Flask) -> None:
 queue.app_factory = create_app
 
 
-# Whether the connection's transaction sent anything but a read (SELECT, SHOW): noted as
-# statements go, so that ending a request asks the database nothing more.
+# Whether the connection's transaction sent anything but a read (SELECT, SHOW, or a SET
+# LOCAL, which ends with the transaction however it ends): noted as statements go, so
+# that ending a request asks the database nothing more.
 _WROTE = "kamportal.wrote"
-_READS = ("SELECT", "SHOW")
+_READS = ("SELECT", "SHOW", "SET LOCAL ")
 
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _note_writes(connection, cursor, statement, parameters, context, executemany) -> None:
-    if not statement.lstrip()[:6].upper().startswith(_READS):
+    if not statement.lstrip()[:10].upper().startswith(_READS):
         connection.info[_WROTE] = True
 
 

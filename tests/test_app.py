@@ -18,6 +18,7 @@ from kamportal.config import (
     ConfigError,
     TestConfig,
 )
+from kamportal.models import Role
 from tests.conftest import DATABASE_URL
 
 
@@ -156,3 +157,25 @@ def test_statements_stay_prepared_from_one_request_to_the_next(app, db):
     with app.app_context():
         prepared = db.session.scalars(text("SELECT statement FROM pg_prepared_statements")).all()
     assert any("FROM clients" in statement for statement in prepared), prepared
+
+
+@pytest.mark.skipif(not (DATABASE_URL or "").startswith("postgres"), reason="PostgreSQL's")
+def test_the_day_is_planned_once_and_its_plan_kept_from_one_request_to_the_next(app, db, login_as):
+    """Issue 17: the day asks PostgreSQL to keep one plan per statement for its transaction
+    (a SET LOCAL, which still lets the request end with COMMIT and its statements stay
+    prepared): from the sixth request on, its question of which sections hold anything
+    runs on the plan made once, never planned again for the request's values."""
+    http = login_as(Role.ACM)
+    for _ in range(8):
+        assert http.get("/day/").status_code == 200
+    with app.app_context():
+        plans = db.session.execute(
+            text(
+                "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+                " WHERE statement LIKE 'SELECT EXISTS%'"
+            )
+        ).all()
+    assert plans and all(generic >= 1 and custom == 0 for generic, custom in plans), plans
+    # Another page keeps PostgreSQL's default: a plan for each request's values.
+    with app.app_context():
+        assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"

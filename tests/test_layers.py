@@ -28,7 +28,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     # i18n holds the Babel extension and the client's-language formatting of the models' money.
-    ("models", ("kamportal.models", "kamportal.extensions", "kamportal.i18n")),
+    (
+        "models",
+        ("kamportal.models", "kamportal.extensions", "kamportal.database", "kamportal.i18n"),
+    ),
     (
         "messaging, billing and tickets",
         ("kamportal.messaging", "kamportal.billing", "kamportal.tickets"),

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, union
 from sqlalchemy.orm import contains_eager, joinedload
 
-from kamportal import clock
+from kamportal import clock, database
 from kamportal.clock import span
 from kamportal.extensions import db
 from kamportal.models import (
@@ -1212,6 +1212,7 @@ def sections_holding(user: User, *, now: datetime, reach: access.Reach) -> set[s
 def section(user: User, name: str, *, now: datetime, page: int | None = None) -> Section:
     """One section of `user`'s day, by name (KeyError for an unknown one): all its items,
     or those of page `page`."""
+    database.plan_once()
     return SECTIONS[name].build(user, now=now, page=page)
 
 
@@ -1219,6 +1220,7 @@ def day_of(user: User, *, now: datetime, pages: dict[str, int] | None = None) ->
     """Every section of `user`'s day, in page order, each at its page of `pages` (the
     first by default); whose clients they see is resolved once for them all, and which
     sections hold anything asked once."""
+    database.plan_once()
     reach = access.reach_of(user)
     holding = sections_holding(user, now=now, reach=reach)
     pages = pages or {}
