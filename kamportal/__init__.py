@@ -50,8 +50,11 @@ def configure_extensions(app: Flask) -> None:
     import kamportal.models  # noqa: F401  (every table registered before migrate looks)
 
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        # Per connection, whatever the server's defaults (README, Settings).
-        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        # Per connection, whatever the server's defaults (README, Settings). The pool hands
+        # out the connection used last: a few stay busy, and the statements psycopg
+        # prepares on them (from the fifth use) are reused, where taking them in turn
+        # spread the uses thinly over the whole pool.
+        options = {"pool_use_lifo": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
         connect_args = {**options.get("connect_args", {})}
         connect_args.setdefault("options", app.config["POSTGRES_OPTIONS"])
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "connect_args": connect_args}
