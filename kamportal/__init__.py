@@ -113,13 +113,21 @@ def _migrations_dir():
     return ROOT / "migrations"
 
 
+# The statements psycopg keeps prepared on a connection, the least used dropped past it:
+# the pages ask some 400 different ones, and at psycopg's 100 the day's were dropped
+# between two of its requests.
+PREPARED_PER_CONNECTION = 500
+
+
 @event.listens_for(Engine, "connect")
-def _sqlite_foreign_keys(dbapi_connection, connection_record) -> None:
+def _per_connection(dbapi_connection, connection_record) -> None:
     # SQLite ignores foreign keys unless asked, per connection.
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+    elif hasattr(dbapi_connection, "prepared_max"):
+        dbapi_connection.prepared_max = PREPARED_PER_CONNECTION
 
 
 def configure_blueprints(app: Flask) -> None:
@@ -331,8 +339,20 @@ _READS = ("SELECT", "SHOW", "SET LOCAL ")
 
 @event.listens_for(Engine, "before_cursor_execute")
 def _note_writes(connection, cursor, statement, parameters, context, executemany) -> None:
-    if not statement.lstrip()[:10].upper().startswith(_READS):
+    if not _only_reads(statement, context):
         connection.info[_WROTE] = True
+
+
+def _only_reads(statement: str, context) -> bool:
+    """Whether `statement` only reads: it says so (SELECT, SHOW, SET LOCAL), or it is a
+    SELECT the portal built WITH a query before it (the clients' zones a zone at a time, a
+    scope's clients counted once) and none of those writes."""
+    if statement.lstrip()[:10].upper().startswith(_READS):
+        return True
+    compiled = getattr(context, "compiled", None)
+    if compiled is None or not getattr(compiled.statement, "is_select", False):
+        return False
+    return not any(cte.element.is_dml for cte in compiled.ctes or ())
 
 
 @event.listens_for(Engine, "commit")

@@ -78,10 +78,14 @@ class Config:
     # over 50,000 clients) at 15-20 ms each and wins nothing back; with the data in
     # memory a random read costs about what a sequential one does; and a parallel scan's
     # workers cost more to start than they save on a page's statements, and take the cores
-    # the other requests need (bench/README.md).
+    # the other requests need; a statement psycopg prepared is planned for each request's
+    # values, as one not prepared is, where PostgreSQL's own choice moved some to one
+    # plan for all values, slower for some (the day keeps one plan on purpose:
+    # database.plan_once) (bench/README.md).
     POSTGRES_OPTIONS = os.environ.get(
         "POSTGRES_OPTIONS",
-        "-c jit=off -c random_page_cost=1.1 -c max_parallel_workers_per_gather=0",
+        "-c jit=off -c random_page_cost=1.1 -c max_parallel_workers_per_gather=0"
+        " -c plan_cache_mode=force_custom_plan",
     )
     REDIS_URL = os.environ.get("REDIS_URL") or None
 

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from kamportal import create_app
 from kamportal.config import (
@@ -18,7 +18,8 @@ from kamportal.config import (
     ConfigError,
     TestConfig,
 )
-from kamportal.models import Role
+from kamportal.models import Role, Team
+from kamportal.services import clients
 from tests.conftest import DATABASE_URL
 
 
@@ -154,9 +155,26 @@ def test_statements_stay_prepared_from_one_request_to_the_next(app, db):
     for _ in range(7):
         with app.app_context():  # a request's own context, and session
             db.session.scalars(select(Client.id).where(Client.id == 1)).all()
+            # A SELECT WITH a query before it only reads too (issue 17).
+            clients.client_zones()
     with app.app_context():
         prepared = db.session.scalars(text("SELECT statement FROM pg_prepared_statements")).all()
     assert any("FROM clients" in statement for statement in prepared), prepared
+    assert any(statement.startswith("WITH RECURSIVE") for statement in prepared), prepared
+
+
+@pytest.mark.skipif(not (DATABASE_URL or "").startswith("postgres"), reason="psycopg's")
+def test_a_select_with_a_write_before_it_is_rolled_back_at_the_end_of_the_request(app, db):
+    added = (
+        insert(Team)
+        .values(name="Written in a WITH", country="EG", timezone="Africa/Cairo")
+        .returning(Team.id)
+        .cte("added")
+    )
+    with app.app_context():
+        assert db.session.scalar(select(added.c.id)) is not None
+    with app.app_context():
+        assert db.session.scalar(select(Team).where(Team.name == "Written in a WITH")) is None
 
 
 @pytest.mark.skipif(not (DATABASE_URL or "").startswith("postgres"), reason="PostgreSQL's")
@@ -176,6 +194,6 @@ def test_the_day_is_planned_once_and_its_plan_kept_from_one_request_to_the_next(
             )
         ).all()
     assert plans and all(generic >= 1 and custom == 0 for generic, custom in plans), plans
-    # Another page keeps PostgreSQL's default: a plan for each request's values.
+    # Everything else is planned for each request's values (POSTGRES_OPTIONS).
     with app.app_context():
-        assert db.session.scalar(text("SHOW plan_cache_mode")) == "auto"
+        assert db.session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
