@@ -15,7 +15,7 @@ def plan_once() -> None:
     psycopg prepares a statement run five times on one connection. For the day's
     statements, an EXISTS per section over the user's clients, planning is most of the
     cost: at 50,000 clients the leader's one question took 12.8 ms, 3.3 with the plan
-    kept (bench/README.md). Pages whose plans depend on the values (a search's text, a
-    status that is rare or common) keep PostgreSQL's default."""
+    kept (bench/README.md). Everything else is planned for each execution's values
+    (`POSTGRES_OPTIONS`): a search's text, a status that is rare or common."""
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
