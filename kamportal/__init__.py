@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import event
+from sqlalchemy import Select, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql.visitors import iterate
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -346,13 +347,23 @@ def _note_writes(connection, cursor, statement, parameters, context, executemany
 def _only_reads(statement: str, context) -> bool:
     """Whether `statement` only reads: it says so (SELECT, SHOW, SET LOCAL), or it is a
     SELECT the portal built WITH a query before it (the clients' zones a zone at a time, a
-    scope's clients counted once) and none of those writes."""
+    scope's clients counted once) and nothing in it writes. Read once per compiled form
+    (SQLAlchemy keeps those): walking a large statement costs a millisecond or two."""
     if statement.lstrip()[:10].upper().startswith(_READS):
         return True
     compiled = getattr(context, "compiled", None)
-    if compiled is None or not getattr(compiled.statement, "is_select", False):
+    if compiled is None or not isinstance(compiled.statement, Select):
         return False
-    return not any(cte.element.is_dml for cte in compiled.ctes or ())
+    known = compiled.__dict__.get(_ONLY_READS)
+    if known is None:
+        known = not any(
+            getattr(element, "is_dml", False) for element in iterate(compiled.statement)
+        )
+        compiled.__dict__[_ONLY_READS] = known
+    return known
+
+
+_ONLY_READS = "kamportal_only_reads"
 
 
 @event.listens_for(Engine, "commit")

@@ -8,9 +8,10 @@ from kamportal.extensions import db
 
 
 def plan_once() -> None:
-    """For the rest of the current transaction, PostgreSQL runs a statement it has
-    prepared with the plan it made for it once (`plan_cache_mode`), not one made again
-    for each execution's values; nothing on SQLite.
+    """For the rest of the current transaction (the request's: its page's header lookups
+    too), PostgreSQL runs a statement it has prepared with the plan it made for it once
+    (`plan_cache_mode`), not one made again for each execution's values; nothing on
+    SQLite.
 
     psycopg prepares a statement run five times on one connection. For the day's
     statements, an EXISTS per section over the user's clients, planning is most of the

@@ -48,8 +48,9 @@ def entries() -> list[dict[str, Any]]:
         {"func": customizations.reconcile_breaches, "queue_name": QUEUE_NAME, "interval": 300},
         # F2: re-create lost WhatsApp steps of the no-reply ladder, send ones that came due.
         {"func": followups.reconcile_ladders, "queue_name": QUEUE_NAME, "interval": 300},
-        # Issue 17: the forecast and every team's figures over every client, for finance's
-        # and admins' pages (they say "as of"; read live once 15 minutes old).
+        # Issue 17: the forecast and every team's figures over every client (finance's and
+        # admins' pages) and each team's trends (its page): they say "as of", and are
+        # summed live once 15 minutes old.
         {
             "func": snapshots.refresh_platform_figures,
             "queue_name": QUEUE_NAME,

@@ -547,9 +547,9 @@ def forecast_page(
     while fresh, else summed here like everyone else's, in one statement."""
     snapshot = None
     if access.sees_every_invoice(viewer):
-        snapshot = snapshots.fresh(_forecast_snapshot_name(today), now=now)
+        snapshot = snapshots.fresh(_forecast_snapshot_name(today), now=now, decode=_decoded)
     if snapshot is not None:
-        lines = [_decoded(line) for line in snapshot.figures]
+        lines = snapshot.figures
     else:
         lines = _forecast_lines(access.visible_invoices_clause(viewer), today=today)
     teams = sorted({line.team for line in lines})
@@ -579,11 +579,15 @@ def _encoded(line: ForecastLine) -> list:
     ]
 
 
-def _decoded(kept: list) -> ForecastLine:
-    team, currency, horizons = kept
-    return ForecastLine(
-        team, currency, [None if f is None else (Decimal(f[0]), Decimal(f[1])) for f in horizons]
-    )
+def _decoded(kept: list) -> list[ForecastLine]:
+    return [
+        ForecastLine(
+            team,
+            currency,
+            [None if f is None else (Decimal(f[0]), Decimal(f[1])) for f in horizons],
+        )
+        for team, currency, horizons in kept
+    ]
 
 
 def platform_forecast_days(*, now: datetime) -> set[date]:
@@ -603,10 +607,13 @@ def platform_forecast_days(*, now: datetime) -> set[date]:
 def keep_platform_forecast(days: set[date], *, now: datetime) -> None:
     """The sweep's part: the forecast over every client, from each of `days` (the days it
     is now where finance and admins are), kept for their pages; other days' dropped."""
-    for today in days:
-        lines = _forecast_lines(true(), today=today)
-        snapshots.keep(_forecast_snapshot_name(today), [_encoded(line) for line in lines], now=now)
-    snapshots.forget_all_but(FORECAST_SNAPSHOT, {_forecast_snapshot_name(t) for t in days})
+    kept = {
+        _forecast_snapshot_name(today): [
+            _encoded(line) for line in _forecast_lines(true(), today=today)
+        ]
+        for today in sorted(days)
+    }
+    snapshots.keep_only(FORECAST_SNAPSHOT, kept, now=now)
 
 
 NO_TEAM = "No team"

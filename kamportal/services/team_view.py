@@ -594,7 +594,7 @@ def keep_every_team_figures(*, now: datetime) -> None:
         "bands": found.bands,
         "workload": {key: asdict(load) for key, load in found.workload.items()},
     }
-    snapshots.keep(EVERY_TEAM_SNAPSHOT, kept, now=now)
+    snapshots.keep_only(EVERY_TEAM_SNAPSHOT, {EVERY_TEAM_SNAPSHOT: kept}, now=now)
 
 
 def every_team_figures(
@@ -602,24 +602,23 @@ def every_team_figures(
 ) -> tuple[Figures, datetime | None]:
     """The figures of `team_ids` (a page of every team), each team's: the sweep's while
     fresh, with when it summed them; else summed now (and None)."""
-    snapshot = snapshots.fresh(EVERY_TEAM_SNAPSHOT, now=now)
-    if snapshot is None:
-        return figures(Scope(tuple(team_ids), by_team=True), now=now), None
     # JSON keeps a dict's keys as text: the teams' ids come back as "12".
     wanted = {str(team_id): team_id for team_id in team_ids}
 
     def of_page(per_team: dict[str, Any]) -> dict[int, Any]:
         return {wanted[key]: value for key, value in per_team.items() if key in wanted}
 
-    kept = snapshot.figures
-    return (
-        Figures(
+    def decoded(kept: dict[str, Any]) -> Figures:
+        return Figures(
             late={rule: of_page(kept["late"].get(rule, {})) for rule in LATE_RULES},
             bands=of_page(kept["bands"]),
             workload={key: Workload(**load) for key, load in of_page(kept["workload"]).items()},
-        ),
-        snapshot.computed_at,
-    )
+        )
+
+    snapshot = snapshots.fresh(EVERY_TEAM_SNAPSHOT, now=now, decode=decoded)
+    if snapshot is None:
+        return figures(Scope(tuple(team_ids), by_team=True), now=now), None
+    return snapshot.figures, snapshot.computed_at
 
 
 # --- 12 weeks of trends -------------------------------------------------------------------------
@@ -733,24 +732,26 @@ def keep_team_trends(*, now: datetime) -> None:
     """The sweep's part: each team's 12 weeks at `now`, in its leader's zone, kept for
     their team page (the weeks gone by are history, and reading them grows with the
     team's clients and days); other days' and zones' dropped."""
-    kept = set()
-    led = select(Team.id, User.timezone).join(User, User.id == Team.leader_id)
-    for team_id, zone in db.session.execute(led):
-        name = _trends_snapshot_name(team_id, zone, clock.today(zone, at=now))
-        weeks = trends((team_id,), zone=zone, now=now).weeks
-        snapshots.keep(name, [_encoded_week(week) for week in weeks], now=now)
-        kept.add(name)
-    snapshots.forget_all_but(TRENDS_SNAPSHOT, kept)
+    led = select(Team.id, User.timezone).join(User, User.id == Team.leader_id).order_by(Team.id)
+    kept = {
+        _trends_snapshot_name(team_id, zone, clock.today(zone, at=now)): [
+            _encoded_week(week) for week in trends((team_id,), zone=zone, now=now).weeks
+        ]
+        for team_id, zone in db.session.execute(led)
+    }
+    snapshots.keep_only(TRENDS_SNAPSHOT, kept, now=now)
 
 
 def team_trends(team_id: int, *, zone: str, now: datetime) -> tuple[Trends, datetime | None]:
     """Team `team_id`'s 12 weeks in `zone` ending today: the sweep's while fresh (its
     leader's zone), with when it summed them; else summed now (and None)."""
     name = _trends_snapshot_name(team_id, zone, clock.today(zone, at=now))
-    snapshot = snapshots.fresh(name, now=now)
+    snapshot = snapshots.fresh(
+        name, now=now, decode=lambda kept: Trends([_decoded_week(week) for week in kept])
+    )
     if snapshot is None:
         return trends((team_id,), zone=zone, now=now), None
-    return Trends([_decoded_week(week) for week in snapshot.figures]), snapshot.computed_at
+    return snapshot.figures, snapshot.computed_at
 
 
 def _encoded_week(week: Week) -> dict[str, Any]:

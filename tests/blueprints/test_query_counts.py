@@ -291,7 +291,9 @@ def team_queries_for(app, db, make_team, make_user, login_as):
                 snapshot_jobs.refresh_platform_figures()
             http = login_as(who)
             with counting_queries(db.engine) as statements:
-                assert http.get(url).status_code == 200
+                response = http.get(url)
+            assert response.status_code == 200, name
+            assert name.endswith("swept") == (b"Figures as of" in response.data), name
             counts[name] = len(statements)
         db.session.execute(delete(FiguresSnapshot))
         db.session.commit()

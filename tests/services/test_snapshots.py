@@ -106,11 +106,14 @@ def test_each_day_it_is_where_finance_and_admins_are_has_its_forecast(
     frozen_clock,
 ):
     """At 23:00 UTC on 23 Nov it is already the 24th in Cairo (UTC+2) and still the 23rd in
-    Los Angeles: a forecast from each day; an ACM's zone asks for none."""
+    Los Angeles: a forecast from each day where finance and admins are; an ACM's zone asks
+    for none."""
     late_evening = frozen_clock(datetime(2026, 11, 23, 23, 0, tzinfo=UTC))
-    world["finance"].timezone = "Africa/Cairo"
     admin = make_user(Role.ADMIN, timezone="America/Los_Angeles")
-    make_user(Role.ACM, timezone="Asia/Tokyo")
+    make_user(Role.ACM, timezone="Africa/Cairo")
+    db.session.commit()
+    assert renewals.platform_forecast_days(now=late_evening) == {date(2026, 11, 23)}
+    world["finance"].timezone = "Africa/Cairo"
     db.session.commit()
     days = renewals.platform_forecast_days(now=late_evening)
     assert days == {date(2026, 11, 23), date(2026, 11, 24)}
@@ -149,3 +152,24 @@ def test_every_teams_figures_from_the_sweep_equal_the_live_ones(
     # A page of teams gets its teams' figures only.
     page, _ = team_view.every_team_figures([other.team_id], now=NOW)
     assert set(page.workload) == {other.team_id} and page.late["F1"] == {other.team_id: 1}
+
+
+def test_figures_kept_in_a_shape_this_code_does_not_read_are_summed_live(world, db):  # noqa: F811
+    """A deploy changed what the sweep keeps: until it runs again, the pages sum live."""
+    db.session.add_all(
+        [
+            FiguresSnapshot(
+                name=team_view.EVERY_TEAM_SNAPSHOT, computed_at=NOW, figures={"late": 3}
+            ),
+            FiguresSnapshot(
+                name=f"renewal forecast {TODAY.isoformat()}",
+                computed_at=NOW,
+                figures=[["Cairo", "EGP", [["not a number", "0"]] * 3]],
+            ),
+        ]
+    )
+    db.session.commit()
+    figures, as_of = team_view.every_team_figures([world["team"].id], now=NOW)
+    assert as_of is None and figures.workload[world["team"].id].clients == 1
+    page = forecast_page(world["finance"])
+    assert page.as_of is None and cairo_egp(page) == [(Decimal(0), Decimal("12000.00"))] * 3
