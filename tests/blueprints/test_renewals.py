@@ -183,7 +183,9 @@ def test_an_invoice_is_split_into_installments_from_the_panel(world, db, login_a
             headers=HTMX,
         )
     )
-    plan = db.session.scalars(select(Invoice).where(Invoice.parent_id == invoice.id)).all()
+    plan = db.session.scalars(
+        select(Invoice).where(Invoice.parent_id == invoice.id).order_by(Invoice.installment_no)
+    ).all()
     assert [i.due_on for i in plan] == [TODAY + timedelta(days=d) for d in (0, 30, 60)]
     assert sum(i.total for i in plan) == invoice.total
     assert "installment 3 of 3" in panel and "Split into installments" in panel
