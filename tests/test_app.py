@@ -8,7 +8,7 @@ import sys
 import pytest
 from sqlalchemy import insert, select, text
 
-from kamportal import create_app
+from kamportal import create_app, database
 from kamportal.config import (
     HTMX_CDN_URL,
     HTMX_SRI,
@@ -18,8 +18,7 @@ from kamportal.config import (
     ConfigError,
     TestConfig,
 )
-from kamportal.models import Role, Team
-from kamportal.services import clients
+from kamportal.models import Client, Role, Team
 from tests.conftest import DATABASE_URL
 
 
@@ -150,13 +149,12 @@ def test_statements_stay_prepared_from_one_request_to_the_next(app, db):
     """A request that only read ends with COMMIT on PostgreSQL, not ROLLBACK (which makes
     psycopg drop what it prepared): a statement asked in every request is prepared on its
     connection from the sixth time on, and stays so."""
-    from kamportal.models import Client
 
     for _ in range(7):
         with app.app_context():  # a request's own context, and session
             db.session.scalars(select(Client.id).where(Client.id == 1)).all()
             # A SELECT WITH a query before it only reads too (issue 17).
-            clients.client_zones()
+            database.each_value(Client.timezone)
     with app.app_context():
         prepared = db.session.scalars(text("SELECT statement FROM pg_prepared_statements")).all()
     assert any("FROM clients" in statement for statement in prepared), prepared

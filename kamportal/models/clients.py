@@ -79,9 +79,9 @@ class Client(Base):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     country: Mapped[str] = mapped_column(String(2), index=True)
-    # Indexed for the zones in use (services.clients.client_zones), read a zone at a time.
+    # Indexed for the zones in use (database.each_value), read a zone at a time.
     timezone: Mapped[str] = mapped_column(String(64), index=True)
-    # Indexed for the admin's industry filter (services.clients.industries), read a value
+    # Indexed for the admin's industry filter (database.each_value), read a value
     # at a time.
     industry: Mapped[str | None] = mapped_column(String(120), index=True)
     language: Mapped[str] = mapped_column(String(8), default="en")

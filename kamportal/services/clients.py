@@ -19,7 +19,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import CTE, ColumnElement, Select, false, func, or_, select, union
 from sqlalchemy.orm import joinedload, selectinload
 
-from kamportal import clock
+from kamportal import clock, database
 from kamportal.errors import NotAllowed, ValidationError
 from kamportal.extensions import db
 from kamportal.models import (
@@ -192,7 +192,7 @@ def industries(viewer: User) -> list[str]:
     clients for anyone else."""
     reach = access.reach_of(viewer)
     if reach.everyone:
-        return _each_value(Client.industry)
+        return database.each_value(Client.industry)
     return list(
         db.session.scalars(
             select(Client.industry)
@@ -760,22 +760,3 @@ def contact_of(client: Client, contact_id: int | None) -> Contact | None:
     if contact_id is None:
         return None
     return next((c for c in client.contacts if c.id == contact_id), None)
-
-
-def _each_value(column: Any) -> list[Any]:
-    """Every value of the clients' `column` but NULL, in order, in one query that reads
-    the column's index a value at a time (a loose index scan: a probe per value, where
-    `DISTINCT` reads every client)."""
-    first = select(func.min(column).label("value")).cte("client_values", recursive=True)
-    following = select(func.min(column)).where(column > first.c.value).scalar_subquery()
-    values = first.union_all(select(following.label("value")).where(first.c.value.is_not(None)))
-    return list(
-        db.session.scalars(
-            select(values.c.value).where(values.c.value.is_not(None)).order_by(values.c.value)
-        )
-    )
-
-
-def client_zones() -> list[str]:
-    """The time zones the clients are in (off the clients' zone index)."""
-    return _each_value(Client.timezone)

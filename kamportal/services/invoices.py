@@ -24,7 +24,7 @@ from flask_sqlalchemy.pagination import Pagination
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, update
 from sqlalchemy.orm import joinedload, selectinload
 
-from kamportal import clock, i18n
+from kamportal import clock, database, i18n
 from kamportal.billing import BillingAdapter, InvoiceDraft, InvoiceLineDraft, billing_adapter
 from kamportal.errors import RuleViolation, ValidationError
 from kamportal.extensions import db
@@ -53,7 +53,7 @@ from kamportal.models import (
     rules_of,
 )
 from kamportal.models.types import minor_unit
-from kamportal.services import access, clients, paging, timeline, validation
+from kamportal.services import access, paging, timeline, validation
 from kamportal.services.discounts import discount_line, discount_line_text
 from kamportal.services.renewals import (
     RENEWAL_FIELDS,
@@ -600,7 +600,7 @@ def overdue_clause(now: datetime) -> ColumnElement[bool]:
     client's calendar at `now`, as `days_overdue` counts it. Reads the clients' zones (one
     query), to compare each invoice with its client's today."""
     zones_by_today: dict[date, list[str]] = {}
-    for zone in clients.client_zones():
+    for zone in database.each_value(Client.timezone):
         zones_by_today.setdefault(clock.today(zone, at=now), []).append(zone)
     return and_(
         Invoice.status == InvoiceStatus.UNPAID.value,

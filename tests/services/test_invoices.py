@@ -12,6 +12,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from kamportal import database
 from kamportal.billing import BillingError
 from kamportal.errors import ReusedMessageKey, RuleViolation, ValidationError
 from kamportal.messaging import outbox
@@ -24,7 +25,7 @@ from kamportal.models import (
     TimelineEvent,
     TimelineKind,
 )
-from kamportal.services import clients, day, invoices, payments, renewals
+from kamportal.services import day, invoices, payments, renewals
 from kamportal.services.invoices import Fee
 from tests.billing.conftest import whmcs_server  # noqa: F401 (a fixture)
 from tests.blueprints.test_query_counts import counting_queries
@@ -330,7 +331,11 @@ def test_the_pages_count_each_invoice_overdue_on_its_own_clients_calendar_R4(
     db.session.flush()
     at = datetime(2026, 11, 30, 22, 0, tzinfo=UTC)
 
-    assert clients.client_zones() == ["Africa/Cairo", "America/Los_Angeles", "Asia/Tokyo"]
+    assert database.each_value(Client.timezone) == [
+        "Africa/Cairo",
+        "America/Los_Angeles",
+        "Asia/Tokyo",
+    ]
     overdue = db.session.scalars(
         select(Invoice).join(Client).where(invoices.overdue_clause(at)).order_by(Invoice.id)
     ).all()
