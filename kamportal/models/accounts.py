@@ -192,8 +192,11 @@ class User(UserMixin, Base):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     team: Mapped[Team | None] = relationship(back_populates="members", foreign_keys=[team_id])
+    # Loaded when read: most users a page loads are named (a client's ACM, who reported a
+    # payment), their roles never read; the signed-in user's come in its own query
+    # (services.sessions), the lists that show them ask for them.
     role_rows: Mapped[list[UserRole]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="UserRole.role"
+        cascade="all, delete-orphan", order_by="UserRole.role"
     )
 
     @property

@@ -196,7 +196,11 @@ def list_users(
     active: bool | None = None,
 ) -> list[User]:
     """Users by name; optionally only those with `role`, in `team` (or none), active or not."""
-    query = select(User).options(selectinload(User.team)).order_by(User.name, User.id)
+    query = (
+        select(User)
+        .options(selectinload(User.team), selectinload(User.role_rows))
+        .order_by(User.name, User.id)
+    )
     if role is not None:
         query = query.where(User.role_rows.any(UserRole.role == role.value))
     if no_team:

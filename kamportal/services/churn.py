@@ -107,7 +107,7 @@ def refunds_requested_query() -> Select[tuple[Complaint]]:
         .where(Complaint.refund_status == RefundStatus.REQUESTED.value)
         .options(
             joinedload(Complaint.client),
-            joinedload(Complaint.raised_by).lazyload(User.role_rows),
+            joinedload(Complaint.raised_by),
         )
         .order_by(Complaint.raised_at, Complaint.id)
     )

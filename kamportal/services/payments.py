@@ -766,7 +766,7 @@ def _wires_query() -> Select[tuple[Payment]]:
         .options(
             joinedload(Payment.invoice).joinedload(Invoice.client),
             # Only the name is shown: not the roles (a statement a section).
-            joinedload(Payment.reported_by).lazyload(User.role_rows),
+            joinedload(Payment.reported_by),
         )
         .order_by(Payment.flagged_at.is_(None), Payment.reported_at, Payment.id)
     )
@@ -790,7 +790,7 @@ def _issues_query() -> Select[tuple[PaymentIssue]]:
         .where(PaymentIssue.status == PaymentIssueStatus.OPEN.value)
         .options(
             joinedload(PaymentIssue.invoice).joinedload(Invoice.client),
-            joinedload(PaymentIssue.raised_by).lazyload(User.role_rows),
+            joinedload(PaymentIssue.raised_by),
         )
         .order_by(PaymentIssue.raised_at, PaymentIssue.id)
     )

@@ -15,6 +15,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import delete, select, update
+from sqlalchemy.orm import joinedload
 
 from kamportal import clock
 from kamportal.extensions import db
@@ -68,15 +69,22 @@ def start(user: User, *, remember: bool) -> UserSession:
 def signed_in_user(cookie_id: str) -> User | None:
     """The user of the open sign-in `cookie_id` names ("<sign-in id>:<secret>"), or None:
     an unknown sign-in, a wrong secret, one ended or expired, or a deactivated user.
-    One query (with the user's roles)."""
+    One query, the user's roles joined in (every page reads them)."""
     sign_in_id, _, secret = cookie_id.partition(":")
     if not (sign_in_id.isascii() and sign_in_id.isdigit() and secret):
         return None
     if int(sign_in_id) > validation.LARGEST_INTEGER:
         return None
-    row = db.session.execute(
-        select(UserSession, User).join(UserSession.user).where(UserSession.id == int(sign_in_id))
-    ).first()
+    row = (
+        db.session.execute(
+            select(UserSession, User)
+            .join(UserSession.user)
+            .options(joinedload(User.role_rows))
+            .where(UserSession.id == int(sign_in_id))
+        )
+        .unique()
+        .first()
+    )
     if row is None:
         return None
     record, user = row

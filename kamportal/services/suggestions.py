@@ -405,9 +405,8 @@ def client_suggestions(client: Client) -> list[Suggestion]:
         select(Suggestion)
         .options(
             joinedload(Suggestion.recommendation),
-            # Their names only: their roles are not loaded along.
             *(
-                joinedload(person).lazyload(User.role_rows)
+                joinedload(person)
                 for person in (
                     Suggestion.suggested_by,
                     Suggestion.answered_by,

@@ -514,3 +514,32 @@ def test_the_client_list_and_its_search_query_counts_do_not_grow_for_leader_and_
     large = measure(acms=5, clients=12)
     assert small == large
     assert max(large.values()) <= 15, large
+
+
+def test_a_page_reads_roles_only_with_the_sign_in_and_where_it_shows_them(
+    app, db, make_team, make_user, make_client, login_as
+):
+    """Issue 17: the signed-in user's roles come in the statement that reads their sign-in;
+    the users a page only names (the team's ACMs, whoever reported a payment) have their
+    roles left unread, and the admin's list of users, which shows them, reads them in one
+    statement however many users it lists."""
+    team = make_team()
+    leader = make_user(Role.LEADER, team=team)
+    team.leader = leader
+    for _ in range(3):
+        make_client(make_user(Role.ACM, team=team))
+    db.session.commit()
+
+    def role_reads(who, url: str) -> int:
+        http = login_as(who)
+        with counting_queries(db.engine) as statements:
+            assert http.get(url).status_code == 200
+        return sum(1 for s in statements if s.lstrip().startswith("SELECT user_roles."))
+
+    assert role_reads(leader, "/team/") == 0
+    assert role_reads(leader, "/day/") == 0
+    assert role_reads(Role.FINANCE, "/finance/") == 0
+    few = role_reads(Role.ADMIN, "/admin/users")
+    for _ in range(5):
+        make_user(Role.ACM, team=team)
+    assert role_reads(Role.ADMIN, "/admin/users") == few == 1

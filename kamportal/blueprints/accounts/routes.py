@@ -5,6 +5,7 @@ calendar of F2, E2, O2). Every route here is for admins only."""
 from __future__ import annotations
 
 from flask import Response, flash, request, url_for
+from sqlalchemy.orm import selectinload
 
 from kamportal import clock
 from kamportal.blueprints.accounts import bp
@@ -139,7 +140,9 @@ def new_team():
 @bp.route("/teams/<int:team_id>/edit", methods=["GET", "POST"])
 @allow(Role.ADMIN)
 def edit_team(team_id: int):
-    team = db.get_or_404(Team, team_id)
+    team = db.get_or_404(
+        Team, team_id, options=[selectinload(Team.members).selectinload(User.role_rows)]
+    )
     form = TeamForm.for_team(team)
     return save_form(
         form,
