@@ -582,13 +582,15 @@ def whatsapp_requests(
 
 
 def _followups_query(user: User, now: datetime) -> Select:
+    # The longest without contact first: those never contacted, then those whose week ran
+    # out, then those whose week runs out soon.
     return (
         select(Client)
         .where(
             Client.acm_id == user.id,
             or_(cadence.overdue_clause(now), cadence.due_soon_clause(now)),
         )
-        .order_by(Client.last_contact_at.asc().nulls_first(), Client.store_name)
+        .order_by(Client.last_contact_at.asc().nulls_first(), Client.store_name, Client.id)
     )
 
 
@@ -596,12 +598,13 @@ def followups(
     user: User, *, now: datetime, reach: access.Reach | None = None, page: int | None = None
 ) -> Section:
     """The user's own live and at-risk clients overdue for their weekly contact, then those
-    due soon (F1); one query for both."""
-    overdue, soon = [], []
-    for client in db.session.scalars(_followups_query(user, now)):
+    due soon (F1); one query for both, a page at a time: an ACM may owe dozens."""
+    read = _read(_followups_query(user, now), page)
+    items = []
+    for client in read.rows:
         since = cadence.due_at(client)
         if since <= now:
-            overdue.append(
+            items.append(
                 DayItem(
                     "overdue",
                     "F1",
@@ -613,7 +616,7 @@ def followups(
                 )
             )
         else:
-            soon.append(
+            items.append(
                 DayItem(
                     "due_soon",
                     "F1",
@@ -623,7 +626,7 @@ def followups(
                     age=span(since - now),
                 )
             )
-    return _section("followups", overdue + soon)
+    return _section("followups", items, read)
 
 
 def _actions_query(user: User, now: datetime, reach: access.Reach) -> Select:

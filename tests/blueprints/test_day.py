@@ -189,6 +189,38 @@ def test_f1_an_at_risk_client_is_held_to_the_weekly_contact_too(
     assert "Gone" not in page
 
 
+def test_f1_follow_ups_are_read_a_page_at_a_time_overdue_first(
+    db, frozen_clock, mona, make_client, login_as
+):
+    """Issue 17: an ACM may owe dozens of follow-ups; the day reads the page it shows
+    (overdue ones first, the longest without contact first, then those due soon), counts
+    them all in the same statement, and no client twice across pages."""
+    now = clock.now()
+    make_client(mona, store_name="Never", last_contact_at=None)
+    for n in range(12):
+        make_client(mona, store_name=f"Late {n:02d}", last_contact_at=now - timedelta(days=20 - n))
+    for n in range(12):
+        make_client(
+            mona, store_name=f"Soon {n:02d}", last_contact_at=now - timedelta(days=6.5 - n / 10)
+        )
+    http = login_as(mona)
+
+    with counting_queries(db.engine) as statements:
+        page = http.get("/day/items/followups", headers={"HX-Request": "true"}).get_data(
+            as_text=True
+        )
+    assert sum("FROM clients" in s for s in statements) == 1
+    first = items_of(page, "followups")
+    assert owed_in(page, "followups") == 25 and len(first) == 10
+    assert "Never" in first[0] and "Late 00" in first[1] and "Late 08" in first[9]
+    second = items_of(http.get("/day/items/followups?page=2").get_data(as_text=True), "followups")
+    assert ["Overdue since" in item for item in second] == [True] * 3 + [False] * 7
+    assert "Late 11" in second[2] and "Soon 00" in second[3]
+    last = items_of(http.get("/day/items/followups?page=3").get_data(as_text=True), "followups")
+    assert len(last) == 5 and "Soon 11" in last[-1]
+    assert not set(first) & set(second) and not set(second) & set(last)
+
+
 def test_g5_action_items_due_by_today_and_not_done(
     frozen_clock, mona, make_client, make_minutes, make_action, make_user, login_as
 ):
