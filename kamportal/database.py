@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, event, func, select, text
+from sqlalchemy import CompoundSelect, Select, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql.visitors import iterate
 
@@ -90,13 +90,14 @@ def _note_writes(connection, cursor, statement, parameters, context, executemany
 
 def _only_reads(statement: str, context) -> bool:
     """Whether `statement` only reads: it says so (SELECT, SHOW, SET LOCAL), or it is a
-    SELECT the portal built WITH a query before it (the clients' zones a zone at a time, a
-    scope's clients counted once) and nothing in it writes. Read once per compiled form
+    SELECT or a UNION the portal built WITH a query before it (the clients' zones a zone
+    at a time, the leader's view's counts over its clients found once) and nothing in it
+    writes. Read once per compiled form
     (SQLAlchemy keeps those): walking a large statement costs a millisecond or two."""
     if statement.lstrip()[:10].upper().startswith(_READS):
         return True
     compiled = getattr(context, "compiled", None)
-    if compiled is None or not isinstance(compiled.statement, Select):
+    if compiled is None or not isinstance(compiled.statement, (Select, CompoundSelect)):
         return False
     known = compiled.__dict__.get(_ONLY_READS)
     if known is None:

@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select, text, union_all
 
 from kamportal import create_app, database
 from kamportal.config import (
@@ -153,12 +153,39 @@ def test_statements_stay_prepared_from_one_request_to_the_next(app, db):
     for _ in range(7):
         with app.app_context():  # a request's own context, and session
             db.session.scalars(select(Client.id).where(Client.id == 1)).all()
-            # A SELECT WITH a query before it only reads too (issue 17).
+            # A SELECT WITH a query before it only reads too (issue 17), and so does a
+            # UNION of SELECTs over it (the leader's view's counts).
             database.each_value(Client.timezone)
+            ids = select(Client.id.label("id")).cte("ids")
+            db.session.execute(union_all(select(ids.c.id), select(ids.c.id))).all()
     with app.app_context():
         prepared = db.session.scalars(text("SELECT statement FROM pg_prepared_statements")).all()
     assert any("FROM clients" in statement for statement in prepared), prepared
     assert any(statement.startswith("WITH RECURSIVE") for statement in prepared), prepared
+    assert any(statement.startswith("WITH ids") for statement in prepared), prepared
+
+
+@pytest.mark.skipif(not (DATABASE_URL or "").startswith("postgres"), reason="psycopg's")
+def test_no_page_drops_what_the_day_prepared(app, db, make_team, make_user, make_client, login_as):
+    """Issue 17: each page a leader opens between two of their days ends as a read, so the
+    day's statements stay prepared on the connection: the leader's view's counts (a UNION
+    over the team's clients found once) ended with ROLLBACK, and every statement psycopg
+    had prepared was dropped with it."""
+    team = make_team()
+    leader = make_user(Role.LEADER, team=team)
+    team.leader = leader
+    make_client(make_user(Role.ACM, team=team))
+    db.session.commit()
+    http = login_as(leader)
+    for _ in range(6):
+        assert http.get("/day/").status_code == 200
+    for page in ("/team/", "/clients/", "/escalations/", "/renewals/", "/day/"):
+        assert http.get(page).status_code == 200
+        with app.app_context():
+            prepared = db.session.scalars(
+                text("SELECT statement FROM pg_prepared_statements")
+            ).all()
+        assert any(s.startswith("SELECT EXISTS") for s in prepared), page
 
 
 @pytest.mark.skipif(not (DATABASE_URL or "").startswith("postgres"), reason="psycopg's")
