@@ -60,10 +60,18 @@ class Reach:
     own: bool
     led_acm_ids: tuple[int, ...]
 
+    def managed_or_led_ids(self) -> list[int]:
+        """The ACMs whose clients the user manages or leads (not every ACM for an admin)."""
+        return sorted({*((self.user_id,) if self.own else ()), *self.led_acm_ids})
+
+    def others_ids(self) -> list[int]:
+        """The ACMs of the teams the user leads, the user left out."""
+        return [acm_id for acm_id in self.led_acm_ids if acm_id != self.user_id]
+
     def managed_or_led_clause(self) -> ColumnElement[bool]:
         """A WHERE clause for the clients the user manages or whose ACM is in a team they
         lead (not every client for an admin): one `acm_id IN (...)`."""
-        ids = sorted({*((self.user_id,) if self.own else ()), *self.led_acm_ids})
+        ids = self.managed_or_led_ids()
         return Client.acm_id.in_(ids) if ids else false()
 
     def clients_clause(self) -> ColumnElement[bool]:
@@ -75,7 +83,7 @@ class Reach:
         (every client for an admin, their teams' for a leader); None if none."""
         if self.everyone:
             return true()
-        others = [acm_id for acm_id in self.led_acm_ids if acm_id != self.user_id]
+        others = self.others_ids()
         return Client.acm_id.in_(others) if others else None
 
     def led_clause(self) -> ColumnElement[bool] | None:

@@ -10,6 +10,7 @@ lapse on the client's timeline once, however often it runs.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import joinedload
@@ -41,20 +42,42 @@ def record_contact(client: Client, at: datetime) -> None:
         client.last_contact_at = at
 
 
+def overdue_before(now: datetime) -> datetime:
+    """F1: a client last contacted at or before this instant is overdue at `now`."""
+    return now - WEEK
+
+
+def due_soon_before(now: datetime) -> datetime:
+    """F1: a client last contacted at or before this instant (and after `overdue_before`)
+    is due soon at `now`."""
+    return now - (WEEK - DUE_SOON)
+
+
 def overdue_clause(now: datetime) -> ColumnElement[bool]:
     """Live and at-risk clients with no contact for a week or more, or none ever (F1)."""
-    return and_(
-        Client.status.in_(HELD_TO_CADENCE),
-        or_(Client.last_contact_at.is_(None), Client.last_contact_at <= now - WEEK),
-    )
+    return overdue_since(overdue_before(now))
 
 
 def due_soon_clause(now: datetime) -> ColumnElement[bool]:
     """Live and at-risk clients whose week runs out within DUE_SOON (F1)."""
+    return due_soon_between(overdue_before(now), due_soon_before(now))
+
+
+def overdue_since(contacted_by: Any) -> ColumnElement[bool]:
+    """`overdue_clause` with its instant given (a value, or a parameter of a statement
+    built once)."""
     return and_(
         Client.status.in_(HELD_TO_CADENCE),
-        Client.last_contact_at > now - WEEK,
-        Client.last_contact_at <= now - (WEEK - DUE_SOON),
+        or_(Client.last_contact_at.is_(None), Client.last_contact_at <= contacted_by),
+    )
+
+
+def due_soon_between(overdue_by: Any, soon_by: Any) -> ColumnElement[bool]:
+    """`due_soon_clause` with its instants given."""
+    return and_(
+        Client.status.in_(HELD_TO_CADENCE),
+        Client.last_contact_at > overdue_by,
+        Client.last_contact_at <= soon_by,
     )
 
 

@@ -23,7 +23,19 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, union
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    false,
+    func,
+    or_,
+    select,
+    true,
+    union,
+)
 from sqlalchemy.orm import contains_eager, joinedload
 
 from kamportal import clock, database
@@ -215,6 +227,83 @@ def local_day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
     return clock.in_zone(start, "UTC"), clock.in_zone(end, "UTC")
 
 
+# --- What the day's queries compare to, by name ---------------------------------------------
+# Each value a query of the day compares to (the user, whose clients they see, `now` and
+# what follows from it in the user's zone) is a named parameter carrying its value: the
+# sections read with the values they were built with, and the day's question, built once
+# per process for each shape of reach, is asked with this request's (`sections_holding`).
+
+
+def _parameters(user: User, now: datetime, reach: access.Reach) -> dict[str, Any]:
+    """The values of the day's named parameters for `user` at `now`."""
+    today = clock.today(user.timezone, at=now)
+    start, end = local_day_bounds(today, user.timezone)
+    return {
+        "day_user": user.id,
+        "day_managed_or_led": reach.managed_or_led_ids(),
+        "day_led": list(reach.led_acm_ids),
+        "day_others": reach.others_ids(),
+        "day_now": now,
+        "day_today": today,
+        "day_start": start,
+        "day_end": end,
+        "day_overdue_before": cadence.overdue_before(now),
+        "day_due_soon_before": cadence.due_soon_before(now),
+    }
+
+
+def _named(name: str, value: Any, like: Any) -> BindParameter:
+    """Parameter `name` of `_parameters`, holding `value`, of the type of column `like`."""
+    return bindparam(name, value, type_=like.type)
+
+
+def _ids(name: str, ids: list[int]) -> BindParameter:
+    return bindparam(name, ids, expanding=True)
+
+
+class _Named:
+    """The user as the day's queries name them: their id a named parameter (the services'
+    own queries take a user)."""
+
+    def __init__(self, user: User) -> None:
+        self._user = user
+        self.id = bindparam("day_user", user.id)
+        self.timezone = user.timezone
+
+    def has_role(self, *roles: Any) -> bool:
+        return self._user.has_role(*roles)
+
+
+def _own(user: User) -> ColumnElement[bool]:
+    """The clients `user` manages (`access.own_clients_clause`), by name."""
+    return access.own_clients_clause(_Named(user))  # type: ignore[arg-type]
+
+
+def _managed_or_led(reach: access.Reach) -> ColumnElement[bool]:
+    """`reach.managed_or_led_clause`, by name."""
+    ids = reach.managed_or_led_ids()
+    return Client.acm_id.in_(_ids("day_managed_or_led", ids)) if ids else false()
+
+
+def _others(reach: access.Reach) -> ColumnElement[bool] | None:
+    """`reach.others_clause`, by name."""
+    if reach.everyone:
+        return true()
+    others = reach.others_ids()
+    return Client.acm_id.in_(_ids("day_others", others)) if others else None
+
+
+def _led(reach: access.Reach) -> ColumnElement[bool] | None:
+    """`reach.led_clause`, by name."""
+    led = list(reach.led_acm_ids)
+    return Client.acm_id.in_(_ids("day_led", led)) if led else None
+
+
+def _seen(reach: access.Reach) -> ColumnElement[bool]:
+    """`reach.clients_clause`, by name."""
+    return true() if reach.everyone else _managed_or_led(reach)
+
+
 def _yours(
     reach: access.Reach, ids: Select[tuple[int]], person: ColumnElement[int | None]
 ) -> ColumnElement[bool]:
@@ -228,9 +317,10 @@ def _yours(
     Their OR, over two tables, made the planner read every meeting, minutes and action
     item at 50k clients. An ACM sees no other clients: theirs is the first part alone,
     with no UNION."""
-    own = Client.acm_id == reach.user_id if reach.own else None
-    others = reach.others_clause()
-    runs = None if others is None else and_(person == reach.user_id, others)
+    user = bindparam("day_user", reach.user_id)
+    own = Client.acm_id == user if reach.own else None
+    others = _others(reach)
+    runs = None if others is None else and_(person == user, others)
     if own is not None and runs is not None:
         return ids.selected_columns[0].in_(union(ids.where(own), ids.where(runs)))
     only = own if own is not None else runs if runs is not None else false()
@@ -244,8 +334,8 @@ def _meetings_today_query(user: User, now: datetime, reach: access.Reach) -> Sel
         .join(Meeting.client)
         .where(
             Meeting.status == MeetingStatus.SCHEDULED.value,
-            Meeting.starts_at >= start,
-            Meeting.starts_at < end,
+            Meeting.starts_at >= _named("day_start", start, Meeting.starts_at),
+            Meeting.starts_at < _named("day_end", end, Meeting.starts_at),
         )
     )
     return (
@@ -282,12 +372,12 @@ def meetings_today(
 
 def _escalations_query(user: User, now: datetime, reach: access.Reach) -> Select:
     acm_acts = and_(
-        Client.acm_id == user.id,
+        Client.acm_id == bindparam("day_user", user.id),
         Escalation.waiting_for_leader.is_(False),
         or_(Escalation.current_step == LadderStep.CALL.value, Escalation.paused_at.is_not(None)),
     )
     conditions = [acm_acts]
-    led = reach.led_clause()
+    led = _led(reach)
     if led is not None:
         conditions.append(and_(Escalation.waiting_for_leader.is_(True), led))
     return (
@@ -297,7 +387,7 @@ def _escalations_query(user: User, now: datetime, reach: access.Reach) -> Select
         .where(
             Escalation.status == EscalationStatus.OPEN.value,
             or_(*conditions),
-            reach.clients_clause(),
+            _seen(reach),
         )
         .order_by(Escalation.waiting_for_leader.desc(), Escalation.step_started_at, Escalation.id)
     )
@@ -349,7 +439,7 @@ def _renewals_queries(user: User) -> tuple[Select, Select]:
         .join(Renewal.client)
         .options(contains_eager(Renewal.client))
         .where(
-            access.own_clients_clause(user),
+            _own(user),
             Renewal.stage.in_(list(_RENEWAL_NEXT)),
         )
         .order_by(Renewal.due_on, Renewal.id)
@@ -359,7 +449,7 @@ def _renewals_queries(user: User) -> tuple[Select, Select]:
         .join(Invoice.client)
         .options(contains_eager(Invoice.client))
         .where(
-            access.own_clients_clause(user),
+            _own(user),
             Invoice.status == InvoiceStatus.UNPAID.value,
         )
         .order_by(Invoice.due_on, Invoice.id)
@@ -415,7 +505,7 @@ def _welcome_query(user: User, now: datetime, reach: access.Reach) -> Select:
         .options(contains_eager(WelcomeEmail.client).joinedload(Client.acm).joinedload(User.team))
         .where(
             onboarding.welcome_owed_clause(),
-            reach.managed_or_led_clause(),
+            _managed_or_led(reach),
         )
         .order_by(WelcomeEmail.due_at, WelcomeEmail.id)
     )
@@ -494,13 +584,14 @@ def _no_reply_query(user: User, now: datetime) -> Select:
             joinedload(NoReplyLadder.contact),
         )
         .where(
-            access.own_clients_clause(user),
+            _own(user),
             Client.status != LifecycleStatus.CHURNED.value,
             NoReplyLadder.stopped_at.is_(None),
             NoReplyLadder.whatsapp_message_id.is_(None),
             or_(
                 NoReplyLadder.email_message_id.is_(None),
-                NoReplyLadder.whatsapp_due_at <= now,
+                NoReplyLadder.whatsapp_due_at
+                <= _named("day_now", now, NoReplyLadder.whatsapp_due_at),
             ),
         )
     )
@@ -548,7 +639,7 @@ def _whatsapp_query(user: User, now: datetime, reach: access.Reach) -> Select:
     return (
         contact_log.unanswered_whatsapp_query()
         .options(joinedload(Client.acm))
-        .where(reach.managed_or_led_clause())
+        .where(_managed_or_led(reach))
         .order_by(TimelineEvent.at, TimelineEvent.id)
     )
 
@@ -582,13 +673,16 @@ def whatsapp_requests(
 
 
 def _followups_query(user: User, now: datetime) -> Select:
+    contacted = Client.last_contact_at
+    overdue_by = _named("day_overdue_before", cadence.overdue_before(now), contacted)
+    soon_by = _named("day_due_soon_before", cadence.due_soon_before(now), contacted)
     # The longest without contact first: those never contacted, then those whose week ran
     # out, then those whose week runs out soon.
     return (
         select(Client)
         .where(
-            Client.acm_id == user.id,
-            or_(cadence.overdue_clause(now), cadence.due_soon_clause(now)),
+            Client.acm_id == bindparam("day_user", user.id),
+            or_(cadence.overdue_since(overdue_by), cadence.due_soon_between(overdue_by, soon_by)),
         )
         .order_by(Client.last_contact_at.asc().nulls_first(), Client.store_name, Client.id)
     )
@@ -635,7 +729,10 @@ def _actions_query(user: User, now: datetime, reach: access.Reach) -> Select:
         select(ActionItem.id)
         .join(ActionItem.minutes)
         .join(ActionItem.client)
-        .where(ActionItem.done_at.is_(None), ActionItem.due_on <= today)
+        .where(
+            ActionItem.done_at.is_(None),
+            ActionItem.due_on <= _named("day_today", today, ActionItem.due_on),
+        )
     )
     return (
         select(ActionItem)
@@ -680,7 +777,10 @@ def _confirmations_queries(user: User, now: datetime, reach: access.Reach) -> tu
     due = (
         select(Meeting.id)
         .join(Meeting.client)
-        .where(meetings.unconfirmed_clause(), Meeting.confirmation_due_at <= now)
+        .where(
+            meetings.unconfirmed_clause(),
+            Meeting.confirmation_due_at <= _named("day_now", now, Meeting.confirmation_due_at),
+        )
     )
     unsent = (
         select(Meeting)
@@ -797,7 +897,10 @@ def _support_query(user: User, now: datetime, reach: access.Reach) -> Select:
     past_sla = (
         select(SupportTicket.id)
         .join(SupportTicket.client)
-        .where(SupportTicket.closed_at.is_(None), SupportTicket.sla_due_at <= now)
+        .where(
+            SupportTicket.closed_at.is_(None),
+            SupportTicket.sla_due_at <= _named("day_now", now, SupportTicket.sla_due_at),
+        )
     )
     return (
         select(SupportTicket)
@@ -984,7 +1087,7 @@ def _handovers_query(user: User) -> Select:
         .where(
             ContactHandover.held_at.is_(None),
             Client.status != LifecycleStatus.CHURNED.value,
-            access.own_clients_clause(user),
+            _own(user),
         )
         .order_by(ContactHandover.due_at, ContactHandover.id)
     )
@@ -1023,9 +1126,10 @@ def _plan_reviews_query(user: User, now: datetime) -> Select:
         .join(AccountPlan.client)
         .options(contains_eager(AccountPlan.client))
         .where(
-            AccountPlan.next_review_on <= clock.today(user.timezone, at=now),
+            AccountPlan.next_review_on
+            <= _named("day_today", clock.today(user.timezone, at=now), AccountPlan.next_review_on),
             Client.status != LifecycleStatus.CHURNED.value,
-            access.own_clients_clause(user),
+            _own(user),
         )
         .order_by(AccountPlan.next_review_on, AccountPlan.id)
     )
@@ -1060,7 +1164,7 @@ def _client_reports_query(user: User) -> Select:
         .where(
             ClientReport.status == ReportStatus.DRAFT.value,
             Client.status != LifecycleStatus.CHURNED.value,
-            access.own_clients_clause(user),
+            _own(user),
         )
         .order_by(ClientReport.due_at, ClientReport.id)
     )
@@ -1128,7 +1232,7 @@ SECTIONS: dict[str, DaySection] = {
     "customizations": DaySection(
         "Customization requests",
         customizations_owed,
-        lambda user, now, reach: [customizations.awaiting_query(user)],
+        lambda user, now, reach: [customizations.awaiting_query(_Named(user))],
     ),
     "confirmations": DaySection(
         "Confirmations not sent",
@@ -1162,27 +1266,27 @@ SECTIONS: dict[str, DaySection] = {
     "rejections": DaySection(
         "Rejections to send",
         rejections_owed,
-        lambda user, now, reach: [customization_rejection.owed_query(user)],
+        lambda user, now, reach: [customization_rejection.owed_query(_Named(user))],
     ),
     "customization_invoices": DaySection(
         "Customization invoices owed",
         customization_invoices_owed,
-        lambda user, now, reach: [quotations.invoices_owed_query(user)],
+        lambda user, now, reach: [quotations.invoices_owed_query(_Named(user))],
     ),
     "concepts": DaySection(
         "Concept documents owed",
         concept_documents_owed,
-        lambda user, now, reach: [concept_documents.owed_query(user)],
+        lambda user, now, reach: [concept_documents.owed_query(_Named(user))],
     ),
     "delivery": DaySection(
         "Customizations in delivery",
         customization_delivery,
-        lambda user, now, reach: [delivery.delivering_query(user)],
+        lambda user, now, reach: [delivery.delivering_query(_Named(user))],
     ),
     "not_selling": DaySection(
         "Stores not selling",
         not_selling_owed,
-        lambda user, now, reach: [not_selling.owed_query(user)],
+        lambda user, now, reach: [not_selling.owed_query(_Named(user))],
     ),
     "handovers": DaySection(
         "Hand-over meetings owed", handovers_owed, lambda user, now, reach: [_handovers_query(user)]
@@ -1200,15 +1304,43 @@ SECTIONS: dict[str, DaySection] = {
 }
 
 
-def sections_holding(user: User, *, now: datetime, reach: access.Reach) -> set[str]:
-    """The names of the sections whose queries find something for `user` at `now`, asked
-    in one statement (an EXISTS per query: each stops at its first row)."""
+def _question(user: User, now: datetime, reach: access.Reach) -> Select:
+    """Which sections find something: an EXISTS per query (each stops at its first row)."""
     asked = {
         name: or_(*(query.exists() for query in part.reads(user, now, reach)))
         for name, part in SECTIONS.items()
     }
-    question = select(*(held.label(name) for name, held in asked.items()))
-    found = db.session.execute(question).one()
+    return select(*(held.label(name) for name, held in asked.items()))
+
+
+def _shape(user: User, reach: access.Reach) -> tuple[Any, ...]:
+    """What the day's question is built on besides its named values (`_parameters`): the
+    user's roles, and whose clients they see, every client or not, theirs or not, a team's
+    or not. Two users of one shape are asked the same question with their own values."""
+    return (
+        user.roles,
+        reach.everyone,
+        reach.own,
+        bool(reach.led_acm_ids),
+        bool(reach.others_ids()),
+        bool(reach.managed_or_led_ids()),
+    )
+
+
+# The day's question for each shape, built once per process: 20 queries and their EXISTS,
+# some 250 KB of objects, built and keyed for SQLAlchemy's cache on every request took a
+# quarter of the busiest ACM's day (bench/README.md).
+_QUESTIONS: dict[tuple[Any, ...], Select] = {}
+
+
+def sections_holding(user: User, *, now: datetime, reach: access.Reach) -> set[str]:
+    """The names of the sections whose queries find something for `user` at `now`, asked
+    in one statement."""
+    shape = _shape(user, reach)
+    question = _QUESTIONS.get(shape)
+    if question is None:
+        question = _QUESTIONS[shape] = _question(user, now, reach)
+    found = db.session.execute(question, _parameters(user, now, reach)).one()
     return {name for name, held in found._mapping.items() if held}
 
 

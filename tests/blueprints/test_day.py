@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -29,7 +29,7 @@ from kamportal.models import (
     TimelineKind,
     WelcomeEmail,
 )
-from kamportal.services import accounts, day
+from kamportal.services import access, accounts, day
 from tests.blueprints.test_query_counts import counting_queries
 
 
@@ -800,3 +800,48 @@ def test_a_long_section_shows_ten_at_a_time_the_longest_owed_first(
         answer = http.get(f"/day/items/minutes?page={page_number}", headers={"HX-Request": "true"})
         assert answer.status_code == 200
         assert items_of(answer.get_data(as_text=True), "minutes") == expected, page_number
+
+
+def _values_of(question) -> tuple[list, list]:
+    """A built question's values: those it holds as it was built, and its named ones (each
+    as often as it is named), in order."""
+    _, parameters = question._generate_cache_key()
+    named = [(p.key, p.effective_value) for p in parameters if p.key.startswith("day_")]
+    held = [p.effective_value for p in parameters if not p.key.startswith("day_")]
+    return held, named
+
+
+def test_the_days_question_differs_between_users_and_instants_only_by_its_named_values(
+    app, db, make_team, make_user
+):
+    """Issue 17: the day's question is built once per process for each shape of reach and
+    asked with the user's own values (`day._parameters`). Built afresh for users of one
+    shape at other instants, it must hold the same values but the named ones, and those
+    must be the ones the question is asked with; otherwise one user's day would be asked
+    with another's ids or another day's dates."""
+    cairo, dubai = make_team(timezone="Africa/Cairo"), make_team(timezone="Asia/Dubai")
+    first_leader = make_user(Role.LEADER, team=cairo, timezone="Africa/Cairo")
+    second_leader = make_user(Role.LEADER, team=dubai, timezone="Asia/Dubai")
+    cairo.leader, dubai.leader = first_leader, second_leader
+    for _ in range(3):
+        make_user(Role.ACM, team=cairo)
+    make_user(Role.ACM, team=dubai)
+    pairs = {
+        "acm": (make_user(Role.ACM, team=cairo), make_user(Role.ACM, timezone="America/Lima")),
+        "leader": (first_leader, second_leader),
+        "admin": (make_user(Role.ADMIN), make_user(Role.ADMIN, timezone="Asia/Tokyo")),
+    }
+    db.session.commit()
+    instants = (datetime(2026, 11, 23, 9, tzinfo=UTC), datetime(2027, 3, 28, 23, 30, tzinfo=UTC))
+    for shape, (one, other) in pairs.items():
+        built = []
+        for user, now in zip((one, other), instants, strict=True):
+            reach = access.reach_of(user)
+            held, named = _values_of(day._question(user, now, reach))
+            asked = day._parameters(user, now, reach)
+            assert named and all(asked[name] == value for name, value in named), shape
+            built.append((held, named, day._shape(user, reach)))
+        (held_one, named_one, shape_one), (held_other, named_other, shape_other) = built
+        assert shape_one == shape_other, shape
+        assert held_one == held_other, shape
+        assert named_one != named_other, shape
