@@ -8,8 +8,9 @@ queues (their pages come with their domains), never the client registry.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import BindParameter, ColumnElement, bindparam, false, or_, select, true
 
 from kamportal.errors import NotAllowed
 from kamportal.extensions import db
@@ -46,6 +47,19 @@ def led_team_ids(user: User) -> list[int]:
     return list(db.session.scalars(select(Team.id).where(Team.leader_id == user.id)))
 
 
+# The clauses below name their values: a statement holds one user's reach, and one built
+# once (the day's question) is asked again with another user's (`Reach.parameters`).
+
+
+def user_parameter(user_id: int) -> BindParameter:
+    """The user a clause is about, as a named parameter."""
+    return bindparam("reach_user", user_id)
+
+
+def _acms_parameter(name: str, acm_ids: list[int]) -> BindParameter:
+    return bindparam(f"reach_{name}", acm_ids, expanding=True)
+
+
 @dataclass(frozen=True)
 class Reach:
     """Whose clients a user sees, resolved once (a page asks it once and passes it on):
@@ -72,7 +86,7 @@ class Reach:
         """A WHERE clause for the clients the user manages or whose ACM is in a team they
         lead (not every client for an admin): one `acm_id IN (...)`."""
         ids = self.managed_or_led_ids()
-        return Client.acm_id.in_(ids) if ids else false()
+        return Client.acm_id.in_(_acms_parameter("managed_or_led", ids)) if ids else false()
 
     def clients_clause(self) -> ColumnElement[bool]:
         """A WHERE clause for the clients the user may see."""
@@ -84,11 +98,22 @@ class Reach:
         if self.everyone:
             return true()
         others = self.others_ids()
-        return Client.acm_id.in_(others) if others else None
+        return Client.acm_id.in_(_acms_parameter("others", others)) if others else None
 
     def led_clause(self) -> ColumnElement[bool] | None:
         """A WHERE clause for the clients of the teams the user leads; None if none."""
-        return Client.acm_id.in_(self.led_acm_ids) if self.led_acm_ids else None
+        led = list(self.led_acm_ids)
+        return Client.acm_id.in_(_acms_parameter("led", led)) if led else None
+
+    def parameters(self) -> dict[str, Any]:
+        """The values of the clauses' named parameters, to ask a statement built for
+        another user of the same shape with this one's."""
+        return {
+            "reach_user": self.user_id,
+            "reach_managed_or_led": self.managed_or_led_ids(),
+            "reach_others": self.others_ids(),
+            "reach_led": list(self.led_acm_ids),
+        }
 
 
 def led_acm_ids(user: User) -> list[int]:
@@ -129,7 +154,7 @@ def visible_clients_clause(user: User) -> ColumnElement[bool]:
 def own_clients_clause(user: User) -> ColumnElement[bool]:
     """A WHERE clause for the clients `user` manages as their ACM, as far as they may see
     them: `visible_clients_clause` narrowed to `acm_id = user`, without its query."""
-    return Client.acm_id == user.id if _sees_own_clients(user) else false()
+    return Client.acm_id == user_parameter(user.id) if _sees_own_clients(user) else false()
 
 
 def led_clients_clause(user: User) -> ColumnElement[bool] | None:

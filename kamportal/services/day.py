@@ -33,7 +33,6 @@ from sqlalchemy import (
     func,
     or_,
     select,
-    true,
     union,
 )
 from sqlalchemy.orm import contains_eager, joinedload
@@ -228,10 +227,11 @@ def local_day_bounds(day: date, zone: str) -> tuple[datetime, datetime]:
 
 
 # --- What the day's queries compare to, by name ---------------------------------------------
-# Each value a query of the day compares to (the user, whose clients they see, `now` and
-# what follows from it in the user's zone) is a named parameter carrying its value: the
-# sections read with the values they were built with, and the day's question, built once
-# per process for each shape of reach, is asked with this request's (`sections_holding`).
+# Each value a query of the day compares to is a named parameter carrying its value: the
+# user and whose clients they see (named by access.Reach and access.own_clients_clause),
+# `now` and what follows from it in the user's zone (named here). The sections read with
+# the values they were built with; the day's question, built once per process for each
+# shape of reach, is asked with this request's (`sections_holding`).
 
 
 def _parameters(user: User, now: datetime, reach: access.Reach) -> dict[str, Any]:
@@ -239,10 +239,7 @@ def _parameters(user: User, now: datetime, reach: access.Reach) -> dict[str, Any
     today = clock.today(user.timezone, at=now)
     start, end = local_day_bounds(today, user.timezone)
     return {
-        "day_user": user.id,
-        "day_managed_or_led": reach.managed_or_led_ids(),
-        "day_led": list(reach.led_acm_ids),
-        "day_others": reach.others_ids(),
+        **reach.parameters(),
         "day_now": now,
         "day_today": today,
         "day_start": start,
@@ -255,53 +252,6 @@ def _parameters(user: User, now: datetime, reach: access.Reach) -> dict[str, Any
 def _named(name: str, value: Any, like: Any) -> BindParameter:
     """Parameter `name` of `_parameters`, holding `value`, of the type of column `like`."""
     return bindparam(name, value, type_=like.type)
-
-
-def _ids(name: str, ids: list[int]) -> BindParameter:
-    return bindparam(name, ids, expanding=True)
-
-
-class _Named:
-    """The user as the day's queries name them: their id a named parameter (the services'
-    own queries take a user)."""
-
-    def __init__(self, user: User) -> None:
-        self._user = user
-        self.id = bindparam("day_user", user.id)
-        self.timezone = user.timezone
-
-    def has_role(self, *roles: Any) -> bool:
-        return self._user.has_role(*roles)
-
-
-def _own(user: User) -> ColumnElement[bool]:
-    """The clients `user` manages (`access.own_clients_clause`), by name."""
-    return access.own_clients_clause(_Named(user))  # type: ignore[arg-type]
-
-
-def _managed_or_led(reach: access.Reach) -> ColumnElement[bool]:
-    """`reach.managed_or_led_clause`, by name."""
-    ids = reach.managed_or_led_ids()
-    return Client.acm_id.in_(_ids("day_managed_or_led", ids)) if ids else false()
-
-
-def _others(reach: access.Reach) -> ColumnElement[bool] | None:
-    """`reach.others_clause`, by name."""
-    if reach.everyone:
-        return true()
-    others = reach.others_ids()
-    return Client.acm_id.in_(_ids("day_others", others)) if others else None
-
-
-def _led(reach: access.Reach) -> ColumnElement[bool] | None:
-    """`reach.led_clause`, by name."""
-    led = list(reach.led_acm_ids)
-    return Client.acm_id.in_(_ids("day_led", led)) if led else None
-
-
-def _seen(reach: access.Reach) -> ColumnElement[bool]:
-    """`reach.clients_clause`, by name."""
-    return true() if reach.everyone else _managed_or_led(reach)
 
 
 def _yours(
@@ -317,9 +267,9 @@ def _yours(
     Their OR, over two tables, made the planner read every meeting, minutes and action
     item at 50k clients. An ACM sees no other clients: theirs is the first part alone,
     with no UNION."""
-    user = bindparam("day_user", reach.user_id)
+    user = access.user_parameter(reach.user_id)
     own = Client.acm_id == user if reach.own else None
-    others = _others(reach)
+    others = reach.others_clause()
     runs = None if others is None else and_(person == user, others)
     if own is not None and runs is not None:
         return ids.selected_columns[0].in_(union(ids.where(own), ids.where(runs)))
@@ -372,12 +322,12 @@ def meetings_today(
 
 def _escalations_query(user: User, now: datetime, reach: access.Reach) -> Select:
     acm_acts = and_(
-        Client.acm_id == bindparam("day_user", user.id),
+        Client.acm_id == access.user_parameter(user.id),
         Escalation.waiting_for_leader.is_(False),
         or_(Escalation.current_step == LadderStep.CALL.value, Escalation.paused_at.is_not(None)),
     )
     conditions = [acm_acts]
-    led = _led(reach)
+    led = reach.led_clause()
     if led is not None:
         conditions.append(and_(Escalation.waiting_for_leader.is_(True), led))
     return (
@@ -387,7 +337,7 @@ def _escalations_query(user: User, now: datetime, reach: access.Reach) -> Select
         .where(
             Escalation.status == EscalationStatus.OPEN.value,
             or_(*conditions),
-            _seen(reach),
+            reach.clients_clause(),
         )
         .order_by(Escalation.waiting_for_leader.desc(), Escalation.step_started_at, Escalation.id)
     )
@@ -439,7 +389,7 @@ def _renewals_queries(user: User) -> tuple[Select, Select]:
         .join(Renewal.client)
         .options(contains_eager(Renewal.client))
         .where(
-            _own(user),
+            access.own_clients_clause(user),
             Renewal.stage.in_(list(_RENEWAL_NEXT)),
         )
         .order_by(Renewal.due_on, Renewal.id)
@@ -449,7 +399,7 @@ def _renewals_queries(user: User) -> tuple[Select, Select]:
         .join(Invoice.client)
         .options(contains_eager(Invoice.client))
         .where(
-            _own(user),
+            access.own_clients_clause(user),
             Invoice.status == InvoiceStatus.UNPAID.value,
         )
         .order_by(Invoice.due_on, Invoice.id)
@@ -505,7 +455,7 @@ def _welcome_query(user: User, now: datetime, reach: access.Reach) -> Select:
         .options(contains_eager(WelcomeEmail.client).joinedload(Client.acm).joinedload(User.team))
         .where(
             onboarding.welcome_owed_clause(),
-            _managed_or_led(reach),
+            reach.managed_or_led_clause(),
         )
         .order_by(WelcomeEmail.due_at, WelcomeEmail.id)
     )
@@ -584,7 +534,7 @@ def _no_reply_query(user: User, now: datetime) -> Select:
             joinedload(NoReplyLadder.contact),
         )
         .where(
-            _own(user),
+            access.own_clients_clause(user),
             Client.status != LifecycleStatus.CHURNED.value,
             NoReplyLadder.stopped_at.is_(None),
             NoReplyLadder.whatsapp_message_id.is_(None),
@@ -639,7 +589,7 @@ def _whatsapp_query(user: User, now: datetime, reach: access.Reach) -> Select:
     return (
         contact_log.unanswered_whatsapp_query()
         .options(joinedload(Client.acm))
-        .where(_managed_or_led(reach))
+        .where(reach.managed_or_led_clause())
         .order_by(TimelineEvent.at, TimelineEvent.id)
     )
 
@@ -681,7 +631,7 @@ def _followups_query(user: User, now: datetime) -> Select:
     return (
         select(Client)
         .where(
-            Client.acm_id == bindparam("day_user", user.id),
+            Client.acm_id == access.user_parameter(user.id),
             or_(cadence.overdue_since(overdue_by), cadence.due_soon_between(overdue_by, soon_by)),
         )
         .order_by(Client.last_contact_at.asc().nulls_first(), Client.store_name, Client.id)
@@ -1087,7 +1037,7 @@ def _handovers_query(user: User) -> Select:
         .where(
             ContactHandover.held_at.is_(None),
             Client.status != LifecycleStatus.CHURNED.value,
-            _own(user),
+            access.own_clients_clause(user),
         )
         .order_by(ContactHandover.due_at, ContactHandover.id)
     )
@@ -1129,7 +1079,7 @@ def _plan_reviews_query(user: User, now: datetime) -> Select:
             AccountPlan.next_review_on
             <= _named("day_today", clock.today(user.timezone, at=now), AccountPlan.next_review_on),
             Client.status != LifecycleStatus.CHURNED.value,
-            _own(user),
+            access.own_clients_clause(user),
         )
         .order_by(AccountPlan.next_review_on, AccountPlan.id)
     )
@@ -1164,7 +1114,7 @@ def _client_reports_query(user: User) -> Select:
         .where(
             ClientReport.status == ReportStatus.DRAFT.value,
             Client.status != LifecycleStatus.CHURNED.value,
-            _own(user),
+            access.own_clients_clause(user),
         )
         .order_by(ClientReport.due_at, ClientReport.id)
     )
@@ -1232,7 +1182,7 @@ SECTIONS: dict[str, DaySection] = {
     "customizations": DaySection(
         "Customization requests",
         customizations_owed,
-        lambda user, now, reach: [customizations.awaiting_query(_Named(user))],
+        lambda user, now, reach: [customizations.awaiting_query(user)],
     ),
     "confirmations": DaySection(
         "Confirmations not sent",
@@ -1266,27 +1216,27 @@ SECTIONS: dict[str, DaySection] = {
     "rejections": DaySection(
         "Rejections to send",
         rejections_owed,
-        lambda user, now, reach: [customization_rejection.owed_query(_Named(user))],
+        lambda user, now, reach: [customization_rejection.owed_query(user)],
     ),
     "customization_invoices": DaySection(
         "Customization invoices owed",
         customization_invoices_owed,
-        lambda user, now, reach: [quotations.invoices_owed_query(_Named(user))],
+        lambda user, now, reach: [quotations.invoices_owed_query(user)],
     ),
     "concepts": DaySection(
         "Concept documents owed",
         concept_documents_owed,
-        lambda user, now, reach: [concept_documents.owed_query(_Named(user))],
+        lambda user, now, reach: [concept_documents.owed_query(user)],
     ),
     "delivery": DaySection(
         "Customizations in delivery",
         customization_delivery,
-        lambda user, now, reach: [delivery.delivering_query(_Named(user))],
+        lambda user, now, reach: [delivery.delivering_query(user)],
     ),
     "not_selling": DaySection(
         "Stores not selling",
         not_selling_owed,
-        lambda user, now, reach: [not_selling.owed_query(_Named(user))],
+        lambda user, now, reach: [not_selling.owed_query(user)],
     ),
     "handovers": DaySection(
         "Hand-over meetings owed", handovers_owed, lambda user, now, reach: [_handovers_query(user)]

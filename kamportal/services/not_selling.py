@@ -397,7 +397,7 @@ def owed_query(user: User) -> Select[tuple[NotSellingAlert]]:
         select(NotSellingAlert)
         .join(NotSellingAlert.client)
         .options(joinedload(NotSellingAlert.client))
-        .where(owed_clause(), Client.acm_id == user.id)
+        .where(owed_clause(), Client.acm_id == access.user_parameter(user.id))
         .order_by(NotSellingAlert.raised_at, NotSellingAlert.id)
     )
 

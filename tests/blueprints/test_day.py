@@ -802,12 +802,16 @@ def test_a_long_section_shows_ten_at_a_time_the_longest_owed_first(
         assert items_of(answer.get_data(as_text=True), "minutes") == expected, page_number
 
 
+# The day's own named values, and those of whose clients the user sees (access.Reach).
+NAMED = ("day_", "reach_")
+
+
 def _values_of(question) -> tuple[list, list]:
     """A built question's values: those it holds as it was built, and its named ones (each
     as often as it is named), in order."""
     _, parameters = question._generate_cache_key()
-    named = [(p.key, p.effective_value) for p in parameters if p.key.startswith("day_")]
-    held = [p.effective_value for p in parameters if not p.key.startswith("day_")]
+    named = [(p.key, p.effective_value) for p in parameters if p.key.startswith(NAMED)]
+    held = [p.effective_value for p in parameters if not p.key.startswith(NAMED)]
     return held, named
 
 
